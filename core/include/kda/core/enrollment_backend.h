@@ -1,0 +1,64 @@
+// What a primary session asks of its owner (kdad): which profiles to offer,
+// whether a device gets a package and which one, and where outcomes go.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "kda/core/error.h"
+#include "kda/proto/kda.pb.h"
+
+namespace kda {
+
+struct SessionInfo {
+  std::string session_id;
+  v1::TransportKind transport = v1::TRANSPORT_UNSPECIFIED;
+  std::string peer;
+  std::string sas;                  // six digits, once the handshake completed
+  bool out_of_band_secret = false;  // NXpsk2 with a PSK both sides knew
+  v1::DeviceIdentity device;        // once the target claimed it
+  std::string profile_name;
+  std::string package_id;
+};
+
+struct SessionReport {
+  v1::Outcome outcome = v1::OUTCOME_FAILED;
+  std::error_code error;     // empty when provisioned
+  std::string reason;        // one line for people; never secrets
+  bool peer_reported = false;  // error came in the peer's Error/Close frame
+  SessionInfo info;
+  std::optional<v1::EnrollmentPackage> package;  // target side, when provisioned
+  std::uint64_t bytes_sent = 0;      // on the link, length prefixes included
+  std::uint64_t bytes_received = 0;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frames_received = 0;
+
+  bool provisioned() const { return outcome == v1::OUTCOME_PROVISIONED; }
+};
+
+struct AuthorizationDecision {
+  bool granted = false;
+  Errc code = Errc::rejected;   // when refused
+  std::string reason;           // when refused: shown to the target
+  v1::EnrollmentPackage package;  // when granted; package_id must be set
+};
+
+// Calls come on the session's strand unless noted.
+class EnrollmentBackend {
+ public:
+  virtual ~EnrollmentBackend() = default;
+
+  // Profiles this primary advertises to the target, before the SAS is known.
+  virtual v1::ProfileOffer offer(const SessionInfo& session) = 0;
+  // Decides on the target's claim. `done` must be called exactly once, from
+  // any thread, possibly much later (an admin confirming the SAS code).
+  virtual void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
+                         std::function<void(AuthorizationDecision)> done) = 0;
+  // The package transfer starts (ledger: Provisioning).
+  virtual void on_transfer_started(const SessionInfo& session) = 0;
+  // Exactly once per session, with its final outcome.
+  virtual void on_finished(const SessionReport& report) = 0;
+};
+
+}  // namespace kda

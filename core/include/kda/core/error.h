@@ -1,0 +1,61 @@
+// Error codes of the kda session protocol and its transports.
+// Every failure the session layer reports is a std::error_code in kda's
+// category; the numeric values travel in Error frames (docs/PROTOCOL.md).
+#pragma once
+
+#include <string>
+#include <system_error>
+
+#include <tl/expected.hpp>
+
+namespace kda {
+
+enum class Errc {
+  ok = 0,
+  // Framing and schema (1xx).
+  frame_too_large = 100,     // length prefix above the maximum frame size
+  malformed_frame = 101,     // bytes are not a valid Frame message
+  unknown_frame_type = 102,  // Frame body is a type this version does not know
+  invalid_frame = 103,       // a known frame type with missing or bad fields
+  unexpected_frame = 104,    // valid frame, wrong for the session state
+  unsupported_version = 105, // peer speaks a protocol version we do not
+  // Secure channel (2xx).
+  handshake_failed = 200,    // Noise handshake message did not authenticate
+  peer_key_mismatch = 201,   // primary's static key differs from the pinned one
+  psk_required = 202,        // one side needs an out-of-band secret the other lacks
+  decrypt_failed = 203,      // transport message altered or wrong key
+  replayed_frame = 204,      // counter below the next expected one
+  reordered_frame = 205,     // counter above the next expected one
+  counter_exhausted = 206,   // nonce space used up
+  // Session (3xx).
+  timeout = 300,             // a deadline passed while waiting for the peer
+  rejected = 301,            // primary refused this device
+  cancelled = 302,           // user or admin cancelled
+  package_digest_mismatch = 303,
+  package_too_large = 304,
+  peer_error = 305,          // peer sent an Error frame
+  shutdown = 306,            // local side is stopping
+  internal_error = 307,
+  // Link (4xx).
+  link_closed = 400,         // peer closed or link dropped
+  link_failed = 401,         // I/O error on the carrier
+  connect_failed = 402,
+};
+
+const std::error_category& kda_category() noexcept;
+
+inline std::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), kda_category()};
+}
+
+template <typename T>
+using Result = tl::expected<T, std::error_code>;
+
+inline tl::unexpected<std::error_code> fail(Errc e) {
+  return tl::unexpected(make_error_code(e));
+}
+
+}  // namespace kda
+
+template <>
+struct std::is_error_code_enum<kda::Errc> : std::true_type {};

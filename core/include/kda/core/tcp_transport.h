@@ -1,0 +1,47 @@
+// TCP transport over IPv4 and IPv6. Also the data path of Wi-Fi Direct.
+// Addresses are "host:port", "[v6addr]:port" or "v4addr:port".
+#pragma once
+
+#include <string_view>
+
+#include "kda/core/transport.h"
+
+namespace kda {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+// Pure: splits "host:port" / "[::1]:port". invalid_frame is not used here:
+// returns nullopt-like error connect_failed with no I/O for bad syntax.
+Result<HostPort> parse_host_port(std::string_view text);
+
+class TcpListener final : public Listener {
+ public:
+  // Binds and listens. `address` as above; port 0 picks a free port.
+  static Result<std::unique_ptr<TcpListener>> bind(asio::any_io_executor executor, std::string_view address);
+  ~TcpListener() override;
+
+  asio::awaitable<Result<LinkPtr>> accept() override;
+  void close() override;
+  std::string describe() const override;
+  std::uint16_t port() const;
+
+ private:
+  explicit TcpListener(asio::ip::tcp::acceptor acceptor);
+  asio::ip::tcp::acceptor acceptor_;
+  bool closed_ = false;
+};
+
+class TcpConnector final : public Connector {
+ public:
+  explicit TcpConnector(asio::any_io_executor executor);
+  // TCP has no discovery: always empty.
+  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) override;
+  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override;
+
+ private:
+  asio::any_io_executor executor_;
+};
+
+}  // namespace kda

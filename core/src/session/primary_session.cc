@@ -1,0 +1,247 @@
+#include "kda/core/frame_codec.h"
+#include "kda/core/sas.h"
+#include "handshake_setup.h"
+#include "session_channel.h"
+
+namespace kda {
+
+std::shared_ptr<PrimarySession> PrimarySession::create(LinkPtr link, PrimaryOptions options,
+                                                       EnrollmentBackend& backend, std::string session_id) {
+  return std::shared_ptr<PrimarySession>(
+      new PrimarySession(std::move(link), std::move(options), backend, std::move(session_id)));
+}
+
+PrimarySession::PrimarySession(LinkPtr link, PrimaryOptions options, EnrollmentBackend& backend,
+                               std::string id)
+    : options_(std::move(options)), backend_(backend) {
+  info_.session_id = std::move(id);
+  info_.transport = link->kind();
+  info_.peer = link->peer();
+  channel_ = std::make_shared<SessionChannel>(std::move(link), options_.config);
+}
+
+PrimarySession::~PrimarySession() = default;
+
+asio::any_io_executor PrimarySession::executor() const { return channel_->executor(); }
+
+void PrimarySession::stop() { channel_->interrupt(Errc::shutdown); }
+
+namespace {
+
+SessionReport failure(std::error_code ec, std::string reason) {
+  SessionReport r;
+  r.outcome = ec == Errc::cancelled ? v1::OUTCOME_CANCELLED
+              : ec == Errc::rejected ? v1::OUTCOME_REJECTED
+                                     : v1::OUTCOME_FAILED;
+  r.error = ec;
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<SessionReport> PrimarySession::run() {
+  auto self = shared_from_this();
+  SessionReport report = co_await exchange();
+  co_return co_await finish(std::move(report));
+}
+
+asio::awaitable<SessionReport> PrimarySession::finish(SessionReport report) {
+  std::string text = report.reason.empty() ? describe(report.error) : report.reason;
+  if (report.provisioned()) {
+    co_await channel_->end({}, "done");
+  } else {
+    co_await channel_->end(report.error, text);
+  }
+  if (channel_->peer_reported()) {
+    report.peer_reported = true;
+    report.reason = "target reported: " + channel_->peer_reason();
+  }
+  if (report.reason.empty()) report.reason = describe(report.error);
+  report.info = info_;
+  channel_->fill_counters(report);
+  backend_.on_finished(report);
+  co_return report;
+}
+
+asio::awaitable<SessionReport> PrimarySession::exchange() {
+  const auto& cfg = options_.config;
+  auto& ch = *channel_;
+
+  // 1. Hello, in clear.
+  Bytes hello_raw;
+  auto hello = co_await ch.read_clear(cfg.handshake_timeout, &hello_raw);
+  if (!hello) co_return failure(hello.error(), "");
+  if (!hello->has_hello()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Hello");
+  const auto& h = hello->hello();
+  if (h.protocol_version() != kProtocolVersion) {
+    v1::Frame err;
+    err.mutable_error()->set_code(static_cast<std::uint32_t>(Errc::unsupported_version));
+    err.mutable_error()->set_supported_version(kProtocolVersion);
+    err.mutable_error()->set_message("target speaks protocol version " + std::to_string(h.protocol_version()) +
+                                     "; this primary speaks version " + std::to_string(kProtocolVersion));
+    co_await ch.write_clear(err);
+    co_return failure(make_error_code(Errc::unsupported_version), err.error().message());
+  }
+  const bool with_psk = h.noise_pattern() == v1::NOISE_NX_PSK2;
+  if (with_psk && !options_.psk)
+    co_return failure(make_error_code(Errc::psk_required), "target uses an out-of-band secret this primary lacks");
+  if (!with_psk && options_.require_psk)
+    co_return failure(make_error_code(Errc::psk_required), "this transport requires an out-of-band secret");
+  info_.out_of_band_secret = with_psk;
+
+  // 2. Noise handshake: message 1 in, message 2 (carrying the offer) out.
+  noise::HandshakeOptions hs_options;
+  hs_options.protocol = handshake_protocol(h.noise_pattern());
+  hs_options.role = noise::Role::responder;
+  hs_options.prologue = handshake_prologue(hello_raw);
+  hs_options.local_static = options_.static_key;
+  if (with_psk) hs_options.psk = options_.psk;
+  auto hs = noise::HandshakeState::create(std::move(hs_options));
+  if (!hs) co_return failure(hs.error(), "");
+
+  auto msg1 = co_await ch.read_clear(cfg.handshake_timeout);
+  if (!msg1) co_return failure(msg1.error(), "");
+  if (!msg1->has_handshake()) co_return failure(make_error_code(Errc::unexpected_frame), "expected handshake message 1");
+  const auto& m1 = msg1->handshake().noise_message();
+  if (auto payload = hs->read_message(as_bytes(m1)); !payload)
+    co_return failure(make_error_code(Errc::handshake_failed), "");
+
+  v1::Frame offer;
+  *offer.mutable_profile_offer() = backend_.offer(info_);
+  auto msg2 = hs->write_message(serialize_frame(offer));
+  if (!msg2) co_return failure(msg2.error(), "");
+  v1::Frame hs2;
+  hs2.mutable_handshake()->set_noise_message(msg2->data(), msg2->size());
+  if (auto ec = co_await ch.write_clear(hs2)) co_return failure(ec, "");
+  info_.sas = sas_code(hs->handshake_hash());
+  auto split = hs->split();
+  if (!split) co_return failure(split.error(), "");
+  ch.start_secure(SecureChannel(std::move(split->responder_to_initiator), std::move(split->initiator_to_responder)));
+
+  // 3. The device's claim and choice.
+  auto request = co_await ch.read_sealed(cfg.idle_timeout);
+  if (!request) co_return failure(request.error(), "");
+  if (!request->has_enroll_request())
+    co_return failure(make_error_code(Errc::unexpected_frame), "expected EnrollRequest");
+  info_.device = request->enroll_request().device();
+  info_.profile_name = request->enroll_request().profile_name();
+
+  // 4. Authorization (may wait for the admin).
+  auto decision = co_await await_decision(request->enroll_request());
+  if (!decision) co_return failure(decision.error(), "");
+  v1::Frame auth;
+  auto* a = auth.mutable_authorization();
+  if (!decision->granted) {
+    a->set_granted(false);
+    a->set_code(static_cast<std::uint32_t>(decision->code));
+    a->set_reason(decision->reason);
+    if (auto ec = co_await ch.write_sealed(auth)) co_return failure(ec, "");
+    co_return failure(make_error_code(decision->code), decision->reason);
+  }
+  const auto& package = decision->package;
+  Bytes package_bytes(package.ByteSizeLong());
+  package.SerializeWithCachedSizesToArray(package_bytes.data());
+  if (package_bytes.size() > cfg.max_package_size || package_bytes.empty())
+    co_return failure(make_error_code(Errc::package_too_large), "");
+  info_.package_id = package.package_id();
+  info_.profile_name = package.profile().name();
+  a->set_granted(true);
+  a->set_profile_name(info_.profile_name);
+  a->set_package_id(info_.package_id);
+  if (auto ec = co_await ch.write_sealed(auth)) co_return failure(ec, "");
+
+  // 5. The package, in chunks; the digest rides in the last one.
+  backend_.on_transfer_started(info_);
+  const auto digest = sha256(package_bytes);
+  v1::Frame chunk_frame;
+  auto* chunk = chunk_frame.mutable_package_chunk();
+  chunk->set_total(package_bytes.size());
+  for (std::size_t offset = 0; offset < package_bytes.size();) {
+    const std::size_t n = std::min(cfg.chunk_size, package_bytes.size() - offset);
+    chunk->set_offset(offset);
+    chunk->set_data(package_bytes.data() + offset, n);
+    offset += n;
+    if (offset == package_bytes.size()) chunk->set_sha256(digest.data(), digest.size());
+    if (auto ec = co_await ch.write_sealed(chunk_frame)) co_return failure(ec, "");
+  }
+
+  // 6. Acknowledgement: only now is the device provisioned.
+  auto ack = co_await ch.read_sealed(cfg.idle_timeout);
+  if (!ack) co_return failure(ack.error(), "");
+  if (!ack->has_ack() || ack->ack().package_id() != info_.package_id)
+    co_return failure(make_error_code(Errc::unexpected_frame), "expected Acknowledgement of the package");
+  v1::Frame result;
+  result.mutable_result()->set_outcome(v1::OUTCOME_PROVISIONED);
+  co_await ch.write_sealed(result);  // lost or not, the target has acknowledged
+  SessionReport done;
+  done.outcome = v1::OUTCOME_PROVISIONED;
+  co_return done;
+}
+
+// Waits for the backend's decision, sending keep-alives so the target's
+// idle deadline does not fire, and watching for the target hanging up.
+asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(const v1::EnrollRequest& request) {
+  auto& ch = *channel_;
+  struct Slot {
+    explicit Slot(asio::any_io_executor ex) : wake(ex) {}
+    std::optional<AuthorizationDecision> decision;
+    asio::steady_timer wake;
+  };
+  auto slot = std::make_shared<Slot>(ch.executor());
+  backend_.authorize(info_, request, [slot, ex = ch.executor()](AuthorizationDecision d) {
+    asio::post(ex, [slot, d = std::move(d)]() mutable {
+      slot->decision = std::move(d);
+      slot->wake.cancel();
+    });
+  });
+  // A backend that answers at once has posted its decision: let it land
+  // before starting the watch below.
+  co_await asio::post(ch.executor(), asio::use_awaitable);
+  ch.set_wait_timer(&slot->wake);
+  std::error_code peer_ec;
+  bool watching = false, watch_done = false;
+  while (!slot->decision) {
+    if (auto reason = ch.interrupted()) {
+      ch.set_wait_timer(nullptr);
+      co_return fail(*reason);
+    }
+    if (peer_ec) break;
+    if (!watching && ch.config().keepalive_interval.count() > 0) {
+      // A read in parallel notices a target that cancels or hangs up while we wait.
+      watching = true;
+      asio::co_spawn(ch.executor(), [&, slot, keep = channel_]() -> asio::awaitable<void> {
+        auto frame = co_await keep->read_sealed(std::chrono::hours(24));
+        if (!frame) {
+          // Our own cancel() of this read is not news; a peer's Close(302) is.
+          if (keep->peer_reported() || frame.error() != Errc::cancelled) peer_ec = frame.error();
+        } else {
+          peer_ec = make_error_code(Errc::unexpected_frame);
+        }
+        watch_done = true;
+        slot->wake.cancel();
+      }, asio::detached);
+    }
+    slot->wake.expires_after(ch.config().keepalive_interval);
+    boost::system::error_code ec;
+    co_await slot->wake.async_wait(with_ec(ec));
+    if (!ec && !slot->decision && !peer_ec) {
+      v1::Frame keepalive;
+      keepalive.mutable_keep_alive();
+      if (auto werr = co_await ch.write_sealed(keepalive)) peer_ec = werr;
+    }
+  }
+  ch.set_wait_timer(nullptr);
+  if (watching && !watch_done) {
+    ch.link().cancel();
+    while (!watch_done) {
+      slot->wake.expires_after(std::chrono::seconds(5));
+      boost::system::error_code ec;
+      co_await slot->wake.async_wait(with_ec(ec));
+    }
+  }
+  if (peer_ec) co_return tl::unexpected(peer_ec);
+  co_return std::move(*slot->decision);
+}
+
+}  // namespace kda

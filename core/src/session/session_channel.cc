@@ -1,0 +1,164 @@
+#include "session_channel.h"
+
+#include "kda/core/frame_codec.h"
+#include "kda/core/frame_validator.h"
+
+namespace kda {
+
+std::string describe(std::error_code ec) { return ec ? ec.message() : "ok"; }
+
+SessionChannel::SessionChannel(LinkPtr link, const SessionConfig& config)
+    : link_(std::move(link)), config_(config), deadline_(link_->executor()) {}
+
+void SessionChannel::arm(std::chrono::milliseconds timeout) {
+  deadline_fired_ = false;
+  const auto generation = ++deadline_generation_;
+  deadline_.expires_after(timeout);
+  deadline_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || self->deadline_generation_ != generation) return;
+    self->deadline_fired_ = true;
+    self->link_->cancel();
+  });
+}
+
+void SessionChannel::disarm() {
+  ++deadline_generation_;
+  deadline_.cancel();
+}
+
+void SessionChannel::interrupt(Errc reason) {
+  asio::post(link_->executor(), [self = shared_from_this(), reason] {
+    if (self->interrupt_ || self->ended_) return;
+    self->interrupt_ = reason;
+    self->link_->cancel();
+    if (self->wait_timer_) self->wait_timer_->cancel();
+  });
+}
+
+std::error_code SessionChannel::map_link_error(std::error_code ec) const {
+  if (ec == Errc::cancelled) {
+    if (interrupt_) return make_error_code(*interrupt_);
+    if (deadline_fired_) return make_error_code(Errc::timeout);
+  }
+  return ec;
+}
+
+asio::awaitable<Result<Bytes>> SessionChannel::read_raw(std::chrono::milliseconds timeout) {
+  if (interrupt_) co_return fail(*interrupt_);
+  arm(timeout);
+  auto frame = co_await link_->read_frame();
+  disarm();
+  if (!frame) co_return tl::unexpected(map_link_error(frame.error()));
+  bytes_received_ += kLengthPrefixSize + frame->size();
+  ++frames_received_;
+  co_return frame;
+}
+
+asio::awaitable<std::error_code> SessionChannel::write_raw(ByteView bytes, std::chrono::milliseconds timeout) {
+  if (interrupt_) co_return make_error_code(*interrupt_);
+  arm(timeout);
+  auto ec = co_await link_->write_frame(bytes);
+  disarm();
+  if (ec) co_return map_link_error(ec);
+  bytes_sent_ += kLengthPrefixSize + bytes.size();
+  ++frames_sent_;
+  co_return std::error_code{};
+}
+
+std::error_code SessionChannel::peer_error(std::uint32_t code, const std::string& text, bool is_close) {
+  peer_reported_ = true;
+  peer_reason_ = text;
+  if (is_close && code == 0) return make_error_code(Errc::link_closed);
+  return std::error_code(static_cast<int>(code), kda_category());
+}
+
+asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout, Bytes* raw) {
+  auto bytes = co_await read_raw(timeout);
+  if (!bytes) co_return tl::unexpected(bytes.error());
+  auto frame = parse_frame(*bytes);
+  if (!frame) co_return tl::unexpected(frame.error());
+  if (auto ec = validate_frame(*frame, FrameLayer::clear)) co_return tl::unexpected(ec);
+  if (frame->has_error())
+    co_return tl::unexpected(peer_error(frame->error().code(), frame->error().message(), false));
+  if (frame->has_close())
+    co_return tl::unexpected(peer_error(frame->close().code(), frame->close().reason(), true));
+  if (raw) *raw = std::move(*bytes);
+  co_return frame;
+}
+
+asio::awaitable<std::error_code> SessionChannel::write_clear(const v1::Frame& frame, Bytes* raw) {
+  Bytes bytes = serialize_frame(frame);
+  auto ec = co_await write_raw(bytes, config_.idle_timeout);
+  if (raw) *raw = std::move(bytes);
+  co_return ec;
+}
+
+asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::milliseconds timeout) {
+  for (;;) {
+    auto outer = co_await read_clear(timeout);
+    if (!outer) co_return outer;
+    if (!outer->has_sealed()) co_return fail(Errc::unexpected_frame);
+    auto inner = secure_->open(outer->sealed());
+    if (!inner) co_return inner;
+    if (auto ec = validate_frame(*inner, FrameLayer::sealed)) co_return tl::unexpected(ec);
+    if (inner->has_keep_alive()) continue;
+    if (inner->has_error())
+      co_return tl::unexpected(peer_error(inner->error().code(), inner->error().message(), false));
+    if (inner->has_close())
+      co_return tl::unexpected(peer_error(inner->close().code(), inner->close().reason(), true));
+    co_return inner;
+  }
+}
+
+asio::awaitable<std::error_code> SessionChannel::write_sealed(const v1::Frame& frame) {
+  auto sealed = secure_->seal(frame);
+  if (!sealed) co_return sealed.error();
+  co_return co_await write_raw(*sealed, config_.idle_timeout);
+}
+
+asio::awaitable<void> SessionChannel::end(std::error_code error, const std::string& text) {
+  if (ended_) co_return;
+  ended_ = true;
+  interrupt_.reset();  // the farewell frame itself must not be refused
+  const bool link_gone = error == Errc::link_closed || error == Errc::link_failed ||
+                         error == Errc::timeout || peer_reported_;
+  if (!link_gone) {
+    v1::Frame farewell;
+    const bool orderly = !error || error == Errc::shutdown || error == Errc::cancelled ||
+                         error == Errc::rejected;
+    if (orderly) {
+      farewell.mutable_close()->set_code(static_cast<std::uint32_t>(error.value()));
+      farewell.mutable_close()->set_reason(text);
+    } else {
+      farewell.mutable_error()->set_code(static_cast<std::uint32_t>(error.value()));
+      farewell.mutable_error()->set_message(text);
+    }
+    // A failed receive direction does not stop us sealing on the send direction.
+    std::error_code sent = make_error_code(Errc::internal_error);
+    if (secure_) {
+      if (auto sealed = secure_->seal(farewell)) sent = co_await write_raw(*sealed, config_.close_timeout);
+    } else {
+      sent = co_await write_raw(serialize_frame(farewell), config_.close_timeout);
+    }
+    // Lingering close: read (and drop) until the peer hangs up, so closing
+    // with unread data does not reset the connection before the peer has
+    // read our farewell.
+    const auto give_up = std::chrono::steady_clock::now() + config_.close_timeout;
+    while (!sent) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !(co_await read_raw(left))) break;
+    }
+  }
+  link_->close();
+}
+
+void SessionChannel::fill_counters(SessionReport& report) const {
+  report.bytes_sent = bytes_sent_;
+  report.bytes_received = bytes_received_;
+  report.frames_sent = frames_sent_;
+  report.frames_received = frames_received_;
+}
+
+}  // namespace kda

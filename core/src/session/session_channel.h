@@ -1,0 +1,75 @@
+// The mechanics both session roles share: one link, one deadline timer, the
+// secure channel once keyed, interrupts (shutdown, user cancel), and the rule
+// for how a session ends (Error or Close frame, then close the link).
+// Lives on the link's strand; stop()/cancel() may come from any thread.
+#pragma once
+
+#include <optional>
+
+#include "kda/core/link.h"
+#include "kda/core/secure_channel.h"
+#include "kda/core/session.h"
+
+namespace kda {
+
+class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
+ public:
+  SessionChannel(LinkPtr link, const SessionConfig& config);
+
+  Link& link() { return *link_; }
+  asio::any_io_executor executor() const { return link_->executor(); }
+
+  // One clear-layer frame, parsed and validated. `raw` receives its bytes.
+  asio::awaitable<Result<v1::Frame>> read_clear(std::chrono::milliseconds timeout, Bytes* raw = nullptr);
+  asio::awaitable<std::error_code> write_clear(const v1::Frame& frame, Bytes* raw = nullptr);
+
+  void start_secure(SecureChannel channel) { secure_.emplace(std::move(channel)); }
+  bool secure() const { return secure_.has_value(); }
+  // Next session frame from inside the secure channel, keep-alives skipped.
+  // A peer's Error or Close comes back as an error (peer_reported() set).
+  asio::awaitable<Result<v1::Frame>> read_sealed(std::chrono::milliseconds timeout);
+  asio::awaitable<std::error_code> write_sealed(const v1::Frame& frame);
+
+  // Ends the session from this side: an Error frame for failures we
+  // detected, a Close frame for shutdown/cancel/normal end; then the link
+  // closes. Best effort, bounded by close_timeout. Idempotent.
+  asio::awaitable<void> end(std::error_code error, const std::string& text);
+  void close_link() { link_->close(); }
+
+  // Any thread. The current or next wait ends with `reason`.
+  void interrupt(Errc reason);
+  std::optional<Errc> interrupted() const { return interrupt_; }
+  // A timer the owner is waiting on outside link I/O; interrupt() cancels it.
+  void set_wait_timer(asio::steady_timer* timer) { wait_timer_ = timer; }
+
+  bool peer_reported() const { return peer_reported_; }
+  const std::string& peer_reason() const { return peer_reason_; }
+  const SessionConfig& config() const { return config_; }
+  void fill_counters(SessionReport& report) const;
+
+ private:
+  asio::awaitable<Result<Bytes>> read_raw(std::chrono::milliseconds timeout);
+  asio::awaitable<std::error_code> write_raw(ByteView bytes, std::chrono::milliseconds timeout);
+  void arm(std::chrono::milliseconds timeout);
+  void disarm();
+  std::error_code map_link_error(std::error_code ec) const;
+  std::error_code peer_error(std::uint32_t code, const std::string& text, bool is_close);
+
+  LinkPtr link_;
+  SessionConfig config_;
+  asio::steady_timer deadline_;
+  std::uint64_t deadline_generation_ = 0;
+  bool deadline_fired_ = false;
+  std::optional<Errc> interrupt_;
+  asio::steady_timer* wait_timer_ = nullptr;
+  std::optional<SecureChannel> secure_;
+  bool ended_ = false;
+  bool peer_reported_ = false;
+  std::string peer_reason_;
+  std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, frames_sent_ = 0, frames_received_ = 0;
+};
+
+// Text for an error code, for Error frames and logs.
+std::string describe(std::error_code ec);
+
+}  // namespace kda

@@ -1,0 +1,172 @@
+#include "kda/core/frame_codec.h"
+#include "kda/core/sas.h"
+#include "handshake_setup.h"
+#include "session_channel.h"
+
+namespace kda {
+
+std::shared_ptr<TargetSession> TargetSession::create(LinkPtr link, TargetOptions options) {
+  return std::shared_ptr<TargetSession>(new TargetSession(std::move(link), std::move(options)));
+}
+
+TargetSession::TargetSession(LinkPtr link, TargetOptions options) : options_(std::move(options)) {
+  channel_ = std::make_shared<SessionChannel>(std::move(link), options_.config);
+}
+
+TargetSession::~TargetSession() = default;
+
+asio::any_io_executor TargetSession::executor() const { return channel_->executor(); }
+void TargetSession::cancel() { channel_->interrupt(Errc::cancelled); }
+void TargetSession::stop() { channel_->interrupt(Errc::shutdown); }
+
+namespace {
+
+SessionReport failure(std::error_code ec, std::string reason = {}) {
+  SessionReport r;
+  r.outcome = ec == Errc::cancelled ? v1::OUTCOME_CANCELLED
+              : ec == Errc::rejected ? v1::OUTCOME_REJECTED
+                                     : v1::OUTCOME_FAILED;
+  r.error = ec;
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<SessionReport> TargetSession::run() {
+  auto self = shared_from_this();
+  SessionReport report = co_await exchange();
+  if (report.provisioned()) {
+    channel_->close_link();  // the primary closes with its own Close frame
+  } else {
+    // Named, not a temporary: GCC 12 destroys temporaries in co_await operands twice.
+    const std::string text = report.reason.empty() ? describe(report.error) : report.reason;
+    co_await channel_->end(report.error, text);
+  }
+  if (channel_->peer_reported()) {
+    report.peer_reported = true;
+    report.reason = "primary reported: " + channel_->peer_reason();
+  }
+  if (report.reason.empty()) report.reason = describe(report.error);
+  report.info.device = options_.device;
+  report.info.transport = channel_->link().kind();
+  report.info.peer = channel_->link().peer();
+  channel_->fill_counters(report);
+  co_return report;
+}
+
+asio::awaitable<SessionReport> TargetSession::exchange() {
+  const auto& cfg = options_.config;
+  auto& ch = *channel_;
+  SessionReport report;
+  const bool with_psk = options_.psk.has_value();
+
+  // 1. Hello, in clear.
+  v1::Frame hello;
+  auto* h = hello.mutable_hello();
+  h->set_protocol_version(kProtocolVersion);
+  h->set_role(v1::ROLE_TARGET);
+  h->set_transport(ch.link().kind());
+  h->set_noise_pattern(with_psk ? v1::NOISE_NX_PSK2 : v1::NOISE_NX);
+  Bytes hello_raw;
+  if (auto ec = co_await ch.write_clear(hello, &hello_raw)) co_return failure(ec);
+
+  // 2. Noise handshake.
+  noise::HandshakeOptions hs_options;
+  hs_options.protocol = handshake_protocol(h->noise_pattern());
+  hs_options.role = noise::Role::initiator;
+  hs_options.prologue = handshake_prologue(hello_raw);
+  hs_options.psk = options_.psk;
+  auto hs = noise::HandshakeState::create(std::move(hs_options));
+  if (!hs) co_return failure(hs.error());
+  auto msg1 = hs->write_message({});
+  if (!msg1) co_return failure(msg1.error());
+  v1::Frame hs1;
+  hs1.mutable_handshake()->set_noise_message(msg1->data(), msg1->size());
+  if (auto ec = co_await ch.write_clear(hs1)) co_return failure(ec);
+
+  auto msg2 = co_await ch.read_clear(cfg.handshake_timeout);
+  if (!msg2) co_return failure(msg2.error());
+  if (!msg2->has_handshake()) co_return failure(make_error_code(Errc::unexpected_frame), "expected handshake message 2");
+  auto payload = hs->read_message(as_bytes(msg2->handshake().noise_message()));
+  if (!payload) co_return failure(make_error_code(Errc::handshake_failed));
+  if (options_.pinned_primary_key && hs->remote_static() != options_.pinned_primary_key)
+    co_return failure(make_error_code(Errc::peer_key_mismatch));
+  auto offer = parse_frame(*payload);
+  if (!offer) co_return failure(offer.error());
+  if (auto ec = validate_frame(*offer, FrameLayer::sealed)) co_return failure(ec);
+  if (!offer->has_profile_offer()) co_return failure(make_error_code(Errc::unexpected_frame), "expected ProfileOffer");
+  report.info.sas = sas_code(hs->handshake_hash());
+  report.info.out_of_band_secret = with_psk;
+  if (options_.on_sas) options_.on_sas(report.info.sas);
+  auto split = hs->split();
+  if (!split) co_return failure(split.error());
+  ch.start_secure(SecureChannel(std::move(split->initiator_to_responder), std::move(split->responder_to_initiator)));
+
+  // 3. Claim and choice.
+  v1::Frame request;
+  *request.mutable_enroll_request()->mutable_device() = options_.device;
+  request.mutable_enroll_request()->set_profile_name(options_.profile_name);
+  if (auto ec = co_await ch.write_sealed(request)) co_return failure(ec);
+
+  // 4. Authorization.
+  auto auth = co_await ch.read_sealed(cfg.idle_timeout);
+  if (!auth) co_return failure(auth.error());
+  if (!auth->has_authorization()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Authorization");
+  const auto& a = auth->authorization();
+  if (!a.granted()) {
+    auto ec = std::error_code(static_cast<int>(a.code()), kda_category());
+    co_return failure(ec, "primary refused: " + a.reason());
+  }
+  report.info.profile_name = a.profile_name();
+  report.info.package_id = a.package_id();
+
+  // 5. Package chunks, in order, then the digest check.
+  Bytes package_bytes;
+  std::uint64_t total = 0;
+  for (;;) {
+    auto frame = co_await ch.read_sealed(cfg.idle_timeout);
+    if (!frame) co_return failure(frame.error());
+    if (!frame->has_package_chunk()) co_return failure(make_error_code(Errc::unexpected_frame), "expected PackageChunk");
+    const auto& c = frame->package_chunk();
+    if (package_bytes.empty()) {
+      if (c.total() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large));
+      total = c.total();
+      package_bytes.reserve(total);
+    }
+    if (c.offset() != package_bytes.size() || c.total() != total)
+      co_return failure(make_error_code(Errc::invalid_frame), "package chunk out of sequence");
+    package_bytes.insert(package_bytes.end(), c.data().begin(), c.data().end());
+    if (options_.on_progress) options_.on_progress(package_bytes.size(), total);
+    if (package_bytes.size() == total) {
+      const auto digest = sha256(package_bytes);
+      if (c.sha256().size() != digest.size() ||
+          !std::equal(digest.begin(), digest.end(), reinterpret_cast<const std::uint8_t*>(c.sha256().data())))
+        co_return failure(make_error_code(Errc::package_digest_mismatch));
+      break;
+    }
+  }
+  v1::EnrollmentPackage package;
+  if (!package.ParseFromArray(package_bytes.data(), static_cast<int>(package_bytes.size())) ||
+      package.package_id() != report.info.package_id)
+    co_return failure(make_error_code(Errc::invalid_frame), "enrollment package does not parse or has another id");
+
+  // 6. Acknowledge, then the primary's Result.
+  v1::Frame ack;
+  ack.mutable_ack()->set_package_id(report.info.package_id);
+  if (auto ec = co_await ch.write_sealed(ack)) co_return failure(ec);
+  auto result = co_await ch.read_sealed(cfg.idle_timeout);
+  if (!result) co_return failure(result.error(), "package acknowledged but the primary's result never came");
+  if (!result->has_result()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Result");
+  if (result->result().outcome() != v1::OUTCOME_PROVISIONED) {
+    auto r = failure(std::error_code(static_cast<int>(result->result().code()), kda_category()),
+                     result->result().reason());
+    r.outcome = result->result().outcome();
+    co_return r;
+  }
+  report.outcome = v1::OUTCOME_PROVISIONED;
+  report.package = std::move(package);
+  co_return report;
+}
+
+}  // namespace kda

@@ -1,0 +1,222 @@
+#include "kda/core/loopback.h"
+
+#include <deque>
+#include <map>
+
+#include "kda/core/frame_codec.h"
+
+namespace kda {
+
+// One direction of a connection.
+struct LoopbackLink::Pipe {
+  explicit Pipe(asio::any_io_executor ex) : signal(ex) {
+    signal.expires_at(asio::steady_timer::time_point::max());
+  }
+  Bytes buffer;
+  std::size_t read_pos = 0;
+  bool closed = false;
+  asio::steady_timer signal;  // cancelled to wake the reader
+  void notify() { signal.cancel(); }
+};
+
+namespace {
+
+struct ListenerQueue {
+  explicit ListenerQueue(asio::any_io_executor ex) : signal(ex) {
+    signal.expires_at(asio::steady_timer::time_point::max());
+  }
+  std::deque<LinkPtr> pending;
+  bool closed = false;
+  asio::steady_timer signal;
+};
+
+}  // namespace
+
+struct LoopbackHub::State {
+  explicit State(asio::any_io_executor ex) : executor(std::move(ex)) {}
+  asio::any_io_executor executor;
+  std::map<std::string, std::shared_ptr<ListenerQueue>> listeners;
+  std::map<std::string, Advertisement> advertisements;
+  FaultPlan faults;
+  int connections = 0;
+
+  Result<std::unique_ptr<LoopbackLink>> connect(const std::string& name) {
+    auto it = listeners.find(name);
+    if (it == listeners.end() || it->second->closed) return fail(Errc::connect_failed);
+    auto to_primary = std::make_shared<LoopbackLink::Pipe>(executor);
+    auto to_target = std::make_shared<LoopbackLink::Pipe>(executor);
+    const std::string id = "loopback #" + std::to_string(++connections);
+    auto target_end = std::make_unique<LoopbackLink>(executor, to_target, to_primary, id + " primary " + name);
+    LinkPtr primary_end = std::make_unique<LoopbackLink>(executor, to_primary, to_target, id + " target");
+    if (!faults.empty()) primary_end = std::make_unique<FaultInjectingLink>(std::move(primary_end), faults);
+    it->second->pending.push_back(std::move(primary_end));
+    it->second->signal.cancel();
+    return target_end;
+  }
+};
+
+namespace {
+
+class LoopbackListener final : public Listener {
+ public:
+  LoopbackListener(std::shared_ptr<LoopbackHub::State> hub, std::string name,
+                   std::shared_ptr<ListenerQueue> queue)
+      : hub_(std::move(hub)), name_(std::move(name)), queue_(std::move(queue)) {}
+  ~LoopbackListener() override { close(); }
+
+  asio::awaitable<Result<LinkPtr>> accept() override {
+    for (;;) {
+      if (queue_->closed) co_return fail(Errc::shutdown);
+      if (!queue_->pending.empty()) {
+        LinkPtr link = std::move(queue_->pending.front());
+        queue_->pending.pop_front();
+        co_return link;
+      }
+      boost::system::error_code ec;
+      co_await queue_->signal.async_wait(with_ec(ec));
+    }
+  }
+
+  void close() override {
+    if (queue_->closed) return;
+    queue_->closed = true;
+    queue_->signal.cancel();
+    hub_->listeners.erase(name_);
+  }
+
+  std::string describe() const override { return "loopback:" + name_; }
+
+ private:
+  std::shared_ptr<LoopbackHub::State> hub_;
+  std::string name_;
+  std::shared_ptr<ListenerQueue> queue_;
+};
+
+class LoopbackAdvertiser final : public Advertiser {
+ public:
+  LoopbackAdvertiser(std::shared_ptr<LoopbackHub::State> hub, std::string name)
+      : hub_(std::move(hub)), name_(std::move(name)) {}
+  ~LoopbackAdvertiser() override { stop(); }
+  std::error_code start(const Advertisement& ad) override {
+    Advertisement copy = ad;
+    copy.address = name_;
+    hub_->advertisements[name_] = copy;
+    return {};
+  }
+  void stop() override { hub_->advertisements.erase(name_); }
+
+ private:
+  std::shared_ptr<LoopbackHub::State> hub_;
+  std::string name_;
+};
+
+class LoopbackConnector final : public Connector {
+ public:
+  explicit LoopbackConnector(std::shared_ptr<LoopbackHub::State> hub) : hub_(std::move(hub)) {}
+  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds) override {
+    std::vector<Advertisement> found;
+    for (const auto& [name, ad] : hub_->advertisements) found.push_back(ad);
+    co_return found;
+  }
+  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override {
+    auto link = hub_->connect(address);
+    if (!link) co_return tl::unexpected(link.error());
+    co_return LinkPtr(std::move(*link));
+  }
+
+ private:
+  std::shared_ptr<LoopbackHub::State> hub_;
+};
+
+}  // namespace
+
+LoopbackHub::LoopbackHub(asio::any_io_executor executor)
+    : state_(std::make_shared<State>(asio::make_strand(executor))) {}
+LoopbackHub::~LoopbackHub() = default;
+
+Result<std::unique_ptr<Listener>> LoopbackHub::listen(const std::string& name) {
+  auto& slot = state_->listeners[name];
+  if (slot && !slot->closed) return fail(Errc::connect_failed);
+  slot = std::make_shared<ListenerQueue>(state_->executor);
+  return std::make_unique<LoopbackListener>(state_, name, slot);
+}
+
+std::unique_ptr<Connector> LoopbackHub::connector() { return std::make_unique<LoopbackConnector>(state_); }
+
+std::unique_ptr<Advertiser> LoopbackHub::advertiser(const std::string& name) {
+  return std::make_unique<LoopbackAdvertiser>(state_, name);
+}
+
+void LoopbackHub::set_faults(FaultPlan plan) { state_->faults = plan; }
+
+Result<std::unique_ptr<LoopbackLink>> LoopbackHub::connect_now(const std::string& name) {
+  return state_->connect(name);
+}
+
+asio::any_io_executor LoopbackHub::executor() const { return state_->executor; }
+
+LoopbackLink::LoopbackLink(asio::any_io_executor executor, std::shared_ptr<Pipe> in,
+                           std::shared_ptr<Pipe> out, std::string peer)
+    : executor_(std::move(executor)), in_(std::move(in)), out_(std::move(out)), peer_(std::move(peer)) {}
+
+LoopbackLink::~LoopbackLink() { close(); }
+
+std::size_t LoopbackLink::mtu() const { return kMaxFrameSize; }
+
+asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
+  for (;;) {
+    if (closed_) co_return fail(Errc::link_closed);
+    const ByteView pending = ByteView(in_->buffer).subspan(in_->read_pos);
+    const auto decoded = decode_stream(pending);
+    if (const auto* span = std::get_if<FrameSpan>(&decoded)) {
+      Bytes frame(pending.begin() + span->offset, pending.begin() + span->offset + span->size);
+      in_->read_pos += span->consumed;
+      if (in_->read_pos == in_->buffer.size()) {
+        in_->buffer.clear();
+        in_->read_pos = 0;
+      }
+      co_return frame;
+    }
+    if (const auto* error = std::get_if<std::error_code>(&decoded)) co_return tl::unexpected(*error);
+    if (in_->closed) co_return fail(Errc::link_closed);
+    if (cancelled_) {
+      cancelled_ = false;
+      co_return fail(Errc::cancelled);
+    }
+    boost::system::error_code ec;
+    reading_ = true;
+    co_await in_->signal.async_wait(with_ec(ec));
+    reading_ = false;
+  }
+}
+
+asio::awaitable<std::error_code> LoopbackLink::write_frame(ByteView frame) {
+  if (closed_ || out_->closed) co_return make_error_code(Errc::link_closed);
+  put_length_prefix(out_->buffer, frame.size());
+  out_->buffer.insert(out_->buffer.end(), frame.begin(), frame.end());
+  out_->notify();
+  co_return std::error_code{};
+}
+
+std::error_code LoopbackLink::write_raw(ByteView bytes) {
+  if (closed_ || out_->closed) return make_error_code(Errc::link_closed);
+  out_->buffer.insert(out_->buffer.end(), bytes.begin(), bytes.end());
+  out_->notify();
+  return {};
+}
+
+void LoopbackLink::cancel() {
+  if (!reading_) return;
+  cancelled_ = true;
+  in_->notify();
+}
+
+void LoopbackLink::close() {
+  if (closed_) return;
+  closed_ = true;
+  in_->closed = out_->closed = true;
+  in_->notify();
+  out_->notify();
+}
+
+}  // namespace kda

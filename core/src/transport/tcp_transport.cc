@@ -1,0 +1,137 @@
+#include "kda/core/tcp_transport.h"
+
+#include <charconv>
+
+#include "kda/core/stream_link.h"
+
+namespace kda {
+
+using asio::ip::tcp;
+
+std::error_code stream_error(const boost::system::error_code& ec, bool closed_locally) {
+  if (closed_locally) return make_error_code(Errc::link_closed);
+  if (ec == asio::error::operation_aborted) return make_error_code(Errc::cancelled);
+  if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == asio::error::connection_aborted)
+    return make_error_code(Errc::link_closed);
+  return make_error_code(Errc::link_failed);
+}
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  HostPort out;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return fail(Errc::connect_failed);
+    out.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) return fail(Errc::connect_failed);
+    out.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (out.host.empty() || port.empty() || ec != std::errc{} || end != port.data() + port.size() ||
+      value > 65535)
+    return fail(Errc::connect_failed);
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+namespace {
+
+std::string describe_endpoint(const tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  return addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(ep.port())
+                      : addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+LinkPtr make_tcp_link(tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto remote = socket.remote_endpoint(ec);
+  std::string peer = ec ? "tcp ?" : "tcp " + describe_endpoint(remote);
+  return std::make_unique<StreamLink<tcp::socket>>(std::move(socket), v1::TRANSPORT_TCP, std::move(peer));
+}
+
+}  // namespace
+
+TcpListener::TcpListener(tcp::acceptor acceptor) : acceptor_(std::move(acceptor)) {}
+TcpListener::~TcpListener() { close(); }
+
+Result<std::unique_ptr<TcpListener>> TcpListener::bind(asio::any_io_executor executor, std::string_view address) {
+  auto hp = parse_host_port(address);
+  if (!hp) return tl::unexpected(hp.error());
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
+  if (ec) return fail(Errc::connect_failed);
+  tcp::endpoint endpoint(ip, hp->port);
+  tcp::acceptor acceptor(executor);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return tl::unexpected(std::error_code(ec.value(), std::system_category()));
+  return std::unique_ptr<TcpListener>(new TcpListener(std::move(acceptor)));
+}
+
+asio::awaitable<Result<LinkPtr>> TcpListener::accept() {
+  for (;;) {
+    if (closed_) co_return fail(Errc::shutdown);
+    boost::system::error_code ec;
+    // Each link gets its own strand: one session per strand.
+    auto socket = co_await acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()), with_ec(ec));
+    if (closed_) co_return fail(Errc::shutdown);
+    if (!ec) co_return make_tcp_link(std::move(socket));
+    // Transient accept errors (peer reset before accept, fd pressure) are retried.
+    if (ec == asio::error::operation_aborted) co_return fail(Errc::shutdown);
+    if (ec == asio::error::no_descriptors) {
+      asio::steady_timer backoff(acceptor_.get_executor(), std::chrono::milliseconds(50));
+      co_await backoff.async_wait(with_ec(ec));
+    }
+  }
+}
+
+void TcpListener::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+std::string TcpListener::describe() const {
+  boost::system::error_code ec;
+  auto ep = acceptor_.local_endpoint(ec);
+  return ec ? "tcp (closed)" : "tcp " + describe_endpoint(ep);
+}
+
+std::uint16_t TcpListener::port() const {
+  boost::system::error_code ec;
+  auto ep = acceptor_.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+TcpConnector::TcpConnector(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+asio::awaitable<Result<std::vector<Advertisement>>> TcpConnector::scan(std::chrono::milliseconds) {
+  co_return std::vector<Advertisement>{};
+}
+
+asio::awaitable<Result<LinkPtr>> TcpConnector::connect(const std::string& address) {
+  auto hp = parse_host_port(address);
+  if (!hp) co_return tl::unexpected(hp.error());
+  boost::system::error_code ec;
+  tcp::resolver resolver(executor_);
+  auto endpoints = co_await resolver.async_resolve(hp->host, std::to_string(hp->port),
+                                                   tcp::resolver::numeric_service, with_ec(ec));
+  if (ec) co_return fail(Errc::connect_failed);
+  tcp::socket socket(asio::make_strand(executor_));
+  co_await asio::async_connect(socket, endpoints, with_ec(ec));
+  if (ec) co_return fail(Errc::connect_failed);
+  co_return make_tcp_link(std::move(socket));
+}
+
+}  // namespace kda

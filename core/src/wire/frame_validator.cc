@@ -1,0 +1,109 @@
+#include "kda/core/frame_validator.h"
+
+#include "kda/core/error.h"
+#include "kda/core/frame_codec.h"
+
+namespace kda {
+namespace {
+
+constexpr std::size_t kSha256Size = 32;
+constexpr std::size_t kMaxNoiseMessage = 65535;
+
+bool short_text(const std::string& s) { return s.size() <= kMaxTextField; }
+
+std::error_code invalid() { return make_error_code(Errc::invalid_frame); }
+
+std::error_code check_hello(const v1::Hello& h) {
+  if (h.protocol_version() == 0) return invalid();
+  if (h.role() != v1::ROLE_TARGET) return invalid();
+  if (h.noise_pattern() != v1::NOISE_NX && h.noise_pattern() != v1::NOISE_NX_PSK2) return invalid();
+  if (h.capabilities_size() > 32) return invalid();
+  for (const auto& c : h.capabilities())
+    if (c.size() > 64) return invalid();
+  return {};
+}
+
+std::error_code check_identity(const v1::DeviceIdentity& d) {
+  if (d.imei_size() > 2) return invalid();
+  for (const auto& i : d.imei())
+    if (i.size() > 32) return invalid();
+  if (d.imei_size() == 0 && d.meid().empty() && d.serial().empty()) return invalid();
+  for (const std::string* s : {&d.meid(), &d.serial(), &d.model(), &d.os_version(), &d.wifi_mac(),
+                               &d.manufacturer()})
+    if (s->size() > 128) return invalid();
+  return {};
+}
+
+std::error_code check_chunk(const v1::PackageChunk& c) {
+  if (c.data().empty() || c.total() == 0 || c.total() > kMaxPackageSize) return invalid();
+  if (c.offset() >= c.total() || c.data().size() > c.total() - c.offset()) return invalid();
+  const bool last = c.offset() + c.data().size() == c.total();
+  if (last != (c.sha256().size() == kSha256Size)) return invalid();
+  if (!last && !c.sha256().empty()) return invalid();
+  return {};
+}
+
+}  // namespace
+
+std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
+  using F = v1::Frame;
+  const bool clear = layer == FrameLayer::clear;
+  switch (f.body_case()) {
+    case F::kHello:
+      return clear ? check_hello(f.hello()) : invalid();
+    case F::kHandshake:
+      if (!clear) return invalid();
+      if (f.handshake().noise_message().size() < 32 ||
+          f.handshake().noise_message().size() > kMaxNoiseMessage)
+        return invalid();
+      return {};
+    case F::kSealed:
+      if (!clear) return invalid();
+      if (f.sealed().ciphertext().size() < 16 || f.sealed().ciphertext().size() > kMaxNoiseMessage)
+        return invalid();
+      return {};
+    case F::kError:
+      return short_text(f.error().message()) && f.error().code() != 0 ? std::error_code{} : invalid();
+    case F::kClose:
+      return short_text(f.close().reason()) ? std::error_code{} : invalid();
+    case F::kProfileOffer: {
+      if (clear) return invalid();
+      const auto& o = f.profile_offer();
+      if (!short_text(o.primary_id()) || o.profiles_size() > static_cast<int>(kMaxProfilesOffered))
+        return invalid();
+      for (const auto& p : o.profiles())
+        if (p.name().empty() || !short_text(p.name()) || !short_text(p.description()) ||
+            !short_text(p.company_name()))
+          return invalid();
+      return {};
+    }
+    case F::kEnrollRequest:
+      if (clear || !short_text(f.enroll_request().profile_name())) return invalid();
+      return check_identity(f.enroll_request().device());
+    case F::kAuthorization: {
+      if (clear) return invalid();
+      const auto& a = f.authorization();
+      if (!short_text(a.reason()) || !short_text(a.profile_name()) || !short_text(a.package_id()))
+        return invalid();
+      if (a.granted() ? a.package_id().empty() : a.code() == 0) return invalid();
+      return {};
+    }
+    case F::kPackageChunk:
+      return clear ? invalid() : check_chunk(f.package_chunk());
+    case F::kAck:
+      return !clear && !f.ack().package_id().empty() && short_text(f.ack().package_id())
+                 ? std::error_code{}
+                 : invalid();
+    case F::kResult:
+      if (clear || f.result().outcome() == v1::OUTCOME_UNSPECIFIED || !short_text(f.result().reason()))
+        return invalid();
+      return {};
+    case F::kKeepAlive:
+      return clear ? invalid() : std::error_code{};
+    case F::BODY_NOT_SET:
+      return make_error_code(Errc::unknown_frame_type);
+  }
+  return make_error_code(Errc::unknown_frame_type);
+}
+
+}  // namespace kda

@@ -1,0 +1,29 @@
+#include "kda/core/sas.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <string_view>
+
+namespace kda {
+
+std::array<std::uint8_t, 32> sha256(ByteView data) {
+  std::array<std::uint8_t, 32> out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::string sas_code(ByteView handshake_hash) {
+  constexpr std::string_view label = "kda-sas-v1";
+  Bytes input(label.begin(), label.end());
+  input.insert(input.end(), handshake_hash.begin(), handshake_hash.end());
+  const auto digest = sha256(input);
+  const std::uint32_t n = std::uint32_t{digest[0]} << 24 | std::uint32_t{digest[1]} << 16 |
+                          std::uint32_t{digest[2]} << 8 | std::uint32_t{digest[3]};
+  char code[8];
+  std::snprintf(code, sizeof code, "%06u", n % 1000000u);
+  return code;
+}
+
+}  // namespace kda

@@ -1,0 +1,323 @@
+// The same session scenarios over every transport (ARCHITECTURE.md,
+// "Transport interface"). A transport passes when all of these pass.
+#include "harness.h"
+
+#include "kda/core/frame_codec.h"
+
+namespace kda::test {
+namespace {
+
+template <typename Fixture>
+class SessionConformance : public ::testing::Test {
+ protected:
+  asio::io_context io;
+  Fixture fixture{io};
+  ScriptedBackend backend;
+
+  Outcome enroll(FaultPlan faults = {}, PrimaryOptions popts = primary_options(),
+                 TargetOptions topts = target_options(),
+                 std::function<void(PrimarySession&, TargetSession&)> during = {}) {
+    auto pair = fixture.connect(io, faults);
+    return run_enrollment(io, std::move(pair.target), std::move(pair.primary), backend, std::move(popts),
+                          std::move(topts), std::move(during));
+  }
+};
+
+struct FixtureNames {
+  template <typename T>
+  static std::string GetName(int) { return T::kName; }
+};
+
+using Transports = ::testing::Types<LoopbackFixture, TcpFixture, Tcp6Fixture>;
+TYPED_TEST_SUITE(SessionConformance, Transports, FixtureNames);
+
+bool same_package(const v1::EnrollmentPackage& a, const v1::EnrollmentPackage& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+TYPED_TEST(SessionConformance, FullEnrollment) {
+  std::string target_sas;
+  auto topts = target_options();
+  topts.on_sas = [&](const std::string& sas) { target_sas = sas; };
+  auto out = this->enroll({}, primary_options(), std::move(topts));
+  ASSERT_TRUE(out.primary.provisioned()) << out.primary.reason;
+  ASSERT_TRUE(out.target.provisioned()) << out.target.reason;
+  ASSERT_TRUE(out.target.package.has_value());
+  EXPECT_TRUE(same_package(*out.target.package, *this->backend.granted_package));
+  EXPECT_EQ(out.target.package->device().imei(0), "490154203237518");
+  EXPECT_EQ(target_sas.size(), 6u);
+  EXPECT_EQ(out.primary.info.sas, target_sas);
+  EXPECT_EQ(out.primary.info.device.serial(), "R58M12345AB");
+  EXPECT_FALSE(out.primary.info.out_of_band_secret);
+  EXPECT_EQ(this->backend.events,
+            (std::vector<std::string>{"offer", "authorize", "transfer", "finished:OUTCOME_PROVISIONED"}));
+}
+
+TYPED_TEST(SessionConformance, EnrollmentWithOutOfBandSecretAndPinnedKey) {
+  noise::Key psk{};
+  psk.fill(0x42);
+  auto popts = primary_options();
+  popts.psk = psk;
+  popts.require_psk = true;
+  auto topts = target_options();
+  topts.psk = psk;
+  topts.pinned_primary_key = popts.static_key.public_key();
+  auto out = this->enroll({}, popts, topts);
+  ASSERT_TRUE(out.primary.provisioned()) << out.primary.reason;
+  ASSERT_TRUE(out.target.provisioned()) << out.target.reason;
+  EXPECT_TRUE(out.primary.info.out_of_band_secret);
+}
+
+TYPED_TEST(SessionConformance, LargePackageInChunks) {
+  this->backend.package_size = 1024 * 1024;
+  std::vector<std::uint64_t> progress;
+  auto topts = target_options();
+  topts.on_progress = [&](std::uint64_t received, std::uint64_t) { progress.push_back(received); };
+  auto out = this->enroll({}, primary_options(), std::move(topts));
+  ASSERT_TRUE(out.target.provisioned()) << out.target.reason;
+  ASSERT_TRUE(out.primary.provisioned()) << out.primary.reason;
+  EXPECT_TRUE(same_package(*out.target.package, *this->backend.granted_package));
+  EXPECT_GE(progress.size(), 32u);  // 1 MiB in 32 KiB chunks
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_GT(out.primary.bytes_sent, 1024u * 1024u);
+}
+
+TYPED_TEST(SessionConformance, LinkDroppedAtEveryFrame) {
+  // A clean run counts the frames through the primary's end: Hello, HS1, HS2,
+  // EnrollRequest, Authorization, chunk, Ack, Result, Close.
+  auto clean = this->enroll({});
+  ASSERT_TRUE(clean.primary.provisioned());
+  const int frames = static_cast<int>(clean.primary.frames_sent + clean.primary.frames_received);
+  ASSERT_EQ(frames, 9);
+  const int ack = frames - 2, result = frames - 1;
+  for (int k = 1; k < frames; ++k) {
+    SCOPED_TRACE("link dropped after frame " + std::to_string(k));
+    this->backend = ScriptedBackend{};
+    FaultPlan plan;
+    plan.drop_after_frame = k;
+    auto out = this->enroll(plan);
+    // The commit point is the primary reading the Ack; before it nobody is provisioned.
+    EXPECT_EQ(out.primary.provisioned(), k >= ack);
+    EXPECT_EQ(out.target.provisioned(), k >= result);
+    for (const auto* r : {&out.primary, &out.target}) {
+      if (r->provisioned()) continue;
+      EXPECT_TRUE(r->error == Errc::link_closed || r->error == Errc::link_failed) << r->error.message();
+      EXPECT_FALSE(r->reason.empty());
+    }
+    ASSERT_TRUE(this->backend.finished.has_value());
+    EXPECT_EQ(this->backend.finished->provisioned(), k >= ack);
+  }
+}
+
+TYPED_TEST(SessionConformance, FailedReadAndWriteEndCleanly) {
+  // The primary reads Hello, HS1, EnrollRequest, Ack and writes HS2,
+  // Authorization, chunk before the commit point.
+  for (int n = 1; n <= 3; ++n) {
+    SCOPED_TRACE("failure at operation " + std::to_string(n));
+    FaultPlan reads;
+    reads.fail_read_at = n;
+    this->backend = ScriptedBackend{};
+    auto a = this->enroll(reads);
+    EXPECT_FALSE(a.primary.provisioned());
+    EXPECT_FALSE(a.target.provisioned());
+    EXPECT_EQ(a.primary.error, Errc::link_failed);
+    FaultPlan writes;
+    writes.fail_write_at = n;
+    this->backend = ScriptedBackend{};
+    auto b = this->enroll(writes);
+    EXPECT_FALSE(b.primary.provisioned());
+    EXPECT_EQ(b.primary.error, Errc::link_failed);
+  }
+}
+
+TYPED_TEST(SessionConformance, DelayedLinkStillEnrolls) {
+  FaultPlan plan;
+  plan.delay = std::chrono::milliseconds(20);
+  auto out = this->enroll(plan);
+  EXPECT_TRUE(out.primary.provisioned()) << out.primary.reason;
+  EXPECT_TRUE(out.target.provisioned()) << out.target.reason;
+}
+
+TYPED_TEST(SessionConformance, SilentTargetHitsPrimaryDeadline) {
+  auto pair = this->fixture.connect(this->io);
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  EXPECT_EQ(report.error, Errc::timeout);
+  EXPECT_EQ(report.outcome, v1::OUTCOME_FAILED);
+  ASSERT_TRUE(this->backend.finished.has_value());
+}
+
+TYPED_TEST(SessionConformance, SilentPrimaryHitsTargetDeadline) {
+  auto pair = this->fixture.connect(this->io);
+  auto report = run_target(this->io, std::move(pair.target), target_options());
+  EXPECT_EQ(report.error, Errc::timeout);
+  EXPECT_FALSE(report.provisioned());
+}
+
+TYPED_TEST(SessionConformance, TamperedCiphertextIsRefused) {
+  this->backend.package_size = 200 * 1024;
+  FaultPlan plan;
+  plan.corrupt_write_at = 4;  // HS2, Authorization, chunk 1, chunk 2
+  auto out = this->enroll(plan);
+  EXPECT_EQ(out.target.error, Errc::decrypt_failed);
+  EXPECT_EQ(out.primary.error, Errc::decrypt_failed);
+  EXPECT_TRUE(out.primary.peer_reported);
+  EXPECT_FALSE(out.primary.provisioned());
+}
+
+TYPED_TEST(SessionConformance, ReplayedFrameIsRefused) {
+  this->backend.package_size = 200 * 1024;
+  FaultPlan plan;
+  plan.duplicate_write_at = 3;
+  auto out = this->enroll(plan);
+  EXPECT_EQ(out.target.error, Errc::replayed_frame);
+  EXPECT_FALSE(out.primary.provisioned());
+  EXPECT_FALSE(out.target.provisioned());
+}
+
+TYPED_TEST(SessionConformance, ReorderedFrameIsRefused) {
+  this->backend.package_size = 200 * 1024;
+  FaultPlan plan;
+  plan.swap_write_at = 3;
+  auto out = this->enroll(plan);
+  EXPECT_EQ(out.target.error, Errc::reordered_frame);
+  EXPECT_FALSE(out.primary.provisioned());
+  EXPECT_FALSE(out.target.provisioned());
+}
+
+TYPED_TEST(SessionConformance, WrongPskIsRefused) {
+  noise::Key a{}, b{};
+  a.fill(1);
+  b.fill(2);
+  auto popts = primary_options();
+  popts.psk = a;
+  auto topts = target_options();
+  topts.psk = b;
+  auto out = this->enroll({}, popts, topts);
+  EXPECT_EQ(out.target.error, Errc::handshake_failed);
+  EXPECT_EQ(out.primary.error, Errc::handshake_failed);
+  EXPECT_TRUE(out.primary.peer_reported);
+  EXPECT_EQ(this->backend.events, (std::vector<std::string>{"offer", "finished:OUTCOME_FAILED"}));
+}
+
+TYPED_TEST(SessionConformance, MissingPskIsRefused) {
+  auto popts = primary_options();
+  popts.psk = noise::Key{};
+  popts.require_psk = true;
+  auto out = this->enroll({}, popts, target_options());
+  EXPECT_EQ(out.primary.error, Errc::psk_required);
+  EXPECT_EQ(out.target.error, Errc::psk_required);
+  EXPECT_TRUE(out.target.peer_reported);
+}
+
+TYPED_TEST(SessionConformance, WrongPinnedKeyIsRefused) {
+  auto topts = target_options();
+  topts.pinned_primary_key = noise::Keypair::generate()->public_key();
+  auto out = this->enroll({}, primary_options(), topts);
+  EXPECT_EQ(out.target.error, Errc::peer_key_mismatch);
+  EXPECT_EQ(out.primary.error, Errc::peer_key_mismatch);
+  EXPECT_FALSE(out.primary.provisioned());
+}
+
+// Attacks from a target end that does not run a session.
+TYPED_TEST(SessionConformance, OversizedLengthPrefixIsRefused) {
+  auto pair = this->fixture.connect(this->io);
+  const std::uint8_t prefix[] = {0x7f, 0xff, 0xff, 0xff};
+  TypeParam::write_raw(*pair.target, prefix);
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  EXPECT_EQ(report.error, Errc::frame_too_large);
+}
+
+TYPED_TEST(SessionConformance, GarbageBytesAreRefused) {
+  auto pair = this->fixture.connect(this->io);
+  const std::uint8_t garbage[] = {0x00, 0x00, 0x00, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  TypeParam::write_raw(*pair.target, garbage);
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  EXPECT_EQ(report.error, Errc::malformed_frame);
+}
+
+// Reads what the primary answers to one frame sent from a bare target end.
+template <typename Fixture>
+std::pair<SessionReport, Result<v1::Frame>> primary_answer(Fixture& fixture, asio::io_context& io,
+                                                           ScriptedBackend& backend, Bytes frame) {
+  auto pair = fixture.connect(io);
+  Link& target = *pair.target;
+  Result<v1::Frame> answer = fail(Errc::link_closed);
+  asio::co_spawn(target.executor(), [&]() -> asio::awaitable<void> {
+    co_await target.write_frame(frame);
+    auto bytes = co_await target.read_frame();
+    if (bytes) answer = parse_frame(*bytes);
+  }, asio::detached);
+  auto report = run_primary(io, std::move(pair.primary), backend, primary_options());
+  return {report, answer};
+}
+
+TYPED_TEST(SessionConformance, UnknownFrameTypeIsRefused) {
+  const Bytes unknown = {0x7a, 0x00};  // field 15, length 0: not a body this version knows
+  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, unknown);
+  EXPECT_EQ(report.error, Errc::unknown_frame_type);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->has_error());
+  EXPECT_EQ(answer->error().code(), static_cast<std::uint32_t>(Errc::unknown_frame_type));
+}
+
+TYPED_TEST(SessionConformance, UnsupportedVersionGetsErrorNamingBoth) {
+  v1::Frame hello;
+  hello.mutable_hello()->set_protocol_version(7);
+  hello.mutable_hello()->set_role(v1::ROLE_TARGET);
+  hello.mutable_hello()->set_noise_pattern(v1::NOISE_NX);
+  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(hello));
+  EXPECT_EQ(report.error, Errc::unsupported_version);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->has_error());
+  EXPECT_EQ(answer->error().code(), static_cast<std::uint32_t>(Errc::unsupported_version));
+  EXPECT_EQ(answer->error().supported_version(), kProtocolVersion);
+  EXPECT_NE(answer->error().message().find("version 7"), std::string::npos) << answer->error().message();
+  EXPECT_NE(answer->error().message().find("version 1"), std::string::npos) << answer->error().message();
+}
+
+TYPED_TEST(SessionConformance, RejectedDeviceGetsReason) {
+  this->backend.mode = ScriptedBackend::Mode::deny;
+  auto out = this->enroll();
+  EXPECT_EQ(out.target.outcome, v1::OUTCOME_REJECTED);
+  EXPECT_EQ(out.target.error, Errc::rejected);
+  EXPECT_NE(out.target.reason.find("device not in inventory"), std::string::npos) << out.target.reason;
+  EXPECT_EQ(out.primary.outcome, v1::OUTCOME_REJECTED);
+  EXPECT_EQ(this->backend.events, (std::vector<std::string>{"offer", "authorize", "finished:OUTCOME_REJECTED"}));
+}
+
+TYPED_TEST(SessionConformance, KeepAlivesCarrySlowAuthorization) {
+  // The decision takes longer than the target's idle deadline.
+  this->backend.mode = ScriptedBackend::Mode::late;
+  this->backend.late_by = std::chrono::milliseconds(2500);
+  auto out = this->enroll();
+  EXPECT_TRUE(out.target.provisioned()) << out.target.reason;
+  EXPECT_TRUE(out.primary.provisioned()) << out.primary.reason;
+}
+
+TYPED_TEST(SessionConformance, UserCancelsWhileWaiting) {
+  this->backend.mode = ScriptedBackend::Mode::never;
+  asio::steady_timer later(this->io);
+  auto out = this->enroll({}, primary_options(), target_options(), [&](PrimarySession&, TargetSession& t) {
+    later.expires_after(std::chrono::milliseconds(500));
+    later.async_wait([&t](const boost::system::error_code&) { t.cancel(); });
+  });
+  EXPECT_EQ(out.target.outcome, v1::OUTCOME_CANCELLED);
+  EXPECT_EQ(out.primary.outcome, v1::OUTCOME_CANCELLED);
+  EXPECT_EQ(out.primary.error, Errc::cancelled);
+}
+
+TYPED_TEST(SessionConformance, PrimaryShutdownEndsSessionWithClose) {
+  this->backend.mode = ScriptedBackend::Mode::never;
+  asio::steady_timer later(this->io);
+  auto out = this->enroll({}, primary_options(), target_options(), [&](PrimarySession& p, TargetSession&) {
+    later.expires_after(std::chrono::milliseconds(500));
+    later.async_wait([&p](const boost::system::error_code&) { p.stop(); });
+  });
+  EXPECT_EQ(out.primary.error, Errc::shutdown);
+  EXPECT_EQ(out.target.error, Errc::shutdown);
+  EXPECT_TRUE(out.target.peer_reported);
+  EXPECT_FALSE(out.target.provisioned());
+}
+
+}  // namespace
+}  // namespace kda::test
