@@ -49,7 +49,7 @@ asio::awaitable<SessionReport> PrimarySession::run() {
 asio::awaitable<SessionReport> PrimarySession::finish(SessionReport report) {
   std::string text = report.reason.empty() ? describe(report.error) : report.reason;
   if (report.provisioned()) {
-    co_await channel_->end({}, "done");
+    channel_->close_link();  // Result was the last frame
   } else {
     co_await channel_->end(report.error, text);
   }
@@ -147,8 +147,6 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   info_.package_id = package.package_id();
   info_.profile_name = package.profile().name();
   a->set_granted(true);
-  a->set_profile_name(info_.profile_name);
-  a->set_package_id(info_.package_id);
   if (auto ec = co_await ch.write_sealed(auth)) co_return failure(ec, "");
 
   // 5. The package, in chunks; the digest rides in the last one.

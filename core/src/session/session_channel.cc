@@ -12,21 +12,36 @@ SessionChannel::SessionChannel(LinkPtr link, const SessionConfig& config)
 
 void SessionChannel::arm(std::chrono::milliseconds timeout) {
   deadline_fired_ = false;
+  operation_pending_ = true;
+  deadline_at_ = asio::steady_timer::clock_type::now() + timeout;
+  // A pending wait that ends no later than the new deadline will re-check.
+  if (deadline_waiting_ && deadline_.expiry() <= deadline_at_) return;
+  start_deadline_wait();
+}
+
+void SessionChannel::start_deadline_wait() {
+  deadline_waiting_ = true;
   const auto generation = ++deadline_generation_;
-  deadline_.expires_after(timeout);
+  deadline_.expires_at(deadline_at_);
   deadline_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
-    if (ec) return;
     auto self = weak.lock();
-    if (!self || self->deadline_generation_ != generation) return;
-    self->deadline_fired_ = true;
-    self->link_->cancel();
+    if (!self || generation != self->deadline_generation_) return;  // superseded
+    self->deadline_waiting_ = false;
+    if (!ec) self->on_deadline();
   });
 }
 
-void SessionChannel::disarm() {
-  ++deadline_generation_;
-  deadline_.cancel();
+void SessionChannel::on_deadline() {
+  if (!operation_pending_) return;  // idle: the next operation re-arms
+  if (asio::steady_timer::clock_type::now() < deadline_at_) {
+    start_deadline_wait();  // fired for an earlier operation's deadline
+    return;
+  }
+  deadline_fired_ = true;
+  link_->cancel();
 }
+
+void SessionChannel::disarm() { operation_pending_ = false; }
 
 void SessionChannel::interrupt(Errc reason) {
   asio::post(link_->executor(), [self = shared_from_this(), reason] {
@@ -151,7 +166,13 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
       if (left.count() <= 0 || !(co_await read_raw(left))) break;
     }
   }
+  close_link();
+}
+
+void SessionChannel::close_link() {
+  ended_ = true;
   link_->close();
+  deadline_.cancel();
 }
 
 void SessionChannel::fill_counters(SessionReport& report) const {

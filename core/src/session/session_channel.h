@@ -34,7 +34,8 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   // detected, a Close frame for shutdown/cancel/normal end; then the link
   // closes. Best effort, bounded by close_timeout. Idempotent.
   asio::awaitable<void> end(std::error_code error, const std::string& text);
-  void close_link() { link_->close(); }
+  // Closes without a farewell frame (after Result, or when the link is gone).
+  void close_link();
 
   // Any thread. The current or next wait ends with `reason`.
   void interrupt(Errc reason);
@@ -57,7 +58,15 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
 
   LinkPtr link_;
   SessionConfig config_;
+  void on_deadline();
+  void start_deadline_wait();
+
+  // One lazily armed watchdog: an operation only moves `deadline_at_`; the
+  // timer is re-armed when it fires early. Keeps timers off the hot path.
   asio::steady_timer deadline_;
+  asio::steady_timer::time_point deadline_at_{};
+  bool operation_pending_ = false;
+  bool deadline_waiting_ = false;
   std::uint64_t deadline_generation_ = 0;
   bool deadline_fired_ = false;
   std::optional<Errc> interrupt_;

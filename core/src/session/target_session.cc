@@ -118,8 +118,6 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
     auto ec = std::error_code(static_cast<int>(a.code()), kda_category());
     co_return failure(ec, "primary refused: " + a.reason());
   }
-  report.info.profile_name = a.profile_name();
-  report.info.package_id = a.package_id();
 
   // 5. Package chunks, in order, then the digest check.
   Bytes package_bytes;
@@ -148,8 +146,10 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   }
   v1::EnrollmentPackage package;
   if (!package.ParseFromArray(package_bytes.data(), static_cast<int>(package_bytes.size())) ||
-      package.package_id() != report.info.package_id)
-    co_return failure(make_error_code(Errc::invalid_frame), "enrollment package does not parse or has another id");
+      package.package_id().empty())
+    co_return failure(make_error_code(Errc::invalid_frame), "enrollment package does not parse or has no id");
+  report.info.profile_name = package.profile().name();
+  report.info.package_id = package.package_id();
 
   // 6. Acknowledge, then the primary's Result.
   v1::Frame ack;

@@ -4,30 +4,27 @@
 #include <map>
 
 #include "kda/core/frame_codec.h"
+#include "async_signal.h"
 
 namespace kda {
 
 // One direction of a connection.
 struct LoopbackLink::Pipe {
-  explicit Pipe(asio::any_io_executor ex) : signal(ex) {
-    signal.expires_at(asio::steady_timer::time_point::max());
-  }
+  explicit Pipe(asio::any_io_executor ex) : signal(std::move(ex)) {}
   Bytes buffer;
   std::size_t read_pos = 0;
   bool closed = false;
-  asio::steady_timer signal;  // cancelled to wake the reader
-  void notify() { signal.cancel(); }
+  AsyncSignal signal;  // wakes the reader
+  void notify() { signal.notify(); }
 };
 
 namespace {
 
 struct ListenerQueue {
-  explicit ListenerQueue(asio::any_io_executor ex) : signal(ex) {
-    signal.expires_at(asio::steady_timer::time_point::max());
-  }
+  explicit ListenerQueue(asio::any_io_executor ex) : signal(std::move(ex)) {}
   std::deque<LinkPtr> pending;
   bool closed = false;
-  asio::steady_timer signal;
+  AsyncSignal signal;
 };
 
 }  // namespace
@@ -50,7 +47,7 @@ struct LoopbackHub::State {
     LinkPtr primary_end = std::make_unique<LoopbackLink>(executor, to_primary, to_target, id + " target");
     if (!faults.empty()) primary_end = std::make_unique<FaultInjectingLink>(std::move(primary_end), faults);
     it->second->pending.push_back(std::move(primary_end));
-    it->second->signal.cancel();
+    it->second->signal.notify();
     return target_end;
   }
 };
@@ -72,15 +69,14 @@ class LoopbackListener final : public Listener {
         queue_->pending.pop_front();
         co_return link;
       }
-      boost::system::error_code ec;
-      co_await queue_->signal.async_wait(with_ec(ec));
+      co_await queue_->signal.wait();
     }
   }
 
   void close() override {
     if (queue_->closed) return;
     queue_->closed = true;
-    queue_->signal.cancel();
+    queue_->signal.notify();
     hub_->listeners.erase(name_);
   }
 
@@ -171,6 +167,7 @@ asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
     if (const auto* span = std::get_if<FrameSpan>(&decoded)) {
       Bytes frame(pending.begin() + span->offset, pending.begin() + span->offset + span->size);
       in_->read_pos += span->consumed;
+      cancelled_ = false;  // a cancel that raced with arriving data is moot
       if (in_->read_pos == in_->buffer.size()) {
         in_->buffer.clear();
         in_->read_pos = 0;
@@ -183,9 +180,8 @@ asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
       cancelled_ = false;
       co_return fail(Errc::cancelled);
     }
-    boost::system::error_code ec;
     reading_ = true;
-    co_await in_->signal.async_wait(with_ec(ec));
+    co_await in_->signal.wait();
     reading_ = false;
   }
 }

@@ -83,9 +83,8 @@ std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
     case F::kAuthorization: {
       if (clear) return invalid();
       const auto& a = f.authorization();
-      if (!short_text(a.reason()) || !short_text(a.profile_name()) || !short_text(a.package_id()))
-        return invalid();
-      if (a.granted() ? a.package_id().empty() : a.code() == 0) return invalid();
+      if (!short_text(a.reason())) return invalid();
+      if (a.granted() ? a.code() != 0 : a.code() == 0) return invalid();
       return {};
     }
     case F::kPackageChunk:

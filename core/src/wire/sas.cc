@@ -9,8 +9,10 @@ namespace kda {
 
 std::array<std::uint8_t, 32> sha256(ByteView data) {
   std::array<std::uint8_t, 32> out{};
+  // Fetched once: EVP_sha256() would look the algorithm up on every call.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
   return out;
 }
 

@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "kda/core/frame_codec.h"
+#include "kda/core/frame_validator.h"
+
+namespace kda {
+namespace {
+
+struct FrameVector {
+  std::string name;
+  Bytes stream;
+  std::string expected;
+};
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<FrameVector> load_vectors() {
+  std::ifstream in(KDA_TESTDATA_DIR "/frame_vectors.txt");
+  std::vector<FrameVector> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream fields(line);
+    std::string name, hex, expected;
+    std::getline(fields, name, '|');
+    std::getline(fields, hex, '|');
+    std::getline(fields, expected, '|');
+    std::string compact;
+    for (char c : hex)
+      if (c != ' ' && c != '\t') compact.push_back(c);
+    auto bytes = from_hex(compact);
+    if (!bytes) throw std::runtime_error("bad hex in vector " + name);
+    out.push_back({trim(name), *bytes, trim(expected)});
+  }
+  return out;
+}
+
+std::string body_name(const v1::Frame& f) {
+  const auto* field = v1::Frame::descriptor()->FindFieldByNumber(f.body_case());
+  return field ? field->name() : "none";
+}
+
+// Decode -> parse -> validate, as a link and the session layer do.
+std::string classify(ByteView stream) {
+  const auto decoded = decode_stream(stream);
+  if (std::holds_alternative<NeedMore>(decoded)) return "need_more";
+  if (const auto* ec = std::get_if<std::error_code>(&decoded)) return ec->message();
+  const auto span = std::get<FrameSpan>(decoded);
+  auto frame = parse_frame(stream.subspan(span.offset, span.size));
+  if (!frame) return frame.error().message();
+  if (auto ec = validate_frame(*frame, FrameLayer::clear)) return ec.message();
+  return "ok:" + body_name(*frame);
+}
+
+std::string expected_text(const std::string& expected) {
+  if (expected.rfind("ok:", 0) == 0 || expected == "need_more") return expected;
+  static const std::map<std::string, Errc> codes = {{"frame_too_large", Errc::frame_too_large},
+                                                    {"malformed_frame", Errc::malformed_frame},
+                                                    {"unknown_frame_type", Errc::unknown_frame_type},
+                                                    {"invalid_frame", Errc::invalid_frame}};
+  return make_error_code(codes.at(expected)).message();
+}
+
+class FrameVectorTest : public ::testing::TestWithParam<FrameVector> {};
+
+TEST_P(FrameVectorTest, DecodesAsRecorded) {
+  EXPECT_EQ(classify(GetParam().stream), expected_text(GetParam().expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, FrameVectorTest, ::testing::ValuesIn(load_vectors()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(FrameCodec, VectorFileIsPresent) { EXPECT_GE(load_vectors().size(), 20u); }
+
+TEST(FrameCodec, RoundTripEveryBodyType) {
+  v1::Frame f;
+  f.mutable_hello()->set_protocol_version(1);
+  auto bytes = encode_for_stream(serialize_frame(f));
+  const auto span = std::get<FrameSpan>(decode_stream(bytes));
+  EXPECT_EQ(span.consumed, bytes.size());
+  auto back = parse_frame(ByteView(bytes).subspan(span.offset, span.size));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->hello().protocol_version(), 1u);
+}
+
+TEST(FrameCodec, TwoFramesInOneBufferDecodeOneAtATime) {
+  v1::Frame a, b;
+  a.mutable_close()->set_code(0);
+  b.mutable_error()->set_code(105);
+  Bytes stream = encode_for_stream(serialize_frame(a));
+  const Bytes second = encode_for_stream(serialize_frame(b));
+  stream.insert(stream.end(), second.begin(), second.end());
+  const auto first = std::get<FrameSpan>(decode_stream(stream));
+  const auto next = std::get<FrameSpan>(decode_stream(ByteView(stream).subspan(first.consumed)));
+  auto frame = parse_frame(ByteView(stream).subspan(first.consumed + next.offset, next.size));
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->error().code(), 105u);
+}
+
+TEST(FrameCodec, LengthLimitIsCheckedBeforeTheBodyArrives) {
+  const Bytes prefix = {0x00, 0x01, 0x00, 0x01};
+  EXPECT_EQ(std::get<std::error_code>(decode_stream(prefix)), Errc::frame_too_large);
+  EXPECT_EQ(read_length_prefix(prefix, 1 << 20).value(), 65537u);
+}
+
+TEST(FrameCodec, UnknownFieldsInsideKnownBodiesAreIgnored) {
+  // Hello with an extra field 15 (varint 7) a later version might add.
+  const Bytes body = {0x0a, 0x0a, 0x08, 0x01, 0x10, 0x01, 0x20, 0x01, 0x78, 0x07, 0x18, 0x02};
+  auto frame = parse_frame(body);
+  ASSERT_TRUE(frame);
+  EXPECT_FALSE(validate_frame(*frame, FrameLayer::clear));
+}
+
+// Sealed-layer rules, built as messages.
+v1::Frame chunk(std::uint64_t offset, std::uint64_t total, std::size_t n, bool digest) {
+  v1::Frame f;
+  auto* c = f.mutable_package_chunk();
+  c->set_offset(offset);
+  c->set_total(total);
+  c->set_data(std::string(n, 'x'));
+  if (digest) c->set_sha256(std::string(32, 'd'));
+  return f;
+}
+
+TEST(FrameValidator, PackageChunkRules) {
+  EXPECT_FALSE(validate_frame(chunk(0, 10, 10, true), FrameLayer::sealed));
+  EXPECT_FALSE(validate_frame(chunk(0, 10, 4, false), FrameLayer::sealed));
+  EXPECT_EQ(validate_frame(chunk(0, 10, 4, true), FrameLayer::sealed), Errc::invalid_frame);   // digest early
+  EXPECT_EQ(validate_frame(chunk(0, 10, 10, false), FrameLayer::sealed), Errc::invalid_frame); // digest missing
+  EXPECT_EQ(validate_frame(chunk(8, 10, 4, true), FrameLayer::sealed), Errc::invalid_frame);   // past the end
+  EXPECT_EQ(validate_frame(chunk(0, 10, 0, false), FrameLayer::sealed), Errc::invalid_frame);  // empty
+  EXPECT_EQ(validate_frame(chunk(0, kMaxPackageSize + 1, 4, false), FrameLayer::sealed), Errc::invalid_frame);
+  EXPECT_EQ(validate_frame(chunk(0, 10, 10, true), FrameLayer::clear), Errc::invalid_frame);
+}
+
+TEST(FrameValidator, EnrollRequestNeedsAnIdentity) {
+  v1::Frame f;
+  f.mutable_enroll_request()->set_profile_name("p");
+  EXPECT_EQ(validate_frame(f, FrameLayer::sealed), Errc::invalid_frame);
+  f.mutable_enroll_request()->mutable_device()->set_serial("S1");
+  EXPECT_FALSE(validate_frame(f, FrameLayer::sealed));
+  for (int i = 0; i < 3; ++i) f.mutable_enroll_request()->mutable_device()->add_imei("490154203237518");
+  EXPECT_EQ(validate_frame(f, FrameLayer::sealed), Errc::invalid_frame);  // three IMEIs
+}
+
+TEST(FrameValidator, AuthorizationRules) {
+  v1::Frame f;
+  f.mutable_authorization()->set_granted(true);
+  EXPECT_FALSE(validate_frame(f, FrameLayer::sealed));
+  f.mutable_authorization()->set_code(301);
+  EXPECT_EQ(validate_frame(f, FrameLayer::sealed), Errc::invalid_frame);  // granted with an error code
+  v1::Frame refused;
+  refused.mutable_authorization()->set_granted(false);
+  EXPECT_EQ(validate_frame(refused, FrameLayer::sealed), Errc::invalid_frame);  // refused without code
+  refused.mutable_authorization()->set_code(301);
+  EXPECT_FALSE(validate_frame(refused, FrameLayer::sealed));
+}
+
+TEST(FrameValidator, ResultOfferAndTextLimits) {
+  v1::Frame r;
+  r.mutable_result();
+  EXPECT_EQ(validate_frame(r, FrameLayer::sealed), Errc::invalid_frame);
+  r.mutable_result()->set_outcome(v1::OUTCOME_PROVISIONED);
+  EXPECT_FALSE(validate_frame(r, FrameLayer::sealed));
+  r.mutable_result()->set_reason(std::string(kMaxTextField + 1, 'r'));
+  EXPECT_EQ(validate_frame(r, FrameLayer::sealed), Errc::invalid_frame);
+  v1::Frame o;
+  o.mutable_profile_offer()->add_profiles();  // a profile without a name
+  EXPECT_EQ(validate_frame(o, FrameLayer::sealed), Errc::invalid_frame);
+}
+
+}  // namespace
+}  // namespace kda
