@@ -23,7 +23,6 @@ class FixedPackageBackend : public EnrollmentBackend {
   }
   v1::ProfileOffer offer(const SessionInfo&) override {
     v1::ProfileOffer o;
-    o.set_primary_id("bench");
     o.add_profiles()->set_name("Bench profile");
     return o;
   }

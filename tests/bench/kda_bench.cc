@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include <unistd.h>
+
 #include "enroll_bench.h"
 #include "tls13_baseline.h"
 
@@ -63,7 +65,7 @@ int enroll(int argc, char** argv) {
   kda::bench::Tls13Result best_tls;
   double best_dh = 0;
   for (int r = 0; r < rounds; ++r) {
-    if (!json) std::fprintf(stderr, "round %d/%d\r", r + 1, rounds);
+    if (!json && isatty(2)) std::fprintf(stderr, "round %d/%d\r", r + 1, rounds);
     auto e = kda::bench::run_enroll(package, slice);
     if (e.enroll_per_s > best_enroll.enroll_per_s) best_enroll = e;
     best_dh = std::max(best_dh, kda::bench::run_dh_bound(slice));

@@ -35,7 +35,6 @@ v1::DeviceIdentity test_device() {
 v1::ProfileOffer ScriptedBackend::offer(const SessionInfo&) {
   events.push_back("offer");
   v1::ProfileOffer o;
-  o.set_primary_id("desk-1");
   auto* p = o.add_profiles();
   p->set_name("Staging default");
   p->set_is_default(true);

@@ -47,6 +47,23 @@ TEST(SecureChannel, CountersStartAtZeroAndAdvance) {
   EXPECT_EQ(b.frames_received(), 5u);
 }
 
+TEST(SecureChannel, SealedBytesAreWhatProtobufWouldWrite) {
+  auto [a, b] = make_pair();
+  v1::Frame chunk;
+  chunk.mutable_package_chunk()->set_total(300);
+  chunk.mutable_package_chunk()->set_data(std::string(300, 'z'));
+  chunk.mutable_package_chunk()->set_sha256(std::string(32, 's'));
+  for (int i = 0; i < 200; ++i) {  // counters of one and two varint bytes
+    auto outer = a.seal(i % 2 ? chunk : keepalive());
+    ASSERT_TRUE(outer);
+    auto parsed = parse_frame(*outer);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(serialize_frame(*parsed), *outer) << "counter " << i;
+    EXPECT_EQ(parsed->sealed().counter(), static_cast<std::uint64_t>(i));
+    ASSERT_TRUE(b.open(parsed->sealed()));
+  }
+}
+
 TEST(SecureChannel, ReplayReorderAndTamperAreRefused) {
   auto [a, b] = make_pair();
   const auto first = sealed_of(*a.seal(keepalive()));

@@ -117,27 +117,41 @@ CipherState::CipherState(CipherState&&) noexcept = default;
 CipherState& CipherState::operator=(CipherState&&) noexcept = default;
 CipherState::~CipherState() = default;
 
+std::error_code CipherState::encrypt_into(std::uint64_t nonce, ByteView ad, ByteView plaintext,
+                                          std::span<std::uint8_t> out) {
+  if (!impl_ || !impl_->ready) return make_error_code(Errc::internal_error);
+  if (nonce == kReservedNonce) return make_error_code(Errc::counter_exhausted);
+  if (plaintext.size() > kMaxMessageLen - kTagLen || ad.size() > kMaxAdLen ||
+      out.size() != plaintext.size() + kTagLen)
+    return make_error_code(Errc::invalid_frame);
+  if (!impl_->seal(nonce, ad, plaintext, out.data())) return make_error_code(Errc::internal_error);
+  return {};
+}
+
+std::error_code CipherState::decrypt_into(std::uint64_t nonce, ByteView ad, ByteView ciphertext,
+                                          std::span<std::uint8_t> out) {
+  if (!impl_ || !impl_->ready) return make_error_code(Errc::internal_error);
+  if (nonce == kReservedNonce) return make_error_code(Errc::counter_exhausted);
+  if (ciphertext.size() < kTagLen || ciphertext.size() > kMaxMessageLen ||
+      ad.size() > kMaxAdLen || out.size() != ciphertext.size() - kTagLen)
+    return make_error_code(Errc::invalid_frame);
+  if (!impl_->open(nonce, ad, ciphertext, out.data())) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return make_error_code(Errc::decrypt_failed);
+  }
+  return {};
+}
+
 Result<Bytes> CipherState::encrypt(std::uint64_t nonce, ByteView ad, ByteView plaintext) {
-  if (!impl_ || !impl_->ready) return fail(Errc::internal_error);
-  if (nonce == kReservedNonce) return fail(Errc::counter_exhausted);
-  if (plaintext.size() > kMaxMessageLen - kTagLen || ad.size() > kMaxAdLen)
-    return fail(Errc::invalid_frame);
   Bytes out(plaintext.size() + kTagLen);
-  if (!impl_->seal(nonce, ad, plaintext, out.data())) return fail(Errc::internal_error);
+  if (auto ec = encrypt_into(nonce, ad, plaintext, out)) return tl::unexpected(ec);
   return out;
 }
 
 Result<Bytes> CipherState::decrypt(std::uint64_t nonce, ByteView ad, ByteView ciphertext) {
-  if (!impl_ || !impl_->ready) return fail(Errc::internal_error);
-  if (nonce == kReservedNonce) return fail(Errc::counter_exhausted);
-  if (ciphertext.size() < kTagLen || ciphertext.size() > kMaxMessageLen ||
-      ad.size() > kMaxAdLen)
-    return fail(Errc::invalid_frame);
+  if (ciphertext.size() < kTagLen) return fail(Errc::invalid_frame);
   Bytes out(ciphertext.size() - kTagLen);
-  if (!impl_->open(nonce, ad, ciphertext, out.data())) {
-    OPENSSL_cleanse(out.data(), out.size());
-    return fail(Errc::decrypt_failed);
-  }
+  if (auto ec = decrypt_into(nonce, ad, ciphertext, out)) return tl::unexpected(ec);
   return out;
 }
 

@@ -167,7 +167,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // 6. Acknowledgement: only now is the device provisioned.
   auto ack = co_await ch.read_sealed(cfg.idle_timeout);
   if (!ack) co_return failure(ack.error(), "");
-  if (!ack->has_ack() || ack->ack().package_id() != info_.package_id)
+  if (!ack->has_ack())
     co_return failure(make_error_code(Errc::unexpected_frame), "expected Acknowledgement of the package");
   v1::Frame result;
   result.mutable_result()->set_outcome(v1::OUTCOME_PROVISIONED);

@@ -60,26 +60,28 @@ std::error_code SessionChannel::map_link_error(std::error_code ec) const {
   return ec;
 }
 
-asio::awaitable<Result<Bytes>> SessionChannel::read_raw(std::chrono::milliseconds timeout) {
-  if (interrupt_) co_return fail(*interrupt_);
+// Each read or write below is one coroutine around the link call; the steps
+// before and after are plain functions (a frame costs fewer coroutine frames).
+std::error_code SessionChannel::begin_io(std::chrono::milliseconds timeout) {
+  if (interrupt_) return make_error_code(*interrupt_);
   arm(timeout);
-  auto frame = co_await link_->read_frame();
-  disarm();
-  if (!frame) co_return tl::unexpected(map_link_error(frame.error()));
-  bytes_received_ += kLengthPrefixSize + frame->size();
-  ++frames_received_;
-  co_return frame;
+  return {};
 }
 
-asio::awaitable<std::error_code> SessionChannel::write_raw(ByteView bytes, std::chrono::milliseconds timeout) {
-  if (interrupt_) co_return make_error_code(*interrupt_);
-  arm(timeout);
-  auto ec = co_await link_->write_frame(bytes);
+Result<Bytes> SessionChannel::finish_read(Result<Bytes> frame) {
   disarm();
-  if (ec) co_return map_link_error(ec);
-  bytes_sent_ += kLengthPrefixSize + bytes.size();
+  if (!frame) return tl::unexpected(map_link_error(frame.error()));
+  bytes_received_ += kLengthPrefixSize + frame->size();
+  ++frames_received_;
+  return frame;
+}
+
+std::error_code SessionChannel::finish_write(std::error_code ec, std::size_t size) {
+  disarm();
+  if (ec) return map_link_error(ec);
+  bytes_sent_ += kLengthPrefixSize + size;
   ++frames_sent_;
-  co_return std::error_code{};
+  return {};
 }
 
 std::error_code SessionChannel::peer_error(std::uint32_t code, const std::string& text, bool is_close) {
@@ -89,30 +91,36 @@ std::error_code SessionChannel::peer_error(std::uint32_t code, const std::string
   return std::error_code(static_cast<int>(code), kda_category());
 }
 
-asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout, Bytes* raw) {
-  auto bytes = co_await read_raw(timeout);
-  if (!bytes) co_return tl::unexpected(bytes.error());
+Result<v1::Frame> SessionChannel::decode_clear(const Result<Bytes>& bytes) {
+  if (!bytes) return tl::unexpected(bytes.error());
   auto frame = parse_frame(*bytes);
-  if (!frame) co_return tl::unexpected(frame.error());
-  if (auto ec = validate_frame(*frame, FrameLayer::clear)) co_return tl::unexpected(ec);
-  if (frame->has_error())
-    co_return tl::unexpected(peer_error(frame->error().code(), frame->error().message(), false));
-  if (frame->has_close())
-    co_return tl::unexpected(peer_error(frame->close().code(), frame->close().reason(), true));
-  if (raw) *raw = std::move(*bytes);
+  if (!frame) return frame;
+  if (auto ec = validate_frame(*frame, FrameLayer::clear)) return tl::unexpected(ec);
+  if (frame->has_error()) return tl::unexpected(peer_error(frame->error().code(), frame->error().message(), false));
+  if (frame->has_close()) return tl::unexpected(peer_error(frame->close().code(), frame->close().reason(), true));
+  return frame;
+}
+
+asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout, Bytes* raw) {
+  if (auto ec = begin_io(timeout)) co_return tl::unexpected(ec);
+  auto bytes = finish_read(co_await link_->read_frame());
+  auto frame = decode_clear(bytes);
+  if (frame && raw) *raw = std::move(*bytes);
   co_return frame;
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_clear(const v1::Frame& frame, Bytes* raw) {
   Bytes bytes = serialize_frame(frame);
-  auto ec = co_await write_raw(bytes, config_.idle_timeout);
+  if (auto ec = begin_io(config_.idle_timeout)) co_return ec;
+  auto ec = finish_write(co_await link_->write_frame(bytes), bytes.size());
   if (raw) *raw = std::move(bytes);
   co_return ec;
 }
 
 asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::milliseconds timeout) {
   for (;;) {
-    auto outer = co_await read_clear(timeout);
+    if (auto ec = begin_io(timeout)) co_return tl::unexpected(ec);
+    auto outer = decode_clear(finish_read(co_await link_->read_frame()));
     if (!outer) co_return outer;
     if (!outer->has_sealed()) co_return fail(Errc::unexpected_frame);
     auto inner = secure_->open(outer->sealed());
@@ -130,7 +138,8 @@ asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::mill
 asio::awaitable<std::error_code> SessionChannel::write_sealed(const v1::Frame& frame) {
   auto sealed = secure_->seal(frame);
   if (!sealed) co_return sealed.error();
-  co_return co_await write_raw(*sealed, config_.idle_timeout);
+  if (auto ec = begin_io(config_.idle_timeout)) co_return ec;
+  co_return finish_write(co_await link_->write_frame(*sealed), sealed->size());
 }
 
 asio::awaitable<void> SessionChannel::end(std::error_code error, const std::string& text) {
@@ -152,18 +161,17 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
     }
     // A failed receive direction does not stop us sealing on the send direction.
     std::error_code sent = make_error_code(Errc::internal_error);
-    if (secure_) {
-      if (auto sealed = secure_->seal(farewell)) sent = co_await write_raw(*sealed, config_.close_timeout);
-    } else {
-      sent = co_await write_raw(serialize_frame(farewell), config_.close_timeout);
-    }
+    auto bytes = secure_ ? secure_->seal(farewell) : Result<Bytes>(serialize_frame(farewell));
+    if (bytes && !begin_io(config_.close_timeout))
+      sent = finish_write(co_await link_->write_frame(*bytes), bytes->size());
     // Lingering close: read (and drop) until the peer hangs up, so closing
     // with unread data does not reset the connection before the peer has
     // read our farewell.
     const auto give_up = std::chrono::steady_clock::now() + config_.close_timeout;
     while (!sent) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !(co_await read_raw(left))) break;
+      if (left.count() <= 0 || begin_io(left)) break;
+      if (!finish_read(co_await link_->read_frame())) break;
     }
   }
   close_link();

@@ -49,8 +49,10 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   void fill_counters(SessionReport& report) const;
 
  private:
-  asio::awaitable<Result<Bytes>> read_raw(std::chrono::milliseconds timeout);
-  asio::awaitable<std::error_code> write_raw(ByteView bytes, std::chrono::milliseconds timeout);
+  std::error_code begin_io(std::chrono::milliseconds timeout);
+  Result<Bytes> finish_read(Result<Bytes> frame);
+  std::error_code finish_write(std::error_code ec, std::size_t size);
+  Result<v1::Frame> decode_clear(const Result<Bytes>& bytes);
   void arm(std::chrono::milliseconds timeout);
   void disarm();
   std::error_code map_link_error(std::error_code ec) const;

@@ -134,7 +134,8 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
     }
     if (c.offset() != package_bytes.size() || c.total() != total)
       co_return failure(make_error_code(Errc::invalid_frame), "package chunk out of sequence");
-    package_bytes.insert(package_bytes.end(), c.data().begin(), c.data().end());
+    const auto* data = reinterpret_cast<const std::uint8_t*>(c.data().data());
+    package_bytes.insert(package_bytes.end(), data, data + c.data().size());
     if (options_.on_progress) options_.on_progress(package_bytes.size(), total);
     if (package_bytes.size() == total) {
       const auto digest = sha256(package_bytes);
@@ -153,7 +154,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
 
   // 6. Acknowledge, then the primary's Result.
   v1::Frame ack;
-  ack.mutable_ack()->set_package_id(report.info.package_id);
+  ack.mutable_ack();
   if (auto ec = co_await ch.write_sealed(ack)) co_return failure(ec);
   auto result = co_await ch.read_sealed(cfg.idle_timeout);
   if (!result) co_return failure(result.error(), "package acknowledged but the primary's result never came");

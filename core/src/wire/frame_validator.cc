@@ -69,7 +69,7 @@ std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
     case F::kProfileOffer: {
       if (clear) return invalid();
       const auto& o = f.profile_offer();
-      if (!short_text(o.primary_id()) || o.profiles_size() > static_cast<int>(kMaxProfilesOffered))
+      if (o.profiles_size() > static_cast<int>(kMaxProfilesOffered))
         return invalid();
       for (const auto& p : o.profiles())
         if (p.name().empty() || !short_text(p.name()) || !short_text(p.description()) ||
@@ -90,9 +90,7 @@ std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
     case F::kPackageChunk:
       return clear ? invalid() : check_chunk(f.package_chunk());
     case F::kAck:
-      return !clear && !f.ack().package_id().empty() && short_text(f.ack().package_id())
-                 ? std::error_code{}
-                 : invalid();
+      return clear ? invalid() : std::error_code{};
     case F::kResult:
       if (clear || f.result().outcome() == v1::OUTCOME_UNSPECIFIED || !short_text(f.result().reason()))
         return invalid();

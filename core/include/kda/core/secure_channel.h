@@ -37,7 +37,7 @@ class SecureChannel {
   std::uint64_t rekey_interval_;
   std::uint64_t send_counter_ = 0;
   std::uint64_t receive_counter_ = 0;
-  Bytes scratch_;
+  Bytes scratch_;  // plaintext of the frame being sealed or opened
 };
 
 }  // namespace kda
