@@ -27,7 +27,7 @@ class KdaCategory final : public std::error_category {
       case Errc::cancelled: return "enrollment cancelled";
       case Errc::package_digest_mismatch: return "enrollment package digest mismatch";
       case Errc::package_too_large: return "enrollment package too large";
-      case Errc::peer_error: return "peer reported an error";
+      case Errc::peer_error: return "peer reported a failure without a code";
       case Errc::shutdown: return "shutting down";
       case Errc::internal_error: return "internal error";
       case Errc::link_closed: return "link closed";

@@ -275,6 +275,40 @@ TYPED_TEST(SessionConformance, UnsupportedVersionGetsErrorNamingBoth) {
   EXPECT_NE(answer->error().message().find("version 1"), std::string::npos) << answer->error().message();
 }
 
+TYPED_TEST(SessionConformance, FutureHelloIsAnsweredWithVersionNotValidation) {
+  // A version-2 Hello may use a role or pattern version 1 does not know.
+  v1::Frame hello;
+  hello.mutable_hello()->set_protocol_version(2);
+  hello.mutable_hello()->set_role(static_cast<v1::Role>(9));
+  hello.mutable_hello()->set_noise_pattern(static_cast<v1::NoisePattern>(7));
+  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(hello));
+  EXPECT_EQ(report.error, Errc::unsupported_version);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->error().supported_version(), kProtocolVersion);
+}
+
+TYPED_TEST(SessionConformance, ForgedClearCloseAfterHandshakeIsNotACancel) {
+  // Someone on the path injects a clear Close(302) while the primary waits
+  // for the admin: it must not be recorded as "cancelled by user".
+  this->backend.mode = ScriptedBackend::Mode::never;
+  auto pair = this->fixture.connect(this->io);
+  Link* target_end = pair.target.get();
+  v1::Frame forged;
+  forged.mutable_close()->set_code(static_cast<std::uint32_t>(Errc::cancelled));
+  const Bytes wire = encode_for_stream(serialize_frame(forged));
+  asio::steady_timer later(this->io);
+  auto out = run_enrollment(this->io, std::move(pair.target), std::move(pair.primary), this->backend,
+                            primary_options(), target_options(), [&](PrimarySession&, TargetSession&) {
+                              later.expires_after(std::chrono::milliseconds(300));
+                              later.async_wait([&](const boost::system::error_code&) {
+                                TypeParam::write_raw(*target_end, wire);
+                              });
+                            });
+  EXPECT_EQ(out.primary.error, Errc::unexpected_frame);
+  EXPECT_EQ(out.primary.outcome, v1::OUTCOME_FAILED);
+  EXPECT_FALSE(out.target.provisioned());
+}
+
 TYPED_TEST(SessionConformance, RejectedDeviceGetsReason) {
   this->backend.mode = ScriptedBackend::Mode::deny;
   auto out = this->enroll();
@@ -283,6 +317,15 @@ TYPED_TEST(SessionConformance, RejectedDeviceGetsReason) {
   EXPECT_NE(out.target.reason.find("device not in inventory"), std::string::npos) << out.target.reason;
   EXPECT_EQ(out.primary.outcome, v1::OUTCOME_REJECTED);
   EXPECT_EQ(this->backend.events, (std::vector<std::string>{"offer", "authorize", "finished:OUTCOME_REJECTED"}));
+}
+
+TYPED_TEST(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) {
+  this->backend.mode = ScriptedBackend::Mode::deny;
+  const auto start = std::chrono::steady_clock::now();
+  auto out = this->enroll();
+  EXPECT_EQ(out.primary.outcome, v1::OUTCOME_REJECTED);
+  // Both sides lingering for each other would take the whole close_timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, fast_config().close_timeout);
 }
 
 TYPED_TEST(SessionConformance, KeepAlivesCarrySlowAuthorization) {

@@ -80,8 +80,9 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
     err.mutable_error()->set_supported_version(kProtocolVersion);
     err.mutable_error()->set_message("target speaks protocol version " + std::to_string(h.protocol_version()) +
                                      "; this primary speaks version " + std::to_string(kProtocolVersion));
-    co_await ch.write_clear(err);
-    co_return failure(make_error_code(Errc::unsupported_version), err.error().message());
+    const std::string text = err.error().message();
+    ch.set_farewell(std::move(err));
+    co_return failure(make_error_code(Errc::unsupported_version), text);
   }
   const bool with_psk = h.noise_pattern() == v1::NOISE_NX_PSK2;
   if (with_psk && !options_.psk)
@@ -109,6 +110,10 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
 
   v1::Frame offer;
   *offer.mutable_profile_offer() = backend_.offer(info_);
+  // Message 2 carries e, the encrypted s and the encrypted payload.
+  constexpr std::size_t kOfferRoom = noise::kMaxMessageLen - noise::kDhLen - 2 * noise::kTagLen - noise::kDhLen;
+  if (validate_frame(offer, FrameLayer::sealed) || offer.ByteSizeLong() > kOfferRoom)
+    co_return failure(make_error_code(Errc::internal_error), "profile offer invalid or too large for the handshake");
   auto msg2 = hs->write_message(serialize_frame(offer));
   if (!msg2) co_return failure(msg2.error(), "");
   v1::Frame hs2;

@@ -96,9 +96,30 @@ Result<v1::Frame> SessionChannel::decode_clear(const Result<Bytes>& bytes) {
   auto frame = parse_frame(*bytes);
   if (!frame) return frame;
   if (auto ec = validate_frame(*frame, FrameLayer::clear)) return tl::unexpected(ec);
+  if (secure_ && !clear_error_allowed(*frame)) return fail(Errc::unexpected_frame);
   if (frame->has_error()) return tl::unexpected(peer_error(frame->error().code(), frame->error().message(), false));
   if (frame->has_close()) return tl::unexpected(peer_error(frame->close().code(), frame->close().reason(), true));
   return frame;
+}
+
+// Once keyed, anyone on the path could forge a clear frame, so only the
+// sealed layer may end a session, with one exception: the target answers a
+// handshake message 2 it cannot accept with a clear Error before any sealed
+// frame, and only with a handshake failure code.
+bool SessionChannel::clear_error_allowed(const v1::Frame& frame) const {
+  if (frame.has_sealed()) return true;
+  if (!frame.has_error() || secure_->frames_received() != 0) return false;
+  switch (static_cast<Errc>(frame.error().code())) {
+    case Errc::handshake_failed:
+    case Errc::peer_key_mismatch:
+    case Errc::malformed_frame:
+    case Errc::invalid_frame:
+    case Errc::unknown_frame_type:
+    case Errc::unexpected_frame:
+      return true;
+    default:
+      return false;
+  }
 }
 
 asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout, Bytes* raw) {
@@ -149,10 +170,12 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
   const bool link_gone = error == Errc::link_closed || error == Errc::link_failed ||
                          error == Errc::timeout || peer_reported_;
   if (!link_gone) {
-    v1::Frame farewell;
+    v1::Frame farewell = farewell_.value_or(v1::Frame{});
     const bool orderly = !error || error == Errc::shutdown || error == Errc::cancelled ||
                          error == Errc::rejected;
-    if (orderly) {
+    if (farewell_) {
+      // as given
+    } else if (orderly) {
       farewell.mutable_close()->set_code(static_cast<std::uint32_t>(error.value()));
       farewell.mutable_close()->set_reason(text);
     } else {

@@ -34,6 +34,9 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   // detected, a Close frame for shutdown/cancel/normal end; then the link
   // closes. Best effort, bounded by close_timeout. Idempotent.
   asio::awaitable<void> end(std::error_code error, const std::string& text);
+  // Replaces the Error/Close frame end() would build (e.g. an Error naming
+  // the supported version).
+  void set_farewell(v1::Frame frame) { farewell_ = std::move(frame); }
   // Closes without a farewell frame (after Result, or when the link is gone).
   void close_link();
 
@@ -53,6 +56,7 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   Result<Bytes> finish_read(Result<Bytes> frame);
   std::error_code finish_write(std::error_code ec, std::size_t size);
   Result<v1::Frame> decode_clear(const Result<Bytes>& bytes);
+  bool clear_error_allowed(const v1::Frame& frame) const;
   void arm(std::chrono::milliseconds timeout);
   void disarm();
   std::error_code map_link_error(std::error_code ec) const;
@@ -75,6 +79,7 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   asio::steady_timer* wait_timer_ = nullptr;
   std::optional<SecureChannel> secure_;
   bool ended_ = false;
+  std::optional<v1::Frame> farewell_;
   bool peer_reported_ = false;
   std::string peer_reason_;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, frames_sent_ = 0, frames_received_ = 0;

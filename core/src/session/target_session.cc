@@ -37,7 +37,7 @@ asio::awaitable<SessionReport> TargetSession::run() {
   auto self = shared_from_this();
   SessionReport report = co_await exchange();
   if (report.provisioned()) {
-    channel_->close_link();  // the primary closes with its own Close frame
+    channel_->close_link();  // Result was the primary's last frame
   } else {
     // Named, not a temporary: GCC 12 destroys temporaries in co_await operands twice.
     const std::string text = report.reason.empty() ? describe(report.error) : report.reason;
@@ -116,6 +116,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   const auto& a = auth->authorization();
   if (!a.granted()) {
     auto ec = std::error_code(static_cast<int>(a.code()), kda_category());
+    ch.close_link();  // the primary ends the session with its own Close
     co_return failure(ec, "primary refused: " + a.reason());
   }
 
@@ -160,7 +161,9 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   if (!result) co_return failure(result.error(), "package acknowledged but the primary's result never came");
   if (!result->has_result()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Result");
   if (result->result().outcome() != v1::OUTCOME_PROVISIONED) {
-    auto r = failure(std::error_code(static_cast<int>(result->result().code()), kda_category()),
+    const auto code = result->result().code();
+    auto r = failure(code != 0 ? std::error_code(static_cast<int>(code), kda_category())
+                               : make_error_code(Errc::peer_error),
                      result->result().reason());
     r.outcome = result->result().outcome();
     co_return r;

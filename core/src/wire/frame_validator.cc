@@ -15,6 +15,9 @@ std::error_code invalid() { return make_error_code(Errc::invalid_frame); }
 
 std::error_code check_hello(const v1::Hello& h) {
   if (h.protocol_version() == 0) return invalid();
+  // Another version's Hello is judged by that version; the primary answers
+  // it with unsupported_version.
+  if (h.protocol_version() != kProtocolVersion) return {};
   if (h.role() != v1::ROLE_TARGET) return invalid();
   if (h.noise_pattern() != v1::NOISE_NX && h.noise_pattern() != v1::NOISE_NX_PSK2) return invalid();
   if (h.capabilities_size() > 32) return invalid();

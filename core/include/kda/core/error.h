@@ -33,7 +33,7 @@ enum class Errc {
   cancelled = 302,           // user or admin cancelled
   package_digest_mismatch = 303,
   package_too_large = 304,
-  peer_error = 305,          // peer sent an Error frame
+  peer_error = 305,          // peer reported a failure but gave no code
   shutdown = 306,            // local side is stopping
   internal_error = 307,
   // Link (4xx).

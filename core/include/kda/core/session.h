@@ -17,7 +17,7 @@
 namespace kda {
 
 struct SessionConfig {
-  std::chrono::milliseconds handshake_timeout{10'000};  // Hello through handshake
+  std::chrono::milliseconds handshake_timeout{10'000};  // each wait before the channel is keyed
   std::chrono::milliseconds idle_timeout{30'000};       // any later wait for the peer
   std::chrono::milliseconds keepalive_interval{10'000}; // primary, while authorizing
   std::chrono::milliseconds close_timeout{1'000};       // last Close/Error frame
