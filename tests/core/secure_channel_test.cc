@@ -104,3 +104,30 @@ TEST(Sas, SixDigitsFromTheHandshakeHash) {
 
 }  // namespace
 }  // namespace kda
+
+namespace kda {
+namespace {
+
+TEST(SealedView, AgreesWithProtobufAndRefusesOtherShapes) {
+  v1::Frame f;
+  f.mutable_sealed()->set_counter(300);
+  f.mutable_sealed()->set_ciphertext(std::string(40, 'c'));
+  const Bytes body = serialize_frame(f);
+  auto view = sealed_view(body);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->counter, 300u);
+  EXPECT_EQ(view->ciphertext.size(), 40u);
+  auto zero = sealed_view(*from_hex("1a0412020000"));  // counter 0 is left out, as protobuf does
+  ASSERT_TRUE(zero);
+  EXPECT_EQ(zero->counter, 0u);
+  EXPECT_EQ(zero->ciphertext.size(), 2u);
+  // Fields in another order, an explicit zero counter, an extra field,
+  // truncation: all left to the full parser.
+  for (const char* hex : {"1a0612020000080a", "1a061200080000", "1a0408001200", "1a07120100", "",
+                          "1a", "0a00", "1a06120200007800"}) {
+    EXPECT_FALSE(sealed_view(*from_hex(hex))) << hex;
+  }
+}
+
+}  // namespace
+}  // namespace kda

@@ -1,3 +1,6 @@
+#include <atomic>
+#include <thread>
+
 #include "kda/core/frame_codec.h"
 #include "kda/core/sas.h"
 #include "handshake_setup.h"
@@ -110,14 +113,13 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
 
   v1::Frame offer;
   *offer.mutable_profile_offer() = backend_.offer(info_);
-  // Message 2 carries e, the encrypted s and the encrypted payload.
-  constexpr std::size_t kOfferRoom = noise::kMaxMessageLen - noise::kDhLen - 2 * noise::kTagLen - noise::kDhLen;
-  if (validate_frame(offer, FrameLayer::sealed) || offer.ByteSizeLong() > kOfferRoom)
-    co_return failure(make_error_code(Errc::internal_error), "profile offer invalid or too large for the handshake");
+  if (validate_frame(offer, FrameLayer::sealed))
+    co_return failure(make_error_code(Errc::internal_error), "profile offer from the backend is invalid");
   auto msg2 = hs->write_message(serialize_frame(offer));
-  if (!msg2) co_return failure(msg2.error(), "");
   v1::Frame hs2;
-  hs2.mutable_handshake()->set_noise_message(msg2->data(), msg2->size());
+  if (msg2) hs2.mutable_handshake()->set_noise_message(msg2->data(), msg2->size());
+  if (!msg2 || hs2.ByteSizeLong() > kMaxFrameSize)
+    co_return failure(make_error_code(Errc::internal_error), "profile offer too large for handshake message 2");
   if (auto ec = co_await ch.write_clear(hs2)) co_return failure(ec, "");
   info_.sas = sas_code(hs->handshake_hash());
   auto split = hs->split();
@@ -145,8 +147,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
     co_return failure(make_error_code(decision->code), decision->reason);
   }
   const auto& package = decision->package;
-  Bytes package_bytes(package.ByteSizeLong());
-  package.SerializeWithCachedSizesToArray(package_bytes.data());
+  std::string package_bytes = package.SerializeAsString();
   if (package_bytes.size() > cfg.max_package_size || package_bytes.empty())
     co_return failure(make_error_code(Errc::package_too_large), "");
   info_.package_id = package.package_id();
@@ -156,16 +157,21 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
 
   // 5. The package, in chunks; the digest rides in the last one.
   backend_.on_transfer_started(info_);
-  const auto digest = sha256(package_bytes);
+  const auto digest = sha256(as_bytes(package_bytes));
+  const std::size_t total = package_bytes.size();
   v1::Frame chunk_frame;
   auto* chunk = chunk_frame.mutable_package_chunk();
-  chunk->set_total(package_bytes.size());
-  for (std::size_t offset = 0; offset < package_bytes.size();) {
-    const std::size_t n = std::min(cfg.chunk_size, package_bytes.size() - offset);
+  chunk->set_total(total);
+  for (std::size_t offset = 0; offset < total;) {
+    const std::size_t n = std::min(cfg.chunk_size, total - offset);
     chunk->set_offset(offset);
-    chunk->set_data(package_bytes.data() + offset, n);
+    if (n == total) {
+      chunk->set_data(std::move(package_bytes));  // one chunk: no copy
+    } else {
+      chunk->set_data(package_bytes.data() + offset, n);
+    }
     offset += n;
-    if (offset == package_bytes.size()) chunk->set_sha256(digest.data(), digest.size());
+    if (offset == total) chunk->set_sha256(digest.data(), digest.size());
     if (auto ec = co_await ch.write_sealed(chunk_frame)) co_return failure(ec, "");
   }
 
@@ -190,17 +196,28 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
     explicit Slot(asio::any_io_executor ex) : wake(ex) {}
     std::optional<AuthorizationDecision> decision;
     asio::steady_timer wake;
+    std::atomic<bool> in_authorize{false};
+    std::thread::id session_thread = std::this_thread::get_id();
   };
   auto slot = std::make_shared<Slot>(ch.executor());
+  slot->in_authorize = true;
   backend_.authorize(info_, request, [slot, ex = ch.executor()](AuthorizationDecision d) {
+    // Answered inside authorize() on our own thread: no hop needed.
+    if (slot->in_authorize && std::this_thread::get_id() == slot->session_thread) {
+      slot->decision = std::move(d);
+      return;
+    }
     asio::post(ex, [slot, d = std::move(d)]() mutable {
       slot->decision = std::move(d);
       slot->wake.cancel();
     });
   });
-  // A backend that answers at once has posted its decision: let it land
-  // before starting the watch below.
-  co_await asio::post(ch.executor(), asio::use_awaitable);
+  slot->in_authorize = false;
+  if (!slot->decision) {
+    // A backend that answered at once from elsewhere has posted: let it land
+    // before starting the watch below.
+    co_await asio::post(ch.executor(), asio::use_awaitable);
+  }
   ch.set_wait_timer(&slot->wake);
   std::error_code peer_ec;
   bool watching = false, watch_done = false;

@@ -141,10 +141,17 @@ asio::awaitable<std::error_code> SessionChannel::write_clear(const v1::Frame& fr
 asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::milliseconds timeout) {
   for (;;) {
     if (auto ec = begin_io(timeout)) co_return tl::unexpected(ec);
-    auto outer = decode_clear(finish_read(co_await link_->read_frame()));
-    if (!outer) co_return outer;
-    if (!outer->has_sealed()) co_return fail(Errc::unexpected_frame);
-    auto inner = secure_->open(outer->sealed());
+    auto bytes = finish_read(co_await link_->read_frame());
+    Result<v1::Frame> inner = fail(Errc::internal_error);
+    if (const auto view = bytes ? sealed_view(*bytes) : std::nullopt) {
+      inner = secure_->open(view->counter, view->ciphertext);  // the usual case, no copy
+    } else {
+      auto outer = decode_clear(bytes);
+      if (!outer) co_return outer;
+      if (!outer->has_sealed()) co_return fail(Errc::unexpected_frame);
+      if (auto ec = validate_frame(*outer, FrameLayer::clear)) co_return tl::unexpected(ec);
+      inner = secure_->open(outer->sealed());
+    }
     if (!inner) co_return inner;
     if (auto ec = validate_frame(*inner, FrameLayer::sealed)) co_return tl::unexpected(ec);
     if (inner->has_keep_alive()) continue;

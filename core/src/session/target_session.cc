@@ -121,25 +121,28 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   }
 
   // 5. Package chunks, in order, then the digest check.
-  Bytes package_bytes;
+  std::string package_bytes;
   std::uint64_t total = 0;
   for (;;) {
     auto frame = co_await ch.read_sealed(cfg.idle_timeout);
     if (!frame) co_return failure(frame.error());
     if (!frame->has_package_chunk()) co_return failure(make_error_code(Errc::unexpected_frame), "expected PackageChunk");
-    const auto& c = frame->package_chunk();
+    auto& c = *frame->mutable_package_chunk();
     if (package_bytes.empty()) {
       if (c.total() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large));
       total = c.total();
-      package_bytes.reserve(total);
     }
     if (c.offset() != package_bytes.size() || c.total() != total)
       co_return failure(make_error_code(Errc::invalid_frame), "package chunk out of sequence");
-    const auto* data = reinterpret_cast<const std::uint8_t*>(c.data().data());
-    package_bytes.insert(package_bytes.end(), data, data + c.data().size());
+    if (package_bytes.empty() && c.data().size() == total) {
+      package_bytes = std::move(*c.mutable_data());  // one chunk: no copy
+    } else {
+      if (package_bytes.empty()) package_bytes.reserve(total);
+      package_bytes.append(c.data());
+    }
     if (options_.on_progress) options_.on_progress(package_bytes.size(), total);
     if (package_bytes.size() == total) {
-      const auto digest = sha256(package_bytes);
+      const auto digest = sha256(as_bytes(package_bytes));
       if (c.sha256().size() != digest.size() ||
           !std::equal(digest.begin(), digest.end(), reinterpret_cast<const std::uint8_t*>(c.sha256().data())))
         co_return failure(make_error_code(Errc::package_digest_mismatch));

@@ -127,7 +127,7 @@ class LoopbackConnector final : public Connector {
 }  // namespace
 
 LoopbackHub::LoopbackHub(asio::any_io_executor executor)
-    : state_(std::make_shared<State>(asio::make_strand(executor))) {}
+    : state_(std::make_shared<State>(std::move(executor))) {}
 LoopbackHub::~LoopbackHub() = default;
 
 Result<std::unique_ptr<Listener>> LoopbackHub::listen(const std::string& name) {

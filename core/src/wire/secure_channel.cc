@@ -48,18 +48,50 @@ Result<Bytes> SecureChannel::seal(const v1::Frame& inner) {
 }
 
 Result<v1::Frame> SecureChannel::open(const v1::Sealed& sealed) {
-  if (sealed.counter() < receive_counter_) return fail(Errc::replayed_frame);
-  if (sealed.counter() > receive_counter_) return fail(Errc::reordered_frame);
-  if (receive_counter_ > 0 && receive_counter_ % rekey_interval_ == 0) receive_.rekey();
-  const auto& ct = sealed.ciphertext();
+  return open(sealed.counter(), as_bytes(sealed.ciphertext()));
+}
+
+Result<v1::Frame> SecureChannel::open(std::uint64_t counter, ByteView ct) {
+  if (counter < receive_counter_) return fail(Errc::replayed_frame);
+  if (counter > receive_counter_) return fail(Errc::reordered_frame);
   if (ct.size() < noise::kTagLen) return fail(Errc::invalid_frame);
+  if (receive_counter_ > 0 && receive_counter_ % rekey_interval_ == 0) receive_.rekey();
   scratch_.resize(ct.size() - noise::kTagLen);
-  if (auto ec = receive_.decrypt_into(receive_counter_, {},
-                                      ByteView(reinterpret_cast<const std::uint8_t*>(ct.data()), ct.size()),
-                                      scratch_))
-    return tl::unexpected(ec);
+  if (auto ec = receive_.decrypt_into(receive_counter_, {}, ct, scratch_)) return tl::unexpected(ec);
   ++receive_counter_;
   return parse_frame(scratch_);
+}
+
+namespace {
+
+// Reads a varint; false when it runs past `end` or over 10 bytes.
+bool read_varint(const std::uint8_t*& p, const std::uint8_t* end, std::uint64_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const std::uint8_t byte = *p++;
+    value |= std::uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<SealedView> sealed_view(ByteView body) {
+  const std::uint8_t* p = body.data();
+  const std::uint8_t* const end = p + body.size();
+  std::uint64_t sealed_size = 0, counter = 0, ct_size = 0;
+  if (p == end || *p++ != kFrameSealedTag || !read_varint(p, end, sealed_size) ||
+      sealed_size != static_cast<std::uint64_t>(end - p))
+    return std::nullopt;
+  if (p < end && *p == kCounterTag) {
+    ++p;
+    if (!read_varint(p, end, counter) || counter == 0) return std::nullopt;  // 0 is never written
+  }
+  if (p == end || *p++ != kCiphertextTag || !read_varint(p, end, ct_size) ||
+      ct_size != static_cast<std::uint64_t>(end - p))
+    return std::nullopt;
+  return SealedView{counter, ByteView(p, static_cast<std::size_t>(ct_size))};
 }
 
 }  // namespace kda

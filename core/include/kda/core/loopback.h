@@ -21,6 +21,9 @@ class LoopbackLink;
 
 class LoopbackHub {
  public:
+  // Every link of the hub runs on `executor`: pass a strand when the
+  // io_context runs on more than one thread (on one thread it is implicitly
+  // a strand, and skipping the wrapper saves a hop per frame).
   explicit LoopbackHub(asio::any_io_executor executor);
   ~LoopbackHub();
   LoopbackHub(const LoopbackHub&) = delete;

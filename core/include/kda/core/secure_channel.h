@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "kda/core/bytes.h"
 #include "kda/core/error.h"
@@ -17,6 +18,15 @@ namespace kda {
 // is a positive multiple of this interval.
 inline constexpr std::uint64_t kRekeyInterval = 1u << 16;
 
+// A clear-layer frame body that is exactly Frame{sealed{counter, ciphertext}}
+// in protobuf's own encoding (what seal() writes), seen without copying.
+// nullopt for any other bytes: parse those with parse_frame().
+struct SealedView {
+  std::uint64_t counter;
+  ByteView ciphertext;
+};
+std::optional<SealedView> sealed_view(ByteView frame_body);
+
 class SecureChannel {
  public:
   SecureChannel(noise::CipherState send, noise::CipherState receive,
@@ -27,6 +37,7 @@ class SecureChannel {
   // Decrypts; replayed_frame / reordered_frame / decrypt_failed /
   // malformed_frame / unknown_frame_type on failure.
   Result<v1::Frame> open(const v1::Sealed& sealed);
+  Result<v1::Frame> open(std::uint64_t counter, ByteView ciphertext);
 
   std::uint64_t frames_sent() const { return send_counter_; }
   std::uint64_t frames_received() const { return receive_counter_; }
