@@ -24,9 +24,7 @@ class DemoBackend : public kda::EnrollmentBackend {
                  std::function<void(kda::AuthorizationDecision)> done) override {
     std::printf("primary: session %s, device serial %s, SAS %s\n", s.session_id.c_str(),
                 request.device().serial().c_str(), s.sas.c_str());
-    kda::AuthorizationDecision d;
-    d.granted = true;
-    auto& pkg = d.package;
+    kda::v1::EnrollmentPackage pkg;
     pkg.set_package_id("demo-0001");
     pkg.set_issued_at(1'790'000'000);
     auto* profile = pkg.mutable_profile();
@@ -37,6 +35,9 @@ class DemoBackend : public kda::EnrollmentBackend {
     profile->mutable_wifi()->set_ssid("staging-desk");
     *pkg.mutable_device() = request.device();
     (*pkg.mutable_provisioning_extras())["android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED"] = "true";
+    kda::AuthorizationDecision d;
+    d.granted = true;
+    d.package = kda::PreparedPackage::prepare(pkg);
     done(std::move(d));
   }
   void on_transfer_started(const kda::SessionInfo&) override { std::printf("primary: sending package\n"); }

@@ -12,14 +12,18 @@ using Clock = std::chrono::steady_clock;
 
 class FixedPackageBackend : public EnrollmentBackend {
  public:
+  // The package is prepared once, as kdad prepares a device's package from
+  // its inventory; the TLS baseline likewise sends a ready buffer.
   explicit FixedPackageBackend(std::size_t size) {
-    package_.set_package_id("bench-package");
-    auto* profile = package_.mutable_profile();
+    v1::EnrollmentPackage package;
+    package.set_package_id("bench-package");
+    auto* profile = package.mutable_profile();
     profile->set_name("Bench profile");
     profile->set_server_url("https://mdm.example.com");
     profile->set_mdm_agent_apk_url("https://mdm.example.com/agent.apk");
-    const std::size_t base = package_.ByteSizeLong();
+    const std::size_t base = package.ByteSizeLong();
     profile->set_custom_json(std::string(size > base + 4 ? size - base - 4 : 1, 'x'));
+    package_ = PreparedPackage::prepare(package);
   }
   v1::ProfileOffer offer(const SessionInfo&) override {
     v1::ProfileOffer o;
@@ -36,10 +40,10 @@ class FixedPackageBackend : public EnrollmentBackend {
   void on_finished(const SessionReport& r) override {
     if (!r.provisioned()) throw std::runtime_error("bench enrollment failed: " + r.reason);
   }
-  std::size_t package_bytes() const { return package_.ByteSizeLong(); }
+  std::size_t package_bytes() const { return package_.bytes().size(); }
 
  private:
-  v1::EnrollmentPackage package_;
+  PreparedPackage package_;
 };
 
 }  // namespace

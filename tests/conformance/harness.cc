@@ -51,9 +51,10 @@ void ScriptedBackend::authorize(const SessionInfo&, const v1::EnrollRequest& req
     d.reason = "device not in inventory";
   } else {
     d.granted = true;
-    d.package = make_package(package_size);
-    *d.package.mutable_device() = request.device();
-    granted_package = d.package;
+    auto package = make_package(package_size);
+    *package.mutable_device() = request.device();
+    granted_package = package;
+    d.package = PreparedPackage::prepare(package);
   }
   if (mode == Mode::never) {
     held_ = std::move(done);

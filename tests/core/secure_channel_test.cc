@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "kda/core/frame_codec.h"
+#include "kda/core/digest.h"
 #include "kda/core/sas.h"
 #include "kda/core/secure_channel.h"
 
@@ -127,6 +128,29 @@ TEST(SealedView, AgreesWithProtobufAndRefusesOtherShapes) {
                           "1a", "0a00", "1a06120200007800"}) {
     EXPECT_FALSE(sealed_view(*from_hex(hex))) << hex;
   }
+}
+
+}  // namespace
+}  // namespace kda
+
+#include "kda/core/prepared_package.h"
+
+namespace kda {
+namespace {
+
+TEST(PreparedPackage, SerializesOnceAndDigestsTheBytes) {
+  v1::EnrollmentPackage p;
+  p.set_package_id("pkg-9");
+  p.mutable_profile()->set_name("Field sales");
+  auto prepared = PreparedPackage::prepare(p);
+  EXPECT_EQ(prepared.package_id(), "pkg-9");
+  EXPECT_EQ(prepared.profile_name(), "Field sales");
+  EXPECT_EQ(prepared.bytes(), p.SerializeAsString());
+  EXPECT_EQ(prepared.sha256(), sha256(as_bytes(prepared.bytes())));
+  EXPECT_EQ(to_hex(sha256(as_bytes("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  auto copy = prepared;  // shares the bytes
+  EXPECT_EQ(&copy.bytes(), &prepared.bytes());
+  EXPECT_TRUE(PreparedPackage{}.empty());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "kda/core/frame_codec.h"
+#include "kda/core/digest.h"
 #include "kda/core/sas.h"
 #include "handshake_setup.h"
 #include "session_channel.h"
@@ -147,31 +148,27 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
     co_return failure(make_error_code(decision->code), decision->reason);
   }
   const auto& package = decision->package;
-  std::string package_bytes = package.SerializeAsString();
-  if (package_bytes.size() > cfg.max_package_size || package_bytes.empty())
-    co_return failure(make_error_code(Errc::package_too_large), "");
+  if (package.empty() || package.package_id().empty())
+    co_return failure(make_error_code(Errc::internal_error), "backend granted an empty package");
+  if (package.bytes().size() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large), "");
   info_.package_id = package.package_id();
-  info_.profile_name = package.profile().name();
+  info_.profile_name = package.profile_name();
   a->set_granted(true);
   if (auto ec = co_await ch.write_sealed(auth)) co_return failure(ec, "");
 
   // 5. The package, in chunks; the digest rides in the last one.
   backend_.on_transfer_started(info_);
-  const auto digest = sha256(as_bytes(package_bytes));
-  const std::size_t total = package_bytes.size();
+  const std::string& bytes = package.bytes();
+  const std::size_t total = bytes.size();
   v1::Frame chunk_frame;
   auto* chunk = chunk_frame.mutable_package_chunk();
   chunk->set_total(total);
   for (std::size_t offset = 0; offset < total;) {
     const std::size_t n = std::min(cfg.chunk_size, total - offset);
     chunk->set_offset(offset);
-    if (n == total) {
-      chunk->set_data(std::move(package_bytes));  // one chunk: no copy
-    } else {
-      chunk->set_data(package_bytes.data() + offset, n);
-    }
+    chunk->set_data(bytes.data() + offset, n);
     offset += n;
-    if (offset == total) chunk->set_sha256(digest.data(), digest.size());
+    if (offset == total) chunk->set_sha256(package.sha256().data(), package.sha256().size());
     if (auto ec = co_await ch.write_sealed(chunk_frame)) co_return failure(ec, "");
   }
 

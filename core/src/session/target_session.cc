@@ -1,4 +1,5 @@
 #include "kda/core/frame_codec.h"
+#include "kda/core/digest.h"
 #include "kda/core/sas.h"
 #include "handshake_setup.h"
 #include "session_channel.h"

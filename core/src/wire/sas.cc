@@ -1,20 +1,11 @@
 #include "kda/core/sas.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <string_view>
 
-namespace kda {
+#include "kda/core/digest.h"
 
-std::array<std::uint8_t, 32> sha256(ByteView data) {
-  std::array<std::uint8_t, 32> out{};
-  // Fetched once: EVP_sha256() would look the algorithm up on every call.
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
-  return out;
-}
+namespace kda {
 
 std::string sas_code(ByteView handshake_hash) {
   constexpr std::string_view label = "kda-sas-v1";

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kda/core/error.h"
+#include "kda/core/prepared_package.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda {
@@ -41,7 +42,7 @@ struct AuthorizationDecision {
   bool granted = false;
   Errc code = Errc::rejected;   // when refused
   std::string reason;           // when refused: shown to the target
-  v1::EnrollmentPackage package;  // when granted; package_id must be set
+  PreparedPackage package;      // when granted; must have a package_id
 };
 
 // Calls come on the session's strand unless noted.

@@ -2,7 +2,6 @@
 // from the Noise handshake hash. Equal codes mean both ends share one session.
 #pragma once
 
-#include <array>
 #include <string>
 
 #include "kda/core/bytes.h"
@@ -12,7 +11,5 @@ namespace kda {
 // SHA-256("kda-sas-v1" || handshake_hash); the first four bytes as a
 // big-endian integer, modulo 10^6, zero-padded to six digits.
 std::string sas_code(ByteView handshake_hash);
-
-std::array<std::uint8_t, 32> sha256(ByteView data);
 
 }  // namespace kda
