@@ -17,10 +17,11 @@ namespace {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: kda-bench enroll [--json] [--rounds N] [--round-ms MS] [--package BYTES]\n"
+               "usage: kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
-               "  --json   one JSON line instead of a table\n");
+               "  --json   one JSON line instead of a table\n"
+               "  --check  exit 1 when a target is missed\n");
 }
 
 struct Targets {
@@ -31,6 +32,7 @@ struct Targets {
 
 int enroll(int argc, char** argv) {
   bool json = false;
+  bool check = false;
   int rounds = 5;
   long round_ms = 600;
   std::size_t package = 16 * 1024;
@@ -50,6 +52,7 @@ int enroll(int argc, char** argv) {
       return v;
     };
     if (arg == "--json") json = true;
+    else if (arg == "--check") check = true;
     else if (arg == "--rounds") rounds = static_cast<int>(value("--rounds"));
     else if (arg == "--round-ms") round_ms = value("--round-ms");
     else if (arg == "--package") package = static_cast<std::size_t>(value("--package"));
@@ -100,7 +103,7 @@ int enroll(int argc, char** argv) {
                 static_cast<unsigned long long>(best_enroll.wire_bytes), overhead, Targets::overhead_bytes);
     std::printf("%s\n", pass ? "PASS" : "FAIL");
   }
-  return pass ? 0 : 1;
+  return check && !pass ? 1 : 0;
 }
 
 }  // namespace
