@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   DemoBackend backend;
   auto key = kda::noise::Keypair::generate();
   if (!key) return 1;
-  auto primary = kda::PrimarySession::create(std::move(primary_link), kda::PrimaryOptions{*key}, backend, "demo-1");
+  kda::PrimaryOptions popts{.static_key = *key};
+  auto primary = kda::PrimarySession::create(std::move(primary_link), std::move(popts), backend, "demo-1");
   kda::TargetOptions topts;
   topts.device.add_imei("490154203237518");
   topts.device.set_serial("R58M12345AB");

@@ -70,7 +70,8 @@ EnrollResult run_enroll(std::size_t package_size, std::chrono::milliseconds dura
                    asio::detached);
     io.restart();
     io.run();
-    auto primary = PrimarySession::create(std::move(primary_link), PrimaryOptions{*key}, backend, "bench");
+    PrimaryOptions popts{.static_key = *key};
+    auto primary = PrimarySession::create(std::move(primary_link), std::move(popts), backend, "bench");
     auto target = TargetSession::create(std::move(*target_link), topts);
     SessionReport target_report;
     asio::co_spawn(primary->executor(), primary->run(), asio::detached);

@@ -84,8 +84,7 @@ SessionConfig fast_config() {
 }
 
 PrimaryOptions primary_options() {
-  PrimaryOptions o{*noise::Keypair::generate(), std::nullopt, false, fast_config()};
-  return o;
+  return PrimaryOptions{.static_key = *noise::Keypair::generate(), .config = fast_config()};
 }
 
 TargetOptions target_options() {
