@@ -12,9 +12,10 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 CXX=clang++ cmake -S . -B build-fuzz "${generator[@]}" -DKDA_FUZZ=ON \
   -DKDA_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build-fuzz -j2 --target frame_decoder_fuzz handshake_reader_fuzz
+targets=$(cd tests/fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
+cmake --build build-fuzz -j2 --target $targets
 
-for target in frame_decoder_fuzz handshake_reader_fuzz; do
+for target in $targets; do
   corpus=build-fuzz/corpus/${target%_fuzz}
   mkdir -p "$corpus"
   seeds=tests/fuzz/corpus/${target%_fuzz}
