@@ -1,0 +1,29 @@
+// Device states as KME shows them, and which transitions the ledger accepts.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace kda::daemon {
+
+enum class DeviceState {
+  unassigned,        // approved, no profile of its own: the default profile applies
+  profile_assigned,
+  provisioning,      // package transfer under way
+  provisioned,       // the target acknowledged the package
+  failed,            // "Failed to provision"
+  cancelled,         // "Cancelled by user"
+  rejected,          // unknown, unapproved or refused device
+};
+
+// "Profile assigned", "Failed to provision", ... exactly as KME words them.
+std::string_view display_name(DeviceState state);
+// Accepts the display name or the enum spelling ("profile_assigned").
+std::optional<DeviceState> parse_device_state(std::string_view text);
+
+// A device is only Provisioned straight after Provisioning (the
+// acknowledgement came during that session); everything else may move to
+// Rejected; a finished session may start again.
+bool transition_allowed(DeviceState from, DeviceState to);
+
+}  // namespace kda::daemon

@@ -1,0 +1,98 @@
+#include "sqlite.h"
+
+namespace kda::daemon {
+
+Statement& Statement::bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::string>& text) {
+  if (text) return bind(index, std::string_view(*text));
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+DbResult<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return tl::unexpected(SqliteError{sqlite3_errmsg(db_)});
+}
+
+DbResult<void> Statement::run() {
+  for (;;) {
+    auto row = step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return {};
+  }
+}
+
+std::string Statement::column_text(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))) : std::string();
+}
+
+std::optional<std::string> Statement::column_optional_text(int index) const {
+  if (sqlite3_column_type(stmt_, index) == SQLITE_NULL) return std::nullopt;
+  return column_text(index);
+}
+
+DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  std::unique_ptr<Database> db(new Database(raw, path));
+  if (rc != SQLITE_OK) return tl::unexpected(db->error("opening"));
+  sqlite3_busy_timeout(raw, 5000);
+  // WAL: readers never block the writer, and a crash loses no committed transaction.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+    if (auto ok = db->exec(pragma); !ok) return tl::unexpected(ok.error());
+  return db;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+SqliteError Database::error(std::string_view during) const {
+  return SqliteError{path_ + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory") + " (while " +
+                     std::string(during) + ")"};
+}
+
+DbResult<void> Database::exec(std::string_view sql) {
+  char* message = nullptr;
+  const std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    SqliteError e{path_ + ": " + (message ? message : "error") + " (while running " + text.substr(0, 40) + ")"};
+    sqlite3_free(message);
+    return tl::unexpected(e);
+  }
+  return {};
+}
+
+DbResult<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
+    return tl::unexpected(error("preparing a statement"));
+  return Statement(db_, stmt);
+}
+
+DbResult<std::string> Database::integrity_check() {
+  auto stmt = prepare("PRAGMA integrity_check");
+  if (!stmt) return tl::unexpected(stmt.error());
+  std::string report;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    if (!report.empty()) report += "\n";
+    report += stmt->column_text(0);
+  }
+  return report;
+}
+
+}  // namespace kda::daemon

@@ -1,0 +1,86 @@
+// A thin seam over SQLite: one connection, prepared statements, transactions.
+// Errors come back as SqliteError text (never thrown across this seam).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+namespace kda::daemon {
+
+struct SqliteError {
+  std::string message;  // "kdad.db: database is locked (while ...)"
+};
+
+template <typename T>
+using DbResult = tl::expected<T, SqliteError>;
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+  Statement& operator=(Statement&&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  // 1-based positions, as SQLite counts them. Empty optional binds NULL.
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::optional<std::string>& text);
+  Statement& bind(int index, std::int64_t value);
+  // Steps once: true with a row, false when done.
+  DbResult<bool> step();
+  // Runs to completion (for INSERT/UPDATE/DELETE).
+  DbResult<void> run();
+
+  std::int64_t column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+  std::string column_text(int index) const;
+  std::optional<std::string> column_optional_text(int index) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Database {
+ public:
+  // Opens (creating) the file, WAL journal, foreign keys, a busy timeout.
+  static DbResult<std::unique_ptr<Database>> open(const std::string& path);
+  ~Database();
+
+  DbResult<void> exec(std::string_view sql);
+  DbResult<Statement> prepare(std::string_view sql);
+  std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+  // "ok" when PRAGMA integrity_check passes, else its report.
+  DbResult<std::string> integrity_check();
+
+  // All-or-nothing: commits when `body` returns a value, rolls back otherwise.
+  template <typename F>
+  auto transaction(F&& body) -> decltype(body()) {
+    if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return tl::unexpected(begun.error());
+    auto result = body();
+    if (!result) {
+      (void)exec("ROLLBACK");
+      return result;
+    }
+    if (auto committed = exec("COMMIT"); !committed) {
+      (void)exec("ROLLBACK");
+      return tl::unexpected(committed.error());
+    }
+    return result;
+  }
+
+ private:
+  explicit Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteError error(std::string_view during) const;
+
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace kda::daemon
