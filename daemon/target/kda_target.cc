@@ -1,0 +1,179 @@
+// kda-target: the device side of an enrollment, as a phone's B2B setup menu
+// runs it. Shows the SAS code and progress, prints the received package and
+// exits with a status that says how the enrollment ended.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <google/protobuf/util/json_util.h>
+
+#include "kda/core/session.h"
+#include "kda/core/tcp_transport.h"
+#include "kda/daemon/device.h"
+#include "target_exit.h"
+
+namespace {
+
+using namespace kda;
+
+struct Args {
+  std::string tcp;
+  std::vector<std::string> imeis;
+  std::string meid, serial, model, os_version, profile, psk_hex, pin_hex;
+  int timeout_s = 30;
+  bool json = false;
+};
+
+template <typename T>
+std::optional<T> hex_key(const std::string& hex) {
+  auto bytes = from_hex(hex);
+  if (!bytes || bytes->size() != T{}.size()) return std::nullopt;
+  T out;
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
+
+void progress_bar(std::uint64_t got, std::uint64_t total) {
+  if (!isatty(STDERR_FILENO) || total == 0) return;
+  const int width = 30, filled = static_cast<int>(width * got / total);
+  std::fprintf(stderr, "\r[%.*s%.*s] %3d%%  %llu/%llu bytes", filled, "##############################", width - filled,
+               "                              ", static_cast<int>(100 * got / total),
+               static_cast<unsigned long long>(got), static_cast<unsigned long long>(total));
+  if (got == total) std::fputc('\n', stderr);
+}
+
+// Secrets stay out of the human summary; --json carries the whole package.
+void print_summary(const v1::EnrollmentPackage& p) {
+  const auto& pr = p.profile();
+  std::printf("Provisioned: package %s, profile \"%s\"\n", p.package_id().c_str(), pr.name().c_str());
+  std::printf("  company       %s\n", pr.company_name().c_str());
+  std::printf("  MDM agent     %s\n", pr.mdm_agent_apk_url().c_str());
+  std::printf("  MDM server    %s\n", pr.server_url().c_str());
+  std::printf("  token         %s\n", pr.enrollment_token().empty() ? "(none)" : "(received, hidden)");
+  if (!pr.wifi().ssid().empty()) std::printf("  Wi-Fi         %s\n", pr.wifi().ssid().c_str());
+  if (!p.credentials().user_id().empty())
+    std::printf("  user          %s (password %s)\n", p.credentials().user_id().c_str(),
+                p.credentials().password().empty() ? "none" : "received, hidden");
+  std::printf("  extras        %d Android provisioning extras\n", p.provisioning_extras_size());
+}
+
+void print_json(const SessionReport& r) {
+  std::string package = "null";
+  if (r.package) {
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    package.clear();
+    (void)google::protobuf::util::MessageToJsonString(*r.package, &package, options);
+  }
+  std::string reason;
+  for (char c : r.reason) {
+    if (c == '"' || c == '\\') reason += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) reason += c;
+  }
+  std::printf("{\"outcome\":\"%s\",\"error_code\":%d,\"reason\":\"%s\",\"sas\":\"%s\",\"package\":%s}\n",
+              outcome_word(r).c_str(), r.error.value(), reason.c_str(), r.info.sas.c_str(), package.c_str());
+}
+
+int enroll(const Args& a) {
+  TargetOptions options;
+  for (const auto& imei : a.imeis) options.device.add_imei(imei);
+  options.device.set_meid(daemon::normalize_meid(a.meid).value_or(""));
+  options.device.set_serial(a.serial);
+  options.device.set_model(a.model);
+  options.device.set_os_version(a.os_version);
+  options.profile_name = a.profile;
+  if (!a.psk_hex.empty()) options.psk = hex_key<noise::Key>(a.psk_hex);
+  if (!a.pin_hex.empty()) options.pinned_primary_key = hex_key<noise::PublicKey>(a.pin_hex);
+  options.config.handshake_timeout = options.config.idle_timeout = std::chrono::seconds(a.timeout_s);
+  const bool json = a.json;
+  options.on_sas = [json](const std::string& sas) {
+    if (!json) std::fprintf(stderr, "SAS code: %.3s %.3s   (the staging desk shows the same digits)\n", sas.c_str(),
+                            sas.c_str() + 3);
+  };
+  options.on_progress = [json](std::uint64_t got, std::uint64_t total) {
+    if (!json) progress_bar(got, total);
+  };
+
+  asio::io_context io;
+  if (!json) std::fprintf(stderr, "kda-target: connecting to %s over TCP\n", a.tcp.c_str());
+  SessionReport report;
+  std::shared_ptr<TargetSession> session;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec && session) session->cancel();
+    if (!ec && !session) io.stop();
+  });
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    TcpConnector connector(io.get_executor());
+    auto link = co_await connector.connect(a.tcp);
+    if (!link) {
+      report.error = link.error();
+      report.reason = "cannot reach " + a.tcp;
+    } else {
+      session = TargetSession::create(std::move(*link), options);
+      report = co_await session->run();
+    }
+    signals.cancel();
+  }, asio::detached);
+  io.run();
+  if (!report.error && !report.provisioned()) {
+    report.error = make_error_code(Errc::cancelled);
+    report.reason = "interrupted before connecting";
+  }
+
+  if (json) {
+    print_json(report);
+  } else if (report.provisioned()) {
+    print_summary(*report.package);
+  } else {
+    std::fprintf(stderr, "kda-target: %s: %s\n", outcome_word(report).c_str(), report.reason.c_str());
+  }
+  return exit_status(report);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kda-target: the device side of a kda enrollment (a phone's B2B setup menu, for Linux targets, "
+               "demos, load and end-to-end tests)"};
+  app.require_subcommand(1);
+  app.footer(kExitStatusHelp);
+  Args a;
+  auto* enroll_cmd = app.add_subcommand("enroll", "Enroll this device with a primary (kdad)");
+  enroll_cmd->add_option("--tcp", a.tcp, "Primary address: HOST:PORT, [IPv6]:PORT")
+      ->required()
+      ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
+  enroll_cmd->add_option("--imei", a.imeis, "IMEI (15 digits, Luhn-checked); give it twice for dual SIM")
+      ->check([](const std::string& v) { return daemon::imei_valid(v) ? "" : "not a valid IMEI (15 digits, Luhn)"; });
+  enroll_cmd->add_option("--imei2", a.imeis, "Second IMEI of a dual-SIM phone")
+      ->check([](const std::string& v) { return daemon::imei_valid(v) ? "" : "not a valid IMEI (15 digits, Luhn)"; });
+  enroll_cmd->add_option("--meid", a.meid, "MEID (14 hex digits)")
+      ->check([](const std::string& v) { return daemon::meid_valid(v) ? "" : "not a valid MEID (14 hex digits)"; });
+  enroll_cmd->add_option("--serial", a.serial, "Serial number")
+      ->required()
+      ->check([](const std::string& v) { return daemon::serial_valid(v) ? "" : "not a valid serial number"; });
+  enroll_cmd->add_option("--model", a.model, "Model, e.g. SM-G991B");
+  enroll_cmd->add_option("--os-version", a.os_version, "OS version");
+  enroll_cmd->add_option("--profile", a.profile, "Profile to ask for (default: the primary assigns)");
+  enroll_cmd->add_option("--psk", a.psk_hex, "Out-of-band secret, 64 hex digits (from an NFC bump or QR code)")
+      ->check([](const std::string& v) { return hex_key<noise::Key>(v) ? "" : "needs 64 hex digits"; });
+  enroll_cmd->add_option("--pin-key", a.pin_hex, "Primary's static public key to pin, 64 hex digits")
+      ->check([](const std::string& v) { return hex_key<noise::PublicKey>(v) ? "" : "needs 64 hex digits"; });
+  enroll_cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the primary at each step")
+      ->check(CLI::Range(1, 3600));
+  enroll_cmd->add_flag("--json", a.json, "Print one JSON object with the outcome and the whole package");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (a.imeis.size() > 2) {
+    std::fprintf(stderr, "kda-target: at most two IMEIs (dual SIM)\n");
+    return kExitUsage;
+  }
+  return enroll(a);
+}

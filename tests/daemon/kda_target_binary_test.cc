@@ -1,0 +1,157 @@
+// Drives the real kda-target binary against a primary session served from
+// this process over TCP, and checks its exit status and output.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <thread>
+
+#include "kda/core/session.h"
+#include "kda/core/tcp_transport.h"
+
+namespace kda {
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;
+};
+
+Run run_target(const std::string& args) {
+  const std::string cmd = std::string(KDA_BIN_DIR) + "/kda-target " + args + " 2>/dev/null";
+  Run r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+class OneShotBackend : public EnrollmentBackend {
+ public:
+  bool grant = true;
+  v1::ProfileOffer offer(const SessionInfo&) override {
+    v1::ProfileOffer o;
+    o.add_profiles()->set_name("Staging default");
+    return o;
+  }
+  void authorize(const SessionInfo&, const v1::EnrollRequest& r, std::function<void(AuthorizationDecision)> done) override {
+    AuthorizationDecision d;
+    if (!grant) {
+      d.reason = "device " + r.device().serial() + " is not in the inventory";
+      done(std::move(d));
+      return;
+    }
+    v1::EnrollmentPackage p;
+    p.set_package_id("pkg-7");
+    p.mutable_profile()->set_name("Staging default");
+    p.mutable_profile()->set_server_url("https://mdm.example.com");
+    p.mutable_profile()->set_enrollment_token("generated-test-token");
+    d.granted = true;
+    d.package = PreparedPackage::prepare(p);
+    done(std::move(d));
+  }
+  void on_transfer_started(const SessionInfo&) override {}
+  void on_finished(const SessionReport& r) override { finished = r; }
+  std::optional<SessionReport> finished;
+};
+
+// A primary on 127.0.0.1 that serves one session on a background thread.
+class Primary {
+ public:
+  explicit Primary(OneShotBackend& backend, std::optional<noise::Key> psk = std::nullopt) {
+    listener_ = std::move(*TcpListener::bind(io_.get_executor(), "127.0.0.1:0"));
+    key_ = *noise::Keypair::generate();
+    asio::co_spawn(io_, [this, &backend, psk]() -> asio::awaitable<void> {
+      auto link = co_await listener_->accept();
+      if (!link) co_return;
+      PrimaryOptions options{.static_key = *key_, .psk = psk};
+      auto session = PrimarySession::create(std::move(*link), options, backend, "t1");
+      co_await session->run();
+    }, asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Primary() {
+    io_.stop();
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(listener_->port()); }
+  std::string key_hex() const { return to_hex(key_->public_key()); }
+
+ private:
+  asio::io_context io_;
+  std::unique_ptr<TcpListener> listener_;
+  std::optional<noise::Keypair> key_;
+  std::thread thread_;
+};
+
+const std::string kDevice = " --imei 490154203237518 --serial R58M12345AB --model SM-G991B";
+
+TEST(KdaTargetBinary, ProvisionedPrintsJsonPackageAndExitsZero) {
+  OneShotBackend backend;
+  Primary primary(backend);
+  auto r = run_target("enroll --json --tcp " + primary.address() + kDevice + " --pin-key " + primary.key_hex());
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"outcome\":\"provisioned\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"package_id\":\"pkg-7\""), std::string::npos) << r.out;
+}
+
+TEST(KdaTargetBinary, HumanSummaryHidesTheToken) {
+  OneShotBackend backend;
+  Primary primary(backend);
+  auto r = run_target("enroll --tcp " + primary.address() + kDevice);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("Provisioned: package pkg-7"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("generated-test-token"), std::string::npos) << r.out;
+}
+
+TEST(KdaTargetBinary, RejectedDeviceExitsThree) {
+  OneShotBackend backend;
+  backend.grant = false;
+  Primary primary(backend);
+  auto r = run_target("enroll --json --tcp " + primary.address() + kDevice);
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_NE(r.out.find("not in the inventory"), std::string::npos) << r.out;
+}
+
+TEST(KdaTargetBinary, WrongPskIsAProtocolError) {
+  OneShotBackend backend;
+  noise::Key psk{};
+  psk.fill(7);
+  Primary primary(backend, psk);
+  auto r = run_target("enroll --tcp " + primary.address() + kDevice + " --psk " + std::string(64, 'a'));
+  EXPECT_EQ(r.status, 5);
+}
+
+TEST(KdaTargetBinary, WrongPinnedKeyIsAProtocolError) {
+  OneShotBackend backend;
+  Primary primary(backend);
+  auto r = run_target("enroll --tcp " + primary.address() + kDevice + " --pin-key " + std::string(64, 'b'));
+  EXPECT_EQ(r.status, 5);
+}
+
+TEST(KdaTargetBinary, UnreachablePrimaryIsATransportError) {
+  std::string address;
+  {
+    asio::io_context io;
+    auto l = TcpListener::bind(io.get_executor(), "127.0.0.1:0");
+    address = "127.0.0.1:" + std::to_string((*l)->port());
+  }
+  EXPECT_EQ(run_target("enroll --tcp " + address + kDevice).status, 6);
+}
+
+TEST(KdaTargetBinary, BadInputIsAUsageError) {
+  for (const char* args : {"", "enroll", "enroll --tcp 127.0.0.1:1", "enroll --tcp nohost --serial S1",
+                           "enroll --tcp 127.0.0.1:1 --serial S1 --imei 490154203237517",
+                           "enroll --tcp 127.0.0.1:1 --serial S1 --meid XYZ", "enroll --tcp 127.0.0.1:1 --serial S1 --psk 12",
+                           "frobnicate"})
+    EXPECT_EQ(run_target(args).status, 2) << args;
+  EXPECT_EQ(run_target("--help").status, 0);
+}
+
+}  // namespace
+}  // namespace kda
