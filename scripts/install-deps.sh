@@ -8,7 +8,7 @@ packages=(
   protobuf-compiler libprotobuf-dev
   libboost-dev libssl-dev openssl
   libexpected-dev nlohmann-json3-dev
-  libsqlite3-dev sqlite3 libcli11-dev
+  libsqlite3-dev sqlite3 libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
 )

@@ -4,17 +4,10 @@
 
 #include <string_view>
 
+#include "kda/core/host_port.h"
 #include "kda/core/transport.h"
 
 namespace kda {
-
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-// Pure: splits "host:port" / "[::1]:port". invalid_frame is not used here:
-// returns nullopt-like error connect_failed with no I/O for bad syntax.
-Result<HostPort> parse_host_port(std::string_view text);
 
 class TcpListener final : public Listener {
  public:

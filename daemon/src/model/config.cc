@@ -1,0 +1,171 @@
+#include "kda/daemon/config.h"
+
+#include <toml++/toml.h>
+
+#include <set>
+
+#include "kda/core/host_port.h"
+
+namespace kda::daemon {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  void error(const toml::node* node, const std::string& key, const std::string& what) {
+    std::string where(source_);
+    if (node) {
+      const auto& b = node->source().begin;
+      where += ":" + std::to_string(b.line) + ":" + std::to_string(b.column);
+    }
+    errors_.push_back(where + ": " + key + ": " + what);
+  }
+
+  // Refuses keys this version does not know, so a typo is not silently ignored.
+  void only(const toml::table& table, const std::string& prefix, std::set<std::string_view> allowed) {
+    for (const auto& [key, node] : table)
+      if (!allowed.count(key.str()))
+        error(&node, prefix + std::string(key.str()), "unknown setting");
+  }
+
+  void text(const toml::table& t, const std::string& prefix, std::string_view key, std::string& out) {
+    if (const auto* node = t.get(key)) {
+      if (auto v = node->value<std::string>()) out = *v;
+      else error(node, prefix + std::string(key), "expected a string");
+    }
+  }
+
+  void flag(const toml::table& t, const std::string& prefix, std::string_view key, bool& out) {
+    if (const auto* node = t.get(key)) {
+      if (auto v = node->value<bool>()) out = *v;
+      else error(node, prefix + std::string(key), "expected true or false");
+    }
+  }
+
+  void list(const toml::table& t, const std::string& prefix, std::string_view key, std::vector<std::string>& out) {
+    const auto* node = t.get(key);
+    if (!node) return;
+    const auto* array = node->as_array();
+    if (!array) return error(node, prefix + std::string(key), "expected a list of strings");
+    for (const auto& item : *array) {
+      if (auto v = item.value<std::string>()) out.push_back(*v);
+      else error(&item, prefix + std::string(key), "expected a list of strings");
+    }
+  }
+
+  void transport(const toml::table& root, std::string_view name, std::string_view address_key,
+                 TransportSettings& out) {
+    const auto* node = root.get(name);
+    if (!node) return;
+    const std::string prefix = "transports." + std::string(name) + ".";
+    const auto* t = node->as_table();
+    if (!t) return error(node, prefix.substr(0, prefix.size() - 1), "expected a table");
+    only(*t, prefix, {"enabled", "confirm", "confirm_timeout_s", address_key});
+    flag(*t, prefix, "enabled", out.enabled);
+    std::string confirm;
+    text(*t, prefix, "confirm", confirm);
+    if (confirm == "admin") out.confirm = ConfirmPolicy::admin;
+    else if (confirm == "proximity") out.confirm = ConfirmPolicy::proximity;
+    else if (!confirm.empty()) error(t->get("confirm"), prefix + "confirm", "expected \"proximity\" or \"admin\"");
+    if (const auto* timeout = t->get("confirm_timeout_s")) {
+      auto v = timeout->value<std::int64_t>();
+      if (v && *v >= 5 && *v <= 3600) out.confirm_timeout = std::chrono::seconds(*v);
+      else error(timeout, prefix + "confirm_timeout_s", "expected whole seconds from 5 to 3600");
+    }
+    text(*t, prefix, address_key, out.address);
+    if (name == "tcp" && !parse_host_port(out.address))
+      error(t->get(address_key), prefix + std::string(address_key), "expected HOST:PORT or [IPv6]:PORT");
+  }
+
+  std::vector<std::string> take_errors() { return std::move(errors_); }
+
+ private:
+  std::string_view source_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return tl::unexpected(std::vector<std::string>{std::string(source) + ":" + std::to_string(b.line) + ":" +
+                                                   std::to_string(b.column) + ": " + std::string(e.description())});
+  }
+  Config config;
+  Reader r(source);
+  r.only(root, "", {"daemon", "transports", "catalog", "inventory"});
+  if (const auto* daemon = root["daemon"].as_table()) {
+    r.only(*daemon, "daemon.", {"name", "state_dir", "socket", "control_group", "log_level"});
+    r.text(*daemon, "daemon.", "name", config.name);
+    r.text(*daemon, "daemon.", "state_dir", config.state_dir);
+    r.text(*daemon, "daemon.", "socket", config.socket);
+    r.text(*daemon, "daemon.", "control_group", config.control_group);
+    r.text(*daemon, "daemon.", "log_level", config.log_level);
+    static const std::set<std::string> levels = {"debug", "info", "warning", "error"};
+    if (!levels.count(config.log_level))
+      r.error(daemon->get("log_level"), "daemon.log_level", "expected debug, info, warning or error");
+  }
+  if (const auto* transports = root["transports"].as_table()) {
+    r.only(*transports, "transports.", {"tcp", "bluetooth", "nfc", "wifidirect"});
+    r.transport(*transports, "tcp", "listen", config.tcp);
+    r.transport(*transports, "bluetooth", "adapter", config.bluetooth);
+    r.transport(*transports, "nfc", "connstring", config.nfc);
+    r.transport(*transports, "wifidirect", "ctrl_interface", config.wifidirect);
+  }
+  if (const auto* catalog = root["catalog"].as_table()) {
+    r.only(*catalog, "catalog.", {"profile_dirs"});
+    r.list(*catalog, "catalog.", "profile_dirs", config.profile_dirs);
+  }
+  if (const auto* inventory = root["inventory"].as_table()) {
+    r.only(*inventory, "inventory.", {"trusted_resellers"});
+    r.list(*inventory, "inventory.", "trusted_resellers", config.trusted_resellers);
+  }
+  for (const char* section : {"daemon", "transports", "catalog", "inventory"})
+    if (root.contains(section) && !root[section].is_table()) r.error(root.get(section), section, "expected a table");
+  auto errors = r.take_errors();
+  if (!errors.empty()) return tl::unexpected(std::move(errors));
+  return config;
+}
+
+std::string_view example_config() {
+  return R"toml(# kdad configuration. Every setting is optional; kdad runs on these defaults.
+
+[daemon]
+name = "kda staging desk"          # shown to devices and in logs
+# state_dir = "/var/lib/kdad"      # SQLite state, control socket (default: see kdad --help)
+# socket = "/run/kdad/kdad.sock"   # control socket (default: <state_dir>/kdad.sock)
+# control_group = "kda-admins"     # besides root, members may use kdactl
+log_level = "info"                 # debug, info, warning, error
+
+[transports.tcp]
+enabled = true
+listen = "127.0.0.1:4711"
+confirm = "proximity"              # or "admin": kdactl confirm ID before a package goes out
+confirm_timeout_s = 120
+
+[transports.bluetooth]
+enabled = false
+# adapter = "hci0"
+
+[transports.nfc]
+enabled = false
+# connstring = "pn532_uart:/dev/ttyUSB0"
+
+[transports.wifidirect]
+enabled = false
+# ctrl_interface = "/run/wpa_supplicant/wlan0"
+
+[catalog]
+profile_dirs = []                  # extra directories of profile JSON files
+
+[inventory]
+trusted_resellers = []             # uploads from these sources are approved at once
+)toml";
+}
+
+}  // namespace kda::daemon

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "kda/daemon/config.h"
+
+namespace kda::daemon {
+namespace {
+
+std::string read(const std::string& name) {
+  std::ifstream in(std::string(KDA_TESTDATA_DIR) + "/config/" + name);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string joined(const std::vector<std::string>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += e + "\n";
+  return out;
+}
+
+TEST(Config, EmptyTextGivesEmbeddedDefaults) {
+  auto c = parse_config("", "kdad.toml");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->tcp.enabled);
+  EXPECT_EQ(c->tcp.address, "127.0.0.1:4711");
+  EXPECT_EQ(c->tcp.confirm, ConfirmPolicy::proximity);
+  EXPECT_FALSE(c->bluetooth.enabled);
+  EXPECT_TRUE(c->state_dir.empty());
+}
+
+TEST(Config, ExampleConfigParsesToTheDefaults) {
+  auto c = parse_config(example_config(), "example");
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_EQ(c->tcp.address, "127.0.0.1:4711");
+  EXPECT_EQ(c->log_level, "info");
+}
+
+TEST(Config, FullFile) {
+  auto c = parse_config(read("full.toml"), "full.toml");
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_EQ(c->name, "Desk 3, Berlin");
+  EXPECT_EQ(c->tcp.address, "[::1]:4711");
+  EXPECT_EQ(c->tcp.confirm, ConfirmPolicy::admin);
+  EXPECT_EQ(c->tcp.confirm_timeout.count(), 60);
+  EXPECT_TRUE(c->nfc.enabled);
+  EXPECT_EQ(c->nfc.address, "pn532_uart:/dev/ttyUSB0");
+  EXPECT_EQ(c->profile_dirs.size(), 2u);
+  EXPECT_EQ(c->trusted_resellers.at(0), "reseller-42");
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  auto c = parse_config(read("typo.toml"), "typo.toml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(joined(c.error()), "typo.toml:3:13: daemon.log_levle: unknown setting\n");
+}
+
+TEST(Config, EveryBadValueIsReported) {
+  auto c = parse_config(read("bad_values.toml"), "bad.toml");
+  ASSERT_FALSE(c);
+  const auto text = joined(c.error());
+  EXPECT_NE(text.find("bad.toml:2:10: transports.tcp.listen: expected HOST:PORT"), std::string::npos) << text;
+  EXPECT_NE(text.find("bad.toml:3:11: transports.tcp.confirm: expected \"proximity\" or \"admin\""), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("transports.tcp.confirm_timeout_s: expected whole seconds"), std::string::npos) << text;
+}
+
+TEST(Config, SyntaxErrorNamesThePlace) {
+  auto c = parse_config(read("syntax.toml"), "syntax.toml");
+  ASSERT_FALSE(c);
+  ASSERT_EQ(c.error().size(), 1u);
+  EXPECT_EQ(c.error()[0].rfind("syntax.toml:1:", 0), 0u) << c.error()[0];
+}
+
+TEST(Config, WrongTypes) {
+  auto c = parse_config(read("wrong_types.toml"), "w.toml");
+  ASSERT_FALSE(c);
+  const auto text = joined(c.error());
+  EXPECT_NE(text.find("w.toml:2:8: daemon.name: expected a string"), std::string::npos) << text;
+  EXPECT_NE(text.find("catalog.profile_dirs: expected a list of strings"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace kda::daemon
