@@ -1,5 +1,7 @@
 #include "sqlite.h"
 
+#include <sys/stat.h>
+
 namespace kda::daemon {
 
 Statement& Statement::bind(int index, std::string_view text) {
@@ -49,6 +51,9 @@ DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
                                  nullptr);
   std::unique_ptr<Database> db(new Database(raw, path));
   if (rc != SQLITE_OK) return tl::unexpected(db->error("opening"));
+  // The inventory holds device passwords: owner only. SQLite gives its -wal
+  // and -shm files the same mode.
+  if (::chmod(path.c_str(), 0600) != 0) return tl::unexpected(db->error("making it private (chmod 0600)"));
   sqlite3_busy_timeout(raw, 5000);
   // WAL: readers never block the writer, and a crash loses no committed transaction.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})

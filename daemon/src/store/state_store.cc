@@ -22,6 +22,25 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_device ON ledger(device, id);
 CREATE INDEX IF NOT EXISTS ledger_time ON ledger(time_ms);
+CREATE TABLE IF NOT EXISTS devices (
+  key        TEXT PRIMARY KEY,
+  imei       TEXT NOT NULL DEFAULT '',
+  imei2      TEXT NOT NULL DEFAULT '',
+  meid       TEXT NOT NULL DEFAULT '',
+  serial     TEXT NOT NULL DEFAULT '',
+  wifi_mac   TEXT NOT NULL DEFAULT '',
+  user_id    TEXT NOT NULL DEFAULT '',
+  password   TEXT NOT NULL DEFAULT '',
+  profile    TEXT NOT NULL DEFAULT '',
+  tags       TEXT NOT NULL DEFAULT '',
+  source     TEXT NOT NULL DEFAULT '',
+  approval   TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_imei ON devices(imei);
+CREATE INDEX IF NOT EXISTS devices_imei2 ON devices(imei2);
+CREATE INDEX IF NOT EXISTS devices_meid ON devices(meid);
+CREATE INDEX IF NOT EXISTS devices_serial ON devices(serial);
 PRAGMA user_version = 1;
 )sql";
 
@@ -58,27 +77,32 @@ tl::expected<std::optional<DeviceState>, std::string> StateStore::current_state(
 }
 
 tl::expected<LedgerEntry, std::string> StateStore::record(LedgerEntry entry) {
-  if (entry.device.empty()) return tl::unexpected(std::string("ledger entry without a device"));
-  if (entry.time_ms == 0) entry.time_ms = now_ms();
   auto result = db_->transaction([&]() -> DbResult<LedgerEntry> {
-    auto current = current_state(entry.device);
-    if (!current) return tl::unexpected(SqliteError{current.error()});
-    if (*current && !transition_allowed(**current, entry.state))
-      return tl::unexpected(SqliteError{"device " + entry.device + ": cannot go from " +
-                                        std::string(display_name(**current)) + " to " +
-                                        std::string(display_name(entry.state))});
-    auto stmt = db_->prepare(
-        "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    if (!stmt) return tl::unexpected(stmt.error());
-    stmt->bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
-    stmt->bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
-    if (auto ok = stmt->run(); !ok) return tl::unexpected(ok.error());
-    entry.id = db_->last_insert_id();
-    return entry;
+    auto recorded = record_in_transaction(std::move(entry));
+    if (!recorded) return tl::unexpected(SqliteError{recorded.error()});
+    return *recorded;
   });
   if (!result) return tl::unexpected(result.error().message);
   return *result;
+}
+
+tl::expected<LedgerEntry, std::string> StateStore::record_in_transaction(LedgerEntry entry) {
+  if (entry.device.empty()) return tl::unexpected(std::string("ledger entry without a device"));
+  if (entry.time_ms == 0) entry.time_ms = now_ms();
+  auto current = current_state(entry.device);
+  if (!current) return tl::unexpected(current.error());
+  if (*current && !transition_allowed(**current, entry.state))
+    return tl::unexpected("device " + entry.device + ": cannot go from " + std::string(display_name(**current)) +
+                          " to " + std::string(display_name(entry.state)));
+  auto stmt = db_->prepare(
+      "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!stmt) return tl::unexpected(stmt.error().message);
+  stmt->bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
+  stmt->bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
+  if (auto ok = stmt->run(); !ok) return tl::unexpected(ok.error().message);
+  entry.id = db_->last_insert_id();
+  return entry;
 }
 
 tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const LedgerQuery& query) {

@@ -1,6 +1,7 @@
-// kdad's durable state in one SQLite file (WAL): the ledger of device state
-// transitions (and, as the daemon grows, the inventory and catalog).
-// Single-threaded use per object; errors come back as one human line.
+// kdad's durable state in one SQLite file (WAL): the device inventory and
+// the ledger of device state transitions. Single-threaded use per object;
+// errors come back as human lines. Every change is one transaction: an
+// import or a batch either lands whole or not at all.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,9 @@
 
 #include <tl/expected.hpp>
 
+#include "kda/daemon/device.h"
 #include "kda/daemon/device_state.h"
+#include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
 
@@ -33,6 +36,29 @@ struct LedgerQuery {
   std::size_t limit = 10'000;
 };
 
+enum class Approval { pending, approved, rejected };
+std::string_view approval_name(Approval a);
+
+struct InventoryDevice {
+  Device device;
+  std::string key;  // device_key(device).value: IMEI, else MEID, else serial
+  Approval approval = Approval::pending;
+  DeviceState state = DeviceState::unassigned;  // latest ledger state
+  std::int64_t updated_ms = 0;
+};
+
+struct ImportSummary {
+  std::size_t added = 0;
+  std::size_t updated = 0;
+  std::size_t approved = 0;  // added devices approved at once (trusted source)
+};
+
+struct DeviceFilter {
+  std::optional<Approval> approval;
+  std::optional<std::string> profile;  // "" = unassigned (default profile)
+  std::optional<DeviceState> state;
+};
+
 class Database;
 
 class StateStore {
@@ -50,8 +76,27 @@ class StateStore {
   // "ok" or SQLite's report.
   tl::expected<std::string, std::string> integrity_check();
 
+  // --- Inventory (inventory.cc) ---
+  // Parses and stores a CSV upload, all or nothing. New devices are pending
+  // unless `trusted`; known ones are updated and keep their approval.
+  tl::expected<ImportSummary, std::vector<std::string>> import_devices(std::string_view csv, const std::string& source,
+                                                                       bool trusted);
+  // The device a target claims to be: any of its IMEIs, its MEID or serial.
+  tl::expected<std::optional<InventoryDevice>, std::string> find_device(const v1::DeviceIdentity& claim);
+  tl::expected<std::optional<InventoryDevice>, std::string> device(const std::string& key);
+  tl::expected<std::vector<InventoryDevice>, std::string> devices(const DeviceFilter& filter = {});
+  // Batches by key: every key must exist, or nothing changes.
+  tl::expected<void, std::string> set_approval(const std::vector<std::string>& keys, Approval approval);
+  tl::expected<void, std::string> assign(const std::vector<std::string>& keys, const std::string& profile);
+  tl::expected<std::size_t, std::string> move_profile(const std::string& from, const std::string& to);
+  tl::expected<void, std::string> remove(const std::vector<std::string>& keys);
+  tl::expected<std::string, std::string> export_csv();
+
  private:
   explicit StateStore(std::unique_ptr<Database> db);
+  tl::expected<std::vector<InventoryDevice>, std::string> select_devices(const std::string& where,
+                                                                         const std::vector<std::string>& args);
+  tl::expected<LedgerEntry, std::string> record_in_transaction(LedgerEntry entry);
   std::unique_ptr<Database> db_;
 };
 

@@ -1,0 +1,44 @@
+// Device uploads as CSV (RFC 4180), the way resellers and admins send them.
+// Pure functions over text; the caller reads the file and stores the result.
+//
+// The header names the columns (any order, case-insensitive, trimmed) from
+// kDeviceCsvColumns. Fields other than password are trimmed of spaces and
+// tabs; tags inside one field are separated by ';' or '|'. Blank lines are
+// skipped. An upload is all-or-nothing: either every device, or every error.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kda/daemon/device.h"
+
+namespace kda::daemon {
+
+struct DeviceCsvResult {
+  std::vector<Device> devices;      // every row in file order; empty when errors
+  std::vector<DeviceError> errors;  // every problem in file order; empty on success
+  bool ok() const { return errors.empty(); }
+};
+
+// Also the column order of write_device_csv().
+inline constexpr std::array<std::string_view, 9> kDeviceCsvColumns = {
+    "imei", "imei2", "meid", "serial", "wifi_mac", "user_id", "password", "profile", "tags"};
+
+inline constexpr std::size_t kMaxDeviceCsvBytes = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxDeviceCsvRows = 100'000;
+// Beyond this many, errors are counted in one closing line instead of listed.
+inline constexpr std::size_t kMaxDeviceCsvErrors = 1000;
+
+// Parses and validates an upload; each device gets `source` as its upload
+// source. MEIDs and MACs come back normalised. Never throws.
+DeviceCsvResult parse_device_csv(std::string_view text, std::string_view source = {});
+
+// Header plus one row per device, CRLF line ends, fields quoted when needed.
+// For devices that passed check_device(), parse_device_csv() of the output
+// gives them back unchanged (source aside: it is not a column).
+std::string write_device_csv(const std::vector<Device>& devices);
+
+}  // namespace kda::daemon
