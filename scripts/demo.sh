@@ -1,17 +1,50 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and enrolls a target with a primary.
-# Until kdad exists this runs both peers in one process over the loopback
-# transport with real crypto (examples/loopback_enroll.cc).
+# The staging desk in one go: installs what is missing, builds, starts kdad on
+# its embedded defaults in a temporary state directory, imports
+# examples/devices.csv, approves it, enrolls one target with kda-target over
+# TCP, shows the package and the ledger, and stops the daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-if [ ! -x build/bin/kda-loopback-demo ]; then
-  echo "== building (first run takes a few minutes)"
+if [ ! -f build/CMakeCache.txt ]; then
+  echo "== configuring (the first build takes a few minutes)"
   cmake -S . -B build "${generator[@]}" >/dev/null
 fi
-cmake --build build -j2 --target kda-loopback-demo >/dev/null
-echo "== enrolling one target over loopback"
-build/bin/kda-loopback-demo
+echo "== building kdad, kdactl, kda-target"
+cmake --build build -j2 --target kdad kdactl kda-target >/dev/null
+
+state=$(mktemp -d /tmp/kda-demo.XXXXXX)
+log="$state/kdad.log"
+socket="$state/kdad.sock"
+kdactl() { build/bin/kdactl --socket "$socket" "$@"; }
+cleanup() {
+  [ -n "${kdad_pid:-}" ] && kill -TERM "$kdad_pid" 2>/dev/null && wait "$kdad_pid" 2>/dev/null
+  rm -rf "$state"
+}
+trap cleanup EXIT
+
+echo "== starting kdad (state in $state)"
+build/bin/kdad --state-dir "$state" --tcp 127.0.0.1:0 >"$log" 2>&1 &
+kdad_pid=$!
+for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+if [ ! -S "$socket" ]; then
+  echo "kdad did not start:"; cat "$log"; exit 1
+fi
+address=$(kdactl --json status | grep -o '"address": *"[^"]*"' | head -n1 | sed 's/.*"\([^"]*\)"$/\1/')
+echo "   listening on $address"
+
+echo "== importing examples/devices.csv and approving it"
+kdactl devices import examples/devices.csv --source demo
+kdactl devices approve 490154203237518 356938035643809 TAB-A8-0003
+kdactl devices list
+
+echo "== enrolling a target over TCP"
+build/bin/kda-target enroll --tcp "$address" --imei 490154203237518 --serial R58M12345AB --model SM-G991B
+
+echo "== ledger"
+kdactl ledger
+echo "== kdad log"
+cat "$log"

@@ -9,6 +9,7 @@ packages=(
   libboost-dev libssl-dev openssl
   libexpected-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libcli11-dev libtomlplusplus-dev
+  libqrencode-dev libpng-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
 )

@@ -50,9 +50,12 @@ bool transition_allowed(DeviceState from, DeviceState to) {
       // A factory-reset device may enroll again, so finished states restart too.
       return idle(from) || finished(from);
     case DeviceState::provisioned:
+      return from == DeviceState::provisioning;
     case DeviceState::failed:
     case DeviceState::cancelled:
-      return from == DeviceState::provisioning;
+      // A session can fail or be cancelled before its package went out
+      // (while the admin was to confirm the SAS code, say): the ledger keeps it.
+      return from != DeviceState::rejected;
   }
   return false;
 }

@@ -22,8 +22,9 @@ std::string_view display_name(DeviceState state);
 std::optional<DeviceState> parse_device_state(std::string_view text);
 
 // A device is only Provisioned straight after Provisioning (the
-// acknowledgement came during that session); everything else may move to
-// Rejected; a finished session may start again.
+// acknowledgement came during that session); any state may move to Rejected;
+// a session may fail or be cancelled at any point; a finished session may
+// start again.
 bool transition_allowed(DeviceState from, DeviceState to);
 
 }  // namespace kda::daemon

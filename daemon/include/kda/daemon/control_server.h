@@ -1,0 +1,87 @@
+// kdad's control socket: a UNIX stream socket (mode 0660, optionally owned
+// by a control group) serving length-prefixed ControlRequest/ControlResponse
+// pairs to peers that SO_PEERCRED shows to be root, kdad's own user or a
+// member of the control group.
+//
+// Everything (accepting, each connection's coroutine, the handler calls)
+// runs on the executor given to start(); give it a strand when the
+// io_context runs on several threads. A bad frame gets one error response,
+// then the connection closes; the server goes on serving.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "kda/core/asio.h"
+#include "kda/daemon/control_handler.h"
+
+namespace kda::daemon {
+
+struct ControlServerOptions {
+  std::string path;
+  // The socket file is chowned to this group, whose members may connect.
+  std::optional<gid_t> group;
+  // A connection with no complete request for this long is closed; it also
+  // bounds reading one request's body and writing one response.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+  std::size_t max_connections = 32;
+  // One event per call (refused peers, bad frames), never a secret. Unset:
+  // quiet.
+  std::function<void(std::string_view)> log;
+};
+
+class ControlServer {
+ public:
+  // Replaces a stale socket file (a socket nobody answers on), binds,
+  // chmods 0660, chowns to the group and starts accepting. Refuses to touch
+  // a path that is not a socket or that a live server answers on. The
+  // handler must outlive the server. Errors are one line naming the path.
+  static tl::expected<std::unique_ptr<ControlServer>, std::string> start(asio::any_io_executor executor,
+                                                                         ControlServerOptions options,
+                                                                         ControlHandler& handler);
+  ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // Stops accepting, ends open connections (an unfinished request is not
+  // answered) and removes the socket file if it is still the one bound here.
+  // Idempotent; the destructor calls it.
+  void close();
+
+  const std::string& path() const;
+  std::size_t open_connections() const;
+
+  struct State;
+
+ private:
+  explicit ControlServer(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+// The admission rule: root, kdad's own uid, or (with a control group) a peer
+// whose primary gid or supplementary groups include it. `groups_of` is only
+// asked when the answer depends on it.
+bool peer_allowed(const ControlPeer& peer, uid_t own_uid, std::optional<gid_t> group,
+                  const std::function<std::vector<gid_t>(const ControlPeer&)>& groups_of);
+
+// Supplementary groups from the text of /proc/<pid>/status ("Groups:" line);
+// empty when the line is missing.
+std::vector<gid_t> parse_proc_status_groups(std::string_view status_text);
+
+// The peer's supplementary groups: /proc/<pid>/status, else the group
+// database for its uid (getgrouplist).
+std::vector<gid_t> peer_groups(const ControlPeer& peer);
+
+// A group name or number -> gid. Errors: "unknown group 'staging'".
+tl::expected<gid_t, std::string> resolve_group(std::string_view name_or_id);
+
+}  // namespace kda::daemon

@@ -1,0 +1,62 @@
+// KME enrollment profiles as JSON files: protobuf's JSON mapping of
+// kda.v1.EnrollmentProfile, then the rules KME applies to each field.
+// Pure functions: no I/O. The catalog (files on disk) and `kdactl profile add`
+// both go through parse_profile_json(), so a profile that loaded once loads
+// again.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "kda/proto/kda.pb.h"
+
+namespace kda::daemon {
+
+// One problem with a profile. `field` is the proto field path
+// ("wifi.password", "eulas[2].title"), empty when the file as a whole is at
+// fault. Messages never hold a secret value (enrollment_token, wifi.password).
+struct ProfileError {
+  std::string source;  // what the caller named the input, e.g. "field-sales.json"
+  std::string field;
+  std::string message;
+
+  // "field-sales.json: name: contains '#', which KME forbids", or
+  // "field-sales.json: line 3, column 7: ..." when field is empty.
+  std::string to_string() const;
+  bool operator==(const ProfileError&) const = default;
+};
+
+using ProfileResult = tl::expected<v1::EnrollmentProfile, std::vector<ProfileError>>;
+
+inline constexpr std::size_t kMaxProfileFileBytes = 256 * 1024;
+inline constexpr std::size_t kMaxProfileJsonDepth = 16;
+inline constexpr std::size_t kMaxProfileNameLength = 64;     // characters
+inline constexpr std::size_t kMaxDescriptionLength = 256;    // characters
+inline constexpr std::size_t kMaxCustomJsonBytes = 8 * 1024;  // must fit a QR code
+inline constexpr std::size_t kMaxEulas = 10;
+inline constexpr std::uint32_t kMinTokenValidityDays = 7;
+inline constexpr std::uint32_t kMaxTokenValidityDays = 999;
+
+// Strict JSON (RFC 8259; no duplicate keys, root an object), then the
+// protobuf JSON mapping with unknown fields refused, then check_profile().
+// Every error found is reported, not only the first.
+ProfileResult parse_profile_json(std::string_view json, std::string_view source_name);
+
+// The KME rules on an already-parsed profile (empty when it is valid).
+std::vector<ProfileError> check_profile(const v1::EnrollmentProfile& profile,
+                                        std::string_view source_name);
+
+// Single rules, for callers that check one value (kdactl, the daemon's
+// built-in default profile). Each returns an empty string when the value is
+// fine, else the reason, worded to follow "<field>: ".
+std::string check_profile_name(std::string_view name);
+std::string check_https_url(std::string_view url);
+std::string check_admin_component_name(std::string_view component);
+std::string check_signature_checksum(std::string_view checksum);
+
+}  // namespace kda::daemon

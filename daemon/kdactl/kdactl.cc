@@ -1,0 +1,462 @@
+// kdactl: the admin CLI of kdad. Every command is one ControlRequest over
+// kdad's control socket; read commands print tables, or with --json the
+// protobuf JSON mapping of the response payload (one object).
+// Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+
+#include "kda/daemon/control_client.h"
+#include "kda/daemon/device_csv.h"
+#include "kda/daemon/device_state.h"
+#include "kda/daemon/paths.h"
+#include "kda/daemon/profile_catalog.h"
+#include "print.h"
+#include "qr.h"
+#include "util.h"
+
+namespace {
+
+using namespace kda;
+using namespace kdactl;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kFooter =
+    "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n"
+    "Devices are named by any of their IMEIs, their MEID or serial; a KEY of - reads keys from stdin.";
+
+struct Global {
+  std::string socket;
+  bool json = false;
+};
+
+// Arguments of the one command that runs; commands share the fields.
+struct Args {
+  std::string name, file, json, png, source, target, reason, device, since;
+  bool reveal = false, passwords = false, csv = false;
+  std::vector<std::string> keys;
+  std::uint32_t limit = 0;
+};
+
+int fail(const std::string& line) {
+  std::fprintf(stderr, "kdactl: %s\n", line.c_str());
+  return kExitFailure;
+}
+
+void out(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The set payload of a response as JSON; {} when there is none.
+std::string payload_json(const v1::ControlResponse& r) {
+  const auto* oneof = r.GetDescriptor()->FindOneofByName("payload");
+  const auto* field = r.GetReflection()->GetOneofFieldDescriptor(r, oneof);
+  if (!field) return "{}";
+  return to_json(r.GetReflection()->GetMessage(r, field));
+}
+
+tl::expected<v1::ControlResponse, std::string> round_trip(const Global& g, const v1::ControlRequest& request) {
+  auto client = daemon::ControlClient::connect(g.socket);
+  if (!client) return tl::unexpected(client.error());
+  return client->call(request);
+}
+
+using Printer = std::function<int(const v1::ControlResponse&)>;
+
+// One request; on success the payload as JSON (--json) or through `human`.
+int run(const Global& g, const v1::ControlRequest& request, const Printer& human) {
+  auto r = round_trip(g, request);
+  if (!r) return fail(r.error());
+  if (!r->ok()) return fail(r->error());
+  if (g.json) {
+    out(payload_json(*r) + "\n");
+    return 0;
+  }
+  return human(*r);
+}
+
+Printer text(std::function<std::string(const v1::ControlResponse&)> format) {
+  return [format = std::move(format)](const v1::ControlResponse& r) {
+    out(format(r));
+    return 0;
+  };
+}
+
+const Printer kDone = text([](const v1::ControlResponse& r) {
+  return (r.done().message().empty() ? std::string("done") : r.done().message()) + "\n";
+});
+
+// Expands "-" into the whitespace-separated keys on stdin.
+std::vector<std::string> expand_keys(const std::vector<std::string>& keys) {
+  std::vector<std::string> all;
+  for (const auto& k : keys) {
+    if (k != "-") {
+      all.push_back(k);
+      continue;
+    }
+    for (std::string word; std::cin >> word;) all.push_back(word);
+  }
+  return all;
+}
+
+void fill_keys(v1::DeviceKeysRequest* request, const std::vector<std::string>& keys) {
+  for (const auto& k : expand_keys(keys)) request->add_keys(k);
+}
+
+struct Filter {
+  std::string approval, profile, state;
+  CLI::Option* approval_opt = nullptr;
+  CLI::Option* profile_opt = nullptr;
+  CLI::Option* state_opt = nullptr;
+
+  void add_to(CLI::App* cmd) {
+    approval_opt = cmd->add_option("--approval", approval, "Only devices with this approval")
+                       ->check(CLI::IsMember({"pending", "approved", "rejected"}));
+    profile_opt = cmd->add_option("--profile", profile, "Only devices assigned to PROFILE (\"\": no profile of their own)");
+    state_opt = cmd->add_option("--state", state, "Only devices in this state (\"Profile assigned\" or profile_assigned)")
+                    ->check([](const std::string& v) {
+                      return daemon::parse_device_state(v) ? "" : "unknown device state '" + v + "'";
+                    });
+  }
+  void fill(v1::DeviceFilter* f) const {
+    if (approval_opt->count()) f->set_approval(approval);
+    if (profile_opt->count()) f->set_profile(profile);
+    if (state_opt->count()) f->set_state(state);
+  }
+};
+
+// ---- Commands whose output is more than a table ----------------------------
+
+int profile_add(const Global& g, const std::string& file) {
+  auto json = read_file(file, daemon::kMaxProfileFileBytes);
+  if (!json) return fail(json.error());
+  const std::string name = base_name(file);
+  // The daemon applies the same rules; checking first lists every problem.
+  auto parsed = daemon::parse_profile_json(*json, name);
+  if (!parsed) {
+    for (const auto& e : parsed.error()) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    return fail(file + ": profile not added (" + std::to_string(parsed.error().size()) + " errors)");
+  }
+  v1::ControlRequest request;
+  request.mutable_profile_add()->set_file_name(name);
+  request.mutable_profile_add()->set_json(*json);
+  return run(g, request, kDone);
+}
+
+int profile_qr(const Global& g, const std::string& name, const std::string& png) {
+  v1::ControlRequest request;
+  request.mutable_profile_qr()->set_name(name);
+  auto r = round_trip(g, request);
+  if (!r) return fail(r.error());
+  if (!r->ok()) return fail(r->error());
+  const auto& qr = r->qr();
+  auto matrix = encode_qr(qr.json());
+  if (!matrix) return fail(matrix.error());
+  if (!png.empty()) {
+    auto image = render_png(*matrix);
+    if (!image) return fail(image.error());
+    if (auto w = write_private_file(png, *image); !w) return fail(w.error());
+  }
+  if (g.json) {
+    out(payload_json(*r) + "\n");
+    return 0;
+  }
+  out(render_terminal(*matrix, isatty(STDOUT_FILENO)));
+  out("Profile \"" + qr.profile() + "\": Android Enterprise provisioning QR code (" + std::to_string(qr.json().size()) +
+      " bytes). Tap the setup wizard's welcome screen six times to scan it.\n"
+      "It carries the enrollment token and Wi-Fi password: treat it as a secret.\n");
+  if (!png.empty()) out("wrote " + png + "\n");
+  return 0;
+}
+
+int profile_ndef(const Global& g, const std::string& name, const std::string& file) {
+  v1::ControlRequest request;
+  request.mutable_profile_ndef()->set_name(name);
+  auto r = round_trip(g, request);
+  if (!r) return fail(r.error());
+  if (!r->ok()) return fail(r->error());
+  const std::string& bytes = r->ndef().message();
+  if (!file.empty())
+    if (auto w = write_private_file(file, bytes); !w) return fail(w.error());
+  if (g.json) {
+    out(payload_json(*r) + "\n");
+  } else if (!file.empty()) {
+    out("wrote " + file + ": NDEF message, " + std::to_string(bytes.size()) +
+        " bytes (one application/com.android.managedprovisioning record)\n");
+  } else {
+    out(hex_dump(bytes));
+  }
+  return 0;
+}
+
+int devices_import(const Global& g, const std::string& file, const std::string& source) {
+  auto csv = read_file(file, daemon::kMaxDeviceCsvBytes);
+  if (!csv) return fail(csv.error());
+  v1::ControlRequest request;
+  auto* import = request.mutable_devices_import();
+  import->set_csv(std::move(*csv));
+  import->set_source(source);
+  import->set_file_name(base_name(file));
+  auto r = round_trip(g, request);
+  if (!r) return fail(r.error());
+  if (g.json) out(payload_json(*r) + "\n");
+  if (!r->ok()) {
+    for (const auto& e : r->import_summary().errors()) std::fprintf(stderr, "%s: %s\n", file.c_str(), e.c_str());
+    return fail(r->error());
+  }
+  if (!g.json) out(format_import(file, r->import_summary()));
+  return 0;
+}
+
+int devices_export(const Global& g, const Filter& filter, bool passwords, const std::string& file) {
+  v1::ControlRequest request;
+  filter.fill(request.mutable_devices_export()->mutable_filter());
+  request.mutable_devices_export()->set_include_passwords(passwords);
+  return run(g, request, [&](const v1::ControlResponse& r) {
+    if (file.empty()) {
+      out(r.csv().text());
+      return 0;
+    }
+    if (auto w = write_private_file(file, r.csv().text()); !w) return fail(w.error());
+    return 0;
+  });
+}
+
+}  // namespace
+
+namespace {
+
+// The command tree. Each leaf's callback picks the action main() runs after
+// parsing; the actions read the parsed arguments from args_.
+class Commands {
+ public:
+  Commands(CLI::App& app, const Global& g) : g_(g) {
+    add_status_and_sessions(app);
+    add_profile(*app.add_subcommand("profile", "Enrollment profiles (the catalog)"));
+    add_devices(*app.add_subcommand("devices", "The device inventory"));
+    add_ledger_and_report(app);
+  }
+  Commands(const Commands&) = delete;
+  Commands& operator=(const Commands&) = delete;
+
+  std::function<int()> action;
+
+ private:
+  using Build = std::function<v1::ControlRequest()>;
+
+  void on(CLI::App* cmd, std::function<int()> fn) {
+    cmd->callback([this, fn = std::move(fn)] { action = fn; });
+  }
+  void simple(CLI::App* cmd, Build build, Printer print) {
+    on(cmd, [this, build = std::move(build), print = std::move(print)] { return run(g_, build(), print); });
+  }
+
+  void add_status_and_sessions(CLI::App& app) {
+    simple(app.add_subcommand("status", "Show kdad's state: transports, counts, sessions"),
+           [] { v1::ControlRequest r; r.mutable_status(); return r; },
+           text([](const v1::ControlResponse& r) { return format_status(r.status()); }));
+
+    simple(app.add_subcommand("sessions", "List enrollment sessions under way, with SAS codes to confirm"),
+           [] { v1::ControlRequest r; r.mutable_sessions(); return r; },
+           text([](const v1::ControlResponse& r) { return format_sessions(r.sessions()); }));
+
+    auto* confirm = app.add_subcommand("confirm", "Confirm a session's SAS code: the device may enroll");
+    confirm->add_option("ID", a_.name, "Session id (see kdactl sessions)")->required();
+    simple(confirm, [this] { v1::ControlRequest r; r.mutable_confirm()->set_session_id(a_.name); return r; }, kDone);
+
+    auto* reject = app.add_subcommand("reject", "Reject a session waiting for confirmation");
+    reject->add_option("ID", a_.name, "Session id (see kdactl sessions)")->required();
+    reject->add_option("--reason", a_.reason, "Why (recorded in the ledger)");
+    simple(reject, [this] {
+      v1::ControlRequest r;
+      r.mutable_reject_session()->set_session_id(a_.name);
+      r.mutable_reject_session()->set_reason(a_.reason);
+      return r;
+    }, kDone);
+  }
+
+  void add_profile(CLI::App& profile) {
+    profile.require_subcommand(1);
+    simple(profile.add_subcommand("list", "List profiles, the default first"),
+           [] { v1::ControlRequest r; r.mutable_profile_list(); return r; },
+           text([](const v1::ControlResponse& r) { return format_profiles(r.profiles()); }));
+
+    auto* show = profile.add_subcommand("show", "Show one profile as JSON (secrets hidden unless --reveal-secrets)");
+    show->add_option("NAME", a_.name, "Profile name")->required();
+    show->add_flag("--reveal-secrets", a_.reveal, "Include the enrollment token and Wi-Fi password");
+    simple(show, [this] {
+      v1::ControlRequest r;
+      r.mutable_profile_show()->set_name(a_.name);
+      r.mutable_profile_show()->set_reveal_secrets(a_.reveal);
+      return r;
+    }, text([](const v1::ControlResponse& r) { return to_json(r.profile(), true) + "\n"; }));
+
+    auto* add = profile.add_subcommand("add", "Add a profile from a JSON file (checked before it is sent)");
+    add->add_option("FILE", a_.file, "Profile JSON file (protobuf JSON mapping of kda.v1.EnrollmentProfile)")
+        ->required();
+    on(add, [this] { return profile_add(g_, a_.file); });
+
+    auto* edit = profile.add_subcommand("edit", "Change fields of a profile: a JSON object of the fields to replace");
+    edit->add_option("NAME", a_.name, "Profile name")->required();
+    auto* inline_json = edit->add_option("JSON", a_.json, "e.g. '{\"server_url\": \"https://mdm.example.com\"}'");
+    edit->add_option("--file", a_.file, "Read the JSON object from FILE")->excludes(inline_json);
+    on(edit, [this] {
+      if (!a_.file.empty()) {
+        auto json = read_file(a_.file, daemon::kMaxProfileFileBytes);
+        if (!json) return fail(json.error());
+        a_.json = *json;
+      } else if (a_.json.empty()) {
+        std::fprintf(stderr, "kdactl: profile edit needs a JSON object or --file FILE\n");
+        return kExitUsage;
+      }
+      v1::ControlRequest r;
+      r.mutable_profile_edit()->set_name(a_.name);
+      r.mutable_profile_edit()->set_json(a_.json);
+      return run(g_, r, kDone);
+    });
+
+    auto* del = profile.add_subcommand("delete", "Delete a profile");
+    del->add_option("NAME", a_.name, "Profile name")->required();
+    simple(del, [this] { v1::ControlRequest r; r.mutable_profile_delete()->set_name(a_.name); return r; }, kDone);
+
+    auto* select = profile.add_subcommand("select", "Make a profile the default (for devices with no assignment)");
+    select->add_option("NAME", a_.name, "Profile name")->required();
+    simple(select, [this] { v1::ControlRequest r; r.mutable_profile_select()->set_name(a_.name); return r; }, kDone);
+
+    auto* qr = profile.add_subcommand("qr", "Show a profile's Android Enterprise provisioning QR code");
+    qr->add_option("NAME", a_.name, "Profile name")->required();
+    qr->add_option("--png", a_.png, "Also write it as a PNG image to FILE (mode 0600)");
+    on(qr, [this] { return profile_qr(g_, a_.name, a_.png); });
+
+    auto* ndef = profile.add_subcommand("ndef", "A profile's NFC bump: the NDEF message for a tag or NFC programmer");
+    ndef->add_option("NAME", a_.name, "Profile name")->required();
+    ndef->add_option("-o,--output", a_.file, "Write the NDEF bytes to FILE (mode 0600); default: a hex dump");
+    on(ndef, [this] { return profile_ndef(g_, a_.name, a_.file); });
+  }
+
+  void add_keys_command(CLI::App& devices, const char* name, const char* help,
+                        v1::DeviceKeysRequest* (v1::ControlRequest::*field)()) {
+    auto* cmd = devices.add_subcommand(name, help);
+    cmd->add_option("KEY", a_.keys, "IMEIs, MEIDs or serials")->required();
+    simple(cmd, [this, field] { v1::ControlRequest r; fill_keys((r.*field)(), a_.keys); return r; }, kDone);
+  }
+
+  void add_devices(CLI::App& devices) {
+    devices.require_subcommand(1);
+    auto* import = devices.add_subcommand("import", "Import a CSV upload (all or nothing)");
+    import->add_option("FILE", a_.file, "CSV with a header naming its columns: imei, imei2, meid, serial, wifi_mac, "
+                                        "user_id, password, profile, tags")
+        ->required();
+    import->add_option("--source", a_.source, "Upload source (reseller id); trusted resellers are approved at once");
+    on(import, [this] { return devices_import(g_, a_.file, a_.source); });
+
+    auto* list = devices.add_subcommand("list", "List devices");
+    list_filter_.add_to(list);
+    simple(list, [this] { v1::ControlRequest r; list_filter_.fill(r.mutable_devices_list()->mutable_filter()); return r; },
+           text([](const v1::ControlResponse& r) { return format_devices(r.devices()); }));
+
+    auto* show = devices.add_subcommand("show", "Show one device and its ledger");
+    show->add_option("KEY", a_.name, "IMEI, MEID or serial")->required();
+    simple(show, [this] { v1::ControlRequest r; r.mutable_devices_show()->set_key(a_.name); return r; },
+           text([](const v1::ControlResponse& r) { return format_device(r.device()); }));
+
+    add_keys_command(devices, "approve", "Approve pending devices", &v1::ControlRequest::mutable_devices_approve);
+    add_keys_command(devices, "reject", "Reject devices: they get no package", &v1::ControlRequest::mutable_devices_reject);
+
+    auto* assign = devices.add_subcommand("assign", "Assign devices to a profile");
+    assign->add_option("--profile", a_.name, "Profile name")->required();
+    assign->add_option("KEY", a_.keys, "IMEIs, MEIDs or serials")->required();
+    simple(assign, [this] {
+      v1::ControlRequest r;
+      auto* assign = r.mutable_devices_assign();
+      assign->set_profile(a_.name);
+      for (const auto& k : expand_keys(a_.keys)) assign->add_keys(k);
+      return r;
+    }, kDone);
+
+    add_keys_command(devices, "unassign", "Take devices' own profile away: the default profile applies",
+                     &v1::ControlRequest::mutable_devices_unassign);
+
+    auto* move = devices.add_subcommand("move", "Move every device of one profile to another");
+    move->add_option("FROM", a_.name, "Profile the devices are assigned to")->required();
+    move->add_option("TO", a_.target, "Profile to assign them to")->required();
+    simple(move, [this] {
+      v1::ControlRequest r;
+      r.mutable_devices_move()->set_from_profile(a_.name);
+      r.mutable_devices_move()->set_to_profile(a_.target);
+      return r;
+    }, kDone);
+
+    add_keys_command(devices, "delete", "Delete devices from the inventory (their ledger stays)",
+                     &v1::ControlRequest::mutable_devices_delete);
+
+    auto* exp = devices.add_subcommand("export", "Export the inventory as CSV (importable again)");
+    export_filter_.add_to(exp);
+    exp->add_flag("--with-passwords", a_.passwords, "Include device passwords (else that column is empty)");
+    exp->add_option("-o,--output", a_.file, "Write to FILE (mode 0600) instead of stdout");
+    on(exp, [this] { return devices_export(g_, export_filter_, a_.passwords, a_.file); });
+  }
+
+  void add_ledger_and_report(CLI::App& app) {
+    auto* ledger = app.add_subcommand("ledger", "Device state transitions, oldest first");
+    ledger->add_option("--device", a_.device, "Only this device (IMEI, MEID or serial)");
+    ledger->add_option("--since", a_.since, "From T: 2024-05-01, '2024-05-01 14:00', 2024-05-01T12:00:00Z, unix "
+                                            "seconds, or a time ago: 90m, 12h, 7d")
+        ->check([](const std::string& v) {
+          return parse_time_arg(v, now_ms()) ? "" : "expected a date, date and time, unix seconds or 90m/12h/7d";
+        });
+    ledger->add_option("--limit", a_.limit, "At most N entries (default: kdad's)");
+    simple(ledger, [this] {
+      v1::ControlRequest r;
+      r.mutable_ledger()->set_device(a_.device);
+      if (!a_.since.empty()) r.mutable_ledger()->set_since_ms(parse_time_arg(a_.since, now_ms()).value_or(0));
+      r.mutable_ledger()->set_limit(a_.limit);
+      return r;
+    }, text([](const v1::ControlResponse& r) { return format_ledger(r.ledger()); }));
+
+    auto* report = app.add_subcommand("report", "Devices per state");
+    report->add_flag("--csv", a_.csv, "As CSV (state,devices)");
+    simple(report, [] { v1::ControlRequest r; r.mutable_report(); return r; },
+           text([this](const v1::ControlResponse& r) {
+             return a_.csv ? format_report_csv(r.report()) : format_report(r.report());
+           }));
+  }
+
+  const Global& g_;
+  Args a_;
+  Filter list_filter_, export_filter_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kdactl: administer kdad, the kda staging-desk daemon, through its control socket"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();  // --json and --socket may also follow the command
+
+  Global g;
+  g.socket = daemon::default_client_socket();
+  app.add_option("--socket", g.socket, "kdad's control socket ($KDA_SOCKET, else kdad's default)")
+      ->capture_default_str();
+  app.add_flag("--json", g.json, "Print the response payload as one JSON object (protobuf JSON mapping)");
+  Commands commands(app, g);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  return commands.action ? commands.action() : kExitUsage;
+}

@@ -1,0 +1,173 @@
+#include "print.h"
+
+#include <algorithm>
+
+#include "util.h"
+
+namespace kdactl {
+namespace {
+
+using namespace kda;
+
+// Code points, which is what a terminal shows for the text kdad sends.
+std::size_t display_width(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string join(const google::protobuf::RepeatedPtrField<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string profile_cell(const std::string& profile) { return profile.empty() ? "(default)" : profile; }
+
+// Ledger reasons and peers come from the field; keep a table on one line each.
+std::string one_line(std::string s) {
+  std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  return s;
+}
+
+void field(std::string& out, const char* name, const std::string& value) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%-13s", name);
+  out += buf + value + "\n";
+}
+
+}  // namespace
+
+std::string Table::str() const {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows_) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+  }
+  std::string out;
+  for (const auto& row : rows_) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - display_width(row[i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string format_status(const v1::StatusInfo& s) {
+  std::string out;
+  std::string head = or_dash(s.name());
+  if (!s.version().empty()) head += ", version " + s.version();
+  if (s.pid()) head += ", pid " + std::to_string(s.pid());
+  if (s.started_ms() > 0) head += ", up " + format_duration((now_ms() - s.started_ms()) / 1000);
+  field(out, "kdad", head);
+  field(out, "state dir", or_dash(s.state_dir()));
+  field(out, "socket", or_dash(s.socket()));
+  field(out, "primary key", or_dash(s.primary_key()));
+  field(out, "profiles", std::to_string(s.profiles()) + " (default: " + or_dash(s.default_profile()) + ")");
+  field(out, "devices", std::to_string(s.devices()) + " (" + std::to_string(s.pending_devices()) + " pending approval)");
+  field(out, "sessions", std::to_string(s.active_sessions()) + " active, " + std::to_string(s.awaiting_confirmation()) +
+                             " awaiting confirmation");
+  if (s.transports_size() > 0) {
+    Table t({"TRANSPORT", "ENABLED", "ADDRESS", "CONFIRM", "STATUS"});
+    for (const auto& tr : s.transports())
+      t.add({tr.name(), tr.enabled() ? "yes" : "no", or_dash(tr.address()), or_dash(tr.confirm()),
+             or_dash(one_line(tr.detail()))});
+    out += "\n" + t.str();
+  }
+  return out;
+}
+
+std::string format_profiles(const v1::ProfileList& list) {
+  if (list.profiles_size() == 0) return "no profiles\n";
+  Table t({"NAME", "DEFAULT", "DEVICES", "COMPANY", "DESCRIPTION"});
+  for (const auto& p : list.profiles())
+    t.add({p.name(), p.is_default() ? "yes" : "", std::to_string(p.devices()), or_dash(p.company_name()),
+           one_line(p.description())});
+  return t.str();
+}
+
+std::string format_devices(const v1::DeviceList& list) {
+  if (list.devices_size() == 0) return "no devices\n";
+  Table t({"KEY", "SERIAL", "PROFILE", "APPROVAL", "STATE", "TAGS", "SOURCE"});
+  for (const auto& d : list.devices())
+    t.add({d.key(), or_dash(d.serial()), profile_cell(d.profile()), d.approval(), d.state(), or_dash(join(d.tags(), ",")),
+           or_dash(d.source())});
+  return t.str() + std::to_string(list.devices_size()) + (list.devices_size() == 1 ? " device\n" : " devices\n");
+}
+
+std::string format_ledger(const v1::LedgerList& list) {
+  if (list.entries_size() == 0) return "no ledger entries\n";
+  Table t({"TIME", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"});
+  for (const auto& e : list.entries())
+    t.add({format_time(e.time_ms()), e.device(), e.state(), or_dash(e.transport()), or_dash(e.session()),
+           or_dash(e.sas()), one_line(e.reason())});
+  return t.str();
+}
+
+std::string format_device(const v1::DeviceDetail& detail) {
+  const auto& d = detail.device();
+  std::string out;
+  field(out, "key", d.key());
+  field(out, "imei", or_dash(d.imei()));
+  field(out, "imei2", or_dash(d.imei2()));
+  field(out, "meid", or_dash(d.meid()));
+  field(out, "serial", or_dash(d.serial()));
+  field(out, "wifi mac", or_dash(d.wifi_mac()));
+  field(out, "user id", or_dash(d.user_id()));
+  field(out, "password", d.has_password() ? "set (not shown)" : "none");
+  field(out, "profile", profile_cell(d.profile()));
+  field(out, "tags", or_dash(join(d.tags(), ", ")));
+  field(out, "source", or_dash(d.source()));
+  field(out, "approval", d.approval());
+  field(out, "state", d.state());
+  field(out, "updated", format_time(d.updated_ms()));
+  if (detail.history_size() > 0) {
+    v1::LedgerList history;
+    *history.mutable_entries() = detail.history();
+    out += "\n" + format_ledger(history);
+  }
+  return out;
+}
+
+std::string format_sessions(const v1::SessionList& list) {
+  if (list.sessions_size() == 0) return "no active sessions\n";
+  Table t({"ID", "TRANSPORT", "PEER", "DEVICE", "SAS", "STATE", "AGE"});
+  bool waiting = false;
+  for (const auto& s : list.sessions()) {
+    waiting = waiting || s.waiting_for_confirmation();
+    t.add({s.id(), s.transport(), or_dash(one_line(s.peer())), or_dash(s.device()), or_dash(s.sas()),
+           s.waiting_for_confirmation() ? "awaiting confirmation" : or_dash(s.state()), format_duration(s.age_seconds())});
+  }
+  std::string out = t.str();
+  if (waiting) out += "\nCompare the SAS code with the device, then: kdactl confirm ID (or kdactl reject ID)\n";
+  return out;
+}
+
+std::string format_report(const v1::Report& report) {
+  Table t({"STATE", "DEVICES"});
+  for (const auto& c : report.states()) t.add({c.state(), std::to_string(c.count())});
+  t.add({"total", std::to_string(report.devices()) + " (" + std::to_string(report.pending_approval()) +
+                      " pending approval)"});
+  return t.str();
+}
+
+std::string format_report_csv(const v1::Report& report) {
+  std::string out = "state,devices\r\n";
+  for (const auto& c : report.states()) out += c.state() + "," + std::to_string(c.count()) + "\r\n";
+  out += "total," + std::to_string(report.devices()) + "\r\n";
+  out += "pending approval," + std::to_string(report.pending_approval()) + "\r\n";
+  return out;
+}
+
+std::string format_import(const std::string& file, const v1::ImportSummary& s) {
+  return file + ": " + std::to_string(s.added()) + " added, " + std::to_string(s.updated()) + " updated, " +
+         std::to_string(s.approved()) + " approved\n";
+}
+
+}  // namespace kdactl

@@ -1,0 +1,35 @@
+// Human output of kdactl: aligned tables and key/value blocks, one function
+// per payload of kda.v1.ControlResponse.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "kda/proto/control.pb.h"
+
+namespace kdactl {
+
+// Columns padded to their widest cell (UTF-8 aware); the last is not padded.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers) : rows_{std::move(headers)} {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string str() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string format_status(const kda::v1::StatusInfo& s);
+std::string format_profiles(const kda::v1::ProfileList& list);
+std::string format_devices(const kda::v1::DeviceList& list);
+std::string format_device(const kda::v1::DeviceDetail& detail);
+std::string format_sessions(const kda::v1::SessionList& list);
+std::string format_ledger(const kda::v1::LedgerList& list);
+std::string format_report(const kda::v1::Report& report);
+std::string format_report_csv(const kda::v1::Report& report);
+// "devices.csv: 12 added, 3 updated, 12 approved"
+std::string format_import(const std::string& file, const kda::v1::ImportSummary& summary);
+
+}  // namespace kdactl

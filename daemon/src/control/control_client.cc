@@ -1,0 +1,168 @@
+#include "kda/daemon/control_client.h"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kda/core/frame_codec.h"
+
+namespace kda::daemon {
+namespace {
+
+std::string group_name(gid_t gid) {
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) == 0 && found && found->gr_name) return found->gr_name;
+  return std::to_string(gid);
+}
+
+// Says who may connect, from the socket file's group (kdad chowns it to the
+// configured control group).
+std::string permission_error(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_gid == 0) return "permission denied: " + path + " (needs root)";
+  return "permission denied: " + path + " (needs root or group " + group_name(st.st_gid) + ")";
+}
+
+std::string reach_error(const std::string& path, int err) {
+  if (err == EACCES || err == EPERM) return permission_error(path);
+  std::string line = "cannot reach kdad at " + path + ": " + std::strerror(err);
+  if (err == ENOENT || err == ECONNREFUSED) line += " — is kdad running?";
+  return line;
+}
+
+std::string io_error(const std::string& path, int err) {
+  if (err == EAGAIN || err == EWOULDBLOCK) return "kdad at " + path + " did not answer in time";
+  if (err == EPIPE || err == ECONNRESET) return "kdad closed the connection (see its log)";
+  return "talking to kdad at " + path + ": " + std::strerror(err);
+}
+
+// 0 on success, else errno; -1 for end of stream.
+int read_all(int fd, std::uint8_t* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::recv(fd, data, size, 0);
+    if (n == 0) return -1;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+int write_all(int fd, const std::uint8_t* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+}  // namespace
+
+tl::expected<ControlClient, std::string> ControlClient::connect(const std::string& path,
+                                                                std::chrono::milliseconds timeout) {
+  sockaddr_un addr{};
+  if (path.empty()) return tl::unexpected(std::string("no control socket path given"));
+  if (path.size() >= sizeof(addr.sun_path))
+    return tl::unexpected("control socket path too long (" + std::to_string(path.size()) + " bytes, at most " +
+                          std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return tl::unexpected(std::string("cannot create a socket: ") + std::strerror(errno));
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>(timeout.count() % 1000 * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int rc;
+  do {
+    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int err = errno;
+    ::close(fd);
+    return tl::unexpected(reach_error(path, err));
+  }
+  return ControlClient(fd, path);
+}
+
+ControlClient::ControlClient(ControlClient&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+ControlClient& ControlClient::operator=(ControlClient&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+ControlClient::~ControlClient() { close(); }
+
+void ControlClient::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::ControlRequest& request) {
+  if (fd_ < 0) return tl::unexpected("not connected to kdad at " + path_);
+  const std::size_t size = request.ByteSizeLong();
+  if (size > kMaxControlRequestSize)
+    return tl::unexpected("request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
+                          std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB)");
+  Bytes out;
+  out.reserve(kLengthPrefixSize + size);
+  put_length_prefix(out, size);
+  out.resize(kLengthPrefixSize + size);
+  request.SerializeWithCachedSizesToArray(out.data() + kLengthPrefixSize);
+  if (int err = write_all(fd_, out.data(), out.size()); err != 0) {
+    close();
+    return tl::unexpected(io_error(path_, err));
+  }
+
+  std::array<std::uint8_t, kLengthPrefixSize> header{};
+  if (int err = read_all(fd_, header.data(), header.size()); err != 0) {
+    close();
+    if (err < 0) return tl::unexpected(std::string("kdad closed the connection without answering (see its log)"));
+    return tl::unexpected(io_error(path_, err));
+  }
+  auto body_size = read_length_prefix(header, kMaxControlResponseSize);
+  if (!body_size) {
+    close();
+    return tl::unexpected(std::string("kdad sent a response this kdactl cannot read (bad length prefix)"));
+  }
+  Bytes body(*body_size);
+  if (int err = read_all(fd_, body.data(), body.size()); err != 0) {
+    close();
+    if (err < 0) return tl::unexpected(std::string("kdad closed the connection in the middle of a response"));
+    return tl::unexpected(io_error(path_, err));
+  }
+  v1::ControlResponse response;
+  if (!response.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    close();
+    return tl::unexpected(std::string("kdad sent a response this kdactl cannot parse"));
+  }
+  return response;
+}
+
+}  // namespace kda::daemon

@@ -1,0 +1,400 @@
+#include "kda/daemon/control_server.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "kda/core/frame_codec.h"
+#include "kda/daemon/control_client.h"
+
+namespace kda::daemon {
+
+using asio::local::stream_protocol;
+
+namespace {
+
+struct Connection {
+  explicit Connection(stream_protocol::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+  stream_protocol::socket socket;
+  asio::steady_timer timer;
+  bool timed_out = false;
+};
+
+std::string group_label(gid_t gid) {
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) == 0 && found && found->gr_name)
+    return std::string("'") + found->gr_name + "'";
+  return std::to_string(gid);
+}
+
+std::string describe(const ControlPeer& peer) {
+  return "uid " + std::to_string(peer.uid) + " (pid " + std::to_string(peer.pid) + ")";
+}
+
+std::string mib(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
+
+std::optional<ControlPeer> peer_of(stream_protocol::socket& socket) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+  return ControlPeer{.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
+}
+
+enum class Probe { answers, stale, unknown };
+
+// Whether a server is listening on the socket file at `path`.
+Probe probe_socket(const std::string& path, int& err) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    err = errno;
+    return Probe::unknown;
+  }
+  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  err = rc == 0 ? 0 : errno;
+  ::close(fd);
+  if (rc == 0) return Probe::answers;
+  return err == ECONNREFUSED || err == ENOENT ? Probe::stale : Probe::unknown;
+}
+
+// Makes one line of a handler's error and guarantees a refusal says why.
+void tidy(v1::ControlResponse& response) {
+  if (!response.ok() && response.error().empty()) response.set_error("request failed (kdad gave no reason)");
+  std::string* error = response.mutable_error();
+  for (char& c : *error)
+    if (c == '\n' || c == '\r') c = ' ';
+}
+
+v1::ControlResponse error_response(std::string text) {
+  v1::ControlResponse response;
+  response.set_ok(false);
+  response.set_error(std::move(text));
+  return response;
+}
+
+}  // namespace
+
+struct ControlServer::State {
+  State(asio::any_io_executor ex, ControlServerOptions opts, ControlHandler& h)
+      : executor(ex), options(std::move(opts)), handler(&h), acceptor(ex), own_uid(::geteuid()) {}
+
+  void log(const std::string& line) const {
+    if (options.log) options.log(line);
+  }
+  std::size_t live() {
+    std::erase_if(connections, [](const auto& w) { return w.expired(); });
+    return connections.size();
+  }
+  std::string who_may() const {
+    return options.group ? "needs root, kdad's user or group " + group_label(*options.group)
+                         : "needs root or kdad's user";
+  }
+
+  asio::any_io_executor executor;
+  ControlServerOptions options;
+  ControlHandler* handler;
+  stream_protocol::acceptor acceptor;
+  uid_t own_uid;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool closed = false;
+  std::vector<std::weak_ptr<Connection>> connections;
+};
+
+namespace {
+
+using State = ControlServer::State;
+
+// The deadline closes the socket, which fails whatever operation is pending.
+void arm(const std::shared_ptr<Connection>& c, std::chrono::milliseconds timeout) {
+  c->timer.expires_after(timeout);
+  c->timer.async_wait([weak = std::weak_ptr<Connection>(c)](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto conn = weak.lock()) {
+      conn->timed_out = true;
+      boost::system::error_code ignored;
+      conn->socket.close(ignored);
+    }
+  });
+}
+
+asio::awaitable<boost::system::error_code> write_response(std::shared_ptr<State> s, std::shared_ptr<Connection> c,
+                                                          const v1::ControlResponse& response) {
+  Bytes out;
+  const std::size_t size = response.ByteSizeLong();
+  out.reserve(kLengthPrefixSize + size);
+  put_length_prefix(out, size);
+  out.resize(kLengthPrefixSize + size);
+  response.SerializeWithCachedSizesToArray(out.data() + kLengthPrefixSize);
+  arm(c, s->options.idle_timeout);
+  boost::system::error_code ec;
+  co_await asio::async_write(c->socket, asio::buffer(out), with_ec(ec));
+  c->timer.cancel();
+  co_return ec;
+}
+
+// Answers a bad or refused connection once, then the caller closes it.
+asio::awaitable<void> refuse(std::shared_ptr<State> s, std::shared_ptr<Connection> c, std::string text) {
+  const v1::ControlResponse response = error_response(std::move(text));
+  co_await write_response(s, c, response);
+}
+
+v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const ControlPeer& peer) {
+  if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET)
+    return error_response("unknown command: this kdad does not know it (is kdactl newer than kdad?)");
+  v1::ControlResponse response;
+  try {
+    response = s.handler->handle(request, peer);
+  } catch (const std::exception& e) {
+    s.log("control: " + describe(peer) + ": handler failed: " + e.what());
+    return error_response("internal error in kdad (see its log)");
+  } catch (...) {
+    s.log("control: " + describe(peer) + ": handler failed");
+    return error_response("internal error in kdad (see its log)");
+  }
+  tidy(response);
+  const std::size_t size = response.ByteSizeLong();
+  if (size > kMaxControlResponseSize)
+    return error_response("response too large (" + mib(size) + ", limit " + mib(kMaxControlResponseSize) +
+                          "); narrow the request");
+  return response;
+}
+
+asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection> c) {
+  const auto peer = peer_of(c->socket);
+  if (!peer) {
+    s->log(std::string("control: cannot read a peer's credentials: ") + std::strerror(errno));
+    co_return;
+  }
+  const std::string who = describe(*peer);
+  if (s->live() > s->options.max_connections) {
+    s->log("control: " + who + ": refused, " + std::to_string(s->options.max_connections) + " connections open");
+    co_await refuse(s, c, "too many control connections open; try again");
+    co_return;
+  }
+  if (!peer_allowed(*peer, s->own_uid, s->options.group, peer_groups)) {
+    s->log("control: refused " + who + ": " + s->who_may());
+    co_await refuse(s, c, "permission denied: uid " + std::to_string(peer->uid) + " (" + s->who_may() + ")");
+    co_return;
+  }
+
+  std::array<std::uint8_t, kLengthPrefixSize> header{};
+  for (;;) {
+    boost::system::error_code ec;
+    arm(c, s->options.idle_timeout);
+    co_await asio::async_read(c->socket, asio::buffer(header), with_ec(ec));
+    if (ec) {
+      if (c->timed_out) s->log("control: " + who + ": idle, connection closed");
+      co_return;
+    }
+    auto size = read_length_prefix(header, kMaxControlRequestSize);
+    if (!size) {
+      const std::uint32_t claimed = std::uint32_t{header[0]} << 24 | std::uint32_t{header[1]} << 16 |
+                                    std::uint32_t{header[2]} << 8 | header[3];
+      std::string why = size.error() == Errc::frame_too_large
+                            ? "request too large: " + std::to_string(claimed) + " bytes (limit " +
+                                  mib(kMaxControlRequestSize) + ")"
+                            : std::string("malformed request: empty frame");
+      s->log("control: " + who + ": " + why);
+      co_await refuse(s, c, std::move(why));
+      co_return;
+    }
+    Bytes body(*size);
+    co_await asio::async_read(c->socket, asio::buffer(body), with_ec(ec));
+    c->timer.cancel();
+    if (ec) {
+      s->log("control: " + who + (c->timed_out ? ": request not completed in time" : ": connection lost mid-request"));
+      co_return;
+    }
+    v1::ControlRequest request;
+    if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      s->log("control: " + who + ": malformed request (" + std::to_string(body.size()) + " bytes)");
+      co_await refuse(s, c, "malformed request: not a kda.v1.ControlRequest");
+      co_return;
+    }
+    const v1::ControlResponse response = dispatch(*s, request, *peer);
+    if (s->closed) co_return;
+    ec = co_await write_response(s, c, response);
+    if (ec) co_return;
+  }
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
+  for (;;) {
+    boost::system::error_code ec;
+    auto socket = co_await s->acceptor.async_accept(with_ec(ec));
+    if (s->closed || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      s->log("control: accept failed: " + ec.message());
+      asio::steady_timer backoff(s->executor, std::chrono::milliseconds(50));
+      co_await backoff.async_wait(with_ec(ec));
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    s->connections.push_back(conn);
+    asio::co_spawn(s->executor, serve(s, std::move(conn)), asio::detached);
+  }
+}
+
+}  // namespace
+
+tl::expected<std::unique_ptr<ControlServer>, std::string> ControlServer::start(asio::any_io_executor executor,
+                                                                               ControlServerOptions options,
+                                                                               ControlHandler& handler) {
+  using Err = tl::unexpected<std::string>;
+  const std::string path = options.path;
+  if (path.empty()) return Err("control socket: no path configured");
+  if (path.size() >= sizeof(sockaddr_un::sun_path))
+    return Err("control socket path too long (" + std::to_string(path.size()) + " bytes, at most " +
+               std::to_string(sizeof(sockaddr_un::sun_path) - 1) + "): " + path);
+
+  auto s = std::make_shared<State>(executor, std::move(options), handler);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return Err(path + " exists and is not a socket; not replacing it");
+    int err = 0;
+    switch (probe_socket(path, err)) {
+      case Probe::answers: return Err("another server (a running kdad?) answers on " + path);
+      case Probe::unknown: return Err("cannot check whether " + path + " is in use: " + std::strerror(err));
+      case Probe::stale: break;
+    }
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return Err("cannot remove the stale socket " + path + ": " + std::strerror(errno));
+    s->log("control: replaced stale socket " + path);
+  } else if (errno != ENOENT) {
+    return Err("cannot inspect " + path + ": " + std::strerror(errno));
+  }
+
+  boost::system::error_code ec;
+  const stream_protocol::endpoint endpoint(path);
+  s->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s->acceptor.bind(endpoint, ec);
+  if (ec) return Err("cannot bind the control socket " + path + ": " + ec.message());
+  // Until chmod the file carries the umask's mode; SO_PEERCRED still guards it.
+  auto undo = [&](std::string line) {
+    s->acceptor.close(ec);
+    ::unlink(path.c_str());
+    return Err(std::move(line));
+  };
+  if (::chmod(path.c_str(), 0660) != 0) return undo("cannot chmod " + path + ": " + std::strerror(errno));
+  if (s->options.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *s->options.group) != 0)
+    return undo("cannot give " + path + " to group " + group_label(*s->options.group) + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) return undo("cannot stat " + path + ": " + std::strerror(errno));
+  s->dev = st.st_dev;
+  s->ino = st.st_ino;
+  s->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return undo("cannot listen on " + path + ": " + ec.message());
+
+  asio::co_spawn(s->executor, accept_loop(s), asio::detached);
+  return std::unique_ptr<ControlServer>(new ControlServer(std::move(s)));
+}
+
+ControlServer::ControlServer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+ControlServer::~ControlServer() { close(); }
+
+void ControlServer::close() {
+  State& s = *state_;
+  if (s.closed) return;
+  s.closed = true;
+  boost::system::error_code ignored;
+  s.acceptor.close(ignored);
+  for (auto& weak : s.connections) {
+    if (auto c = weak.lock()) {
+      c->timer.cancel();
+      c->socket.close(ignored);
+    }
+  }
+  // Another kdad may have taken the path over since; leave its socket alone.
+  struct stat st {};
+  if (::lstat(s.options.path.c_str(), &st) == 0 && st.st_dev == s.dev && st.st_ino == s.ino)
+    ::unlink(s.options.path.c_str());
+}
+
+const std::string& ControlServer::path() const { return state_->options.path; }
+
+std::size_t ControlServer::open_connections() const { return state_->live(); }
+
+bool peer_allowed(const ControlPeer& peer, uid_t own_uid, std::optional<gid_t> group,
+                  const std::function<std::vector<gid_t>(const ControlPeer&)>& groups_of) {
+  if (peer.uid == 0 || peer.uid == own_uid) return true;
+  if (!group) return false;
+  if (peer.gid == *group) return true;
+  if (!groups_of) return false;
+  for (gid_t g : groups_of(peer))
+    if (g == *group) return true;
+  return false;
+}
+
+std::vector<gid_t> parse_proc_status_groups(std::string_view text) {
+  std::vector<gid_t> groups;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.starts_with("Groups:")) continue;
+    line.remove_prefix(7);
+    while (!line.empty()) {
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      gid_t g = 0;
+      auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), g);
+      if (ec != std::errc()) break;
+      groups.push_back(g);
+      line.remove_prefix(static_cast<std::size_t>(ptr - line.data()));
+    }
+    break;
+  }
+  return groups;
+}
+
+std::vector<gid_t> peer_groups(const ControlPeer& peer) {
+  if (peer.pid > 0) {
+    std::ifstream in("/proc/" + std::to_string(peer.pid) + "/status");
+    if (in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      const std::string status = text.str();
+      if (status.find("\nGroups:") != std::string::npos) return parse_proc_status_groups(status);
+    }
+  }
+  // The peer's process is gone or invisible (another pid namespace).
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(peer.uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return {};
+  int n = 32;
+  std::vector<gid_t> groups(static_cast<std::size_t>(n));
+  while (getgrouplist(found->pw_name, peer.gid, groups.data(), &n) < 0) groups.resize(static_cast<std::size_t>(n));
+  groups.resize(static_cast<std::size_t>(n));
+  return groups;
+}
+
+tl::expected<gid_t, std::string> resolve_group(std::string_view name_or_id) {
+  gid_t gid = 0;
+  const char* end = name_or_id.data() + name_or_id.size();
+  if (auto [ptr, ec] = std::from_chars(name_or_id.data(), end, gid); ec == std::errc() && ptr == end) return gid;
+  const std::string name(name_or_id);
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found)
+    return tl::unexpected("unknown group '" + name + "'");
+  return found->gr_gid;
+}
+
+}  // namespace kda::daemon

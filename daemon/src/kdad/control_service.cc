@@ -1,0 +1,403 @@
+#include "control_service.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/device_csv.h"
+
+namespace kda::daemon {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+v1::ControlResponse failed(std::string line) {
+  v1::ControlResponse r;
+  r.set_ok(false);
+  r.set_error(std::move(line));
+  return r;
+}
+
+v1::ControlResponse done(std::string message, std::uint32_t count) {
+  v1::ControlResponse r;
+  r.set_ok(true);
+  r.mutable_done()->set_message(std::move(message));
+  r.mutable_done()->set_count(count);
+  return r;
+}
+
+v1::ControlResponse ok() {
+  v1::ControlResponse r;
+  r.set_ok(true);
+  return r;
+}
+
+template <typename T>
+bool failed_with(const tl::expected<T, std::string>& result, v1::ControlResponse& out) {
+  if (result) return false;
+  out = failed(result.error());
+  return true;
+}
+
+void fill_row(const InventoryDevice& d, v1::DeviceRow& row) {
+  row.set_key(d.key);
+  row.set_imei(d.device.imei);
+  row.set_imei2(d.device.imei2);
+  row.set_meid(d.device.meid);
+  row.set_serial(d.device.serial);
+  row.set_wifi_mac(d.device.wifi_mac);
+  row.set_user_id(d.device.user_id);
+  row.set_has_password(!d.device.password.empty());
+  row.set_profile(d.device.profile);
+  for (const auto& t : d.device.tags) row.add_tags(t);
+  row.set_source(d.device.source);
+  row.set_approval(std::string(approval_name(d.approval)));
+  row.set_state(std::string(display_name(d.state)));
+  row.set_updated_ms(d.updated_ms);
+}
+
+void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
+  row.set_time_ms(e.time_ms);
+  row.set_device(e.device);
+  row.set_state(std::string(display_name(e.state)));
+  row.set_transport(e.transport);
+  row.set_session(e.session);
+  row.set_sas(e.sas);
+  row.set_reason(e.reason);
+  row.set_primary(e.primary);
+}
+
+tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f) {
+  DeviceFilter out;
+  if (f.has_approval()) {
+    for (auto a : {Approval::pending, Approval::approved, Approval::rejected})
+      if (approval_name(a) == f.approval()) out.approval = a;
+    if (!out.approval) return tl::unexpected("unknown approval \"" + f.approval() + "\" (pending, approved, rejected)");
+  }
+  if (f.has_profile()) out.profile = f.profile();
+  if (f.has_state()) {
+    out.state = parse_device_state(f.state());
+    if (!out.state) return tl::unexpected("unknown state \"" + f.state() + "\"");
+  }
+  return out;
+}
+
+std::string who(const ControlPeer& peer) { return "admin (uid " + std::to_string(peer.uid) + ")"; }
+
+std::string count_of(std::size_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+ControlService::ControlService(DaemonFacts facts, StateStore& store, Catalog& catalog, EnrollmentService& enrollment,
+                               const Config& config, std::function<std::vector<LiveSession>()> sessions, Log& log)
+    : facts_(std::move(facts)), store_(store), catalog_(catalog), enrollment_(enrollment), config_(config),
+      live_sessions_(std::move(sessions)), log_(log) {}
+
+v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const ControlPeer& peer) {
+  using R = v1::ControlRequest;
+  v1::ControlResponse out;
+  auto keys = [](const v1::DeviceKeysRequest& k) { return std::vector<std::string>(k.keys().begin(), k.keys().end()); };
+  auto need_keys = [](const v1::DeviceKeysRequest& k) { return k.keys_size() > 0; };
+  switch (req.command_case()) {
+    case R::kStatus: return status();
+    case R::kDevicesImport: return devices_import(req.devices_import(), peer);
+    case R::kDevicesList: return devices_list(req.devices_list().filter());
+    case R::kDevicesShow: return devices_show(req.devices_show().key());
+    case R::kDevicesExport: return devices_export(req.devices_export());
+    case R::kDevicesApprove:
+    case R::kDevicesReject: {
+      const bool approve = req.has_devices_approve();
+      const auto& k = approve ? req.devices_approve() : req.devices_reject();
+      if (!need_keys(k)) return failed("name at least one device");
+      if (failed_with(store_.set_approval(keys(k), approve ? Approval::approved : Approval::rejected), out)) return out;
+      log_.info(who(peer) + ": " + (approve ? "approved " : "rejected ") + count_of(k.keys_size(), "device"));
+      return done(count_of(k.keys_size(), "device") + (approve ? " approved" : " rejected"), k.keys_size());
+    }
+    case R::kDevicesAssign:
+    case R::kDevicesUnassign: {
+      const bool assign = req.has_devices_assign();
+      const auto list = assign ? std::vector<std::string>(req.devices_assign().keys().begin(),
+                                                          req.devices_assign().keys().end())
+                               : keys(req.devices_unassign());
+      if (list.empty()) return failed("name at least one device");
+      const std::string profile = assign ? req.devices_assign().profile() : "";
+      if (assign && !catalog_.find(profile)) return failed("no profile named \"" + profile + "\"");
+      if (failed_with(store_.assign(list, profile), out)) return out;
+      log_.info(who(peer) + ": " + count_of(list.size(), "device") + (assign ? " assigned to " + profile : " unassigned"));
+      return done(count_of(list.size(), "device") + (assign ? " assigned to " + profile : " back on the default profile"),
+                  list.size());
+    }
+    case R::kDevicesMove: {
+      const auto& m = req.devices_move();
+      if (!catalog_.find(m.to_profile())) return failed("no profile named \"" + m.to_profile() + "\"");
+      auto moved = store_.move_profile(m.from_profile(), m.to_profile());
+      if (failed_with(moved, out)) return out;
+      log_.info(who(peer) + ": moved " + count_of(*moved, "device") + " to " + m.to_profile());
+      return done(count_of(*moved, "device") + " moved to " + m.to_profile(), *moved);
+    }
+    case R::kDevicesDelete: {
+      if (!need_keys(req.devices_delete())) return failed("name at least one device");
+      if (failed_with(store_.remove(keys(req.devices_delete())), out)) return out;
+      log_.info(who(peer) + ": deleted " + count_of(req.devices_delete().keys_size(), "device"));
+      return done(count_of(req.devices_delete().keys_size(), "device") + " deleted", req.devices_delete().keys_size());
+    }
+    case R::kSessions: return sessions();
+    case R::kConfirm:
+      if (!enrollment_.confirm(req.confirm().session_id()))
+        return failed("no session " + req.confirm().session_id() + " is waiting for confirmation");
+      log_.info(who(peer) + ": confirmed session " + req.confirm().session_id());
+      return done("session " + req.confirm().session_id() + " confirmed", 1);
+    case R::kRejectSession:
+      if (!enrollment_.reject(req.reject_session().session_id()))
+        return failed("no session " + req.reject_session().session_id() + " is waiting for confirmation");
+      log_.info(who(peer) + ": rejected session " + req.reject_session().session_id());
+      return done("session " + req.reject_session().session_id() + " rejected", 1);
+    case R::kLedger: return ledger(req.ledger());
+    case R::kReport: return report();
+    case R::kProfileList: return profile_list();
+    case R::kProfileShow: return profile_show(req.profile_show());
+    case R::kProfileAdd:
+    case R::kProfileEdit: {
+      const bool add = req.has_profile_add();
+      const std::string json = add ? req.profile_add().json() : req.profile_edit().json();
+      const std::string source = add ? req.profile_add().file_name() : req.profile_edit().name();
+      auto name = catalog_.add(json, source.empty() ? "profile" : source, !add);
+      if (!name) {
+        std::string all;
+        for (const auto& e : name.error()) all += (all.empty() ? "" : "\n") + e;
+        return failed(all);
+      }
+      if (!add && *name != req.profile_edit().name())
+        log_.warning(who(peer) + ": profile edit renamed \"" + req.profile_edit().name() + "\"");
+      log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
+      return done("profile \"" + *name + "\" " + (add ? "added" : "updated"), 1);
+    }
+    case R::kProfileDelete: {
+      const auto& name = req.profile_delete().name();
+      DeviceFilter assigned;
+      assigned.profile = name;
+      auto users = store_.devices(assigned);
+      if (failed_with(users, out)) return out;
+      if (!users->empty())
+        return failed("\"" + name + "\" has " + count_of(users->size(), "device") +
+                      " assigned; move or unassign them first");
+      if (failed_with(catalog_.remove(name), out)) return out;
+      log_.info(who(peer) + ": profile \"" + name + "\" deleted");
+      return done("profile \"" + name + "\" deleted", 1);
+    }
+    case R::kProfileSelect:
+      if (failed_with(catalog_.select_default(req.profile_select().name()), out)) return out;
+      log_.info(who(peer) + ": \"" + req.profile_select().name() + "\" is now the default profile");
+      return done("\"" + req.profile_select().name() + "\" is now the default profile", 1);
+    case R::kProfileQr: return profile_output(req.profile_qr().name(), false);
+    case R::kProfileNdef: return profile_output(req.profile_ndef().name(), true);
+    case R::COMMAND_NOT_SET: break;
+  }
+  return failed("unknown command: this kdad is older than kdactl");
+}
+
+v1::ControlResponse ControlService::status() {
+  auto r = ok();
+  auto* s = r.mutable_status();
+  s->set_name(facts_.name);
+  s->set_version(facts_.version);
+  s->set_pid(static_cast<std::uint32_t>(::getpid()));
+  s->set_started_ms(facts_.started_ms);
+  s->set_state_dir(facts_.state_dir);
+  s->set_socket(facts_.socket);
+  s->set_primary_key(facts_.primary_key_hex);
+  s->set_default_profile(catalog_.default_profile().name());
+  s->set_profiles(static_cast<std::uint32_t>(catalog_.list().size()));
+  if (auto all = store_.devices()) {
+    s->set_devices(static_cast<std::uint32_t>(all->size()));
+    std::uint32_t pending = 0;
+    for (const auto& d : *all) pending += d.approval == Approval::pending;
+    s->set_pending_devices(pending);
+  }
+  s->set_active_sessions(static_cast<std::uint32_t>(live_sessions_().size()));
+  s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
+  for (const auto& t : facts_.transports) *s->add_transports() = t;
+  return r;
+}
+
+v1::ControlResponse ControlService::devices_import(const v1::DevicesImportRequest& req, const ControlPeer& peer) {
+  const std::string file = req.file_name().empty() ? "upload" : req.file_name();
+  bool trusted = false;
+  for (const auto& t : config_.trusted_resellers) trusted |= !req.source().empty() && t == req.source();
+  auto summary = store_.import_devices(req.csv(), req.source(), trusted);
+  v1::ControlResponse r;
+  if (!summary) {
+    r = failed(file + ": import refused, nothing changed (" + count_of(summary.error().size(), "error") + ")");
+    for (const auto& e : summary.error()) r.mutable_import_summary()->add_errors(file + ": " + e);
+    log_.info(who(peer) + ": import of " + file + " refused (" + count_of(summary.error().size(), "error") + ")");
+    return r;
+  }
+  r = ok();
+  auto* s = r.mutable_import_summary();
+  s->set_added(static_cast<std::uint32_t>(summary->added));
+  s->set_updated(static_cast<std::uint32_t>(summary->updated));
+  s->set_approved(static_cast<std::uint32_t>(summary->approved));
+  log_.info(who(peer) + ": imported " + file + ": " + std::to_string(summary->added) + " added, " +
+            std::to_string(summary->updated) + " updated, " + std::to_string(summary->approved) + " approved");
+  return r;
+}
+
+v1::ControlResponse ControlService::devices_list(const v1::DeviceFilter& f) {
+  auto filter = to_filter(f);
+  if (!filter) return failed(filter.error());
+  auto list = store_.devices(*filter);
+  v1::ControlResponse r;
+  if (failed_with(list, r)) return r;
+  r = ok();
+  for (const auto& d : *list) fill_row(d, *r.mutable_devices()->add_devices());
+  return r;
+}
+
+v1::ControlResponse ControlService::devices_show(const std::string& key) {
+  auto d = store_.device(key);
+  v1::ControlResponse r;
+  if (failed_with(d, r)) return r;
+  if (!*d) return failed("no device " + key + " in the inventory");
+  r = ok();
+  fill_row(**d, *r.mutable_device()->mutable_device());
+  LedgerQuery q;
+  q.device = key;
+  if (auto history = store_.ledger(q))
+    for (const auto& e : *history) fill_ledger(e, *r.mutable_device()->add_history());
+  return r;
+}
+
+v1::ControlResponse ControlService::devices_export(const v1::DevicesExportRequest& req) {
+  auto filter = to_filter(req.filter());
+  if (!filter) return failed(filter.error());
+  auto list = store_.devices(*filter);
+  v1::ControlResponse r;
+  if (failed_with(list, r)) return r;
+  std::vector<Device> devices;
+  for (auto& d : *list) {
+    if (!req.include_passwords()) d.device.password.clear();
+    devices.push_back(std::move(d.device));
+  }
+  r = ok();
+  r.mutable_csv()->set_text(write_device_csv(devices));
+  return r;
+}
+
+v1::ControlResponse ControlService::profile_list() {
+  auto r = ok();
+  auto all = store_.devices();
+  for (const auto* p : catalog_.list()) {
+    auto* row = r.mutable_profiles()->add_profiles();
+    row->set_name(p->name());
+    row->set_description(p->description());
+    row->set_company_name(p->company_name());
+    row->set_is_default(catalog_.is_default(p->name()));
+    std::uint32_t n = 0;
+    if (all)
+      for (const auto& d : *all)
+        n += d.device.profile == p->name() || (d.device.profile.empty() && catalog_.is_default(p->name()));
+    row->set_devices(n);
+  }
+  return r;
+}
+
+v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& req) {
+  const auto* p = catalog_.find(req.name());
+  if (!p) return failed("no profile named \"" + req.name() + "\"");
+  auto r = ok();
+  *r.mutable_profile() = *p;
+  if (!req.reveal_secrets()) {
+    if (!p->enrollment_token().empty()) r.mutable_profile()->set_enrollment_token("(hidden)");
+    if (!p->wifi().password().empty()) r.mutable_profile()->mutable_wifi()->set_password("(hidden)");
+  }
+  return r;
+}
+
+v1::ControlResponse ControlService::profile_output(const std::string& name, bool ndef) {
+  const auto* p = catalog_.find(name);
+  if (!p) return failed("no profile named \"" + name + "\"");
+  v1::EnrollmentPackage package;
+  *package.mutable_profile() = *p;
+  auto extras = provisioning_extras(package);
+  if (!extras) return failed("profile \"" + name + "\": " + extras.error());
+  auto r = ok();
+  if (ndef) {
+    auto message = provisioning_ndef_message(*extras);
+    if (!message) return failed("profile \"" + name + "\": " + message.error());
+    r.mutable_ndef()->set_profile(name);
+    r.mutable_ndef()->set_message(message->data(), message->size());
+  } else {
+    auto json = provisioning_qr_json(*extras);
+    if (!json) return failed("profile \"" + name + "\": " + json.error());
+    r.mutable_qr()->set_profile(name);
+    r.mutable_qr()->set_json(*json);
+  }
+  return r;
+}
+
+v1::ControlResponse ControlService::sessions() {
+  auto r = ok();
+  const auto waiting = enrollment_.pending();
+  const auto now = now_ms();
+  for (const auto& s : live_sessions_()) {
+    auto* row = r.mutable_sessions()->add_sessions();
+    row->set_id(s.info.session_id);
+    row->set_transport(transport_name(s.info.transport));
+    row->set_peer(s.info.peer);
+    row->set_sas(s.info.sas);
+    row->set_age_seconds(static_cast<std::uint32_t>((now - s.started_ms) / 1000));
+    for (const auto& w : waiting)
+      if (w.session_id == s.info.session_id) {
+        row->set_waiting_for_confirmation(true);
+        row->set_device(w.device);
+        row->set_sas(w.session.sas);
+      }
+    row->set_state(row->waiting_for_confirmation() ? "waiting for confirmation"
+                   : s.info.sas.empty()            ? "handshake"
+                                                   : "enrolling");
+  }
+  return r;
+}
+
+v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
+  LedgerQuery q;
+  if (!req.device().empty()) q.device = req.device();
+  if (req.since_ms() > 0) q.since_ms = req.since_ms();
+  if (req.limit() > 0) q.limit = req.limit();
+  auto entries = store_.ledger(q);
+  v1::ControlResponse r;
+  if (failed_with(entries, r)) return r;
+  r = ok();
+  for (const auto& e : *entries) fill_ledger(e, *r.mutable_ledger()->add_entries());
+  return r;
+}
+
+v1::ControlResponse ControlService::report() {
+  auto all = store_.devices();
+  v1::ControlResponse r;
+  if (failed_with(all, r)) return r;
+  r = ok();
+  auto* rep = r.mutable_report();
+  rep->set_generated_ms(now_ms());
+  rep->set_devices(static_cast<std::uint32_t>(all->size()));
+  for (auto state : {DeviceState::unassigned, DeviceState::profile_assigned, DeviceState::provisioning,
+                     DeviceState::provisioned, DeviceState::failed, DeviceState::cancelled, DeviceState::rejected}) {
+    std::uint32_t n = 0;
+    for (const auto& d : *all) n += d.state == state && d.approval != Approval::pending;
+    auto* c = rep->add_states();
+    c->set_state(std::string(display_name(state)));
+    c->set_count(n);
+  }
+  std::uint32_t pending = 0;
+  for (const auto& d : *all) pending += d.approval == Approval::pending;
+  rep->set_pending_approval(pending);
+  return r;
+}
+
+}  // namespace kda::daemon

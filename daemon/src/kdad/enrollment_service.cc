@@ -1,0 +1,244 @@
+#include "enrollment_service.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+
+#include "kda/core/prepared_package.h"
+#include "kda/daemon/android_provisioning.h"
+
+namespace kda::daemon {
+namespace {
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string random_id() {
+  std::uint8_t bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  return to_hex(ByteView(bytes, sizeof bytes));
+}
+
+// What a device calls itself, for the ledger of a device we do not know.
+std::string claimed_key(const v1::DeviceIdentity& d) {
+  if (d.imei_size() > 0 && !d.imei(0).empty()) return d.imei(0);
+  if (!d.meid().empty()) return d.meid();
+  return d.serial();
+}
+
+}  // namespace
+
+std::string transport_name(v1::TransportKind kind) {
+  switch (kind) {
+    case v1::TRANSPORT_LOOPBACK: return "loopback";
+    case v1::TRANSPORT_TCP: return "tcp";
+    case v1::TRANSPORT_BLUETOOTH: return "bluetooth";
+    case v1::TRANSPORT_NFC: return "nfc";
+    case v1::TRANSPORT_WIFI_DIRECT: return "wifidirect";
+    default: return "unknown";
+  }
+}
+
+struct EnrollmentService::Waiting {
+  explicit Waiting(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  PendingConfirmation info;
+  std::function<void(AuthorizationDecision)> done;
+  AuthorizationDecision decision;
+  asio::steady_timer timer;
+};
+
+EnrollmentService::EnrollmentService(asio::any_io_executor executor, StateStore& store, Catalog& catalog,
+                                     const Config& config, std::string primary_id, Log& log)
+    : executor_(std::move(executor)), store_(store), catalog_(catalog), config_(config),
+      primary_id_(std::move(primary_id)), log_(log) {}
+
+EnrollmentService::~EnrollmentService() = default;
+
+const TransportSettings& EnrollmentService::settings_for(v1::TransportKind kind) const {
+  switch (kind) {
+    case v1::TRANSPORT_BLUETOOTH: return config_.bluetooth;
+    case v1::TRANSPORT_NFC: return config_.nfc;
+    case v1::TRANSPORT_WIFI_DIRECT: return config_.wifidirect;
+    default: return config_.tcp;
+  }
+}
+
+v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
+  v1::ProfileOffer offer;
+  for (const auto* p : catalog_.list()) {
+    auto* s = offer.add_profiles();
+    s->set_name(p->name());
+    s->set_description(p->description());
+    s->set_company_name(p->company_name());
+    s->set_is_default(catalog_.is_default(p->name()));
+  }
+  return offer;
+}
+
+void EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
+                               const std::string& reason) {
+  LedgerEntry e{.device = device, .state = state, .transport = transport_name(session.transport),
+                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
+  if (auto r = store_.record(e); !r) log_.warning("session " + session.session_id + ": ledger: " + r.error());
+}
+
+AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, const std::string& device,
+                                                const std::string& reason) {
+  record(session, device, DeviceState::rejected, reason);
+  log_.info("session " + session.session_id + ": device " + device + " refused: " + reason);
+  AuthorizationDecision d;
+  d.code = Errc::rejected;
+  d.reason = reason;
+  return d;
+}
+
+AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, const v1::EnrollRequest& request) {
+  // The device's assignment wins; a target may pick only when it has none.
+  const v1::EnrollmentProfile* profile = catalog_.find(device.device.profile);
+  if (device.device.profile.empty()) {
+    profile = catalog_.find(request.profile_name());
+    if (!profile) profile = &catalog_.default_profile();
+  }
+  AuthorizationDecision d;
+  if (!profile) {
+    d.code = Errc::rejected;
+    d.reason = "assigned profile \"" + device.device.profile + "\" no longer exists";
+    return d;
+  }
+  v1::EnrollmentPackage package;
+  package.set_package_id(random_id());
+  package.set_issued_at(now_s());
+  if (profile->token_validity_days() > 0)
+    package.set_expires_at(now_s() + std::int64_t{profile->token_validity_days()} * 86400);
+  *package.mutable_profile() = *profile;
+  package.mutable_credentials()->set_user_id(device.device.user_id);
+  package.mutable_credentials()->set_password(device.device.password);
+  *package.mutable_device() = request.device();
+  auto extras = provisioning_extras(package);
+  if (!extras) {
+    d.code = Errc::internal_error;
+    d.reason = "profile \"" + profile->name() + "\": " + extras.error();
+    return d;
+  }
+  for (const auto& [key, value] : *extras) (*package.mutable_provisioning_extras())[key] = value;
+  d.granted = true;
+  d.package = PreparedPackage::prepare(package);
+  return d;
+}
+
+void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRequest& request,
+                                  std::function<void(AuthorizationDecision)> done) {
+  const std::string claimed = claimed_key(request.device());
+  auto found = store_.find_device(request.device());
+  if (!found) {
+    log_.error("session " + session.session_id + ": inventory: " + found.error());
+    AuthorizationDecision d;
+    d.code = Errc::internal_error;
+    d.reason = "the staging desk cannot read its inventory";
+    return done(std::move(d));
+  }
+  if (!*found) return done(refuse(session, claimed, "device is not in the inventory of this staging desk"));
+  const InventoryDevice& device = **found;
+  if (device.approval == Approval::pending)
+    return done(refuse(session, device.key, "device awaits the admin's approval"));
+  if (device.approval == Approval::rejected) return done(refuse(session, device.key, "device was rejected by the admin"));
+
+  session_device_[session.session_id] = device.key;
+  auto decision = grant(device, request);
+  if (!decision.granted) {
+    record(session, device.key, DeviceState::failed, decision.reason);
+    log_.warning("session " + session.session_id + ": device " + device.key + ": " + decision.reason);
+    return done(std::move(decision));
+  }
+  const auto& policy = settings_for(session.transport);
+  if (policy.confirm == ConfirmPolicy::proximity || session.out_of_band_secret) {
+    log_.info("session " + session.session_id + ": device " + device.key + " authorized (profile \"" +
+              decision.package.profile_name() + "\")");
+    return done(std::move(decision));
+  }
+  auto w = std::make_unique<Waiting>(executor_);
+  w->info = {session.session_id, session, device.key,
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count()};
+  w->done = std::move(done);
+  w->decision = std::move(decision);
+  w->timer.expires_after(policy.confirm_timeout);
+  const std::string id = session.session_id;
+  const auto seconds = policy.confirm_timeout.count();
+  w->timer.async_wait([this, id, seconds](const boost::system::error_code& ec) {
+    if (!ec)
+      finish_wait(id, false, "the admin did not confirm the SAS code within " + std::to_string(seconds) + " s");
+  });
+  log_.info("session " + id + ": device " + device.key + ", SAS " + session.sas + ": waiting for kdactl confirm " + id);
+  waiting_[id] = std::move(w);
+}
+
+void EnrollmentService::finish_wait(const std::string& session_id, bool confirmed, const std::string& why) {
+  auto it = waiting_.find(session_id);
+  if (it == waiting_.end()) return;
+  auto w = std::move(it->second);
+  waiting_.erase(it);
+  w->timer.cancel();
+  if (confirmed) {
+    log_.info("session " + session_id + ": SAS confirmed by the admin");
+    w->done(std::move(w->decision));
+  } else {
+    w->done(refuse(w->info.session, w->info.device, why));
+  }
+}
+
+bool EnrollmentService::confirm(const std::string& session_id) {
+  if (!waiting_.count(session_id)) return false;
+  finish_wait(session_id, true, "");
+  return true;
+}
+
+bool EnrollmentService::reject(const std::string& session_id) {
+  if (!waiting_.count(session_id)) return false;
+  finish_wait(session_id, false, "the admin rejected the session");
+  return true;
+}
+
+std::vector<PendingConfirmation> EnrollmentService::pending() const {
+  std::vector<PendingConfirmation> out;
+  for (const auto& [id, w] : waiting_) out.push_back(w->info);
+  return out;
+}
+
+void EnrollmentService::on_transfer_started(const SessionInfo& session) {
+  auto it = session_device_.find(session.session_id);
+  if (it != session_device_.end()) record(session, it->second, DeviceState::provisioning, "package " + session.package_id);
+}
+
+void EnrollmentService::on_finished(const SessionReport& report) {
+  const auto& s = report.info;
+  if (auto w = waiting_.find(s.session_id); w != waiting_.end()) {
+    w->second->timer.cancel();
+    waiting_.erase(w);
+  }
+  auto it = session_device_.find(s.session_id);
+  if (it == session_device_.end()) {
+    if (!report.provisioned())
+      log_.info("session " + s.session_id + " (" + s.peer + ") ended: " + report.reason);
+    return;
+  }
+  const std::string device = it->second;
+  session_device_.erase(it);
+  switch (report.outcome) {
+    case v1::OUTCOME_PROVISIONED:
+      record(s, device, DeviceState::provisioned, "package " + s.package_id + " acknowledged");
+      log_.info("session " + s.session_id + ": device " + device + " provisioned (profile \"" + s.profile_name + "\")");
+      return;
+    case v1::OUTCOME_REJECTED:
+      return;  // recorded when refused
+    case v1::OUTCOME_CANCELLED:
+      record(s, device, DeviceState::cancelled, report.reason);
+      break;
+    default:
+      record(s, device, DeviceState::failed, report.reason);
+  }
+  log_.info("session " + s.session_id + ": device " + device + ": " + report.reason);
+}
+
+}  // namespace kda::daemon

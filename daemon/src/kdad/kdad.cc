@@ -1,0 +1,229 @@
+// kdad: the primary daemon of a kda staging desk.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <openssl/rand.h>
+
+#include "control_service.h"
+#include "enrollment_service.h"
+#include "kda/daemon/control_server.h"
+#include "kda/core/session.h"
+#include "kda/core/tcp_transport.h"
+#include "kda/daemon/paths.h"
+#include "primary_key.h"
+
+namespace {
+
+using namespace kda;
+using namespace kda::daemon;
+
+struct Flags {
+  std::string config, state_dir, socket, tcp;
+};
+
+tl::expected<Config, std::vector<std::string>> load_config(const std::string& path) {
+  if (path.empty()) return parse_config("", "(embedded defaults)");
+  std::ifstream in(path);
+  if (!in) return tl::unexpected(std::vector<std::string>{path + ": cannot read the configuration"});
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+std::string new_session_id() {
+  std::uint8_t bytes[4];
+  RAND_bytes(bytes, sizeof bytes);
+  return to_hex(ByteView(bytes, sizeof bytes));
+}
+
+class Daemon {
+ public:
+  Daemon(Config config, Log& log) : config_(std::move(config)), log_(log), signals_(io_, SIGINT, SIGTERM) {}
+
+  int run() {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(config_.state_dir, ec);
+    if (ec) return fail(config_.state_dir + ": cannot create the state directory: " + ec.message());
+    ::chmod(config_.state_dir.c_str(), 0700);
+
+    auto store = StateStore::open(config_.state_dir + "/kdad.db");
+    if (!store) return fail(store.error());
+    store_ = std::move(*store);
+    auto key = load_or_create_primary_key(config_.state_dir + "/primary.key");
+    if (!key) return fail(key.error());
+    key_.emplace(*key);
+
+    std::vector<std::string> profile_errors;
+    catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
+    for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
+    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_, *catalog_, config_,
+                                                   primary_id(*key_), log_);
+
+    if (config_.tcp.enabled) {
+      auto listener = TcpListener::bind(io_.get_executor(), config_.tcp.address);
+      if (!listener) return fail("tcp " + config_.tcp.address + ": " + listener.error().message());
+      tcp_ = std::move(*listener);
+      asio::co_spawn(io_, accept_loop(*tcp_), asio::detached);
+      log_.info("listening on " + tcp_->describe() + " (confirm: " +
+                (config_.tcp.confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
+    }
+    for (const auto* t : {&config_.bluetooth, &config_.nfc, &config_.wifidirect})
+      if (t->enabled) log_.warning("a radio transport is enabled in the configuration but not built into this kdad");
+    if (auto ok = start_control(); !ok) return fail(ok.error());
+
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (!ec) stop(signal);
+    });
+    log_.info("kdad \"" + config_.name + "\" ready: primary " + primary_id(*key_) + ", state in " + config_.state_dir +
+              ", " + std::to_string(catalog_->list().size()) + " profiles");
+    io_.run();
+    log_.info("stopped; state is in " + config_.state_dir);
+    return 0;
+  }
+
+ private:
+  int fail(const std::string& line) {
+    log_.error(line);
+    return 1;
+  }
+
+  asio::awaitable<void> accept_loop(Listener& listener) {
+    for (;;) {
+      auto link = co_await listener.accept();
+      if (!link) {
+        if (link.error() == Errc::shutdown) co_return;
+        log_.warning("accept on " + listener.describe() + ": " + link.error().message());
+        continue;
+      }
+      const std::string id = new_session_id();
+      log_.info("session " + id + ": " + (*link)->peer() + " connected");
+      PrimaryOptions options{.static_key = *key_};
+      auto session = PrimarySession::create(std::move(*link), std::move(options), *service_, id);
+      sessions_[id] = {session, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()};
+      asio::co_spawn(session->executor(), session->run(), [this, id](std::exception_ptr e, SessionReport) {
+        if (e) log_.error("session " + id + ": internal error");
+        asio::post(io_, [this, id] { sessions_.erase(id); });
+      });
+    }
+  }
+
+  tl::expected<void, std::string> start_control() {
+    DaemonFacts facts{.name = config_.name, .version = "0.1.0", .state_dir = config_.state_dir,
+                      .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
+    facts.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    auto add = [&](const char* name, const TransportSettings& t, const std::string& detail) {
+      v1::TransportStatus s;
+      s.set_name(name);
+      s.set_enabled(t.enabled);
+      s.set_address(t.address);
+      s.set_confirm(t.confirm == ConfirmPolicy::admin ? "admin" : "proximity");
+      s.set_detail(detail);
+      facts.transports.push_back(s);
+    };
+    TransportSettings tcp = config_.tcp;
+    if (tcp_) tcp.address = tcp_->describe().substr(4);  // the bound address, port 0 resolved
+    add("tcp", tcp, tcp_ ? "listening" : "disabled");
+    for (auto [name, t] : {std::pair{"bluetooth", &config_.bluetooth}, std::pair{"nfc", &config_.nfc},
+                           std::pair{"wifidirect", &config_.wifidirect}})
+      add(name, *t, t->enabled ? "not built into this kdad" : "disabled");
+    control_service_ = std::make_unique<ControlService>(
+        std::move(facts), *store_, *catalog_, *service_, config_,
+        [this] {
+          std::vector<LiveSession> out;
+          for (const auto& [id, s] : sessions_) out.push_back({s.session->info(), s.started_ms});
+          return out;
+        },
+        log_);
+    ControlServerOptions options;
+    options.path = config_.socket;
+    if (!config_.control_group.empty()) {
+      auto gid = resolve_group(config_.control_group);
+      if (!gid) return tl::unexpected(gid.error());
+      options.group = *gid;
+    }
+    options.log = [this](std::string_view line) { log_.info(std::string(line)); };
+    auto server = ControlServer::start(io_.get_executor(), std::move(options), *control_service_);
+    if (!server) return tl::unexpected(server.error());
+    control_ = std::move(*server);
+    log_.info("control socket " + config_.socket);
+    return {};
+  }
+
+  void stop(int signal) {
+    log_.info(std::string("stopping (") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): ending " +
+              std::to_string(sessions_.size()) + " sessions");
+    if (control_) control_->close();
+    if (tcp_) tcp_->close();
+    for (auto& [id, s] : sessions_) s.session->stop();
+  }
+
+  Config config_;
+  Log& log_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  std::unique_ptr<StateStore> store_;
+  std::optional<noise::Keypair> key_;
+  std::optional<Catalog> catalog_;
+  std::unique_ptr<EnrollmentService> service_;
+  std::unique_ptr<TcpListener> tcp_;
+  std::unique_ptr<ControlService> control_service_;
+  std::unique_ptr<ControlServer> control_;
+  struct Running {
+    std::shared_ptr<PrimarySession> session;
+    std::int64_t started_ms = 0;
+  };
+  std::map<std::string, Running> sessions_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kdad: the primary daemon of a kda staging desk. Serves enrollment sessions to new devices and the "
+               "admin control socket for kdactl."};
+  Flags flags;
+  app.add_option("--config", flags.config, "TOML configuration (default: embedded defaults)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--state-dir", flags.state_dir,
+                 "State directory: inventory, ledger, profiles, primary key (default: /var/lib/kdad as root, else "
+                 "$XDG_STATE_HOME/kdad or ~/.local/state/kdad)");
+  app.add_option("--socket", flags.socket, "Control socket (default: <state-dir>/kdad.sock)");
+  app.add_option("--tcp", flags.tcp, "Listen for targets on HOST:PORT (default 127.0.0.1:4711)")
+      ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
+  app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  auto config = load_config(flags.config);
+  if (!config) {
+    for (const auto& e : config.error()) std::fprintf(stderr, "kdad: %s\n", e.c_str());
+    return 2;
+  }
+  if (!flags.state_dir.empty()) config->state_dir = flags.state_dir;
+  if (config->state_dir.empty()) config->state_dir = default_state_dir();
+  if (!flags.socket.empty()) config->socket = flags.socket;
+  if (config->socket.empty()) config->socket = default_socket(config->state_dir);
+  if (!flags.tcp.empty()) {
+    config->tcp.enabled = true;
+    config->tcp.address = flags.tcp;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  Log log(Log::parse_level(config->log_level));
+  Daemon daemon(std::move(*config), log);
+  return daemon.run();
+}

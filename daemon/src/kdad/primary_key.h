@@ -1,0 +1,18 @@
+// The primary's long-term Noise static key, kept in <state_dir>/primary.key
+// (hex, mode 0600) so targets can pin it across restarts.
+#pragma once
+
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include "kda/core/noise/noise.h"
+
+namespace kda::daemon {
+
+tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path);
+// Short id shown to targets and in the ledger: the first 8 hex digits of
+// SHA-256 of the public key.
+std::string primary_id(const noise::Keypair& key);
+
+}  // namespace kda::daemon

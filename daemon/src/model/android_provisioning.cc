@@ -1,0 +1,330 @@
+#include "kda/daemon/android_provisioning.h"
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace kda::daemon {
+namespace {
+
+using nlohmann::json;
+using v1::WifiSettings;
+
+constexpr std::array kBooleanExtras = {extra::kWifiHidden, extra::kLeaveAllSystemAppsEnabled,
+                                       extra::kSkipEducationScreens};
+
+bool is_boolean_extra(std::string_view key) {
+  for (auto k : kBooleanExtras)
+    if (k == key) return true;
+  return false;
+}
+
+const char* bool_text(bool b) { return b ? "true" : "false"; }
+
+// Invalid UTF-8 must not make nlohmann throw; replace it instead.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+tl::expected<json, std::string> parse_object(std::string_view text, std::string_view what) {
+  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object())
+    return tl::unexpected(std::string(what) + " is not a JSON object");
+  return parsed;
+}
+
+tl::expected<std::string_view, std::string> security_type(WifiSettings::Security s) {
+  switch (s) {
+    case WifiSettings::SECURITY_NONE: return "NONE";
+    case WifiSettings::SECURITY_WEP: return "WEP";
+    case WifiSettings::SECURITY_WPA: return "WPA";
+    case WifiSettings::SECURITY_EAP: return "EAP";
+    default: return tl::unexpected(std::string("wifi.security is not set to a known value"));
+  }
+}
+
+// One code point from well-formed UTF-8 at s[i]; `length` 0 when ill-formed.
+struct CodePoint {
+  std::uint32_t value = 0xFFFD;
+  std::size_t length = 0;
+};
+
+CodePoint decode_utf8(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+  const std::uint8_t c = b(i);
+  if (c < 0x80) return {c, 1};
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  std::uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F, lo = c == 0xE0 ? 0xA0 : 0x80,
+                                   hi = c == 0xED ? 0x9F : 0xBF;
+  else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07, lo = c == 0xF0 ? 0x90 : 0x80,
+                                   hi = c == 0xF4 ? 0x8F : 0xBF;
+  else return {};
+  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return {};
+  for (std::size_t k = 1; k < n; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return {};
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  return {cp, n};
+}
+
+void append_u_escape(std::string& out, std::uint32_t unit) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(unit & 0xFFFF));
+  out += buf;
+}
+
+// java.util.Properties.saveConvert(text, escapeSpace, escapeUnicode=true).
+std::string properties_escape(std::string_view text, bool escape_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto cp = decode_utf8(text, i);
+    const bool first = i == 0;
+    i += cp.length == 0 ? 1 : cp.length;
+    const std::uint32_t c = cp.value;
+    switch (c) {
+      case ' ': out += (first || escape_space) ? "\\ " : " "; continue;
+      case '\t': out += "\\t"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\f': out += "\\f"; continue;
+      case '=': case ':': case '#': case '!': case '\\':
+        out += '\\';
+        out += static_cast<char>(c);
+        continue;
+      default: break;
+    }
+    if (c < 0x20 || c > 0x7E) {
+      if (c > 0xFFFF) {  // UTF-16 surrogate pair, as a Java String holds it
+        append_u_escape(out, 0xD800 + ((c - 0x10000) >> 10));
+        append_u_escape(out, 0xDC00 + ((c - 0x10000) & 0x3FF));
+      } else {
+        append_u_escape(out, c);
+      }
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// The admin extras bundle as PropertiesProvisioningDataParser rebuilds it:
+// Properties text whose every value becomes a bundle string.
+std::string bundle_properties(const json& bundle) {
+  std::string out;
+  for (const auto& [key, value] : bundle.items()) {
+    std::string text;
+    if (value.is_null()) continue;
+    if (value.is_string()) text = value.get<std::string>();
+    else if (value.is_boolean()) text = bool_text(value.get<bool>());
+    else text = dump(value);
+    out += properties_escape_key(key) + "=" + properties_escape_value(text) + "\n";
+  }
+  return out;
+}
+
+std::string byte_count(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+constexpr std::uint8_t kMb = 0x80, kMe = 0x40, kCf = 0x20, kSr = 0x10, kIl = 0x08;
+
+std::string tnf_rule(Tnf tnf, std::size_t type, std::size_t id, std::size_t payload) {
+  switch (tnf) {
+    case Tnf::empty:
+      return type || id || payload ? "an empty (TNF 0) record must have no type, id or payload" : "";
+    case Tnf::unknown:
+      return type ? "an unknown (TNF 5) record must have no type" : "";
+    case Tnf::unchanged:
+      return "TNF 6 (unchanged) is only valid inside a chunked record";
+    case Tnf::reserved:
+      return "TNF 7 is reserved";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+bool is_reserved_admin_extra(std::string_view key) {
+  return key == kAdminExtraServerUrl || key == kAdminExtraEnrollmentToken ||
+         key == kAdminExtraUserId || key == kAdminExtraUserPassword;
+}
+
+std::string properties_escape_key(std::string_view key) { return properties_escape(key, true); }
+std::string properties_escape_value(std::string_view value) {
+  return properties_escape(value, false);
+}
+
+tl::expected<ProvisioningExtras, std::string> provisioning_extras(
+    const v1::EnrollmentPackage& package) {
+  const auto& p = package.profile();
+  ProvisioningExtras x;
+  const auto put = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) x.emplace(key, value);
+  };
+  put(extra::kAdminComponentName, p.admin_component_name());
+  put(extra::kAdminPackageDownloadLocation, p.mdm_agent_apk_url());
+  put(extra::kAdminSignatureChecksum, p.signature_checksum());
+  if (p.has_wifi()) {
+    const auto security = security_type(p.wifi().security());
+    if (!security) return tl::unexpected(security.error());
+    put(extra::kWifiSsid, p.wifi().ssid());
+    x.emplace(extra::kWifiSecurityType, *security);
+    put(extra::kWifiPassword, p.wifi().password());
+    x.emplace(extra::kWifiHidden, bool_text(p.wifi().hidden()));
+  }
+  x.emplace(extra::kLeaveAllSystemAppsEnabled, bool_text(p.leave_system_apps_enabled()));
+  x.emplace(extra::kSkipEducationScreens, bool_text(p.skip_setup_wizard()));
+  put(extra::kLocale, p.locale());
+  put(extra::kTimeZone, p.time_zone());
+
+  json bundle = json::object();
+  if (!p.custom_json().empty()) {
+    auto custom = parse_object(p.custom_json(), "custom_json");
+    if (!custom) return tl::unexpected(custom.error());
+    bundle = std::move(*custom);
+    for (const auto& [key, value] : bundle.items())
+      if (is_reserved_admin_extra(key))
+        return tl::unexpected("custom_json uses the key '" + key + "', which kda sets itself");
+  }
+  const auto add = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) bundle[std::string(key)] = value;
+  };
+  add(kAdminExtraServerUrl, p.server_url());
+  add(kAdminExtraEnrollmentToken, p.enrollment_token());
+  add(kAdminExtraUserId, package.credentials().user_id());
+  add(kAdminExtraUserPassword, package.credentials().password());
+  if (!bundle.empty()) x.emplace(extra::kAdminExtrasBundle, dump(bundle));
+  return x;
+}
+
+tl::expected<std::string, std::string> provisioning_qr_json(const ProvisioningExtras& extras) {
+  json out = json::object();
+  for (const auto& [key, value] : extras) {
+    if (key == extra::kAdminExtrasBundle) {
+      auto bundle = parse_object(value, "the admin extras bundle");
+      if (!bundle) return tl::unexpected(bundle.error());
+      out[key] = std::move(*bundle);
+    } else if (is_boolean_extra(key)) {
+      if (value != "true" && value != "false")
+        return tl::unexpected(key + " must be true or false");
+      out[key] = value == "true";
+    } else {
+      out[key] = value;
+    }
+  }
+  return dump(out);
+}
+
+tl::expected<std::string, std::string> provisioning_properties(const ProvisioningExtras& extras) {
+  std::string out;
+  for (const auto& [key, value] : extras) {
+    std::string text = value;
+    if (key == extra::kAdminExtrasBundle) {
+      auto bundle = parse_object(value, "the admin extras bundle");
+      if (!bundle) return tl::unexpected(bundle.error());
+      text = bundle_properties(*bundle);
+    }
+    out += properties_escape_key(key) + "=" + properties_escape_value(text) + "\n";
+  }
+  return out;
+}
+
+tl::expected<Bytes, std::string> ndef_encode(std::span<const NdefRecord> records) {
+  if (records.empty()) return tl::unexpected(std::string("an NDEF message needs at least one record"));
+  Bytes out;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    const auto where = "record " + std::to_string(i) + ": ";
+    if (static_cast<std::uint8_t>(r.tnf) > 7) return tl::unexpected(where + "TNF above 7");
+    if (r.type.size() > 255) return tl::unexpected(where + "type longer than 255 bytes");
+    if (r.id.size() > 255) return tl::unexpected(where + "id longer than 255 bytes");
+    if (r.payload.size() > 0xFFFFFFFFu) return tl::unexpected(where + "payload over 4 GiB");
+    if (auto rule = tnf_rule(r.tnf, r.type.size(), r.id.size(), r.payload.size()); !rule.empty())
+      return tl::unexpected(where + rule);
+    const bool short_record = r.payload.size() < 256;
+    std::uint8_t header = static_cast<std::uint8_t>(r.tnf);
+    if (i == 0) header |= kMb;
+    if (i + 1 == records.size()) header |= kMe;
+    if (short_record) header |= kSr;
+    if (!r.id.empty()) header |= kIl;
+    out.push_back(header);
+    out.push_back(static_cast<std::uint8_t>(r.type.size()));
+    const auto n = static_cast<std::uint32_t>(r.payload.size());
+    if (short_record) {
+      out.push_back(static_cast<std::uint8_t>(n));
+    } else {
+      for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
+    }
+    if (!r.id.empty()) out.push_back(static_cast<std::uint8_t>(r.id.size()));
+    out.insert(out.end(), r.type.begin(), r.type.end());
+    out.insert(out.end(), r.id.begin(), r.id.end());
+    out.insert(out.end(), r.payload.begin(), r.payload.end());
+  }
+  return out;
+}
+
+tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message) {
+  if (message.empty()) return tl::unexpected(std::string("empty NDEF message"));
+  std::vector<NdefRecord> records;
+  std::size_t pos = 0;
+  for (std::size_t index = 0;; ++index) {
+    const std::size_t start = pos;
+    const auto fail = [&](std::string_view why) {
+      return tl::unexpected("record " + std::to_string(index) + " at byte " + std::to_string(start) +
+                            ": " + std::string(why));
+    };
+    const std::size_t left = message.size() - pos;
+    const std::uint8_t header = message[pos];
+    const bool sr = header & kSr, il = header & kIl, me = header & kMe;
+    if (index == 0 && !(header & kMb)) return fail("the first record lacks the MB flag");
+    if (index > 0 && (header & kMb)) return fail("MB flag on a record after the first");
+    if (header & kCf) return fail("chunked records (CF flag) are not supported");
+    const std::size_t fixed = 2 + (sr ? 1 : 4) + (il ? 1 : 0);
+    if (left < fixed) return fail("header truncated");
+    const std::size_t type_length = message[pos + 1];
+    std::size_t payload_length = 0;
+    pos += 2;
+    for (int k = 0; k < (sr ? 1 : 4); ++k) payload_length = (payload_length << 8) | message[pos++];
+    const std::size_t id_length = il ? message[pos++] : 0;
+    const auto tnf = static_cast<Tnf>(header & 0x07);
+    if (auto rule = tnf_rule(tnf, type_length, id_length, payload_length); !rule.empty())
+      return fail(rule);
+    // Compare against what is left before any allocation.
+    const std::size_t body_left = message.size() - pos;
+    if (type_length > body_left || id_length > body_left - type_length ||
+        payload_length > body_left - type_length - id_length)
+      return fail("lengths run past the end of the message (" + byte_count(body_left) +
+                  " left, " + std::to_string(type_length + id_length) + " + " +
+                  std::to_string(payload_length) + " needed)");
+    NdefRecord r;
+    r.tnf = tnf;
+    const auto take = [&](std::size_t n) {
+      Bytes b(message.begin() + static_cast<std::ptrdiff_t>(pos),
+              message.begin() + static_cast<std::ptrdiff_t>(pos + n));
+      pos += n;
+      return b;
+    };
+    r.type = take(type_length);
+    r.id = take(id_length);
+    r.payload = take(payload_length);
+    records.push_back(std::move(r));
+    if (me) {
+      if (pos != message.size())
+        return tl::unexpected(byte_count(message.size() - pos) +
+                              " after the record with the ME flag");
+      return records;
+    }
+    if (pos == message.size()) return fail("the message ends without a record carrying the ME flag");
+  }
+}
+
+tl::expected<Bytes, std::string> provisioning_ndef_message(const ProvisioningExtras& extras) {
+  auto text = provisioning_properties(extras);
+  if (!text) return tl::unexpected(text.error());
+  const NdefRecord record{Tnf::mime_media, Bytes(kProvisioningMimeType.begin(), kProvisioningMimeType.end()),
+                          {}, Bytes(text->begin(), text->end())};
+  return ndef_encode(std::span(&record, 1));
+}
+
+}  // namespace kda::daemon

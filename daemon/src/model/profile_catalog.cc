@@ -1,0 +1,532 @@
+#include "kda/daemon/profile_catalog.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "kda/daemon/android_provisioning.h"
+
+namespace kda::daemon {
+namespace {
+
+using v1::EnrollmentProfile;
+using v1::WifiSettings;
+
+constexpr std::string_view kForbiddenNameChars = "\\#/$*%^&()+?{}[]";
+// Fields whose values an error message must never show.
+constexpr std::string_view kSecretFields[] = {"enrollment_token", "wifi.password"};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_base64url(char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_'; }
+bool all_of(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  });
+}
+
+// Input is valid UTF-8 by now (the JSON pass checked it): count lead bytes.
+std::size_t char_count(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const auto end = s.find(sep, start);
+    parts.push_back(s.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// A Java identifier restricted to ASCII, as Android package names are.
+bool java_identifier(std::string_view s, bool allow_dollar) {
+  if (s.empty() || is_digit(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return is_alpha(c) || is_digit(c) || c == '_' || (allow_dollar && c == '$');
+  });
+}
+
+bool dns_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (auto label : split(host, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
+    if (!all_of(label, [](char c) { return is_alpha(c) || is_digit(c) || c == '-'; }))
+      return false;
+  }
+  return true;
+}
+
+std::string value_names(const google::protobuf::EnumDescriptor& e) {
+  std::string out;
+  for (int i = 0; i < e.value_count(); ++i) {
+    if (e.value(i)->number() == 0) continue;  // *_UNSPECIFIED means "not set"
+    out += (out.empty() ? "" : ", ") + e.value(i)->name();
+  }
+  return out;
+}
+
+std::string security_names() { return value_names(*WifiSettings::Security_descriptor()); }
+
+// ---- strict JSON pass (nlohmann SAX) ----------------------------------------
+// protobuf's parser accepts single quotes, duplicate keys and "true" for a
+// bool, stops at the first error, and its messages quote the input, which
+// may hold a secret. This pass walks the schema itself, reports every
+// unknown, repeated or mistyped field, and never shows a value.
+class StrictJsonCheck {
+ public:
+  std::vector<ProfileError> errors;
+  bool mistyped = false;  // a value of the wrong kind: the KME rules would only repeat it
+
+  explicit StrictJsonCheck(std::string_view source) : source_(source) {}
+
+  bool null() { return value(Kind::null); }
+  bool boolean(bool) { return value(Kind::boolean); }
+  bool number_integer(nlohmann::json::number_integer_t n) {
+    return value(n < 0 ? Kind::other : Kind::uint32);
+  }
+  bool number_unsigned(nlohmann::json::number_unsigned_t n) {
+    return value(n <= 0xFFFFFFFFu ? Kind::uint32 : Kind::other);
+  }
+  bool number_float(nlohmann::json::number_float_t, const std::string&) { return value(Kind::other); }
+  bool string(std::string& s) { return value(Kind::string, &s); }
+  bool binary(nlohmann::json::binary_t&) { return value(Kind::other); }
+  bool start_object(std::size_t) { return open(true); }
+  bool start_array(std::size_t) { return open(false); }
+  bool end_object() { return stack_.pop_back(), true; }
+  bool end_array() { return stack_.pop_back(), true; }
+  bool key(std::string& k) {
+    auto& top = stack_.back();
+    top.key = k;
+    top.field = top.message ? find_field(*top.message, k) : nullptr;
+    if (top.message && !top.field) add(path(), "unknown field");
+    // "companyName" and "company_name" are the same field.
+    if (!top.keys.insert(top.field ? top.field->name() : k).second) add(path(), "appears twice");
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax
+    // error ...; last read: '<input>'": keep the position and the reason only.
+    std::string_view what = ex.what();
+    std::string message = what.find("number overflow") != std::string_view::npos
+                              ? "a number is out of range" : "malformed JSON";
+    if (const auto at = what.find("parse error at "); at != std::string_view::npos) {
+      what.remove_prefix(at + std::string_view("parse error at ").size());
+      message = std::string(what.substr(0, what.find("; last read")));
+    }
+    add("", std::move(message));
+    return false;
+  }
+
+ private:
+  using Descriptor = google::protobuf::Descriptor;
+  using FieldDescriptor = google::protobuf::FieldDescriptor;
+  enum class Kind { null, boolean, uint32, string, object, array, other };
+
+  struct Level {
+    bool object = false;
+    const Descriptor* message = nullptr;  // of this object; null when unchecked
+    // Object: the field of the current key. Array: the repeated field whose
+    // elements these are. Null when unknown or misplaced.
+    const FieldDescriptor* field = nullptr;
+    std::set<std::string> keys;
+    std::string key;
+    std::size_t index = 0;
+  };
+
+  // protobuf's JSON mapping accepts the proto name and the JSON (camelCase) name.
+  static const FieldDescriptor* find_field(const Descriptor& message, const std::string& key) {
+    for (int i = 0; i < message.field_count(); ++i) {
+      const auto* f = message.field(i);
+      if (f->name() == key || f->json_name() == key) return f;
+    }
+    return nullptr;
+  }
+
+  // Checks one JSON value against the field it fills; adds an error and
+  // returns false on a mismatch. null means "default" in the JSON mapping.
+  bool fits(Kind kind, const std::string* text = nullptr) {
+    auto& top = stack_.back();
+    const FieldDescriptor* f = top.field;
+    if (!f || kind == Kind::null) return f != nullptr;
+    const bool element = !top.object;
+    using F = FieldDescriptor;
+    bool ok = false;
+    std::string expected;
+    if (f->is_repeated() && !element) {
+      ok = kind == Kind::array, expected = "must be a JSON array";
+    } else if (f->cpp_type() == F::CPPTYPE_STRING) {
+      ok = kind == Kind::string, expected = "must be a string";
+    } else if (f->cpp_type() == F::CPPTYPE_BOOL) {
+      ok = kind == Kind::boolean, expected = "must be true or false";
+    } else if (f->cpp_type() == F::CPPTYPE_UINT32) {
+      ok = kind == Kind::uint32, expected = "must be a whole number from 0 to 4294967295";
+      if (f->name() == "token_validity_days")
+        expected = "must be a whole number: 0 (never expires) or 7 to 999 days";
+    } else if (f->cpp_type() == F::CPPTYPE_ENUM) {
+      const auto* v = text ? f->enum_type()->FindValueByName(*text) : nullptr;
+      ok = v && v->number() != 0, expected = "must be one of " + value_names(*f->enum_type());
+    } else if (f->cpp_type() == F::CPPTYPE_MESSAGE) {
+      ok = kind == Kind::object, expected = "must be a JSON object";
+    }
+    if (!ok) add(path(), expected), mistyped = true;
+    return ok;
+  }
+
+  void add(std::string field, std::string message) {
+    errors.push_back({std::string(source_), std::move(field), std::move(message)});
+  }
+  bool open(bool object) {
+    const Descriptor* message = nullptr;
+    const FieldDescriptor* field = nullptr;
+    if (stack_.empty()) {
+      if (!object) return root_not_object();
+      message = EnrollmentProfile::descriptor();
+    } else if (value(object ? Kind::object : Kind::array)) {
+      // value() said the shape fits: descend into the field's type.
+      field = stack_.back().field;
+      message = object ? field->message_type() : nullptr;
+    }
+    if (stack_.size() >= kMaxProfileJsonDepth) {
+      add(path(), "nested deeper than " + std::to_string(kMaxProfileJsonDepth) + " levels");
+      return false;
+    }
+    stack_.push_back({object, message, object ? nullptr : field});
+    return true;
+  }
+  // Counts array elements and checks the value's kind; false when it did not
+  // fit (parsing goes on: more errors may follow).
+  bool value(Kind kind, const std::string* text = nullptr) {
+    if (stack_.empty()) return root_not_object();
+    if (!stack_.back().object) ++stack_.back().index;
+    const bool ok = fits(kind, text);
+    return kind == Kind::object || kind == Kind::array ? ok : true;
+  }
+  bool root_not_object() {
+    add("", "a profile must be a JSON object");
+    return false;
+  }
+  // Path of the value being read, in the style of protobuf's messages.
+  std::string path() const {
+    std::string out;
+    for (const auto& level : stack_) {
+      if (level.object) {
+        out += (out.empty() ? "" : ".") + level.key;
+      } else {  // index counts the elements begun; the current one is the last
+        out += '[' + std::to_string(level.index == 0 ? 0 : level.index - 1) + ']';
+      }
+    }
+    return out;
+  }
+
+  std::string_view source_;
+  std::vector<Level> stack_;
+};
+
+// What the strict pass let through and protobuf still refused; first line
+// only, as later lines quote the input.
+ProfileError from_protobuf(std::string_view source, std::string_view text) {
+  text = text.substr(0, text.find('\n'));
+  ProfileError e{std::string(source), "", std::string(text)};
+  if (text.starts_with('(') && text.find("): ") != std::string_view::npos) {
+    const auto close = text.find("): ");
+    e.field = std::string(text.substr(1, close - 1));
+    e.message = std::string(text.substr(close + 3));
+    if (std::find(std::begin(kSecretFields), std::end(kSecretFields), e.field) !=
+        std::end(kSecretFields))
+      e.message = "has an invalid value";
+  }
+  return e;
+}
+
+// ---- KME rules ---------------------------------------------------------------
+
+struct Checker {
+  std::string_view source;
+  std::vector<ProfileError> errors;
+  void add(std::string field, std::string message) {
+    if (!message.empty()) errors.push_back({std::string(source), std::move(field), std::move(message)});
+  }
+};
+
+std::string check_email(std::string_view email) {
+  constexpr auto npos = std::string_view::npos;
+  const auto at = email.find('@');
+  const auto domain = at == npos ? std::string_view() : email.substr(at + 1);
+  const auto dot = domain.rfind('.');
+  const auto tld = dot == npos ? std::string_view() : domain.substr(dot + 1);
+  const bool ok = at != npos && at > 0 && email.size() <= 254 && !has_control(email) &&
+                  email.find(' ') == npos && dns_name(domain) && tld.size() >= 2 &&
+                  all_of(tld, is_alpha);
+  return ok ? std::string() : "is not a plausible e-mail address (like it-support@example.com)";
+}
+
+std::string check_phone(std::string_view phone) {
+  const bool chars_ok = all_of(phone, [](char c) {
+    return is_digit(c) || c == ' ' || c == '+' || c == '-' || c == '(' || c == ')';
+  });
+  const auto plus = phone.rfind('+');
+  const auto digits = std::count_if(phone.begin(), phone.end(), is_digit);
+  if (!chars_ok) return "may only hold digits, spaces and + - ( )";
+  if (plus != std::string_view::npos && plus != 0) return "may have '+' only at the start";
+  if (digits < 3 || phone.size() > 32) return "must have 3 to 32 characters, at least 3 digits";
+  return {};
+}
+
+std::string check_locale(std::string_view locale) {
+  // Language (2-3 lower-case letters), optionally '_' or '-' and a region
+  // (2 upper-case letters or 3 digits); Android accepts both separators.
+  const auto sep = locale.find_first_of("_-");
+  const auto language = locale.substr(0, sep);
+  bool ok = language.size() >= 2 && language.size() <= 3 && all_of(language, is_lower);
+  if (ok && sep != std::string_view::npos) {
+    const auto region = locale.substr(sep + 1);
+    ok = (region.size() == 2 && all_of(region, is_upper)) ||
+         (region.size() == 3 && all_of(region, is_digit));
+  }
+  return ok ? std::string() : "must look like en_US or en-US";
+}
+
+std::string check_time_zone(std::string_view zone) {
+  // IANA names: "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires",
+  // "Etc/GMT+5". The device's tz database has the final say.
+  bool ok = !zone.empty() && zone.size() <= 64 && is_upper(zone.front());
+  const auto parts = split(zone, '/');
+  ok = ok && parts.size() <= 3;
+  for (auto part : parts) {
+    ok = ok && !part.empty() && is_alpha(part.front()) && all_of(part, [](char c) {
+           return is_alpha(c) || is_digit(c) || c == '_' || c == '-' || c == '+';
+         });
+  }
+  return ok ? std::string() : "must be a tz database name like Europe/Berlin or UTC";
+}
+
+std::string check_custom_json(std::string_view text) {
+  if (text.size() > kMaxCustomJsonBytes)
+    return "is longer than " + std::to_string(kMaxCustomJsonBytes) + " bytes";
+  const auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return "is not valid JSON";
+  if (!parsed.is_object())
+    return std::string("must be a JSON object, not ") + (parsed.is_array() ? "an array" : "a scalar");
+  for (const auto& [key, value] : parsed.items()) {
+    if (is_reserved_admin_extra(key)) return "uses the key '" + key + "', which kda sets itself";
+  }
+  return {};
+}
+
+std::string check_wifi_password(const WifiSettings& wifi) {
+  const auto& pw = wifi.password();
+  const auto printable = [](char c) { return c >= 0x20 && c < 0x7F; };
+  switch (wifi.security()) {
+    case WifiSettings::SECURITY_NONE:
+      return pw.empty() ? std::string() : "must be empty for SECURITY_NONE";
+    case WifiSettings::SECURITY_WPA:
+      if (pw.empty()) return "is required for SECURITY_WPA";
+      if ((pw.size() >= 8 && pw.size() <= 63 && all_of(pw, printable)) ||
+          (pw.size() == 64 && all_of(pw, is_hex)))
+        return {};
+      return "must be 8 to 63 printable ASCII characters (or 64 hex digits) for WPA";
+    case WifiSettings::SECURITY_WEP:
+      if (pw.empty()) return "is required for SECURITY_WEP";
+      if (((pw.size() == 5 || pw.size() == 13) && all_of(pw, printable)) ||
+          ((pw.size() == 10 || pw.size() == 26) && all_of(pw, is_hex)))
+        return {};
+      return "must be 5 or 13 characters, or 10 or 26 hex digits, for WEP";
+    default:
+      return {};  // EAP credentials belong to the network; nothing to check here
+  }
+}
+
+void check_wifi(Checker& c, const WifiSettings& wifi) {
+  if (wifi.ssid().empty()) c.add("wifi.ssid", "is required");
+  else if (wifi.ssid().size() > 32) c.add("wifi.ssid", "is longer than 32 bytes");
+  if (wifi.security() == WifiSettings::SECURITY_UNSPECIFIED)
+    c.add("wifi.security", "is required: one of " + security_names());
+  else if (!WifiSettings::Security_IsValid(wifi.security()))
+    c.add("wifi.security", "is unknown (" + std::to_string(wifi.security()) +
+                               "); use one of " + security_names());
+  else c.add("wifi.password", check_wifi_password(wifi));
+}
+
+std::string required(std::string_view value, std::string (*check)(std::string_view)) {
+  return value.empty() ? std::string("is required") : check(value);
+}
+
+std::string single_line(std::string_view value) {
+  return has_control(value) ? "contains a control character" : std::string();
+}
+
+}  // namespace
+
+std::string ProfileError::to_string() const {
+  std::string out = source + ": ";
+  if (!field.empty()) out += field + ": ";
+  return out + message;
+}
+
+std::string check_profile_name(std::string_view name) {
+  if (name.empty()) return "is required";
+  std::string found;  // distinct forbidden characters, in order of appearance
+  for (char c : name)
+    if (kForbiddenNameChars.find(c) != std::string_view::npos && found.find(c) == std::string::npos)
+      found += c;
+  if (!found.empty()) {
+    std::string list;  // "'#'", "'#' and '/'", "'#', '/' and '$'"
+    for (std::size_t i = 0; i < found.size(); ++i)
+      list += std::string(i == 0 ? "" : i + 1 == found.size() ? " and " : ", ") + '\'' + found[i] + '\'';
+    return "contains " + list + ", which KME forbids";
+  }
+  if (has_control(name)) return "contains a control character";
+  if (char_count(name) > kMaxProfileNameLength)
+    return "is longer than " + std::to_string(kMaxProfileNameLength) + " characters";
+  if (name.front() == ' ' || name.back() == ' ') return "starts or ends with a space";
+  return {};
+}
+
+std::string check_https_url(std::string_view url) {
+  constexpr std::string_view scheme = "https://";
+  if (url.size() < scheme.size() ||
+      !std::equal(scheme.begin(), scheme.end(), url.begin(),
+                  [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b + 32 : b); }))
+    return "must be an https:// URL";
+  if (url.size() > 2048) return "is longer than 2048 characters";
+  if (has_control(url) || url.find(' ') != std::string_view::npos)
+    return "contains a space or control character";
+  const auto rest = url.substr(scheme.size());
+  const auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos)
+    return "must not carry a user name or password";
+  std::string_view host = authority;
+  std::string_view port;
+  if (host.starts_with('[')) {  // IPv6 literal
+    const auto close = host.find(']');
+    if (close == std::string_view::npos || close < 3) return "has a malformed IPv6 host";
+    if (!all_of(host.substr(1, close - 1), [](char c) { return is_hex(c) || c == ':' || c == '.'; }))
+      return "has a malformed IPv6 host";
+    port = host.substr(close + 1);
+    if (!port.empty() && !port.starts_with(':')) return "has a malformed IPv6 host";
+    port = port.empty() ? port : port.substr(1);
+    host = host.substr(0, close + 1);
+  } else if (const auto colon = host.find(':'); colon != std::string_view::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+    if (port.empty()) return "has an empty port";
+  }
+  if (host.empty()) return "has no host";
+  if (!host.starts_with('[') && !dns_name(host)) return "has an invalid host name";
+  if (!port.empty()) {
+    unsigned number = 0;
+    for (char ch : port) number = is_digit(ch) && number <= 65535 ? number * 10 + (ch - '0') : 70000;
+    if (number == 0 || number > 65535) return "has a port outside 1..65535";
+  }
+  return {};
+}
+
+std::string check_admin_component_name(std::string_view component) {
+  constexpr const char* shape = "must look like com.example.mdm/.AdminReceiver (package/class)";
+  const auto slash = component.find('/');
+  if (slash == std::string_view::npos) return shape;
+  const auto package = split(component.substr(0, slash), '.');
+  if (package.size() < 2) return shape;
+  for (auto part : package)
+    if (!java_identifier(part, false)) return shape;
+  auto cls = component.substr(slash + 1);
+  if (cls.starts_with('.')) cls.remove_prefix(1);
+  for (auto part : split(cls, '.'))
+    if (!java_identifier(part, true)) return shape;
+  return {};
+}
+
+std::string check_signature_checksum(std::string_view checksum) {
+  // SHA-256 is 32 bytes: 43 base64 characters, 44 with one '=' of padding.
+  if (checksum.size() == 64 && all_of(checksum, is_hex))
+    return "looks like hex; KME wants the SHA-256 as URL-safe base64 (43 characters)";
+  if (checksum.find_first_of("+/") != std::string_view::npos)
+    return "uses '+' or '/'; use the URL-safe base64 alphabet ('-' and '_')";
+  auto body = checksum;
+  if (body.size() == 44 && body.back() == '=') body.remove_suffix(1);
+  if (body.size() != 43 || !all_of(body, is_base64url))
+    return "must be the URL-safe base64 of a 32-byte SHA-256 (43 characters, or 44 ending in '=')";
+  // The last character carries 4 data bits; its 2 low bits must be zero.
+  constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  if (alphabet.find(body.back()) % 4 != 0)
+    return "must be the URL-safe base64 of a 32-byte SHA-256 (its last character is not canonical)";
+  return {};
+}
+
+std::vector<ProfileError> check_profile(const EnrollmentProfile& p, std::string_view source) {
+  Checker c{source, {}};
+  c.add("name", check_profile_name(p.name()));
+  if (char_count(p.description()) > kMaxDescriptionLength)
+    c.add("description", "is longer than " + std::to_string(kMaxDescriptionLength) + " characters");
+  c.add("company_name", required(p.company_name(), single_line));
+  if (!p.support_email().empty()) c.add("support_email", check_email(p.support_email()));
+  if (!p.support_phone().empty()) c.add("support_phone", check_phone(p.support_phone()));
+  c.add("mdm_agent_apk_url", required(p.mdm_agent_apk_url(), check_https_url));
+  c.add("admin_component_name", required(p.admin_component_name(), check_admin_component_name));
+  c.add("signature_checksum", required(p.signature_checksum(), check_signature_checksum));
+  c.add("server_url", required(p.server_url(), check_https_url));
+  if (has_control(p.enrollment_token())) c.add("enrollment_token", "contains a control character");
+  const auto days = p.token_validity_days();
+  if (days != 0 && (days < kMinTokenValidityDays || days > kMaxTokenValidityDays))
+    c.add("token_validity_days", "is " + std::to_string(days) +
+                                     "; must be 0 (never expires) or 7 to 999 days");
+  if (p.has_wifi()) check_wifi(c, p.wifi());
+  if (!p.locale().empty()) c.add("locale", check_locale(p.locale()));
+  if (!p.time_zone().empty()) c.add("time_zone", check_time_zone(p.time_zone()));
+  if (!p.custom_json().empty()) c.add("custom_json", check_custom_json(p.custom_json()));
+  if (static_cast<std::size_t>(p.eulas_size()) > kMaxEulas)
+    c.add("eulas", "has " + std::to_string(p.eulas_size()) + " entries; KME allows at most " +
+                       std::to_string(kMaxEulas));
+  for (int i = 0; i < p.eulas_size(); ++i) {
+    const auto at = "eulas[" + std::to_string(i) + "].";
+    c.add(at + "title", required(p.eulas(i).title(), single_line));
+    if (p.eulas(i).text().empty()) c.add(at + "text", "is required");
+  }
+  return std::move(c.errors);
+}
+
+ProfileResult parse_profile_json(std::string_view json, std::string_view source) {
+  if (json.size() > kMaxProfileFileBytes)
+    return tl::unexpected(std::vector<ProfileError>{
+        {std::string(source), "",
+         "is larger than " + std::to_string(kMaxProfileFileBytes / 1024) + " KiB"}});
+  if (json.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return tl::unexpected(std::vector<ProfileError>{{std::string(source), "", "is empty"}});
+  StrictJsonCheck strict(source);
+  if (!nlohmann::json::sax_parse(json.begin(), json.end(), &strict) || strict.mistyped)
+    return tl::unexpected(std::move(strict.errors));  // not JSON, or not a profile's shape
+
+  EnrollmentProfile profile;
+  google::protobuf::util::JsonParseOptions options;
+  // Unknown fields are caught; once the strict pass has reported them, read
+  // past them so the KME rules can report the rest in the same run.
+  options.ignore_unknown_fields = !strict.errors.empty();
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &profile, options);
+  auto errors = std::move(strict.errors);
+  if (!status.ok()) {
+    if (errors.empty())
+      errors.push_back(from_protobuf(source, {status.message().data(), status.message().size()}));
+    return tl::unexpected(std::move(errors));
+  }
+  auto rules = check_profile(profile, source);
+  errors.insert(errors.end(), rules.begin(), rules.end());
+  if (!errors.empty()) return tl::unexpected(std::move(errors));
+  return profile;
+}
+
+}  // namespace kda::daemon

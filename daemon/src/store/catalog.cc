@@ -1,0 +1,184 @@
+#include "kda/daemon/catalog.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "kda/daemon/profile_catalog.h"
+#include "kda_embedded_profiles.h"
+
+namespace kda::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDefaultMarker = ".default";
+
+std::string read_file(const fs::path& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path.string() + ": cannot read";
+    return {};
+  }
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string joined(const std::vector<ProfileError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.to_string();
+  return out;
+}
+
+// One file name per profile name; KME names hold no '/' but may hold spaces.
+std::string file_name(const std::string& profile) {
+  std::string out;
+  for (char c : profile) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  return out + ".json";
+}
+
+}  // namespace
+
+Catalog Catalog::load(const std::string& state_profiles_dir, const std::vector<std::string>& dirs,
+                      std::vector<std::string>& errors) {
+  Catalog c;
+  c.dir_ = state_profiles_dir;
+  for (const auto& [source, json] : embedded_profiles()) {
+    auto p = parse_profile_json(json, source);
+    if (!p) {
+      errors.push_back("embedded " + joined(p.error()));
+      continue;
+    }
+    if (c.default_name_.empty()) c.default_name_ = p->name();
+    c.profiles_[p->name()] = *p;
+  }
+  auto load_dir = [&](const std::string& dir, bool admin) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+      std::string error;
+      const std::string json = read_file(path, error);
+      if (!error.empty()) {
+        errors.push_back(error);
+        continue;
+      }
+      auto p = parse_profile_json(json, path.string());
+      if (!p) {
+        errors.push_back(joined(p.error()));
+        continue;
+      }
+      c.profiles_[p->name()] = *p;
+      c.admin_added_[p->name()] = admin;
+    }
+  };
+  for (const auto& dir : dirs) load_dir(dir, false);
+  load_dir(state_profiles_dir, true);
+  std::string error;
+  const std::string chosen = read_file(fs::path(state_profiles_dir) / kDefaultMarker, error);
+  if (error.empty() && c.profiles_.count(chosen)) c.default_name_ = chosen;
+  return c;
+}
+
+std::vector<const v1::EnrollmentProfile*> Catalog::list() const {
+  std::vector<const v1::EnrollmentProfile*> out;
+  if (auto* d = find(default_name_)) out.push_back(d);
+  for (const auto& [name, p] : profiles_)
+    if (name != default_name_) out.push_back(&p);
+  return out;
+}
+
+const v1::EnrollmentProfile* Catalog::find(const std::string& name) const {
+  auto it = profiles_.find(name);
+  return it == profiles_.end() ? nullptr : &it->second;
+}
+
+const v1::EnrollmentProfile& Catalog::default_profile() const { return profiles_.at(default_name_); }
+
+tl::expected<std::string, std::vector<std::string>> Catalog::add(const std::string& json, const std::string& source,
+                                                                 bool replace) {
+  auto p = parse_profile_json(json, source);
+  if (!p) {
+    std::vector<std::string> errors;
+    for (const auto& e : p.error()) errors.push_back(e.to_string());
+    return tl::unexpected(std::move(errors));
+  }
+  const bool exists = profiles_.count(p->name()) > 0;
+  if (exists && !replace)
+    return tl::unexpected(std::vector<std::string>{source + ": a profile named \"" + p->name() +
+                                                   "\" exists already (use profile edit to change it)"});
+  if (!exists && replace)
+    return tl::unexpected(std::vector<std::string>{source + ": no profile named \"" + p->name() + "\" to edit"});
+  if (auto ok = persist(*p); !ok) return tl::unexpected(std::vector<std::string>{ok.error()});
+  profiles_[p->name()] = *p;
+  admin_added_[p->name()] = true;
+  return p->name();
+}
+
+tl::expected<void, std::string> Catalog::remove(const std::string& name) {
+  if (!profiles_.count(name)) return tl::unexpected("no profile named \"" + name + "\"");
+  if (name == default_name_) return tl::unexpected("\"" + name + "\" is the default profile; select another first");
+  if (!admin_added_[name]) return tl::unexpected("\"" + name + "\" comes from a read-only profile directory");
+  std::error_code ec;
+  fs::remove(fs::path(dir_) / file_name(name), ec);
+  if (ec) return tl::unexpected(dir_ + ": cannot remove the file of \"" + name + "\": " + ec.message());
+  profiles_.erase(name);
+  admin_added_.erase(name);
+  return {};
+}
+
+tl::expected<void, std::string> Catalog::select_default(const std::string& name) {
+  if (!profiles_.count(name)) return tl::unexpected("no profile named \"" + name + "\"");
+  const std::string previous = default_name_;
+  default_name_ = name;
+  if (auto ok = persist_default(); !ok) {
+    default_name_ = previous;
+    return ok;
+  }
+  return {};
+}
+
+namespace {
+
+// Write to a temporary file, then rename: a crash leaves the old or the new file.
+tl::expected<void, std::string> write_atomically(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return tl::unexpected(tmp.string() + ": cannot write");
+    ::chmod(tmp.c_str(), 0600);
+    out << text;
+    out.flush();
+    if (!out) return tl::unexpected(tmp.string() + ": write failed");
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return tl::unexpected(path.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+tl::expected<void, std::string> Catalog::persist(const v1::EnrollmentProfile& profile) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(profile, &json, options);
+  return write_atomically(fs::path(dir_) / file_name(profile.name()), json);
+}
+
+tl::expected<void, std::string> Catalog::persist_default() {
+  return write_atomically(fs::path(dir_) / kDefaultMarker, default_name_);
+}
+
+}  // namespace kda::daemon
