@@ -1,4 +1,5 @@
 // kdad: the primary daemon of a kda staging desk.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -60,6 +61,7 @@ class Daemon {
     if (!key) return fail(key.error());
     key_.emplace(*key);
 
+    close_interrupted_transfers();
     std::vector<std::string> profile_errors;
     catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
@@ -92,6 +94,21 @@ class Daemon {
   int fail(const std::string& line) {
     log_.error(line);
     return 1;
+  }
+
+  // A transfer that was under way when kdad last stopped hard never got its
+  // acknowledgement: the ledger says so instead of leaving it Provisioning.
+  void close_interrupted_transfers() {
+    DeviceFilter filter;
+    filter.state = DeviceState::provisioning;
+    auto stuck = store_->devices(filter);
+    if (!stuck) return log_.warning("inventory: " + stuck.error());
+    for (const auto& d : *stuck) {
+      LedgerEntry e{.device = d.key, .state = DeviceState::failed, .transport = "kdad",
+                    .reason = "kdad stopped during the transfer; no acknowledgement was received"};
+      if (auto r = store_->record(e); !r) log_.warning("ledger: " + r.error());
+      else log_.warning("device " + d.key + ": transfer interrupted by the last stop, recorded as failed");
+    }
   }
 
   asio::awaitable<void> accept_loop(Listener& listener) {
@@ -223,6 +240,12 @@ int main(int argc, char** argv) {
     config->tcp.address = flags.tcp;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // One descriptor per connected target: the default soft limit of 1024
+  // would cap a busy staging desk well below what it can serve.
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
   Log log(Log::parse_level(config->log_level));
   Daemon daemon(std::move(*config), log);
   return daemon.run();

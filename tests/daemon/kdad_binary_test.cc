@@ -1,0 +1,230 @@
+// The staging desk as an admin runs it: the real kdad, kdactl and kda-target
+// binaries against each other (CTest label daemon).
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <array>
+#include <future>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace kda {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kBin = KDA_BIN_DIR;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+};
+
+Outcome run(const std::string& command) {
+  Outcome r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A kdad in its own temporary state directory.
+class Kdad {
+ public:
+  explicit Kdad(const std::string& config_text = "") {
+    char pattern[] = "/tmp/kda-kdad-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    config_ = dir_ + "/kdad.toml";
+    std::ofstream(config_) << "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n" << config_text;
+  }
+  ~Kdad() {
+    if (pid_ > 0) stop(SIGKILL);
+    fs::remove_all(dir_);
+  }
+
+  // Starts kdad; false if its control socket never appears.
+  bool start() {
+    const std::string bin = kBin + "/kdad", log = dir_ + "/kdad.log";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    std::vector<std::string> args = {bin, "--config", config_, "--state-dir", dir_};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return false;
+    // A stale socket file may be left by a killed kdad: wait for an answer.
+    for (int i = 0; i < 100; ++i) {
+      if (fs::exists(socket()) && ctl("status").status == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  int stop(int signal = SIGTERM) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal);
+    int raw = 0;
+    ::waitpid(pid_, &raw, 0);
+    pid_ = 0;
+    return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  }
+
+  Outcome ctl(const std::string& args) const { return run(kBin + "/kdactl --socket " + socket() + " " + args); }
+  std::string address() const {
+    std::smatch m;
+    const std::string status = ctl("--json status").out;
+    std::regex re("\"address\":\\s*\"([0-9.]+:[0-9]+)\"");
+    return std::regex_search(status, m, re) ? m[1].str() : "";
+  }
+  std::string target_cmd(const std::string& imei, const std::string& serial) const {
+    return kBin + "/kda-target enroll --tcp " + address() + " --imei " + imei + " --serial " + serial;
+  }
+  std::string socket() const { return dir_ + "/kdad.sock"; }
+  const std::string& dir() const { return dir_; }
+  std::string log() const { return read_file(dir_ + "/kdad.log"); }
+
+ private:
+  std::string dir_, config_;
+  pid_t pid_ = 0;
+};
+
+const std::string kExamples = std::string(KDA_SOURCE_DIR) + "/examples";
+
+TEST(KdadBinary, StagingDeskFromImportToProvisioned) {
+  Kdad kdad;
+  ASSERT_TRUE(kdad.start()) << kdad.log();
+  auto import = kdad.ctl("devices import " + kExamples + "/devices.csv --source desk");
+  ASSERT_EQ(import.status, 0) << import.out;
+  EXPECT_NE(import.out.find("3 added"), std::string::npos) << import.out;
+  ASSERT_EQ(kdad.ctl("devices approve 490154203237518").status, 0);
+  auto target = run(kdad.target_cmd("490154203237518", "R58M12345AB"));
+  EXPECT_EQ(target.status, 0) << target.out << kdad.log();
+  EXPECT_NE(target.out.find("Provisioned"), std::string::npos);
+  auto ledger = kdad.ctl("ledger --device 490154203237518");
+  EXPECT_NE(ledger.out.find("Provisioning"), std::string::npos) << ledger.out;
+  EXPECT_NE(ledger.out.find("Provisioned"), std::string::npos) << ledger.out;
+  EXPECT_EQ(kdad.stop(SIGTERM), 0);
+  EXPECT_FALSE(fs::exists(kdad.socket()));
+  // Secrets never reach the log.
+  EXPECT_EQ(kdad.log().find("example-password-1"), std::string::npos);
+}
+
+TEST(KdadBinary, UnknownAndUnapprovedDevicesAreRejectedAndRecorded) {
+  Kdad kdad;
+  ASSERT_TRUE(kdad.start());
+  ASSERT_EQ(kdad.ctl("devices import " + kExamples + "/devices.csv").status, 0);
+  EXPECT_EQ(run(kdad.target_cmd("356938035643809", "R58M99999ZZ")).status, 3);  // pending
+  EXPECT_EQ(run(kdad.target_cmd("352099001761481", "NOT-KNOWN")).status, 3);    // unknown
+  auto ledger = kdad.ctl("ledger").out;
+  EXPECT_NE(ledger.find("awaits the admin's approval"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("not in the inventory"), std::string::npos) << ledger;
+}
+
+TEST(KdadBinary, AdminConfirmsTheSasCode) {
+  Kdad kdad("confirm = \"admin\"\nconfirm_timeout_s = 30\n[inventory]\ntrusted_resellers = [\"r1\"]\n");
+  ASSERT_TRUE(kdad.start()) << kdad.log();
+  ASSERT_EQ(kdad.ctl("devices import " + kExamples + "/devices.csv --source r1").status, 0);
+  auto waiting = std::async(std::launch::async, [&] { return run(kdad.target_cmd("490154203237518", "R58M12345AB")); });
+  std::string id;
+  for (int i = 0; i < 100 && id.empty(); ++i) {
+    std::smatch m;
+    const std::string sessions = kdad.ctl("--json sessions").out;
+    std::regex re("\"id\":\\s*\"([0-9a-f]+)\"[^}]*\"waiting_for_confirmation\":\\s*true");
+    if (std::regex_search(sessions, m, re)) id = m[1].str();
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(id.empty()) << kdad.ctl("--json sessions").out << kdad.log();
+  EXPECT_EQ(kdad.ctl("confirm " + id).status, 0);
+  auto target = waiting.get();
+  EXPECT_EQ(target.status, 0) << target.out;
+  EXPECT_NE(kdad.ctl("confirm " + id).status, 0);  // nothing waits any more
+}
+
+TEST(KdadBinary, BadConfigurationIsRefusedWithItsPlace) {
+  char pattern[] = "/tmp/kda-badcfg-XXXXXX";
+  const std::string dir = mkdtemp(pattern);
+  std::ofstream(dir + "/kdad.toml") << "[daemon]\nname = \"x\"\n[transports.tcp]\nlisten = \"nowhere\"\n";
+  auto r = run(kBin + "/kdad --config " + dir + "/kdad.toml --state-dir " + dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find(dir + "/kdad.toml:4:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("transports.tcp.listen"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+  EXPECT_EQ(run(kBin + "/kdad --frobnicate").status, 2);
+  EXPECT_EQ(run(kBin + "/kdad --help").status, 0);
+}
+
+TEST(KdadBinary, KillNineDuringEnrollmentsLosesNothing) {
+  Kdad kdad("[inventory]\ntrusted_resellers = [\"r1\"]\n");
+  ASSERT_TRUE(kdad.start());
+  // 40 devices with valid IMEIs, approved at once.
+  std::ofstream csv(kdad.dir() + "/many.csv");
+  csv << "imei,serial\n";
+  std::vector<std::pair<std::string, std::string>> devices;
+  for (int i = 0; i < 40; ++i) {
+    std::string body = "35209900" + std::to_string(1000000 + i).substr(1);
+    int sum = 0;
+    for (int k = 0; k < 14; ++k) {
+      int d = body[13 - k] - '0';
+      if (k % 2 == 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+    devices.push_back({body + std::to_string((10 - sum % 10) % 10), "KILL-" + std::to_string(i)});
+    csv << devices.back().first << "," << devices.back().second << "\n";
+  }
+  csv.close();
+  auto import = kdad.ctl("devices import " + kdad.dir() + "/many.csv --source r1");
+  ASSERT_EQ(import.status, 0) << import.out;
+  const std::string address = kdad.address();
+  std::vector<std::future<Outcome>> targets;
+  for (const auto& [imei, serial] : devices)
+    targets.push_back(std::async(std::launch::async, [=] {
+      return run(kBin + "/kda-target enroll --timeout 5 --tcp " + address + " --imei " + imei + " --serial " + serial);
+    }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  kdad.stop(SIGKILL);
+  for (auto& t : targets) t.get();
+
+  // The file as the crash left it.
+  auto check = run("sqlite3 " + kdad.dir() + "/kdad.db 'PRAGMA integrity_check'");
+  EXPECT_EQ(check.out, "ok\n");
+  // Every Provisioned entry follows a Provisioning of the same session.
+  auto ledger = run("sqlite3 " + kdad.dir() + "/kdad.db \"SELECT count(*) FROM ledger p WHERE p.state = "
+                    "'Provisioned' AND NOT EXISTS (SELECT 1 FROM ledger q WHERE q.session = p.session AND "
+                    "q.state = 'Provisioning' AND q.id < p.id)\"");
+  EXPECT_EQ(ledger.out, "0\n");
+
+  ASSERT_TRUE(kdad.start()) << kdad.log();
+  auto list = kdad.ctl("--json devices list").out;
+  for (const auto& [imei, serial] : devices) EXPECT_NE(list.find(imei), std::string::npos) << imei;
+  // Nothing is left Provisioning after the restart.
+  EXPECT_EQ(kdad.ctl("devices list --state provisioning").out.find("KILL-"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kda
