@@ -1,5 +1,6 @@
 // kda-bench: benchmarks that print one JSON line with --json.
-//   kda-bench enroll [--json] [--rounds N] [--round-ms MS] [--package BYTES]
+//   kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]
+//   kda-bench load [--json] [--check] [--targets N] [--timeout-s S]
 // Rounds interleave the enrollment, the X25519 bound and the TLS 1.3
 // baseline, and each metric keeps its best round, so a noisy neighbour
 // affects all three alike.
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "enroll_bench.h"
+#include "load_bench.h"
 #include "tls13_baseline.h"
 
 namespace {
@@ -18,10 +20,27 @@ namespace {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]\n"
+               "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
+               "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
+               "           enrolls N concurrent targets over TCP; latency and kdad's peak RSS\n"
                "  --json   one JSON line instead of a table\n"
                "  --check  exit 1 when a target is missed\n");
+}
+
+long positive(int argc, char** argv, int& i, const char* name) {
+  if (i + 1 >= argc) {
+    std::fprintf(stderr, "kda-bench: %s needs a value\n", name);
+    std::exit(2);
+  }
+  char* end = nullptr;
+  long v = std::strtol(argv[++i], &end, 10);
+  if (*end != '\0' || v <= 0) {
+    std::fprintf(stderr, "kda-bench: %s wants a positive number, got '%s'\n", name, argv[i]);
+    std::exit(2);
+  }
+  return v;
 }
 
 struct Targets {
@@ -38,19 +57,7 @@ int enroll(int argc, char** argv) {
   std::size_t package = 16 * 1024;
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](const char* name) -> long {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "kda-bench: %s needs a value\n", name);
-        std::exit(2);
-      }
-      char* end = nullptr;
-      long v = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || v <= 0) {
-        std::fprintf(stderr, "kda-bench: %s wants a positive number, got '%s'\n", name, argv[i]);
-        std::exit(2);
-      }
-      return v;
-    };
+    auto value = [&](const char* name) { return positive(argc, argv, i, name); };
     if (arg == "--json") json = true;
     else if (arg == "--check") check = true;
     else if (arg == "--rounds") rounds = static_cast<int>(value("--rounds"));
@@ -106,6 +113,55 @@ int enroll(int argc, char** argv) {
   return check && !pass ? 1 : 0;
 }
 
+// The load target: every target provisioned, kdad within 128 MiB.
+constexpr long kLoadMaxRssKib = 128 * 1024;
+
+int load(int argc, char** argv) {
+  bool json = false;
+  bool check = false;
+  kda::bench::LoadOptions options;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--json") json = true;
+    else if (arg == "--check") check = true;
+    else if (arg == "--targets") options.targets = static_cast<int>(std::min(positive(argc, argv, i, arg.c_str()), 1L << 30));
+    else if (arg == "--timeout-s") options.session_timeout = std::chrono::seconds(positive(argc, argv, i, arg.c_str()));
+    else if (arg == "--help" || arg == "-h") { usage(stdout); return 0; }
+    else {
+      std::fprintf(stderr, "kda-bench load: unknown argument '%s'\n", arg.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (options.targets > 100'000) {  // one CSV upload's row limit in kdad
+    std::fprintf(stderr, "kda-bench load: --targets is at most 100000\n");
+    return 2;
+  }
+  options.progress = isatty(2);
+  const auto r = kda::bench::run_load(options);
+  const bool met = r.provisioned == r.targets && r.kdad_peak_rss_kib >= 0 && r.kdad_peak_rss_kib <= kLoadMaxRssKib;
+  if (!r.failure_reasons.empty()) {
+    std::fprintf(stderr, "kda-bench load: %d targets failed; first reasons:\n", r.failed);
+    for (std::size_t k = 0; k < r.failure_reasons.size() && k < 5; ++k)
+      std::fprintf(stderr, "  %5d x %s\n", r.failure_reasons[k].second, r.failure_reasons[k].first.c_str());
+  }
+  if (json) {
+    std::printf("{\"bench\":\"load\",\"targets\":%d,\"provisioned\":%d,\"failed\":%d,\"p50_ms\":%.1f,"
+                "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
+                "\"targets_met\":%s}\n",
+                r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.elapsed_ms, r.kdad_peak_rss_kib,
+                met ? "true" : "false");
+  } else {
+    std::printf("targets          %d concurrent over TCP\n", r.targets);
+    std::printf("provisioned      %d   (failed %d, target: all)\n", r.provisioned, r.failed);
+    std::printf("latency          p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.p50_ms, r.p99_ms, r.max_ms);
+    std::printf("elapsed          %.1f ms\n", r.elapsed_ms);
+    std::printf("kdad peak RSS    %ld KiB   (target <= %ld)\n", r.kdad_peak_rss_kib, kLoadMaxRssKib);
+    std::printf("%s\n", met ? "PASS" : "FAIL");
+  }
+  return check && !met ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +171,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (std::strcmp(argv[1], "enroll") == 0) return enroll(argc - 2, argv + 2);
+    if (std::strcmp(argv[1], "load") == 0) return load(argc - 2, argv + 2);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kda-bench: %s\n", e.what());
     return 1;

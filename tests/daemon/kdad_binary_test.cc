@@ -228,3 +228,93 @@ TEST(KdadBinary, KillNineDuringEnrollmentsLosesNothing) {
 
 }  // namespace
 }  // namespace kda
+
+namespace kda {
+namespace {
+
+// Every kdactl command once, against a real kdad.
+TEST(KdadBinary, EveryKdactlCommandWorks) {
+  Kdad kdad("confirm = \"admin\"\nconfirm_timeout_s = 30\n");
+  ASSERT_TRUE(kdad.start());
+  auto ok = [&](const std::string& args) {
+    auto r = kdad.ctl(args);
+    EXPECT_EQ(r.status, 0) << "kdactl " << args << "\n" << r.out;
+    return r.out;
+  };
+  auto refused = [&](const std::string& args) {
+    auto r = kdad.ctl(args);
+    EXPECT_EQ(r.status, 1) << "kdactl " << args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one clear line: " << r.out;
+    return r.out;
+  };
+  EXPECT_NE(ok("status").find("tcp"), std::string::npos);
+  EXPECT_NE(ok("--json status").find("\"primary_key\""), std::string::npos);
+
+  // Profiles.
+  EXPECT_NE(ok("profile list").find("Default"), std::string::npos);
+  refused("profile add " + kExamples + "/profiles/staging-default.json");  // built in already
+
+  EXPECT_NE(ok("profile show Default").find("mdm.example.com"), std::string::npos);
+  ok("profile qr Default --png " + kdad.dir() + "/default.png");
+  EXPECT_TRUE(fs::file_size(kdad.dir() + "/default.png") > 100);
+  ok("profile ndef Default -o " + kdad.dir() + "/default.ndef");
+  const std::string ndef = read_file(kdad.dir() + "/default.ndef");
+  ASSERT_FALSE(ndef.empty());
+  EXPECT_EQ(static_cast<unsigned char>(ndef[0]) & 0xC7, 0xC2);  // MB|ME, TNF MIME
+  std::ofstream(kdad.dir() + "/extra.json")
+      << R"({"name": "Warehouse", "companyName": "Example Corp", "mdmAgentApkUrl": "https://mdm.example.com/a.apk",
+             "adminComponentName": "com.example.mdm/.Admin", "serverUrl": "https://mdm.example.com",
+             "signatureChecksum": "51xmcRTLTut3qsNOlLVKdzL66w27GwR1PQtwpP5LP6s="})";
+  ok("profile add " + kdad.dir() + "/extra.json");
+  std::ofstream(kdad.dir() + "/edit.json") << R"({"description": "Scanners on the loading dock"})";
+  ok("profile edit Warehouse --file " + kdad.dir() + "/edit.json");
+  ok("profile edit Warehouse '{\"token_validity_days\": 30}'");
+  EXPECT_NE(ok("profile show Warehouse").find("loading dock"), std::string::npos);
+  ok("profile select Warehouse");
+  ok("profile select Default");
+  std::ofstream(kdad.dir() + "/rename.json") << R"({"name": "Other"})";
+  refused("profile edit Warehouse --file " + kdad.dir() + "/rename.json");
+  refused("profile show Nope");
+  refused("profile delete Default");
+
+  // Devices.
+  ok("devices import " + kExamples + "/devices.csv --source desk");
+  EXPECT_NE(ok("devices list").find("R58M12345AB"), std::string::npos);
+  EXPECT_NE(ok("devices show R58M12345AB").find("490154203237518"), std::string::npos);
+  ok("devices approve 490154203237518 356938035643809");
+  ok("devices reject TAB-A8-0003");
+  ok("devices assign 356938035643809 --profile Warehouse");
+  EXPECT_NE(ok("--json devices list").find("\"Warehouse\""), std::string::npos);
+  ok("devices move Warehouse Default");
+  ok("devices unassign 356938035643809");
+  const std::string csv = ok("devices export");
+  EXPECT_NE(csv.find("490154203237518"), std::string::npos);
+  EXPECT_EQ(csv.find("example-password-1"), std::string::npos);  // no passwords unless asked
+  ok("devices delete TAB-A8-0003");
+  ok("profile delete Warehouse");
+  refused("devices approve NO-SUCH-DEVICE");
+
+  // Sessions: one waits for the admin, who rejects it.
+  auto waiting = std::async(std::launch::async, [&] { return run(kdad.target_cmd("490154203237518", "R58M12345AB")); });
+  std::string id;
+  for (int i = 0; i < 100 && id.empty(); ++i) {
+    std::smatch m;
+    const std::string sessions = kdad.ctl("--json sessions").out;
+    if (std::regex_search(sessions, m, std::regex("\"id\":\\s*\"([0-9a-f]+)\""))) id = m[1].str();
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(id.empty());
+  EXPECT_NE(ok("sessions").find(id), std::string::npos);
+  ok("reject " + id);
+  EXPECT_EQ(waiting.get().status, 3);
+  refused("confirm " + id);
+
+  // Ledger and report.
+  EXPECT_NE(ok("ledger --device R58M12345AB").find("rejected the session"), std::string::npos);
+  ok("ledger --since 1d");
+  EXPECT_NE(ok("report --csv").find("Provisioned"), std::string::npos);
+  EXPECT_NE(ok("--json report").find("\"states\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kda

@@ -165,16 +165,14 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
     case R::kProfileAdd:
     case R::kProfileEdit: {
       const bool add = req.has_profile_add();
-      const std::string json = add ? req.profile_add().json() : req.profile_edit().json();
-      const std::string source = add ? req.profile_add().file_name() : req.profile_edit().name();
-      auto name = catalog_.add(json, source.empty() ? "profile" : source, !add);
+      const std::string source = req.profile_add().file_name().empty() ? "profile" : req.profile_add().file_name();
+      auto name = add ? catalog_.add(req.profile_add().json(), source, false)
+                      : catalog_.edit(req.profile_edit().name(), req.profile_edit().json());
       if (!name) {
         std::string all;
         for (const auto& e : name.error()) all += (all.empty() ? "" : "\n") + e;
         return failed(all);
       }
-      if (!add && *name != req.profile_edit().name())
-        log_.warning(who(peer) + ": profile edit renamed \"" + req.profile_edit().name() + "\"");
       log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
       return done("profile \"" + *name + "\" " + (add ? "added" : "updated"), 1);
     }
@@ -267,7 +265,7 @@ v1::ControlResponse ControlService::devices_show(const std::string& key) {
   r = ok();
   fill_row(**d, *r.mutable_device()->mutable_device());
   LedgerQuery q;
-  q.device = key;
+  q.device = (*d)->key;
   if (auto history = store_.ledger(q))
     for (const auto& e : *history) fill_ledger(e, *r.mutable_device()->add_history());
   return r;
@@ -367,7 +365,10 @@ v1::ControlResponse ControlService::sessions() {
 
 v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
   LedgerQuery q;
-  if (!req.device().empty()) q.device = req.device();
+  if (!req.device().empty()) {
+    auto d = store_.device(req.device());  // any identifier; the ledger files under the key
+    q.device = d && *d ? (*d)->key : req.device();
+  }
   if (req.since_ms() > 0) q.since_ms = req.since_ms();
   if (req.limit() > 0) q.limit = req.limit();
   auto entries = store_.ledger(q);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 #include "kda/daemon/profile_catalog.h"
 #include "kda_embedded_profiles.h"
@@ -122,6 +123,43 @@ tl::expected<std::string, std::vector<std::string>> Catalog::add(const std::stri
   profiles_[p->name()] = *p;
   admin_added_[p->name()] = true;
   return p->name();
+}
+
+namespace {
+
+// "token_validity_days" -> "tokenValidityDays", as protobuf's JSON printer names it.
+std::string lower_camel(const std::string& key) {
+  std::string out;
+  bool upper = false;
+  for (char c : key) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out;
+}
+
+}  // namespace
+
+tl::expected<std::string, std::vector<std::string>> Catalog::edit(const std::string& name,
+                                                                  const std::string& fields_json) {
+  using Errors = std::vector<std::string>;
+  const auto* current = find(name);
+  if (!current) return tl::unexpected(Errors{"no profile named \"" + name + "\""});
+  const std::string source = "profile edit " + name;
+  auto patch = nlohmann::json::parse(fields_json, nullptr, false);
+  if (patch.is_discarded() || !patch.is_object())
+    return tl::unexpected(Errors{source + ": expected a JSON object of the fields to change"});
+  std::string current_json;
+  (void)google::protobuf::util::MessageToJsonString(*current, &current_json);
+  auto merged = nlohmann::json::parse(current_json, nullptr, false);
+  for (const auto& [key, value] : patch.items()) merged[lower_camel(key)] = value;
+  if (!merged.contains("name") || merged["name"] != name)
+    return tl::unexpected(Errors{source + ": a profile cannot be renamed; add a new one and move its devices"});
+  return add(merged.dump(), source, true);
 }
 
 tl::expected<void, std::string> Catalog::remove(const std::string& name) {

@@ -161,7 +161,8 @@ tl::expected<std::optional<InventoryDevice>, std::string> StateStore::find_devic
 }
 
 tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(const std::string& key) {
-  auto found = select_devices("key = ?1", {key});
+  // Admins name a device by whichever identifier they have at hand.
+  auto found = select_devices("key = ?1 OR imei = ?1 OR imei2 = ?1 OR meid = upper(?1) OR serial = ?1", {key});
   if (!found) return tl::unexpected(found.error());
   if (found->empty()) return std::optional<InventoryDevice>{};
   return std::optional<InventoryDevice>(std::move(found->front()));

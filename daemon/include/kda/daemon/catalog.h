@@ -31,6 +31,9 @@ class Catalog {
   // `replace`); persisted atomically, mode 0600 (profiles hold tokens).
   tl::expected<std::string, std::vector<std::string>> add(const std::string& json, const std::string& source,
                                                           bool replace);
+  // Replaces the fields given in `fields_json` (a JSON object; proto or
+  // lowerCamel names) and validates the whole profile again. No renames.
+  tl::expected<std::string, std::vector<std::string>> edit(const std::string& name, const std::string& fields_json);
   tl::expected<void, std::string> remove(const std::string& name);
   tl::expected<void, std::string> select_default(const std::string& name);
 

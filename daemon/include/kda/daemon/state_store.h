@@ -83,6 +83,7 @@ class StateStore {
                                                                        bool trusted);
   // The device a target claims to be: any of its IMEIs, its MEID or serial.
   tl::expected<std::optional<InventoryDevice>, std::string> find_device(const v1::DeviceIdentity& claim);
+  // By key, or by any IMEI, the MEID or the serial.
   tl::expected<std::optional<InventoryDevice>, std::string> device(const std::string& key);
   tl::expected<std::vector<InventoryDevice>, std::string> devices(const DeviceFilter& filter = {});
   // Batches by key: every key must exist, or nothing changes.

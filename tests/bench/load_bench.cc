@@ -1,0 +1,346 @@
+#include "load_bench.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include "kda/core/session.h"
+#include "kda/core/tcp_transport.h"
+#include "kda/daemon/control_client.h"
+#include "kda/daemon/device.h"
+
+extern char** environ;
+
+namespace kda::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// N client sockets plus the usual few; the default soft limit of 1024 is too low.
+void raise_nofile(int targets) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < static_cast<rlim_t>(targets) + 64)
+    std::fprintf(stderr, "kda-bench load: open-file limit %llu is below %d targets; expect connect failures\n",
+                 static_cast<unsigned long long>(limit.rlim_cur), targets);
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    const std::string parent = tmp && *tmp ? tmp : "/tmp";
+    std::string pattern = parent + "/kda-load-XXXXXX";
+    if (!::mkdtemp(pattern.data()))
+      throw std::runtime_error("cannot create a temporary directory in " + parent + ": " + std::strerror(errno));
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// The kdad child; killed outright if the benchmark bails out early.
+struct Kdad {
+  pid_t pid = -1;
+  std::string log;
+  ~Kdad() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  bool exited(int* status) {
+    if (pid <= 0) return true;
+    if (::waitpid(pid, status, WNOHANG) == pid) {
+      pid = -1;
+      return true;
+    }
+    return false;
+  }
+  // The last lines, or with `problems` the last warnings and errors.
+  std::string log_tail(std::size_t lines = 5, bool problems = false) const {
+    std::ifstream in(log);
+    std::vector<std::string> all;
+    for (std::string line; std::getline(in, line);)
+      if (!problems || line.find(" warning ") != std::string::npos || line.find(" error ") != std::string::npos)
+        all.push_back(line);
+    std::string out;
+    for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "\n  " + all[i];
+    return out;
+  }
+};
+
+void spawn_kdad(Kdad& kdad, const std::string& exe, const std::string& config, const std::string& dir) {
+  kdad.log = dir + "/kdad.log";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, kdad.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  // kda-bench ignores SIGPIPE; kdad should start from the defaults and set its own.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  std::vector<std::string> args = {exe, "--config", config, "--state-dir", dir};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int rc = ::posix_spawn(&kdad.pid, exe.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    kdad.pid = -1;
+    throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
+  }
+}
+
+daemon::ControlClient connect_control(Kdad& kdad, const std::string& socket) {
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  std::string last = "no control socket yet";
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (kdad.exited(&status))
+      throw std::runtime_error("kdad exited during startup (" + describe_status(status) + "):" + kdad.log_tail());
+    // The file appears at bind(), a moment before listen(): retry until it answers.
+    if (fs::exists(socket)) {
+      auto client = daemon::ControlClient::connect(socket, std::chrono::seconds(60));
+      if (client) return std::move(*client);
+      last = client.error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("kdad's control socket did not answer within 20 s: " + last + kdad.log_tail());
+}
+
+v1::ControlResponse call(daemon::ControlClient& client, const v1::ControlRequest& request, const char* what) {
+  auto response = client.call(request);
+  if (!response) throw std::runtime_error(std::string(what) + ": " + response.error());
+  if (!response->ok()) {
+    std::string detail = response->error();
+    if (response->has_import_summary() && response->import_summary().errors_size() > 0)
+      detail += ": " + response->import_summary().errors(0);
+    throw std::runtime_error(std::string(what) + ": " + detail);
+  }
+  return *response;
+}
+
+std::string tcp_address(daemon::ControlClient& client) {
+  v1::ControlRequest request;
+  request.mutable_status();
+  auto response = call(client, request, "status");
+  for (const auto& t : response.status().transports())
+    if (t.name() == "tcp" && t.enabled() && !t.address().empty()) return t.address();
+  throw std::runtime_error("status: kdad reports no TCP listener");
+}
+
+std::string load_serial(int index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "LOAD%07d", index);
+  return buf;
+}
+
+void import_devices(daemon::ControlClient& client, int targets) {
+  std::string csv = "imei,serial\n";
+  for (int i = 0; i < targets; ++i) csv += load_imei(static_cast<std::uint64_t>(i)) + "," + load_serial(i) + "\n";
+  v1::ControlRequest request;
+  auto* import = request.mutable_devices_import();
+  import->set_csv(std::move(csv));
+  import->set_source("load");
+  import->set_file_name("load.csv");
+  auto response = call(client, request, "devices import");
+  if (response.import_summary().approved() != static_cast<std::uint32_t>(targets))
+    throw std::runtime_error("devices import: " + std::to_string(response.import_summary().approved()) + " of " +
+                             std::to_string(targets) + " devices approved (is \"load\" a trusted reseller?)");
+}
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  return -1;
+}
+
+void stop_kdad(Kdad& kdad) {
+  ::kill(kdad.pid, SIGTERM);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (!kdad.exited(&status)) {
+    if (Clock::now() > deadline) {
+      std::fprintf(stderr, "kda-bench load: kdad did not stop within 10 s of SIGTERM; killing it\n");
+      return;  // ~Kdad sends SIGKILL
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    std::fprintf(stderr, "kda-bench load: kdad ended with %s:%s\n", describe_status(status).c_str(),
+                 kdad.log_tail().c_str());
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+struct Tally {
+  int done = 0, provisioned = 0;
+  std::vector<double> latencies;
+  std::vector<std::pair<std::string, int>> reasons;
+
+  void add(const SessionReport& report, double ms) {
+    ++done;
+    if (report.provisioned()) {
+      ++provisioned;
+      latencies.push_back(ms);
+      return;
+    }
+    std::string reason = report.reason.empty() ? report.error.message() : report.reason;
+    if (report.peer_reported) reason = "kdad: " + reason;
+    auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == reason; });
+    if (it != reasons.end()) ++it->second;
+    else reasons.emplace_back(std::move(reason), 1);
+  }
+};
+
+asio::awaitable<void> enroll_one(asio::io_context& io, std::string address, TargetOptions options, Tally& tally) {
+  const auto start = Clock::now();
+  SessionReport report;
+  TcpConnector connector(io.get_executor());
+  auto link = co_await connector.connect(address);
+  if (!link) {
+    report.error = link.error();
+    report.reason = "connect to " + address + ": " + link.error().message();
+  } else {
+    auto session = TargetSession::create(std::move(*link), std::move(options));
+    report = co_await asio::co_spawn(session->executor(), session->run(), asio::use_awaitable);
+  }
+  tally.add(report, ms_since(start));
+}
+
+asio::awaitable<void> show_progress(asio::io_context& io, const Tally& tally, int targets) {
+  asio::steady_timer timer(io);
+  while (tally.done < targets) {
+    std::fprintf(stderr, "\rload: %d/%d done, %d failed ", tally.done, targets, tally.done - tally.provisioned);
+    timer.expires_after(std::chrono::milliseconds(200));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  std::fprintf(stderr, "\r%60s\r", "");
+}
+
+}  // namespace
+
+std::string load_imei(std::uint64_t index) {
+  char body[16];
+  std::snprintf(body, sizeof body, "35%012llu", static_cast<unsigned long long>(index % 1'000'000'000'000ULL));
+  // Luhn over the 14-digit body: every second digit from the left doubled.
+  int sum = 0;
+  for (int i = 0; i < 14; ++i) {
+    int d = body[i] - '0';
+    if (i % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  std::string imei = std::string(body) + static_cast<char>('0' + (10 - sum % 10) % 10);
+  if (!daemon::imei_valid(imei)) throw std::logic_error("generated an invalid IMEI " + imei);
+  return imei;
+}
+
+LoadResult run_load(const LoadOptions& options) {
+  const int n = options.targets;
+  raise_nofile(n);
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::string exe = (fs::read_symlink("/proc/self/exe").parent_path() / "kdad").string();
+  if (::access(exe.c_str(), X_OK) != 0) throw std::runtime_error(exe + ": no kdad next to kda-bench (build it)");
+
+  TempDir dir;
+  const std::string config = dir.path + "/kdad.toml";
+  {
+    std::ofstream out(config);
+    out << "[daemon]\nname = \"kda-bench load\"\n\n"
+           "[transports.tcp]\nenabled = true\nlisten = \"127.0.0.1:0\"\n\n"
+           "[inventory]\ntrusted_resellers = [\"load\"]\n";
+    if (!out) throw std::runtime_error(config + ": cannot write");
+  }
+  Kdad kdad;
+  spawn_kdad(kdad, exe, config, dir.path);
+  std::string address;
+  {
+    auto control = connect_control(kdad, dir.path + "/kdad.sock");
+    address = tcp_address(control);
+    import_devices(control, n);
+  }
+
+  Tally tally;
+  asio::io_context io(1);
+  for (int i = 0; i < n; ++i) {
+    TargetOptions t;
+    t.device.add_imei(load_imei(static_cast<std::uint64_t>(i)));
+    t.device.set_serial(load_serial(i));
+    t.device.set_model("SM-LOAD");
+    t.config.handshake_timeout = t.config.idle_timeout = options.session_timeout;
+    asio::co_spawn(io, enroll_one(io, address, std::move(t), tally), [&tally](std::exception_ptr e) {
+      if (e) {
+        SessionReport r;
+        r.reason = "internal error in the benchmark";
+        tally.add(r, 0);
+      }
+    });
+  }
+  if (options.progress) asio::co_spawn(io, show_progress(io, tally, n), asio::detached);
+  const auto start = Clock::now();
+  io.run();
+
+  LoadResult result;
+  result.elapsed_ms = ms_since(start);
+  result.targets = n;
+  result.provisioned = tally.provisioned;
+  result.failed = n - tally.provisioned;
+  std::sort(tally.latencies.begin(), tally.latencies.end());
+  result.p50_ms = percentile(tally.latencies, 0.50);
+  result.p99_ms = percentile(tally.latencies, 0.99);
+  result.max_ms = tally.latencies.empty() ? 0 : tally.latencies.back();
+  result.failure_reasons = std::move(tally.reasons);
+  result.kdad_peak_rss_kib = peak_rss_kib(kdad.pid);
+  if (result.failed > 0)
+    if (auto tail = kdad.log_tail(5, true); !tail.empty())
+      std::fprintf(stderr, "kda-bench load: kdad's last warnings:%s\n", tail.c_str());
+  stop_kdad(kdad);
+  return result;
+}
+
+}  // namespace kda::bench
