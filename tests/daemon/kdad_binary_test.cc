@@ -318,3 +318,25 @@ TEST(KdadBinary, EveryKdactlCommandWorks) {
 
 }  // namespace
 }  // namespace kda
+
+namespace kda {
+namespace {
+
+TEST(KdadBinary, SigtermEndsLiveSessionsWithACloseFrame) {
+  Kdad kdad("confirm = \"admin\"\nconfirm_timeout_s = 60\n[inventory]\ntrusted_resellers = [\"r1\"]\n");
+  ASSERT_TRUE(kdad.start());
+  ASSERT_EQ(kdad.ctl("devices import " + kExamples + "/devices.csv --source r1").status, 0);
+  auto waiting = std::async(std::launch::async, [&] {
+    return run(kdad.target_cmd("490154203237518", "R58M12345AB") + " --json");
+  });
+  for (int i = 0; i < 100 && kdad.ctl("--json sessions").out.find("\"id\"") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(kdad.stop(SIGTERM), 0);
+  auto target = waiting.get();
+  EXPECT_EQ(target.status, 4) << target.out;  // the primary shut down: cancelled, not a broken link
+  EXPECT_NE(target.out.find("shutting down"), std::string::npos) << target.out;
+  EXPECT_NE(kdad.log().find("stopping (SIGTERM): ending 1 sessions"), std::string::npos) << kdad.log();
+}
+
+}  // namespace
+}  // namespace kda
