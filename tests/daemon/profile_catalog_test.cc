@@ -75,6 +75,11 @@ TEST(ProfileCatalog, MinimalAndCamelCaseProfilesParse) {
   EXPECT_EQ(camel->time_zone(), "America/Argentina/Buenos_Aires");
 }
 
+TEST(ProfileCatalog, ByteOrderMarkIsSkipped) {
+  auto result = parse_profile_json("\xEF\xBB\xBF" + read_file(kProfiles / "good/minimal.json"), "bom.json");
+  EXPECT_TRUE(result) << ::testing::PrintToString(messages(result));
+}
+
 TEST(ProfileCatalog, ShippedExampleProfileParses) {
   const auto path = fs::path(KDA_TESTDATA_DIR) / "../../examples/profiles/staging-default.json";
   auto result = load(path);

@@ -504,6 +504,7 @@ ProfileResult parse_profile_json(std::string_view json, std::string_view source)
     return tl::unexpected(std::vector<ProfileError>{
         {std::string(source), "",
          "is larger than " + std::to_string(kMaxProfileFileBytes / 1024) + " KiB"}});
+  if (json.starts_with("\xEF\xBB\xBF")) json.remove_prefix(3);  // editors on Windows add one
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return tl::unexpected(std::vector<ProfileError>{{std::string(source), "", "is empty"}});
   StrictJsonCheck strict(source);
