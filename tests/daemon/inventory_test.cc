@@ -142,3 +142,20 @@ TEST_F(InventoryTest, DatabaseFileIsPrivate) {
 
 }  // namespace
 }  // namespace kda::daemon
+
+namespace kda::daemon {
+namespace {
+
+TEST_F(InventoryTest, ACheckCanRefuseTheWholeUpload) {
+  auto r = store_->import_devices("imei,serial,profile\n490154203237518,S1,Nope\n356938035643809,S2,\n", "r", false,
+                                  [](const Device& d) {
+                                    return d.profile == "Nope" ? std::string("profile \"Nope\" is not in the catalog")
+                                                               : std::string();
+                                  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().front(), "imei 490154203237518: profile \"Nope\" is not in the catalog");
+  EXPECT_TRUE(store_->devices()->empty());
+}
+
+}  // namespace
+}  // namespace kda::daemon

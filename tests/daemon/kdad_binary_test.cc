@@ -278,6 +278,10 @@ TEST(KdadBinary, EveryKdactlCommandWorks) {
   refused("profile delete Default");
 
   // Devices.
+  std::ofstream(kdad.dir() + "/unknown-profile.csv") << "imei,serial,profile\n490154203237518,S1,Nope\n";
+  auto unknown = kdad.ctl("devices import " + kdad.dir() + "/unknown-profile.csv");
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_NE(unknown.out.find("profile \"Nope\" is not in the catalog"), std::string::npos) << unknown.out;
   ok("devices import " + kExamples + "/devices.csv --source desk");
   EXPECT_NE(ok("devices list").find("R58M12345AB"), std::string::npos);
   EXPECT_NE(ok("devices show R58M12345AB").find("490154203237518"), std::string::npos);
@@ -305,8 +309,9 @@ TEST(KdadBinary, EveryKdactlCommandWorks) {
   }
   ASSERT_FALSE(id.empty());
   EXPECT_NE(ok("sessions").find(id), std::string::npos);
-  ok("reject " + id);
+  ok("reject " + id + " --reason 'SAS codes differ'");
   EXPECT_EQ(waiting.get().status, 3);
+  EXPECT_NE(ok("ledger").find("SAS codes differ"), std::string::npos);
   refused("confirm " + id);
 
   // Ledger and report.

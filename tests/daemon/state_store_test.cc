@@ -27,6 +27,7 @@ TEST(DeviceState, ProvisionedOnlyFromProvisioning) {
   EXPECT_TRUE(transition_allowed(DeviceState::provisioned, DeviceState::provisioning));  // re-enrollment
   EXPECT_FALSE(transition_allowed(DeviceState::provisioning, DeviceState::profile_assigned));
   EXPECT_TRUE(transition_allowed(DeviceState::provisioning, DeviceState::rejected));
+  EXPECT_TRUE(transition_allowed(DeviceState::rejected, DeviceState::failed));  // a later attempt fails
 }
 
 class StateStoreTest : public ::testing::Test {

@@ -126,6 +126,9 @@ void ControlClient::close() {
 
 tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::ControlRequest& request) {
   if (fd_ < 0) return tl::unexpected("not connected to kdad at " + path_);
+  // It would serialize to nothing, which the framing cannot carry.
+  if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET && request.ByteSizeLong() == 0)
+    return tl::unexpected(std::string("no command in the request"));
   const std::size_t size = request.ByteSizeLong();
   if (size > kMaxControlRequestSize)
     return tl::unexpected("request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
@@ -135,14 +138,18 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::Con
   put_length_prefix(out, size);
   out.resize(kLengthPrefixSize + size);
   request.SerializeWithCachedSizesToArray(out.data() + kLengthPrefixSize);
-  if (int err = write_all(fd_, out.data(), out.size()); err != 0) {
+  // kdad answers a refused peer before reading and closes; its answer is
+  // still waiting to be read when our write fails.
+  const int write_err = write_all(fd_, out.data(), out.size());
+  if (write_err != 0 && write_err != EPIPE && write_err != ECONNRESET) {
     close();
-    return tl::unexpected(io_error(path_, err));
+    return tl::unexpected(io_error(path_, write_err));
   }
 
   std::array<std::uint8_t, kLengthPrefixSize> header{};
   if (int err = read_all(fd_, header.data(), header.size()); err != 0) {
     close();
+    if (write_err != 0) return tl::unexpected(io_error(path_, write_err));
     if (err < 0) return tl::unexpected(std::string("kdad closed the connection without answering (see its log)"));
     return tl::unexpected(io_error(path_, err));
   }

@@ -183,12 +183,14 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
   const std::string who = describe(*peer);
   if (s->live() > s->options.max_connections) {
     s->log("control: " + who + ": refused, " + std::to_string(s->options.max_connections) + " connections open");
-    co_await refuse(s, c, "too many control connections open; try again");
+    std::string why = "too many control connections open; try again";
+    co_await refuse(s, c, std::move(why));
     co_return;
   }
   if (!peer_allowed(*peer, s->own_uid, s->options.group, peer_groups)) {
     s->log("control: refused " + who + ": " + s->who_may());
-    co_await refuse(s, c, "permission denied: uid " + std::to_string(peer->uid) + " (" + s->who_may() + ")");
+    std::string why = "permission denied: uid " + std::to_string(peer->uid) + " (" + s->who_may() + ")";
+    co_await refuse(s, c, std::move(why));
     co_return;
   }
 
@@ -223,7 +225,8 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
     v1::ControlRequest request;
     if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       s->log("control: " + who + ": malformed request (" + std::to_string(body.size()) + " bytes)");
-      co_await refuse(s, c, "malformed request: not a kda.v1.ControlRequest");
+      std::string why = "malformed request: not a kda.v1.ControlRequest";
+      co_await refuse(s, c, std::move(why));
       co_return;
     }
     const v1::ControlResponse response = dispatch(*s, request, *peer);

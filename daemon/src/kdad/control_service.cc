@@ -154,7 +154,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       log_.info(who(peer) + ": confirmed session " + req.confirm().session_id());
       return done("session " + req.confirm().session_id() + " confirmed", 1);
     case R::kRejectSession:
-      if (!enrollment_.reject(req.reject_session().session_id()))
+      if (!enrollment_.reject(req.reject_session().session_id(), req.reject_session().reason()))
         return failed("no session " + req.reject_session().session_id() + " is waiting for confirmation");
       log_.info(who(peer) + ": rejected session " + req.reject_session().session_id());
       return done("session " + req.reject_session().session_id() + " rejected", 1);
@@ -228,7 +228,10 @@ v1::ControlResponse ControlService::devices_import(const v1::DevicesImportReques
   const std::string file = req.file_name().empty() ? "upload" : req.file_name();
   bool trusted = false;
   for (const auto& t : config_.trusted_resellers) trusted |= !req.source().empty() && t == req.source();
-  auto summary = store_.import_devices(req.csv(), req.source(), trusted);
+  auto summary = store_.import_devices(req.csv(), req.source(), trusted, [this](const Device& d) {
+    return d.profile.empty() || catalog_.find(d.profile) ? std::string()
+                                                         : "profile \"" + d.profile + "\" is not in the catalog";
+  });
   v1::ControlResponse r;
   if (!summary) {
     r = failed(file + ": import refused, nothing changed (" + count_of(summary.error().size(), "error") + ")");

@@ -194,9 +194,9 @@ bool EnrollmentService::confirm(const std::string& session_id) {
   return true;
 }
 
-bool EnrollmentService::reject(const std::string& session_id) {
+bool EnrollmentService::reject(const std::string& session_id, const std::string& reason) {
   if (!waiting_.count(session_id)) return false;
-  finish_wait(session_id, false, "the admin rejected the session");
+  finish_wait(session_id, false, "the admin rejected the session" + (reason.empty() ? "" : ": " + reason));
   return true;
 }
 

@@ -39,7 +39,7 @@ class EnrollmentService final : public EnrollmentBackend {
   std::vector<PendingConfirmation> pending() const;
   // false when no such session waits.
   bool confirm(const std::string& session_id);
-  bool reject(const std::string& session_id);
+  bool reject(const std::string& session_id, const std::string& reason = {});
 
  private:
   struct Waiting;

@@ -53,9 +53,10 @@ bool transition_allowed(DeviceState from, DeviceState to) {
       return from == DeviceState::provisioning;
     case DeviceState::failed:
     case DeviceState::cancelled:
-      // A session can fail or be cancelled before its package went out
-      // (while the admin was to confirm the SAS code, say): the ledger keeps it.
-      return from != DeviceState::rejected;
+      // A session can fail or be cancelled before its package went out (while
+      // the admin was to confirm the SAS code, or after an earlier refusal):
+      // the ledger keeps every attempt.
+      return true;
   }
   return false;
 }

@@ -90,9 +90,9 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devic
   return out;
 }
 
-tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices(std::string_view csv,
-                                                                                 const std::string& source,
-                                                                                 bool trusted) {
+tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices(
+    std::string_view csv, const std::string& source, bool trusted,
+    const std::function<std::string(const Device&)>& check) {
   auto parsed = parse_device_csv(csv);
   if (!parsed.ok()) {
     std::vector<std::string> errors;
@@ -105,6 +105,12 @@ tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices
     for (auto& device : parsed.devices) {
       device.source = source;
       const auto key = device_key(device);
+      if (check) {
+        if (auto why = check(device); !why.empty()) {
+          errors.push_back(key->to_string() + ": " + why);
+          continue;
+        }
+      }
       // Empty identifiers never match: '\x01' stands in for them.
       auto id = [](const std::string& v) { return v.empty() ? std::string("\x01") : v; };
       auto known = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = ?3 OR serial = ?4",

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,8 +80,11 @@ class StateStore {
   // --- Inventory (inventory.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
   // unless `trusted`; known ones are updated and keep their approval.
-  tl::expected<ImportSummary, std::vector<std::string>> import_devices(std::string_view csv, const std::string& source,
-                                                                       bool trusted);
+  // `check` may refuse a device (e.g. a profile the catalog lacks): it
+  // returns why, or an empty string.
+  tl::expected<ImportSummary, std::vector<std::string>> import_devices(
+      std::string_view csv, const std::string& source, bool trusted,
+      const std::function<std::string(const Device&)>& check = {});
   // The device a target claims to be: any of its IMEIs, its MEID or serial.
   tl::expected<std::optional<InventoryDevice>, std::string> find_device(const v1::DeviceIdentity& claim);
   // By key, or by any IMEI, the MEID or the serial.
