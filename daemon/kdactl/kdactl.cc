@@ -209,7 +209,7 @@ int devices_import(const Global& g, const std::string& file, const std::string& 
   if (!r) return fail(r.error());
   if (g.json) out(payload_json(*r) + "\n");
   if (!r->ok()) {
-    for (const auto& e : r->import_summary().errors()) std::fprintf(stderr, "%s: %s\n", file.c_str(), e.c_str());
+    for (const auto& e : r->import_summary().errors()) std::fprintf(stderr, "%s\n", e.c_str());
     return fail(r->error());
   }
   if (!g.json) out(format_import(file, r->import_summary()));

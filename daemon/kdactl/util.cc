@@ -149,7 +149,7 @@ std::string to_json(const google::protobuf::Message& message, bool pretty) {
 
 std::string hex_dump(std::string_view bytes) {
   std::string out;
-  char buf[16];
+  char buf[32];
   for (std::size_t line = 0; line < bytes.size(); line += 16) {
     std::snprintf(buf, sizeof buf, "%08zx ", line);
     out += buf;

@@ -1,0 +1,498 @@
+// The control socket: ControlServer with a fake handler on a temporary
+// socket, ControlClient round trips, bad frames, peer checks, socket files.
+#include <gtest/gtest.h>
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "kda/core/frame_codec.h"
+#include "kda/daemon/control_client.h"
+#include "kda/daemon/control_server.h"
+#include "kda/daemon/paths.h"
+
+namespace kda::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeHandler : public ControlHandler {
+ public:
+  v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) override {
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    last_peer_ = peer;
+    v1::ControlResponse r;
+    if (request.has_status()) {
+      r.set_ok(true);
+      r.mutable_status()->set_name("test desk");
+    } else if (request.has_confirm()) {
+      r.set_error("no session " + request.confirm().session_id());
+    } else if (request.has_profile_delete()) {
+      throw std::runtime_error("boom");
+    } else if (request.has_devices_list()) {
+      r.set_ok(true);
+      for (int i = 0; i < 3; ++i) r.mutable_devices()->add_devices()->set_key("key" + std::to_string(i));
+    } else {
+      r.set_ok(false);  // and no reason: the server supplies one
+    }
+    return r;
+  }
+  int calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  ControlPeer last_peer() {
+    std::lock_guard lock(mutex_);
+    return last_peer_;
+  }
+
+ private:
+  std::mutex mutex_;
+  int calls_ = 0;
+  ControlPeer last_peer_;
+};
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/kda-control-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+// A ControlServer on its own io_context thread.
+class Rig {
+ public:
+  explicit Rig(ControlServerOptions options = {}) {
+    if (options.path.empty()) options.path = dir.path + "/kdad.sock";
+    options.log = [this](std::string_view line) {
+      std::lock_guard lock(log_mutex);
+      log.emplace_back(line);
+    };
+    auto started = ControlServer::start(io.get_executor(), std::move(options), handler);
+    if (!started) {
+      error = started.error();
+      return;
+    }
+    server = std::move(*started);
+    thread = std::thread([this] { io.run(); });
+  }
+  ~Rig() { stop(); }
+  void stop() {
+    if (!thread.joinable()) return;
+    std::promise<void> closed;
+    asio::post(io, [&] {
+      server->close();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    work.reset();
+    io.stop();
+    thread.join();
+  }
+  std::string path() const { return server->path(); }
+  bool logged(std::string_view needle) {
+    std::lock_guard lock(log_mutex);
+    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  }
+
+  TempDir dir;
+  FakeHandler handler;
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
+  std::unique_ptr<ControlServer> server;
+  std::string error;
+  std::thread thread;
+  std::mutex log_mutex;
+  std::vector<std::string> log;
+};
+
+v1::ControlRequest status_request() {
+  v1::ControlRequest r;
+  r.mutable_status();
+  return r;
+}
+
+// A raw connection for writing bytes no ControlClient would.
+int raw_connect(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string read_to_eof(int fd) {
+  std::string data;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) data.append(buf, static_cast<std::size_t>(n));
+  return data;
+}
+
+// Sends `bytes`, then expects one error response and the end of the stream.
+v1::ControlResponse send_raw_expect_close(const std::string& path, std::string_view bytes) {
+  const int fd = raw_connect(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  const std::string reply = read_to_eof(fd);
+  ::close(fd);
+  v1::ControlResponse response;
+  auto size = read_length_prefix(as_bytes(reply));
+  EXPECT_TRUE(size.has_value());
+  if (size) {
+    EXPECT_EQ(reply.size(), kLengthPrefixSize + *size);
+    EXPECT_TRUE(response.ParseFromString(reply.substr(kLengthPrefixSize)));
+  }
+  return response;
+}
+
+TEST(ControlServer, StatusRoundTripCarriesThePeerCredentials) {
+  Rig rig;
+  ASSERT_TRUE(rig.error.empty()) << rig.error;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client) << client.error();
+  auto r = client->call(status_request());
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->status().name(), "test desk");
+  EXPECT_EQ(rig.handler.last_peer().uid, ::geteuid());
+  EXPECT_EQ(rig.handler.last_peer().pid, ::getpid());
+}
+
+TEST(ControlServer, SeveralRequestsOnOneConnection) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 5; ++i) {
+    v1::ControlRequest req;
+    req.mutable_devices_list();
+    auto r = client->call(req);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->devices().devices_size(), 3);
+  }
+  EXPECT_EQ(rig.handler.calls(), 5);
+}
+
+TEST(ControlServer, RefusalsCarryOneLineAndTheConnectionStays) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  v1::ControlRequest confirm;
+  confirm.mutable_confirm()->set_session_id("s-9");
+  auto r = client->call(confirm);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->error(), "no session s-9");
+
+  v1::ControlRequest newer;  // a command this kdad lacks, from a newer kdactl
+  newer.GetReflection()->MutableUnknownFields(&newer)->AddLengthDelimited(99, "future");
+  auto unknown = client->call(newer);
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(unknown->ok());
+  EXPECT_NE(unknown->error().find("unknown command"), std::string::npos);
+
+  v1::ControlRequest report;
+  report.mutable_report();
+  auto silent = client->call(report);  // the handler gave no reason
+  ASSERT_TRUE(silent);
+  EXPECT_FALSE(silent->ok());
+  EXPECT_FALSE(silent->error().empty());
+
+  auto status = client->call(status_request());
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->ok());
+
+  auto empty = client->call(v1::ControlRequest{});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error(), "no command in the request");
+}
+
+TEST(ControlServer, HandlerExceptionBecomesAnInternalError) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  v1::ControlRequest req;
+  req.mutable_profile_delete()->set_name("x");
+  auto r = client->call(req);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->error(), "internal error in kdad (see its log)");
+  EXPECT_TRUE(rig.logged("boom"));
+  EXPECT_TRUE(client->call(status_request()));
+}
+
+TEST(ControlServer, OversizedFrameGetsAnErrorAndTheServerKeepsServing) {
+  Rig rig;
+  const std::string header = "\x7f\xff\xff\xff";
+  auto r = send_raw_expect_close(rig.path(), header);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("request too large: 2147483647 bytes"), std::string::npos) << r.error();
+  EXPECT_TRUE(rig.logged("too large"));
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->call(status_request()).value().ok());
+  EXPECT_EQ(rig.handler.calls(), 1);
+}
+
+TEST(ControlServer, GarbageGetsAnErrorAndTheServerKeepsServing) {
+  Rig rig;
+  // An HTTP request: its first four bytes read as a huge length.
+  auto http = send_raw_expect_close(rig.path(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_FALSE(http.ok());
+  // A plausible length, then bytes that are no ControlRequest.
+  auto junk = send_raw_expect_close(rig.path(), std::string("\0\0\0\x05\xff\xff\xff\xff\xff", 9));
+  EXPECT_FALSE(junk.ok());
+  EXPECT_NE(junk.error().find("malformed request"), std::string::npos) << junk.error();
+  auto empty = send_raw_expect_close(rig.path(), std::string("\0\0\0\0", 4));
+  EXPECT_NE(empty.error().find("malformed request"), std::string::npos) << empty.error();
+  EXPECT_EQ(rig.handler.calls(), 0);
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->call(status_request()).value().ok());
+}
+
+TEST(ControlServer, IdleConnectionsAreClosed) {
+  Rig rig({.idle_timeout = std::chrono::milliseconds(100)});
+  const int fd = raw_connect(rig.path());
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(read_to_eof(fd), "");  // closed by the server, no answer
+  ::close(fd);
+  // The socket closes before the connection's coroutine logs it.
+  for (int i = 0; i < 200 && !rig.logged("idle"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(rig.logged("idle"));
+}
+
+TEST(ControlServer, SocketIsMode0660AndCloseRemovesIt) {
+  Rig rig;
+  struct stat st {};
+  ASSERT_EQ(::stat(rig.path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  const std::string path = rig.path();
+  rig.stop();
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(ControlServer, SocketIsGivenToTheControlGroup) {
+  Rig rig({.group = ::getegid()});
+  ASSERT_TRUE(rig.error.empty()) << rig.error;
+  struct stat st {};
+  ASSERT_EQ(::stat(rig.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, ::getegid());
+}
+
+TEST(ControlServer, StaleSocketFileIsReplaced) {
+  TempDir dir;
+  const std::string path = dir.path + "/kdad.sock";
+  {  // A socket file whose server is gone, as after kill -9.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  ASSERT_TRUE(fs::is_socket(path));
+  Rig rig({.path = path});
+  ASSERT_TRUE(rig.error.empty()) << rig.error;
+  EXPECT_TRUE(rig.logged("stale"));
+  auto client = ControlClient::connect(path);
+  ASSERT_TRUE(client) << client.error();
+  EXPECT_TRUE(client->call(status_request()).value().ok());
+}
+
+TEST(ControlServer, LiveSocketAndOtherFilesAreLeftAlone) {
+  Rig first;
+  ASSERT_TRUE(first.error.empty());
+  Rig second({.path = first.path()});
+  EXPECT_NE(second.error.find("answers on " + first.path()), std::string::npos) << second.error;
+  EXPECT_TRUE(ControlClient::connect(first.path()).value().call(status_request()).value().ok());
+
+  TempDir dir;
+  const std::string file = dir.path + "/kdad.sock";
+  std::ofstream(file) << "not a socket";
+  Rig third({.path = file});
+  EXPECT_EQ(third.error, file + " exists and is not a socket; not replacing it");
+  EXPECT_TRUE(fs::is_regular_file(file));
+}
+
+TEST(ControlServer, PathErrorsNameThePath) {
+  Rig missing_dir({.path = "/nonexistent-kda-dir/kdad.sock"});
+  EXPECT_NE(missing_dir.error.find("cannot bind the control socket /nonexistent-kda-dir/kdad.sock"), std::string::npos)
+      << missing_dir.error;
+  Rig too_long({.path = "/tmp/" + std::string(200, 'x')});
+  EXPECT_NE(too_long.error.find("control socket path too long"), std::string::npos);
+}
+
+TEST(ControlClient, UnreachableSocketSaysSo) {
+  auto client = ControlClient::connect("/nonexistent-kda-dir/kdad.sock");
+  ASSERT_FALSE(client);
+  EXPECT_EQ(client.error(),
+            "cannot reach kdad at /nonexistent-kda-dir/kdad.sock: No such file or directory — is kdad running?");
+}
+
+TEST(ControlClient, ServerGoneMidConversationIsAnError) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->call(status_request()));
+  rig.stop();
+  auto r = client->call(status_request());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("kdad closed the connection"), std::string::npos) << r.error();
+}
+
+// ---- Peer credentials -------------------------------------------------------
+
+TEST(ControlPeerCheck, RootAndOwnUidAreAllowed) {
+  auto never = [](const ControlPeer&) -> std::vector<gid_t> {
+    ADD_FAILURE() << "groups looked up needlessly";
+    return {};
+  };
+  EXPECT_TRUE(peer_allowed({.pid = 1, .uid = 0, .gid = 0}, 1000, std::nullopt, never));
+  EXPECT_TRUE(peer_allowed({.pid = 1, .uid = 1000, .gid = 1000}, 1000, std::nullopt, never));
+  EXPECT_TRUE(peer_allowed({.pid = 1, .uid = 1000, .gid = 1000}, 1000, gid_t{50}, never));
+  EXPECT_FALSE(peer_allowed({.pid = 1, .uid = 1001, .gid = 1001}, 1000, std::nullopt, never));
+}
+
+TEST(ControlPeerCheck, ControlGroupMembersAreAllowed) {
+  auto groups = [](const ControlPeer&) { return std::vector<gid_t>{24, 27, 4242}; };
+  auto none = [](const ControlPeer&) { return std::vector<gid_t>{}; };
+  EXPECT_TRUE(peer_allowed({.pid = 9, .uid = 1001, .gid = 1001}, 1000, gid_t{4242}, groups));
+  EXPECT_TRUE(peer_allowed({.pid = 9, .uid = 1001, .gid = 4242}, 1000, gid_t{4242}, none));
+  EXPECT_FALSE(peer_allowed({.pid = 9, .uid = 1001, .gid = 1001}, 1000, gid_t{4243}, groups));
+  EXPECT_FALSE(peer_allowed({.pid = 9, .uid = 1001, .gid = 1001}, 1000, gid_t{4242}, none));
+}
+
+TEST(ControlPeerCheck, ParsesTheGroupsLineOfProcStatus) {
+  const std::string status = "Name:\tbash\nUid:\t1000\t1000\t1000\t1000\nGroups:\t4 24 27 4242 \nVmPeak:\t1 kB\n";
+  EXPECT_EQ(parse_proc_status_groups(status), (std::vector<gid_t>{4, 24, 27, 4242}));
+  EXPECT_TRUE(parse_proc_status_groups("Name:\tx\nGroups:\t\n").empty());
+  EXPECT_TRUE(parse_proc_status_groups("Name:\tx\n").empty());
+}
+
+TEST(ControlPeerCheck, PeerGroupsOfThisProcess) {
+  std::vector<gid_t> mine(static_cast<std::size_t>(::getgroups(0, nullptr)));
+  ::getgroups(static_cast<int>(mine.size()), mine.data());
+  auto found = peer_groups({.pid = ::getpid(), .uid = ::getuid(), .gid = ::getgid()});
+  std::sort(mine.begin(), mine.end());
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, mine);
+}
+
+TEST(ControlPeerCheck, ResolvesGroupNamesAndNumbers) {
+  EXPECT_EQ(resolve_group("0").value(), 0u);
+  EXPECT_EQ(resolve_group("root").value(), 0u);
+  EXPECT_EQ(resolve_group("no-such-group-kda").error(), "unknown group 'no-such-group-kda'");
+}
+
+// Runs `fn` in a child that dropped to uid 65534 with the given groups;
+// returns what it wrote to the pipe.
+std::string as_nobody(const std::vector<gid_t>& groups, const std::function<std::string()>& fn) {
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string result = "cannot drop privileges";
+    if (::setgroups(groups.size(), groups.data()) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0) result = fn();
+    (void)!::write(fds[1], result.data(), result.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  const std::string out = read_to_eof(fds[0]);
+  ::close(fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  return out;
+}
+
+std::string status_call_result(const std::string& path) {
+  auto client = ControlClient::connect(path);
+  if (!client) return "connect: " + client.error();
+  v1::ControlRequest req;
+  req.mutable_status();
+  auto r = client->call(req);
+  if (!r) return "call: " + r.error();
+  return r->ok() ? "ok" : "refused: " + r->error();
+}
+
+class ControlAsOtherUser : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  }
+};
+
+TEST_F(ControlAsOtherUser, ForeignUidIsRefusedByTheServer) {
+  Rig rig;
+  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.path().c_str(), 0666);  // let the kernel pass it, so SO_PEERCRED decides
+  const std::string path = rig.path();
+  const std::string result = as_nobody({}, [&] { return status_call_result(path); });
+  EXPECT_EQ(result, "refused: permission denied: uid 65534 (needs root or kdad's user)");
+  EXPECT_EQ(rig.handler.calls(), 0);
+  EXPECT_TRUE(rig.logged("refused uid 65534"));
+}
+
+TEST_F(ControlAsOtherUser, ControlGroupMemberIsAllowed) {
+  const gid_t group = 4242;
+  Rig rig({.group = group});
+  ASSERT_TRUE(rig.error.empty()) << rig.error;
+  ::chmod(rig.dir.path.c_str(), 0755);
+  const std::string path = rig.path();
+  EXPECT_EQ(as_nobody({group}, [&] { return status_call_result(path); }), "ok");
+  EXPECT_EQ(rig.handler.last_peer().uid, 65534u);
+}
+
+TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {
+  Rig rig;
+  ::chmod(rig.dir.path.c_str(), 0755);
+  const std::string path = rig.path();
+  const std::string result = as_nobody({}, [&] { return status_call_result(path); });
+  EXPECT_EQ(result, "connect: permission denied: " + path + " (needs root)");
+}
+
+// ---- Default paths ----------------------------------------------------------
+
+TEST(ControlPaths, StateDirFollowsUidAndXdg) {
+  EXPECT_EQ(default_state_dir_for(0, "/x", "/root"), "/var/lib/kdad");
+  EXPECT_EQ(default_state_dir_for(1000, "/home/u/state", "/home/u"), "/home/u/state/kdad");
+  EXPECT_EQ(default_state_dir_for(1000, "relative", "/home/u/"), "/home/u/.local/state/kdad");
+  EXPECT_EQ(default_state_dir_for(1000, nullptr, "/home/u"), "/home/u/.local/state/kdad");
+  EXPECT_EQ(default_socket("/var/lib/kdad"), "/var/lib/kdad/kdad.sock");
+  EXPECT_EQ(default_socket("/var/lib/kdad/"), "/var/lib/kdad/kdad.sock");
+}
+
+TEST(ControlPaths, KdaSocketOverridesTheClientDefault) {
+  ::setenv("KDA_SOCKET", "/run/test/kdad.sock", 1);
+  EXPECT_EQ(default_client_socket(), "/run/test/kdad.sock");
+  ::setenv("KDA_SOCKET", "", 1);
+  EXPECT_EQ(default_client_socket(), default_socket(default_state_dir()));
+  ::unsetenv("KDA_SOCKET");
+}
+
+}  // namespace
+}  // namespace kda::daemon
