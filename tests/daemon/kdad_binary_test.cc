@@ -166,6 +166,15 @@ TEST(KdadBinary, AdminConfirmsTheSasCode) {
   EXPECT_NE(kdad.ctl("confirm " + id).status, 0);  // nothing waits any more
 }
 
+TEST(KdadBinary, OneKdadPerStateDirectory) {
+  Kdad kdad;
+  ASSERT_TRUE(kdad.start());
+  auto second = run(kBin + "/kdad --tcp 127.0.0.1:0 --state-dir " + kdad.dir());
+  EXPECT_EQ(second.status, 1);
+  EXPECT_NE(second.out.find("another kdad is using this state directory (pid "), std::string::npos) << second.out;
+  EXPECT_EQ(kdad.ctl("status").status, 0);  // the first one is untouched
+}
+
 TEST(KdadBinary, BadConfigurationIsRefusedWithItsPlace) {
   char pattern[] = "/tmp/kda-badcfg-XXXXXX";
   const std::string dir = mkdtemp(pattern);

@@ -1,5 +1,8 @@
 // kdad: the primary daemon of a kda staging desk.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -53,6 +56,20 @@ class Daemon {
     fs::create_directories(config_.state_dir, ec);
     if (ec) return fail(config_.state_dir + ": cannot create the state directory: " + ec.message());
     ::chmod(config_.state_dir.c_str(), 0700);
+    // One kdad per state directory: a second one would share the database
+    // and fight over the socket.
+    lock_fd_ = ::open((config_.state_dir + "/kdad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      std::string holder;
+      if (lock_fd_ >= 0) {
+        char buf[32] = {};
+        if (::pread(lock_fd_, buf, sizeof buf - 1, 0) > 0) holder = " (pid " + std::string(buf) + ")";
+      }
+      return fail(config_.state_dir + ": another kdad is using this state directory" + holder);
+    }
+    const std::string pid = std::to_string(::getpid());
+    if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0)
+      log_.warning(config_.state_dir + "/kdad.lock: cannot record the pid");
 
     auto store = StateStore::open(config_.state_dir + "/kdad.db");
     if (!store) return fail(store.error());
@@ -201,6 +218,7 @@ class Daemon {
     std::int64_t started_ms = 0;
   };
   std::map<std::string, Running> sessions_;
+  int lock_fd_ = -1;  // held for the daemon's life; the kernel drops it on exit
 };
 
 }  // namespace
