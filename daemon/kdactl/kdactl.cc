@@ -9,6 +9,7 @@
 #include <functional>
 #include <iostream>
 
+#include "kda/daemon/command_line.h"
 #include "kda/daemon/control_client.h"
 #include "kda/daemon/device_csv.h"
 #include "kda/daemon/device_state.h"
@@ -450,13 +451,6 @@ int main(int argc, char** argv) {
   app.add_flag("--json", g.json, "Print the response payload as one JSON object (protobuf JSON mapping)");
   Commands commands(app, g);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
+  if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
   return commands.action ? commands.action() : kExitUsage;
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <google/protobuf/util/json_util.h>
 
+#include "kda/daemon/command_line.h"
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/device.h"
@@ -163,14 +164,7 @@ int main(int argc, char** argv) {
   enroll_cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the primary at each step")
       ->check(CLI::Range(1, 3600));
   enroll_cmd->add_flag("--json", a.json, "Print one JSON object with the outcome and the whole package");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
+  if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
   if (a.imeis.size() > 2) {
     std::fprintf(stderr, "kda-target: at most two IMEIs (dual SIM)\n");
     return kExitUsage;

@@ -14,6 +14,7 @@
 
 #include <openssl/rand.h>
 
+#include "kda/daemon/command_line.h"
 #include "control_service.h"
 #include "enrollment_service.h"
 #include "kda/daemon/control_server.h"
@@ -236,14 +237,7 @@ int main(int argc, char** argv) {
   app.add_option("--tcp", flags.tcp, "Listen for targets on HOST:PORT (default 127.0.0.1:4711)")
       ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
   app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
   auto config = load_config(flags.config);
   if (!config) {
     for (const auto& e : config.error()) std::fprintf(stderr, "kdad: %s\n", e.c_str());

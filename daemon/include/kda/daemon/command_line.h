@@ -1,0 +1,25 @@
+// How kdad, kdactl and kda-target read their command line: CLI11 at its seam.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+
+namespace kda::daemon {
+
+inline constexpr int kExitUsageError = 2;
+
+// Parses argv. nullopt: go on. Otherwise the exit status: 0 after --help,
+// 2 after a usage error (CLI11 has printed what is wrong).
+inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsageError;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kda::daemon
