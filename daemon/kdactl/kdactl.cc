@@ -194,6 +194,8 @@ int profile_ndef(const Global& g, const std::string& name, const std::string& fi
         " bytes (one application/com.android.managedprovisioning record)\n");
   } else {
     out(hex_dump(bytes));
+    std::fputs("kdactl: this NDEF message carries the enrollment token and Wi-Fi password: treat it as a secret\n",
+               stderr);
   }
   return 0;
 }
