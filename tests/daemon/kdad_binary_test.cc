@@ -354,3 +354,28 @@ TEST(KdadBinary, SigtermEndsLiveSessionsWithACloseFrame) {
 
 }  // namespace
 }  // namespace kda
+
+namespace kda {
+namespace {
+
+TEST(KdadBinary, OutOfBandSecretSkipsTheAdminConfirmation) {
+  // Under the admin policy, a target that proves the desk's secret (from an
+  // NFC bump or QR code) needs no kdactl confirm; a wrong secret is refused.
+  Kdad kdad("confirm = \"admin\"\n[inventory]\ntrusted_resellers = [\"r1\"]\n");
+  ASSERT_TRUE(kdad.start());
+  ASSERT_EQ(kdad.ctl("devices import " + kExamples + "/devices.csv --source r1").status, 0);
+  struct stat st{};
+  ASSERT_EQ(::stat((kdad.dir() + "/oob.psk").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string psk = read_file(kdad.dir() + "/oob.psk");
+  psk.erase(psk.find_last_not_of('\n') + 1);
+  ASSERT_EQ(psk.size(), 64u);
+  auto with_secret = run(kdad.target_cmd("490154203237518", "R58M12345AB") + " --psk " + psk);
+  EXPECT_EQ(with_secret.status, 0) << with_secret.out;
+  auto wrong = run(kdad.target_cmd("356938035643809", "R58M99999ZZ") + " --psk " + std::string(64, 'c'));
+  EXPECT_EQ(wrong.status, 5) << wrong.out;
+  EXPECT_EQ(kdad.log().find(psk), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kda

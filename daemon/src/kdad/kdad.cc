@@ -78,6 +78,9 @@ class Daemon {
     auto key = load_or_create_primary_key(config_.state_dir + "/primary.key");
     if (!key) return fail(key.error());
     key_.emplace(*key);
+    auto oob = load_or_create_oob_secret(config_.state_dir + "/oob.psk");
+    if (!oob) return fail(oob.error());
+    oob_secret_ = *oob;
 
     close_interrupted_transfers();
     std::vector<std::string> profile_errors;
@@ -139,7 +142,7 @@ class Daemon {
       }
       const std::string id = new_session_id();
       log_.info("session " + id + ": " + (*link)->peer() + " connected");
-      PrimaryOptions options{.static_key = *key_};
+      PrimaryOptions options{.static_key = *key_, .psk = oob_secret_};
       auto session = PrimarySession::create(std::move(*link), std::move(options), *service_, id);
       sessions_[id] = {session, std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -219,7 +222,8 @@ class Daemon {
     std::int64_t started_ms = 0;
   };
   std::map<std::string, Running> sessions_;
-  int lock_fd_ = -1;  // held for the daemon's life; the kernel drops it on exit
+  int lock_fd_ = -1;
+  std::optional<noise::Key> oob_secret_;  // held for the daemon's life; the kernel drops it on exit
 };
 
 }  // namespace

@@ -8,32 +8,52 @@
 #include <cstring>
 #include <fstream>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "kda/core/digest.h"
 
 namespace kda::daemon {
 
-tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path) {
+namespace {
+
+// 32 secret bytes kept as hex in `path`: read, or created once (O_EXCL, 0600).
+tl::expected<noise::Key, std::string> load_or_create_secret(const std::string& path, const char* what) {
+  noise::Key secret{};
   std::ifstream in(path);
   if (in) {
     std::string hex;
     std::getline(in, hex);
     auto bytes = from_hex(hex);
-    if (!bytes || bytes->size() != noise::kKeyLen)
-      return tl::unexpected(path + ": not a primary key (64 hex digits); move it away to create a new one");
-    auto key = noise::Keypair::from_private(*bytes);
-    if (!key) return tl::unexpected(path + ": unusable key");
-    return *key;
+    if (!bytes || bytes->size() != secret.size())
+      return tl::unexpected(path + ": not a " + what + " (64 hex digits); move it away to create a new one");
+    std::copy(bytes->begin(), bytes->end(), secret.begin());
+    return secret;
   }
-  auto key = noise::Keypair::generate();
-  if (!key) return tl::unexpected(std::string("cannot generate a primary key"));
-  // O_EXCL: never overwrite a key another kdad just wrote.
+  if (RAND_priv_bytes(secret.data(), static_cast<int>(secret.size())) != 1)
+    return tl::unexpected(std::string("cannot generate a ") + what);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return tl::unexpected(path + ": " + std::strerror(errno));
-  const std::string text = to_hex(key->private_key()) + "\n";
+  const std::string text = to_hex(secret) + "\n";
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return tl::unexpected(path + ": cannot write the primary key");
+  if (!ok) return tl::unexpected(path + ": cannot write the " + what);
+  return secret;
+}
+
+}  // namespace
+
+tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path) {
+  auto secret = load_or_create_secret(path, "primary key");
+  if (!secret) return tl::unexpected(secret.error());
+  auto key = noise::Keypair::from_private(*secret);
+  OPENSSL_cleanse(secret->data(), secret->size());
+  if (!key) return tl::unexpected(path + ": unusable key");
   return *key;
+}
+
+tl::expected<noise::Key, std::string> load_or_create_oob_secret(const std::string& path) {
+  return load_or_create_secret(path, "out-of-band secret");
 }
 
 std::string primary_id(const noise::Keypair& key) {

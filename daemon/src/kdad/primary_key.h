@@ -11,6 +11,11 @@
 namespace kda::daemon {
 
 tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path);
+// The desk's out-of-band secret (<state_dir>/oob.psk, hex, mode 0600),
+// handed to targets by an NFC bump or a QR code (kda-target --psk): sessions
+// that prove it run Noise_NXpsk2 and skip the admin's SAS confirmation.
+tl::expected<noise::Key, std::string> load_or_create_oob_secret(const std::string& path);
+
 // Short id shown to targets and in the ledger: the first 8 hex digits of
 // SHA-256 of the public key.
 std::string primary_id(const noise::Keypair& key);
