@@ -1,9 +1,12 @@
-// Logs a person can read: one event a line, "time level message", to stderr
-// (journald adds its own stamp under systemd). Secrets never reach it: call
-// sites log keys, names and reasons, never passwords, tokens or keys.
+// Logs a person can read: one event a line, "time level message", to stderr.
+// Under systemd (JOURNAL_STREAM set) a line starts with its syslog priority,
+// "<4>warning ...", so journalctl -p works, and journald adds the time.
+// Secrets never reach it: call sites log keys, names and reasons, never
+// passwords, tokens or keys.
 #pragma once
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -14,21 +17,25 @@ enum class LogLevel { debug, info, warning, error };
 
 class Log {
  public:
-  explicit Log(LogLevel level = LogLevel::info) : level_(level) {}
+  explicit Log(LogLevel level = LogLevel::info) : level_(level), journal_(std::getenv("JOURNAL_STREAM") != nullptr) {}
   static LogLevel parse_level(std::string_view text) {
     if (text == "debug") return LogLevel::debug;
     if (text == "warning") return LogLevel::warning;
     if (text == "error") return LogLevel::error;
     return LogLevel::info;
   }
-  void debug(std::string_view line) { write(LogLevel::debug, "debug", line); }
-  void info(std::string_view line) { write(LogLevel::info, "info", line); }
-  void warning(std::string_view line) { write(LogLevel::warning, "warning", line); }
-  void error(std::string_view line) { write(LogLevel::error, "error", line); }
+  void debug(std::string_view line) { write(LogLevel::debug, 7, "debug", line); }
+  void info(std::string_view line) { write(LogLevel::info, 6, "info", line); }
+  void warning(std::string_view line) { write(LogLevel::warning, 4, "warning", line); }
+  void error(std::string_view line) { write(LogLevel::error, 3, "error", line); }
 
  private:
-  void write(LogLevel level, const char* name, std::string_view line) {
+  void write(LogLevel level, int priority, const char* name, std::string_view line) {
     if (level < level_) return;
+    if (journal_) {
+      std::fprintf(stderr, "<%d>%s %.*s\n", priority, name, static_cast<int>(line.size()), line.data());
+      return;
+    }
     char stamp[32];
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
@@ -37,6 +44,7 @@ class Log {
     std::fprintf(stderr, "%s %-7s %.*s\n", stamp, name, static_cast<int>(line.size()), line.data());
   }
   LogLevel level_;
+  bool journal_;
 };
 
 }  // namespace kda::daemon
