@@ -155,6 +155,12 @@ Result<Bytes> CipherState::decrypt(std::uint64_t nonce, ByteView ad, ByteView ci
   return out;
 }
 
+void CipherState::set_key(const Key& key) {
+  if (!impl_) return;
+  impl_->ready = EVP_CipherInit_ex2(impl_->ctx, nullptr, key.data(), nullptr, 1, nullptr) == 1;
+  if (!impl_->ready) ERR_clear_error();
+}
+
 void CipherState::rekey() {
   if (impl_ && impl_->ready && !impl_->rekey()) impl_->ready = false;
 }

@@ -90,7 +90,9 @@ class SymmetricState {
  private:
   void set_key(const Hash& ck, const Key& k) {
     ck_ = ck;
-    cs_.emplace(cipher_, k);
+    // Re-keying the context keeps its allocation across the handshake's MixKeys.
+    if (cs_) cs_->set_key(k);
+    else cs_.emplace(cipher_, k);
     n_ = 0;
   }
 

@@ -88,6 +88,8 @@ class CipherState {
   std::error_code decrypt_into(std::uint64_t nonce, ByteView ad, ByteView ciphertext, std::span<std::uint8_t> out);
   // Noise section 4.2 REKEY(): k = first 32 bytes of ENCRYPT(k, 2^64-1, "", zeros(32)).
   void rekey();
+  // Replaces the key in place (the handshake's MixKey), keeping the context.
+  void set_key(const Key& key);
 
  private:
   struct Impl;
