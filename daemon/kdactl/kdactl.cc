@@ -23,9 +23,9 @@ namespace {
 
 using namespace kda;
 using namespace kdactl;
+using kda::daemon::kExitUsage;
 
 constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 constexpr const char* kFooter =
     "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n"

@@ -4,12 +4,14 @@
 #include <string>
 
 #include "kda/core/enrollment_backend.h"
+#include "kda/daemon/command_line.h"
 
 namespace kda {
 
+using daemon::kExitUsage;
+
 inline constexpr int kExitProvisioned = 0;
 inline constexpr int kExitFailed = 1;     // the primary reported a failure
-inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRejected = 3;   // unknown, unapproved or refused device
 inline constexpr int kExitCancelled = 4;  // cancelled here (Ctrl-C) or by the primary
 inline constexpr int kExitProtocol = 5;   // framing, handshake, crypto or digest error

@@ -10,25 +10,13 @@
 
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
+#include "run_command.h"
 
 namespace kda {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run_target(const std::string& args) {
-  const std::string cmd = std::string(KDA_BIN_DIR) + "/kda-target " + args + " 2>/dev/null";
-  Run r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
+test::CommandResult run_target(const std::string& args) {
+  return test::run_command(std::string(KDA_BIN_DIR) + "/kda-target " + args + " 2>/dev/null");
 }
 
 class OneShotBackend : public EnrollmentBackend {

@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "run_command.h"
+
 extern char** environ;
 
 namespace kda {
@@ -28,21 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kBin = KDA_BIN_DIR;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-};
+using Outcome = test::CommandResult;
 
-Outcome run(const std::string& command) {
-  Outcome r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+Outcome run(const std::string& command) { return test::run_command(command + " 2>&1"); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "internal.h"
+#include "kda/core/digest.h"
 
 namespace kda::noise {
 namespace {
@@ -24,14 +25,17 @@ class SymmetricState {
     if (name.size() <= h_.size()) {
       h_.fill(0);
       std::copy(name.begin(), name.end(), h_.begin());
-    } else if (!detail::sha256(name, {}, h_)) {
-      return false;
+    } else {
+      h_ = sha256(name);
     }
     ck_ = h_;
     return true;
   }
 
-  bool mix_hash(ByteView data) { return detail::sha256(h_, data, h_); }
+  bool mix_hash(ByteView data) {
+    h_ = sha256(h_, data);
+    return true;
+  }
 
   bool mix_key(ByteView ikm) {
     Hash ck, k;

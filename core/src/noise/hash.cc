@@ -1,10 +1,8 @@
-// SHA-256, HMAC-SHA256 and the Noise HKDF (section 4.3) on OpenSSL 3.
+// HMAC-SHA256 and the Noise HKDF (section 4.3) on OpenSSL 3.
 //
-// These run on OpenSSL's low-level SHA256_* functions, deprecated in 3.0
-// but present: a handshake makes about fifty short digests, and each
-// EVP_DigestInit_ex2 allocates a provider context (measured: the EVP path
-// cost a handshake ~6 us and 50 allocations). The low-level context lives on
-// the stack, and an HMAC key's padded states are computed once per HKDF.
+// HMAC runs on OpenSSL's low-level SHA256_* functions (see
+// core/src/wire/digest.cc for why), so an HMAC key's padded states can be
+// computed once per HKDF and copied for each output.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -60,15 +58,6 @@ class KeyedHmac {
 };
 
 }  // namespace
-
-bool sha256(ByteView a, ByteView b, Hash& out) {
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  if (!a.empty()) SHA256_Update(&ctx, a.data(), a.size());
-  if (!b.empty()) SHA256_Update(&ctx, b.data(), b.size());
-  SHA256_Final(out.data(), &ctx);
-  return true;
-}
 
 bool hkdf(const Hash& chaining_key, ByteView ikm, std::size_t num_outputs, Hash& out1,
           Hash& out2, Hash* out3) {

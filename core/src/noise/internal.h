@@ -9,9 +9,6 @@
 
 namespace kda::noise::detail {
 
-// SHA-256 over the concatenation a || b.
-bool sha256(ByteView a, ByteView b, Hash& out);
-
 // Noise section 4.3 HKDF with HASHLEN 32: num_outputs is 2 or 3.
 bool hkdf(const Hash& chaining_key, ByteView ikm, std::size_t num_outputs, Hash& out1,
           Hash& out2, Hash* out3);

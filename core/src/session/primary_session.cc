@@ -30,20 +30,6 @@ asio::any_io_executor PrimarySession::executor() const { return channel_->execut
 
 void PrimarySession::stop() { channel_->interrupt(Errc::shutdown); }
 
-namespace {
-
-SessionReport failure(std::error_code ec, std::string reason) {
-  SessionReport r;
-  r.outcome = ec == Errc::cancelled ? v1::OUTCOME_CANCELLED
-              : ec == Errc::rejected ? v1::OUTCOME_REJECTED
-                                     : v1::OUTCOME_FAILED;
-  r.error = ec;
-  r.reason = std::move(reason);
-  return r;
-}
-
-}  // namespace
-
 asio::awaitable<SessionReport> PrimarySession::run() {
   auto self = shared_from_this();
   SessionReport report = co_await exchange();

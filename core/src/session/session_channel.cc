@@ -7,6 +7,16 @@ namespace kda {
 
 std::string describe(std::error_code ec) { return ec ? ec.message() : "ok"; }
 
+SessionReport failure(std::error_code ec, std::string reason) {
+  SessionReport r;
+  r.outcome = ec == Errc::cancelled ? v1::OUTCOME_CANCELLED
+              : ec == Errc::rejected ? v1::OUTCOME_REJECTED
+                                     : v1::OUTCOME_FAILED;
+  r.error = ec;
+  r.reason = std::move(reason);
+  return r;
+}
+
 SessionChannel::SessionChannel(LinkPtr link, const SessionConfig& config)
     : link_(std::move(link)), config_(config), deadline_(link_->executor()) {}
 

@@ -88,4 +88,8 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
 // Text for an error code, for Error frames and logs.
 std::string describe(std::error_code ec);
 
+// A session that ended without provisioning: cancelled and rejected codes
+// give their own outcomes, everything else is a failure.
+SessionReport failure(std::error_code ec, std::string reason = {});
+
 }  // namespace kda

@@ -20,20 +20,6 @@ asio::any_io_executor TargetSession::executor() const { return channel_->executo
 void TargetSession::cancel() { channel_->interrupt(Errc::cancelled); }
 void TargetSession::stop() { channel_->interrupt(Errc::shutdown); }
 
-namespace {
-
-SessionReport failure(std::error_code ec, std::string reason = {}) {
-  SessionReport r;
-  r.outcome = ec == Errc::cancelled ? v1::OUTCOME_CANCELLED
-              : ec == Errc::rejected ? v1::OUTCOME_REJECTED
-                                     : v1::OUTCOME_FAILED;
-  r.error = ec;
-  r.reason = std::move(reason);
-  return r;
-}
-
-}  // namespace
-
 asio::awaitable<SessionReport> TargetSession::run() {
   auto self = shared_from_this();
   SessionReport report = co_await exchange();

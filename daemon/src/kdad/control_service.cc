@@ -5,15 +5,11 @@
 #include <chrono>
 
 #include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/clock.h"
 #include "kda/daemon/device_csv.h"
 
 namespace kda::daemon {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 v1::ControlResponse failed(std::string line) {
   v1::ControlResponse r;
@@ -345,7 +341,7 @@ v1::ControlResponse ControlService::profile_output(const std::string& name, bool
 v1::ControlResponse ControlService::sessions() {
   auto r = ok();
   const auto waiting = enrollment_.pending();
-  const auto now = now_ms();
+  const auto now = unix_ms();
   for (const auto& s : live_sessions_()) {
     auto* row = r.mutable_sessions()->add_sessions();
     row->set_id(s.info.session_id);
@@ -388,7 +384,7 @@ v1::ControlResponse ControlService::report() {
   if (failed_with(all, r)) return r;
   r = ok();
   auto* rep = r.mutable_report();
-  rep->set_generated_ms(now_ms());
+  rep->set_generated_ms(unix_ms());
   rep->set_devices(static_cast<std::uint32_t>(all->size()));
   for (auto state : {DeviceState::unassigned, DeviceState::profile_assigned, DeviceState::provisioning,
                      DeviceState::provisioned, DeviceState::failed, DeviceState::cancelled, DeviceState::rejected}) {

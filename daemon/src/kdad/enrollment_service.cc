@@ -6,13 +6,12 @@
 
 #include "kda/core/prepared_package.h"
 #include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/clock.h"
 
 namespace kda::daemon {
 namespace {
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+std::int64_t now_s() { return unix_ms() / 1000; }
 
 std::string random_id() {
   std::uint8_t bytes[8];
@@ -158,9 +157,7 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
     return done(std::move(decision));
   }
   auto w = std::make_unique<Waiting>(executor_);
-  w->info = {session.session_id, session, device.key,
-             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                 .count()};
+  w->info = {session.session_id, session, device.key};
   w->done = std::move(done);
   w->decision = std::move(decision);
   w->timer.expires_after(policy.confirm_timeout);

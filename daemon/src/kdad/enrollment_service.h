@@ -21,7 +21,6 @@ struct PendingConfirmation {
   std::string session_id;
   SessionInfo session;
   std::string device;
-  std::int64_t since_ms = 0;
 };
 
 class EnrollmentService final : public EnrollmentBackend {

@@ -17,6 +17,7 @@
 #include "kda/daemon/command_line.h"
 #include "control_service.h"
 #include "enrollment_service.h"
+#include "kda/daemon/clock.h"
 #include "kda/daemon/control_server.h"
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
@@ -144,9 +145,7 @@ class Daemon {
       log_.info("session " + id + ": " + (*link)->peer() + " connected");
       PrimaryOptions options{.static_key = *key_, .psk = oob_secret_};
       auto session = PrimarySession::create(std::move(*link), std::move(options), *service_, id);
-      sessions_[id] = {session, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count()};
+      sessions_[id] = {session, unix_ms()};
       asio::co_spawn(session->executor(), session->run(), [this, id](std::exception_ptr e, SessionReport) {
         if (e) log_.error("session " + id + ": internal error");
         asio::post(io_, [this, id] { sessions_.erase(id); });
@@ -157,9 +156,7 @@ class Daemon {
   tl::expected<void, std::string> start_control() {
     DaemonFacts facts{.name = config_.name, .version = "0.1.0", .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
-    facts.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+    facts.started_ms = unix_ms();
     auto add = [&](const char* name, const TransportSettings& t, const std::string& detail) {
       v1::TransportStatus s;
       s.set_name(name);

@@ -1,6 +1,7 @@
 // The device inventory half of StateStore.
 #include <chrono>
 
+#include "kda/daemon/clock.h"
 #include "kda/daemon/device_csv.h"
 #include "kda/daemon/state_store.h"
 #include "sqlite.h"
@@ -11,10 +12,12 @@ namespace {
 constexpr const char* kColumns =
     "key, imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags, source, approval, updated_ms";
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// The device's latest ledger state, in the same query (ledger_device index).
+constexpr const char* kLatestState =
+    "(SELECT state FROM ledger WHERE ledger.device = devices.key ORDER BY id DESC LIMIT 1)";
+
+// An identifier to match on; an empty one must match nothing.
+std::string match_id(const std::string& value) { return value.empty() ? std::string("\x01") : value; }
 
 std::string join_tags(const std::vector<std::string>& tags) {
   std::string out;
@@ -58,7 +61,8 @@ std::string_view approval_name(Approval a) {
 
 tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devices(
     const std::string& where, const std::vector<std::string>& args) {
-  auto stmt = db_->prepare(std::string("SELECT ") + kColumns + " FROM devices WHERE " + where + " ORDER BY key");
+  auto stmt = db_->prepare(std::string("SELECT ") + kColumns + ", " + kLatestState + " FROM devices WHERE " + where +
+                           " ORDER BY key");
   if (!stmt) return tl::unexpected(stmt.error().message);
   for (std::size_t i = 0; i < args.size(); ++i) stmt->bind(static_cast<int>(i + 1), args[i]);
   std::vector<InventoryDevice> out;
@@ -80,12 +84,11 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devic
     d.device.source = stmt->column_text(10);
     d.approval = parse_approval(stmt->column_text(11)).value_or(Approval::pending);
     d.updated_ms = stmt->column_int(12);
+    const auto latest = stmt->column_optional_text(13);
+    d.state = latest ? parse_device_state(*latest).value_or(DeviceState::unassigned)
+              : d.approval == Approval::rejected ? DeviceState::rejected
+                                                 : resting_state(d.device.profile);
     out.push_back(std::move(d));
-  }
-  for (auto& d : out) {
-    auto state = current_state(d.key);
-    if (!state) return tl::unexpected(state.error());
-    d.state = state->value_or(d.approval == Approval::rejected ? DeviceState::rejected : resting_state(d.device.profile));
   }
   return out;
 }
@@ -111,10 +114,8 @@ tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices
           continue;
         }
       }
-      // Empty identifiers never match: '\x01' stands in for them.
-      auto id = [](const std::string& v) { return v.empty() ? std::string("\x01") : v; };
       auto known = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = ?3 OR serial = ?4",
-                                  {id(device.imei), id(device.imei2), id(device.meid), id(device.serial)});
+                                  {match_id(device.imei), match_id(device.imei2), match_id(device.meid), match_id(device.serial)});
       if (!known) return tl::unexpected(SqliteError{known.error()});
       if (known->size() > 1) {
         errors.push_back(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " +
@@ -130,7 +131,7 @@ tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices
       stmt->bind(1, row_key).bind(2, device.imei).bind(3, device.imei2).bind(4, device.meid).bind(5, device.serial);
       stmt->bind(6, device.wifi_mac).bind(7, device.user_id).bind(8, device.password).bind(9, device.profile);
       stmt->bind(10, join_tags(device.tags)).bind(11, device.source).bind(12, approval_name(approval));
-      stmt->bind(13, now_ms());
+      stmt->bind(13, unix_ms());
       if (auto ok = stmt->run(); !ok) return tl::unexpected(ok.error());
       if (update) {
         ++summary.updated;
@@ -156,11 +157,10 @@ tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices
 }
 
 tl::expected<std::optional<InventoryDevice>, std::string> StateStore::find_device(const v1::DeviceIdentity& claim) {
-  auto id = [](const std::string& v) { return v.empty() ? std::string("\x01") : v; };
   const std::string imei1 = claim.imei_size() > 0 ? claim.imei(0) : "";
   const std::string imei2 = claim.imei_size() > 1 ? claim.imei(1) : "";
   auto found = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = upper(?3) OR serial = ?4",
-                              {id(imei1), id(imei2), id(claim.meid()), id(claim.serial())});
+                              {match_id(imei1), match_id(imei2), match_id(claim.meid()), match_id(claim.serial())});
   if (!found) return tl::unexpected(found.error());
   if (found->empty()) return std::optional<InventoryDevice>{};
   return std::optional<InventoryDevice>(std::move(found->front()));
@@ -215,7 +215,7 @@ tl::expected<void, std::string> StateStore::set_approval(const std::vector<std::
     if (d.approval == approval) return {};
     auto stmt = db_->prepare("UPDATE devices SET approval = ?1, updated_ms = ?2 WHERE key = ?3");
     if (!stmt) return stmt.error().message;
-    stmt->bind(1, approval_name(approval)).bind(2, now_ms()).bind(3, d.key);
+    stmt->bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
     if (auto ok = stmt->run(); !ok) return ok.error().message;
     const bool approved = approval == Approval::approved;
     LedgerEntry e{.device = d.key,
@@ -232,7 +232,7 @@ tl::expected<void, std::string> StateStore::assign(const std::vector<std::string
     if (d.device.profile == profile) return {};
     auto stmt = db_->prepare("UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
     if (!stmt) return stmt.error().message;
-    stmt->bind(1, profile).bind(2, now_ms()).bind(3, d.key);
+    stmt->bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
     if (auto ok = stmt->run(); !ok) return ok.error().message;
     if (d.approval != Approval::approved) return {};
     LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "kda/daemon/clock.h"
 #include "sqlite.h"
 
 namespace kda::daemon {
@@ -44,11 +45,6 @@ CREATE INDEX IF NOT EXISTS devices_serial ON devices(serial);
 PRAGMA user_version = 1;
 )sql";
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 template <typename T>
 tl::expected<T, std::string> text_error(const SqliteError& e) {
   return tl::unexpected(e.message);
@@ -88,7 +84,7 @@ tl::expected<LedgerEntry, std::string> StateStore::record(LedgerEntry entry) {
 
 tl::expected<LedgerEntry, std::string> StateStore::record_in_transaction(LedgerEntry entry) {
   if (entry.device.empty()) return tl::unexpected(std::string("ledger entry without a device"));
-  if (entry.time_ms == 0) entry.time_ms = now_ms();
+  if (entry.time_ms == 0) entry.time_ms = unix_ms();
   auto current = current_state(entry.device);
   if (!current) return tl::unexpected(current.error());
   if (*current && !transition_allowed(**current, entry.state))

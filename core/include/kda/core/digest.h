@@ -1,4 +1,4 @@
-// SHA-256 on OpenSSL 3, for package digests and SAS derivation.
+// SHA-256 on OpenSSL 3: package digests, SAS derivation, Noise's HASH().
 #pragma once
 
 #include <array>
@@ -11,5 +11,7 @@ namespace kda {
 using Sha256 = std::array<std::uint8_t, 32>;
 
 Sha256 sha256(ByteView data);
+// SHA-256 of a || b, without joining them first.
+Sha256 sha256(ByteView a, ByteView b);
 
 }  // namespace kda

@@ -40,8 +40,6 @@ class FaultInjectingLink final : public Link {
   void cancel() override { inner_->cancel(); }
   void close() override { inner_->close(); }
 
-  int frames() const { return frames_; }
-
  private:
   void count_frame();
 

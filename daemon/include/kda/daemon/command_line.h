@@ -6,7 +6,7 @@
 
 namespace kda::daemon {
 
-inline constexpr int kExitUsageError = 2;
+inline constexpr int kExitUsage = 2;  // every kda program's status for a usage error
 
 // Parses argv. nullopt: go on. Otherwise the exit status: 0 after --help,
 // 2 after a usage error (CLI11 has printed what is wrong).
@@ -17,7 +17,7 @@ inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** arg
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return kExitUsageError;
+    return kExitUsage;
   }
   return std::nullopt;
 }
