@@ -12,6 +12,13 @@ packages=(
   libqrencode-dev libpng-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
+  # Bluetooth (bt/): sdbus-c++ and its xml2cpp generator; dbus-daemon for the rig
+  libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev dbus
+  # NFC (nfc/): libnfc, and its example programs to check the PN532 emulator
+  libnfc-dev libnfc-bin libnfc-examples
+  # Wi-Fi Direct (wifidirect/): the rig's namespaces and veths; the real
+  # wpa_supplicant for the control-client smoke test
+  iproute2 wpasupplicant
 )
 
 missing=()

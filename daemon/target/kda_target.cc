@@ -12,6 +12,7 @@
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/device.h"
+#include "connect.h"
 #include "target_exit.h"
 
 namespace {
@@ -20,6 +21,8 @@ using namespace kda;
 
 struct Args {
   std::string tcp;
+  bool bluetooth = false;
+  std::string adapter, address, nfc, wifi_direct;
   std::vector<std::string> imeis;
   std::string meid, serial, model, os_version, profile, psk_hex, pin_hex;
   int timeout_s = 30;
@@ -97,7 +100,32 @@ int enroll(const Args& a) {
   };
 
   asio::io_context io;
-  if (!json) std::fprintf(stderr, "kda-target: connecting to %s over TCP\n", a.tcp.c_str());
+  target::RadioArgs radio{.timeout = std::chrono::seconds(a.timeout_s)};
+  radio.log = [json](TransportEvent, std::string_view line) {
+    if (!json) std::fprintf(stderr, "kda-target: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  target::MakeConnector connector = tl::unexpected(std::string());
+  std::string address;
+  if (!a.tcp.empty()) {
+    connector = std::unique_ptr<Connector>(std::make_unique<TcpConnector>(io.get_executor()));
+    address = a.tcp;
+    if (!json) std::fprintf(stderr, "kda-target: connecting to %s over TCP\n", a.tcp.c_str());
+  } else if (a.bluetooth) {
+    radio.device = a.adapter;
+    connector = target::make_bluetooth_connector(io, radio);
+    address = a.address;
+  } else if (!a.nfc.empty()) {
+    radio.device = a.nfc;
+    connector = target::make_nfc_connector(io, radio);
+  } else {
+    radio.device = a.wifi_direct;
+    connector = target::make_wifidirect_connector(io, radio);
+    address = a.address;
+  }
+  if (!connector) {
+    std::fprintf(stderr, "kda-target: %s\n", connector.error().c_str());
+    return kExitTransport;
+  }
   SessionReport report;
   std::shared_ptr<TargetSession> session;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -106,11 +134,10 @@ int enroll(const Args& a) {
     if (!ec && !session) io.stop();
   });
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    TcpConnector connector(io.get_executor());
-    auto link = co_await connector.connect(a.tcp);
+    auto link = co_await (*connector)->connect(address);
     if (!link) {
       report.error = link.error();
-      report.reason = "cannot reach " + a.tcp;
+      report.reason = "cannot reach a primary: " + link.error().message();
     } else {
       session = TargetSession::create(std::move(*link), options);
       report = co_await session->run();
@@ -142,9 +169,22 @@ int main(int argc, char** argv) {
   app.footer(kExitStatusHelp);
   Args a;
   auto* enroll_cmd = app.add_subcommand("enroll", "Enroll this device with a primary (kdad)");
-  enroll_cmd->add_option("--tcp", a.tcp, "Primary address: HOST:PORT, [IPv6]:PORT")
-      ->required()
+  auto* tcp = enroll_cmd->add_option("--tcp", a.tcp, "Primary address over TCP: HOST:PORT, [IPv6]:PORT")
       ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
+  auto* bt = enroll_cmd->add_flag("--bluetooth", a.bluetooth, "Enroll over Bluetooth (RFCOMM through BlueZ)");
+  enroll_cmd->add_option("--adapter", a.adapter, "Bluetooth adapter, e.g. hci0 (default: the first powered one)")
+      ->needs(bt);
+  enroll_cmd->add_option("--address", a.address,
+                         "Primary's Bluetooth or Wi-Fi Direct device address, AA:BB:CC:DD:EE:FF (default: the first "
+                         "kda primary discovered)");
+  auto* nfc = enroll_cmd->add_option("--nfc", a.nfc, "Enroll over NFC as a DEP target on this libnfc device, e.g. "
+                                                     "pn532_uart:/dev/ttyUSB0");
+  auto* wfd = enroll_cmd->add_option("--wifi-direct", a.wifi_direct,
+                                     "Enroll over Wi-Fi Direct through this wpa_supplicant control socket, e.g. "
+                                     "/run/wpa_supplicant/wlan0");
+  tcp->excludes(bt, nfc, wfd);
+  bt->excludes(nfc, wfd);
+  nfc->excludes(wfd);
   enroll_cmd->add_option("--imei", a.imeis, "IMEI (15 digits, Luhn-checked); give it twice for dual SIM")
       ->check([](const std::string& v) { return daemon::imei_valid(v) ? "" : "not a valid IMEI (15 digits, Luhn)"; });
   enroll_cmd->add_option("--imei2", a.imeis, "Second IMEI of a dual-SIM phone")
@@ -165,6 +205,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   enroll_cmd->add_flag("--json", a.json, "Print one JSON object with the outcome and the whole package");
   if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
+  if (a.tcp.empty() && !a.bluetooth && a.nfc.empty() && a.wifi_direct.empty()) {
+    std::fprintf(stderr, "kda-target enroll: say how to reach the primary: --tcp, --bluetooth, --nfc or --wifi-direct\n");
+    return kExitUsage;
+  }
+  if (!a.address.empty() && !a.bluetooth && a.wifi_direct.empty()) {
+    std::fprintf(stderr, "kda-target enroll: --address goes with --bluetooth or --wifi-direct\n");
+    return kExitUsage;
+  }
   if (a.imeis.size() > 2) {
     std::fprintf(stderr, "kda-target: at most two IMEIs (dual SIM)\n");
     return kExitUsage;

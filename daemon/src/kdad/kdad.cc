@@ -19,10 +19,12 @@
 #include "enrollment_service.h"
 #include "kda/daemon/clock.h"
 #include "kda/daemon/control_server.h"
+#include "kda/core/frame_codec.h"
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/paths.h"
 #include "primary_key.h"
+#include "radio.h"
 
 namespace {
 
@@ -98,8 +100,7 @@ class Daemon {
       log_.info("listening on " + tcp_->describe() + " (confirm: " +
                 (config_.tcp.confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
     }
-    for (const auto* t : {&config_.bluetooth, &config_.nfc, &config_.wifidirect})
-      if (t->enabled) log_.warning("a radio transport is enabled in the configuration but not built into this kdad");
+    start_radios();
     if (auto ok = start_control(); !ok) return fail(ok.error());
 
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -153,6 +154,39 @@ class Daemon {
     }
   }
 
+  // A radio that cannot start is reported and left out; kdad keeps serving
+  // the others (a desk without its NFC reader still enrolls over TCP).
+  void start_radios() {
+    Advertisement ad{.protocol_version = kProtocolVersion, .primary_id = primary_id(*key_),
+                     .profile_count = static_cast<std::uint32_t>(catalog_->list().size()), .name = config_.name};
+    TransportLog radio_log = [this](TransportEvent level, std::string_view line) {
+      if (level == TransportEvent::error) log_.error(line);
+      else if (level == TransportEvent::warning) log_.warning(line);
+      else log_.info(line);
+    };
+    using Start = RadioStart (*)(const RadioContext&);
+    for (auto [name, settings, start] : {std::tuple<const char*, const TransportSettings*, Start>{
+                                             "bluetooth", &config_.bluetooth, start_bluetooth},
+                                         {"nfc", &config_.nfc, start_nfc},
+                                         {"wifidirect", &config_.wifidirect, start_wifidirect}}) {
+      if (!settings->enabled) {
+        radio_status_[name] = "disabled";
+        continue;
+      }
+      auto radio = start(RadioContext{io_, *settings, ad, radio_log});
+      if (!radio) {
+        log_.error(radio.error());
+        radio_status_[name] = radio.error();
+        continue;
+      }
+      log_.info(std::string(name) + ": listening on " + radio->listener->describe() + " (confirm: " +
+                (settings->confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
+      radio_status_[name] = "listening on " + radio->listener->describe();
+      asio::co_spawn(io_, accept_loop(*radio->listener), asio::detached);
+      radios_.push_back(std::move(*radio));
+    }
+  }
+
   tl::expected<void, std::string> start_control() {
     DaemonFacts facts{.name = config_.name, .version = "0.1.0", .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
@@ -171,7 +205,7 @@ class Daemon {
     add("tcp", tcp, tcp_ ? "listening" : "disabled");
     for (auto [name, t] : {std::pair{"bluetooth", &config_.bluetooth}, std::pair{"nfc", &config_.nfc},
                            std::pair{"wifidirect", &config_.wifidirect}})
-      add(name, *t, t->enabled ? "not built into this kdad" : "disabled");
+      add(name, *t, radio_status_[name]);
     control_service_ = std::make_unique<ControlService>(
         std::move(facts), *store_, *catalog_, *service_, config_,
         [this] {
@@ -200,6 +234,10 @@ class Daemon {
               std::to_string(sessions_.size()) + " sessions");
     if (control_) control_->close();
     if (tcp_) tcp_->close();
+    for (auto& radio : radios_) {
+      if (radio.advertiser) radio.advertiser->stop();
+      radio.listener->close();
+    }
     for (auto& [id, s] : sessions_) s.session->stop();
   }
 
@@ -212,6 +250,8 @@ class Daemon {
   std::optional<Catalog> catalog_;
   std::unique_ptr<EnrollmentService> service_;
   std::unique_ptr<TcpListener> tcp_;
+  std::vector<RadioTransport> radios_;
+  std::map<std::string, std::string> radio_status_;  // for kdactl status
   std::unique_ptr<ControlService> control_service_;
   std::unique_ptr<ControlServer> control_;
   struct Running {

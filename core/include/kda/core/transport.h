@@ -8,7 +8,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kda/core/link.h"
@@ -23,6 +25,12 @@ struct Advertisement {
   std::string name;           // human-readable name of the staging desk
   std::string address;        // transport-specific: where to connect
 };
+
+// What a transport tells its owner about itself (adapter found, bus lost,
+// retrying, advertisement refused). kdad writes these to its log; tools print
+// them. Never secrets.
+enum class TransportEvent { info, warning, error };
+using TransportLog = std::function<void(TransportEvent, std::string_view)>;
 
 class Listener {
  public:

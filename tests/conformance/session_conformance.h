@@ -1,11 +1,25 @@
 // The same session scenarios over every transport (ARCHITECTURE.md,
 // "Transport interface"). A transport passes when all of these pass.
+//
+// Each transport instantiates the suite in its own test file, with a fixture
+// shaped like LoopbackFixture (harness.h): kName, a constructor taking the
+// io_context, connect(io, FaultPlan) -> LinkPair, and static write_raw():
+//
+//   #include "session_conformance.h"
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Bluetooth, SessionConformance,
+//                                  ::testing::Types<BluetoothFixture>, kda::test::FixtureNames);
+#pragma once
+
 #include "harness.h"
 
 #include "kda/core/frame_codec.h"
 
 namespace kda::test {
-namespace {
+
+struct FixtureNames {
+  template <typename T>
+  static std::string GetName(int) { return T::kName; }
+};
 
 template <typename Fixture>
 class SessionConformance : public ::testing::Test {
@@ -23,19 +37,13 @@ class SessionConformance : public ::testing::Test {
   }
 };
 
-struct FixtureNames {
-  template <typename T>
-  static std::string GetName(int) { return T::kName; }
-};
+TYPED_TEST_SUITE_P(SessionConformance);
 
-using Transports = ::testing::Types<LoopbackFixture, TcpFixture, Tcp6Fixture>;
-TYPED_TEST_SUITE(SessionConformance, Transports, FixtureNames);
-
-bool same_package(const v1::EnrollmentPackage& a, const v1::EnrollmentPackage& b) {
+inline bool same_package(const v1::EnrollmentPackage& a, const v1::EnrollmentPackage& b) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
-TYPED_TEST(SessionConformance, FullEnrollment) {
+TYPED_TEST_P(SessionConformance, FullEnrollment) {
   std::string target_sas;
   auto topts = target_options();
   topts.on_sas = [&](const std::string& sas) { target_sas = sas; };
@@ -53,7 +61,7 @@ TYPED_TEST(SessionConformance, FullEnrollment) {
             (std::vector<std::string>{"offer", "authorize", "transfer", "finished:OUTCOME_PROVISIONED"}));
 }
 
-TYPED_TEST(SessionConformance, EnrollmentWithOutOfBandSecretAndPinnedKey) {
+TYPED_TEST_P(SessionConformance, EnrollmentWithOutOfBandSecretAndPinnedKey) {
   noise::Key psk{};
   psk.fill(0x42);
   auto popts = primary_options();
@@ -68,7 +76,7 @@ TYPED_TEST(SessionConformance, EnrollmentWithOutOfBandSecretAndPinnedKey) {
   EXPECT_TRUE(out.primary.info.out_of_band_secret);
 }
 
-TYPED_TEST(SessionConformance, LargePackageInChunks) {
+TYPED_TEST_P(SessionConformance, LargePackageInChunks) {
   this->backend.package_size = 1024 * 1024;
   std::vector<std::uint64_t> progress;
   auto topts = target_options();
@@ -82,7 +90,7 @@ TYPED_TEST(SessionConformance, LargePackageInChunks) {
   EXPECT_GT(out.primary.bytes_sent, 1024u * 1024u);
 }
 
-TYPED_TEST(SessionConformance, LinkDroppedAtEveryFrame) {
+TYPED_TEST_P(SessionConformance, LinkDroppedAtEveryFrame) {
   // A clean run counts the frames through the primary's end: Hello, HS1, HS2,
   // EnrollRequest, Authorization, chunk, Ack, Result.
   auto clean = this->enroll({});
@@ -109,7 +117,7 @@ TYPED_TEST(SessionConformance, LinkDroppedAtEveryFrame) {
   }
 }
 
-TYPED_TEST(SessionConformance, FailedReadAndWriteEndCleanly) {
+TYPED_TEST_P(SessionConformance, FailedReadAndWriteEndCleanly) {
   // The primary reads Hello, HS1, EnrollRequest, Ack and writes HS2,
   // Authorization, chunk before the commit point.
   for (int n = 1; n <= 3; ++n) {
@@ -130,7 +138,7 @@ TYPED_TEST(SessionConformance, FailedReadAndWriteEndCleanly) {
   }
 }
 
-TYPED_TEST(SessionConformance, DelayedLinkStillEnrolls) {
+TYPED_TEST_P(SessionConformance, DelayedLinkStillEnrolls) {
   FaultPlan plan;
   plan.delay = std::chrono::milliseconds(20);
   auto out = this->enroll(plan);
@@ -138,7 +146,7 @@ TYPED_TEST(SessionConformance, DelayedLinkStillEnrolls) {
   EXPECT_TRUE(out.target.provisioned()) << out.target.reason;
 }
 
-TYPED_TEST(SessionConformance, SilentTargetHitsPrimaryDeadline) {
+TYPED_TEST_P(SessionConformance, SilentTargetHitsPrimaryDeadline) {
   auto pair = this->fixture.connect(this->io);
   auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
   EXPECT_EQ(report.error, Errc::timeout);
@@ -146,14 +154,14 @@ TYPED_TEST(SessionConformance, SilentTargetHitsPrimaryDeadline) {
   ASSERT_TRUE(this->backend.finished.has_value());
 }
 
-TYPED_TEST(SessionConformance, SilentPrimaryHitsTargetDeadline) {
+TYPED_TEST_P(SessionConformance, SilentPrimaryHitsTargetDeadline) {
   auto pair = this->fixture.connect(this->io);
   auto report = run_target(this->io, std::move(pair.target), target_options());
   EXPECT_EQ(report.error, Errc::timeout);
   EXPECT_FALSE(report.provisioned());
 }
 
-TYPED_TEST(SessionConformance, TamperedCiphertextIsRefused) {
+TYPED_TEST_P(SessionConformance, TamperedCiphertextIsRefused) {
   this->backend.package_size = 200 * 1024;
   FaultPlan plan;
   plan.corrupt_write_at = 4;  // HS2, Authorization, chunk 1, chunk 2
@@ -164,7 +172,7 @@ TYPED_TEST(SessionConformance, TamperedCiphertextIsRefused) {
   EXPECT_FALSE(out.primary.provisioned());
 }
 
-TYPED_TEST(SessionConformance, ReplayedFrameIsRefused) {
+TYPED_TEST_P(SessionConformance, ReplayedFrameIsRefused) {
   this->backend.package_size = 200 * 1024;
   FaultPlan plan;
   plan.duplicate_write_at = 3;
@@ -174,7 +182,7 @@ TYPED_TEST(SessionConformance, ReplayedFrameIsRefused) {
   EXPECT_FALSE(out.target.provisioned());
 }
 
-TYPED_TEST(SessionConformance, ReorderedFrameIsRefused) {
+TYPED_TEST_P(SessionConformance, ReorderedFrameIsRefused) {
   this->backend.package_size = 200 * 1024;
   FaultPlan plan;
   plan.swap_write_at = 3;
@@ -184,7 +192,7 @@ TYPED_TEST(SessionConformance, ReorderedFrameIsRefused) {
   EXPECT_FALSE(out.target.provisioned());
 }
 
-TYPED_TEST(SessionConformance, WrongPskIsRefused) {
+TYPED_TEST_P(SessionConformance, WrongPskIsRefused) {
   noise::Key a{}, b{};
   a.fill(1);
   b.fill(2);
@@ -199,7 +207,7 @@ TYPED_TEST(SessionConformance, WrongPskIsRefused) {
   EXPECT_EQ(this->backend.events, (std::vector<std::string>{"offer", "finished:OUTCOME_FAILED"}));
 }
 
-TYPED_TEST(SessionConformance, MissingPskIsRefused) {
+TYPED_TEST_P(SessionConformance, MissingPskIsRefused) {
   auto popts = primary_options();
   popts.psk = noise::Key{};
   popts.require_psk = true;
@@ -209,7 +217,7 @@ TYPED_TEST(SessionConformance, MissingPskIsRefused) {
   EXPECT_TRUE(out.target.peer_reported);
 }
 
-TYPED_TEST(SessionConformance, WrongPinnedKeyIsRefused) {
+TYPED_TEST_P(SessionConformance, WrongPinnedKeyIsRefused) {
   auto topts = target_options();
   topts.pinned_primary_key = noise::Keypair::generate()->public_key();
   auto out = this->enroll({}, primary_options(), topts);
@@ -219,7 +227,7 @@ TYPED_TEST(SessionConformance, WrongPinnedKeyIsRefused) {
 }
 
 // Attacks from a target end that does not run a session.
-TYPED_TEST(SessionConformance, OversizedLengthPrefixIsRefused) {
+TYPED_TEST_P(SessionConformance, OversizedLengthPrefixIsRefused) {
   auto pair = this->fixture.connect(this->io);
   const std::uint8_t prefix[] = {0x7f, 0xff, 0xff, 0xff};
   TypeParam::write_raw(*pair.target, prefix);
@@ -227,7 +235,7 @@ TYPED_TEST(SessionConformance, OversizedLengthPrefixIsRefused) {
   EXPECT_EQ(report.error, Errc::frame_too_large);
 }
 
-TYPED_TEST(SessionConformance, GarbageBytesAreRefused) {
+TYPED_TEST_P(SessionConformance, GarbageBytesAreRefused) {
   auto pair = this->fixture.connect(this->io);
   const std::uint8_t garbage[] = {0x00, 0x00, 0x00, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   TypeParam::write_raw(*pair.target, garbage);
@@ -251,7 +259,7 @@ std::pair<SessionReport, Result<v1::Frame>> primary_answer(Fixture& fixture, asi
   return {report, answer};
 }
 
-TYPED_TEST(SessionConformance, UnknownFrameTypeIsRefused) {
+TYPED_TEST_P(SessionConformance, UnknownFrameTypeIsRefused) {
   const Bytes unknown = {0x7a, 0x00};  // field 15, length 0: not a body this version knows
   auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, unknown);
   EXPECT_EQ(report.error, Errc::unknown_frame_type);
@@ -260,7 +268,7 @@ TYPED_TEST(SessionConformance, UnknownFrameTypeIsRefused) {
   EXPECT_EQ(answer->error().code(), static_cast<std::uint32_t>(Errc::unknown_frame_type));
 }
 
-TYPED_TEST(SessionConformance, UnsupportedVersionGetsErrorNamingBoth) {
+TYPED_TEST_P(SessionConformance, UnsupportedVersionGetsErrorNamingBoth) {
   v1::Frame hello;
   hello.mutable_hello()->set_protocol_version(7);
   hello.mutable_hello()->set_role(v1::ROLE_TARGET);
@@ -275,7 +283,7 @@ TYPED_TEST(SessionConformance, UnsupportedVersionGetsErrorNamingBoth) {
   EXPECT_NE(answer->error().message().find("version 1"), std::string::npos) << answer->error().message();
 }
 
-TYPED_TEST(SessionConformance, FutureHelloIsAnsweredWithVersionNotValidation) {
+TYPED_TEST_P(SessionConformance, FutureHelloIsAnsweredWithVersionNotValidation) {
   // A version-2 Hello may use a role or pattern version 1 does not know.
   v1::Frame hello;
   hello.mutable_hello()->set_protocol_version(2);
@@ -287,7 +295,7 @@ TYPED_TEST(SessionConformance, FutureHelloIsAnsweredWithVersionNotValidation) {
   EXPECT_EQ(answer->error().supported_version(), kProtocolVersion);
 }
 
-TYPED_TEST(SessionConformance, ForgedClearCloseAfterHandshakeIsNotACancel) {
+TYPED_TEST_P(SessionConformance, ForgedClearCloseAfterHandshakeIsNotACancel) {
   // Someone on the path injects a clear Close(302) while the primary waits
   // for the admin: it must not be recorded as "cancelled by user".
   this->backend.mode = ScriptedBackend::Mode::never;
@@ -309,7 +317,7 @@ TYPED_TEST(SessionConformance, ForgedClearCloseAfterHandshakeIsNotACancel) {
   EXPECT_FALSE(out.target.provisioned());
 }
 
-TYPED_TEST(SessionConformance, RejectedDeviceGetsReason) {
+TYPED_TEST_P(SessionConformance, RejectedDeviceGetsReason) {
   this->backend.mode = ScriptedBackend::Mode::deny;
   auto out = this->enroll();
   EXPECT_EQ(out.target.outcome, v1::OUTCOME_REJECTED);
@@ -319,7 +327,7 @@ TYPED_TEST(SessionConformance, RejectedDeviceGetsReason) {
   EXPECT_EQ(this->backend.events, (std::vector<std::string>{"offer", "authorize", "finished:OUTCOME_REJECTED"}));
 }
 
-TYPED_TEST(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) {
+TYPED_TEST_P(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) {
   this->backend.mode = ScriptedBackend::Mode::deny;
   const auto start = std::chrono::steady_clock::now();
   auto out = this->enroll();
@@ -328,7 +336,7 @@ TYPED_TEST(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, fast_config().close_timeout);
 }
 
-TYPED_TEST(SessionConformance, KeepAlivesCarrySlowAuthorization) {
+TYPED_TEST_P(SessionConformance, KeepAlivesCarrySlowAuthorization) {
   // The decision takes longer than the target's idle deadline.
   this->backend.mode = ScriptedBackend::Mode::late;
   this->backend.late_by = std::chrono::milliseconds(2500);
@@ -337,7 +345,7 @@ TYPED_TEST(SessionConformance, KeepAlivesCarrySlowAuthorization) {
   EXPECT_TRUE(out.primary.provisioned()) << out.primary.reason;
 }
 
-TYPED_TEST(SessionConformance, UserCancelsWhileWaiting) {
+TYPED_TEST_P(SessionConformance, UserCancelsWhileWaiting) {
   this->backend.mode = ScriptedBackend::Mode::never;
   asio::steady_timer later(this->io);
   auto out = this->enroll({}, primary_options(), target_options(), [&](PrimarySession&, TargetSession& t) {
@@ -349,7 +357,7 @@ TYPED_TEST(SessionConformance, UserCancelsWhileWaiting) {
   EXPECT_EQ(out.primary.error, Errc::cancelled);
 }
 
-TYPED_TEST(SessionConformance, PrimaryShutdownEndsSessionWithClose) {
+TYPED_TEST_P(SessionConformance, PrimaryShutdownEndsSessionWithClose) {
   this->backend.mode = ScriptedBackend::Mode::never;
   asio::steady_timer later(this->io);
   auto out = this->enroll({}, primary_options(), target_options(), [&](PrimarySession& p, TargetSession&) {
@@ -362,5 +370,31 @@ TYPED_TEST(SessionConformance, PrimaryShutdownEndsSessionWithClose) {
   EXPECT_FALSE(out.target.provisioned());
 }
 
-}  // namespace
+REGISTER_TYPED_TEST_SUITE_P(SessionConformance,
+                            FullEnrollment,
+                            EnrollmentWithOutOfBandSecretAndPinnedKey,
+                            LargePackageInChunks,
+                            LinkDroppedAtEveryFrame,
+                            FailedReadAndWriteEndCleanly,
+                            DelayedLinkStillEnrolls,
+                            SilentTargetHitsPrimaryDeadline,
+                            SilentPrimaryHitsTargetDeadline,
+                            TamperedCiphertextIsRefused,
+                            ReplayedFrameIsRefused,
+                            ReorderedFrameIsRefused,
+                            WrongPskIsRefused,
+                            MissingPskIsRefused,
+                            WrongPinnedKeyIsRefused,
+                            OversizedLengthPrefixIsRefused,
+                            GarbageBytesAreRefused,
+                            UnknownFrameTypeIsRefused,
+                            UnsupportedVersionGetsErrorNamingBoth,
+                            FutureHelloIsAnsweredWithVersionNotValidation,
+                            ForgedClearCloseAfterHandshakeIsNotACancel,
+                            RejectedDeviceGetsReason,
+                            RejectionEndsWithoutWaitingOutTheCloseTimeout,
+                            KeepAlivesCarrySlowAuthorization,
+                            UserCancelsWhileWaiting,
+                            PrimaryShutdownEndsSessionWithClose);
+
 }  // namespace kda::test
