@@ -1,0 +1,72 @@
+// kda over NFC: the staging desk's reader is the DEP initiator and polls for
+// targets (NfcListener); the phone is the DEP target and waits for the
+// reader's field (NfcConnector). Each owns one libnfc device and one thread
+// that makes every blocking libnfc call; results reach the io_context by
+// post. Links are DepLinks (dep_link.h). Both sides announce themselves with
+// the general bytes "kda" + version, and the reader ignores other targets.
+//
+// Errors: open() fails with a line naming the connstring; accept() fails with
+// shutdown after close(); connect() fails with connect_failed when no reader
+// field appeared within the activation timeout.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <tl/expected.hpp>
+
+#include "kda/core/transport.h"
+#include "kda/nfc/dep_link.h"
+
+namespace kda::nfc {
+
+struct NfcOptions {
+  std::string connstring;  // e.g. "pn532_uart:/dev/ttyUSB0"
+  TransportLog log;        // called on the executor
+};
+
+class NfcListener final : public Listener {
+ public:
+  static tl::expected<std::unique_ptr<NfcListener>, std::string> open(asio::any_io_executor executor,
+                                                                      NfcOptions options);
+  ~NfcListener() override;  // stops polling and joins the device thread
+
+  asio::awaitable<Result<LinkPtr>> accept() override;
+  void close() override;
+  std::string describe() const override;
+
+  struct State;
+
+ private:
+  NfcListener(std::shared_ptr<State> state, std::thread thread);
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
+class NfcConnector final : public Connector {
+ public:
+  static tl::expected<std::unique_ptr<NfcConnector>, std::string> open(asio::any_io_executor executor,
+                                                                       NfcOptions options,
+                                                                       std::chrono::milliseconds activation_timeout);
+  ~NfcConnector() override;  // ends the link, releases the device
+
+  // NFC has no discovery before the bump: always empty.
+  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) override;
+  // Waits for a reader's field. `address` is unused: the connstring names the device.
+  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override;
+
+  struct State;
+
+ private:
+  explicit NfcConnector(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
+// The general bytes both sides put in ATR_REQ/ATR_RES.
+Bytes kda_general_bytes();
+bool is_kda_general_bytes(ByteView general_bytes);
+
+}  // namespace kda::nfc

@@ -1,0 +1,78 @@
+#include "kda/nfc/dep_link.h"
+
+#include "dep_channel.h"
+#include "kda/core/frame_codec.h"
+
+namespace kda::nfc {
+
+DepLink::DepLink(std::shared_ptr<DepChannel> channel, std::string peer, bool primary)
+    : channel_(std::move(channel)), peer_(std::move(peer)), primary_(primary) {}
+
+DepLink::~DepLink() { close(); }
+
+asio::any_io_executor DepLink::executor() const { return channel_->executor(); }
+
+asio::awaitable<Result<Bytes>> DepLink::read_frame() {
+  for (;;) {
+    if (closed_) co_return fail(Errc::link_closed);
+    if (auto frame = channel_->next_frame()) {
+      cancelled_ = false;  // a cancel that raced with arriving data is moot
+      if (*frame) wrote_last_ = false;
+      co_return std::move(*frame);
+    }
+    if (cancelled_) {
+      cancelled_ = false;
+      co_return fail(Errc::cancelled);
+    }
+    reading_ = true;
+    co_await channel_->wait_inbound();
+    reading_ = false;
+  }
+}
+
+asio::awaitable<std::error_code> DepLink::write_frame(ByteView frame) {
+  if (closed_) co_return make_error_code(Errc::link_closed);
+  Bytes wire;
+  wire.reserve(kLengthPrefixSize + frame.size());
+  put_length_prefix(wire, frame.size());
+  wire.insert(wire.end(), frame.begin(), frame.end());
+  if (auto ec = write_raw(wire)) co_return ec;
+  for (;;) {
+    if (closed_) co_return make_error_code(Errc::link_closed);
+    if (auto ended = channel_->ended()) co_return *ended;
+    if (!channel_->write_backlogged()) co_return std::error_code{};
+    co_await channel_->wait_writable();
+  }
+}
+
+std::error_code DepLink::write_raw(ByteView bytes) {
+  if (closed_) return make_error_code(Errc::link_closed);
+  if (auto ended = channel_->ended()) return *ended;
+  if (!wrote_last_) turns_.push_back(Turn{primary_, 0});
+  turns_.back().bytes += bytes.size();
+  wrote_last_ = true;
+  channel_->write(bytes);
+  return {};
+}
+
+void DepLink::cancel() {
+  if (!reading_) return;
+  cancelled_ = true;
+  channel_->wake_reader();
+}
+
+void DepLink::close() {
+  if (closed_) return;
+  closed_ = true;
+  channel_->close_local();
+  channel_->wake_reader();
+  channel_->wake_writer();
+}
+
+DepStats DepLink::stats() const {
+  DepStats s = channel_->stats();
+  s.turns = turns_;
+  return s;
+}
+
+}  // namespace kda::nfc

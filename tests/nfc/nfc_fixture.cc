@@ -1,0 +1,53 @@
+#include "nfc_fixture.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace kda::test {
+
+void quiet_libnfc_environment() {
+  ::setenv("LIBNFC_AUTO_SCAN", "false", 1);
+  ::setenv("LIBNFC_INTRUSIVE_SCAN", "false", 1);
+  ::setenv("LIBNFC_LOG_LEVEL", "0", 0);
+}
+
+NfcFixture::NfcFixture(asio::io_context& io) {
+  quiet_libnfc_environment();
+  chips = std::make_unique<pn532::Pn532Pair>();
+  auto l = nfc::NfcListener::open(io.get_executor(), {chips->connstring(0), {}});
+  if (!l) throw std::runtime_error(l.error());
+  listener = std::move(*l);
+}
+
+NfcFixture::~NfcFixture() {
+  connector.reset();
+  listener.reset();
+}
+
+LinkPair NfcFixture::connect(asio::io_context& io, FaultPlan faults) {
+  connector.reset();
+  auto c = nfc::NfcConnector::open(io.get_executor(), {chips->connstring(1), {}}, std::chrono::seconds(20));
+  if (!c) throw std::runtime_error(c.error());
+  connector = std::move(*c);
+  LinkPair pair;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    auto link = co_await listener->accept();
+    EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
+    if (link) pair.primary = faults.empty() ? std::move(*link)
+                                            : std::make_unique<FaultInjectingLink>(std::move(*link), faults);
+  }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    auto link = co_await connector->connect("");
+    EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
+    if (link) pair.target = std::move(*link);
+  }, asio::detached);
+  io.restart();
+  io.run();
+  return pair;
+}
+
+void NfcFixture::write_raw(Link& target_end, ByteView bytes) {
+  ASSERT_FALSE(dynamic_cast<nfc::DepLink&>(target_end).write_raw(bytes));
+}
+
+}  // namespace kda::test
