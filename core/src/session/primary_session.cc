@@ -144,18 +144,14 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
 
   // 5. The package, in chunks; the digest rides in the last one.
   backend_.on_transfer_started(info_);
-  const std::string& bytes = package.bytes();
+  const ByteView bytes = as_bytes(package.bytes());
   const std::size_t total = bytes.size();
-  v1::Frame chunk_frame;
-  auto* chunk = chunk_frame.mutable_package_chunk();
-  chunk->set_total(total);
   for (std::size_t offset = 0; offset < total;) {
     const std::size_t n = std::min(cfg.chunk_size, total - offset);
-    chunk->set_offset(offset);
-    chunk->set_data(bytes.data() + offset, n);
+    const ByteView digest = offset + n == total ? ByteView(package.sha256()) : ByteView();
+    auto ec = co_await ch.write_chunk(offset, total, bytes.subspan(offset, n), digest);
+    if (ec) co_return failure(ec, "");
     offset += n;
-    if (offset == total) chunk->set_sha256(package.sha256().data(), package.sha256().size());
-    if (auto ec = co_await ch.write_sealed(chunk_frame)) co_return failure(ec, "");
   }
 
   // 6. Acknowledgement: only now is the device provisioned.

@@ -154,7 +154,9 @@ asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::mill
     auto bytes = finish_read(co_await link_->read_frame());
     Result<v1::Frame> inner = fail(Errc::internal_error);
     if (const auto view = bytes ? sealed_view(*bytes) : std::nullopt) {
-      inner = secure_->open(view->counter, view->ciphertext);  // the usual case, no copy
+      // The usual case: decrypted where it lies, no copy.
+      const auto at = static_cast<std::size_t>(view->ciphertext.data() - bytes->data());
+      inner = secure_->open_in_place(view->counter, std::span(*bytes).subspan(at, view->ciphertext.size()));
     } else {
       auto outer = decode_clear(bytes);
       if (!outer) co_return outer;
@@ -174,7 +176,15 @@ asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::mill
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_sealed(const v1::Frame& frame) {
-  auto sealed = secure_->seal(frame);
+  co_return co_await write_bytes(secure_->seal(frame));
+}
+
+asio::awaitable<std::error_code> SessionChannel::write_chunk(std::uint64_t offset, std::uint64_t total, ByteView data,
+                                                             ByteView sha256) {
+  co_return co_await write_bytes(secure_->seal_chunk(offset, total, data, sha256));
+}
+
+asio::awaitable<std::error_code> SessionChannel::write_bytes(Result<ByteView> sealed) {
   if (!sealed) co_return sealed.error();
   if (auto ec = begin_io(config_.idle_timeout)) co_return ec;
   co_return finish_write(co_await link_->write_frame(*sealed), sealed->size());
@@ -201,7 +211,14 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
     }
     // A failed receive direction does not stop us sealing on the send direction.
     std::error_code sent = make_error_code(Errc::internal_error);
-    auto bytes = secure_ ? secure_->seal(farewell) : Result<Bytes>(serialize_frame(farewell));
+    Bytes clear;
+    Result<ByteView> bytes = ByteView();
+    if (secure_) {
+      bytes = secure_->seal(farewell);
+    } else {
+      clear = serialize_frame(farewell);
+      bytes = ByteView(clear);
+    }
     if (bytes && !begin_io(config_.close_timeout))
       sent = finish_write(co_await link_->write_frame(*bytes), bytes->size());
     // Lingering close: read (and drop) until the peer hangs up, so closing

@@ -29,6 +29,9 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   // A peer's Error or Close comes back as an error (peer_reported() set).
   asio::awaitable<Result<v1::Frame>> read_sealed(std::chrono::milliseconds timeout);
   asio::awaitable<std::error_code> write_sealed(const v1::Frame& frame);
+  // A PackageChunk frame, sealed straight from the package bytes.
+  asio::awaitable<std::error_code> write_chunk(std::uint64_t offset, std::uint64_t total, ByteView data,
+                                               ByteView sha256);
 
   // Ends the session from this side: an Error frame for failures we
   // detected, a Close frame for shutdown/cancel/normal end; then the link
@@ -54,6 +57,7 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
  private:
   std::error_code begin_io(std::chrono::milliseconds timeout);
   Result<Bytes> finish_read(Result<Bytes> frame);
+  asio::awaitable<std::error_code> write_bytes(Result<ByteView> sealed);
   std::error_code finish_write(std::error_code ec, std::size_t size);
   Result<v1::Frame> decode_clear(const Result<Bytes>& bytes);
   bool clear_error_allowed(const v1::Frame& frame) const;

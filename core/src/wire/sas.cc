@@ -1,17 +1,13 @@
 #include "kda/core/sas.h"
 
 #include <cstdio>
-#include <string_view>
 
 #include "kda/core/digest.h"
 
 namespace kda {
 
 std::string sas_code(ByteView handshake_hash) {
-  constexpr std::string_view label = "kda-sas-v1";
-  Bytes input(label.begin(), label.end());
-  input.insert(input.end(), handshake_hash.begin(), handshake_hash.end());
-  const auto digest = sha256(input);
+  const auto digest = sha256(as_bytes("kda-sas-v1"), handshake_hash);
   const std::uint32_t n = std::uint32_t{digest[0]} << 24 | std::uint32_t{digest[1]} << 16 |
                           std::uint32_t{digest[2]} << 8 | std::uint32_t{digest[3]};
   char code[8];

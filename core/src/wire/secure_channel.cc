@@ -2,6 +2,8 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
+
 #include "kda/core/frame_codec.h"
 
 namespace kda {
@@ -17,23 +19,29 @@ using google::protobuf::io::CodedOutputStream;
 constexpr std::uint8_t kFrameSealedTag = 0x1a;  // Frame.sealed, field 3, length-delimited
 constexpr std::uint8_t kCounterTag = 0x08;      // Sealed.counter, field 1, varint
 constexpr std::uint8_t kCiphertextTag = 0x12;   // Sealed.ciphertext, field 2, length-delimited
+constexpr std::uint8_t kFramePackageChunkTag = 0x42;  // Frame.package_chunk, field 8, length-delimited
+constexpr std::uint8_t kChunkOffsetTag = 0x08;        // PackageChunk.offset, field 1, varint
+constexpr std::uint8_t kChunkTotalTag = 0x10;         // PackageChunk.total, field 2, varint
+constexpr std::uint8_t kChunkDataTag = 0x1a;          // PackageChunk.data, field 3, length-delimited
+constexpr std::uint8_t kChunkSha256Tag = 0x22;        // PackageChunk.sha256, field 4, length-delimited
 
 }  // namespace
 
 // Writes Frame{sealed{counter, ciphertext}} by hand, byte for byte what
-// protobuf would (proto3 leaves out counter 0), so the ciphertext can be
-// produced in place instead of copied through three temporary buffers.
-Result<Bytes> SecureChannel::seal(const v1::Frame& inner) {
-  if (send_counter_ > 0 && send_counter_ % rekey_interval_ == 0) send_.rekey();
-  const std::size_t plain_size = inner.ByteSizeLong();
-  scratch_.resize(plain_size);
-  inner.SerializeWithCachedSizesToArray(scratch_.data());
+// protobuf would (proto3 leaves out counter 0), with the plaintext placed
+// where its ciphertext goes, so sealing is one in-place encryption instead of
+// copies through temporary buffers.
+std::uint8_t* SecureChannel::begin_sealed(std::size_t plain_size) {
   const std::size_t ct_size = plain_size + noise::kTagLen;
   const std::size_t counter_size =
       send_counter_ == 0 ? 0 : 1 + CodedOutputStream::VarintSize64(send_counter_);
   const std::size_t sealed_size = counter_size + 1 + CodedOutputStream::VarintSize64(ct_size) + ct_size;
-  Bytes out(1 + CodedOutputStream::VarintSize64(sealed_size) + sealed_size);
-  std::uint8_t* p = out.data();
+  out_size_ = 1 + CodedOutputStream::VarintSize64(sealed_size) + sealed_size;
+  if (out_size_ > out_capacity_) {
+    out_capacity_ = std::max(out_size_, 2 * out_capacity_);
+    out_ = std::make_unique_for_overwrite<std::uint8_t[]>(out_capacity_);
+  }
+  std::uint8_t* p = out_.get();
   *p++ = kFrameSealedTag;
   p = CodedOutputStream::WriteVarint64ToArray(sealed_size, p);
   if (send_counter_ != 0) {
@@ -42,24 +50,83 @@ Result<Bytes> SecureChannel::seal(const v1::Frame& inner) {
   }
   *p++ = kCiphertextTag;
   p = CodedOutputStream::WriteVarint64ToArray(ct_size, p);
-  if (auto ec = send_.encrypt_into(send_counter_, {}, scratch_, {p, ct_size})) return tl::unexpected(ec);
+  plain_offset_ = static_cast<std::size_t>(p - out_.get());
+  plain_size_ = plain_size;
+  return p;
+}
+
+Result<ByteView> SecureChannel::finish_sealed() {
+  std::uint8_t* plain = out_.get() + plain_offset_;
+  if (send_counter_ > 0 && send_counter_ % rekey_interval_ == 0) send_.rekey();
+  if (auto ec = send_.encrypt_into(send_counter_, {}, ByteView(plain, plain_size_),
+                                   {plain, plain_size_ + noise::kTagLen}))
+    return tl::unexpected(ec);
   ++send_counter_;
-  return out;
+  return ByteView(out_.get(), out_size_);
+}
+
+Result<ByteView> SecureChannel::seal(const v1::Frame& inner) {
+  const std::size_t plain_size = inner.ByteSizeLong();
+  inner.SerializeWithCachedSizesToArray(begin_sealed(plain_size));
+  return finish_sealed();
+}
+
+Result<ByteView> SecureChannel::seal_chunk(std::uint64_t offset, std::uint64_t total, ByteView data,
+                                           ByteView sha256) {
+  auto field_size = [](std::size_t n) { return 1 + CodedOutputStream::VarintSize64(n) + n; };
+  const std::size_t chunk_size = (offset ? 1 + CodedOutputStream::VarintSize64(offset) : 0) +
+                                 (total ? 1 + CodedOutputStream::VarintSize64(total) : 0) +
+                                 (data.empty() ? 0 : field_size(data.size())) +
+                                 (sha256.empty() ? 0 : field_size(sha256.size()));
+  std::uint8_t* p = begin_sealed(field_size(chunk_size));
+  *p++ = kFramePackageChunkTag;
+  p = CodedOutputStream::WriteVarint64ToArray(chunk_size, p);
+  if (offset) {
+    *p++ = kChunkOffsetTag;
+    p = CodedOutputStream::WriteVarint64ToArray(offset, p);
+  }
+  if (total) {
+    *p++ = kChunkTotalTag;
+    p = CodedOutputStream::WriteVarint64ToArray(total, p);
+  }
+  for (auto [tag, bytes] : {std::pair{kChunkDataTag, data}, std::pair{kChunkSha256Tag, sha256}}) {
+    if (bytes.empty()) continue;
+    *p++ = tag;
+    p = CodedOutputStream::WriteVarint64ToArray(bytes.size(), p);
+    p = std::copy(bytes.begin(), bytes.end(), p);
+  }
+  return finish_sealed();
 }
 
 Result<v1::Frame> SecureChannel::open(const v1::Sealed& sealed) {
   return open(sealed.counter(), as_bytes(sealed.ciphertext()));
 }
 
-Result<v1::Frame> SecureChannel::open(std::uint64_t counter, ByteView ct) {
-  if (counter < receive_counter_) return fail(Errc::replayed_frame);
-  if (counter > receive_counter_) return fail(Errc::reordered_frame);
-  if (ct.size() < noise::kTagLen) return fail(Errc::invalid_frame);
+bool SecureChannel::check_open(std::uint64_t counter, std::size_t ciphertext_size, std::error_code& ec) {
+  if (counter < receive_counter_) ec = make_error_code(Errc::replayed_frame);
+  else if (counter > receive_counter_) ec = make_error_code(Errc::reordered_frame);
+  else if (ciphertext_size < noise::kTagLen) ec = make_error_code(Errc::invalid_frame);
+  if (ec) return false;
   if (receive_counter_ > 0 && receive_counter_ % rekey_interval_ == 0) receive_.rekey();
+  return true;
+}
+
+Result<v1::Frame> SecureChannel::open(std::uint64_t counter, ByteView ct) {
+  std::error_code ec;
+  if (!check_open(counter, ct.size(), ec)) return tl::unexpected(ec);
   scratch_.resize(ct.size() - noise::kTagLen);
   if (auto ec = receive_.decrypt_into(receive_counter_, {}, ct, scratch_)) return tl::unexpected(ec);
   ++receive_counter_;
   return parse_frame(scratch_);
+}
+
+Result<v1::Frame> SecureChannel::open_in_place(std::uint64_t counter, std::span<std::uint8_t> ct) {
+  std::error_code ec;
+  if (!check_open(counter, ct.size(), ec)) return tl::unexpected(ec);
+  const auto plain = ct.first(ct.size() - noise::kTagLen);
+  if (auto ec = receive_.decrypt_into(receive_counter_, {}, ct, plain)) return tl::unexpected(ec);
+  ++receive_counter_;
+  return parse_frame(plain);
 }
 
 namespace {

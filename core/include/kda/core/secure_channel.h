@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "kda/core/bytes.h"
@@ -32,12 +33,22 @@ class SecureChannel {
   SecureChannel(noise::CipherState send, noise::CipherState receive,
                 std::uint64_t rekey_interval = kRekeyInterval);
 
-  // Encrypts `inner` and returns the clear-layer frame body to put on the link.
-  Result<Bytes> seal(const v1::Frame& inner);
+  // Encrypts `inner` and returns the clear-layer frame body to put on the
+  // link. The bytes live in this channel and stay valid until the next seal.
+  Result<ByteView> seal(const v1::Frame& inner);
+  // The same for Frame{package_chunk{offset, total, data, sha256}}, encoded
+  // here straight from the package bytes (byte for byte what protobuf would
+  // write) instead of copying them into a Frame first. An empty sha256 is
+  // left out, as protobuf leaves out an empty bytes field.
+  Result<ByteView> seal_chunk(std::uint64_t offset, std::uint64_t total, ByteView data, ByteView sha256);
+
   // Decrypts; replayed_frame / reordered_frame / decrypt_failed /
   // malformed_frame / unknown_frame_type on failure.
   Result<v1::Frame> open(const v1::Sealed& sealed);
   Result<v1::Frame> open(std::uint64_t counter, ByteView ciphertext);
+  // The same, decrypting in place: `ciphertext` (e.g. inside a frame just
+  // read from the link, see sealed_view) is overwritten.
+  Result<v1::Frame> open_in_place(std::uint64_t counter, std::span<std::uint8_t> ciphertext);
 
   std::uint64_t frames_sent() const { return send_counter_; }
   std::uint64_t frames_received() const { return receive_counter_; }
@@ -46,9 +57,21 @@ class SecureChannel {
   noise::CipherState send_;
   noise::CipherState receive_;
   std::uint64_t rekey_interval_;
+  // Writes the Frame{sealed{counter, ciphertext}} header for a plaintext of
+  // `plain_size` bytes into out_ (grown as needed, never shrunk, never
+  // zero-filled again) and returns where the plaintext goes.
+  std::uint8_t* begin_sealed(std::size_t plain_size);
+  // Encrypts the plaintext begin_sealed() placed, in place.
+  Result<ByteView> finish_sealed();
+  bool check_open(std::uint64_t counter, std::size_t ciphertext_size, std::error_code& ec);
+
   std::uint64_t send_counter_ = 0;
   std::uint64_t receive_counter_ = 0;
-  Bytes scratch_;  // plaintext of the frame being sealed or opened
+  std::unique_ptr<std::uint8_t[]> out_;  // the frame being sealed
+  std::size_t out_capacity_ = 0;
+  std::size_t out_size_ = 0;
+  std::size_t plain_offset_ = 0, plain_size_ = 0;
+  Bytes scratch_;  // plaintext of a frame opened from a protobuf Sealed
 };
 
 }  // namespace kda

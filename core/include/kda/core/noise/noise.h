@@ -83,7 +83,8 @@ class CipherState {
   Result<Bytes> encrypt(std::uint64_t nonce, ByteView ad, ByteView plaintext);
   Result<Bytes> decrypt(std::uint64_t nonce, ByteView ad, ByteView ciphertext);
   // The same into a caller's buffer: `out` must be exactly plaintext + tag
-  // (encrypt) or ciphertext - tag (decrypt) bytes long.
+  // (encrypt) or ciphertext - tag (decrypt) bytes long. `out` may start at
+  // the input itself (in place); it must not overlap it otherwise.
   std::error_code encrypt_into(std::uint64_t nonce, ByteView ad, ByteView plaintext, std::span<std::uint8_t> out);
   std::error_code decrypt_into(std::uint64_t nonce, ByteView ad, ByteView ciphertext, std::span<std::uint8_t> out);
   // Noise section 4.2 REKEY(): k = first 32 bytes of ENCRYPT(k, 2^64-1, "", zeros(32)).
