@@ -8,14 +8,27 @@
 
 namespace kda {
 
-// One direction of a connection.
+// One direction of a connection: a byte stream. Whole frames written while
+// no loose bytes are pending are queued as they are, so the reader takes
+// them without copying; write_raw bytes (and any frame after them, until the
+// reader has drained them) go through the stream as length-prefixed bytes.
+// Either way the reader sees the same bytes in the same order.
 struct LoopbackLink::Pipe {
   explicit Pipe(asio::any_io_executor ex) : signal(std::move(ex)) {}
-  Bytes buffer;
+  std::deque<Bytes> frames;  // whole frame bodies, in order, before any loose bytes
+  Bytes buffer;              // loose bytes of the stream
   std::size_t read_pos = 0;
   bool closed = false;
   AsyncSignal signal;  // wakes the reader
   void notify() { signal.notify(); }
+  // Moves the queued frames into the stream, ahead of bytes about to follow.
+  void flush_frames() {
+    for (auto& frame : frames) {
+      put_length_prefix(buffer, frame.size());
+      buffer.insert(buffer.end(), frame.begin(), frame.end());
+    }
+    frames.clear();
+  }
 };
 
 namespace {
@@ -162,6 +175,12 @@ std::size_t LoopbackLink::mtu() const { return kMaxFrameSize; }
 asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
   for (;;) {
     if (closed_) co_return fail(Errc::link_closed);
+    if (!in_->frames.empty()) {
+      Bytes frame = std::move(in_->frames.front());
+      in_->frames.pop_front();
+      cancelled_ = false;
+      co_return frame;
+    }
     const ByteView pending = ByteView(in_->buffer).subspan(in_->read_pos);
     const auto decoded = decode_stream(pending);
     if (const auto* span = std::get_if<FrameSpan>(&decoded)) {
@@ -188,14 +207,19 @@ asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
 
 asio::awaitable<std::error_code> LoopbackLink::write_frame(ByteView frame) {
   if (closed_ || out_->closed) co_return make_error_code(Errc::link_closed);
-  put_length_prefix(out_->buffer, frame.size());
-  out_->buffer.insert(out_->buffer.end(), frame.begin(), frame.end());
+  if (out_->read_pos == out_->buffer.size() && frame.size() <= kMaxFrameSize) {
+    out_->frames.emplace_back(frame.begin(), frame.end());
+  } else {  // behind loose bytes, or too large: through the stream, where the reader checks it
+    put_length_prefix(out_->buffer, frame.size());
+    out_->buffer.insert(out_->buffer.end(), frame.begin(), frame.end());
+  }
   out_->notify();
   co_return std::error_code{};
 }
 
 std::error_code LoopbackLink::write_raw(ByteView bytes) {
   if (closed_ || out_->closed) return make_error_code(Errc::link_closed);
+  out_->flush_frames();
   out_->buffer.insert(out_->buffer.end(), bytes.begin(), bytes.end());
   out_->notify();
   return {};
