@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <utility>
+
 #include "internal.h"
 #include "kda/core/digest.h"
 
@@ -88,6 +90,9 @@ class SymmetricState {
   }
 
   bool split(Key& k1, Key& k2) { return detail::hkdf(ck_, {}, 2, k1, k2, nullptr); }
+  // The handshake's cipher context, for Split to re-key rather than allocate
+  // anew (no message is encrypted after Split).
+  std::optional<CipherState> take_cipher() { return std::exchange(cs_, std::nullopt); }
 
   const Hash& h() const { return h_; }
 
@@ -353,7 +358,10 @@ Result<HandshakeState::Split> HandshakeState::split() {
   Key k1, k2;
   if (!impl_->ss.split(k1, k2)) return fail(Errc::internal_error);
   const Cipher c = impl_->opts.protocol.cipher;
-  Split out{CipherState(c, k1), CipherState(c, k2)};
+  auto first = impl_->ss.take_cipher();
+  if (first) first->set_key(k1);
+  else first.emplace(c, k1);
+  Split out{std::move(*first), CipherState(c, k2)};
   OPENSSL_cleanse(k1.data(), k1.size());
   OPENSSL_cleanse(k2.data(), k2.size());
   return out;
