@@ -4,7 +4,6 @@
 // as a pending timer would.
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include "kda/core/asio.h"
@@ -19,25 +18,32 @@ class AsyncSignal {
 
   // Completes on the waiter's executor after the next notify().
   asio::awaitable<void> wait() {
-    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [this](auto handler) {
-          auto work = asio::prefer(executor_, asio::execution::outstanding_work.tracked);
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          waiter_ = [shared, work]() mutable { asio::post(std::move(*shared)); };
-        },
+    return asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [this](auto handler) { waiter_ = std::make_unique<Waiter<decltype(handler)>>(std::move(handler), executor_); },
         asio::use_awaitable);
   }
 
   void notify() {
-    if (!waiter_) return;
-    auto waiter = std::move(waiter_);
-    waiter_ = nullptr;
-    waiter();
+    if (auto waiter = std::move(waiter_)) waiter->resume();
   }
 
  private:
+  struct WaiterBase {
+    virtual ~WaiterBase() = default;
+    virtual void resume() = 0;
+  };
+  // The suspended coroutine's handler, and work on its executor meanwhile.
+  template <typename Handler>
+  struct Waiter final : WaiterBase {
+    Waiter(Handler h, const asio::any_io_executor& ex)
+        : handler(std::move(h)), work(asio::prefer(ex, asio::execution::outstanding_work.tracked)) {}
+    void resume() override { asio::post(std::move(handler)); }
+    Handler handler;
+    asio::any_io_executor work;
+  };
+
   asio::any_io_executor executor_;
-  std::function<void()> waiter_;
+  std::unique_ptr<WaiterBase> waiter_;
 };
 
 }  // namespace kda
