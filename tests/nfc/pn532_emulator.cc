@@ -36,6 +36,7 @@ enum Cmd : std::uint8_t {
   PowerDown = 0x16,
   RFConfiguration = 0x32,
   InDataExchange = 0x40,
+  InCommunicateThru = 0x42,
   InDeselect = 0x44,
   InListPassiveTarget = 0x4A,
   InRelease = 0x52,
@@ -92,6 +93,7 @@ struct Pn532Pair::Impl {
   bool field_lost = false;
   bool stopping = false;
   int exchanges = 0, activations = 0;
+  int lose_at = 0;  // exchanges count at which the field goes, 0: never
 
   void open_chip(Chip& c) {
     c.master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -245,12 +247,18 @@ struct Pn532Pair::Impl {
       case InListPassiveTarget:
       case InAutoPoll:
         return reply(c, cmd, {0x00});  // passive polls: no target
+      case InCommunicateThru:
+        return reply(c, cmd, {kRfTimeout});  // raw frames (ISO14443B' probes): no card answers
       case InJumpForDEP:
         return start_jump(c, args);
       case InDataExchange: {
         if (link && link->initiator == c.index && !link->broken && args.size() >= 1) {
           link->to_target = Bytes(args.begin() + 1, args.end());
-          ++exchanges;
+          if (++exchanges == lose_at) {
+            field_lost = true;
+            link->to_target.reset();
+            break_link(kTargetReleased);
+          }
         }
         c.pending = Pending{InDataExchange};
         evaluate(c);
@@ -409,6 +417,11 @@ void Pn532Pair::lose_field() {
 void Pn532Pair::restore_field() {
   std::lock_guard lock(impl_->mu);
   impl_->field_lost = false;
+}
+
+void Pn532Pair::lose_field_at_exchange(int n) {
+  std::lock_guard lock(impl_->mu);
+  impl_->lose_at = impl_->exchanges + n;
 }
 
 void Pn532Pair::set_reply_delay(int chip, std::chrono::milliseconds delay) {

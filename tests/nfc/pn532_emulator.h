@@ -32,6 +32,9 @@ class Pn532Pair {
   // target) and no target can be found until restore_field().
   void lose_field();
   void restore_field();
+  // The field is lost as the `n`th data exchange (InDataExchange) from now on
+  // reaches the target: a card pulled away at a chosen point of a session.
+  void lose_field_at_exchange(int n);
   // Every reply of `chip` is held back this long.
   void set_reply_delay(int chip, std::chrono::milliseconds delay);
   // The next `count` replies of `chip` carry a wrong data checksum.
