@@ -1,6 +1,7 @@
 // kda-bench: benchmarks that print one JSON line with --json.
 //   kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]
 //   kda-bench load [--json] [--check] [--targets N] [--timeout-s S]
+//   kda-bench nfc [--json] [--check] [--package BYTES]
 // Rounds interleave the enrollment, the X25519 bound and the TLS 1.3
 // baseline, and each metric keeps its best round, so a noisy neighbour
 // affects all three alike.
@@ -13,6 +14,7 @@
 
 #include "enroll_bench.h"
 #include "load_bench.h"
+#include "nfc_bench.h"
 #include "tls13_baseline.h"
 
 namespace {
@@ -21,10 +23,13 @@ void usage(FILE* out) {
   std::fprintf(out,
                "usage: kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]\n"
                "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S]\n"
+               "       kda-bench nfc [--json] [--check] [--package BYTES]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
                "           enrolls N concurrent targets over TCP; latency and kdad's peak RSS\n"
+               "  nfc      one enrollment over NFC DEP (PN532 emulator, real libnfc): exchanges\n"
+               "           and bytes for the package (default 2 KiB) against the 262-byte minimum\n"
                "  --json   one JSON line instead of a table\n"
                "  --check  exit 1 when a target is missed\n");
 }
@@ -172,6 +177,9 @@ int main(int argc, char** argv) {
   try {
     if (std::strcmp(argv[1], "enroll") == 0) return enroll(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "load") == 0) return load(argc - 2, argv + 2);
+#ifdef KDA_BENCH_NFC
+    if (std::strcmp(argv[1], "nfc") == 0) return kda::bench::nfc_command(argc - 2, argv + 2);
+#endif
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kda-bench: %s\n", e.what());
     return 1;
