@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kda/daemon/android_provisioning.h"
+#include "kda/nfc/ndef.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace kda::daemon;
+  using namespace kda::nfc;
   auto records = ndef_decode(kda::ByteView(data, size));
   if (!records) {
     if (records.error().empty()) __builtin_trap();

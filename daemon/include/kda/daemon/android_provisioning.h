@@ -2,7 +2,8 @@
 // Enterprise provisioning extras (android.app.extra.PROVISIONING_*), rendered
 // as the QR code JSON object and as the NFC bump (an NDEF message with one
 // MIME record holding Java-Properties text, which AOSP ManagedProvisioning's
-// PropertiesProvisioningDataParser reads). Pure functions: no I/O.
+// PropertiesProvisioningDataParser reads). Pure functions: no I/O. The NDEF
+// codec itself is kda::nfc's (kda/nfc/ndef.h).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/bytes.h"
+#include "kda/nfc/ndef.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
@@ -76,39 +78,10 @@ tl::expected<std::string, std::string> provisioning_properties(const Provisionin
 std::string properties_escape_key(std::string_view key);
 std::string properties_escape_value(std::string_view value);
 
-// ---- NDEF (NFC Forum NDEF 1.0) --------------------------------------------
-
-enum class Tnf : std::uint8_t {
-  empty = 0x00,
-  well_known = 0x01,
-  mime_media = 0x02,
-  absolute_uri = 0x03,
-  external = 0x04,
-  unknown = 0x05,
-  unchanged = 0x06,  // only inside chunked records, which kda refuses
-  reserved = 0x07,
-};
-
-struct NdefRecord {
-  Tnf tnf = Tnf::empty;
-  Bytes type;
-  Bytes id;
-  Bytes payload;
-  bool operator==(const NdefRecord&) const = default;
-};
+// ---- The NFC bump (NDEF codec: kda/nfc/ndef.h) ------------------------------
 
 inline constexpr std::string_view kProvisioningMimeType =
     "application/com.android.managedprovisioning";
-
-// MB on the first record, ME on the last, SR when the payload is under 256
-// bytes, IL when the record has an id. Fails for an empty list, a type or id
-// over 255 bytes, or a TNF that cannot stand alone (unchanged, reserved).
-tl::expected<Bytes, std::string> ndef_encode(std::span<const NdefRecord> records);
-
-// Parses one complete message. Refuses chunked records (CF), missing or
-// misplaced MB/ME, lengths past the end, bytes after ME, and field lengths the
-// TNF forbids. Errors name the record index and byte offset.
-tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message);
 
 // One MIME record of type kProvisioningMimeType with provisioning_properties().
 tl::expected<Bytes, std::string> provisioning_ndef_message(const ProvisioningExtras& extras);
