@@ -95,15 +95,18 @@ asio::awaitable<Result<std::vector<Advertisement>>> NfcConnector::scan(std::chro
 
 asio::awaitable<Result<LinkPtr>> NfcConnector::connect(const std::string&) {
   if (thread_.joinable()) co_return fail(Errc::connect_failed);  // one link per connector
-  thread_ = std::thread([state = state_] { state->run(); });
-  while (!state_->activated) {
-    state_->signal.expires_at(asio::steady_timer::time_point::max());
+  // The coroutine keeps the state, not the connector: destroying the
+  // connector while it waits ends it with `shutdown`.
+  auto state = state_;
+  thread_ = std::thread([state] { state->run(); });
+  while (!state->activated) {
+    state->signal.expires_at(asio::steady_timer::time_point::max());
     boost::system::error_code ignored;
-    co_await state_->signal.async_wait(with_ec(ignored));
+    co_await state->signal.async_wait(with_ec(ignored));
   }
-  auto result = std::move(*state_->activated);
+  auto result = std::move(*state->activated);
   if (!result) co_return tl::unexpected(result.error());
-  co_return LinkPtr(std::make_unique<DepLink>(std::move(*result), "nfc " + state_->options.connstring, false));
+  co_return LinkPtr(std::make_unique<DepLink>(std::move(*result), "nfc " + state->options.connstring, false));
 }
 
 }  // namespace kda::nfc

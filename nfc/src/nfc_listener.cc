@@ -113,16 +113,17 @@ NfcListener::~NfcListener() {
 }
 
 asio::awaitable<Result<LinkPtr>> NfcListener::accept() {
+  auto state = state_;  // outlives the listener while this waits
   for (;;) {
-    if (state_->closed) co_return fail(Errc::shutdown);
-    if (!state_->pending.empty()) {
-      auto channel = std::move(state_->pending.front());
-      state_->pending.pop_front();
-      co_return LinkPtr(std::make_unique<DepLink>(std::move(channel), "nfc " + state_->options.connstring, true));
+    if (state->closed) co_return fail(Errc::shutdown);
+    if (!state->pending.empty()) {
+      auto channel = std::move(state->pending.front());
+      state->pending.pop_front();
+      co_return LinkPtr(std::make_unique<DepLink>(std::move(channel), "nfc " + state->options.connstring, true));
     }
-    state_->signal.expires_at(asio::steady_timer::time_point::max());
+    state->signal.expires_at(asio::steady_timer::time_point::max());
     boost::system::error_code ignored;
-    co_await state_->signal.async_wait(with_ec(ignored));
+    co_await state->signal.async_wait(with_ec(ignored));
   }
 }
 

@@ -133,7 +133,7 @@ int nfc_command(int argc, char** argv) {
     std::printf("{\"bench\":\"nfc\",\"package_bytes\":%llu,\"exchanges\":%llu,\"data_exchanges\":%llu,"
                 "\"empty_polls\":%llu,\"minimum_exchanges\":%llu,\"max_pdu_bytes\":262,"
                 "\"primary_to_target_bytes\":%llu,\"target_to_primary_bytes\":%llu,\"air_bytes\":%llu,"
-                "\"elapsed_ms\":%.1f,\"target\":{\"data_exchanges_above_minimum\":%llu},\"pass\":%s}\n",
+                "\"elapsed_ms\":%.1f,\"target\":{\"max_data_exchanges_above_minimum\":%llu},\"pass\":%s}\n",
                 static_cast<unsigned long long>(r.package_bytes), static_cast<unsigned long long>(r.exchanges),
                 static_cast<unsigned long long>(r.data_exchanges), static_cast<unsigned long long>(r.empty_polls),
                 static_cast<unsigned long long>(r.minimum_exchanges),

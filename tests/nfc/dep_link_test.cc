@@ -142,6 +142,43 @@ TEST(NfcConnector, NoReaderFieldFailsConnect) {
   EXPECT_NE(log.back().find("no reader's field"), std::string::npos) << log.back();
 }
 
+// Shutdown wakes the device thread out of a waiting libnfc call
+// (nfc_abort_command) and ends the waiting coroutines with `shutdown`.
+TEST(NfcShutdown, ConnectorDestroyedWhileWaitingForTheField) {
+  quiet_libnfc_environment();
+  asio::io_context io;
+  pn532::Pn532Pair chips;
+  auto connector = nfc::NfcConnector::open(io.get_executor(), {chips.connstring(1), {}}, 20s);
+  ASSERT_TRUE(connector) << connector.error();
+  std::optional<Result<LinkPtr>> link;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { link.emplace(co_await (*connector)->connect("")); },
+                 asio::detached);
+  asio::steady_timer later(io, 300ms);
+  later.async_wait([&](boost::system::error_code) { connector->reset(); });
+  io.run();
+  ASSERT_TRUE(link.has_value());
+  ASSERT_FALSE(*link);
+  EXPECT_EQ(link->error(), Errc::shutdown);
+}
+
+TEST(NfcShutdown, ListenerClosedWhilePolling) {
+  quiet_libnfc_environment();
+  asio::io_context io;
+  pn532::Pn532Pair chips;
+  auto listener = nfc::NfcListener::open(io.get_executor(), {chips.connstring(0), {}});
+  ASSERT_TRUE(listener) << listener.error();
+  std::optional<Result<LinkPtr>> link;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { link.emplace(co_await (*listener)->accept()); },
+                 asio::detached);
+  asio::steady_timer later(io, 300ms);
+  later.async_wait([&](boost::system::error_code) { (*listener)->close(); });
+  io.run();
+  ASSERT_TRUE(link.has_value());
+  ASSERT_FALSE(*link);
+  EXPECT_EQ(link->error(), Errc::shutdown);
+  listener->reset();  // joins the device thread
+}
+
 TEST(NfcDevice, MissingReaderIsAClearError) {
   quiet_libnfc_environment();
   asio::io_context io;
