@@ -4,6 +4,16 @@
 #include "kda/core/frame_codec.h"
 
 namespace kda::nfc {
+namespace {
+
+// As on a socket, bytes written after the peer closed are dropped without an
+// error: the session then reads what the peer said last (an Error frame) and
+// the close. A failed field fails the write.
+std::error_code written_after(std::error_code ended) {
+  return ended == Errc::link_closed ? std::error_code{} : ended;
+}
+
+}  // namespace
 
 DepLink::DepLink(std::shared_ptr<DepChannel> channel, std::string peer, bool primary)
     : channel_(std::move(channel)), peer_(std::move(peer)), primary_(primary) {}
@@ -39,7 +49,7 @@ asio::awaitable<std::error_code> DepLink::write_frame(ByteView frame) {
   if (auto ec = write_raw(wire)) co_return ec;
   for (;;) {
     if (closed_) co_return make_error_code(Errc::link_closed);
-    if (auto ended = channel_->ended()) co_return *ended;
+    if (auto ended = channel_->ended()) co_return written_after(*ended);
     if (!channel_->write_backlogged()) co_return std::error_code{};
     co_await channel_->wait_writable();
   }
@@ -47,7 +57,7 @@ asio::awaitable<std::error_code> DepLink::write_frame(ByteView frame) {
 
 std::error_code DepLink::write_raw(ByteView bytes) {
   if (closed_) return make_error_code(Errc::link_closed);
-  if (auto ended = channel_->ended()) return *ended;
+  if (auto ended = channel_->ended()) return written_after(*ended);
   if (!wrote_last_) turns_.push_back(Turn{primary_, 0});
   turns_.back().bytes += bytes.size();
   wrote_last_ = true;
