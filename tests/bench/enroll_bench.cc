@@ -46,6 +46,41 @@ class FixedPackageBackend : public EnrollmentBackend {
   PreparedPackage package_;
 };
 
+// The primary as kdad runs it: an accept loop, a session per link.
+// (Coroutines are plain functions here: a lambda coroutine's captures die
+// with the lambda, before the coroutine ends.)
+asio::awaitable<void> serve(Listener& listener, FixedPackageBackend& backend, noise::Keypair key) {
+  for (;;) {
+    auto link = co_await listener.accept();
+    if (!link) co_return;
+    PrimaryOptions popts{.static_key = key};
+    auto primary = PrimarySession::create(std::move(*link), std::move(popts), backend, "bench");
+    // The session lives until its run() completes, as kdad's session table keeps it.
+    asio::co_spawn(primary->executor(), primary->run(), [primary](std::exception_ptr, SessionReport) {});
+  }
+}
+
+// Targets, one enrollment after another, until the deadline.
+asio::awaitable<void> enroll_until(Clock::time_point deadline, LoopbackHub& hub, Listener& listener,
+                                   TargetOptions topts, EnrollResult& result, std::string& failure) {
+  while (Clock::now() < deadline) {
+    auto link = hub.connect_now("bench");
+    if (!link) {
+      failure = "cannot connect";
+      break;
+    }
+    auto target = TargetSession::create(std::move(*link), topts);
+    const SessionReport report = co_await target->run();
+    if (!report.provisioned()) {
+      failure = report.reason;
+      break;
+    }
+    result.wire_bytes = report.bytes_sent + report.bytes_received;
+    ++result.iterations;
+  }
+  listener.close();
+}
+
 }  // namespace
 
 EnrollResult run_enroll(std::size_t package_size, std::chrono::milliseconds duration) {
@@ -61,28 +96,12 @@ EnrollResult run_enroll(std::size_t package_size, std::chrono::milliseconds dura
 
   EnrollResult result;
   result.package_bytes = backend.package_bytes();
-  const auto deadline = Clock::now() + duration;
+  std::string failure;
+  asio::co_spawn(io, serve(*listener, backend, *key), asio::detached);
   const auto start = Clock::now();
-  while (Clock::now() < deadline) {
-    auto target_link = hub.connect_now("bench");
-    LinkPtr primary_link;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> { primary_link = std::move(*co_await listener->accept()); },
-                   asio::detached);
-    io.restart();
-    io.run();
-    PrimaryOptions popts{.static_key = *key};
-    auto primary = PrimarySession::create(std::move(primary_link), std::move(popts), backend, "bench");
-    auto target = TargetSession::create(std::move(*target_link), topts);
-    SessionReport target_report;
-    asio::co_spawn(primary->executor(), primary->run(), asio::detached);
-    asio::co_spawn(target->executor(), target->run(),
-                   [&](std::exception_ptr, SessionReport r) { target_report = std::move(r); });
-    io.restart();
-    io.run();
-    if (!target_report.provisioned()) throw std::runtime_error("bench target failed: " + target_report.reason);
-    result.wire_bytes = target_report.bytes_sent + target_report.bytes_received;
-    ++result.iterations;
-  }
+  asio::co_spawn(io, enroll_until(Clock::now() + duration, hub, *listener, topts, result, failure), asio::detached);
+  io.run();
+  if (!failure.empty()) throw std::runtime_error("bench target failed: " + failure);
   const std::chrono::duration<double> elapsed = Clock::now() - start;
   result.enroll_per_s = static_cast<double>(result.iterations) / elapsed.count();
   return result;
