@@ -175,13 +175,15 @@ asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::mill
   }
 }
 
+// Plain functions: the frame is sealed when called, and only write_bytes is
+// a coroutine (one coroutine frame per write, not two).
 asio::awaitable<std::error_code> SessionChannel::write_sealed(const v1::Frame& frame) {
-  co_return co_await write_bytes(secure_->seal(frame));
+  return write_bytes(secure_->seal(frame));
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_chunk(std::uint64_t offset, std::uint64_t total, ByteView data,
                                                              ByteView sha256) {
-  co_return co_await write_bytes(secure_->seal_chunk(offset, total, data, sha256));
+  return write_bytes(secure_->seal_chunk(offset, total, data, sha256));
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_bytes(Result<ByteView> sealed) {
