@@ -44,6 +44,9 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
     co_return link;
   }
 
+  // Stops accepting and advertising and lets go of wpa_supplicant's events:
+  // nothing of the desk stays pending while the last sessions finish; the
+  // group is removed when the last of them closes its link.
   void close() {
     if (closed_) return;
     closed_ = true;
@@ -53,6 +56,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
     retry_timer_.cancel();
     asio::co_spawn(executor_, [self = shared_from_this()]() -> asio::awaitable<void> {
       co_await self->unadvertise();
+      self->control_->close();
       self->leave_when_idle();
     }, asio::detached);
   }
@@ -152,7 +156,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
     group_ = watch;
     log(TransportEvent::info, "group " + started.ifname + " up as GO (ssid \"" + started.field("ssid") + "\", " +
                                   std::to_string(started.freq) + " MHz" +
-                                  (started.has_flag("PERSISTENT") ? ", persistent" : "") + "), sessions on TCP port " +
+                                  (started.has_flag("[PERSISTENT]") ? ", persistent" : "") + "), sessions on TCP port " +
                                   std::to_string(port_));
     asio::co_spawn(executor_, [self = shared_from_this(), gen = ++generation_] { return self->accept_loop(gen); },
                    asio::detached);
@@ -303,11 +307,16 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
     left_ = true;
     asio::co_spawn(executor_, [self = shared_from_this()]() -> asio::awaitable<void> {
       if (self->group_ && !self->group_->lost()) {
+        // A control connection of its own: the desk's was let go at close().
         const std::string ifname = self->group_->ifname();
-        if (auto ec = co_await self->control_->command("P2P_GROUP_REMOVE " + ifname))
-          self->log(TransportEvent::warning, self->control_->last_error());
-        else
-          self->log(TransportEvent::info, "group " + ifname + " removed");
+        auto control = WpaControl::create(self->executor_, {.ctrl_path = self->options_.ctrl_interface, .attach = false,
+                                                            .reply_timeout = self->options_.reply_timeout,
+                                                            .ping_interval = std::chrono::milliseconds(0)});
+        auto ec = co_await control->open();
+        if (!ec) ec = co_await control->command("P2P_GROUP_REMOVE " + ifname);
+        if (ec) self->log(TransportEvent::warning, control->last_error());
+        else self->log(TransportEvent::info, "group " + ifname + " removed");
+        control->close();
         self->group_->lose("the desk stopped");
       }
       self->drop_group();

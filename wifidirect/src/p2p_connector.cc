@@ -163,8 +163,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
     left_ = true;
     asio::co_spawn(executor_, [self = shared_from_this()]() -> asio::awaitable<void> {
       const std::string ifname = self->watch_->ifname();
+      // FAIL: the group owner ended the group first.
       if (auto ec = co_await self->control_->command("P2P_GROUP_REMOVE " + ifname))
-        self->log(TransportEvent::warning, self->control_->last_error());
+        self->log(TransportEvent::info, "group " + ifname + " already gone (" + self->control_->last_error() + ")");
       else
         self->log(TransportEvent::info, "left group " + ifname);
       self->control_->close();

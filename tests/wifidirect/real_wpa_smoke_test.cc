@@ -1,0 +1,95 @@
+// The control client against the real wpa_supplicant (-Dwired on a veth in
+// a namespace of the test's own): PING, STATUS, ATTACH, an event. Its P2P
+// commands answer FAIL without kernel wireless, so the flow itself runs
+// against the fake. Skips when wpa_supplicant is not installed or not root.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "kda/wifidirect/wpa_control.h"
+#include "kda/wifidirect/wpa_reply.h"
+#include "wfd_rig.h"
+
+extern char** environ;
+
+namespace kda::test {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr const char* kWpaSupplicant = "/usr/sbin/wpa_supplicant";
+
+TEST(RealWpaSupplicant, AnswersPingStatusAndAttachAndSendsEvents) {
+  if (::access(kWpaSupplicant, X_OK) != 0) GTEST_SKIP() << kWpaSupplicant << " is not installed (Debian wpasupplicant)";
+  if (auto why = NetnsPair::cannot(); !why.empty()) GTEST_SKIP() << why;
+  NetnsPair netns;
+  ASSERT_EQ(netns.unavailable(), "");
+  TempDir dir;
+  const std::string conf = dir.path() + "/wpa.conf", ctrl_dir = dir.path() + "/run";
+  { std::ofstream(conf) << "ctrl_interface=" << ctrl_dir << "\nap_scan=0\nnetwork={\n  key_mgmt=IEEE8021X\n  eap=MD5\n"
+                           "  identity=\"kda-smoke\"\n  password=\"not-a-secret\"\n  eapol_flags=0\n}\n"; }
+  std::vector<std::string> args = {"ip", "netns", "exec", netns.go_ns, kWpaSupplicant, "-Dwired",
+                                   "-i", netns.go_ifname, "-c", conf};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ASSERT_EQ(posix_spawnp(&pid, "ip", &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{pid};
+
+  const std::string ctrl = ctrl_dir + "/" + netns.go_ifname;
+  for (int i = 0; i < 100 && !std::filesystem::exists(ctrl); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(std::filesystem::exists(ctrl)) << "wpa_supplicant did not create " << ctrl;
+
+  asio::io_context io;
+  LogLines log;
+  auto control = wifidirect::WpaControl::create(io.get_executor(), {.ctrl_path = ctrl, .ping_interval = 0ms,
+                                                                    .log = log.sink()});
+  ASSERT_FALSE(*drive(io, control->open())) << control->last_error();
+  EXPECT_EQ(**drive(io, control->request("PING")), "PONG");
+  auto status = *drive(io, control->request("STATUS"));
+  ASSERT_TRUE(status) << control->last_error();
+  auto fields = wifidirect::parse_key_values(*status);
+  EXPECT_TRUE(fields.count("wpa_state")) << *status;
+  // GET's reply carries no newline.
+  auto level = *drive(io, control->request("GET ap_scan"));
+  ASSERT_TRUE(level);
+  EXPECT_EQ(*level, "0");
+  // An event on the ATTACHed socket: a reassociation starts EAPOL on the wire.
+  EXPECT_FALSE(*drive(io, control->command("REASSOCIATE")));
+  // ("Associated with 01:80:c2:00:00:03", then CTRL-EVENT-EAP-STARTED ...)
+  std::vector<std::string> seen;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (seen.empty() || !seen.back().starts_with("CTRL-EVENT-")) {
+    auto event = *drive(io, control->next_event(deadline));
+    if (!event) break;
+    seen.push_back(event->name);
+  }
+  ASSERT_FALSE(seen.empty()) << "no event from wpa_supplicant";
+  EXPECT_TRUE(seen.back().starts_with("CTRL-EVENT-")) << seen.back();
+  // Without kernel wireless the P2P commands are refused, with a clear line.
+  auto p2p = *drive(io, control->command("P2P_FIND 1"));
+  EXPECT_TRUE(p2p) << "P2P_FIND unexpectedly accepted";
+  control->close();
+}
+
+}  // namespace
+}  // namespace kda::test
