@@ -9,7 +9,7 @@
 #include "core_support.h"
 #include "kda/bt/bluetooth.h"
 #include "kda/bt/service_data.h"
-#include "profile_link.h"
+#include "kda/bt/profile_link.h"
 
 namespace kda::bt {
 

@@ -13,7 +13,10 @@ namespace kda::bt {
 
 class BluezProfileLink final : public Link {
  public:
-  using Stream = asio::posix::stream_descriptor;
+  // Any socket family (AF_BLUETOOTH RFCOMM; AF_UNIX in the test rig): socket
+  // sends never raise SIGPIPE, and close() shuts the connection down even if
+  // another process still holds the socket.
+  using Stream = asio::generic::stream_protocol::socket;
   // Takes ownership of `fd`; `device` is the BlueZ object path of the peer.
   BluezProfileLink(asio::any_io_executor executor, int fd, const std::string& device);
   ~BluezProfileLink() override;
