@@ -103,7 +103,7 @@ TEST(WpaEventParser, RefusesBrokenLines) {
   for (const char* bad : {"", "<3>", "<x>P2P-FIND-STOPPED", "<3>P2P-DEVICE-FOUND", "<3>P2P-DEVICE-FOUND not-a-mac",
                           "<3>P2P-GROUP-STARTED p2p-wlan0-0 BOSS ssid=\"x\"", "<3>P2P-DEVICE-FOUND 02:00:00:00:01:00 name='open",
                           "<3>P2P-SERV-DISC-RESP 02:00:00:00:01:00 0 0g", "<3>P2P-SERV-DISC-REQ x 02:00:00:00:02:00 1 0 00",
-                          "<3>P2P-PROV-DISC-SHOW-PIN 02:00:00:00:02:00 p2p_dev_addr=02:00:00:00:02:00"})
+                          "<3>P2P-PROV-DISC-SHOW-PIN 02:00:00:00:02:00 p2p_dev_addr=02:00:00:00:02:00", "''", "<3>\"\" x"})
     EXPECT_FALSE(parse_wpa_event(bad)) << bad;
   EXPECT_TRUE(is_event_message("<3>P2P-FIND-STOPPED"));
   EXPECT_FALSE(is_event_message("OK\n"));

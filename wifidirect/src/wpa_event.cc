@@ -183,7 +183,7 @@ std::optional<WpaEvent> parse_wpa_event(std::string_view line) {
   auto tokens = tokenize(line);
   if (!tokens || tokens->empty()) return std::nullopt;
   e.name = (*tokens)[0];
-  if (e.name.find('=') != std::string::npos) return std::nullopt;
+  if (e.name.empty() || e.name.find('=') != std::string::npos) return std::nullopt;
   for (const auto& k : kKnown)
     if (k.name == e.name) e.type = k.type;
   const std::size_t fixed = fixed_arguments(e.type);
