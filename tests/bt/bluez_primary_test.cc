@@ -47,13 +47,20 @@ struct PrimaryRig {
     run_until(io, [&] { return got.has_value(); });
     return got ? std::move(*got) : fail(Errc::timeout);
   }
+  // A target connects through the fake and a frame crosses the new link.
+  void expect_working_connection(FakeBluez& fake) {
+    const int far = fake.connect_to_primary();
+    ASSERT_GE(far, 0);
+    auto link = accept();
+    ASSERT_TRUE(link);
+    const std::uint8_t frame[] = {0, 0, 0, 2, 'h', 'i'};
+    ASSERT_EQ(::write(far, frame, sizeof frame), static_cast<ssize_t>(sizeof frame));
+    auto got = read(*link);
+    ::close(far);
+    ASSERT_TRUE(got) << got.error().message();
+    EXPECT_EQ(std::string(got->begin(), got->end()), "hi");
+  }
 };
-
-// One length-prefixed frame "hi" from the far end of an RFCOMM socket.
-void write_hello(int fd) {
-  const std::uint8_t frame[] = {0, 0, 0, 2, 'h', 'i'};
-  ASSERT_EQ(::write(fd, frame, sizeof frame), static_cast<ssize_t>(sizeof frame));
-}
 
 TEST(BtPrimary, ProfileAdvertisementAndAgentOptionsThatReachBlueZ) {
   KDA_REQUIRE_PRIVATE_BUS();
@@ -109,16 +116,13 @@ TEST(BtPrimary, EachNewConnectionBecomesALink) {
   FakeBluez fake;
   PrimaryRig rig;
   ASSERT_TRUE(rig.wait_for("RFCOMM profile registered")) << rig.log.all();
+  rig.expect_working_connection(fake);
   const int far = fake.connect_to_primary();
   ASSERT_GE(far, 0);
   auto link = rig.accept();
   ASSERT_TRUE(link);
   EXPECT_EQ(link->peer(), std::string("bluetooth ") + kFakeTargetAddress);
   EXPECT_EQ(link->kind(), v1::TRANSPORT_BLUETOOTH);
-  write_hello(far);
-  auto frame = rig.read(*link);
-  ASSERT_TRUE(frame) << frame.error().message();
-  EXPECT_EQ(std::string(frame->begin(), frame->end()), "hi");
   ::close(far);
   EXPECT_EQ(rig.read(*link).error(), make_error_code(Errc::link_closed));
 }
@@ -134,13 +138,7 @@ TEST(BtPrimary, AnFdClosedAtOnceEndsOnlyThatLink) {
   EXPECT_EQ(rig.read(*dropped).error(), make_error_code(Errc::link_closed));
   // The listener keeps going.
   fake.set_switches({});
-  const int far = fake.connect_to_primary();
-  ASSERT_GE(far, 0);
-  auto link = rig.accept();
-  ASSERT_TRUE(link);
-  write_hello(far);
-  EXPECT_TRUE(rig.read(*link));
-  ::close(far);
+  rig.expect_working_connection(fake);
 }
 
 TEST(BtPrimary, BluezAbsentAtStartIsReportedAndRegistrationFollowsWhenItAppears) {
@@ -168,13 +166,7 @@ TEST(BtPrimary, BluezVanishingEndsTheSessionAndTheTransportRecoversWhenItReturns
   rig.log.lines.clear();
   fake.come_back();
   ASSERT_TRUE(rig.wait_for("advertising kda on hci0")) << rig.log.all();
-  const int again = fake.connect_to_primary();
-  ASSERT_GE(again, 0);
-  auto next = rig.accept();
-  ASSERT_TRUE(next);
-  write_hello(again);
-  EXPECT_TRUE(rig.read(*next));
-  ::close(again);
+  rig.expect_working_connection(fake);
 }
 
 TEST(BtPrimary, NoAdapterIsAClearError) {
@@ -219,13 +211,7 @@ TEST(BtPrimary, RefusedAdvertisementKeepsRfcommAndSaysWhy) {
   ASSERT_TRUE(rig.wait_for("still accepting RFCOMM connections")) << rig.log.all();
   EXPECT_TRUE(rig.log.has("BlueZ refused kda's LE advertisement on hci0 (org.bluez.Error.Failed"))
       << rig.log.all();
-  const int far = fake.connect_to_primary();
-  ASSERT_GE(far, 0);
-  auto link = rig.accept();
-  ASSERT_TRUE(link);
-  write_hello(far);
-  EXPECT_TRUE(rig.read(*link));
-  ::close(far);
+  rig.expect_working_connection(fake);
 }
 
 TEST(BtPrimary, CloseEndsAPendingAccept) {
