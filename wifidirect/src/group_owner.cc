@@ -233,8 +233,8 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
       if (generation != generation_ || closed_) co_return;
       if (ec) {
         log(TransportEvent::warning, "accept on " + group_->ifname() + ": " + ec.message());
-        retry_timer_.expires_after(std::chrono::milliseconds(100));
-        co_await retry_timer_.async_wait(with_ec(ec));
+        asio::steady_timer pause(executor_, std::chrono::milliseconds(100));  // e.g. out of descriptors
+        co_await pause.async_wait(with_ec(ec));
         continue;
       }
       boost::system::error_code ignored;

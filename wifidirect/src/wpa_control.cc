@@ -244,7 +244,8 @@ asio::awaitable<void> WpaControl::watchdog() {
                "wpa_supplicant " + path() + " stopped answering (" + last_error_ + "); reconnecting");
     }
     co_await request_lock_.lock();
-    auto ec = closed_ ? make_error_code(Errc::shutdown) : co_await connect_sockets();
+    std::error_code ec = make_error_code(Errc::shutdown);
+    if (!closed_) ec = co_await connect_sockets();
     request_lock_.unlock();
     if (closed_) break;
     if (ec) {
