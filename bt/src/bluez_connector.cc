@@ -118,7 +118,11 @@ class TargetCore {
   void start_on_bus() {
     daemon_ = std::make_unique<BusDaemonProxy>(*bus_);
     objects_ = std::make_unique<BluezObjectsProxy>(*bus_);
+    // Kept from the start: a device may appear between GetManagedObjects and
+    // the wait for it.
     objects_->on_interfaces_added = [this](const sdbus::ObjectPath& path, const InterfaceMap& interfaces) {
+      if (!interfaces.count("org.bluez.Device1")) return;
+      appeared_[path] = interfaces;
       if (on_device_) on_device_(path, interfaces);
     };
     manager_ = std::make_unique<BluezManagerProxy>(*bus_);
@@ -225,8 +229,9 @@ class TargetCore {
       return primary_from(path, interfaces).has_value();
     };
     std::string found;
-    for (const auto& [path, interfaces] : *objects)
-      if (matches(path, interfaces)) found = path;
+    for (const auto& known : {*objects, appeared_})
+      for (const auto& [path, interfaces] : known)
+        if (found.empty() && matches(path, interfaces)) found = path;
     if (found.empty()) {
       log(TransportEvent::info, "discovering kda primaries on " + adapter_state_.name);
       asio::steady_timer wake(bus_->executor(), asio::steady_timer::time_point::max());
@@ -300,6 +305,7 @@ class TargetCore {
   AdapterState adapter_state_;
   std::shared_ptr<Pending<LinkPtr>> pending_link_;
   std::function<void(const std::string&, const InterfaceMap&)> on_device_;
+  ManagedObjects appeared_;  // devices announced by InterfacesAdded
   asio::steady_timer* discovery_wake_ = nullptr;  // run_connect's wait for a device
   unsigned generation_ = 0;
   bool profile_registered_ = false;

@@ -43,6 +43,7 @@ struct BluetoothFixture {
     }, asio::detached);
     io.restart();
     io.run();
+    if (!pair.target || !pair.primary) throw std::runtime_error("no Bluetooth link between target and primary");
     return pair;
   }
 
