@@ -127,6 +127,22 @@ TEST(BtPrimary, EachNewConnectionBecomesALink) {
   EXPECT_EQ(rig.read(*link).error(), make_error_code(Errc::link_closed));
 }
 
+TEST(BtPrimary, RequestDisconnectionClosesThatDevicesLinks) {
+  KDA_REQUIRE_PRIVATE_BUS();
+  FakeBluez fake;
+  PrimaryRig rig;
+  ASSERT_TRUE(rig.wait_for("RFCOMM profile registered")) << rig.log.all();
+  const int far = fake.connect_to_primary();
+  ASSERT_GE(far, 0);
+  auto link = rig.accept();
+  ASSERT_TRUE(link);
+  fake.request_disconnection();
+  EXPECT_EQ(rig.read(*link).error(), make_error_code(Errc::link_closed));
+  EXPECT_TRUE(rig.log.has(std::string("BlueZ asks to disconnect /org/bluez/hci0/dev_00_1A_7D_DA_71_14")))
+      << rig.log.all();
+  ::close(far);
+}
+
 TEST(BtPrimary, AnFdClosedAtOnceEndsOnlyThatLink) {
   KDA_REQUIRE_PRIVATE_BUS();
   FakeBluez fake({.close_fd_at_once = true});

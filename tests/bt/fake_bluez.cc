@@ -327,6 +327,17 @@ void FakeBluez::set_switches(FakeBluezSwitches switches) {
   state_->on_bus([this, switches] { state_->switches = switches; });
 }
 
+void FakeBluez::request_disconnection() {
+  state_->on_bus([this] {
+    auto* server = state_->find_profile(bt::kKdaServiceUuid, true);
+    if (!server) return;
+    auto caller = std::make_unique<ProfileCaller>(state_->bus->connection(), server->sender, server->profile.path);
+    caller->RequestDisconnection(sdbus::ObjectPath(bt::device_path(kAdapterPath, kFakeTargetAddress)));
+    state_->callers.push_back(std::move(caller));
+    state_->bus->request_pump();
+  });
+}
+
 std::vector<RecordedProfile> FakeBluez::profiles() {
   return state_->on_bus([this] {
     std::vector<RecordedProfile> out;

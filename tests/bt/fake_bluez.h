@@ -59,6 +59,8 @@ class FakeBluez {
   // A target connects to the primary's profile; returns the far end (the
   // caller owns it), or -1 when no server profile is registered.
   int connect_to_primary();
+  // BlueZ asks the primary's profile to drop the target's connections.
+  void request_disconnection();
 
   struct State;
 
