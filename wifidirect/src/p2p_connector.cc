@@ -215,7 +215,10 @@ asio::awaitable<Result<std::vector<Advertisement>>> P2pConnector::scan(std::chro
   co_return out;
 }
 
-asio::awaitable<Result<LinkPtr>> P2pConnector::connect(const std::string& address) {
+// Not a coroutine itself: the address is copied before the caller's string can go away.
+asio::awaitable<Result<LinkPtr>> P2pConnector::connect(const std::string& address) { return join(address); }
+
+asio::awaitable<Result<LinkPtr>> P2pConnector::join(std::string address) {
   auto session = session_;
   std::string want;
   if (!address.empty()) {

@@ -49,6 +49,8 @@ class P2pConnector final : public Connector {
   asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override;
 
  private:
+  asio::awaitable<Result<LinkPtr>> join(std::string address);
+
   asio::any_io_executor executor_;
   ClientOptions options_;
   std::shared_ptr<ClientSession> session_;
