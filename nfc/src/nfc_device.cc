@@ -63,8 +63,10 @@ DeviceResult<std::optional<Bytes>> NfcDevice::select_dep_target(ByteView general
   // No target within the window: a timeout or an RF timeout from the chip.
   if (r == 0 || r == NFC_ETIMEOUT || r == NFC_ERFTRANS) return std::optional<Bytes>{};
   if (r < 0) return tl::unexpected(error("DEP target selection", r));
-  const auto& dep = target.nti.ndi;
-  return std::optional<Bytes>(Bytes(dep.abtGB, dep.abtGB + std::min(dep.szGB, kMaxGeneralBytes)));
+  // libnfc's structs are packed: copy fields out before taking references.
+  const std::size_t gb_size = target.nti.ndi.szGB;
+  const std::uint8_t* gb = target.nti.ndi.abtGB;
+  return std::optional<Bytes>(Bytes(gb, gb + std::min(gb_size, kMaxGeneralBytes)));
 }
 
 DeviceResult<Bytes> NfcDevice::transceive(ByteView pdu, int timeout_ms) {
