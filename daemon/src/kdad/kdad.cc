@@ -173,7 +173,7 @@ class Daemon {
         radio_status_[name] = "disabled";
         continue;
       }
-      auto radio = start(RadioContext{io_, *settings, ad, radio_log});
+      auto radio = start(RadioContext{io_, *settings, ad, radio_log, config_.state_dir});
       if (!radio) {
         log_.error(radio.error());
         radio_status_[name] = radio.error();

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "kda/core/digest.h"
+#include "kda/daemon/wps_pin.h"
 
 namespace kda::daemon {
 
@@ -54,6 +55,28 @@ tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::
 
 tl::expected<noise::Key, std::string> load_or_create_oob_secret(const std::string& path) {
   return load_or_create_secret(path, "out-of-band secret");
+}
+
+tl::expected<std::string, std::string> load_or_create_wps_pin(const std::string& path) {
+  std::ifstream in(path);
+  if (in) {
+    std::string pin;
+    std::getline(in, pin);
+    if (!wps_pin_valid(pin))
+      return tl::unexpected(path + ": not a WPS PIN (8 digits, the last a checksum); move it away to create a new one");
+    return pin;
+  }
+  std::uint32_t random = 0;
+  if (RAND_priv_bytes(reinterpret_cast<unsigned char*>(&random), sizeof random) != 1)
+    return tl::unexpected(std::string("cannot generate a WPS PIN"));
+  const std::string pin = wps_pin_from(random);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return tl::unexpected(path + ": " + std::strerror(errno));
+  const std::string text = pin + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return tl::unexpected(path + ": cannot write the WPS PIN");
+  return pin;
 }
 
 std::string primary_id(const noise::Keypair& key) {

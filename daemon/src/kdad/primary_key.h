@@ -16,6 +16,11 @@ tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::
 // that prove it run Noise_NXpsk2 and skip the admin's SAS confirmation.
 tl::expected<noise::Key, std::string> load_or_create_oob_secret(const std::string& path);
 
+// The desk's WPS PIN for Wi-Fi Direct (<state_dir>/wps.pin, mode 0600), used
+// when [transports.wifidirect] wps = "pin": the admin reads it from the file
+// and the phone's user types it. Never logged.
+tl::expected<std::string, std::string> load_or_create_wps_pin(const std::string& path);
+
 // Short id shown to targets and in the ledger: the first 8 hex digits of
 // SHA-256 of the public key.
 std::string primary_id(const noise::Keypair& key);

@@ -30,6 +30,7 @@ struct RadioContext {
   const TransportSettings& settings;  // address: adapter / connstring / ctrl_interface
   Advertisement advertisement;        // kda version, primary id, profile count, desk name
   TransportLog log;
+  std::string state_dir;              // where the radio's own secrets live (wps.pin)
 };
 
 // Errors are one line for the log, naming the radio and what is wrong.

@@ -61,7 +61,12 @@ class Reader {
     const std::string prefix = "transports." + std::string(name) + ".";
     const auto* t = node->as_table();
     if (!t) return error(node, prefix.substr(0, prefix.size() - 1), "expected a table");
-    only(*t, prefix, {"enabled", "confirm", "confirm_timeout_s", address_key});
+    if (name == "wifidirect") only(*t, prefix, {"enabled", "confirm", "confirm_timeout_s", address_key, "wps"});
+    else only(*t, prefix, {"enabled", "confirm", "confirm_timeout_s", address_key});
+    std::string wps;
+    text(*t, prefix, "wps", wps);
+    if (wps == "pin") out.wps_pin = true;
+    else if (!wps.empty() && wps != "pbc") error(t->get("wps"), prefix + "wps", "expected \"pbc\" or \"pin\"");
     flag(*t, prefix, "enabled", out.enabled);
     std::string confirm;
     text(*t, prefix, "confirm", confirm);
@@ -159,6 +164,7 @@ enabled = false
 [transports.wifidirect]
 enabled = false
 # ctrl_interface = "/run/wpa_supplicant/wlan0"
+# wps = "pbc"                      # or "pin": devices join with the desk's WPS PIN (<state_dir>/wps.pin)
 
 [catalog]
 profile_dirs = []                  # extra directories of profile JSON files

@@ -21,6 +21,7 @@ struct TransportSettings {
   ConfirmPolicy confirm = ConfirmPolicy::proximity;
   std::chrono::seconds confirm_timeout{120};
   std::string address;  // tcp: HOST:PORT; bluetooth: adapter; nfc: connstring; wifidirect: ctrl_interface
+  bool wps_pin = false;  // wifidirect only: devices join with the desk's WPS PIN, not push button
 };
 
 struct Config {
