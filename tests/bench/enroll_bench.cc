@@ -47,8 +47,6 @@ class FixedPackageBackend : public EnrollmentBackend {
 };
 
 // The primary as kdad runs it: an accept loop, a session per link.
-// (Coroutines are plain functions here: a lambda coroutine's captures die
-// with the lambda, before the coroutine ends.)
 asio::awaitable<void> serve(Listener& listener, FixedPackageBackend& backend, noise::Keypair key) {
   for (;;) {
     auto link = co_await listener.accept();

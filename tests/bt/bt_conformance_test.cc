@@ -28,21 +28,7 @@ struct BluetoothFixture {
 
   // Discovers the desk and connects (connect("")), as kda-target does.
   LinkPair connect(asio::io_context& io, FaultPlan faults = {}) {
-    LinkPair pair;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto link = co_await primary.listener->accept();
-      EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
-      if (link) pair.primary = faults.empty() ? std::move(*link)
-                                              : std::make_unique<FaultInjectingLink>(std::move(*link), faults);
-    }, asio::detached);
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto link = co_await connector->connect("");
-      EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
-      if (link) pair.target = std::move(*link);
-      else primary.listener->close();  // ends the pending accept
-    }, asio::detached);
-    io.restart();
-    io.run();
+    auto pair = accept_and_connect(io, *primary.listener, *connector, "", faults);
     if (!pair.target || !pair.primary) throw std::runtime_error("no Bluetooth link between target and primary");
     return pair;
   }

@@ -140,8 +140,6 @@ SessionReport run_target(asio::io_context& io, LinkPtr target_end, TargetOptions
   return out;
 }
 
-namespace {
-
 LinkPair accept_and_connect(asio::io_context& io, Listener& listener, Connector& connector,
                             const std::string& address, const FaultPlan& faults) {
   LinkPair pair;
@@ -155,13 +153,12 @@ LinkPair accept_and_connect(asio::io_context& io, Listener& listener, Connector&
     auto link = co_await connector.connect(address);
     EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
     if (link) pair.target = std::move(*link);
+    else listener.close();  // ends the pending accept
   }, asio::detached);
   io.restart();
   io.run();
   return pair;
 }
-
-}  // namespace
 
 LinkPair LoopbackFixture::connect(asio::io_context& io, FaultPlan faults) {
   hub.set_faults(faults);  // the hub's own fault injection

@@ -76,6 +76,12 @@ struct LinkPair {
   LinkPtr primary;
 };
 
+// One accepted and one connected link, run to completion on `io`; the
+// primary end wrapped with `faults`. A failed connect closes the listener (so
+// the accept ends) and leaves that end empty. For radio fixtures too.
+LinkPair accept_and_connect(asio::io_context& io, Listener& listener, Connector& connector,
+                            const std::string& address, const FaultPlan& faults);
+
 struct LoopbackFixture {
   static constexpr const char* kName = "loopback";
   explicit LoopbackFixture(asio::io_context& io) : hub(io.get_executor()) {

@@ -29,21 +29,7 @@ LinkPair NfcFixture::connect(asio::io_context& io, FaultPlan faults) {
   auto c = nfc::NfcConnector::open(io.get_executor(), {chips->connstring(1), {}}, std::chrono::seconds(20));
   if (!c) throw std::runtime_error(c.error());
   connector = std::move(*c);
-  LinkPair pair;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    auto link = co_await listener->accept();
-    EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
-    if (link) pair.primary = faults.empty() ? std::move(*link)
-                                            : std::make_unique<FaultInjectingLink>(std::move(*link), faults);
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    auto link = co_await connector->connect("");
-    EXPECT_TRUE(link.has_value()) << (link ? "" : link.error().message());
-    if (link) pair.target = std::move(*link);
-  }, asio::detached);
-  io.restart();
-  io.run();
-  return pair;
+  return accept_and_connect(io, *listener, *connector, "", faults);
 }
 
 void NfcFixture::write_raw(Link& target_end, ByteView bytes) {
