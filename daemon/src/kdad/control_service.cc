@@ -216,7 +216,8 @@ v1::ControlResponse ControlService::status() {
   }
   s->set_active_sessions(static_cast<std::uint32_t>(live_sessions_().size()));
   s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
-  for (const auto& t : facts_.transports) *s->add_transports() = t;
+  if (facts_.transports)
+    for (auto& t : facts_.transports()) *s->add_transports() = std::move(t);
   return r;
 }
 

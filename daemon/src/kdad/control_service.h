@@ -14,7 +14,7 @@ namespace kda::daemon {
 struct DaemonFacts {
   std::string name, version, state_dir, socket, primary_key_hex;
   std::int64_t started_ms = 0;
-  std::vector<v1::TransportStatus> transports;
+  std::function<std::vector<v1::TransportStatus>()> transports;  // as they are now
 };
 
 // A live session as kdactl sessions shows it.

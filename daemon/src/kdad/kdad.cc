@@ -181,7 +181,7 @@ class Daemon {
       }
       log_.info(std::string(name) + ": listening on " + radio->listener->describe() + " (confirm: " +
                 (settings->confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
-      radio_status_[name] = "listening on " + radio->listener->describe();
+      radio_listeners_[name] = radio->listener.get();
       asio::co_spawn(io_, accept_loop(*radio->listener), asio::detached);
       radios_.push_back(std::move(*radio));
     }
@@ -191,21 +191,29 @@ class Daemon {
     DaemonFacts facts{.name = config_.name, .version = "0.1.0", .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
     facts.started_ms = unix_ms();
-    auto add = [&](const char* name, const TransportSettings& t, const std::string& detail) {
-      v1::TransportStatus s;
-      s.set_name(name);
-      s.set_enabled(t.enabled);
-      s.set_address(t.address);
-      s.set_confirm(t.confirm == ConfirmPolicy::admin ? "admin" : "proximity");
-      s.set_detail(detail);
-      facts.transports.push_back(s);
+    // Computed for each kdactl status: a radio's listener says what it is
+    // doing now (waiting for bluetoothd, forming the group, listening).
+    facts.transports = [this] {
+      std::vector<v1::TransportStatus> out;
+      auto add = [&](const char* name, const TransportSettings& t, const std::string& detail) {
+        v1::TransportStatus s;
+        s.set_name(name);
+        s.set_enabled(t.enabled);
+        s.set_address(t.address);
+        s.set_confirm(t.confirm == ConfirmPolicy::admin ? "admin" : "proximity");
+        s.set_detail(detail);
+        out.push_back(std::move(s));
+      };
+      TransportSettings tcp = config_.tcp;
+      if (tcp_) tcp.address = tcp_->describe().substr(4);  // the bound address, port 0 resolved
+      add("tcp", tcp, tcp_ ? "listening" : "disabled");
+      for (auto [name, t] : {std::pair{"bluetooth", &config_.bluetooth}, std::pair{"nfc", &config_.nfc},
+                             std::pair{"wifidirect", &config_.wifidirect}}) {
+        auto listener = radio_listeners_.find(name);
+        add(name, *t, listener != radio_listeners_.end() ? listener->second->describe() : radio_status_[name]);
+      }
+      return out;
     };
-    TransportSettings tcp = config_.tcp;
-    if (tcp_) tcp.address = tcp_->describe().substr(4);  // the bound address, port 0 resolved
-    add("tcp", tcp, tcp_ ? "listening" : "disabled");
-    for (auto [name, t] : {std::pair{"bluetooth", &config_.bluetooth}, std::pair{"nfc", &config_.nfc},
-                           std::pair{"wifidirect", &config_.wifidirect}})
-      add(name, *t, radio_status_[name]);
     control_service_ = std::make_unique<ControlService>(
         std::move(facts), *store_, *catalog_, *service_, config_,
         [this] {
@@ -251,7 +259,8 @@ class Daemon {
   std::unique_ptr<EnrollmentService> service_;
   std::unique_ptr<TcpListener> tcp_;
   std::vector<RadioTransport> radios_;
-  std::map<std::string, std::string> radio_status_;  // for kdactl status
+  std::map<std::string, std::string> radio_status_;  // radios not running: disabled, or why not
+  std::map<std::string, Listener*> radio_listeners_;  // radios running, for kdactl status
   std::unique_ptr<ControlService> control_service_;
   std::unique_ptr<ControlServer> control_;
   struct Running {
