@@ -75,7 +75,7 @@ TEST(SecureChannel, SealedChunksAreWhatProtobufWouldWrite) {
     std::string_view data, sha256;
   };
   for (const Case c : {Case{0, 300, data, ""}, Case{0, 300, data, digest}, Case{128, 300, data, digest},
-                       Case{0, 0, "", ""}, Case{1u << 20, 1u << 21, data.substr(0, 1), ""}}) {
+                       Case{0, 0, "", ""}, Case{1u << 20, 1u << 21, std::string_view(data).substr(0, 1), ""}}) {
     v1::Frame expected;
     auto* chunk = expected.mutable_package_chunk();
     chunk->set_offset(c.offset);
