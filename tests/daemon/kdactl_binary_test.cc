@@ -10,9 +10,9 @@
 #include <fstream>
 #include <future>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
+#include "child_process.h"
 #include "kda/daemon/control_server.h"
 
 namespace kda::daemon {
@@ -137,17 +137,11 @@ class KdactlBinary : public ::testing::Test {
     const int raw = std::system(cmd.c_str());
     Run r;
     r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = test::read_file(out);
+    r.err = test::read_file(err);
     return r;
   }
   std::string with_socket() const { return "--socket " + socket_ + " "; }
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
 
   std::string dir_, socket_;
   FakeKdad kdad_;
@@ -263,7 +257,7 @@ TEST_F(KdactlBinary, ProfileQrDrawsAndWritesAPng) {
   EXPECT_NE(r.out.find("\u2588"), std::string::npos);
   EXPECT_NE(r.out.find("treat it as a secret"), std::string::npos);
   EXPECT_EQ(kdad_.last_request().profile_qr().name(), "Field sales");
-  EXPECT_EQ(slurp(png).substr(0, 8), "\x89PNG\r\n\x1a\n");
+  EXPECT_EQ(test::read_file(png).substr(0, 8), "\x89PNG\r\n\x1a\n");
   struct stat st {};
   ASSERT_EQ(::stat(png.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -273,7 +267,7 @@ TEST_F(KdactlBinary, ProfileNdefWritesBytesOrHex) {
   const std::string file = dir_ + "/bump.ndef";
   auto r = kdactl(with_socket() + "profile ndef Staging -o " + file);
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(slurp(file), std::string("\xd2\x2b\x05\x00\x01\x02", 6));
+  EXPECT_EQ(test::read_file(file), std::string("\xd2\x2b\x05\x00\x01\x02", 6));
   auto hex = kdactl(with_socket() + "profile ndef Staging");
   EXPECT_NE(hex.out.find("00000000  d2 2b 05 00 01 02"), std::string::npos) << hex.out;
 }

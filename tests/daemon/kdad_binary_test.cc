@@ -3,89 +3,37 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fcntl.h>
-
-#include <array>
-#include <future>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <regex>
-#include <sstream>
 #include <thread>
 
+#include "child_process.h"
 #include "run_command.h"
-
-extern char** environ;
 
 namespace kda {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using test::read_file;
 const std::string kBin = KDA_BIN_DIR;
 
 using Outcome = test::CommandResult;
 
 Outcome run(const std::string& command) { return test::run_command(command + " 2>&1"); }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A kdad in its own temporary state directory.
-class Kdad {
+// A kdad in its own temporary state directory, listening on TCP.
+class Kdad : public test::KdadProcess {
  public:
-  explicit Kdad(const std::string& config_text = "") {
-    char pattern[] = "/tmp/kda-kdad-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    config_ = dir_ + "/kdad.toml";
-    std::ofstream(config_) << "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n" << config_text;
-  }
-  ~Kdad() {
-    if (pid_ > 0) stop(SIGKILL);
-    fs::remove_all(dir_);
-  }
+  explicit Kdad(const std::string& config_text = "")
+      : KdadProcess({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n" + config_text}) {}
 
-  // Starts kdad; false if its control socket never appears.
-  bool start() {
-    const std::string bin = kBin + "/kdad", log = dir_ + "/kdad.log";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    std::vector<std::string> args = {bin, "--config", config_, "--state-dir", dir_};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return false;
-    // A stale socket file may be left by a killed kdad: wait for an answer.
-    for (int i = 0; i < 100; ++i) {
-      if (fs::exists(socket()) && ctl("status").status == 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  int stop(int signal = SIGTERM) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, signal);
-    int raw = 0;
-    ::waitpid(pid_, &raw, 0);
-    pid_ = 0;
-    return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  }
-
-  Outcome ctl(const std::string& args) const { return run(kBin + "/kdactl --socket " + socket() + " " + args); }
   std::string address() const {
     std::smatch m;
     const std::string status = ctl("--json status").out;
@@ -95,14 +43,20 @@ class Kdad {
   std::string target_cmd(const std::string& imei, const std::string& serial) const {
     return kBin + "/kda-target enroll --tcp " + address() + " --imei " + imei + " --serial " + serial;
   }
-  std::string socket() const { return dir_ + "/kdad.sock"; }
-  const std::string& dir() const { return dir_; }
-  std::string log() const { return read_file(dir_ + "/kdad.log"); }
-
- private:
-  std::string dir_, config_;
-  pid_t pid_ = 0;
 };
+
+// Waits for a session whose `--json sessions` entry matches `pattern` (the
+// id in its first group) and returns its id; empty if none comes in 5 s.
+std::string wait_for_session(const Kdad& kdad, const std::string& pattern) {
+  std::string id;
+  test::wait_until([&] {
+    std::smatch m;
+    const std::string sessions = kdad.ctl("--json sessions").out;
+    if (std::regex_search(sessions, m, std::regex(pattern))) id = m[1].str();
+    return !id.empty();
+  }, 5s);
+  return id;
+}
 
 const std::string kExamples = std::string(KDA_SOURCE_DIR) + "/examples";
 
@@ -141,14 +95,8 @@ TEST(KdadBinary, AdminConfirmsTheSasCode) {
   ASSERT_TRUE(kdad.start()) << kdad.log();
   ASSERT_EQ(kdad.ctl("devices import " + kExamples + "/devices.csv --source r1").status, 0);
   auto waiting = std::async(std::launch::async, [&] { return run(kdad.target_cmd("490154203237518", "R58M12345AB")); });
-  std::string id;
-  for (int i = 0; i < 100 && id.empty(); ++i) {
-    std::smatch m;
-    const std::string sessions = kdad.ctl("--json sessions").out;
-    std::regex re("\"id\":\\s*\"([0-9a-f]+)\"[^}]*\"waiting_for_confirmation\":\\s*true");
-    if (std::regex_search(sessions, m, re)) id = m[1].str();
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::string id =
+      wait_for_session(kdad, "\"id\":\\s*\"([0-9a-f]+)\"[^}]*\"waiting_for_confirmation\":\\s*true");
   ASSERT_FALSE(id.empty()) << kdad.ctl("--json sessions").out << kdad.log();
   EXPECT_EQ(kdad.ctl("confirm " + id).status, 0);
   auto target = waiting.get();
@@ -299,13 +247,7 @@ TEST(KdadBinary, EveryKdactlCommandWorks) {
 
   // Sessions: one waits for the admin, who rejects it.
   auto waiting = std::async(std::launch::async, [&] { return run(kdad.target_cmd("490154203237518", "R58M12345AB")); });
-  std::string id;
-  for (int i = 0; i < 100 && id.empty(); ++i) {
-    std::smatch m;
-    const std::string sessions = kdad.ctl("--json sessions").out;
-    if (std::regex_search(sessions, m, std::regex("\"id\":\\s*\"([0-9a-f]+)\""))) id = m[1].str();
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::string id = wait_for_session(kdad, "\"id\":\\s*\"([0-9a-f]+)\"");
   ASSERT_FALSE(id.empty());
   EXPECT_NE(ok("sessions").find(id), std::string::npos);
   ok("reject " + id + " --reason 'SAS codes differ'");
@@ -333,8 +275,7 @@ TEST(KdadBinary, SigtermEndsLiveSessionsWithACloseFrame) {
   auto waiting = std::async(std::launch::async, [&] {
     return run(kdad.target_cmd("490154203237518", "R58M12345AB") + " --json");
   });
-  for (int i = 0; i < 100 && kdad.ctl("--json sessions").out.find("\"id\"") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  test::wait_until([&] { return kdad.ctl("--json sessions").out.find("\"id\"") != std::string::npos; }, 5s);
   EXPECT_EQ(kdad.stop(SIGTERM), 0);
   auto target = waiting.get();
   EXPECT_EQ(target.status, 4) << target.out;  // the primary shut down: cancelled, not a broken link

@@ -3,27 +3,18 @@
 // the real libnfc. The ledger records the outcome, a pulled card included.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
+#include <memory>
+#include <string>
 
+#include "../daemon/child_process.h"
 #include "../daemon/run_command.h"
 #include "nfc_fixture.h"
-
-extern char** environ;
 
 namespace kda::test {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 const std::string kBin = KDA_BIN_DIR;
 const std::string kExamples = std::string(KDA_SOURCE_DIR) + "/examples";
 constexpr const char* kImei = "490154203237518";
@@ -31,66 +22,19 @@ constexpr const char* kImei = "490154203237518";
 CommandResult run(const std::string& command) { return run_command(command + " 2>&1"); }
 
 // kdad in a temporary state directory with NFC enabled on `connstring`.
-class NfcDesk {
- public:
-  explicit NfcDesk(const std::string& connstring) {
-    char pattern[] = "/tmp/kda-nfc-desk-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    std::ofstream(dir_ + "/kdad.toml") << "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
-                                       << "[transports.nfc]\nenabled = true\nconnstring = \"" << connstring << "\"\n";
-  }
-  ~NfcDesk() {
-    stop();
-    fs::remove_all(dir_);
-  }
-  bool start() {
-    const std::string bin = kBin + "/kdad", log = dir_ + "/kdad.log", config = dir_ + "/kdad.toml";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    std::vector<std::string> args = {bin, "--config", config, "--state-dir", dir_};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return false;
-    for (int i = 0; i < 200; ++i) {
-      if (fs::exists(dir_ + "/kdad.sock") && ctl("status").status == 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  int stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int raw = 0;
-    ::waitpid(pid_, &raw, 0);
-    pid_ = 0;
-    return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  }
-  CommandResult ctl(const std::string& args) const {
-    return run(kBin + "/kdactl --socket " + dir_ + "/kdad.sock " + args);
-  }
-  std::string log() const {
-    std::ifstream in(dir_ + "/kdad.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  std::string dir_;
-  pid_t pid_ = 0;
-};
+KdadOptions nfc_desk(const std::string& connstring) {
+  return {.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
+                    "[transports.nfc]\nenabled = true\nconnstring = \"" + connstring + "\"\n",
+          .dir_pattern = "/tmp/kda-nfc-desk-XXXXXX"};
+}
 
 class NfcEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
     quiet_libnfc_environment();
     chips = std::make_unique<pn532::Pn532Pair>();
-    desk = std::make_unique<NfcDesk>(chips->connstring(0));
-    ASSERT_TRUE(desk->start()) << desk->log();
+    desk = std::make_unique<KdadProcess>(nfc_desk(chips->connstring(0)));
+    ASSERT_TRUE(desk->start(10s)) << desk->log();
     ASSERT_EQ(desk->ctl("devices import " + kExamples + "/devices.csv --source desk").status, 0);
     ASSERT_EQ(desk->ctl(std::string("devices approve ") + kImei).status, 0);
   }
@@ -100,7 +44,7 @@ class NfcEndToEnd : public ::testing::Test {
   }
 
   std::unique_ptr<pn532::Pn532Pair> chips;
-  std::unique_ptr<NfcDesk> desk;
+  std::unique_ptr<KdadProcess> desk;
 };
 
 TEST_F(NfcEndToEnd, PhoneBumpedOnTheDeskIsProvisioned) {

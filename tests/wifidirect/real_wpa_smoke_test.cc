@@ -4,22 +4,15 @@
 // against the fake. Skips when wpa_supplicant is not installed or not root.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
+#include "../daemon/child_process.h"
 #include "kda/wifidirect/wpa_control.h"
 #include "kda/wifidirect/wpa_reply.h"
 #include "wfd_rig.h"
-
-extern char** environ;
 
 namespace kda::test {
 namespace {
@@ -36,28 +29,14 @@ TEST(RealWpaSupplicant, AnswersPingStatusAndAttachAndSendsEvents) {
   const std::string conf = dir.path() + "/wpa.conf", ctrl_dir = dir.path() + "/run";
   { std::ofstream(conf) << "ctrl_interface=" << ctrl_dir << "\nap_scan=0\nnetwork={\n  key_mgmt=IEEE8021X\n  eap=MD5\n"
                            "  identity=\"kda-smoke\"\n  password=\"not-a-secret\"\n  eapol_flags=0\n}\n"; }
-  std::vector<std::string> args = {"ip", "netns", "exec", netns.go_ns, kWpaSupplicant, "-Dwired",
-                                   "-i", netns.go_ifname, "-c", conf};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  ASSERT_EQ(posix_spawnp(&pid, "ip", &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{pid};
+  const std::string wpa_log = dir.path() + "/wpa_supplicant.log";
+  ChildProcess wpa({"ip", "netns", "exec", netns.go_ns, kWpaSupplicant, "-Dwired", "-i", netns.go_ifname, "-c", conf},
+                   wpa_log);
+  ASSERT_TRUE(wpa.running());
 
   const std::string ctrl = ctrl_dir + "/" + netns.go_ifname;
-  for (int i = 0; i < 100 && !std::filesystem::exists(ctrl); ++i) std::this_thread::sleep_for(50ms);
-  ASSERT_TRUE(std::filesystem::exists(ctrl)) << "wpa_supplicant did not create " << ctrl;
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(ctrl); }, 5s))
+      << "wpa_supplicant did not create " << ctrl << "\n" << read_file(wpa_log);
 
   asio::io_context io;
   LogLines log;
