@@ -4,47 +4,12 @@
 
 #include "kda/core/loopback.h"
 #include "kda/core/session.h"
+#include "fixed_package_backend.h"
 
 namespace kda::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class FixedPackageBackend : public EnrollmentBackend {
- public:
-  // The package is prepared once, as kdad prepares a device's package from
-  // its inventory; the TLS baseline likewise sends a ready buffer.
-  explicit FixedPackageBackend(std::size_t size) {
-    v1::EnrollmentPackage package;
-    package.set_package_id("bench-package");
-    auto* profile = package.mutable_profile();
-    profile->set_name("Bench profile");
-    profile->set_server_url("https://mdm.example.com");
-    profile->set_mdm_agent_apk_url("https://mdm.example.com/agent.apk");
-    const std::size_t base = package.ByteSizeLong();
-    profile->set_custom_json(std::string(size > base + 4 ? size - base - 4 : 1, 'x'));
-    package_ = PreparedPackage::prepare(package);
-  }
-  v1::ProfileOffer offer(const SessionInfo&) override {
-    v1::ProfileOffer o;
-    o.add_profiles()->set_name("Bench profile");
-    return o;
-  }
-  void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
-    AuthorizationDecision d;
-    d.granted = true;
-    d.package = package_;
-    done(std::move(d));
-  }
-  void on_transfer_started(const SessionInfo&) override {}
-  void on_finished(const SessionReport& r) override {
-    if (!r.provisioned()) throw std::runtime_error("bench enrollment failed: " + r.reason);
-  }
-  std::size_t package_bytes() const { return package_.bytes().size(); }
-
- private:
-  PreparedPackage package_;
-};
 
 // The primary as kdad runs it: an accept loop, a session per link.
 asio::awaitable<void> serve(Listener& listener, FixedPackageBackend& backend, noise::Keypair key) {
@@ -85,7 +50,7 @@ EnrollResult run_enroll(std::size_t package_size, std::chrono::milliseconds dura
   asio::io_context io(1);
   LoopbackHub hub(io.get_executor());
   auto listener = std::move(*hub.listen("bench"));
-  FixedPackageBackend backend(package_size);
+  FixedPackageBackend backend(package_size, "Bench profile");
   auto key = noise::Keypair::generate();
   if (!key) throw std::runtime_error("key generation failed");
   TargetOptions topts;
@@ -100,6 +65,7 @@ EnrollResult run_enroll(std::size_t package_size, std::chrono::milliseconds dura
   asio::co_spawn(io, enroll_until(Clock::now() + duration, hub, *listener, topts, result, failure), asio::detached);
   io.run();
   if (!failure.empty()) throw std::runtime_error("bench target failed: " + failure);
+  if (!backend.failure().empty()) throw std::runtime_error("bench primary failed: " + backend.failure());
   const std::chrono::duration<double> elapsed = Clock::now() - start;
   result.enroll_per_s = static_cast<double>(result.iterations) / elapsed.count();
   return result;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kda/core/session.h"
+#include "fixed_package_backend.h"
 #include "kda/nfc/nfc_transport.h"
 #include "pn532_emulator.h"
 
@@ -15,35 +16,6 @@ namespace {
 
 // The bound: within 2 exchanges of the minimum.
 constexpr std::uint64_t kExchangeSlack = 2;
-
-class PackageBackend : public EnrollmentBackend {
- public:
-  explicit PackageBackend(std::size_t size) {
-    v1::EnrollmentPackage package;
-    package.set_package_id("nfc-bench");
-    auto* profile = package.mutable_profile();
-    profile->set_name("NFC bench");
-    profile->set_server_url("https://mdm.example.com");
-    const std::size_t base = package.ByteSizeLong();
-    profile->set_custom_json(std::string(size > base + 4 ? size - base - 4 : 1, 'x'));
-    package_ = PreparedPackage::prepare(package);
-  }
-  v1::ProfileOffer offer(const SessionInfo&) override {
-    v1::ProfileOffer o;
-    o.add_profiles()->set_name("NFC bench");
-    return o;
-  }
-  void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
-    done(AuthorizationDecision{.granted = true, .package = package_});
-  }
-  void on_transfer_started(const SessionInfo&) override {}
-  void on_finished(const SessionReport& r) override { report = r; }
-  std::size_t package_bytes() const { return package_.bytes().size(); }
-  SessionReport report;
-
- private:
-  PreparedPackage package_;
-};
 
 // Each side records its own turns; the conversation alternates, target first.
 std::vector<nfc::Turn> conversation(const std::vector<nfc::Turn>& target, const std::vector<nfc::Turn>& primary) {
@@ -80,7 +52,7 @@ NfcResult run_nfc_enroll(std::size_t package_size) {
   auto& primary_dep = dynamic_cast<nfc::DepLink&>(*primary_link);
   auto& target_dep = dynamic_cast<nfc::DepLink&>(*target_link);
 
-  PackageBackend backend(package_size);
+  FixedPackageBackend backend(package_size, "NFC bench");
   auto key = noise::Keypair::generate();
   if (!key) throw std::runtime_error("key generation failed");
   TargetOptions topts;
