@@ -67,6 +67,22 @@ TEST(Config, EveryBadValueIsReported) {
   EXPECT_NE(text.find("transports.tcp.confirm_timeout_s: expected whole seconds"), std::string::npos) << text;
 }
 
+TEST(Config, WifiDirectWpsIsPushButtonOrPin) {
+  auto pbc = parse_config("[transports.wifidirect]\nwps = \"pbc\"\n", "k.toml");
+  ASSERT_TRUE(pbc) << joined(pbc.error());
+  EXPECT_FALSE(pbc->wifidirect.wps_pin);
+  auto pin = parse_config("[transports.wifidirect]\nwps = \"pin\"\n", "k.toml");
+  ASSERT_TRUE(pin) << joined(pin.error());
+  EXPECT_TRUE(pin->wifidirect.wps_pin);
+  auto bad = parse_config("[transports.wifidirect]\nwps = \"nfc\"\n", "k.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(joined(bad.error()), "k.toml:2:7: transports.wifidirect.wps: expected \"pbc\" or \"pin\"\n");
+  // Only Wi-Fi Direct has WPS.
+  auto elsewhere = parse_config("[transports.bluetooth]\nwps = \"pin\"\n", "k.toml");
+  ASSERT_FALSE(elsewhere);
+  EXPECT_EQ(joined(elsewhere.error()), "k.toml:2:7: transports.bluetooth.wps: unknown setting\n");
+}
+
 TEST(Config, SyntaxErrorNamesThePlace) {
   auto c = parse_config(read("syntax.toml"), "syntax.toml");
   ASSERT_FALSE(c);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "../daemon/child_process.h"
@@ -74,6 +75,33 @@ TEST(WifiDirectEndToEnd, KdadWithoutWpaSupplicantSaysSoAndKeepsServing) {
                            "directory; retrying") != std::string::npos;
   }, 20s)) << kdad.log();
   EXPECT_EQ(kdad.ctl("status").status, 0);
+  EXPECT_EQ(kdad.stop(), 0) << kdad.log();
+}
+
+TEST(WifiDirectEndToEnd, WpsPinIsCreatedOnceKeptSecretAndCheckedAtStart) {
+  TempDir dir;
+  KdadProcess kdad({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
+                              "[transports.wifidirect]\nenabled = true\nwps = \"pin\"\n"
+                              "ctrl_interface = \"" + dir.path() + "/missing/wlan0\"\n"});
+  ASSERT_TRUE(kdad.start(20s)) << kdad.log();
+  const std::string pin_file = kdad.dir() + "/wps.pin";
+  ASSERT_TRUE(wait_until([&] { return kdad.log().find("devices join with the WPS PIN in " + pin_file) !=
+                                      std::string::npos; }, 20s)) << kdad.log();
+  const std::string pin = read_file(pin_file);
+  ASSERT_EQ(pin.size(), 9u) << pin;  // eight digits and a newline
+  EXPECT_EQ(fs::status(pin_file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(kdad.stop(), 0) << kdad.log();
+  EXPECT_EQ(kdad.log().find(pin.substr(0, 8)), std::string::npos) << "the WPS PIN reached kdad's log";
+
+  // The same PIN on the next start; a damaged file is named and kdad keeps serving TCP.
+  ASSERT_TRUE(kdad.start(20s)) << kdad.log();
+  EXPECT_EQ(read_file(pin_file), pin);
+  EXPECT_EQ(kdad.stop(), 0) << kdad.log();
+  std::ofstream(pin_file, std::ios::trunc) << "12345678\n";  // wrong checksum digit
+  ASSERT_TRUE(kdad.start(20s)) << kdad.log();
+  EXPECT_TRUE(wait_until([&] { return kdad.log().find(pin_file + ": not a WPS PIN") != std::string::npos; }, 20s))
+      << kdad.log();
+  EXPECT_NE(kdad.ctl("status").out.find("not a WPS PIN"), std::string::npos);
   EXPECT_EQ(kdad.stop(), 0) << kdad.log();
 }
 

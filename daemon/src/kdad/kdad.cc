@@ -210,7 +210,11 @@ class Daemon {
       for (auto [name, t] : {std::pair{"bluetooth", &config_.bluetooth}, std::pair{"nfc", &config_.nfc},
                              std::pair{"wifidirect", &config_.wifidirect}}) {
         auto listener = radio_listeners_.find(name);
-        add(name, *t, listener != radio_listeners_.end() ? listener->second->describe() : radio_status_[name]);
+        auto status = radio_status_.find(name);
+        add(name, *t,
+            listener != radio_listeners_.end() ? listener->second->describe()
+            : status != radio_status_.end()     ? status->second
+                                                : std::string());
       }
       return out;
     };

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -17,6 +18,18 @@
 namespace kda::daemon {
 
 namespace {
+
+// Writes `line` to a new file at `path`, created once (O_EXCL, 0600) and
+// synced; an error line otherwise.
+std::optional<std::string> create_secret_file(const std::string& path, const std::string& line, const char* what) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return path + ": " + std::strerror(errno);
+  const std::string text = line + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return path + ": cannot write the " + std::string(what);
+  return std::nullopt;
+}
 
 // 32 secret bytes kept as hex in `path`: read, or created once (O_EXCL, 0600).
 tl::expected<noise::Key, std::string> load_or_create_secret(const std::string& path, const char* what) {
@@ -33,12 +46,7 @@ tl::expected<noise::Key, std::string> load_or_create_secret(const std::string& p
   }
   if (RAND_priv_bytes(secret.data(), static_cast<int>(secret.size())) != 1)
     return tl::unexpected(std::string("cannot generate a ") + what);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return tl::unexpected(path + ": " + std::strerror(errno));
-  const std::string text = to_hex(secret) + "\n";
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return tl::unexpected(path + ": cannot write the " + what);
+  if (auto error = create_secret_file(path, to_hex(secret), what)) return tl::unexpected(*error);
   return secret;
 }
 
@@ -70,12 +78,7 @@ tl::expected<std::string, std::string> load_or_create_wps_pin(const std::string&
   if (RAND_priv_bytes(reinterpret_cast<unsigned char*>(&random), sizeof random) != 1)
     return tl::unexpected(std::string("cannot generate a WPS PIN"));
   const std::string pin = wps_pin_from(random);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return tl::unexpected(path + ": " + std::strerror(errno));
-  const std::string text = pin + "\n";
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return tl::unexpected(path + ": cannot write the WPS PIN");
+  if (auto error = create_secret_file(path, pin, "WPS PIN")) return tl::unexpected(*error);
   return pin;
 }
 

@@ -61,12 +61,16 @@ class Reader {
     const std::string prefix = "transports." + std::string(name) + ".";
     const auto* t = node->as_table();
     if (!t) return error(node, prefix.substr(0, prefix.size() - 1), "expected a table");
-    if (name == "wifidirect") only(*t, prefix, {"enabled", "confirm", "confirm_timeout_s", address_key, "wps"});
-    else only(*t, prefix, {"enabled", "confirm", "confirm_timeout_s", address_key});
-    std::string wps;
-    text(*t, prefix, "wps", wps);
-    if (wps == "pin") out.wps_pin = true;
-    else if (!wps.empty() && wps != "pbc") error(t->get("wps"), prefix + "wps", "expected \"pbc\" or \"pin\"");
+    const bool wifidirect = name == "wifidirect";
+    std::set<std::string_view> keys = {"enabled", "confirm", "confirm_timeout_s", address_key};
+    if (wifidirect) keys.insert("wps");
+    only(*t, prefix, std::move(keys));
+    if (wifidirect) {
+      std::string wps;
+      text(*t, prefix, "wps", wps);
+      if (wps == "pin") out.wps_pin = true;
+      else if (!wps.empty() && wps != "pbc") error(t->get("wps"), prefix + "wps", "expected \"pbc\" or \"pin\"");
+    }
     flag(*t, prefix, "enabled", out.enabled);
     std::string confirm;
     text(*t, prefix, "confirm", confirm);
