@@ -78,7 +78,7 @@ bool DepChannel::wait_outgoing(std::chrono::milliseconds limit, std::chrono::mil
   std::unique_lock lock(mu_);
   auto ready = [&] { return !outbox_.empty() || (closing_ && !close_sent_) || stopped_; };
   if (!cv_.wait_for(lock, limit, ready)) return false;
-  // A burst of frames (authorization, chunks) arrives write by write: let it
+  // A burst of frames (package chunks) arrives write by write: let it
   // fill the PDU rather than send a short one.
   while (outbox_.size() < kMaxPduPayload && !closing_ && !stopped_) {
     const auto quiet_until = last_write_ + settle;

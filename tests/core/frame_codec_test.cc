@@ -111,7 +111,8 @@ TEST(FrameCodec, LengthLimitIsCheckedBeforeTheBodyArrives) {
 
 TEST(FrameCodec, UnknownFieldsInsideKnownBodiesAreIgnored) {
   // Hello with an extra field 15 (varint 7) a later version might add.
-  const Bytes body = {0x0a, 0x0a, 0x08, 0x01, 0x10, 0x01, 0x20, 0x01, 0x78, 0x07, 0x18, 0x02};
+  Bytes body = {0x0a, 0x2c, 0x08, 0x01, 0x10, 0x01, 0x20, 0x01, 0x78, 0x07, 0x18, 0x02, 0x3a, 0x20};
+  body.resize(body.size() + 32, 0x09);  // handshake message 1
   auto frame = parse_frame(body);
   ASSERT_TRUE(frame);
   EXPECT_FALSE(validate_frame(*frame, FrameLayer::clear));
@@ -150,16 +151,13 @@ TEST(FrameValidator, EnrollRequestNeedsAnIdentity) {
 }
 
 TEST(FrameValidator, AuthorizationRules) {
-  v1::Frame f;
-  f.mutable_authorization()->set_granted(true);
-  EXPECT_FALSE(validate_frame(f, FrameLayer::sealed));
-  f.mutable_authorization()->set_code(301);
-  EXPECT_EQ(validate_frame(f, FrameLayer::sealed), Errc::invalid_frame);  // granted with an error code
+  // Only refusals travel as Authorization, so a code is required.
   v1::Frame refused;
-  refused.mutable_authorization()->set_granted(false);
-  EXPECT_EQ(validate_frame(refused, FrameLayer::sealed), Errc::invalid_frame);  // refused without code
+  refused.mutable_authorization()->set_reason("not in the inventory");
+  EXPECT_EQ(validate_frame(refused, FrameLayer::sealed), Errc::invalid_frame);
   refused.mutable_authorization()->set_code(301);
   EXPECT_FALSE(validate_frame(refused, FrameLayer::sealed));
+  EXPECT_EQ(validate_frame(refused, FrameLayer::clear), Errc::invalid_frame);
 }
 
 TEST(FrameValidator, ResultOfferAndTextLimits) {

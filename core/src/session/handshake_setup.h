@@ -8,12 +8,25 @@
 
 namespace kda {
 
-// Prologue = "kda-v1" || the Hello frame body exactly as sent, so a Hello
+// Prologue = "kda-v1" || protocol_version || role || transport ||
+// noise_pattern || number of capabilities || (length || bytes) of each, every
+// number a 4-byte big-endian integer (docs/PROTOCOL.md section 7.2). A Hello
 // altered on the way (a downgrade from NXpsk2 to NX, say) breaks the handshake.
-inline Bytes handshake_prologue(ByteView hello_frame) {
+inline Bytes handshake_prologue(const v1::Hello& hello) {
   constexpr std::string_view label = "kda-v1";
   Bytes prologue(label.begin(), label.end());
-  prologue.insert(prologue.end(), hello_frame.begin(), hello_frame.end());
+  auto put = [&](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) prologue.push_back(static_cast<std::uint8_t>(v >> shift));
+  };
+  put(hello.protocol_version());
+  put(static_cast<std::uint32_t>(hello.role()));
+  put(static_cast<std::uint32_t>(hello.transport()));
+  put(static_cast<std::uint32_t>(hello.noise_pattern()));
+  put(static_cast<std::uint32_t>(hello.capabilities_size()));
+  for (const auto& c : hello.capabilities()) {
+    put(static_cast<std::uint32_t>(c.size()));
+    prologue.insert(prologue.end(), c.begin(), c.end());
+  }
   return prologue;
 }
 

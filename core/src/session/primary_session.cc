@@ -58,9 +58,8 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   const auto& cfg = options_.config;
   auto& ch = *channel_;
 
-  // 1. Hello, in clear.
-  Bytes hello_raw;
-  auto hello = co_await ch.read_clear(cfg.handshake_timeout, &hello_raw);
+  // 1. Hello, in clear, carrying Noise handshake message 1.
+  auto hello = co_await ch.read_clear(cfg.handshake_timeout);
   if (!hello) co_return failure(hello.error(), "");
   if (!hello->has_hello()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Hello");
   const auto& h = hello->hello();
@@ -81,21 +80,17 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
     co_return failure(make_error_code(Errc::psk_required), "this transport requires an out-of-band secret");
   info_.out_of_band_secret = with_psk;
 
-  // 2. Noise handshake: message 1 in, message 2 (carrying the offer) out.
+  // 2. Noise handshake: message 1 (from the Hello) in, message 2 (carrying
+  // the offer) out.
   noise::HandshakeOptions hs_options;
   hs_options.protocol = handshake_protocol(h.noise_pattern());
   hs_options.role = noise::Role::responder;
-  hs_options.prologue = handshake_prologue(hello_raw);
+  hs_options.prologue = handshake_prologue(h);
   hs_options.local_static = options_.static_key;
   if (with_psk) hs_options.psk = options_.psk;
   auto hs = noise::HandshakeState::create(std::move(hs_options));
   if (!hs) co_return failure(hs.error(), "");
-
-  auto msg1 = co_await ch.read_clear(cfg.handshake_timeout);
-  if (!msg1) co_return failure(msg1.error(), "");
-  if (!msg1->has_handshake()) co_return failure(make_error_code(Errc::unexpected_frame), "expected handshake message 1");
-  const auto& m1 = msg1->handshake().noise_message();
-  if (auto payload = hs->read_message(as_bytes(m1)); !payload)
+  if (auto payload = hs->read_message(as_bytes(h.noise_message())); !payload)
     co_return failure(make_error_code(Errc::handshake_failed), "");
 
   v1::Frame offer;
@@ -121,16 +116,16 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   info_.device = request->enroll_request().device();
   info_.profile_name = request->enroll_request().profile_name();
 
-  // 4. Authorization (may wait for the admin).
+  // 4. Authorization (may wait for the admin). A refusal is an Authorization
+  // frame; a grant is the package's first chunk.
   auto decision = co_await await_decision(request->enroll_request());
   if (!decision) co_return failure(decision.error(), "");
-  v1::Frame auth;
-  auto* a = auth.mutable_authorization();
   if (!decision->granted) {
-    a->set_granted(false);
+    v1::Frame refusal;
+    auto* a = refusal.mutable_authorization();
     a->set_code(static_cast<std::uint32_t>(decision->code));
     a->set_reason(decision->reason);
-    if (auto ec = co_await ch.write_sealed(auth)) co_return failure(ec, "");
+    if (auto ec = co_await ch.write_sealed(refusal)) co_return failure(ec, "");
     co_return failure(make_error_code(decision->code), decision->reason);
   }
   const auto& package = decision->package;
@@ -139,8 +134,6 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   if (package.bytes().size() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large), "");
   info_.package_id = package.package_id();
   info_.profile_name = package.profile_name();
-  a->set_granted(true);
-  if (auto ec = co_await ch.write_sealed(auth)) co_return failure(ec, "");
 
   // 5. The package, in chunks; the digest rides in the last one.
   backend_.on_transfer_started(info_);

@@ -132,20 +132,16 @@ bool SessionChannel::clear_error_allowed(const v1::Frame& frame) const {
   }
 }
 
-asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout, Bytes* raw) {
+asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout) {
   if (auto ec = begin_io(timeout)) co_return tl::unexpected(ec);
   auto bytes = finish_read(co_await link_->read_frame());
-  auto frame = decode_clear(bytes);
-  if (frame && raw) *raw = std::move(*bytes);
-  co_return frame;
+  co_return decode_clear(bytes);
 }
 
-asio::awaitable<std::error_code> SessionChannel::write_clear(const v1::Frame& frame, Bytes* raw) {
+asio::awaitable<std::error_code> SessionChannel::write_clear(const v1::Frame& frame) {
   Bytes bytes = serialize_frame(frame);
   if (auto ec = begin_io(config_.idle_timeout)) co_return ec;
-  auto ec = finish_write(co_await link_->write_frame(bytes), bytes.size());
-  if (raw) *raw = std::move(bytes);
-  co_return ec;
+  co_return finish_write(co_await link_->write_frame(bytes), bytes.size());
 }
 
 asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::milliseconds timeout) {

@@ -19,9 +19,9 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   Link& link() { return *link_; }
   asio::any_io_executor executor() const { return link_->executor(); }
 
-  // One clear-layer frame, parsed and validated. `raw` receives its bytes.
-  asio::awaitable<Result<v1::Frame>> read_clear(std::chrono::milliseconds timeout, Bytes* raw = nullptr);
-  asio::awaitable<std::error_code> write_clear(const v1::Frame& frame, Bytes* raw = nullptr);
+  // One clear-layer frame, parsed and validated.
+  asio::awaitable<Result<v1::Frame>> read_clear(std::chrono::milliseconds timeout);
+  asio::awaitable<std::error_code> write_clear(const v1::Frame& frame);
 
   void start_secure(SecureChannel channel) { secure_.emplace(std::move(channel)); }
   bool secure() const { return secure_.has_value(); }

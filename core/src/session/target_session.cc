@@ -48,30 +48,26 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   SessionReport report;
   const bool with_psk = options_.psk.has_value();
 
-  // 1. Hello, in clear.
+  // 1. Hello, in clear, carrying Noise handshake message 1.
   v1::Frame hello;
   auto* h = hello.mutable_hello();
   h->set_protocol_version(kProtocolVersion);
   h->set_role(v1::ROLE_TARGET);
   h->set_transport(ch.link().kind());
   h->set_noise_pattern(with_psk ? v1::NOISE_NX_PSK2 : v1::NOISE_NX);
-  Bytes hello_raw;
-  if (auto ec = co_await ch.write_clear(hello, &hello_raw)) co_return failure(ec);
-
-  // 2. Noise handshake.
   noise::HandshakeOptions hs_options;
   hs_options.protocol = handshake_protocol(h->noise_pattern());
   hs_options.role = noise::Role::initiator;
-  hs_options.prologue = handshake_prologue(hello_raw);
+  hs_options.prologue = handshake_prologue(*h);
   hs_options.psk = options_.psk;
   auto hs = noise::HandshakeState::create(std::move(hs_options));
   if (!hs) co_return failure(hs.error());
   auto msg1 = hs->write_message({});
   if (!msg1) co_return failure(msg1.error());
-  v1::Frame hs1;
-  hs1.mutable_handshake()->set_noise_message(msg1->data(), msg1->size());
-  if (auto ec = co_await ch.write_clear(hs1)) co_return failure(ec);
+  h->set_noise_message(msg1->data(), msg1->size());
+  if (auto ec = co_await ch.write_clear(hello)) co_return failure(ec);
 
+  // 2. Noise handshake message 2, carrying the profile offer.
   auto msg2 = co_await ch.read_clear(cfg.handshake_timeout);
   if (!msg2) co_return failure(msg2.error());
   if (!msg2->has_handshake()) co_return failure(make_error_code(Errc::unexpected_frame), "expected handshake message 2");
@@ -96,35 +92,35 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   request.mutable_enroll_request()->set_profile_name(options_.profile_name);
   if (auto ec = co_await ch.write_sealed(request)) co_return failure(ec);
 
-  // 4. Authorization.
-  auto auth = co_await ch.read_sealed(cfg.idle_timeout);
-  if (!auth) co_return failure(auth.error());
-  if (!auth->has_authorization()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Authorization");
-  const auto& a = auth->authorization();
-  if (!a.granted()) {
-    auto ec = std::error_code(static_cast<int>(a.code()), kda_category());
+  // 4. Authorization: a refusal, or the package's first chunk.
+  auto frame = co_await ch.read_sealed(cfg.idle_timeout);
+  if (!frame) co_return failure(frame.error());
+  if (frame->has_authorization()) {
+    const auto& a = frame->authorization();
     ch.close_link();  // the primary ends the session with its own Close
-    co_return failure(ec, "primary refused: " + a.reason());
+    co_return failure(std::error_code(static_cast<int>(a.code()), kda_category()), "primary refused: " + a.reason());
   }
 
   // 5. Package chunks, in order, then the digest check.
   std::string package_bytes;
   std::uint64_t total = 0;
-  for (;;) {
-    auto frame = co_await ch.read_sealed(cfg.idle_timeout);
+  for (bool first = true;; first = false) {
+    if (!first) frame = co_await ch.read_sealed(cfg.idle_timeout);
     if (!frame) co_return failure(frame.error());
-    if (!frame->has_package_chunk()) co_return failure(make_error_code(Errc::unexpected_frame), "expected PackageChunk");
+    if (!frame->has_package_chunk())
+      co_return failure(make_error_code(Errc::unexpected_frame),
+                        first ? "expected PackageChunk or Authorization" : "expected PackageChunk");
     auto& c = *frame->mutable_package_chunk();
-    if (package_bytes.empty()) {
+    if (first) {
       if (c.total() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large));
       total = c.total();
     }
     if (c.offset() != package_bytes.size() || c.total() != total)
       co_return failure(make_error_code(Errc::invalid_frame), "package chunk out of sequence");
-    if (package_bytes.empty() && c.data().size() == total) {
+    if (first && c.data().size() == total) {
       package_bytes = std::move(*c.mutable_data());  // one chunk: no copy
     } else {
-      if (package_bytes.empty()) package_bytes.reserve(total);
+      if (first) package_bytes.reserve(total);
       package_bytes.append(c.data());
     }
     if (options_.on_progress) options_.on_progress(package_bytes.size(), total);

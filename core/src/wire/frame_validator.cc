@@ -23,6 +23,7 @@ std::error_code check_hello(const v1::Hello& h) {
   if (h.capabilities_size() > 32) return invalid();
   for (const auto& c : h.capabilities())
     if (c.size() > 64) return invalid();
+  if (h.noise_message().size() < 32 || h.noise_message().size() > kMaxNoiseMessage) return invalid();
   return {};
 }
 
@@ -87,7 +88,7 @@ std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
       if (clear) return invalid();
       const auto& a = f.authorization();
       if (!short_text(a.reason())) return invalid();
-      if (a.granted() ? a.code() != 0 : a.code() == 0) return invalid();
+      if (a.code() == 0) return invalid();  // only refusals travel as Authorization
       return {};
     }
     case F::kPackageChunk:
