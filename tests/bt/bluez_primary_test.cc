@@ -26,7 +26,9 @@ struct PrimaryRig {
     auto started = bt::start_primary(io, std::move(options));
     if (!started) throw std::runtime_error(started.error());
     primary = std::move(*started);
-    if (advertise) EXPECT_FALSE(primary.advertiser->start(kDesk));
+    if (advertise) {
+      EXPECT_FALSE(primary.advertiser->start(kDesk));
+    }
   }
   bool wait_for(const std::string& line) {
     return run_until(io, [&] { return log.has(line); });

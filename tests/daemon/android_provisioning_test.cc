@@ -29,15 +29,6 @@ v1::EnrollmentPackage full_package() {
 
 Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
-Bytes hex(std::string_view h) {
-  std::string clean;
-  for (char c : h)
-    if (c != ' ') clean += c;
-  auto b = from_hex(clean);
-  EXPECT_TRUE(b) << h;
-  return b.value_or(Bytes{});
-}
-
 // --- an independent java.util.Properties.load() ------------------------------
 
 void append_utf8(std::string& out, std::uint32_t cp) {
