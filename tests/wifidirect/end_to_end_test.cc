@@ -24,6 +24,14 @@ constexpr const char* kImei = "490154203237518";
 
 CommandResult run(const std::string& command) { return run_command(command + " 2>&1"); }
 
+// kdad serving TCP, its Wi-Fi Direct pointed at a wpa_supplicant socket that
+// does not exist under `dir`; `wifidirect` adds settings to that section.
+std::string config_without_wpa_supplicant(const TempDir& dir, const std::string& wifidirect = "") {
+  return "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
+         "[transports.wifidirect]\nenabled = true\n" + wifidirect +
+         "ctrl_interface = \"" + dir.path() + "/missing/wlan0\"\n";
+}
+
 TEST(WifiDirectEndToEnd, DeskAndTargetBinariesProvisionOverTheGroup) {
   if (auto why = NetnsPair::cannot(); !why.empty()) GTEST_SKIP() << "Wi-Fi Direct rig: " << why;
   NetnsPair netns;
@@ -66,9 +74,7 @@ TEST(WifiDirectEndToEnd, DeskAndTargetBinariesProvisionOverTheGroup) {
 
 TEST(WifiDirectEndToEnd, KdadWithoutWpaSupplicantSaysSoAndKeepsServing) {
   TempDir dir;
-  KdadProcess kdad({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
-                              "[transports.wifidirect]\nenabled = true\n"
-                              "ctrl_interface = \"" + dir.path() + "/missing/wlan0\"\n"});
+  KdadProcess kdad({.config = config_without_wpa_supplicant(dir)});
   ASSERT_TRUE(kdad.start(20s)) << kdad.log();
   ASSERT_TRUE(wait_until([&] {
     return kdad.log().find("wpa_supplicant control socket " + dir.path() + "/missing/wlan0: No such file or "
@@ -80,9 +86,7 @@ TEST(WifiDirectEndToEnd, KdadWithoutWpaSupplicantSaysSoAndKeepsServing) {
 
 TEST(WifiDirectEndToEnd, WpsPinIsCreatedOnceKeptSecretAndCheckedAtStart) {
   TempDir dir;
-  KdadProcess kdad({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
-                              "[transports.wifidirect]\nenabled = true\nwps = \"pin\"\n"
-                              "ctrl_interface = \"" + dir.path() + "/missing/wlan0\"\n"});
+  KdadProcess kdad({.config = config_without_wpa_supplicant(dir, "wps = \"pin\"\n")});
   ASSERT_TRUE(kdad.start(20s)) << kdad.log();
   const std::string pin_file = kdad.dir() + "/wps.pin";
   ASSERT_TRUE(wait_until([&] { return kdad.log().find("devices join with the WPS PIN in " + pin_file) !=
