@@ -165,13 +165,14 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
 asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(const v1::EnrollRequest& request) {
   auto& ch = *channel_;
   struct Slot {
-    explicit Slot(asio::any_io_executor ex) : wake(ex) {}
     std::optional<AuthorizationDecision> decision;
-    asio::steady_timer wake;
+    // Only made when the decision does not come at once: a timer brings in
+    // the io_context's reactor, which loopback sessions otherwise never need.
+    std::optional<asio::steady_timer> wake;
     std::atomic<bool> in_authorize{false};
     std::thread::id session_thread = std::this_thread::get_id();
   };
-  auto slot = std::make_shared<Slot>(ch.executor());
+  auto slot = std::make_shared<Slot>();
   slot->in_authorize = true;
   backend_.authorize(info_, request, [slot, ex = ch.executor()](AuthorizationDecision d) {
     // Answered inside authorize() on our own thread: no hop needed.
@@ -181,7 +182,7 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
     }
     asio::post(ex, [slot, d = std::move(d)]() mutable {
       slot->decision = std::move(d);
-      slot->wake.cancel();
+      if (slot->wake) slot->wake->cancel();
     });
   });
   slot->in_authorize = false;
@@ -190,7 +191,9 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
     // before starting the watch below.
     co_await asio::post(ch.executor(), asio::use_awaitable);
   }
-  ch.set_wait_timer(&slot->wake);
+  if (slot->decision) co_return std::move(*slot->decision);
+  slot->wake.emplace(ch.executor());
+  ch.set_wait_timer(&*slot->wake);
   std::error_code peer_ec;
   bool watching = false, watch_done = false;
   while (!slot->decision) {
@@ -211,12 +214,12 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
           peer_ec = make_error_code(Errc::unexpected_frame);
         }
         watch_done = true;
-        slot->wake.cancel();
+        slot->wake->cancel();
       }, asio::detached);
     }
-    slot->wake.expires_after(ch.config().keepalive_interval);
+    slot->wake->expires_after(ch.config().keepalive_interval);
     boost::system::error_code ec;
-    co_await slot->wake.async_wait(with_ec(ec));
+    co_await slot->wake->async_wait(with_ec(ec));
     if (!ec && !slot->decision && !peer_ec) {
       v1::Frame keepalive;
       keepalive.mutable_keep_alive();
@@ -227,9 +230,9 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
   if (watching && !watch_done) {
     ch.link().cancel();
     while (!watch_done) {
-      slot->wake.expires_after(std::chrono::seconds(5));
+      slot->wake->expires_after(std::chrono::seconds(5));
       boost::system::error_code ec;
-      co_await slot->wake.async_wait(with_ec(ec));
+      co_await slot->wake->async_wait(with_ec(ec));
     }
   }
   if (peer_ec) co_return tl::unexpected(peer_ec);

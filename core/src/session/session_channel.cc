@@ -18,33 +18,26 @@ SessionReport failure(std::error_code ec, std::string reason) {
 }
 
 SessionChannel::SessionChannel(LinkPtr link, const SessionConfig& config)
-    : link_(std::move(link)), config_(config), deadline_(link_->executor()) {}
+    : link_(std::move(link)), config_(config) {}
 
 void SessionChannel::arm(std::chrono::milliseconds timeout) {
   deadline_fired_ = false;
   operation_pending_ = true;
-  deadline_at_ = asio::steady_timer::clock_type::now() + timeout;
-  // A pending wait that ends no later than the new deadline will re-check.
-  if (deadline_waiting_ && deadline_.expiry() <= deadline_at_) return;
-  start_deadline_wait();
-}
-
-void SessionChannel::start_deadline_wait() {
-  deadline_waiting_ = true;
-  const auto generation = ++deadline_generation_;
-  deadline_.expires_at(deadline_at_);
-  deadline_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (!self || generation != self->deadline_generation_) return;  // superseded
-    self->deadline_waiting_ = false;
-    if (!ec) self->on_deadline();
-  });
+  deadline_at_ = Watchdog::Clock::now() + timeout;
+  if (!watchdog_) {
+    watchdog_.emplace(link_->executor(), [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->on_deadline();
+    });
+  }
+  // An armed watchdog that fires no later than the new deadline will re-check.
+  if (const auto at = watchdog_->armed(); at && *at <= deadline_at_) return;
+  watchdog_->arm(deadline_at_);
 }
 
 void SessionChannel::on_deadline() {
   if (!operation_pending_) return;  // idle: the next operation re-arms
-  if (asio::steady_timer::clock_type::now() < deadline_at_) {
-    start_deadline_wait();  // fired for an earlier operation's deadline
+  if (Watchdog::Clock::now() < deadline_at_) {
+    watchdog_->arm(deadline_at_);  // fired for an earlier operation's deadline
     return;
   }
   deadline_fired_ = true;
@@ -235,7 +228,7 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
 void SessionChannel::close_link() {
   ended_ = true;
   link_->close();
-  deadline_.cancel();
+  if (watchdog_) watchdog_->disarm();
 }
 
 void SessionChannel::fill_counters(SessionReport& report) const {

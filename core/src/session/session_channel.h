@@ -9,6 +9,7 @@
 #include "kda/core/link.h"
 #include "kda/core/secure_channel.h"
 #include "kda/core/session.h"
+#include "watchdog.h"
 
 namespace kda {
 
@@ -69,15 +70,12 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   LinkPtr link_;
   SessionConfig config_;
   void on_deadline();
-  void start_deadline_wait();
 
   // One lazily armed watchdog: an operation only moves `deadline_at_`; the
-  // timer is re-armed when it fires early. Keeps timers off the hot path.
-  asio::steady_timer deadline_;
-  asio::steady_timer::time_point deadline_at_{};
+  // watchdog is re-armed when it fires early, or when a deadline comes sooner.
+  std::optional<Watchdog> watchdog_;
+  Watchdog::Clock::time_point deadline_at_{};
   bool operation_pending_ = false;
-  bool deadline_waiting_ = false;
-  std::uint64_t deadline_generation_ = 0;
   bool deadline_fired_ = false;
   std::optional<Errc> interrupt_;
   asio::steady_timer* wait_timer_ = nullptr;
