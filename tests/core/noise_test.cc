@@ -240,6 +240,31 @@ TEST_P(NoiseCipherStateTest, WrongSizesAreInvalidFrame) {
   EXPECT_EQ(max->size(), kMaxMessageLen);
 }
 
+TEST_P(NoiseCipherStateTest, PiecesEncryptLikeTheirConcatenation) {
+  const Key key = filled<32>(0x66);
+  CipherState whole(GetParam(), key), pieces(GetParam(), key);
+  const Bytes ad = {7};
+  // Piece sizes that cross the 64-byte ChaCha and 16-byte AES blocks.
+  Bytes payload(1000);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i * 7);
+  const Bytes head = {1, 2, 3, 4, 5}, tail = {9, 8, 7};
+  Bytes plain = head;
+  plain.insert(plain.end(), payload.begin(), payload.end());
+  plain.insert(plain.end(), tail.begin(), tail.end());
+  const Bytes expected = whole.encrypt(3, ad, plain).value();
+
+  // Head and tail in place, the payload from elsewhere.
+  Bytes out(plain.size() + kTagLen);
+  std::copy(head.begin(), head.end(), out.begin());
+  std::copy(tail.begin(), tail.end(), out.begin() + static_cast<std::ptrdiff_t>(head.size() + payload.size()));
+  const ByteView in_head(out.data(), head.size());
+  const ByteView in_tail(out.data() + head.size() + payload.size(), tail.size());
+  ASSERT_FALSE(pieces.encrypt_into(3, ad, {in_head, payload, {}, in_tail}, out));
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(pieces.encrypt_into(3, ad, {in_head, payload}, out).value(), static_cast<int>(Errc::invalid_frame))
+      << "out must fit the pieces exactly";
+}
+
 TEST_P(NoiseCipherStateTest, InterleavedEncryptAndDecryptShareOneState) {
   const Key key = filled<32>(0x55);
   CipherState a(GetParam(), key), b(GetParam(), key);

@@ -55,22 +55,24 @@ struct CipherState::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  // out must hold plaintext.size() + kTagLen bytes.
-  bool seal(std::uint64_t n, ByteView ad, ByteView plaintext, std::uint8_t* out) {
+  // out must hold the pieces' total size + kTagLen bytes.
+  bool seal(std::uint64_t n, ByteView ad, std::initializer_list<ByteView> plaintext, std::uint8_t* out) {
     std::uint8_t iv[kIvLen];
     make_iv(cipher, n, iv);
     int len = 0, final_len = 0;
     bool ok = EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv, 1, nullptr) == 1 &&
               (ad.empty() ||
                EVP_EncryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) == 1);
-    len = 0;
-    ok = ok &&
-         (plaintext.empty() || EVP_EncryptUpdate(ctx, out, &len, plaintext.data(),
-                                                 static_cast<int>(plaintext.size())) == 1) &&
-         static_cast<std::size_t>(len) == plaintext.size() &&
-         EVP_EncryptFinal_ex(ctx, out + len, &final_len) == 1 && final_len == 0 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagLen),
-                             out + plaintext.size()) == 1;
+    std::size_t done = 0;
+    for (ByteView piece : plaintext) {
+      if (!ok || piece.empty()) continue;
+      len = 0;
+      ok = EVP_EncryptUpdate(ctx, out + done, &len, piece.data(), static_cast<int>(piece.size())) == 1 &&
+           static_cast<std::size_t>(len) == piece.size();
+      done += piece.size();
+    }
+    ok = ok && EVP_EncryptFinal_ex(ctx, out + done, &final_len) == 1 && final_len == 0 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagLen), out + done) == 1;
     if (!ok) ERR_clear_error();
     return ok;
   }
@@ -103,7 +105,7 @@ struct CipherState::Impl {
     std::uint8_t zeros[kKeyLen] = {};
     std::uint8_t out[kKeyLen + kTagLen];
     // Re-keying the existing context (cipher nullptr) keeps its allocation.
-    bool ok = seal(kReservedNonce, {}, zeros, out) &&
+    bool ok = seal(kReservedNonce, {}, {ByteView(zeros)}, out) &&
               EVP_CipherInit_ex2(ctx, nullptr, out, nullptr, 1, nullptr) == 1;
     OPENSSL_cleanse(out, sizeof out);
     if (!ok) ERR_clear_error();
@@ -119,10 +121,16 @@ CipherState::~CipherState() = default;
 
 std::error_code CipherState::encrypt_into(std::uint64_t nonce, ByteView ad, ByteView plaintext,
                                           std::span<std::uint8_t> out) {
+  return encrypt_into(nonce, ad, {plaintext}, out);
+}
+
+std::error_code CipherState::encrypt_into(std::uint64_t nonce, ByteView ad, std::initializer_list<ByteView> plaintext,
+                                          std::span<std::uint8_t> out) {
   if (!impl_ || !impl_->ready) return make_error_code(Errc::internal_error);
   if (nonce == kReservedNonce) return make_error_code(Errc::counter_exhausted);
-  if (plaintext.size() > kMaxMessageLen - kTagLen || ad.size() > kMaxAdLen ||
-      out.size() != plaintext.size() + kTagLen)
+  std::size_t size = 0;
+  for (ByteView piece : plaintext) size += piece.size();
+  if (size > kMaxMessageLen - kTagLen || ad.size() > kMaxAdLen || out.size() != size + kTagLen)
     return make_error_code(Errc::invalid_frame);
   if (!impl_->seal(nonce, ad, plaintext, out.data())) return make_error_code(Errc::internal_error);
   return {};

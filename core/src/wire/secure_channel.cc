@@ -55,11 +55,10 @@ std::uint8_t* SecureChannel::begin_sealed(std::size_t plain_size) {
   return p;
 }
 
-Result<ByteView> SecureChannel::finish_sealed() {
+Result<ByteView> SecureChannel::finish_sealed(std::initializer_list<ByteView> pieces) {
   std::uint8_t* plain = out_.get() + plain_offset_;
   if (send_counter_ > 0 && send_counter_ % rekey_interval_ == 0) send_.rekey();
-  if (auto ec = send_.encrypt_into(send_counter_, {}, ByteView(plain, plain_size_),
-                                   {plain, plain_size_ + noise::kTagLen}))
+  if (auto ec = send_.encrypt_into(send_counter_, {}, pieces, {plain, plain_size_ + noise::kTagLen}))
     return tl::unexpected(ec);
   ++send_counter_;
   return ByteView(out_.get(), out_size_);
@@ -67,10 +66,13 @@ Result<ByteView> SecureChannel::finish_sealed() {
 
 Result<ByteView> SecureChannel::seal(const v1::Frame& inner) {
   const std::size_t plain_size = inner.ByteSizeLong();
-  inner.SerializeWithCachedSizesToArray(begin_sealed(plain_size));
-  return finish_sealed();
+  std::uint8_t* plain = begin_sealed(plain_size);
+  inner.SerializeWithCachedSizesToArray(plain);
+  return finish_sealed({ByteView(plain, plain_size)});
 }
 
+// The chunk's fields are written around a gap for the package bytes, which
+// are encrypted from where they lie into the gap.
 Result<ByteView> SecureChannel::seal_chunk(std::uint64_t offset, std::uint64_t total, ByteView data,
                                            ByteView sha256) {
   auto field_size = [](std::size_t n) { return 1 + CodedOutputStream::VarintSize64(n) + n; };
@@ -78,7 +80,8 @@ Result<ByteView> SecureChannel::seal_chunk(std::uint64_t offset, std::uint64_t t
                                  (total ? 1 + CodedOutputStream::VarintSize64(total) : 0) +
                                  (data.empty() ? 0 : field_size(data.size())) +
                                  (sha256.empty() ? 0 : field_size(sha256.size()));
-  std::uint8_t* p = begin_sealed(field_size(chunk_size));
+  std::uint8_t* const head = begin_sealed(field_size(chunk_size));
+  std::uint8_t* p = head;
   *p++ = kFramePackageChunkTag;
   p = CodedOutputStream::WriteVarint64ToArray(chunk_size, p);
   if (offset) {
@@ -89,13 +92,19 @@ Result<ByteView> SecureChannel::seal_chunk(std::uint64_t offset, std::uint64_t t
     *p++ = kChunkTotalTag;
     p = CodedOutputStream::WriteVarint64ToArray(total, p);
   }
-  for (auto [tag, bytes] : {std::pair{kChunkDataTag, data}, std::pair{kChunkSha256Tag, sha256}}) {
-    if (bytes.empty()) continue;
-    *p++ = tag;
-    p = CodedOutputStream::WriteVarint64ToArray(bytes.size(), p);
-    p = std::copy(bytes.begin(), bytes.end(), p);
+  if (!data.empty()) {
+    *p++ = kChunkDataTag;
+    p = CodedOutputStream::WriteVarint64ToArray(data.size(), p);
   }
-  return finish_sealed();
+  const ByteView head_bytes(head, static_cast<std::size_t>(p - head));
+  std::uint8_t* const tail = p + data.size();
+  p = tail;
+  if (!sha256.empty()) {
+    *p++ = kChunkSha256Tag;
+    p = CodedOutputStream::WriteVarint64ToArray(sha256.size(), p);
+    p = std::copy(sha256.begin(), sha256.end(), p);
+  }
+  return finish_sealed({head_bytes, data, ByteView(tail, static_cast<std::size_t>(p - tail))});
 }
 
 Result<v1::Frame> SecureChannel::open(const v1::Sealed& sealed) {

@@ -61,8 +61,9 @@ class SecureChannel {
   // `plain_size` bytes into out_ (grown as needed, never shrunk, never
   // zero-filled again) and returns where the plaintext goes.
   std::uint8_t* begin_sealed(std::size_t plain_size);
-  // Encrypts the plaintext begin_sealed() placed, in place.
-  Result<ByteView> finish_sealed();
+  // Encrypts the plaintext begin_sealed() made room for, given as pieces
+  // that each lie in place or (a chunk's package bytes) outside out_.
+  Result<ByteView> finish_sealed(std::initializer_list<ByteView> pieces);
   bool check_open(std::uint64_t counter, std::size_t ciphertext_size, std::error_code& ec);
 
   std::uint64_t send_counter_ = 0;

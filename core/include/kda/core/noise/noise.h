@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,12 @@ class CipherState {
   // the input itself (in place); it must not overlap it otherwise.
   std::error_code encrypt_into(std::uint64_t nonce, ByteView ad, ByteView plaintext, std::span<std::uint8_t> out);
   std::error_code decrypt_into(std::uint64_t nonce, ByteView ad, ByteView ciphertext, std::span<std::uint8_t> out);
+  // Encryption of a plaintext given in pieces, one after the other in `out`
+  // (plaintext + tag bytes): a frame header sealed in place around a payload
+  // read from where it lies, without first copying the payload next to it.
+  // Each piece either lies exactly where its ciphertext goes or not in `out`.
+  std::error_code encrypt_into(std::uint64_t nonce, ByteView ad, std::initializer_list<ByteView> plaintext,
+                               std::span<std::uint8_t> out);
   // Noise section 4.2 REKEY(): k = first 32 bytes of ENCRYPT(k, 2^64-1, "", zeros(32)).
   void rekey();
   // Replaces the key in place (the handshake's MixKey), keeping the context.
