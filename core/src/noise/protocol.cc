@@ -101,7 +101,9 @@ std::string Protocol::name() const {
   const auto* spec = pattern_spec(pattern);
   auto c = static_cast<std::size_t>(cipher);
   if (spec == nullptr || c >= std::size(kCipherNames)) return {};
-  std::string out(kPrefix);
+  std::string out;
+  out.reserve(64);  // every supported name fits: one allocation, not one per append
+  out += kPrefix;
   out += spec->name;
   out += kDh;
   out += kCipherNames[c];
