@@ -14,11 +14,7 @@ namespace kda {
 // altered on the way (a downgrade from NXpsk2 to NX, say) breaks the handshake.
 inline Bytes handshake_prologue(const v1::Hello& hello) {
   constexpr std::string_view label = "kda-v1";
-  std::size_t size = label.size() + 5 * 4;
-  for (const auto& c : hello.capabilities()) size += 4 + c.size();
-  Bytes prologue;
-  prologue.reserve(size);
-  prologue.assign(label.begin(), label.end());
+  Bytes prologue(label.begin(), label.end());
   auto put = [&](std::uint32_t v) {
     for (int shift = 24; shift >= 0; shift -= 8) prologue.push_back(static_cast<std::uint8_t>(v >> shift));
   };

@@ -34,7 +34,7 @@ class Watchdog {
   // The armed deadline, until its expiry runs or disarm(). On the executor.
   std::optional<Clock::time_point> armed() const;
 
-  struct State;
+  struct State;  // defined in watchdog.cc, where the watcher thread uses it
 
  private:
   std::shared_ptr<State> state_;  // shared with expiries in flight
