@@ -10,6 +10,8 @@ packages=(
   libexpected-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libcli11-dev libtomlplusplus-dev
   libqrencode-dev libpng-dev
+  # tcmalloc_minimal, the allocator kdad, kda-target and kda-bench link
+  libgoogle-perftools-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   # Bluetooth (bt/): sdbus-c++ and its xml2cpp generator; dbus-daemon for the rig
