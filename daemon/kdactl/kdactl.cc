@@ -203,12 +203,20 @@ int profile_ndef(const Global& g, const std::string& name, const std::string& fi
 int devices_import(const Global& g, const std::string& file, const std::string& source) {
   auto csv = read_file(file, daemon::kMaxDeviceCsvBytes);
   if (!csv) return fail(csv.error());
-  v1::ControlRequest request;
-  auto* import = request.mutable_devices_import();
-  import->set_csv(std::move(*csv));
-  import->set_source(source);
-  import->set_file_name(base_name(file));
-  auto r = round_trip(g, request);
+  v1::DevicesImportRequest import;
+  import.set_csv(std::move(*csv));
+  import.set_source(source);
+  import.set_file_name(base_name(file));
+  auto client = daemon::ControlClient::connect(g.socket);
+  if (!client) return fail(client.error());
+  // A large file goes in chunks; on a terminal, say how far it got.
+  const bool show = isatty(STDERR_FILENO);
+  auto r = client->import_devices(import, [&](std::size_t sent, std::size_t total) {
+    if (!show) return;
+    if (sent < total) std::fprintf(stderr, "\rkdactl: sending %s: %zu%%", file.c_str(), sent * 100 / total);
+    else std::fprintf(stderr, "\rkdactl: importing %s\033[K", file.c_str());
+  });
+  if (show && import.csv().size() > daemon::kControlUploadChunkSize) std::fputs("\r\033[K", stderr);
   if (!r) return fail(r.error());
   if (g.json) out(payload_json(*r) + "\n");
   if (!r->ok()) {

@@ -22,6 +22,7 @@
 #include "kda/daemon/control_client.h"
 #include "kda/daemon/control_server.h"
 #include "kda/daemon/paths.h"
+#include "other_user.h"
 
 namespace kda::daemon {
 namespace {
@@ -42,6 +43,10 @@ class FakeHandler : public ControlHandler {
       r.set_error("no session " + request.confirm().session_id());
     } else if (request.has_profile_delete()) {
       throw std::runtime_error("boom");
+    } else if (request.has_devices_import()) {
+      r.set_ok(true);
+      last_import_ = request.devices_import();
+      r.mutable_import_summary()->set_added(1);
     } else if (request.has_devices_list()) {
       r.set_ok(true);
       for (int i = 0; i < 3; ++i) r.mutable_devices()->add_devices()->set_key("key" + std::to_string(i));
@@ -58,11 +63,16 @@ class FakeHandler : public ControlHandler {
     std::lock_guard lock(mutex_);
     return last_peer_;
   }
+  v1::DevicesImportRequest last_import() {
+    std::lock_guard lock(mutex_);
+    return last_import_;
+  }
 
  private:
   std::mutex mutex_;
   int calls_ = 0;
   ControlPeer last_peer_;
+  v1::DevicesImportRequest last_import_;
 };
 
 struct TempDir {
@@ -124,10 +134,25 @@ class Rig {
   std::vector<std::string> log;
 };
 
+// Polls `done` for up to 5 s.
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 v1::ControlRequest status_request() {
   v1::ControlRequest r;
   r.mutable_status();
   return r;
+}
+
+std::string status_call_result(const std::string& path) {
+  auto client = ControlClient::connect(path);
+  if (!client) return "connect: " + client.error();
+  return test::status_result(*client);
 }
 
 // A raw connection for writing bytes no ControlClient would.
@@ -145,19 +170,12 @@ int raw_connect(const std::string& path) {
   return fd;
 }
 
-std::string read_to_eof(int fd) {
-  std::string data;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) data.append(buf, static_cast<std::size_t>(n));
-  return data;
-}
-
 // Sends `bytes`, then expects one error response and the end of the stream.
 v1::ControlResponse send_raw_expect_close(const std::string& path, std::string_view bytes) {
   const int fd = raw_connect(path);
   EXPECT_GE(fd, 0);
   EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
-  const std::string reply = read_to_eof(fd);
+  const std::string reply = test::read_all(fd);
   ::close(fd);
   v1::ControlResponse response;
   auto size = read_length_prefix(as_bytes(reply));
@@ -278,11 +296,10 @@ TEST(ControlServer, IdleConnectionsAreClosed) {
   Rig rig({.idle_timeout = std::chrono::milliseconds(100)});
   const int fd = raw_connect(rig.path());
   ASSERT_GE(fd, 0);
-  EXPECT_EQ(read_to_eof(fd), "");  // closed by the server, no answer
+  EXPECT_EQ(test::read_all(fd), "");  // closed by the server, no answer
   ::close(fd);
   // The socket closes before the connection's coroutine logs it.
-  for (int i = 0; i < 200 && !rig.logged("idle"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_TRUE(rig.logged("idle"));
+  EXPECT_TRUE(eventually([&] { return rig.logged("idle"); }));
 }
 
 TEST(ControlServer, SocketIsMode0660AndCloseRemovesIt) {
@@ -365,6 +382,145 @@ TEST(ControlClient, ServerGoneMidConversationIsAnError) {
   EXPECT_NE(r.error().find("kdad closed the connection"), std::string::npos) << r.error();
 }
 
+// ---- Limits and chunked uploads ---------------------------------------------
+
+TEST(ControlLimits, AdmissionRule) {
+  const ControlServerOptions o{.max_connections = 4, .root_reserve = 2, .connections_per_user = 2};
+  EXPECT_EQ(admission_refusal(1000, {.total = 3, .of_uid = 1}, o), "");
+  EXPECT_EQ(admission_refusal(1000, {.total = 2, .of_uid = 2}, o),
+            "too many control connections from uid 1000 (2 open, limit 2); close one and try again");
+  EXPECT_EQ(admission_refusal(1001, {.total = 4, .of_uid = 0}, o),
+            "too many control connections open (4, limit 4); try again");
+  // Root: beyond the others' limit and any per-user one, up to the reserve.
+  EXPECT_EQ(admission_refusal(0, {.total = 4, .of_uid = 3}, o), "");
+  EXPECT_EQ(admission_refusal(0, {.total = 5, .of_uid = 5}, o), "");
+  EXPECT_EQ(admission_refusal(0, {.total = 6, .of_uid = 0}, o),
+            "too many control connections open (6, root's limit 6); try again");
+  // 0: no per-user limit.
+  const ControlServerOptions shared{.max_connections = 4, .root_reserve = 2, .connections_per_user = 0};
+  EXPECT_EQ(admission_refusal(1000, {.total = 3, .of_uid = 3}, shared), "");
+}
+
+// Root (CI) gets the reserve on top; any other uid its per-user limit.
+TEST(ControlLimits, ConnectionsBeyondTheLimitAreRefusedAndSlotsComeBack) {
+  Rig rig({.max_connections = 3, .root_reserve = 1, .connections_per_user = 2});
+  const bool root = ::geteuid() == 0;
+  const std::size_t limit = root ? 4 : 2;
+  std::vector<ControlClient> held;
+  for (std::size_t i = 0; i < limit; ++i) {
+    auto client = ControlClient::connect(rig.path());
+    ASSERT_TRUE(client);
+    ASSERT_EQ(test::status_result(*client), "ok") << i;
+    held.push_back(std::move(*client));
+  }
+  const std::string refused = status_call_result(rig.path());
+  EXPECT_EQ(refused, root ? "refused: too many control connections open (4, root's limit 4); try again"
+                          : "refused: too many control connections from uid " + std::to_string(::geteuid()) +
+                                " (2 open, limit 2); close one and try again");
+  EXPECT_TRUE(rig.logged("refused uid"));
+  held.pop_back();
+  EXPECT_TRUE(eventually([&] { return status_call_result(rig.path()) == "ok"; }));
+}
+
+TEST(ControlLimits, AnnouncedButUnsentBodiesAreTimedOut) {
+  Rig rig({.idle_timeout = std::chrono::milliseconds(200)});
+  const int fd = raw_connect(rig.path());
+  ASSERT_GE(fd, 0);
+  const std::string header("\x00\x10\x00\x00", 4);  // 1 MiB, the limit; then only 3 bytes
+  ASSERT_EQ(::send(fd, header.data(), header.size(), MSG_NOSIGNAL), 4);
+  ASSERT_EQ(::send(fd, "abc", 3, MSG_NOSIGNAL), 3);
+  EXPECT_EQ(test::read_all(fd), "");
+  ::close(fd);
+  EXPECT_TRUE(eventually([&] { return rig.logged("request not completed in time"); }));
+  auto over = send_raw_expect_close(rig.path(), std::string("\x00\x10\x00\x01", 4));
+  EXPECT_EQ(over.error(), "request too large: 1048577 bytes (limit 1 MiB; a devices import goes in chunks)");
+}
+
+TEST(ControlLimits, ClientRefusesARequestOverTheLimit) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  v1::ControlRequest req;
+  req.mutable_profile_add()->set_json(std::string(kMaxControlRequestSize, 'x'));
+  auto r = client->call(req);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("kdad accepts at most 1 MiB per request"), std::string::npos) << r.error();
+  EXPECT_EQ(rig.handler.calls(), 0);
+}
+
+// Rows of a CSV upload, `bytes` long in all.
+std::string csv_of(std::size_t bytes) {
+  std::string csv = "serial\n";
+  for (int i = 0; csv.size() < bytes; ++i) csv += "SN" + std::to_string(i) + "\n";
+  csv.resize(bytes);
+  return csv;
+}
+
+TEST(ControlUpload, ChunksAreJoinedForTheHandler) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  v1::DevicesImportRequest import;
+  import.set_csv(csv_of(3 * kControlUploadChunkSize + 1234));
+  import.set_source("reseller-7");
+  import.set_file_name("big.csv");
+  std::vector<std::size_t> progress;
+  auto r = client->import_devices(import, [&](std::size_t sent, std::size_t total) {
+    EXPECT_EQ(total, import.csv().size());
+    progress.push_back(sent);
+  });
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(r->ok()) << r->error();
+  EXPECT_EQ(r->import_summary().added(), 1u);
+  const auto got = rig.handler.last_import();
+  EXPECT_TRUE(got.csv() == import.csv());
+  EXPECT_EQ(got.source(), "reseller-7");
+  EXPECT_EQ(got.file_name(), "big.csv");
+  EXPECT_EQ(progress, (std::vector<std::size_t>{kControlUploadChunkSize, 2 * kControlUploadChunkSize,
+                                                3 * kControlUploadChunkSize, import.csv().size()}));
+  EXPECT_EQ(rig.handler.calls(), 1);  // the chunks themselves never reach it
+
+  import.set_csv("serial\nSN1\n");  // small: one request, as before
+  progress.clear();
+  ASSERT_TRUE(client->import_devices(import, [&](std::size_t sent, std::size_t) { progress.push_back(sent); }));
+  EXPECT_EQ(rig.handler.last_import().csv(), "serial\nSN1\n");
+  EXPECT_TRUE(progress.empty());
+}
+
+TEST(ControlUpload, TooLargeUploadIsRefusedAndTheConnectionStays) {
+  Rig rig({.max_upload_size = 2 * kControlUploadChunkSize});
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  v1::DevicesImportRequest import;
+  import.set_csv(csv_of(2 * kControlUploadChunkSize + 1));
+  auto r = client->import_devices(import);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->error(), "devices import too large: more than 1 MiB of CSV; nothing imported");
+  EXPECT_EQ(rig.handler.calls(), 0);
+  EXPECT_EQ(test::status_result(*client), "ok");
+}
+
+TEST(ControlUpload, AnotherRequestMidUploadAbandonsIt) {
+  Rig rig;
+  auto client = ControlClient::connect(rig.path());
+  ASSERT_TRUE(client);
+  v1::ControlRequest chunk;
+  chunk.mutable_devices_import_chunk()->set_csv("serial\nSN1\n");
+  auto first = client->call(chunk);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->ok());
+  EXPECT_EQ(first->import_progress().received(), 11u);
+  EXPECT_EQ(test::status_result(*client),
+            "refused: devices import abandoned: another request came before its last piece; nothing imported");
+  EXPECT_EQ(rig.handler.calls(), 0);
+  // The next import starts afresh: nothing of the abandoned one is in it.
+  v1::ControlRequest last;
+  last.mutable_devices_import()->set_csv("serial\nSN2\n");
+  ASSERT_TRUE(client->call(last).value().ok());
+  EXPECT_EQ(rig.handler.last_import().csv(), "serial\nSN2\n");
+}
+
 // ---- Peer credentials -------------------------------------------------------
 
 TEST(ControlPeerCheck, RootAndOwnUidAreAllowed) {
@@ -412,31 +568,7 @@ TEST(ControlPeerCheck, ResolvesGroupNamesAndNumbers) {
 // Runs `fn` in a child that dropped to uid 65534 with the given groups;
 // returns what it wrote to the pipe.
 std::string as_nobody(const std::vector<gid_t>& groups, const std::function<std::string()>& fn) {
-  int fds[2];
-  if (::pipe(fds) != 0) return "pipe failed";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string result = "cannot drop privileges";
-    if (::setgroups(groups.size(), groups.data()) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0) result = fn();
-    (void)!::write(fds[1], result.data(), result.size());
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  const std::string out = read_to_eof(fds[0]);
-  ::close(fds[0]);
-  ::waitpid(pid, nullptr, 0);
-  return out;
-}
-
-std::string status_call_result(const std::string& path) {
-  auto client = ControlClient::connect(path);
-  if (!client) return "connect: " + client.error();
-  v1::ControlRequest req;
-  req.mutable_status();
-  auto r = client->call(req);
-  if (!r) return "call: " + r.error();
-  return r->ok() ? "ok" : "refused: " + r->error();
+  return test::AsUser(test::kNobody, groups, fn).output();
 }
 
 class ControlAsOtherUser : public ::testing::Test {
@@ -473,6 +605,63 @@ TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {
   const std::string path = rig.path();
   const std::string result = as_nobody({}, [&] { return status_call_result(path); });
   EXPECT_EQ(result, "connect: permission denied: " + path + " (needs root)");
+}
+
+// Another allowed user holds every connection it may: root still answers.
+TEST_F(ControlAsOtherUser, RootAnswersWhileAnotherUserHoldsConnections) {
+  const gid_t group = 4242;
+  Rig rig({.group = group, .max_connections = 6, .root_reserve = 2, .connections_per_user = 0});
+  ::chmod(rig.dir.path.c_str(), 0755);
+  test::AsUser holder(test::kNobody, {group}, test::hold_connections(rig.path(), 8));
+  EXPECT_EQ(test::count_lines(holder.output(), "ok"), 6) << holder.output();
+  EXPECT_EQ(test::count_lines(holder.output(), "refused: too many control connections open (6, limit 6); try again"),
+            2)
+      << holder.output();
+  EXPECT_EQ(status_call_result(rig.path()), "ok");
+  holder.release();
+  EXPECT_TRUE(eventually([&] { return as_nobody({group}, [&] { return status_call_result(rig.path()); }) == "ok"; }));
+}
+
+TEST_F(ControlAsOtherUser, PerUserLimitLeavesRoomForOthers) {
+  const gid_t group = 4242;
+  Rig rig({.group = group, .max_connections = 6, .root_reserve = 0, .connections_per_user = 3});
+  ::chmod(rig.dir.path.c_str(), 0755);
+  test::AsUser holder(test::kNobody, {group}, test::hold_connections(rig.path(), 4));
+  EXPECT_EQ(test::count_lines(holder.output(), "ok"), 3) << holder.output();
+  EXPECT_EQ(test::count_lines(holder.output(), "refused: too many control connections from uid 65534 (3 open, "
+                                               "limit 3); close one and try again"),
+            1)
+      << holder.output();
+  // Another uid of the group still gets in.
+  EXPECT_EQ(test::AsUser(65533, {group}, [&] { return status_call_result(rig.path()); }).output(), "ok");
+}
+
+// Chunks of other users share one budget; root's never count against it.
+TEST_F(ControlAsOtherUser, UploadBudgetBoundsOtherUsersButNotRoot) {
+  const gid_t group = 4242;
+  Rig rig({.group = group, .upload_budget = kControlUploadChunkSize + 1000});
+  ::chmod(rig.dir.path.c_str(), 0755);
+  const std::string path = rig.path();
+  auto chunk_of = [](std::size_t n) {
+    v1::ControlRequest chunk;
+    chunk.mutable_devices_import_chunk()->set_csv(std::string(n, 'a'));
+    return chunk;
+  };
+  const std::string result = as_nobody({group}, [&] {
+    auto a = ControlClient::connect(path), b = ControlClient::connect(path);
+    if (!a || !b) return std::string("connect failed");
+    auto first = a->call(chunk_of(kControlUploadChunkSize));
+    auto second = b->call(chunk_of(2000));
+    auto smaller = b->call(chunk_of(500));
+    if (!first || !second || !smaller) return std::string("call failed");
+    return std::to_string(first->ok()) + "|" + second->error() + "|" + std::to_string(smaller->ok());
+  });
+  EXPECT_EQ(result, "1|kdad is busy receiving other uploads; try again shortly; nothing imported|1");
+  auto root = ControlClient::connect(path);
+  ASSERT_TRUE(root);
+  auto big = root->call(chunk_of(kControlUploadChunkSize));
+  ASSERT_TRUE(big);
+  EXPECT_TRUE(big->ok()) << big->error();
 }
 
 // ---- Default paths ----------------------------------------------------------

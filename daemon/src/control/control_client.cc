@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -132,7 +133,7 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::Con
   const std::size_t size = request.ByteSizeLong();
   if (size > kMaxControlRequestSize)
     return tl::unexpected("request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
-                          std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB)");
+                          std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB per request)");
   Bytes out;
   out.reserve(kLengthPrefixSize + size);
   put_length_prefix(out, size);
@@ -170,6 +171,33 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::Con
     return tl::unexpected(std::string("kdad sent a response this kdactl cannot parse"));
   }
   return response;
+}
+
+tl::expected<v1::ControlResponse, std::string> ControlClient::import_devices(const v1::DevicesImportRequest& request,
+                                                                             const Progress& progress) {
+  const std::string_view csv = request.csv();
+  std::size_t sent = 0;
+  v1::ControlRequest chunk;
+  while (csv.size() - sent > kControlUploadChunkSize) {
+    chunk.mutable_devices_import_chunk()->set_csv(std::string(csv.substr(sent, kControlUploadChunkSize)));
+    auto response = call(chunk);
+    if (!response || !response->ok()) return response;
+    sent += kControlUploadChunkSize;
+    if (response->import_progress().received() != sent) {
+      close();
+      return tl::unexpected("kdad lost part of the upload (holds " +
+                            std::to_string(response->import_progress().received()) + " of " + std::to_string(sent) +
+                            " bytes sent)");
+    }
+    if (progress) progress(sent, csv.size());
+  }
+  if (progress && sent > 0) progress(csv.size(), csv.size());
+  v1::ControlRequest last;
+  auto* import = last.mutable_devices_import();
+  import->set_csv(std::string(csv.substr(sent)));
+  import->set_source(request.source());
+  import->set_file_name(request.file_name());
+  return call(last);
 }
 
 }  // namespace kda::daemon

@@ -14,8 +14,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "import_upload.h"
 #include "kda/core/frame_codec.h"
 #include "kda/daemon/control_client.h"
+#include "release_memory.h"
 
 namespace kda::daemon {
 
@@ -23,10 +25,22 @@ using asio::local::stream_protocol;
 
 namespace {
 
+// Freed memory goes back kReleaseDelay after a request, once for a burst:
+// a handler may have used far more than the request (kdactl status counts
+// the whole inventory), and kdad should not keep that peak.
+constexpr auto kReleaseDelay = std::chrono::milliseconds(200);
+// A connection that ends in the middle of a body this large releases too.
+constexpr std::size_t kLargeRequest = 64 * 1024;
+// A body buffer grows by at most this much ahead of the bytes that arrived.
+constexpr std::size_t kReadStep = 64 * 1024;
+
 struct Connection {
-  explicit Connection(stream_protocol::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+  Connection(stream_protocol::socket s, ControlPeer p)
+      : socket(std::move(s)), timer(socket.get_executor()), peer(p) {}
   stream_protocol::socket socket;
   asio::steady_timer timer;
+  ControlPeer peer;
+  bool admitted = false;  // counts against the limits
   bool timed_out = false;
 };
 
@@ -90,7 +104,7 @@ v1::ControlResponse error_response(std::string text) {
 
 struct ControlServer::State {
   State(asio::any_io_executor ex, ControlServerOptions opts, ControlHandler& h)
-      : executor(ex), options(std::move(opts)), handler(&h), acceptor(ex), own_uid(::geteuid()) {}
+      : executor(ex), options(std::move(opts)), handler(&h), acceptor(ex), release_timer(ex), own_uid(::geteuid()) {}
 
   void log(const std::string& line) const {
     if (options.log) options.log(line);
@@ -98,6 +112,17 @@ struct ControlServer::State {
   std::size_t live() {
     std::erase_if(connections, [](const auto& w) { return w.expired(); });
     return connections.size();
+  }
+  OpenConnections admitted(uid_t uid) {
+    live();
+    OpenConnections open;
+    for (const auto& weak : connections) {
+      auto c = weak.lock();
+      if (!c || !c->admitted) continue;
+      ++open.total;
+      open.of_uid += c->peer.uid == uid;
+    }
+    return open;
   }
   std::string who_may() const {
     return options.group ? "needs root, kdad's user or group " + group_label(*options.group)
@@ -108,6 +133,9 @@ struct ControlServer::State {
   ControlServerOptions options;
   ControlHandler* handler;
   stream_protocol::acceptor acceptor;
+  asio::steady_timer release_timer;
+  bool release_pending = false;
+  std::size_t upload_bytes = 0;  // buffered by peers other than root (ImportUpload)
   uid_t own_uid;
   dev_t dev = 0;
   ino_t ino = 0;
@@ -130,6 +158,33 @@ void arm(const std::shared_ptr<Connection>& c, std::chrono::milliseconds timeout
       conn->socket.close(ignored);
     }
   });
+}
+
+// Once per burst: the first request arms it, the rest ride along.
+void release_memory_soon(const std::shared_ptr<State>& s) {
+  if (s->closed || s->release_pending) return;
+  s->release_pending = true;
+  s->release_timer.expires_after(kReleaseDelay);
+  s->release_timer.async_wait([weak = std::weak_ptr<State>(s)](const boost::system::error_code& ec) {
+    auto state = weak.lock();
+    if (!state) return;
+    state->release_pending = false;
+    if (!ec && !state->closed) release_free_memory();
+  });
+}
+
+// The body grows with the bytes that arrive, not with the announced length:
+// announcing a large request costs nothing until it is sent.
+asio::awaitable<boost::system::error_code> read_body(Connection& c, Bytes& body, std::size_t size) {
+  boost::system::error_code ec;
+  while (body.size() < size && !ec) {
+    const std::size_t have = body.size();
+    body.resize(have + std::min(kReadStep, size - have));
+    const std::size_t n =
+        co_await c.socket.async_read_some(asio::buffer(body.data() + have, body.size() - have), with_ec(ec));
+    body.resize(have + n);
+  }
+  co_return ec;
 }
 
 asio::awaitable<boost::system::error_code> write_response(std::shared_ptr<State> s, std::shared_ptr<Connection> c,
@@ -174,25 +229,65 @@ v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const 
   return response;
 }
 
+// A chunk joins the connection's upload; the DevicesImportRequest that ends
+// one goes to the handler with the joined CSV.
+v1::ControlResponse answer(State& s, ImportUpload& upload, v1::ControlRequest& request, const ControlPeer& peer) {
+  if (request.has_devices_import_chunk()) {
+    if (auto added = upload.add(request.devices_import_chunk().csv()); !added) {
+      s.log("control: " + describe(peer) + ": devices import refused: " + added.error());
+      return error_response(added.error());
+    }
+    v1::ControlResponse response;
+    response.set_ok(true);
+    response.mutable_import_progress()->set_received(upload.size());
+    return response;
+  }
+  if (upload.active() && !request.has_devices_import()) {
+    upload.drop();
+    s.log("control: " + describe(peer) + ": devices import abandoned mid-upload");
+    return error_response("devices import abandoned: another request came before its last piece; nothing imported");
+  }
+  if (upload.active()) {
+    auto* import = request.mutable_devices_import();
+    if (auto added = upload.add(import->csv()); !added) {
+      s.log("control: " + describe(peer) + ": devices import refused: " + added.error());
+      return error_response(added.error());
+    }
+    *import->mutable_csv() = upload.take();
+  }
+  return dispatch(s, request, peer);
+}
+
+// Why `peer` may not use the socket now, or empty.
+std::string refusal(State& s, const ControlPeer& peer) {
+  if (!peer_allowed(peer, s.own_uid, s.options.group, peer_groups)) {
+    s.log("control: refused " + describe(peer) + ": " + s.who_may());
+    return "permission denied: uid " + std::to_string(peer.uid) + " (" + s.who_may() + ")";
+  }
+  std::string why = admission_refusal(peer.uid, s.admitted(peer.uid), s.options);
+  if (!why.empty()) s.log("control: refused " + describe(peer) + ": " + why);
+  return why;
+}
+
 asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection> c) {
-  const auto peer = peer_of(c->socket);
-  if (!peer) {
-    s->log(std::string("control: cannot read a peer's credentials: ") + std::strerror(errno));
+  const ControlPeer peer = c->peer;
+  const std::string who = describe(peer);
+  std::string refused = refusal(*s, peer);
+  if (!refused.empty()) {
+    co_await refuse(s, c, std::move(refused));
     co_return;
   }
-  const std::string who = describe(*peer);
-  if (s->live() > s->options.max_connections) {
-    s->log("control: " + who + ": refused, " + std::to_string(s->options.max_connections) + " connections open");
-    std::string why = "too many control connections open; try again";
-    co_await refuse(s, c, std::move(why));
-    co_return;
-  }
-  if (!peer_allowed(*peer, s->own_uid, s->options.group, peer_groups)) {
-    s->log("control: refused " + who + ": " + s->who_may());
-    std::string why = "permission denied: uid " + std::to_string(peer->uid) + " (" + s->who_may() + ")";
-    co_await refuse(s, c, std::move(why));
-    co_return;
-  }
+  c->admitted = true;
+  ImportUpload upload(s->upload_bytes, s->options.max_upload_size, s->options.upload_budget, peer.uid != 0);
+  // However the connection ends, an upload's or a large body's memory goes back.
+  struct ReleaseAtEnd {
+    std::shared_ptr<State> s;
+    const ImportUpload& upload;
+    bool large = false;  // a large request is under way
+    ~ReleaseAtEnd() {
+      if (upload.active() || large) release_memory_soon(s);
+    }
+  } release_at_end{s, upload};
 
   std::array<std::uint8_t, kLengthPrefixSize> header{};
   for (;;) {
@@ -203,20 +298,21 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
       if (c->timed_out) s->log("control: " + who + ": idle, connection closed");
       co_return;
     }
-    auto size = read_length_prefix(header, kMaxControlRequestSize);
+    auto size = read_length_prefix(header, s->options.max_request_size);
     if (!size) {
       const std::uint32_t claimed = std::uint32_t{header[0]} << 24 | std::uint32_t{header[1]} << 16 |
                                     std::uint32_t{header[2]} << 8 | header[3];
       std::string why = size.error() == Errc::frame_too_large
                             ? "request too large: " + std::to_string(claimed) + " bytes (limit " +
-                                  mib(kMaxControlRequestSize) + ")"
+                                  mib(s->options.max_request_size) + "; a devices import goes in chunks)"
                             : std::string("malformed request: empty frame");
       s->log("control: " + who + ": " + why);
       co_await refuse(s, c, std::move(why));
       co_return;
     }
-    Bytes body(*size);
-    co_await asio::async_read(c->socket, asio::buffer(body), with_ec(ec));
+    release_at_end.large = *size >= kLargeRequest;
+    Bytes body;
+    ec = co_await read_body(*c, body, *size);
     c->timer.cancel();
     if (ec) {
       s->log("control: " + who + (c->timed_out ? ": request not completed in time" : ": connection lost mid-request"));
@@ -229,9 +325,13 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
       co_await refuse(s, c, std::move(why));
       co_return;
     }
-    const v1::ControlResponse response = dispatch(*s, request, *peer);
+    Bytes().swap(body);
+    const v1::ControlResponse response = answer(*s, upload, request, peer);
+    request = v1::ControlRequest();  // a joined upload goes now, not after the write
     if (s->closed) co_return;
     ec = co_await write_response(s, c, response);
+    if (!upload.active()) release_memory_soon(s);
+    release_at_end.large = false;
     if (ec) co_return;
   }
 }
@@ -247,7 +347,12 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
       co_await backoff.async_wait(with_ec(ec));
       continue;
     }
-    auto conn = std::make_shared<Connection>(std::move(socket));
+    const auto peer = peer_of(socket);
+    if (!peer) {
+      s->log(std::string("control: cannot read a peer's credentials: ") + std::strerror(errno));
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(std::move(socket), *peer);
     s->connections.push_back(conn);
     asio::co_spawn(s->executor, serve(s, std::move(conn)), asio::detached);
   }
@@ -316,6 +421,7 @@ void ControlServer::close() {
   s.closed = true;
   boost::system::error_code ignored;
   s.acceptor.close(ignored);
+  s.release_timer.cancel();
   for (auto& weak : s.connections) {
     if (auto c = weak.lock()) {
       c->timer.cancel();
@@ -331,6 +437,22 @@ void ControlServer::close() {
 const std::string& ControlServer::path() const { return state_->options.path; }
 
 std::size_t ControlServer::open_connections() const { return state_->live(); }
+
+std::string admission_refusal(uid_t uid, OpenConnections open, const ControlServerOptions& options) {
+  if (uid == 0) {
+    const std::size_t limit = options.max_connections + options.root_reserve;
+    if (open.total < limit) return {};
+    return "too many control connections open (" + std::to_string(open.total) + ", root's limit " +
+           std::to_string(limit) + "); try again";
+  }
+  if (options.connections_per_user > 0 && open.of_uid >= options.connections_per_user)
+    return "too many control connections from uid " + std::to_string(uid) + " (" + std::to_string(open.of_uid) +
+           " open, limit " + std::to_string(options.connections_per_user) + "); close one and try again";
+  if (open.total >= options.max_connections)
+    return "too many control connections open (" + std::to_string(open.total) + ", limit " +
+           std::to_string(options.max_connections) + "); try again";
+  return {};
+}
 
 bool peer_allowed(const ControlPeer& peer, uid_t own_uid, std::optional<gid_t> group,
                   const std::function<std::vector<gid_t>(const ControlPeer&)>& groups_of) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include <tl/expected.hpp>
@@ -12,10 +13,11 @@
 
 namespace kda::daemon {
 
-// Wire limits of the control socket, shared by both ends. A CSV upload at
-// its own limit (16 MiB) is the largest request; a full inventory listing
-// the largest response.
-inline constexpr std::size_t kMaxControlRequestSize = 17 * 1024 * 1024;
+// Wire limits of the control socket, shared by both ends. A request is
+// small (kdad holds at most one per connection); a CSV upload larger than
+// that travels in chunks. A full inventory listing is the largest response.
+inline constexpr std::size_t kMaxControlRequestSize = 1024 * 1024;
+inline constexpr std::size_t kControlUploadChunkSize = 512 * 1024;  // of CSV, per chunk
 inline constexpr std::size_t kMaxControlResponseSize = 64 * 1024 * 1024;
 
 class ControlClient {
@@ -36,6 +38,16 @@ class ControlClient {
   // failure to talk to kdad at all is an error here. After an error the
   // connection is closed and further calls fail.
   tl::expected<v1::ControlResponse, std::string> call(const v1::ControlRequest& request);
+
+  // A devices import whose CSV goes in chunks of kControlUploadChunkSize on
+  // this connection (DevicesImportChunk, then the request with the rest);
+  // kdad imports it whole. The response is the import's, or the refusal of a
+  // chunk (then nothing was imported).
+  // `progress(sent, total)` runs after each chunk kdad took, and with
+  // sent = total as the last piece goes (kdad then imports).
+  using Progress = std::function<void(std::size_t sent, std::size_t total)>;
+  tl::expected<v1::ControlResponse, std::string> import_devices(const v1::DevicesImportRequest& request,
+                                                                const Progress& progress = {});
 
   const std::string& path() const { return path_; }
 

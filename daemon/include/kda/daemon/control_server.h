@@ -7,6 +7,14 @@
 // runs on the executor given to start(); give it a strand when the
 // io_context runs on several threads. A bad frame gets one error response,
 // then the connection closes; the server goes on serving.
+//
+// Fairness: peers other than root share `max_connections`, each uid at most
+// `connections_per_user` of them; root may always open `root_reserve` more.
+// A request is at most `max_request_size` and its buffer grows with the
+// bytes that arrive; a larger devices import travels in chunks
+// (DevicesImportChunk), joined per connection up to `max_upload_size` and
+// handed to the handler as one DevicesImportRequest.
+// After large requests the freed memory goes back to the system.
 #pragma once
 
 #include <sys/types.h>
@@ -22,7 +30,9 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/asio.h"
+#include "kda/daemon/control_client.h"
 #include "kda/daemon/control_handler.h"
+#include "kda/daemon/device_csv.h"
 
 namespace kda::daemon {
 
@@ -33,7 +43,19 @@ struct ControlServerOptions {
   // A connection with no complete request for this long is closed; it also
   // bounds reading one request's body and writing one response.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+  // Open connections of peers other than root, all uids together.
   std::size_t max_connections = 32;
+  // Root's alone, beyond max_connections: no crowd of other users locks root out.
+  std::size_t root_reserve = 4;
+  // Open connections of one uid other than root; 0: no limit of its own.
+  std::size_t connections_per_user = 8;
+  // The largest length prefix a request may carry.
+  std::size_t max_request_size = kMaxControlRequestSize;
+  // The largest devices import joined from chunks (a CSV upload's own limit).
+  std::size_t max_upload_size = kMaxDeviceCsvBytes;
+  // Chunks that peers other than root may hold buffered at once, across all
+  // connections: room for two uploads at their limit.
+  std::size_t upload_budget = 2 * kMaxDeviceCsvBytes;
   // One event per call (refused peers, bad frames), never a secret. Unset:
   // quiet.
   std::function<void(std::string_view)> log;
@@ -72,6 +94,17 @@ class ControlServer {
 // asked when the answer depends on it.
 bool peer_allowed(const ControlPeer& peer, uid_t own_uid, std::optional<gid_t> group,
                   const std::function<std::vector<gid_t>(const ControlPeer&)>& groups_of);
+
+// Connections open (admitted) when a new one asks to be.
+struct OpenConnections {
+  std::size_t total = 0;   // every uid's, root's included
+  std::size_t of_uid = 0;  // the asking peer's uid's
+};
+
+// The limits rule: empty when a peer of `uid` may open one more connection,
+// else the refusal as one line ("too many control connections from uid
+// 1000 (8 open, limit 8); close one and try again").
+std::string admission_refusal(uid_t uid, OpenConnections open, const ControlServerOptions& options);
 
 // Supplementary groups from the text of /proc/<pid>/status ("Groups:" line);
 // empty when the line is missing.
