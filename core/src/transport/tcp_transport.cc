@@ -23,12 +23,14 @@ std::string describe_endpoint(const tcp::endpoint& ep) {
                       : addr.to_string() + ":" + std::to_string(ep.port());
 }
 
-LinkPtr make_tcp_link(tcp::socket socket) {
+// `remote` comes from accept or connect themselves: asking the socket later
+// fails once the peer has reset the connection, and the log would say
+// "tcp ?" for exactly the connections worth looking at.
+LinkPtr make_tcp_link(tcp::socket socket, const tcp::endpoint& remote) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
-  auto remote = socket.remote_endpoint(ec);
-  std::string peer = ec ? "tcp ?" : "tcp " + describe_endpoint(remote);
-  return std::make_unique<StreamLink<tcp::socket>>(std::move(socket), v1::TRANSPORT_TCP, std::move(peer));
+  return std::make_unique<StreamLink<tcp::socket>>(std::move(socket), v1::TRANSPORT_TCP,
+                                                   "tcp " + describe_endpoint(remote));
 }
 
 }  // namespace
@@ -57,9 +59,10 @@ asio::awaitable<Result<LinkPtr>> TcpListener::accept() {
     if (closed_) co_return fail(Errc::shutdown);
     boost::system::error_code ec;
     // Each link gets its own strand: one session per strand.
-    auto socket = co_await acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()), with_ec(ec));
+    tcp::endpoint remote;
+    auto socket = co_await acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()), remote, with_ec(ec));
     if (closed_) co_return fail(Errc::shutdown);
-    if (!ec) co_return make_tcp_link(std::move(socket));
+    if (!ec) co_return make_tcp_link(std::move(socket), remote);
     // Transient accept errors (peer reset before accept, fd pressure) are retried.
     if (ec == asio::error::operation_aborted) co_return fail(Errc::shutdown);
     if (ec == asio::error::no_descriptors) {
@@ -103,9 +106,9 @@ asio::awaitable<Result<LinkPtr>> TcpConnector::connect(const std::string& addres
                                                    tcp::resolver::numeric_service, with_ec(ec));
   if (ec) co_return fail(Errc::connect_failed);
   tcp::socket socket(asio::make_strand(executor_));
-  co_await asio::async_connect(socket, endpoints, with_ec(ec));
+  auto remote = co_await asio::async_connect(socket, endpoints, with_ec(ec));
   if (ec) co_return fail(Errc::connect_failed);
-  co_return make_tcp_link(std::move(socket));
+  co_return make_tcp_link(std::move(socket), remote);
 }
 
 }  // namespace kda
