@@ -82,5 +82,21 @@ TEST_F(CatalogTest, BadFilesInAProfileDirectoryAreSkippedAndReported) {
   EXPECT_FALSE(c.remove("Field sales"));  // read-only source
 }
 
+// The profiles hold tokens and Wi-Fi passwords: their directory is private
+// whatever the umask, and one an older kdad left open is closed on load.
+TEST_F(CatalogTest, ProfileDirectoryIsPrivateWhateverTheUmask) {
+  const mode_t saved = ::umask(0);
+  auto c = load();
+  ASSERT_TRUE(c.add(kProfile, "field-sales.json", false));
+  ::umask(saved);
+  struct stat st{};
+  ASSERT_EQ(::stat((dir_ + "/profiles").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ::chmod((dir_ + "/profiles").c_str(), 0755);
+  load();
+  ASSERT_EQ(::stat((dir_ + "/profiles").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
 }  // namespace
 }  // namespace kda::daemon

@@ -50,6 +50,8 @@ Catalog Catalog::load(const std::string& state_profiles_dir, const std::vector<s
                       std::vector<std::string>& errors) {
   Catalog c;
   c.dir_ = state_profiles_dir;
+  // An older kdad made it with the umask's mode (0755): made private here.
+  if (std::error_code ec; fs::is_directory(c.dir_, ec)) ::chmod(c.dir_.c_str(), 0700);
   for (const auto& [source, json] : embedded_profiles()) {
     auto p = parse_profile_json(json, source);
     if (!p) {
@@ -190,7 +192,10 @@ namespace {
 // Write to a temporary file, then rename: a crash leaves the old or the new file.
 tl::expected<void, std::string> write_atomically(const fs::path& path, const std::string& text) {
   std::error_code ec;
+  // The profiles hold tokens and Wi-Fi passwords: the directory is private
+  // whatever the umask.
   fs::create_directories(path.parent_path(), ec);
+  ::chmod(path.parent_path().c_str(), 0700);
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
