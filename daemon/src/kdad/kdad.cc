@@ -20,6 +20,7 @@
 #include "kda/daemon/clock.h"
 #include "kda/daemon/control_server.h"
 #include "kda/core/frame_codec.h"
+#include "kda/core/protobuf_log.h"
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/paths.h"
@@ -313,6 +314,10 @@ int main(int argc, char** argv) {
     ::setrlimit(RLIMIT_NOFILE, &limit);
   }
   Log log(Log::parse_level(config->log_level));
+  // A frame with invalid UTF-8 makes protobuf complain; a peer can send many.
+  route_protobuf_log([&log](std::string_view line) { log.warning("protobuf: " + std::string(line)); });
   Daemon daemon(std::move(*config), log);
-  return daemon.run();
+  const int status = daemon.run();
+  route_protobuf_log({});  // `log` goes before the static objects protobuf may log from
+  return status;
 }
