@@ -40,7 +40,10 @@ class DemoBackend : public kda::EnrollmentBackend {
     d.package = kda::PreparedPackage::prepare(pkg);
     done(std::move(d));
   }
-  void on_transfer_started(const kda::SessionInfo&) override { std::printf("primary: sending package\n"); }
+  kda::StepResult on_transfer_started(const kda::SessionInfo&) override {
+    std::printf("primary: sending package\n");
+    return {};
+  }
   void on_finished(const kda::SessionReport& r) override {
     std::printf("primary: %s (%s)\n", kda::v1::Outcome_Name(r.outcome).c_str(), r.reason.c_str());
   }

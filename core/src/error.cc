@@ -30,6 +30,10 @@ class KdaCategory final : public std::error_category {
       case Errc::peer_error: return "peer reported a failure without a code";
       case Errc::shutdown: return "shutting down";
       case Errc::internal_error: return "internal error";
+      case Errc::store_unavailable: return "the primary cannot record this enrollment in its ledger";
+      case Errc::store_full: return "the primary's disk is full; it cannot record this enrollment";
+      case Errc::device_busy: return "another session for this device is under way";
+      case Errc::rate_limited: return "too many sessions from this source; try again later";
       case Errc::link_closed: return "link closed";
       case Errc::link_failed: return "link I/O error";
       case Errc::connect_failed: return "could not connect";

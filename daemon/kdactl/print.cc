@@ -35,10 +35,40 @@ std::string one_line(std::string s) {
 void field(std::string& out, const char* name, const std::string& value) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%-13s", name);
-  out += buf + value + "\n";
+  out += buf + terminal_safe(value) + "\n";
 }
 
 }  // namespace
+
+std::string terminal_safe(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto escape = [&](unsigned char c) {
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (c < 0x20 || c == 0x7f) {
+      escape(c);
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080..U+009F: C1 controls
+      escape(c);
+      escape(next);
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+void Table::add(std::vector<std::string> row) {
+  for (auto& cell : row) cell = terminal_safe(cell);
+  rows_.push_back(std::move(row));
+}
 
 std::string Table::str() const {
   std::vector<std::size_t> widths;
@@ -73,6 +103,20 @@ std::string format_status(const v1::StatusInfo& s) {
   field(out, "devices", std::to_string(s.devices()) + " (" + std::to_string(s.pending_devices()) + " pending approval)");
   field(out, "sessions", std::to_string(s.active_sessions()) + " active, " + std::to_string(s.awaiting_confirmation()) +
                              " awaiting confirmation");
+  if (s.has_disk()) {
+    const auto& d = s.disk();
+    field(out, "disk", format_bytes(d.free_bytes()) + " free in the state dir (minimum " +
+                           format_bytes(d.min_free_bytes()) + ")" +
+                           (d.refusing_sessions() ? ": REFUSING NEW SESSIONS, free some space" : ""));
+  }
+  if (s.has_turned_away()) {
+    const auto& a = s.turned_away();
+    field(out, "turned away", std::to_string(a.sessions_rate_limited()) + " sessions by rate limit, " +
+                                  std::to_string(a.claims_rate_limited()) + " by refused-claim limit, " +
+                                  std::to_string(a.refused_low_space()) + " for disk space; " +
+                                  std::to_string(a.bare_connections()) + " connections closed without a frame, " +
+                                  std::to_string(a.unkeyed_failures()) + " failed before the handshake");
+  }
   if (s.transports_size() > 0) {
     Table t({"TRANSPORT", "ENABLED", "ADDRESS", "CONFIRM", "STATUS"});
     for (const auto& tr : s.transports())
@@ -104,9 +148,13 @@ std::string format_devices(const v1::DeviceList& list) {
 std::string format_ledger(const v1::LedgerList& list) {
   if (list.entries_size() == 0) return "no ledger entries\n";
   Table t({"TIME", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"});
-  for (const auto& e : list.entries())
+  for (const auto& e : list.entries()) {
+    // A refusal seen again and again is one row: how often, and when last.
+    std::string reason = one_line(e.reason());
+    if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
     t.add({format_time(e.time_ms()), e.device(), e.state(), or_dash(e.transport()), or_dash(e.session()),
-           or_dash(e.sas()), one_line(e.reason())});
+           or_dash(e.sas()), reason});
+  }
   return t.str();
 }
 

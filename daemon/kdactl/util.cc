@@ -126,6 +126,17 @@ std::string format_time(std::int64_t unix_ms) {
   return buf;
 }
 
+std::string format_bytes(std::uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (std::uint64_t{10} << 30))
+    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1u << 30));
+  else if (bytes >= (std::uint64_t{1} << 20))
+    std::snprintf(buf, sizeof buf, "%llu MiB", static_cast<unsigned long long>(bytes >> 20));
+  else
+    std::snprintf(buf, sizeof buf, "%llu KiB", static_cast<unsigned long long>(bytes >> 10));
+  return buf;
+}
+
 std::string format_duration(std::int64_t s) {
   char buf[32];
   if (s < 0) s = 0;

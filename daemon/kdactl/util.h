@@ -23,6 +23,8 @@ std::optional<std::int64_t> parse_time_arg(std::string_view text, std::int64_t n
 std::int64_t now_ms();
 // Local "YYYY-MM-DD HH:MM:SS"; "-" for 0.
 std::string format_time(std::int64_t unix_ms);
+// "512 KiB", "63 MiB", "12.4 GiB".
+std::string format_bytes(std::uint64_t bytes);
 // "42s", "5m 03s", "2h 10m", "3d 4h".
 std::string format_duration(std::int64_t seconds);
 

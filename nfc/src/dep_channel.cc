@@ -109,9 +109,9 @@ void DepChannel::on_delivery(Bytes payload, std::optional<std::error_code> end) 
   wake_reader();
 }
 
-std::optional<Result<Bytes>> DepChannel::next_frame() {
+std::optional<Result<Bytes>> DepChannel::next_frame(std::size_t max_frame) {
   const ByteView pending = ByteView(inbox_).subspan(read_pos_);
-  const auto decoded = decode_stream(pending);
+  const auto decoded = decode_stream(pending, max_frame);
   if (const auto* span = std::get_if<FrameSpan>(&decoded)) {
     Bytes frame(pending.begin() + static_cast<long>(span->offset),
                 pending.begin() + static_cast<long>(span->offset + span->size));

@@ -38,7 +38,7 @@ class DepChannel : public std::enable_shared_from_this<DepChannel> {
   // ---- io side (executor) ----
   asio::any_io_executor executor() const { return executor_; }
   // A whole frame, a stream/link error, or nothing yet.
-  std::optional<Result<Bytes>> next_frame();
+  std::optional<Result<Bytes>> next_frame(std::size_t max_frame);
   // Why the link ended (link_closed, link_failed), once it has.
   std::optional<std::error_code> ended() const { return ended_; }
   asio::awaitable<void> wait_inbound();

@@ -25,7 +25,9 @@ asio::any_io_executor DepLink::executor() const { return channel_->executor(); }
 asio::awaitable<Result<Bytes>> DepLink::read_frame() {
   for (;;) {
     if (closed_) co_return fail(Errc::link_closed);
-    if (auto frame = channel_->next_frame()) {
+    // The prefix is checked as soon as it arrives; reassembly grows one
+    // exchange (at most 262 bytes) at a time.
+    if (auto frame = channel_->next_frame(max_frame_size())) {
       cancelled_ = false;  // a cancel that raced with arriving data is moot
       if (*frame) wrote_last_ = false;
       co_return std::move(*frame);

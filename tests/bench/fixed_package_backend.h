@@ -31,7 +31,7 @@ class FixedPackageBackend : public EnrollmentBackend {
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
     done(AuthorizationDecision{.granted = true, .package = package_});
   }
-  void on_transfer_started(const SessionInfo&) override {}
+  StepResult on_transfer_started(const SessionInfo&) override { return {}; }
   void on_finished(const SessionReport& r) override {
     if (!r.provisioned() && failure_.empty()) failure_ = r.reason.empty() ? "not provisioned" : r.reason;
   }

@@ -31,10 +31,21 @@ class ScriptedBackend : public EnrollmentBackend {
   std::optional<SessionReport> finished;
   std::optional<v1::EnrollmentPackage> granted_package;
   asio::any_io_executor executor;
+  // A ledger that cannot record the transfer, or the acknowledgement.
+  std::optional<StepRefusal> refuse_transfer;
+  std::optional<StepRefusal> refuse_ack;
 
   v1::ProfileOffer offer(const SessionInfo&) override;
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override;
-  void on_transfer_started(const SessionInfo&) override { events.push_back("transfer"); }
+  StepResult on_transfer_started(const SessionInfo&) override {
+    events.push_back("transfer");
+    if (refuse_transfer) return tl::unexpected(*refuse_transfer);
+    return {};
+  }
+  StepResult on_acknowledged(const SessionInfo&) override {
+    if (refuse_ack) return tl::unexpected(*refuse_ack);
+    return {};
+  }
   void on_finished(const SessionReport& report) override;
 
  private:

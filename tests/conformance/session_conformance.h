@@ -237,6 +237,18 @@ TYPED_TEST_P(SessionConformance, OversizedLengthPrefixIsRefused) {
   EXPECT_EQ(report.error, Errc::frame_too_large);
 }
 
+TYPED_TEST_P(SessionConformance, HelloSizedLimitBeforeTheHandshake) {
+  // An unkeyed peer announcing more than a Hello needs is refused at the
+  // prefix: nothing of the announced size is read or allocated.
+  auto pair = this->fixture.connect(this->io);
+  Bytes prefix;
+  put_length_prefix(prefix, kMaxHelloFrameSize + 1);
+  TypeParam::write_raw(*pair.target, prefix);
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  EXPECT_EQ(report.error, Errc::frame_too_large);
+  EXPECT_EQ(this->backend.events, (std::vector<std::string>{"finished:OUTCOME_FAILED"}));
+}
+
 TYPED_TEST_P(SessionConformance, GarbageBytesAreRefused) {
   auto pair = this->fixture.connect(this->io);
   const std::uint8_t garbage[] = {0x00, 0x00, 0x00, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -260,6 +272,18 @@ std::pair<SessionReport, Result<v1::Frame>> primary_answer(Fixture& fixture, asi
   }, asio::detached);
   auto report = run_primary(io, std::move(pair.primary), backend, primary_options());
   return {report, answer};
+}
+
+TYPED_TEST_P(SessionConformance, UnkeyedErrorReasonIsEscaped) {
+  v1::Frame forged;
+  forged.mutable_error()->set_code(305);
+  forged.mutable_error()->set_message("x\n2026-12-06 10:00:00 info    device 490154203237518 provisioned\x1b[2J" +
+                                      std::string(300, 'y'));
+  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(forged));
+  EXPECT_EQ(report.reason.find('\n'), std::string::npos) << report.reason;
+  EXPECT_EQ(report.reason.find('\x1b'), std::string::npos) << report.reason;
+  EXPECT_NE(report.reason.find("unauthenticated peer sent code 305: x\\x0a2026"), std::string::npos) << report.reason;
+  EXPECT_LT(report.reason.size(), 200u) << report.reason;
 }
 
 TYPED_TEST_P(SessionConformance, UnknownFrameTypeIsRefused) {
@@ -389,6 +413,29 @@ TYPED_TEST_P(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) 
   EXPECT_LT(std::chrono::steady_clock::now() - start, fast_config().close_timeout);
 }
 
+TYPED_TEST_P(SessionConformance, UnrecordedTransferSendsNoPackage) {
+  this->backend.refuse_transfer = StepRefusal{Errc::store_full, "the staging desk's disk is full"};
+  std::size_t chunk_bytes = 0;
+  TargetOptions topts = target_options();
+  topts.on_progress = [&](std::uint64_t received, std::uint64_t) { chunk_bytes = received; };
+  auto out = this->enroll({}, primary_options(), topts);
+  EXPECT_FALSE(out.target.provisioned());
+  EXPECT_EQ(out.target.error, Errc::store_full);
+  EXPECT_NE(out.target.reason.find("disk is full"), std::string::npos) << out.target.reason;
+  EXPECT_EQ(out.primary.error, Errc::store_full);
+  EXPECT_EQ(chunk_bytes, 0u);  // nothing of the package left
+}
+
+TYPED_TEST_P(SessionConformance, UnrecordedAcknowledgementWithholdsTheResult) {
+  this->backend.refuse_ack = StepRefusal{Errc::store_unavailable, "the ledger cannot be written"};
+  auto out = this->enroll();
+  EXPECT_FALSE(out.target.provisioned());
+  EXPECT_FALSE(out.target.package.has_value());
+  EXPECT_EQ(out.target.error, Errc::store_unavailable) << out.target.reason;
+  EXPECT_FALSE(out.primary.provisioned());
+  EXPECT_EQ(out.primary.error, Errc::store_unavailable);
+}
+
 TYPED_TEST_P(SessionConformance, KeepAlivesCarrySlowAuthorization) {
   // The decision takes longer than the target's idle deadline.
   this->backend.mode = ScriptedBackend::Mode::late;
@@ -439,6 +486,8 @@ REGISTER_TYPED_TEST_SUITE_P(SessionConformance,
                             MissingPskIsRefused,
                             WrongPinnedKeyIsRefused,
                             OversizedLengthPrefixIsRefused,
+                            HelloSizedLimitBeforeTheHandshake,
+                            UnkeyedErrorReasonIsEscaped,
                             GarbageBytesAreRefused,
                             UnknownFrameTypeIsRefused,
                             UnsupportedVersionGetsErrorNamingBoth,
@@ -447,6 +496,8 @@ REGISTER_TYPED_TEST_SUITE_P(SessionConformance,
                             ForgedClearCloseAfterHandshakeIsNotACancel,
                             RejectedDeviceGetsReason,
                             RejectionEndsWithoutWaitingOutTheCloseTimeout,
+                            UnrecordedTransferSendsNoPackage,
+                            UnrecordedAcknowledgementWithholdsTheResult,
                             KeepAlivesCarrySlowAuthorization,
                             UserCancelsWhileWaiting,
                             PrimaryShutdownEndsSessionWithClose);

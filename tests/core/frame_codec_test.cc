@@ -150,6 +150,62 @@ TEST(FrameValidator, EnrollRequestNeedsAnIdentity) {
   EXPECT_EQ(validate_frame(f, FrameLayer::sealed), Errc::invalid_frame);  // three IMEIs
 }
 
+// A claim reaches the ledger and the logs, so each field keeps to its format.
+TEST(FrameValidator, IdentityClaimFormats) {
+  struct Case {
+    const char* field;
+    std::string value;
+    bool ok;
+  };
+  const Case cases[] = {
+      {"imei", "490154203237518", true},   {"imei", "49015420323751", false},
+      {"imei", "4901542032375180", false}, {"imei", "49015420323751x", false},
+      {"imei", "", false},                 {"meid", "A10000009296F2", true},
+      {"meid", "a10000009296f2", true},    {"meid", "A10000009296G2", false},
+      {"serial", "R58M12345AB", true},     {"serial", "R58M-1_2.3", true},
+      {"serial", "R58M 1", false},         {"serial", "S\n2026 forged", false},
+      {"serial", std::string(64, 'S'), true}, {"serial", std::string(65, 'S'), false},
+      {"model", "SM-G991B (Galaxy S21)", true}, {"model", "SM\x1b[2J", false},
+      {"model", std::string(65, 'm'), false},   {"os_version", "14", true},
+      {"os_version", "14\r", false},           {"manufacturer", "samsung", true},
+      {"manufacturer", "sam\xc3\xa9", false},  {"wifi_mac", "02:00:00:aa:BB:cc", true},
+      {"wifi_mac", "02-00-00-aa-bb-cc", false}, {"wifi_mac", "02:00:00:aa:bb", false},
+  };
+  for (const auto& c : cases) {
+    v1::DeviceIdentity d;
+    d.set_serial("S1");
+    const std::string field = c.field;
+    if (field == "imei") d.add_imei(c.value);
+    else if (field == "meid") d.set_meid(c.value);
+    else if (field == "serial") d.set_serial(c.value);
+    else if (field == "model") d.set_model(c.value);
+    else if (field == "os_version") d.set_os_version(c.value);
+    else if (field == "manufacturer") d.set_manufacturer(c.value);
+    else d.set_wifi_mac(c.value);
+    if (field == "serial" && c.value.empty()) continue;
+    EXPECT_EQ(identity_problem(d).empty(), c.ok) << field << " = \"" << c.value << "\": " << identity_problem(d);
+  }
+  v1::DeviceIdentity none;
+  EXPECT_EQ(identity_problem(none), "no IMEI, MEID or serial");
+}
+
+TEST(FrameValidator, HelloCapabilitiesAreFewShortAndPrintable) {
+  v1::Frame f;
+  auto* h = f.mutable_hello();
+  h->set_protocol_version(kProtocolVersion);
+  h->set_role(v1::ROLE_TARGET);
+  h->set_noise_pattern(v1::NOISE_NX);
+  h->set_noise_message(std::string(32, 'e'));
+  for (std::size_t i = 0; i < kMaxCapabilities; ++i) h->add_capabilities(std::string(kMaxCapabilityLength, 'c'));
+  EXPECT_FALSE(validate_frame(f, FrameLayer::clear));
+  EXPECT_LE(serialize_frame(f).size(), kMaxHelloFrameSize);  // the largest valid Hello fits the limit
+  h->add_capabilities("c");
+  EXPECT_EQ(validate_frame(f, FrameLayer::clear), Errc::invalid_frame);
+  h->mutable_capabilities()->RemoveLast();
+  h->set_capabilities(0, "bad\n");
+  EXPECT_EQ(validate_frame(f, FrameLayer::clear), Errc::invalid_frame);
+}
+
 TEST(FrameValidator, AuthorizationRules) {
   // Only refusals travel as Authorization, so a code is required.
   v1::Frame refused;

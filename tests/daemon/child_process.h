@@ -69,6 +69,8 @@ class ChildProcess {
 
   // Started and not stopped yet.
   bool running() const { return pid_ > 0; }
+  // Its pid while running (to look at /proc/PID), else 0.
+  pid_t pid() const { return pid_; }
 
   // Sends `signal` and reaps: the exit status, 128 + the signal that ended
   // it, or -1 if it was not running.

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "desk.h"
 #include "run_command.h"
 
 namespace kda {
@@ -28,35 +29,9 @@ using Outcome = test::CommandResult;
 
 Outcome run(const std::string& command) { return test::run_command(command + " 2>&1"); }
 
-// A kdad in its own temporary state directory, listening on TCP.
-class Kdad : public test::KdadProcess {
- public:
-  explicit Kdad(const std::string& config_text = "")
-      : KdadProcess({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n" + config_text}) {}
+using Kdad = test::TcpKdad;
 
-  std::string address() const {
-    std::smatch m;
-    const std::string status = ctl("--json status").out;
-    std::regex re("\"address\":\\s*\"([0-9.]+:[0-9]+)\"");
-    return std::regex_search(status, m, re) ? m[1].str() : "";
-  }
-  std::string target_cmd(const std::string& imei, const std::string& serial) const {
-    return kBin + "/kda-target enroll --tcp " + address() + " --imei " + imei + " --serial " + serial;
-  }
-};
-
-// Waits for a session whose `--json sessions` entry matches `pattern` (the
-// id in its first group) and returns its id; empty if none comes in 5 s.
-std::string wait_for_session(const Kdad& kdad, const std::string& pattern) {
-  std::string id;
-  test::wait_until([&] {
-    std::smatch m;
-    const std::string sessions = kdad.ctl("--json sessions").out;
-    if (std::regex_search(sessions, m, std::regex(pattern))) id = m[1].str();
-    return !id.empty();
-  }, 5s);
-  return id;
-}
+using test::wait_for_session;
 
 const std::string kExamples = std::string(KDA_SOURCE_DIR) + "/examples";
 

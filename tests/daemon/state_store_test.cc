@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 #include "kda/daemon/device_state.h"
 #include "kda/daemon/state_store.h"
 
@@ -63,7 +65,7 @@ TEST_F(StateStoreTest, RecordsTransitionsInOrderAndSurvivesReopen) {
     ASSERT_TRUE(store->record(entry("490154203237518", DeviceState::profile_assigned, 1000)));
     ASSERT_TRUE(store->record(entry("490154203237518", DeviceState::provisioning, 2000)));
     auto done = store->record(entry("490154203237518", DeviceState::provisioned, 3000));
-    ASSERT_TRUE(done) << done.error();
+    ASSERT_TRUE(done) << done.error().message;
     EXPECT_GT(done->id, 0);
   }
   auto store = open();
@@ -81,8 +83,9 @@ TEST_F(StateStoreTest, RefusesProvisionedWithoutProvisioning) {
   ASSERT_TRUE(store->record(entry("R58M1", DeviceState::profile_assigned)));
   auto refused = store->record(entry("R58M1", DeviceState::provisioned));
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().find("cannot go from Profile assigned to Provisioned"), std::string::npos)
-      << refused.error();
+  EXPECT_EQ(refused.error().kind, StoreFailure::refused);
+  EXPECT_NE(refused.error().message.find("cannot go from Profile assigned to Provisioned"), std::string::npos)
+      << refused.error().message;
   EXPECT_EQ(store->ledger({})->size(), 1u);  // nothing half-written
   EXPECT_FALSE(store->record(entry("", DeviceState::rejected)));
 }
@@ -99,6 +102,64 @@ TEST_F(StateStoreTest, FiltersByDeviceAndTime) {
   since.since_ms = 200;
   EXPECT_EQ(store->ledger(since)->size(), 2u);
   EXPECT_FALSE(store->current_state("C").value().has_value());
+}
+
+TEST_F(StateStoreTest, RepeatedRefusalsCountInOneRowAndLeaveTheStateAlone) {
+  auto store = open();
+  ASSERT_TRUE(store->record(entry("490154203237518", DeviceState::provisioning, 1000)));
+  auto refusal = entry("490154203237518", DeviceState::rejected, 2000);
+  refusal.reason = "another session for this device is under way";
+  for (int i = 0; i < 5; ++i) {
+    refusal.time_ms = 2000 + i;
+    auto r = store->record_refusal(refusal);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->count, i + 1);
+  }
+  // A refusal is not a transition: the transfer under way may still finish.
+  EXPECT_EQ(store->current_state("490154203237518").value(), DeviceState::provisioning);
+  ASSERT_TRUE(store->record(entry("490154203237518", DeviceState::provisioned, 3000)));
+  refusal.reason = "device awaits the admin's approval";  // another reason: a row of its own
+  ASSERT_TRUE(store->record_refusal(refusal));
+  auto all = store->ledger({});
+  ASSERT_EQ(all->size(), 4u);
+  const LedgerEntry& counted = (*all)[1];
+  EXPECT_TRUE(counted.refusal);
+  EXPECT_EQ(counted.count, 5);
+  EXPECT_EQ(counted.time_ms, 2000);  // first seen
+  EXPECT_EQ(counted.last_ms, 2004);  // last seen
+  EXPECT_EQ(counted.state, DeviceState::rejected);
+  EXPECT_EQ((*all)[3].count, 1);
+}
+
+TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE ledger (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, device TEXT NOT NULL, state TEXT NOT "
+        "NULL, transport TEXT NOT NULL DEFAULT '', session TEXT NOT NULL DEFAULT '', sas TEXT NOT NULL DEFAULT '', "
+        "reason TEXT NOT NULL DEFAULT '', primary_id TEXT NOT NULL DEFAULT '');"
+        "INSERT INTO ledger (time_ms, device, state) VALUES (5, 'A', 'Rejected');"
+        "PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    auto all = store->ledger({});
+    ASSERT_EQ(all->size(), 1u);
+    EXPECT_FALSE((*all)[0].refusal);
+    EXPECT_EQ((*all)[0].count, 1);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto newer = StateStore::open(path_);
+  ASSERT_FALSE(newer);
+  EXPECT_NE(newer.error().find("newer kdad (schema version 99; this kdad knows up to 2)"), std::string::npos)
+      << newer.error();
 }
 
 TEST_F(StateStoreTest, UnwritablePathIsAClearError) {

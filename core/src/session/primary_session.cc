@@ -4,6 +4,7 @@
 #include "kda/core/frame_codec.h"
 #include "kda/core/digest.h"
 #include "kda/core/sas.h"
+#include "kda/core/untrusted_text.h"
 #include "handshake_setup.h"
 #include "session_channel.h"
 
@@ -45,7 +46,9 @@ asio::awaitable<SessionReport> PrimarySession::finish(SessionReport report) {
   }
   if (channel_->peer_reported()) {
     report.peer_reported = true;
-    report.reason = "target reported: " + channel_->peer_reason();
+    report.reason = channel_->secure() ? "target reported: " + channel_->peer_reason()
+                                       : "unauthenticated peer sent code " + std::to_string(channel_->peer_code()) +
+                                             ": " + channel_->peer_reason();
   }
   if (report.reason.empty()) report.reason = describe(report.error);
   report.info = info_;
@@ -58,7 +61,9 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   const auto& cfg = options_.config;
   auto& ch = *channel_;
 
-  // 1. Hello, in clear, carrying Noise handshake message 1.
+  // 1. Hello, in clear, carrying Noise handshake message 1. Until the
+  // handshake completes the peer is nobody: it gets what a Hello needs.
+  ch.link().set_max_frame_size(kMaxHelloFrameSize);
   auto hello = co_await ch.read_clear(cfg.handshake_timeout);
   if (!hello) co_return failure(hello.error(), "");
   if (!hello->has_hello()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Hello");
@@ -107,14 +112,15 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   auto split = hs->split();
   if (!split) co_return failure(split.error(), "");
   ch.start_secure(SecureChannel(std::move(split->responder_to_initiator), std::move(split->initiator_to_responder)));
+  ch.link().set_max_frame_size(kMaxFrameSize);
 
   // 3. The device's claim and choice.
   auto request = co_await ch.read_sealed(cfg.idle_timeout);
   if (!request) co_return failure(request.error(), "");
   if (!request->has_enroll_request())
     co_return failure(make_error_code(Errc::unexpected_frame), "expected EnrollRequest");
-  info_.device = request->enroll_request().device();
-  info_.profile_name = request->enroll_request().profile_name();
+  info_.device = request->enroll_request().device();  // formats checked by the validator
+  info_.profile_name = escape_untrusted(request->enroll_request().profile_name());
 
   // 4. Authorization (may wait for the admin). A refusal is an Authorization
   // frame; a grant is the package's first chunk.
@@ -135,8 +141,16 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   info_.package_id = package.package_id();
   info_.profile_name = package.profile_name();
 
-  // 5. The package, in chunks; the digest rides in the last one.
-  backend_.on_transfer_started(info_);
+  // 5. The package, in chunks; the digest rides in the last one. The
+  // ledger's Provisioning entry is durable before the first byte leaves.
+  if (auto recorded = backend_.on_transfer_started(info_); !recorded) {
+    const StepRefusal& why = recorded.error();
+    v1::Frame refusal;
+    refusal.mutable_authorization()->set_code(static_cast<std::uint32_t>(why.code));
+    refusal.mutable_authorization()->set_reason(why.reason);
+    if (auto ec = co_await ch.write_sealed(refusal)) co_return failure(ec, "");
+    co_return failure(make_error_code(why.code), why.reason);
+  }
   const ByteView bytes = as_bytes(package.bytes());
   const std::size_t total = bytes.size();
   for (std::size_t offset = 0; offset < total;) {
@@ -152,6 +166,10 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   if (!ack) co_return failure(ack.error(), "");
   if (!ack->has_ack())
     co_return failure(make_error_code(Errc::unexpected_frame), "expected Acknowledgement of the package");
+  // Provisioned is committed before the Result says so: a target that hears
+  // Result is recorded Provisioned, whatever happens to this process next.
+  if (auto recorded = backend_.on_acknowledged(info_); !recorded)
+    co_return failure(make_error_code(recorded.error().code), recorded.error().reason);
   v1::Frame result;
   result.mutable_result()->set_outcome(v1::OUTCOME_PROVISIONED);
   co_await ch.write_sealed(result);  // lost or not, the target has acknowledged

@@ -2,6 +2,7 @@
 
 #include "kda/core/frame_codec.h"
 #include "kda/core/frame_validator.h"
+#include "kda/core/untrusted_text.h"
 
 namespace kda {
 
@@ -89,7 +90,9 @@ std::error_code SessionChannel::finish_write(std::error_code ec, std::size_t siz
 
 std::error_code SessionChannel::peer_error(std::uint32_t code, const std::string& text, bool is_close) {
   peer_reported_ = true;
-  peer_reason_ = text;
+  peer_code_ = code;
+  // Before the handshake anyone can send this text: shorter still.
+  peer_reason_ = escape_untrusted(text, secure_ ? kMaxUntrustedText : kMaxUnkeyedText);
   if (is_close && code == 0) return make_error_code(Errc::link_closed);
   return std::error_code(static_cast<int>(code), kda_category());
 }

@@ -51,6 +51,9 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   void set_wait_timer(asio::steady_timer* timer) { wait_timer_ = timer; }
 
   bool peer_reported() const { return peer_reported_; }
+  // The code and reason of the peer's Error or Close; the reason is
+  // escaped and cut short (escape_untrusted), never the peer's raw bytes.
+  std::uint32_t peer_code() const { return peer_code_; }
   const std::string& peer_reason() const { return peer_reason_; }
   const SessionConfig& config() const { return config_; }
   void fill_counters(SessionReport& report) const;
@@ -83,7 +86,9 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   bool ended_ = false;
   std::optional<v1::Frame> farewell_;
   bool peer_reported_ = false;
+  std::uint32_t peer_code_ = 0;
   std::string peer_reason_;
+  static constexpr std::size_t kMaxUnkeyedText = 80;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, frames_sent_ = 0, frames_received_ = 0;
 };
 

@@ -176,13 +176,14 @@ asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
   for (;;) {
     if (closed_) co_return fail(Errc::link_closed);
     if (!in_->frames.empty()) {
+      if (in_->frames.front().size() > max_frame_size()) co_return fail(Errc::frame_too_large);
       Bytes frame = std::move(in_->frames.front());
       in_->frames.pop_front();
       cancelled_ = false;
       co_return frame;
     }
     const ByteView pending = ByteView(in_->buffer).subspan(in_->read_pos);
-    const auto decoded = decode_stream(pending);
+    const auto decoded = decode_stream(pending, max_frame_size());
     if (const auto* span = std::get_if<FrameSpan>(&decoded)) {
       Bytes frame(pending.begin() + span->offset, pending.begin() + span->offset + span->size);
       in_->read_pos += span->consumed;

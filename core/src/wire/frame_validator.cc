@@ -13,6 +13,16 @@ bool short_text(const std::string& s) { return s.size() <= kMaxTextField; }
 
 std::error_code invalid() { return make_error_code(Errc::invalid_frame); }
 
+bool all_of(std::string_view s, bool (*ok)(char)) {
+  for (const char c : s)
+    if (!ok(c)) return false;
+  return true;
+}
+bool digit(char c) { return c >= '0' && c <= '9'; }
+bool hex_digit(char c) { return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool serial_char(char c) { return digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || c == '.'; }
+bool printable(char c) { return c >= 0x20 && c < 0x7f; }
+
 std::error_code check_hello(const v1::Hello& h) {
   if (h.protocol_version() == 0) return invalid();
   // Another version's Hello is judged by that version; the primary answers
@@ -20,22 +30,22 @@ std::error_code check_hello(const v1::Hello& h) {
   if (h.protocol_version() != kProtocolVersion) return {};
   if (h.role() != v1::ROLE_TARGET) return invalid();
   if (h.noise_pattern() != v1::NOISE_NX && h.noise_pattern() != v1::NOISE_NX_PSK2) return invalid();
-  if (h.capabilities_size() > 32) return invalid();
+  if (h.capabilities_size() > static_cast<int>(kMaxCapabilities)) return invalid();
   for (const auto& c : h.capabilities())
-    if (c.size() > 64) return invalid();
+    if (c.size() > kMaxCapabilityLength || !all_of(c, printable)) return invalid();
   if (h.noise_message().size() < 32 || h.noise_message().size() > kMaxNoiseMessage) return invalid();
   return {};
 }
 
+bool mac_address(std::string_view s) {
+  if (s.size() != 17) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i % 3 == 2 ? s[i] != ':' : !hex_digit(s[i])) return false;
+  return true;
+}
+
 std::error_code check_identity(const v1::DeviceIdentity& d) {
-  if (d.imei_size() > 2) return invalid();
-  for (const auto& i : d.imei())
-    if (i.size() > 32) return invalid();
-  if (d.imei_size() == 0 && d.meid().empty() && d.serial().empty()) return invalid();
-  for (const std::string* s : {&d.meid(), &d.serial(), &d.model(), &d.os_version(), &d.wifi_mac(),
-                               &d.manufacturer()})
-    if (s->size() > 128) return invalid();
-  return {};
+  return identity_problem(d).empty() ? std::error_code{} : invalid();
 }
 
 std::error_code check_chunk(const v1::PackageChunk& c) {
@@ -48,6 +58,23 @@ std::error_code check_chunk(const v1::PackageChunk& c) {
 }
 
 }  // namespace
+
+std::string identity_problem(const v1::DeviceIdentity& d) {
+  if (d.imei_size() > 2) return "more than two IMEIs";
+  for (const auto& i : d.imei())
+    if (i.size() != 15 || !all_of(i, digit)) return "an IMEI is not 15 digits";
+  if (d.imei_size() == 0 && d.meid().empty() && d.serial().empty()) return "no IMEI, MEID or serial";
+  if (!d.meid().empty() && (d.meid().size() != 14 || !all_of(d.meid(), hex_digit))) return "MEID is not 14 hex digits";
+  if (d.serial().size() > kMaxSerialLength || !all_of(d.serial(), serial_char))
+    return "serial is not 1-64 of A-Z a-z 0-9 - _ .";
+  if (!d.wifi_mac().empty() && !mac_address(d.wifi_mac())) return "Wi-Fi MAC is not six hex pairs with colons";
+  if (d.model().size() > kMaxDeviceText || !all_of(d.model(), printable)) return "model is not printable ASCII up to 64 bytes";
+  if (d.manufacturer().size() > kMaxDeviceText || !all_of(d.manufacturer(), printable))
+    return "manufacturer is not printable ASCII up to 64 bytes";
+  if (d.os_version().size() > kMaxDeviceText || !all_of(d.os_version(), printable))
+    return "OS version is not printable ASCII up to 64 bytes";
+  return {};
+}
 
 std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
   using F = v1::Frame;

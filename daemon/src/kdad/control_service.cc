@@ -65,6 +65,9 @@ void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
   row.set_sas(e.sas);
   row.set_reason(e.reason);
   row.set_primary(e.primary);
+  row.set_refusal(e.refusal);
+  row.set_count(e.count);
+  row.set_last_ms(e.last_ms);
 }
 
 tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f) {
@@ -218,6 +221,19 @@ v1::ControlResponse ControlService::status() {
   s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
   if (facts_.transports)
     for (auto& t : facts_.transports()) *s->add_transports() = std::move(t);
+  if (facts_.admission) {
+    const DiskSpace space = facts_.admission->disk();
+    s->mutable_disk()->set_free_bytes(space.free_bytes.value_or(0));
+    s->mutable_disk()->set_min_free_bytes(space.min_free_bytes);
+    s->mutable_disk()->set_refusing_sessions(space.low());
+    const AdmissionCounts n = facts_.admission->totals();
+    auto* a = s->mutable_turned_away();
+    a->set_sessions_rate_limited(n.sessions_rate_limited);
+    a->set_claims_rate_limited(n.claims_rate_limited);
+    a->set_refused_low_space(n.refused_low_space);
+    a->set_bare_connections(n.bare_connections);
+    a->set_unkeyed_failures(n.unkeyed_failures);
+  }
   return r;
 }
 

@@ -15,6 +15,7 @@ struct DaemonFacts {
   std::string name, version, state_dir, socket, primary_key_hex;
   std::int64_t started_ms = 0;
   std::function<std::vector<v1::TransportStatus>()> transports;  // as they are now
+  const Admission* admission = nullptr;                           // disk space, what was turned away
 };
 
 // A live session as kdactl sessions shows it.

@@ -20,10 +20,16 @@ std::string random_id() {
 }
 
 // What a device calls itself, for the ledger of a device we do not know.
+// The frame validator has held the claim to its formats (digits, hex, a
+// serial's characters), so it is safe to store and print.
 std::string claimed_key(const v1::DeviceIdentity& d) {
   if (d.imei_size() > 0 && !d.imei(0).empty()) return d.imei(0);
   if (!d.meid().empty()) return d.meid();
   return d.serial();
+}
+
+Errc code_for(const StoreError& e) {
+  return e.kind == StoreFailure::full ? Errc::store_full : Errc::store_unavailable;
 }
 
 }  // namespace
@@ -48,9 +54,9 @@ struct EnrollmentService::Waiting {
 };
 
 EnrollmentService::EnrollmentService(asio::any_io_executor executor, StateStore& store, Catalog& catalog,
-                                     const Config& config, std::string primary_id, Log& log)
+                                     const Config& config, Admission& admission, std::string primary_id, Log& log)
     : executor_(std::move(executor)), store_(store), catalog_(catalog), config_(config),
-      primary_id_(std::move(primary_id)), log_(log) {}
+      primary_id_(std::move(primary_id)), admission_(admission), log_(log) {}
 
 EnrollmentService::~EnrollmentService() = default;
 
@@ -75,20 +81,34 @@ v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
   return offer;
 }
 
-void EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
-                               const std::string& reason) {
+StepResult EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
+                                     const std::string& reason) {
   LedgerEntry e{.device = device, .state = state, .transport = transport_name(session.transport),
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
-  if (auto r = store_.record(e); !r) log_.warning("session " + session.session_id + ": ledger: " + r.error());
+  auto r = store_.record(e);
+  if (r) return {};
+  log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message);
+  return tl::unexpected(StepRefusal{code_for(r.error()), make_error_code(code_for(r.error())).message()});
 }
 
+// A refused claim is recorded (counted with its repeats) before the target
+// hears of it; if even that cannot be written, the refusal carries the
+// store's code instead.
 AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, const std::string& device,
-                                                const std::string& reason) {
-  record(session, device, DeviceState::rejected, reason);
-  log_.info("session " + session.session_id + ": device " + device + " refused: " + reason);
+                                                const std::string& reason, Errc code) {
+  admission_.claim_refused(session.peer);
+  LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = transport_name(session.transport),
+                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
   AuthorizationDecision d;
-  d.code = Errc::rejected;
+  d.code = code;
   d.reason = reason;
+  if (auto r = store_.record_refusal(e); !r) {
+    log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message);
+    d.code = code_for(r.error());
+    d.reason = make_error_code(d.code).message();
+    return d;
+  }
+  log_.info("session " + session.session_id + ": device " + device + " refused: " + reason);
   return d;
 }
 
@@ -128,12 +148,18 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
 
 void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                                   std::function<void(AuthorizationDecision)> done) {
+  if (auto why = admission_.before_claim(session.peer)) {
+    AuthorizationDecision d;
+    d.code = why->code;
+    d.reason = why->reason;
+    return done(std::move(d));
+  }
   const std::string claimed = claimed_key(request.device());
   auto found = store_.find_device(request.device());
   if (!found) {
     log_.error("session " + session.session_id + ": inventory: " + found.error());
     AuthorizationDecision d;
-    d.code = Errc::internal_error;
+    d.code = Errc::store_unavailable;
     d.reason = "the staging desk cannot read its inventory";
     return done(std::move(d));
   }
@@ -142,12 +168,17 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
   if (device.approval == Approval::pending)
     return done(refuse(session, device.key, "device awaits the admin's approval"));
   if (device.approval == Approval::rejected) return done(refuse(session, device.key, "device was rejected by the admin"));
+  if (auto busy = device_session_.find(device.key); busy != device_session_.end())
+    return done(refuse(session, device.key, "another session for this device is under way (session " + busy->second + ")",
+                       Errc::device_busy));
 
   session_device_[session.session_id] = device.key;
+  device_session_[device.key] = session.session_id;
   auto decision = grant(device, request);
   if (!decision.granted) {
-    record(session, device.key, DeviceState::failed, decision.reason);
+    (void)record(session, device.key, DeviceState::failed, decision.reason);
     log_.warning("session " + session.session_id + ": device " + device.key + ": " + decision.reason);
+    end_session(session.session_id);  // recorded here, not again when it ends
     return done(std::move(decision));
   }
   const auto& policy = settings_for(session.transport);
@@ -203,37 +234,58 @@ std::vector<PendingConfirmation> EnrollmentService::pending() const {
   return out;
 }
 
-void EnrollmentService::on_transfer_started(const SessionInfo& session) {
+StepResult EnrollmentService::on_transfer_started(const SessionInfo& session) {
   auto it = session_device_.find(session.session_id);
-  if (it != session_device_.end()) record(session, it->second, DeviceState::provisioning, "package " + session.package_id);
+  if (it == session_device_.end()) return {};
+  return record(session, it->second, DeviceState::provisioning, "package " + session.package_id);
+}
+
+StepResult EnrollmentService::on_acknowledged(const SessionInfo& session) {
+  auto it = session_device_.find(session.session_id);
+  if (it == session_device_.end()) return {};
+  return record(session, it->second, DeviceState::provisioned, "package " + session.package_id + " acknowledged");
+}
+
+void EnrollmentService::end_session(const std::string& session_id) {
+  if (auto w = waiting_.find(session_id); w != waiting_.end()) {
+    w->second->timer.cancel();
+    waiting_.erase(w);
+  }
+  auto it = session_device_.find(session_id);
+  if (it == session_device_.end()) return;
+  device_session_.erase(it->second);
+  session_device_.erase(it);
 }
 
 void EnrollmentService::on_finished(const SessionReport& report) {
   const auto& s = report.info;
-  if (auto w = waiting_.find(s.session_id); w != waiting_.end()) {
-    w->second->timer.cancel();
-    waiting_.erase(w);
-  }
   auto it = session_device_.find(s.session_id);
-  if (it == session_device_.end()) {
-    if (!report.provisioned())
-      log_.info("session " + s.session_id + " (" + s.peer + ") ended: " + report.reason);
+  const std::string device = it == session_device_.end() ? std::string() : it->second;
+  end_session(s.session_id);
+  if (device.empty()) {
+    // Refusals were logged when made, and what admission turned away is
+    // counted; a peer that never finished a handshake is counted too, so
+    // neither floods the log.
+    if (report.frames_received == 0) return admission_.bare_connection();
+    if (report.outcome == v1::OUTCOME_REJECTED || report.error == Errc::rate_limited ||
+        report.error == Errc::store_full || report.error == Errc::device_busy)
+      return;
+    const std::string line = "session " + s.session_id + " (" + s.peer + ") ended: " + report.reason;
+    if (s.sas.empty()) return admission_.unkeyed_failure(line);
+    log_.info(line);
     return;
   }
-  const std::string device = it->second;
-  session_device_.erase(it);
   switch (report.outcome) {
-    case v1::OUTCOME_PROVISIONED:
-      record(s, device, DeviceState::provisioned, "package " + s.package_id + " acknowledged");
+    case v1::OUTCOME_PROVISIONED:  // recorded before the Result went out
       log_.info("session " + s.session_id + ": device " + device + " provisioned (profile \"" + s.profile_name + "\")");
       return;
     case v1::OUTCOME_REJECTED:
       return;  // recorded when refused
     case v1::OUTCOME_CANCELLED:
-      record(s, device, DeviceState::cancelled, report.reason);
+      (void)record(s, device, DeviceState::cancelled, report.reason);
       break;
     default:
-      record(s, device, DeviceState::failed, report.reason);
+      (void)record(s, device, DeviceState::failed, report.reason);
   }
   log_.info("session " + s.session_id + ": device " + device + ": " + report.reason);
 }

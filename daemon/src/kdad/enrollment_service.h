@@ -1,6 +1,8 @@
 // kdad's answer to every session: which profiles to offer, whether the
-// claimed device gets a package (inventory, approval, policy, admin
-// confirmation of the SAS code) and the ledger entries for each outcome.
+// claimed device gets a package (admission, inventory, approval, one live
+// session per device, policy, admin confirmation of the SAS code) and the
+// ledger entries for each outcome. A step whose ledger entry cannot be
+// written does not happen: the session ends with the store's error code.
 // Lives on the daemon's io_context thread.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include "kda/daemon/catalog.h"
 #include "kda/daemon/config.h"
 #include "kda/daemon/state_store.h"
+#include "admission.h"
 #include "log.h"
 
 namespace kda::daemon {
@@ -26,13 +29,14 @@ struct PendingConfirmation {
 class EnrollmentService final : public EnrollmentBackend {
  public:
   EnrollmentService(asio::any_io_executor executor, StateStore& store, Catalog& catalog, const Config& config,
-                    std::string primary_id, Log& log);
+                    Admission& admission, std::string primary_id, Log& log);
   ~EnrollmentService() override;
 
   v1::ProfileOffer offer(const SessionInfo& session) override;
   void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                  std::function<void(AuthorizationDecision)> done) override;
-  void on_transfer_started(const SessionInfo& session) override;
+  StepResult on_transfer_started(const SessionInfo& session) override;
+  StepResult on_acknowledged(const SessionInfo& session) override;
   void on_finished(const SessionReport& report) override;
 
   std::vector<PendingConfirmation> pending() const;
@@ -44,8 +48,11 @@ class EnrollmentService final : public EnrollmentBackend {
   struct Waiting;
   const TransportSettings& settings_for(v1::TransportKind kind) const;
   AuthorizationDecision grant(const InventoryDevice& device, const v1::EnrollRequest& request);
-  AuthorizationDecision refuse(const SessionInfo& session, const std::string& device, const std::string& reason);
-  void record(const SessionInfo& session, const std::string& device, DeviceState state, const std::string& reason);
+  AuthorizationDecision refuse(const SessionInfo& session, const std::string& device, const std::string& reason,
+                               Errc code = Errc::rejected);
+  StepResult record(const SessionInfo& session, const std::string& device, DeviceState state,
+                    const std::string& reason);
+  void end_session(const std::string& session_id);
   void finish_wait(const std::string& session_id, bool confirmed, const std::string& why);
 
   asio::any_io_executor executor_;
@@ -53,8 +60,10 @@ class EnrollmentService final : public EnrollmentBackend {
   Catalog& catalog_;
   const Config& config_;
   std::string primary_id_;
+  Admission& admission_;
   Log& log_;
   std::map<std::string, std::string> session_device_;  // session id -> device key
+  std::map<std::string, std::string> device_session_;  // device key -> its one live session
   std::map<std::string, std::unique_ptr<Waiting>> waiting_;
 };
 

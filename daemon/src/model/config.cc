@@ -43,6 +43,20 @@ class Reader {
     }
   }
 
+  void count(const toml::table& t, const std::string& prefix, std::string_view key, std::uint64_t max,
+             std::uint64_t& out) {
+    if (const auto* node = t.get(key)) {
+      auto v = node->value<std::int64_t>();
+      if (v && *v >= 0 && static_cast<std::uint64_t>(*v) <= max) out = static_cast<std::uint64_t>(*v);
+      else error(node, prefix + std::string(key), "expected a whole number from 0 to " + std::to_string(max));
+    }
+  }
+  void count(const toml::table& t, const std::string& prefix, std::string_view key, std::uint32_t& out) {
+    std::uint64_t v = out;
+    count(t, prefix, key, 1'000'000, v);
+    out = static_cast<std::uint32_t>(v);
+  }
+
   void list(const toml::table& t, const std::string& prefix, std::string_view key, std::vector<std::string>& out) {
     const auto* node = t.get(key);
     if (!node) return;
@@ -107,9 +121,10 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
   }
   Config config;
   Reader r(source);
-  r.only(root, "", {"daemon", "transports", "catalog", "inventory"});
+  r.only(root, "", {"daemon", "limits", "transports", "catalog", "inventory"});
   if (const auto* daemon = root["daemon"].as_table()) {
-    r.only(*daemon, "daemon.", {"name", "state_dir", "socket", "control_group", "log_level"});
+    r.only(*daemon, "daemon.", {"name", "state_dir", "socket", "control_group", "log_level", "dumpable"});
+    r.flag(*daemon, "daemon.", "dumpable", config.dumpable);
     r.text(*daemon, "daemon.", "name", config.name);
     r.text(*daemon, "daemon.", "state_dir", config.state_dir);
     r.text(*daemon, "daemon.", "socket", config.socket);
@@ -118,6 +133,19 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
     static const std::set<std::string> levels = {"debug", "info", "warning", "error"};
     if (!levels.count(config.log_level))
       r.error(daemon->get("log_level"), "daemon.log_level", "expected debug, info, warning or error");
+  }
+  if (const auto* limits = root["limits"].as_table()) {
+    auto& l = config.limits;
+    r.only(*limits, "limits.", {"sessions_per_minute", "session_burst", "refused_claims_per_minute",
+                                "refused_claim_burst", "min_free_mb", "control_connections_per_user"});
+    r.count(*limits, "limits.", "sessions_per_minute", l.sessions_per_minute);
+    r.count(*limits, "limits.", "session_burst", l.session_burst);
+    r.count(*limits, "limits.", "refused_claims_per_minute", l.refused_claims_per_minute);
+    r.count(*limits, "limits.", "refused_claim_burst", l.refused_claim_burst);
+    std::uint64_t free_mb = l.min_free_bytes >> 20;
+    r.count(*limits, "limits.", "min_free_mb", 1'000'000, free_mb);
+    l.min_free_bytes = free_mb << 20;
+    r.count(*limits, "limits.", "control_connections_per_user", l.control_connections_per_user);
   }
   if (const auto* transports = root["transports"].as_table()) {
     r.only(*transports, "transports.", {"tcp", "bluetooth", "nfc", "wifidirect"});
@@ -134,7 +162,7 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
     r.only(*inventory, "inventory.", {"trusted_resellers"});
     r.list(*inventory, "inventory.", "trusted_resellers", config.trusted_resellers);
   }
-  for (const char* section : {"daemon", "transports", "catalog", "inventory"})
+  for (const char* section : {"daemon", "limits", "transports", "catalog", "inventory"})
     if (root.contains(section) && !root[section].is_table()) r.error(root.get(section), section, "expected a table");
   auto errors = r.take_errors();
   if (!errors.empty()) return tl::unexpected(std::move(errors));
@@ -150,6 +178,15 @@ name = "kda staging desk"          # shown to devices and in logs
 # socket = "/run/kdad/kdad.sock"   # control socket (default: <state_dir>/kdad.sock)
 # control_group = "kda-admins"     # besides root, members may use kdactl
 log_level = "info"                 # debug, info, warning, error
+# dumpable = false                 # true allows core dumps (they hold keys and secrets): debugging only
+
+[limits]                           # what one source may cost kdad; 0 turns a limit off
+sessions_per_minute = 600          # new sessions from one TCP host, Bluetooth address, NFC reader ...
+session_burst = 100                # ... of which this many at once
+refused_claims_per_minute = 30     # refused claims (unknown, pending, busy devices) one source may cause
+refused_claim_burst = 30
+min_free_mb = 64                   # below this free in the state dir, new sessions are refused
+control_connections_per_user = 8   # kdactl connections one user may hold; root always has a slot
 
 [transports.tcp]
 enabled = true

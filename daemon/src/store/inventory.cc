@@ -14,7 +14,7 @@ constexpr const char* kColumns =
 
 // The device's latest ledger state, in the same query (ledger_device index).
 constexpr const char* kLatestState =
-    "(SELECT state FROM ledger WHERE ledger.device = devices.key ORDER BY id DESC LIMIT 1)";
+    "(SELECT state FROM ledger WHERE ledger.device = devices.key AND refusal = 0 ORDER BY id DESC LIMIT 1)";
 
 // An identifier to match on; an empty one must match nothing.
 std::string match_id(const std::string& value) { return value.empty() ? std::string("\x01") : value; }
@@ -142,7 +142,7 @@ tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices
         ++summary.approved;
         LedgerEntry e{.device = row_key, .state = resting_state(device.profile), .transport = "admin",
                       .reason = "uploaded by trusted reseller " + source};
-        if (auto r = record_in_transaction(e); !r) errors.push_back(r.error());
+        if (auto r = record_in_transaction(e); !r) errors.push_back(r.error().message);
       }
     }
     // Any error refuses the whole file.
@@ -223,7 +223,7 @@ tl::expected<void, std::string> StateStore::set_approval(const std::vector<std::
                   .transport = "admin",
                   .reason = approved ? "approved by admin" : "rejected by admin"};
     auto r = record_in_transaction(e);
-    return r ? std::string() : r.error();
+    return r ? std::string() : r.error().message;
   });
 }
 
@@ -238,7 +238,7 @@ tl::expected<void, std::string> StateStore::assign(const std::vector<std::string
     LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",
                   .reason = profile.empty() ? "unassigned by admin" : "assigned to " + profile + " by admin"};
     auto r = record_in_transaction(e);
-    return r ? std::string() : r.error();
+    return r ? std::string() : r.error().message;
   });
 }
 

@@ -16,6 +16,7 @@ namespace kda::daemon {
 
 struct SqliteError {
   std::string message;  // "kdad.db: database is locked (while ...)"
+  int code = SQLITE_ERROR;  // SQLite's primary result code: SQLITE_FULL when the disk is full
 };
 
 template <typename T>
@@ -65,11 +66,11 @@ class Database {
     if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return tl::unexpected(begun.error());
     auto result = body();
     if (!result) {
-      (void)exec("ROLLBACK");
+      roll_back();
       return result;
     }
     if (auto committed = exec("COMMIT"); !committed) {
-      (void)exec("ROLLBACK");
+      roll_back();
       return tl::unexpected(committed.error());
     }
     return result;
@@ -78,6 +79,9 @@ class Database {
  private:
   explicit Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   SqliteError error(std::string_view during) const;
+  // Rolls back and gives the WAL's space back: a refused large write must
+  // not leave the disk filled with pages nobody will use.
+  void roll_back();
 
   sqlite3* db_;
   std::string path_;

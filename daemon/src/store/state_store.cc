@@ -1,6 +1,7 @@
 #include "kda/daemon/state_store.h"
 
 #include <chrono>
+#include <iterator>
 
 #include "kda/daemon/clock.h"
 #include "sqlite.h"
@@ -8,8 +9,9 @@
 namespace kda::daemon {
 namespace {
 
-// Schema version 1. New versions add statements; user_version says where a file is.
-constexpr const char* kSchema = R"sql(
+// Each schema version is the statements that bring a file from the one
+// before to it; user_version says where a file is. Forward only.
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS ledger (
   id        INTEGER PRIMARY KEY,
   time_ms   INTEGER NOT NULL,
@@ -42,8 +44,49 @@ CREATE INDEX IF NOT EXISTS devices_imei ON devices(imei);
 CREATE INDEX IF NOT EXISTS devices_imei2 ON devices(imei2);
 CREATE INDEX IF NOT EXISTS devices_meid ON devices(meid);
 CREATE INDEX IF NOT EXISTS devices_serial ON devices(serial);
-PRAGMA user_version = 1;
 )sql";
+
+// Refused claims: not transitions, and counted in one row when repeated.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE ledger ADD COLUMN refusal INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ledger ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE ledger ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX ledger_transitions ON ledger(device, id) WHERE refusal = 0;
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr int kSchemaVersion = std::size(kMigrations);
+
+StoreError store_error(const SqliteError& e) {
+  return {e.code == SQLITE_FULL ? StoreFailure::full : StoreFailure::unavailable, e.message};
+}
+
+tl::expected<int, std::string> schema_version(Database& db) {
+  auto stmt = db.prepare("PRAGMA user_version");
+  if (!stmt) return tl::unexpected(stmt.error().message);
+  auto row = stmt->step();
+  if (!row) return tl::unexpected(row.error().message);
+  return static_cast<int>(stmt->column_int(0));
+}
+
+tl::expected<void, std::string> migrate(Database& db, const std::string& path) {
+  auto version = schema_version(db);
+  if (!version) return tl::unexpected(version.error());
+  if (*version > kSchemaVersion)
+    return tl::unexpected(path + ": written by a newer kdad (schema version " + std::to_string(*version) +
+                          "; this kdad knows up to " + std::to_string(kSchemaVersion) + ")");
+  for (int v = *version; v < kSchemaVersion; ++v) {
+    auto done = db.transaction([&]() -> DbResult<bool> {
+      if (auto ok = db.exec(kMigrations[v]); !ok) return tl::unexpected(ok.error());
+      if (auto ok = db.exec("PRAGMA user_version = " + std::to_string(v + 1)); !ok) return tl::unexpected(ok.error());
+      return true;
+    });
+    if (!done)
+      return tl::unexpected(path + ": cannot bring the schema to version " + std::to_string(v + 1) + ": " +
+                            done.error().message);
+  }
+  return {};
+}
 
 template <typename T>
 tl::expected<T, std::string> text_error(const SqliteError& e) {
@@ -58,12 +101,12 @@ StateStore::~StateStore() = default;
 tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return tl::unexpected(db.error().message);
-  if (auto ok = (*db)->exec(kSchema); !ok) return tl::unexpected(ok.error().message);
+  if (auto ok = migrate(**db, path); !ok) return tl::unexpected(ok.error());
   return std::unique_ptr<StateStore>(new StateStore(std::move(*db)));
 }
 
 tl::expected<std::optional<DeviceState>, std::string> StateStore::current_state(const std::string& device) {
-  auto stmt = db_->prepare("SELECT state FROM ledger WHERE device = ?1 ORDER BY id DESC LIMIT 1");
+  auto stmt = db_->prepare("SELECT state FROM ledger WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1");
   if (!stmt) return text_error<std::optional<DeviceState>>(stmt.error());
   stmt->bind(1, device);
   auto row = stmt->step();
@@ -72,38 +115,89 @@ tl::expected<std::optional<DeviceState>, std::string> StateStore::current_state(
   return parse_device_state(stmt->column_text(0));
 }
 
-tl::expected<LedgerEntry, std::string> StateStore::record(LedgerEntry entry) {
-  auto result = db_->transaction([&]() -> DbResult<LedgerEntry> {
-    auto recorded = record_in_transaction(std::move(entry));
-    if (!recorded) return tl::unexpected(SqliteError{recorded.error()});
-    return *recorded;
-  });
-  if (!result) return tl::unexpected(result.error().message);
-  return *result;
+tl::expected<LedgerEntry, StoreError> StateStore::record(LedgerEntry entry) {
+  return write(std::move(entry), false);
 }
 
-tl::expected<LedgerEntry, std::string> StateStore::record_in_transaction(LedgerEntry entry) {
-  if (entry.device.empty()) return tl::unexpected(std::string("ledger entry without a device"));
+tl::expected<LedgerEntry, StoreError> StateStore::record_refusal(LedgerEntry entry) {
+  return write(std::move(entry), true);
+}
+
+tl::expected<LedgerEntry, StoreError> StateStore::write(LedgerEntry entry, bool refusal) {
+  std::optional<StoreError> failed;
+  auto result = db_->transaction([&]() -> DbResult<LedgerEntry> {
+    auto recorded = refusal ? count_refusal(std::move(entry)) : record_in_transaction(std::move(entry));
+    if (!recorded) {
+      failed = recorded.error();
+      return tl::unexpected(SqliteError{recorded.error().message});
+    }
+    return *recorded;
+  });
+  if (result) return *result;
+  if (failed) return tl::unexpected(*failed);
+  return tl::unexpected(store_error(result.error()));
+}
+
+tl::expected<LedgerEntry, StoreError> StateStore::record_in_transaction(LedgerEntry entry) {
+  if (entry.device.empty()) return tl::unexpected(StoreError{StoreFailure::refused, "ledger entry without a device"});
   if (entry.time_ms == 0) entry.time_ms = unix_ms();
+  entry.refusal = false;
+  entry.count = 1;
   auto current = current_state(entry.device);
-  if (!current) return tl::unexpected(current.error());
+  if (!current) return tl::unexpected(StoreError{StoreFailure::unavailable, current.error()});
   if (*current && !transition_allowed(**current, entry.state))
-    return tl::unexpected("device " + entry.device + ": cannot go from " + std::string(display_name(**current)) +
-                          " to " + std::string(display_name(entry.state)));
+    return tl::unexpected(StoreError{StoreFailure::refused, "device " + entry.device + ": cannot go from " +
+                                                                std::string(display_name(**current)) + " to " +
+                                                                std::string(display_name(entry.state))});
+  return insert(std::move(entry));
+}
+
+tl::expected<LedgerEntry, StoreError> StateStore::count_refusal(LedgerEntry entry) {
+  if (entry.device.empty()) return tl::unexpected(StoreError{StoreFailure::refused, "ledger entry without a device"});
+  if (entry.time_ms == 0) entry.time_ms = unix_ms();
+  entry.refusal = true;
+  entry.state = DeviceState::rejected;
+  auto latest = db_->prepare(
+      "SELECT id, refusal, reason, transport, time_ms, count FROM ledger WHERE device = ?1 ORDER BY id DESC LIMIT 1");
+  if (!latest) return tl::unexpected(store_error(latest.error()));
+  latest->bind(1, entry.device);
+  auto row = latest->step();
+  if (!row) return tl::unexpected(store_error(row.error()));
+  if (*row && latest->column_int(1) != 0 && latest->column_text(2) == entry.reason &&
+      latest->column_text(3) == entry.transport) {
+    const std::int64_t id = latest->column_int(0);
+    auto update = db_->prepare("UPDATE ledger SET count = count + 1, last_ms = ?2, session = ?3, sas = ?4 WHERE id = ?1");
+    if (!update) return tl::unexpected(store_error(update.error()));
+    update->bind(1, id).bind(2, entry.time_ms).bind(3, entry.session).bind(4, entry.sas);
+    if (auto ok = update->run(); !ok) return tl::unexpected(store_error(ok.error()));
+    entry.id = id;
+    entry.last_ms = entry.time_ms;
+    entry.time_ms = latest->column_int(4);
+    entry.count = latest->column_int(5) + 1;
+    return entry;
+  }
+  entry.count = 1;
+  return insert(std::move(entry));
+}
+
+tl::expected<LedgerEntry, StoreError> StateStore::insert(LedgerEntry entry) {
+  if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
   auto stmt = db_->prepare(
-      "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  if (!stmt) return tl::unexpected(stmt.error().message);
+      "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
+      "last_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!stmt) return tl::unexpected(store_error(stmt.error()));
   stmt->bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
   stmt->bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
-  if (auto ok = stmt->run(); !ok) return tl::unexpected(ok.error().message);
+  stmt->bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
+  if (auto ok = stmt->run(); !ok) return tl::unexpected(store_error(ok.error()));
   entry.id = db_->last_insert_id();
   return entry;
 }
 
 tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const LedgerQuery& query) {
   auto stmt = db_->prepare(
-      "SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id FROM ledger "
+      "SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, last_ms "
+      "FROM ledger "
       "WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time_ms >= ?2) ORDER BY id LIMIT ?3");
   if (!stmt) return text_error<std::vector<LedgerEntry>>(stmt.error());
   stmt->bind(1, query.device);
@@ -124,6 +218,9 @@ tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const Led
     e.sas = stmt->column_text(6);
     e.reason = stmt->column_text(7);
     e.primary = stmt->column_text(8);
+    e.refusal = stmt->column_int(9) != 0;
+    e.count = stmt->column_int(10);
+    e.last_ms = stmt->column_int(11);
     out.push_back(std::move(e));
   }
   return out;

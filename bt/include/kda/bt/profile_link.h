@@ -27,6 +27,10 @@ class BluezProfileLink final : public Link {
   std::string peer() const override { return inner_.peer(); }
   asio::awaitable<Result<Bytes>> read_frame() override { return inner_.read_frame(); }
   asio::awaitable<std::error_code> write_frame(ByteView frame) override { return inner_.write_frame(frame); }
+  void set_max_frame_size(std::size_t bytes) override {
+    Link::set_max_frame_size(bytes);
+    inner_.set_max_frame_size(bytes);
+  }
   void cancel() override { inner_.cancel(); }
   void close() override { inner_.close(); }
 

@@ -45,6 +45,14 @@ struct AuthorizationDecision {
   PreparedPackage package;      // when granted; must have a package_id
 };
 
+// A step the backend could not record: the session ends with `code`
+// (store_unavailable, store_full) and `reason`, and goes no further.
+struct StepRefusal {
+  Errc code = Errc::store_unavailable;
+  std::string reason;
+};
+using StepResult = tl::expected<void, StepRefusal>;
+
 // Calls come on the session's strand unless noted.
 class EnrollmentBackend {
  public:
@@ -56,8 +64,15 @@ class EnrollmentBackend {
   // any thread, possibly much later (an admin confirming the SAS code).
   virtual void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                          std::function<void(AuthorizationDecision)> done) = 0;
-  // The package transfer starts (ledger: Provisioning).
-  virtual void on_transfer_started(const SessionInfo& session) = 0;
+  // The package transfer is about to start (ledger: Provisioning). Nothing
+  // of the package leaves until this returns; refused, the target gets an
+  // Authorization with the refusal's code instead of the first chunk.
+  virtual StepResult on_transfer_started(const SessionInfo& session) = 0;
+  // The target acknowledged the package (ledger: Provisioned). The final
+  // Result goes out only after this returns; refused, the target gets an
+  // Error with the refusal's code instead, so it never believes itself
+  // provisioned while the ledger says otherwise.
+  virtual StepResult on_acknowledged(const SessionInfo&) { return {}; }
   // Exactly once per session, with its final outcome.
   virtual void on_finished(const SessionReport& report) = 0;
 };

@@ -36,6 +36,10 @@ enum class Errc {
   peer_error = 305,          // peer reported a failure but gave no code
   shutdown = 306,            // local side is stopping
   internal_error = 307,
+  store_unavailable = 308,   // the primary cannot write its ledger; nothing was sent
+  store_full = 309,          // the primary's disk is full; nothing was sent
+  device_busy = 310,         // another session for this device is under way
+  rate_limited = 311,        // too many sessions or refused claims from this source
   // Link (4xx).
   link_closed = 400,         // peer closed or link dropped
   link_failed = 401,         // I/O error on the carrier

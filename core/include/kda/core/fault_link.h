@@ -37,6 +37,10 @@ class FaultInjectingLink final : public Link {
   std::string peer() const override { return inner_->peer(); }
   asio::awaitable<Result<Bytes>> read_frame() override;
   asio::awaitable<std::error_code> write_frame(ByteView frame) override;
+  void set_max_frame_size(std::size_t bytes) override {
+    Link::set_max_frame_size(bytes);
+    inner_->set_max_frame_size(bytes);
+  }
   void cancel() override { inner_->cancel(); }
   void close() override { inner_->close(); }
 

@@ -2,6 +2,7 @@
 // parses but fails here is refused with invalid_frame (or unsupported_version).
 #pragma once
 
+#include <string>
 #include <system_error>
 
 #include "kda/proto/kda.pb.h"
@@ -16,9 +17,20 @@ enum class FrameLayer { clear, sealed };
 // Returns an empty error_code when valid.
 std::error_code validate_frame(const v1::Frame& frame, FrameLayer layer);
 
+// Why a device identity claim breaks its formats, or "" when it does not:
+// IMEIs 15 digits (at most two), MEID 14 hex digits, serial 1-64 of
+// A-Z a-z 0-9 - _ ., Wi-Fi MAC "aa:bb:cc:dd:ee:ff", model, manufacturer and
+// OS version printable ASCII up to 64 bytes; one of IMEI, MEID, serial.
+// The claim is peer-chosen text that reaches the ledger and the logs.
+std::string identity_problem(const v1::DeviceIdentity& identity);
+
 // Limits enforced by the validator (docs/PROTOCOL.md, "Limits").
 inline constexpr std::size_t kMaxTextField = 1024;     // names, reasons, ids
 inline constexpr std::size_t kMaxProfilesOffered = 64;
 inline constexpr std::size_t kMaxPackageSize = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxSerialLength = 64;
+inline constexpr std::size_t kMaxCapabilities = 8;  // per Hello, each printable ASCII
+inline constexpr std::size_t kMaxCapabilityLength = 32;
+inline constexpr std::size_t kMaxDeviceText = 64;  // model, manufacturer, OS version
 
 }  // namespace kda

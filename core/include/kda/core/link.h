@@ -14,6 +14,7 @@
 #include "kda/core/asio.h"
 #include "kda/core/bytes.h"
 #include "kda/core/error.h"
+#include "kda/core/frame_codec.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda {
@@ -38,11 +39,20 @@ class Link {
   // cancelled.
   virtual asio::awaitable<std::error_code> write_frame(ByteView frame) = 0;
 
+  // Frames longer than this are refused with frame_too_large, before their
+  // body is read or allocated (the primary accepts only what a Hello needs
+  // until the handshake completes). Links that wrap another pass it on.
+  virtual void set_max_frame_size(std::size_t bytes) { max_frame_size_ = bytes; }
+  std::size_t max_frame_size() const { return max_frame_size_; }
+
   // Pending operations complete with `cancelled`; the link stays usable.
   virtual void cancel() = 0;
   // Ends the link; pending and later operations fail with link_closed.
   // Idempotent.
   virtual void close() = 0;
+
+ private:
+  std::size_t max_frame_size_ = kMaxFrameSize;
 };
 
 using LinkPtr = std::unique_ptr<Link>;

@@ -2,6 +2,7 @@
 // length-prefixed frames, the prefix checked before the body is allocated.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -30,11 +31,18 @@ class StreamLink final : public Link {
     boost::system::error_code ec;
     co_await asio::async_read(stream_, asio::buffer(header_), with_ec(ec));
     if (ec) co_return tl::unexpected(stream_error(ec, closed_));
-    auto size = read_length_prefix(header_);
+    auto size = read_length_prefix(header_, max_frame_size());
     if (!size) co_return tl::unexpected(size.error());
-    Bytes body(*size);
-    co_await asio::async_read(stream_, asio::buffer(body), with_ec(ec));
-    if (ec) co_return tl::unexpected(stream_error(ec, closed_));
+    // The buffer grows with the bytes that arrive, not with what the prefix
+    // announces: a peer that announces 64 KiB and sends nothing holds 16.
+    Bytes body;
+    for (std::size_t have = 0; have < *size;) {
+      const std::size_t step = std::min(*size - have, std::max(have, kFirstReadStep));
+      body.resize(have + step);
+      co_await asio::async_read(stream_, asio::buffer(body.data() + have, step), with_ec(ec));
+      if (ec) co_return tl::unexpected(stream_error(ec, closed_));
+      have += step;
+    }
     co_return body;
   }
 
@@ -67,6 +75,8 @@ class StreamLink final : public Link {
   Stream& stream() { return stream_; }
 
  private:
+  static constexpr std::size_t kFirstReadStep = 16 * 1024;
+
   Stream stream_;
   asio::any_io_executor executor_;
   v1::TransportKind kind_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,12 +25,26 @@ struct TransportSettings {
   bool wps_pin = false;  // wifidirect only: devices join with the desk's WPS PIN, not push button
 };
 
+// What one source may cost kdad (all on by default; 0 turns a limit off).
+// A source is where a session comes from: a TCP host, a Bluetooth address,
+// the NFC reader, a Wi-Fi Direct peer.
+struct Limits {
+  std::uint32_t sessions_per_minute = 600;      // new sessions a source may open, refilled evenly
+  std::uint32_t session_burst = 100;            // ... and at once
+  std::uint32_t refused_claims_per_minute = 30; // claims a source may have refused, refilled evenly
+  std::uint32_t refused_claim_burst = 30;       // ... and at once
+  std::uint64_t min_free_bytes = 64ull << 20;   // below this free in the state dir, new sessions are refused
+  std::uint32_t control_connections_per_user = 8;  // per uid on the control socket; root always has a slot
+};
+
 struct Config {
   std::string name = "kda staging desk";
   std::string state_dir;       // empty: kdad picks (see kdad --help)
   std::string socket;          // empty: <state_dir>/kdad.sock
   std::string control_group;   // besides root, members may use the control socket
   std::string log_level = "info";
+  bool dumpable = false;       // core dumps of kdad (they would hold keys and secrets): debugging only
+  Limits limits;
   TransportSettings tcp{true, ConfirmPolicy::proximity, std::chrono::seconds(120), "127.0.0.1:4711"};
   TransportSettings bluetooth;
   TransportSettings nfc;

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kda/core/frame_validator.h"  // kMaxSerialLength: a claim and a record share it
+
 namespace kda::daemon {
 
 struct Device {
@@ -38,7 +40,6 @@ struct DeviceError {
   bool operator==(const DeviceError&) const = default;
 };
 
-inline constexpr std::size_t kMaxSerialLength = 64;
 inline constexpr std::size_t kMaxTags = 5;
 inline constexpr std::size_t kMaxTagLength = 32;
 inline constexpr std::size_t kMaxTextLength = 128;  // user_id, password, profile (bytes)

@@ -29,6 +29,21 @@ struct LedgerEntry {
   std::string sas;
   std::string reason;
   std::string primary;
+  // A refused claim is not a transition: it leaves the device's state alone,
+  // and repeats of the same refusal count in one row (first seen is
+  // time_ms, last seen last_ms).
+  bool refusal = false;
+  std::int64_t count = 1;
+  std::int64_t last_ms = 0;
+};
+
+// Why a write did not land. `full`: the disk is full (SQLITE_FULL);
+// `refused`: the ledger's rules forbid it (a transition not allowed);
+// `unavailable`: anything else (I/O error, locked, corrupt).
+enum class StoreFailure { unavailable, full, refused };
+struct StoreError {
+  StoreFailure kind = StoreFailure::unavailable;
+  std::string message;
 };
 
 struct LedgerQuery {
@@ -67,10 +82,15 @@ class StateStore {
   static tl::expected<std::unique_ptr<StateStore>, std::string> open(const std::string& path);
   ~StateStore();
 
-  // Appends a transition. Refused when the device's current state does not
-  // allow it (transition_allowed): e.g. Provisioned without Provisioning.
-  tl::expected<LedgerEntry, std::string> record(LedgerEntry entry);
-  // The device's latest state, if it has any ledger entry.
+  // Appends a transition, durable when this returns. Refused when the
+  // device's current state does not allow it (transition_allowed): e.g.
+  // Provisioned without Provisioning.
+  tl::expected<LedgerEntry, StoreError> record(LedgerEntry entry);
+  // Records a refused claim (entry.refusal is set here): when the device's
+  // latest row is a refusal with the same reason and transport, that row's
+  // count and last_ms go up instead of a new row being added.
+  tl::expected<LedgerEntry, StoreError> record_refusal(LedgerEntry entry);
+  // The device's latest state (refusals aside), if it has any ledger entry.
   tl::expected<std::optional<DeviceState>, std::string> current_state(const std::string& device);
   // Oldest first.
   tl::expected<std::vector<LedgerEntry>, std::string> ledger(const LedgerQuery& query);
@@ -101,7 +121,10 @@ class StateStore {
   explicit StateStore(std::unique_ptr<Database> db);
   tl::expected<std::vector<InventoryDevice>, std::string> select_devices(const std::string& where,
                                                                          const std::vector<std::string>& args);
-  tl::expected<LedgerEntry, std::string> record_in_transaction(LedgerEntry entry);
+  tl::expected<LedgerEntry, StoreError> write(LedgerEntry entry, bool refusal);
+  tl::expected<LedgerEntry, StoreError> record_in_transaction(LedgerEntry entry);
+  tl::expected<LedgerEntry, StoreError> count_refusal(LedgerEntry entry);
+  tl::expected<LedgerEntry, StoreError> insert(LedgerEntry entry);
   std::unique_ptr<Database> db_;
 };
 

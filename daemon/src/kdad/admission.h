@@ -1,0 +1,68 @@
+// What kdad lets in before it spends work on a peer: new sessions and
+// refused claims per source (SourceLimiter), free space in the state dir,
+// and the connections that close without a frame. What it turns away is
+// counted and summarised in the log once a minute, never a line each.
+// Lives on the daemon's io_context thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "kda/core/enrollment_backend.h"
+#include "kda/daemon/config.h"
+#include "kda/daemon/source_limiter.h"
+#include "log.h"
+
+namespace kda::daemon {
+
+struct AdmissionCounts {
+  std::uint64_t sessions_rate_limited = 0;
+  std::uint64_t claims_rate_limited = 0;
+  std::uint64_t refused_low_space = 0;
+  std::uint64_t bare_connections = 0;  // closed without sending a frame
+  std::uint64_t unkeyed_failures = 0;  // ended before the handshake completed
+};
+
+struct DiskSpace {
+  std::optional<std::uint64_t> free_bytes;  // nullopt: statvfs failed
+  std::uint64_t min_free_bytes = 0;
+  bool low() const { return min_free_bytes > 0 && free_bytes && *free_bytes < min_free_bytes; }
+};
+
+class Admission {
+ public:
+  Admission(const Config& config, Log& log);
+
+  // A new link from `peer`: false when its source opens sessions faster
+  // than [limits] allows (the caller refuses it with rate_limited).
+  bool admit_session(const std::string& peer);
+  // Before a device's claim is looked up: a refusal when the source has
+  // used up its refused claims or the state dir is short of space.
+  std::optional<StepRefusal> before_claim(const std::string& peer);
+  // A claim from `peer` was refused (unknown, unapproved, busy device).
+  void claim_refused(const std::string& peer);
+  void bare_connection();
+  // A session that failed before its handshake completed; `line` is logged
+  // for the first of each minute only.
+  void unkeyed_failure(const std::string& line);
+
+  // Logs what was counted since the last call; kdad calls it once a minute.
+  void flush();
+  AdmissionCounts totals() const { return totals_; }
+  DiskSpace disk() const;
+
+ private:
+  void note(std::uint64_t AdmissionCounts::*counter, const std::string& first_line);
+
+  const Config& config_;
+  Log& log_;
+  SourceLimiter sessions_;
+  SourceLimiter refusals_;
+  AdmissionCounts totals_;
+  AdmissionCounts window_;
+  std::set<std::string> window_sources_;
+};
+
+}  // namespace kda::daemon
