@@ -229,6 +229,7 @@ class Daemon {
         log_);
     ControlServerOptions options;
     options.path = config_.socket;
+    options.connections_per_user = config_.limits.control_connections_per_user;
     if (!config_.control_group.empty()) {
       auto gid = resolve_group(config_.control_group);
       if (!gid) return tl::unexpected(gid.error());
