@@ -51,20 +51,21 @@ PkeyPtr import_x25519(const std::uint8_t* private_key, const std::uint8_t* publi
 }  // namespace
 
 Result<Keypair> Keypair::generate() {
-  Key secret;
-  if (RAND_priv_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
+  // Drawn straight into secret memory: no ordinary-memory copy to wipe.
+  SecretKey secret;
+  if (RAND_priv_bytes(secret.data(), static_cast<int>(SecretKey::kSize)) != 1) {
     ERR_clear_error();
     return fail(Errc::internal_error);
   }
-  auto out = from_private(secret);
-  OPENSSL_cleanse(secret.data(), secret.size());
-  return out;
+  return from_private(secret.view());
 }
 
 Result<Keypair> Keypair::from_private(ByteView private_key) {
   if (private_key.size() != kKeyLen) return fail(Errc::invalid_frame);
+  auto secret = std::make_shared<SecretKey>();
+  std::copy(private_key.begin(), private_key.end(), secret->data());
   // OpenSSL clamps the scalar itself, so raw bytes go in as-is.
-  PkeyPtr pkey = import_x25519(private_key.data(), nullptr);
+  PkeyPtr pkey = import_x25519(secret->data(), nullptr);
   Keypair kp;
   std::size_t len = kp.public_.size();
   if (!pkey || EVP_PKEY_get_raw_public_key(pkey.get(), kp.public_.data(), &len) != 1 ||
@@ -72,25 +73,16 @@ Result<Keypair> Keypair::from_private(ByteView private_key) {
     ERR_clear_error();
     return fail(Errc::internal_error);
   }
-  std::copy(private_key.begin(), private_key.end(), kp.private_.begin());
+  kp.private_ = std::move(secret);
   kp.pkey_ = std::shared_ptr<void>(pkey.release(),
                                    [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
   return kp;
 }
 
-Keypair::Keypair(const Keypair& other)
-    : private_(other.private_), public_(other.public_), pkey_(other.pkey_) {}
-
-Keypair& Keypair::operator=(const Keypair& other) {
-  if (this != &other) {
-    private_ = other.private_;
-    public_ = other.public_;
-    pkey_ = other.pkey_;
-  }
-  return *this;
-}
-
-Keypair::~Keypair() { OPENSSL_cleanse(private_.data(), private_.size()); }
+// Copies share the private half (SecretKey wipes it when the last goes).
+Keypair::Keypair(const Keypair& other) = default;
+Keypair& Keypair::operator=(const Keypair& other) = default;
+Keypair::~Keypair() = default;
 
 Result<Key> dh(const Keypair& local, const PublicKey& remote) {
   auto* local_key = static_cast<EVP_PKEY*>(local.pkey_.get());

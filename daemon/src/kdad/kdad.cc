@@ -1,6 +1,7 @@
 // kdad: the primary daemon of a kda staging desk.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "kda/daemon/control_server.h"
 #include "kda/core/frame_codec.h"
 #include "kda/core/protobuf_log.h"
+#include "kda/core/secret_memory.h"
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/paths.h"
@@ -84,7 +86,7 @@ class Daemon {
     key_.emplace(*key);
     auto oob = load_or_create_oob_secret(config_.state_dir + "/oob.psk");
     if (!oob) return fail(oob.error());
-    oob_secret_ = *oob;
+    oob_secret_ = std::move(*oob);
 
     close_interrupted_transfers();
     std::vector<std::string> profile_errors;
@@ -145,7 +147,7 @@ class Daemon {
       }
       const std::string id = new_session_id();
       log_.info("session " + id + ": " + (*link)->peer() + " connected");
-      PrimaryOptions options{.static_key = *key_, .psk = oob_secret_};
+      PrimaryOptions options{.static_key = *key_, .psk = oob_secret_->copy()};
       auto session = PrimarySession::create(std::move(*link), std::move(options), *service_, id);
       sessions_[id] = {session, unix_ms()};
       asio::co_spawn(session->executor(), session->run(), [this, id](std::exception_ptr e, SessionReport) {
@@ -229,7 +231,6 @@ class Daemon {
         log_);
     ControlServerOptions options;
     options.path = config_.socket;
-    options.connections_per_user = config_.limits.control_connections_per_user;
     if (!config_.control_group.empty()) {
       auto gid = resolve_group(config_.control_group);
       if (!gid) return tl::unexpected(gid.error());
@@ -275,7 +276,7 @@ class Daemon {
   };
   std::map<std::string, Running> sessions_;
   int lock_fd_ = -1;
-  std::optional<noise::Key> oob_secret_;  // held for the daemon's life; the kernel drops it on exit
+  std::optional<SecretKey> oob_secret_;  // in secret memory for the daemon's life
 };
 
 }  // namespace
@@ -315,6 +316,19 @@ int main(int argc, char** argv) {
     ::setrlimit(RLIMIT_NOFILE, &limit);
   }
   Log log(Log::parse_level(config->log_level));
+  // Before any key is loaded: a core dump (or another process of this user
+  // attaching) would otherwise hold the primary key, the PSK, tokens and
+  // device passwords.
+  if (!config->dumpable) {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+      log.warning("cannot make kdad non-dumpable; core dumps may hold secrets");
+  } else {
+    log.warning("dumpable = true: core dumps of kdad hold keys, tokens and passwords; for debugging only");
+  }
+  // Also where OpenSSL keeps the private keys: at least twice a key per
+  // handshake under way, so room for tens of thousands at once.
+  if (!enable_secret_memory(std::size_t{8} << 20))
+    log.warning("no secure heap; private keys and the PSK stay in ordinary memory");
   // A frame with invalid UTF-8 makes protobuf complain; a peer can send many.
   route_protobuf_log([&log](std::string_view line) { log.warning("protobuf: " + std::string(line)); });
   Daemon daemon(std::move(*config), log);

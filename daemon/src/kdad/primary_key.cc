@@ -31,22 +31,33 @@ std::optional<std::string> create_secret_file(const std::string& path, const std
   return std::nullopt;
 }
 
+// Wipes a string that held a secret in hex before it is freed.
+struct WipeOnExit {
+  std::string& text;
+  ~WipeOnExit() { OPENSSL_cleanse(text.data(), text.size()); }
+};
+
 // 32 secret bytes kept as hex in `path`: read, or created once (O_EXCL, 0600).
-tl::expected<noise::Key, std::string> load_or_create_secret(const std::string& path, const char* what) {
-  noise::Key secret{};
+// They go straight to secret memory; the hex on the way is wiped.
+tl::expected<SecretKey, std::string> load_or_create_secret(const std::string& path, const char* what) {
+  SecretKey secret;
   std::ifstream in(path);
   if (in) {
     std::string hex;
+    WipeOnExit wipe_hex{hex};
     std::getline(in, hex);
     auto bytes = from_hex(hex);
-    if (!bytes || bytes->size() != secret.size())
-      return tl::unexpected(path + ": not a " + what + " (64 hex digits); move it away to create a new one");
-    std::copy(bytes->begin(), bytes->end(), secret.begin());
+    const bool ok = bytes && bytes->size() == SecretKey::kSize;
+    if (ok) std::copy(bytes->begin(), bytes->end(), secret.data());
+    if (bytes) OPENSSL_cleanse(bytes->data(), bytes->size());
+    if (!ok) return tl::unexpected(path + ": not a " + what + " (64 hex digits); move it away to create a new one");
     return secret;
   }
-  if (RAND_priv_bytes(secret.data(), static_cast<int>(secret.size())) != 1)
+  if (RAND_priv_bytes(secret.data(), static_cast<int>(SecretKey::kSize)) != 1)
     return tl::unexpected(std::string("cannot generate a ") + what);
-  if (auto error = create_secret_file(path, to_hex(secret), what)) return tl::unexpected(*error);
+  std::string hex = to_hex(secret.view());
+  WipeOnExit wipe_hex{hex};
+  if (auto error = create_secret_file(path, hex, what)) return tl::unexpected(*error);
   return secret;
 }
 
@@ -55,13 +66,12 @@ tl::expected<noise::Key, std::string> load_or_create_secret(const std::string& p
 tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path) {
   auto secret = load_or_create_secret(path, "primary key");
   if (!secret) return tl::unexpected(secret.error());
-  auto key = noise::Keypair::from_private(*secret);
-  OPENSSL_cleanse(secret->data(), secret->size());
+  auto key = noise::Keypair::from_private(secret->view());
   if (!key) return tl::unexpected(path + ": unusable key");
   return *key;
 }
 
-tl::expected<noise::Key, std::string> load_or_create_oob_secret(const std::string& path) {
+tl::expected<SecretKey, std::string> load_or_create_oob_secret(const std::string& path) {
   return load_or_create_secret(path, "out-of-band secret");
 }
 

@@ -1,5 +1,7 @@
 // The primary's long-term Noise static key, kept in <state_dir>/primary.key
-// (hex, mode 0600) so targets can pin it across restarts.
+// (hex, mode 0600) so targets can pin it across restarts. The secrets read
+// here are kept in secret memory (kda/core/secret_memory.h); the hex copies
+// made on the way are wiped.
 #pragma once
 
 #include <string>
@@ -12,9 +14,10 @@ namespace kda::daemon {
 
 tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path);
 // The desk's out-of-band secret (<state_dir>/oob.psk, hex, mode 0600),
-// handed to targets by an NFC bump or a QR code (kda-target --psk): sessions
-// that prove it run Noise_NXpsk2 and skip the admin's SAS confirmation.
-tl::expected<noise::Key, std::string> load_or_create_oob_secret(const std::string& path);
+// handed to targets by an NFC bump or a QR code (kda-target --psk-file):
+// sessions that prove it run Noise_NXpsk2 and skip the admin's SAS
+// confirmation.
+tl::expected<SecretKey, std::string> load_or_create_oob_secret(const std::string& path);
 
 // The desk's WPS PIN for Wi-Fi Direct (<state_dir>/wps.pin, mode 0600), used
 // when [transports.wifidirect] wps = "pin": the admin reads it from the file

@@ -21,6 +21,7 @@
 
 #include "kda/core/bytes.h"
 #include "kda/core/error.h"
+#include "kda/core/secret_memory.h"
 
 namespace kda::noise {
 
@@ -48,7 +49,8 @@ struct Protocol {
   bool uses_psk() const;
 };
 
-// An X25519 key pair. The private half is wiped on destruction.
+// An X25519 key pair. The private half lives in secret memory
+// (secret_memory.h), shared by copies and wiped when the last one goes.
 class Keypair {
  public:
   static Result<Keypair> generate();
@@ -57,12 +59,12 @@ class Keypair {
   Keypair& operator=(const Keypair&);
   ~Keypair();
   const PublicKey& public_key() const { return public_; }
-  ByteView private_key() const { return private_; }
+  ByteView private_key() const { return private_->view(); }
 
  private:
   friend Result<Key> dh(const Keypair& local, const PublicKey& remote);
   Keypair() = default;
-  Key private_{};
+  std::shared_ptr<const SecretKey> private_;
   PublicKey public_{};
   // The OpenSSL key object, built once and shared by copies: rebuilding it
   // from the raw private key would cost a scalar multiplication per DH.
