@@ -1,14 +1,22 @@
 // kda-target: the device side of an enrollment, as a phone's B2B setup menu
 // runs it. Shows the SAS code and progress, prints the received package and
 // exits with a status that says how the enrollment ended.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <google/protobuf/util/json_util.h>
+#include <openssl/crypto.h>
 
 #include "kda/daemon/command_line.h"
+#include "kda/core/protobuf_log.h"
+#include "kda/core/secret_memory.h"
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/device.h"
@@ -24,7 +32,8 @@ struct Args {
   bool bluetooth = false;
   std::string adapter, address, nfc, wifi_direct;
   std::vector<std::string> imeis;
-  std::string meid, serial, model, os_version, profile, psk_hex, pin_hex;
+  std::string meid, serial, model, os_version, profile, psk_hex, psk_file, pin_hex;
+  std::optional<noise::Key> psk;  // from --psk-file, KDA_PSK or --psk
   int timeout_s = 30;
   bool json = false;
 };
@@ -36,6 +45,51 @@ std::optional<T> hex_key(const std::string& hex) {
   T out;
   std::copy(bytes->begin(), bytes->end(), out.begin());
   return out;
+}
+
+// Wipes a string that held a secret before it is freed.
+void wipe(std::string& text) {
+  OPENSSL_cleanse(text.data(), text.size());
+  text.clear();
+}
+
+// The first line of `path`, 64 hex digits (the desk's oob.psk as it is).
+tl::expected<noise::Key, std::string> read_psk_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return tl::unexpected(path + ": cannot read: " + std::strerror(errno));
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  auto key = hex_key<noise::Key>(line);
+  wipe(line);
+  if (!key) return tl::unexpected(path + ": expected 64 hex digits on the first line");
+  return *key;
+}
+
+// Where the PSK comes from, best first: a file or the environment, which
+// other users cannot read; the command line, which they can
+// (/proc/PID/cmdline, ps), so it is wiped from argv at once and warned about.
+std::optional<std::string> resolve_psk(Args& a, int argc, char** argv) {
+  if (!a.psk_file.empty()) {
+    auto key = read_psk_file(a.psk_file);
+    if (!key) return key.error();
+    a.psk = *key;
+  } else if (!a.psk_hex.empty()) {
+    std::fprintf(stderr, "kda-target: warning: --psk puts the secret where every local user can read it "
+                         "(ps, /proc/PID/cmdline); use --psk-file FILE or KDA_PSK\n");
+    // Shortens the exposure; the start of the process still shows it.
+    for (int i = 1; i < argc; ++i) {
+      if (char* at = std::strstr(argv[i], a.psk_hex.c_str())) OPENSSL_cleanse(at, a.psk_hex.size());
+    }
+    a.psk = hex_key<noise::Key>(a.psk_hex);
+    wipe(a.psk_hex);
+  } else if (char* env = std::getenv("KDA_PSK"); env != nullptr && *env != '\0') {
+    a.psk = hex_key<noise::Key>(env);
+    OPENSSL_cleanse(env, std::strlen(env));
+    ::unsetenv("KDA_PSK");
+    if (!a.psk) return std::string("KDA_PSK: expected 64 hex digits");
+  }
+  return std::nullopt;
 }
 
 void progress_bar(std::uint64_t got, std::uint64_t total) {
@@ -87,7 +141,7 @@ int enroll(const Args& a) {
   options.device.set_model(a.model);
   options.device.set_os_version(a.os_version);
   options.profile_name = a.profile;
-  if (!a.psk_hex.empty()) options.psk = hex_key<noise::Key>(a.psk_hex);
+  options.psk = a.psk;
   if (!a.pin_hex.empty()) options.pinned_primary_key = hex_key<noise::PublicKey>(a.pin_hex);
   options.config.handshake_timeout = options.config.idle_timeout = std::chrono::seconds(a.timeout_s);
   const bool json = a.json;
@@ -163,6 +217,13 @@ int enroll(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The PSK and the package (a token, passwords) pass through here: never
+  // into a core dump, and no other process of this user may attach.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  enable_secret_memory(std::size_t{64} << 10);
+  route_protobuf_log([](std::string_view line) {
+    std::fprintf(stderr, "kda-target: protobuf: %.*s\n", static_cast<int>(line.size()), line.data());
+  });
   CLI::App app{"kda-target: the device side of a kda enrollment (a phone's B2B setup menu, for Linux targets, "
                "demos, load and end-to-end tests)"};
   app.require_subcommand(1);
@@ -197,14 +258,24 @@ int main(int argc, char** argv) {
   enroll_cmd->add_option("--model", a.model, "Model, e.g. SM-G991B");
   enroll_cmd->add_option("--os-version", a.os_version, "OS version");
   enroll_cmd->add_option("--profile", a.profile, "Profile to ask for (default: the primary assigns)");
-  enroll_cmd->add_option("--psk", a.psk_hex, "Out-of-band secret, 64 hex digits (from an NFC bump or QR code)")
+  auto* psk_file = enroll_cmd->add_option("--psk-file", a.psk_file,
+                                          "File holding the out-of-band secret (from an NFC bump or QR code), 64 "
+                                          "hex digits on the first line; or set KDA_PSK");
+  auto* psk = enroll_cmd->add_option("--psk", a.psk_hex,
+                                     "The same secret on the command line, where other local users can read it: "
+                                     "prefer --psk-file or KDA_PSK")
       ->check([](const std::string& v) { return hex_key<noise::Key>(v) ? "" : "needs 64 hex digits"; });
+  psk_file->excludes(psk);
   enroll_cmd->add_option("--pin-key", a.pin_hex, "Primary's static public key to pin, 64 hex digits")
       ->check([](const std::string& v) { return hex_key<noise::PublicKey>(v) ? "" : "needs 64 hex digits"; });
   enroll_cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the primary at each step")
       ->check(CLI::Range(1, 3600));
   enroll_cmd->add_flag("--json", a.json, "Print one JSON object with the outcome and the whole package");
   if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
+  if (auto error = resolve_psk(a, argc, argv)) {
+    std::fprintf(stderr, "kda-target enroll: %s\n", error->c_str());
+    return kExitUsage;
+  }
   if (a.tcp.empty() && !a.bluetooth && a.nfc.empty() && a.wifi_direct.empty()) {
     std::fprintf(stderr, "kda-target enroll: say how to reach the primary: --tcp, --bluetooth, --nfc or --wifi-direct\n");
     return kExitUsage;

@@ -2,11 +2,15 @@
 // this process over TCP, and checks its exit status and output.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <thread>
+
+#include <openssl/rand.h>
 
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
@@ -43,7 +47,7 @@ class OneShotBackend : public EnrollmentBackend {
     d.package = PreparedPackage::prepare(p);
     done(std::move(d));
   }
-  void on_transfer_started(const SessionInfo&) override {}
+  StepResult on_transfer_started(const SessionInfo&) override { return {}; }
   void on_finished(const SessionReport& r) override { finished = r; }
   std::optional<SessionReport> finished;
 };
@@ -113,6 +117,76 @@ TEST(KdaTargetBinary, WrongPskIsAProtocolError) {
   Primary primary(backend, psk);
   auto r = run_target("enroll --tcp " + primary.address() + kDevice + " --psk " + std::string(64, 'a'));
   EXPECT_EQ(r.status, 5);
+}
+
+// A private file holding `text`, removed when dropped.
+class PskFile {
+ public:
+  explicit PskFile(const std::string& text) {
+    char pattern[] = "/tmp/kda-psk-XXXXXX";
+    const int fd = ::mkstemp(pattern);
+    path_ = pattern;
+    if (fd >= 0) {
+      (void)!::write(fd, text.data(), text.size());
+      ::close(fd);
+    }
+  }
+  ~PskFile() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+noise::Key test_psk() {
+  noise::Key psk{};
+  RAND_bytes(psk.data(), static_cast<int>(psk.size()));
+  return psk;
+}
+
+TEST(KdaTargetBinary, PskFileProvisionsAndAWrongOneIsAProtocolError) {
+  const noise::Key psk = test_psk();
+  {
+    OneShotBackend backend;
+    Primary primary(backend, psk);
+    PskFile file(to_hex(psk) + "\n");
+    auto r = run_target("enroll --json --tcp " + primary.address() + kDevice + " --psk-file " + file.path());
+    EXPECT_EQ(r.status, 0) << r.out;
+  }
+  OneShotBackend backend;
+  Primary primary(backend, psk);
+  PskFile wrong(std::string(64, 'c'));
+  EXPECT_EQ(run_target("enroll --tcp " + primary.address() + kDevice + " --psk-file " + wrong.path()).status, 5);
+}
+
+TEST(KdaTargetBinary, PskFromTheEnvironmentProvisions) {
+  const noise::Key psk = test_psk();
+  OneShotBackend backend;
+  Primary primary(backend, psk);
+  auto r = test::run_command("KDA_PSK=" + to_hex(psk) + " " + std::string(KDA_BIN_DIR) + "/kda-target enroll --tcp " +
+                             primary.address() + kDevice + " 2>/dev/null");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+TEST(KdaTargetBinary, PskOnTheCommandLineStillWorksButWarns) {
+  const noise::Key psk = test_psk();
+  OneShotBackend backend;
+  Primary primary(backend, psk);
+  auto r = test::run_command(std::string(KDA_BIN_DIR) + "/kda-target enroll --tcp " + primary.address() + kDevice +
+                             " --psk " + to_hex(psk) + " 2>&1");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("use --psk-file FILE or KDA_PSK"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(to_hex(psk)), std::string::npos);
+}
+
+TEST(KdaTargetBinary, UnusablePskIsAUsageError) {
+  PskFile short_file("1234\n");
+  const std::string base = "enroll --tcp 127.0.0.1:1 --serial S1 ";
+  EXPECT_EQ(run_target(base + "--psk-file /nonexistent/oob.psk").status, 2);
+  EXPECT_EQ(run_target(base + "--psk-file " + short_file.path()).status, 2);
+  EXPECT_EQ(run_target(base + "--psk-file " + short_file.path() + " --psk " + std::string(64, 'a')).status, 2);
+  EXPECT_EQ(test::run_command("KDA_PSK=12 " + std::string(KDA_BIN_DIR) + "/kda-target " + base + " 2>/dev/null").status,
+            2);
 }
 
 TEST(KdaTargetBinary, WrongPinnedKeyIsAProtocolError) {
