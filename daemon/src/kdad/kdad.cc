@@ -26,6 +26,7 @@
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "kda/daemon/paths.h"
+#include "../control/release_memory.h"
 #include "primary_key.h"
 #include "radio.h"
 
@@ -92,8 +93,10 @@ class Daemon {
     std::vector<std::string> profile_errors;
     catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
-    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_, *catalog_, config_,
+    admission_.emplace(config_, log_);
+    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_, *catalog_, config_, *admission_,
                                                    primary_id(*key_), log_);
+    summarise_each_minute();
 
     if (config_.tcp.enabled) {
       auto listener = TcpListener::bind(io_.get_executor(), config_.tcp.address);
@@ -132,7 +135,7 @@ class Daemon {
     for (const auto& d : *stuck) {
       LedgerEntry e{.device = d.key, .state = DeviceState::failed, .transport = "kdad",
                     .reason = "kdad stopped during the transfer; no acknowledgement was received"};
-      if (auto r = store_->record(e); !r) log_.warning("ledger: " + r.error());
+      if (auto r = store_->record(e); !r) log_.warning("ledger: " + r.error().message);
       else log_.warning("device " + d.key + ": transfer interrupted by the last stop, recorded as failed");
     }
   }
@@ -145,16 +148,53 @@ class Daemon {
         log_.warning("accept on " + listener.describe() + ": " + link.error().message());
         continue;
       }
+      if (!admission_->admit_session((*link)->peer())) {
+        refuse_link(std::move(*link), Errc::rate_limited);
+        continue;
+      }
       const std::string id = new_session_id();
-      log_.info("session " + id + ": " + (*link)->peer() + " connected");
+      log_.debug("session " + id + ": " + (*link)->peer() + " connected");
       PrimaryOptions options{.static_key = *key_, .psk = oob_secret_->copy()};
       auto session = PrimarySession::create(std::move(*link), std::move(options), *service_, id);
       sessions_[id] = {session, unix_ms()};
+      peak_sessions_ = std::max(peak_sessions_, sessions_.size());
       asio::co_spawn(session->executor(), session->run(), [this, id](std::exception_ptr e, SessionReport) {
         if (e) log_.error("session " + id + ": internal error");
-        asio::post(io_, [this, id] { sessions_.erase(id); });
+        asio::post(io_, [this, id] { session_ended(id); });
       });
     }
+  }
+
+  // A link turned away before any session work: one clear Error frame says
+  // why, then it closes.
+  void refuse_link(LinkPtr link, Errc code) {
+    v1::Frame error;
+    error.mutable_error()->set_code(static_cast<std::uint32_t>(code));
+    error.mutable_error()->set_message(make_error_code(code).message());
+    auto owned = std::shared_ptr<Link>(std::move(link));
+    auto executor = owned->executor();
+    asio::co_spawn(executor, [owned, bytes = serialize_frame(error)]() -> asio::awaitable<void> {
+      co_await owned->write_frame(bytes);
+      owned->close();
+    }, asio::detached);
+  }
+
+  // After a burst (thousands of phones, or a flood), the memory its
+  // sessions used goes back to the system once the last one ends.
+  void session_ended(const std::string& id) {
+    sessions_.erase(id);
+    if (!sessions_.empty() || peak_sessions_ < kBurstSessions) return;
+    peak_sessions_ = 0;
+    release_free_memory();
+  }
+
+  void summarise_each_minute() {
+    summary_timer_.expires_after(std::chrono::minutes(1));
+    summary_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      admission_->flush();
+      summarise_each_minute();
+    });
   }
 
   // A radio that cannot start is reported and left out; kdad keeps serving
@@ -194,6 +234,7 @@ class Daemon {
     DaemonFacts facts{.name = config_.name, .version = "0.1.0", .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
     facts.started_ms = unix_ms();
+    facts.admission = &*admission_;
     // Computed for each kdactl status: a radio's listener says what it is
     // doing now (waiting for bluetoothd, forming the group, listening).
     facts.transports = [this] {
@@ -231,6 +272,7 @@ class Daemon {
         log_);
     ControlServerOptions options;
     options.path = config_.socket;
+    options.connections_per_user = config_.limits.control_connections_per_user;
     if (!config_.control_group.empty()) {
       auto gid = resolve_group(config_.control_group);
       if (!gid) return tl::unexpected(gid.error());
@@ -254,6 +296,8 @@ class Daemon {
       radio.listener->close();
     }
     for (auto& [id, s] : sessions_) s.session->stop();
+    summary_timer_.cancel();
+    if (admission_) admission_->flush();
   }
 
   Config config_;
@@ -263,6 +307,8 @@ class Daemon {
   std::unique_ptr<StateStore> store_;
   std::optional<noise::Keypair> key_;
   std::optional<Catalog> catalog_;
+  std::optional<Admission> admission_;
+  asio::steady_timer summary_timer_{io_};
   std::unique_ptr<EnrollmentService> service_;
   std::unique_ptr<TcpListener> tcp_;
   std::vector<RadioTransport> radios_;
@@ -275,6 +321,8 @@ class Daemon {
     std::int64_t started_ms = 0;
   };
   std::map<std::string, Running> sessions_;
+  std::size_t peak_sessions_ = 0;
+  static constexpr std::size_t kBurstSessions = 64;
   int lock_fd_ = -1;
   std::optional<SecretKey> oob_secret_;  // in secret memory for the daemon's life
 };
