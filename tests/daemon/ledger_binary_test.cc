@@ -145,7 +145,10 @@ std::map<std::string, std::string> latest_states(const std::string& db_path, std
   std::map<std::string, std::string> out;
   daemon::LedgerQuery all;
   all.limit = 1'000'000;
-  for (const auto& e : (*store)->ledger(all).value())
+  const auto entries = (*store)->ledger(all);
+  EXPECT_TRUE(entries) << (entries ? "" : entries.error());
+  if (!entries) return {};
+  for (const auto& e : *entries)
     if (!e.refusal) out[e.device] = std::string(daemon::display_name(e.state));
   return out;
 }
