@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kda/core/untrusted_text.h"
 #include "util.h"
 
 namespace kdactl {
@@ -40,30 +41,7 @@ void field(std::string& out, const char* name, const std::string& value) {
 
 }  // namespace
 
-std::string terminal_safe(const std::string& text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  auto escape = [&](unsigned char c) {
-    out += "\\x";
-    out += kHex[c >> 4];
-    out += kHex[c & 0xf];
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if (c < 0x20 || c == 0x7f) {
-      escape(c);
-    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080..U+009F: C1 controls
-      escape(c);
-      escape(next);
-      ++i;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+std::string terminal_safe(const std::string& text) { return kda::escape_controls(text); }
 
 void Table::add(std::vector<std::string> row) {
   for (auto& cell : row) cell = terminal_safe(cell);

@@ -19,6 +19,14 @@ TEST(UntrustedText, ControlsAndEscapesBecomeHex) {
   EXPECT_EQ(escape_untrusted("caf\xc3\xa9"), "caf\\xc3\\xa9");
 }
 
+TEST(UntrustedText, ControlsOnlyKeepsUtf8Readable) {
+  EXPECT_EQ(escape_controls("profile \"Caf\xc3\xa9\" ok"), "profile \"Caf\xc3\xa9\" ok");
+  EXPECT_EQ(escape_controls("a\nb\x1b[2J"), "a\\x0ab\\x1b[2J");
+  EXPECT_EQ(escape_controls("csi\xc2\x9b" "2J"), "csi\\xc2\\x9b2J");  // C1 CSI as UTF-8
+  EXPECT_EQ(escape_controls("\x7f"), "\\x7f");
+  EXPECT_EQ(escape_controls("back\\slash"), "back\\slash");
+}
+
 TEST(UntrustedText, LongTextIsCutAndSaysHowLong) {
   const std::string long_text(500, 'a');
   const std::string out = escape_untrusted(long_text, 10);

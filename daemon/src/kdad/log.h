@@ -2,7 +2,9 @@
 // Under systemd (JOURNAL_STREAM set) a line starts with its syslog priority,
 // "<4>warning ...", so journalctl -p works, and journald adds the time.
 // Secrets never reach it: call sites log keys, names and reasons, never
-// passwords, tokens or keys.
+// passwords, tokens or keys. Whatever a line holds, its control characters
+// are written as \xNN (escape_controls): one event stays one line, and a
+// peer's text cannot move a terminal's cursor.
 #pragma once
 
 #include <cstdio>
@@ -10,6 +12,8 @@
 #include <ctime>
 #include <string>
 #include <string_view>
+
+#include "kda/core/untrusted_text.h"
 
 namespace kda::daemon {
 
@@ -30,8 +34,10 @@ class Log {
   void error(std::string_view line) { write(LogLevel::error, 3, "error", line); }
 
  private:
-  void write(LogLevel level, int priority, const char* name, std::string_view line) {
+  void write(LogLevel level, int priority, const char* name, std::string_view raw) {
     if (level < level_) return;
+    const std::string safe = escape_controls(raw);
+    const std::string_view line = safe;
     if (journal_) {
       std::fprintf(stderr, "<%d>%s %.*s\n", priority, name, static_cast<int>(line.size()), line.data());
       return;

@@ -18,4 +18,9 @@ inline constexpr std::size_t kMaxUntrustedText = 200;
 // with "...(N bytes)". Pure; never throws.
 std::string escape_untrusted(std::string_view text, std::size_t max_bytes = kMaxUntrustedText);
 
+// The last guard before a log line or a terminal, for text that mixes kda's
+// own words with a peer's: control characters (C0, DEL, and C1 as UTF-8) as
+// "\xNN", everything else kept, so UTF-8 names stay readable. Pure.
+std::string escape_controls(std::string_view text);
+
 }  // namespace kda
