@@ -27,6 +27,15 @@ extern char** environ;
 
 namespace kda::test {
 
+// Memory figures mean nothing under AddressSanitizer (its quarantine and
+// shadow memory hold hundreds of MiB); tests that measure RSS skip there,
+// and the plain build measures them.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAddressSanitizer = true;
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
+
 // The whole file; empty if it cannot be read.
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

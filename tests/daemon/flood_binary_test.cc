@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 using test::TcpKdad;
 
 std::size_t ledger_rows(const TcpKdad& kdad) {
-  auto parsed = nlohmann::json::parse(kdad.ctl("--json ledger --limit 100000").out, nullptr, false);
+  auto parsed = nlohmann::json::parse(kdad.ctl("--json ledger --limit 10000").out, nullptr, false);
   return parsed.is_object() && parsed.contains("entries") ? parsed["entries"].size() : 0;
 }
 
@@ -96,6 +96,7 @@ void announce_big_frames(const std::string& address, int count) {
 }
 
 TEST(Flood, FifteenThousandBigPrefixesKeepMemoryBounded) {
+  if (test::kUnderAddressSanitizer) GTEST_SKIP() << "RSS is not meaningful under AddressSanitizer; the plain build checks it";
   rlimit files{};
   ::getrlimit(RLIMIT_NOFILE, &files);
   files.rlim_cur = files.rlim_max;

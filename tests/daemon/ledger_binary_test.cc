@@ -32,7 +32,7 @@ using json = nlohmann::json;
 test::CommandResult run(const std::string& command) { return run_command(command + " 2>&1"); }
 
 json ledger_of(const TcpKdad& kdad, const std::string& device = "") {
-  auto r = kdad.ctl("--json ledger --limit 100000" + (device.empty() ? "" : " --device " + device));
+  auto r = kdad.ctl("--json ledger --limit 10000" + (device.empty() ? "" : " --device " + device));
   EXPECT_EQ(r.status, 0) << r.out;
   auto parsed = json::parse(r.out, nullptr, false);
   return parsed.is_object() && parsed.contains("entries") ? parsed["entries"] : json::array();
