@@ -42,6 +42,7 @@ struct Args {
   bool reveal = false, passwords = false, csv = false;
   std::vector<std::string> keys;
   std::uint32_t limit = 0;
+  bool replace = false, dry_run = false, ignore_unknown = false;  // devices import
 };
 
 int fail(const std::string& line) {
@@ -200,13 +201,16 @@ int profile_ndef(const Global& g, const std::string& name, const std::string& fi
   return 0;
 }
 
-int devices_import(const Global& g, const std::string& file, const std::string& source) {
+int devices_import(const Global& g, const std::string& file, const Args& a) {
   auto csv = read_file(file, daemon::kMaxDeviceCsvBytes);
   if (!csv) return fail(csv.error());
   v1::DevicesImportRequest import;
   import.set_csv(std::move(*csv));
-  import.set_source(source);
+  import.set_source(a.source);
   import.set_file_name(base_name(file));
+  import.set_replace(a.replace);
+  import.set_dry_run(a.dry_run);
+  import.set_ignore_unknown_columns(a.ignore_unknown);
   auto client = daemon::ControlClient::connect(g.socket);
   if (!client) return fail(client.error());
   // A large file goes in chunks; on a terminal, say how far it got.
@@ -362,12 +366,18 @@ class Commands {
 
   void add_devices(CLI::App& devices) {
     devices.require_subcommand(1);
-    auto* import = devices.add_subcommand("import", "Import a CSV upload (all or nothing)");
+    auto* import = devices.add_subcommand(
+        "import", "Import a CSV upload (all or nothing); known devices change only in the columns the file has");
     import->add_option("FILE", a_.file, "CSV with a header naming its columns: imei, imei2, meid, serial, wifi_mac, "
-                                        "user_id, password, profile, tags")
+                                        "user_id, password, profile, tags (or portal names: IMEI/MEID, Serial Number, "
+                                        "User ID, Profile Name...); ',' ';' or tab between fields")
         ->required();
     import->add_option("--source", a_.source, "Upload source (reseller id); trusted resellers are approved at once");
-    on(import, [this] { return devices_import(g_, a_.file, a_.source); });
+    import->add_flag("--replace", a_.replace, "Replace known devices' whole records: columns the file lacks are cleared");
+    import->add_flag("--dry-run", a_.dry_run, "Show what would be added, updated or refused; change nothing");
+    import->add_flag("--ignore-unknown-columns", a_.ignore_unknown,
+                     "Skip columns kdad does not know (they are named in the summary) instead of refusing the file");
+    on(import, [this] { return devices_import(g_, a_.file, a_); });
 
     auto* list = devices.add_subcommand("list", "List devices");
     list_filter_.add_to(list);

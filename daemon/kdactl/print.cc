@@ -192,8 +192,25 @@ std::string format_report_csv(const v1::Report& report) {
 }
 
 std::string format_import(const std::string& file, const v1::ImportSummary& s) {
-  return file + ": " + std::to_string(s.added()) + " added, " + std::to_string(s.updated()) + " updated, " +
-         std::to_string(s.approved()) + " approved\n";
+  std::string out;
+  for (const auto& c : s.changes()) {
+    out += (c.added() ? "  add     " : "  update  ") + c.key();
+    for (int i = 0; i < c.fields_size(); ++i) out += (i ? ", " : ": ") + c.fields(i);
+    out += "\n";
+  }
+  if (s.ignored_columns_size() > 0) {
+    out += file + ": ignored columns:";
+    for (int i = 0; i < s.ignored_columns_size(); ++i) out += (i ? ", " : " ") + s.ignored_columns(i);
+    out += "\n";
+  }
+  const auto n = [](std::uint32_t v) { return std::to_string(v); };
+  if (s.dry_run())
+    return out + file + ": dry run: would add " + n(s.added()) + ", update " + n(s.updated()) + ", approve " +
+           n(s.approved()) + (s.unchanged() ? ", leave " + n(s.unchanged()) + " unchanged" : "") +
+           "; nothing changed\n";
+  return out + file + ": " + n(s.added()) + " added, " + n(s.updated()) + " updated, " + n(s.approved()) +
+         " approved" + (s.unchanged() ? ", " + n(s.unchanged()) + " unchanged" : "") +
+         (s.profile_changes() ? ", " + n(s.profile_changes()) + " profile changes recorded in the ledger" : "") + "\n";
 }
 
 }  // namespace kdactl

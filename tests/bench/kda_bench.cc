@@ -2,6 +2,7 @@
 //   kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]
 //   kda-bench load [--json] [--check] [--targets N] [--timeout-s S]
 //   kda-bench nfc [--json] [--check] [--package BYTES]
+//   kda-bench reimport [--json] [--check] [--devices N]
 // Rounds interleave the enrollment, the X25519 bound and the TLS 1.3
 // baseline, and each metric keeps its best round, so a noisy neighbour
 // affects all three alike. Many short rounds (40 x 75 ms by default) rather
@@ -17,6 +18,7 @@
 #include "enroll_bench.h"
 #include "load_bench.h"
 #include "nfc_bench.h"
+#include "reimport_bench.h"
 #include "tls13_baseline.h"
 
 namespace {
@@ -26,12 +28,15 @@ void usage(FILE* out) {
                "usage: kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]\n"
                "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S]\n"
                "       kda-bench nfc [--json] [--check] [--package BYTES]\n"
+               "       kda-bench reimport [--json] [--check] [--devices N]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
                "           enrolls N concurrent targets over TCP; latency and kdad's peak RSS\n"
                "  nfc      one enrollment over NFC DEP (PN532 emulator, real libnfc): exchanges\n"
                "           and bytes for the package (default 2 KiB) against the 262-byte minimum\n"
+               "  reimport starts the real kdad, imports N devices (default 100000), then the same\n"
+               "           file with their profile changed: both times, and the merge's ratio (<= 2)\n"
                "  --json   one JSON line instead of a table\n"
                "  --check  exit 1 when a target is missed\n");
 }
@@ -169,6 +174,53 @@ int load(int argc, char** argv) {
   return check && !met ? 1 : 0;
 }
 
+// The re-import target: the merge import within 2x the first.
+constexpr double kReimportMaxRatio = 2.0;
+
+int reimport(int argc, char** argv) {
+  bool json = false;
+  bool check = false;
+  long devices = 100'000;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--json") json = true;
+    else if (arg == "--check") check = true;
+    else if (arg == "--devices") devices = positive(argc, argv, i, arg.c_str());
+    else if (arg == "--help" || arg == "-h") { usage(stdout); return 0; }
+    else {
+      std::fprintf(stderr, "kda-bench reimport: unknown argument '%s'\n", arg.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (devices > 100'000) {  // one CSV upload's row limit in kdad
+    std::fprintf(stderr, "kda-bench reimport: --devices is at most 100000\n");
+    return 2;
+  }
+  const auto r = kda::bench::run_reimport(static_cast<int>(devices));
+  const bool correct = r.only_profile_changed && r.updated == r.devices && r.profile_changes == r.devices &&
+                       r.ledger_profile_entries == r.devices;
+  const bool met = correct && r.ratio <= kReimportMaxRatio;
+  if (json) {
+    std::printf("{\"bench\":\"reimport\",\"devices\":%d,\"first_import_ms\":%.1f,\"merge_import_ms\":%.1f,"
+                "\"ratio\":%.3f,\"updated\":%d,\"profile_changes\":%d,\"ledger_profile_entries\":%d,"
+                "\"only_profile_changed\":%s,\"correct\":%s,\"target_ratio\":%.1f,\"targets_met\":%s}\n",
+                r.devices, r.first_import_ms, r.merge_import_ms, r.ratio, r.updated, r.profile_changes,
+                r.ledger_profile_entries, r.only_profile_changed ? "true" : "false", correct ? "true" : "false",
+                kReimportMaxRatio, met ? "true" : "false");
+  } else {
+    std::printf("devices          %d\n", r.devices);
+    std::printf("first import     %.1f ms\n", r.first_import_ms);
+    std::printf("merge import     %.1f ms   (ratio %.2f, target <= %.1f)\n", r.merge_import_ms, r.ratio,
+                kReimportMaxRatio);
+    std::printf("updated          %d, profile changes %d, in the ledger %d\n", r.updated, r.profile_changes,
+                r.ledger_profile_entries);
+    std::printf("only profile     %s\n", r.only_profile_changed ? "yes" : "NO");
+    std::printf("%s\n", met ? "PASS" : "FAIL");
+  }
+  return check && !met ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,6 +231,7 @@ int main(int argc, char** argv) {
   try {
     if (std::strcmp(argv[1], "enroll") == 0) return enroll(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "load") == 0) return load(argc - 2, argv + 2);
+    if (std::strcmp(argv[1], "reimport") == 0) return reimport(argc - 2, argv + 2);
 #ifdef KDA_BENCH_NFC
     if (std::strcmp(argv[1], "nfc") == 0) return kda::bench::nfc_command(argc - 2, argv + 2);
 #endif

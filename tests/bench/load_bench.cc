@@ -1,5 +1,7 @@
 #include "load_bench.h"
 
+#include "kdad_child.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -33,12 +35,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -54,110 +50,6 @@ void raise_nofile(int targets) {
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < static_cast<rlim_t>(targets) + 64)
     std::fprintf(stderr, "kda-bench load: open-file limit %llu is below %d targets; expect connect failures\n",
                  static_cast<unsigned long long>(limit.rlim_cur), targets);
-}
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    const std::string parent = tmp && *tmp ? tmp : "/tmp";
-    std::string pattern = parent + "/kda-load-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      throw std::runtime_error("cannot create a temporary directory in " + parent + ": " + std::strerror(errno));
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-// The kdad child; killed outright if the benchmark bails out early.
-struct Kdad {
-  pid_t pid = -1;
-  std::string log;
-  ~Kdad() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-  bool exited(int* status) {
-    if (pid <= 0) return true;
-    if (::waitpid(pid, status, WNOHANG) == pid) {
-      pid = -1;
-      return true;
-    }
-    return false;
-  }
-  // The last lines, or with `problems` the last warnings and errors.
-  std::string log_tail(std::size_t lines = 5, bool problems = false) const {
-    std::ifstream in(log);
-    std::vector<std::string> all;
-    for (std::string line; std::getline(in, line);)
-      if (!problems || line.find(" warning ") != std::string::npos || line.find(" error ") != std::string::npos)
-        all.push_back(line);
-    std::string out;
-    for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "\n  " + all[i];
-    return out;
-  }
-};
-
-void spawn_kdad(Kdad& kdad, const std::string& exe, const std::string& config, const std::string& dir) {
-  kdad.log = dir + "/kdad.log";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, kdad.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 2, 1);
-  // kda-bench ignores SIGPIPE; kdad should start from the defaults and set its own.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-  std::vector<std::string> args = {exe, "--config", config, "--state-dir", dir};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int rc = ::posix_spawn(&kdad.pid, exe.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    kdad.pid = -1;
-    throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
-  }
-}
-
-daemon::ControlClient connect_control(Kdad& kdad, const std::string& socket) {
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
-  std::string last = "no control socket yet";
-  while (Clock::now() < deadline) {
-    int status = 0;
-    if (kdad.exited(&status))
-      throw std::runtime_error("kdad exited during startup (" + describe_status(status) + "):" + kdad.log_tail());
-    // The file appears at bind(), a moment before listen(): retry until it answers.
-    if (fs::exists(socket)) {
-      auto client = daemon::ControlClient::connect(socket, std::chrono::seconds(60));
-      if (client) return std::move(*client);
-      last = client.error();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  throw std::runtime_error("kdad's control socket did not answer within 20 s: " + last + kdad.log_tail());
-}
-
-v1::ControlResponse call(daemon::ControlClient& client, const v1::ControlRequest& request, const char* what) {
-  auto response = client.call(request);
-  if (!response) throw std::runtime_error(std::string(what) + ": " + response.error());
-  if (!response->ok()) {
-    std::string detail = response->error();
-    if (response->has_import_summary() && response->import_summary().errors_size() > 0)
-      detail += ": " + response->import_summary().errors(0);
-    throw std::runtime_error(std::string(what) + ": " + detail);
-  }
-  return *response;
 }
 
 std::string tcp_address(daemon::ControlClient& client) {
@@ -194,22 +86,6 @@ long peak_rss_kib(pid_t pid) {
   for (std::string line; std::getline(in, line);)
     if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   return -1;
-}
-
-void stop_kdad(Kdad& kdad) {
-  ::kill(kdad.pid, SIGTERM);
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  int status = 0;
-  while (!kdad.exited(&status)) {
-    if (Clock::now() > deadline) {
-      std::fprintf(stderr, "kda-bench load: kdad did not stop within 10 s of SIGTERM; killing it\n");
-      return;  // ~Kdad sends SIGKILL
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    std::fprintf(stderr, "kda-bench load: kdad ended with %s:%s\n", describe_status(status).c_str(),
-                 kdad.log_tail().c_str());
 }
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -284,10 +160,9 @@ LoadResult run_load(const LoadOptions& options) {
   const int n = options.targets;
   raise_nofile(n);
   std::signal(SIGPIPE, SIG_IGN);
-  const std::string exe = (fs::read_symlink("/proc/self/exe").parent_path() / "kdad").string();
-  if (::access(exe.c_str(), X_OK) != 0) throw std::runtime_error(exe + ": no kdad next to kda-bench (build it)");
+  const std::string exe = kdad_next_to_bench();
 
-  TempDir dir;
+  TempDir dir("kda-load");
   const std::string config = dir.path + "/kdad.toml";
   {
     std::ofstream out(config);

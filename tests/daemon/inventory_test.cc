@@ -40,8 +40,8 @@ const char* kUpload =
     ",,TAB-0003,A10000009296F2,,,,\n";
 
 TEST_F(InventoryTest, UploadsArrivePendingThenApprovalRecordsTheKmeState) {
-  auto summary = store_->import_devices(kUpload, "reseller-9", false);
-  ASSERT_TRUE(summary) << joined(summary.error());
+  auto summary = store_->import_devices(kUpload, {.source = "reseller-9"});
+  ASSERT_TRUE(summary) << joined(summary.error().errors);
   EXPECT_EQ(summary->added, 3u);
   EXPECT_EQ(summary->approved, 0u);
   DeviceFilter pending;
@@ -62,7 +62,7 @@ TEST_F(InventoryTest, UploadsArrivePendingThenApprovalRecordsTheKmeState) {
 }
 
 TEST_F(InventoryTest, TrustedResellerUploadsAreApprovedAtOnce) {
-  auto summary = store_->import_devices(kUpload, "trusted-1", true);
+  auto summary = store_->import_devices(kUpload, {.source = "trusted-1", .trusted = true});
   ASSERT_TRUE(summary);
   EXPECT_EQ(summary->approved, 3u);
   EXPECT_EQ(store_->ledger({})->size(), 3u);
@@ -70,9 +70,9 @@ TEST_F(InventoryTest, TrustedResellerUploadsAreApprovedAtOnce) {
 }
 
 TEST_F(InventoryTest, ReimportUpdatesAndKeepsApproval) {
-  ASSERT_TRUE(store_->import_devices(kUpload, "r", false));
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
   ASSERT_TRUE(store_->set_approval({"490154203237518"}, Approval::approved));
-  auto again = store_->import_devices("imei,serial,tags\n490154203237518,R58M1,floor-3;spare\n", "r", false);
+  auto again = store_->import_devices("imei,serial,tags\n490154203237518,R58M1,floor-3;spare\n", {.source = "r"});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->updated, 1u);
   EXPECT_EQ(again->added, 0u);
@@ -81,25 +81,103 @@ TEST_F(InventoryTest, ReimportUpdatesAndKeepsApproval) {
   EXPECT_EQ(d.device.tags, (std::vector<std::string>{"floor-3", "spare"}));
 }
 
-TEST_F(InventoryTest, BadUploadIsRefusedWholeWithEveryError) {
-  auto r = store_->import_devices("imei,serial\n490154203237518,OK1\n490154203237517,BAD1\n,bad serial!\n", "r", false);
+TEST_F(InventoryTest, ReimportChangesOnlyTheColumnsTheFileCarries) {
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
+  auto again = store_->import_devices("serial,user_id\nR58M1,bob\nR58M2,\n", {});
+  ASSERT_TRUE(again) << joined(again.error().errors);
+  EXPECT_EQ(again->updated, 1u);  // R58M2 had no user id: unchanged
+  EXPECT_EQ(again->unchanged, 1u);
+  const auto d = store_->device("490154203237518").value().value();
+  EXPECT_EQ(d.device.user_id, "bob");
+  EXPECT_EQ(d.device.password, "generated-pass-1");
+  EXPECT_EQ(d.device.tags, (std::vector<std::string>{"floor-2"}));
+  EXPECT_EQ(d.device.source, "r");
+  EXPECT_EQ(store_->device("R58M2").value()->device.profile, "Field sales");
+}
+
+TEST_F(InventoryTest, ReplaceKeepsTheWholeRecordBehaviour) {
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
+  ASSERT_TRUE(store_->import_devices("serial,user_id\nR58M1,bob\n", {.replace = true}));
+  const auto d = store_->device("R58M1").value().value();
+  EXPECT_EQ(d.device.user_id, "bob");
+  EXPECT_EQ(d.device.password, "");
+  EXPECT_EQ(d.device.imei, "");
+}
+
+TEST_F(InventoryTest, DryRunTellsWhatWouldChangeAndChangesNothing) {
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r", .trusted = true}));
+  const auto ledger_before = store_->ledger({})->size();
+  auto dry = store_->import_devices("serial,password,profile\nR58M1,new-pass,Field sales\nNEW-1,,\n",
+                                    {.dry_run = true, .actor = "alice"});
+  ASSERT_TRUE(dry) << joined(dry.error().errors);
+  EXPECT_EQ(dry->added, 1u);
+  EXPECT_EQ(dry->updated, 1u);
+  ASSERT_EQ(dry->changes.size(), 2u);
+  EXPECT_EQ(dry->changes[0].key, "490154203237518");
+  EXPECT_EQ(dry->changes[0].fields,
+            (std::vector<std::string>{"password changed", "profile (default) -> \"Field sales\""}));
+  EXPECT_TRUE(dry->changes[1].added);
+  EXPECT_EQ(store_->device("R58M1").value()->device.password, "generated-pass-1");
+  EXPECT_FALSE(store_->device("NEW-1").value());
+  EXPECT_EQ(store_->ledger({})->size(), ledger_before);
+}
+
+TEST_F(InventoryTest, AProfileChangeByImportIsInTheLedgerLikeAssign) {
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r", .trusted = true}));
+  auto again = store_->import_devices("imei,profile\n490154203237518,Field sales\n356938035643809,\n",
+                                      {.actor = "alice", .file = "devices.csv"});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->profile_changes, 2u);
+  LedgerQuery q;
+  q.device = "490154203237518";
+  const auto entries = store_->ledger(q).value();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].state, DeviceState::profile_assigned);
+  EXPECT_EQ(entries[1].transport, "admin");
+  EXPECT_EQ(entries[1].reason, "assigned to Field sales by alice (import of devices.csv)");
+  q.device = "356938035643809";
+  EXPECT_EQ(store_->ledger(q)->back().reason, "unassigned by alice (import of devices.csv)");
+}
+
+TEST_F(InventoryTest, AMergeThatBreaksARuleIsRefused) {
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
+  auto r = store_->import_devices("serial,imei\nR58M2,\n", {});  // its imei2 would stay alone
   ASSERT_FALSE(r);
-  const auto text = joined(r.error());
+  EXPECT_EQ(r.error().errors.front(), "serial R58M2: column imei2: imei2 given without imei");
+}
+
+TEST_F(InventoryTest, BatchesNameEveryUnknownKeyAndCountDevicesOnce) {
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
+  auto unknown = store_->set_approval({"NOPE-1", "490154203237518", "NOPE-2", "NOPE-1"}, Approval::approved);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(), "no devices NOPE-1, NOPE-2 in the inventory (2 unknown keys; nothing changed)");
+  EXPECT_EQ(store_->device("490154203237518").value()->approval, Approval::pending);
+  // The same device by its IMEI, its serial in another case, and twice.
+  auto n = store_->set_approval({"490154203237518", "r58m1", "490154203237518"}, Approval::approved, "alice");
+  ASSERT_TRUE(n) << n.error();
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(store_->ledger({})->back().reason, "approved by alice");
+}
+
+TEST_F(InventoryTest, BadUploadIsRefusedWholeWithEveryError) {
+  auto r = store_->import_devices("imei,serial\n490154203237518,OK1\n490154203237517,BAD1\n,bad serial!\n", {.source = "r"});
+  ASSERT_FALSE(r);
+  const auto text = joined(r.error().errors);
   EXPECT_NE(text.find("line 3, column imei"), std::string::npos) << text;
   EXPECT_NE(text.find("line 4"), std::string::npos) << text;
   EXPECT_TRUE(store_->devices()->empty());  // the good line did not land either
 }
 
 TEST_F(InventoryTest, UploadMatchingTwoKnownDevicesIsRefused) {
-  ASSERT_TRUE(store_->import_devices("imei,serial\n490154203237518,S-A\n356938035643809,S-B\n", "r", false));
-  auto r = store_->import_devices("imei,serial\n490154203237518,S-B\n", "r", false);
+  ASSERT_TRUE(store_->import_devices("imei,serial\n490154203237518,S-A\n356938035643809,S-B\n", {.source = "r"}));
+  auto r = store_->import_devices("imei,serial\n490154203237518,S-B\n", {.source = "r"});
   ASSERT_FALSE(r);
-  EXPECT_NE(joined(r.error()).find("matches two known devices"), std::string::npos) << joined(r.error());
+  EXPECT_NE(joined(r.error().errors).find("matches two known devices"), std::string::npos) << joined(r.error().errors);
   EXPECT_EQ(store_->device("490154203237518").value()->device.serial, "S-A");
 }
 
 TEST_F(InventoryTest, FindsTheClaimedDeviceByAnyIdentifier) {
-  ASSERT_TRUE(store_->import_devices(kUpload, "r", false));
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
   v1::DeviceIdentity by_imei2;
   by_imei2.add_imei("356938035643817");
   EXPECT_EQ(store_->find_device(by_imei2).value()->key, "356938035643809");
@@ -115,7 +193,7 @@ TEST_F(InventoryTest, FindsTheClaimedDeviceByAnyIdentifier) {
 }
 
 TEST_F(InventoryTest, AssignMoveUnassignDeleteAndExport) {
-  ASSERT_TRUE(store_->import_devices(kUpload, "r", true));
+  ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r", .trusted = true}));
   ASSERT_TRUE(store_->assign({"490154203237518"}, "Field sales"));
   EXPECT_EQ(store_->move_profile("Field sales", "Warehouse").value(), 2u);
   DeviceFilter warehouse;
@@ -147,13 +225,13 @@ namespace kda::daemon {
 namespace {
 
 TEST_F(InventoryTest, ACheckCanRefuseTheWholeUpload) {
-  auto r = store_->import_devices("imei,serial,profile\n490154203237518,S1,Nope\n356938035643809,S2,\n", "r", false,
-                                  [](const Device& d) {
-                                    return d.profile == "Nope" ? std::string("profile \"Nope\" is not in the catalog")
-                                                               : std::string();
-                                  });
+  ImportOptions options{.source = "r"};
+  options.check = [](const Device& d) {
+    return d.profile == "Nope" ? std::string("profile \"Nope\" is not in the catalog") : std::string();
+  };
+  auto r = store_->import_devices("imei,serial,profile\n490154203237518,S1,Nope\n356938035643809,S2,\n", options);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().front(), "imei 490154203237518: profile \"Nope\" is not in the catalog");
+  EXPECT_EQ(r.error().errors.front(), "imei 490154203237518: profile \"Nope\" is not in the catalog");
   EXPECT_TRUE(store_->devices()->empty());
 }
 

@@ -168,9 +168,11 @@ TEST_F(StateStoreTest, ARefusedLargeImportLeavesNoWalBehind) {
   constexpr int kDevices = 60'000;  // ~20 MB of pages with the indexes: far beyond SQLite's page cache
   for (int i = 1; i <= kDevices; ++i) csv += "WAL" + std::to_string(1'000'000 + i) + "\n";
   // The last device is refused after every other row was written in the transaction.
-  auto refused = store->import_devices(csv, "r1", false, [](const Device& d) {
+  ImportOptions options{.source = "r1"};
+  options.check = [](const Device& d) {
     return d.serial == "WAL" + std::to_string(1'000'000 + kDevices) ? std::string("refused for the test") : std::string();
-  });
+  };
+  auto refused = store->import_devices(csv, options);
   ASSERT_FALSE(refused);
   const auto wal = std::filesystem::file_size(path_ + "-wal");
   std::printf("WAL after a refused %zu-byte import: %ju bytes\n", csv.size(), static_cast<std::uintmax_t>(wal));

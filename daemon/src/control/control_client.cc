@@ -194,9 +194,8 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::import_devices(con
   if (progress && sent > 0) progress(csv.size(), csv.size());
   v1::ControlRequest last;
   auto* import = last.mutable_devices_import();
+  *import = request;  // every option of the import rides on the last piece
   import->set_csv(std::string(csv.substr(sent)));
-  import->set_source(request.source());
-  import->set_file_name(request.file_name());
   return call(last);
 }
 

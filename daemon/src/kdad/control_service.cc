@@ -1,5 +1,6 @@
 #include "control_service.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -85,7 +86,20 @@ tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f) {
   return out;
 }
 
-std::string who(const ControlPeer& peer) { return "admin (uid " + std::to_string(peer.uid) + ")"; }
+// The admin's user name (SO_PEERCRED's uid), for the ledger: "alice", or
+// "uid 1234" when the uid has no name.
+std::string actor(const ControlPeer& peer) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getpwuid_r(peer.uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name)
+    return found->pw_name;
+  return "uid " + std::to_string(peer.uid);
+}
+
+// For log lines: "alice (uid 1000)".
+std::string who(const ControlPeer& peer) { return actor(peer) + " (uid " + std::to_string(peer.uid) + ")"; }
+
 
 std::string count_of(std::size_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
@@ -114,9 +128,10 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       const bool approve = req.has_devices_approve();
       const auto& k = approve ? req.devices_approve() : req.devices_reject();
       if (!need_keys(k)) return failed("name at least one device");
-      if (failed_with(store_.set_approval(keys(k), approve ? Approval::approved : Approval::rejected), out)) return out;
-      log_.info(who(peer) + ": " + (approve ? "approved " : "rejected ") + count_of(k.keys_size(), "device"));
-      return done(count_of(k.keys_size(), "device") + (approve ? " approved" : " rejected"), k.keys_size());
+      auto n = store_.set_approval(keys(k), approve ? Approval::approved : Approval::rejected, actor(peer));
+      if (failed_with(n, out)) return out;
+      log_.info(who(peer) + ": " + (approve ? "approved " : "rejected ") + count_of(*n, "device"));
+      return done(count_of(*n, "device") + (approve ? " approved" : " rejected"), *n);
     }
     case R::kDevicesAssign:
     case R::kDevicesUnassign: {
@@ -127,24 +142,27 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       if (list.empty()) return failed("name at least one device");
       const std::string profile = assign ? req.devices_assign().profile() : "";
       if (assign && !catalog_.find(profile)) return failed("no profile named \"" + profile + "\"");
-      if (failed_with(store_.assign(list, profile), out)) return out;
-      log_.info(who(peer) + ": " + count_of(list.size(), "device") + (assign ? " assigned to " + profile : " unassigned"));
-      return done(count_of(list.size(), "device") + (assign ? " assigned to " + profile : " back on the default profile"),
-                  list.size());
+      auto n = store_.assign(list, profile, actor(peer));
+      if (failed_with(n, out)) return out;
+      log_.info(who(peer) + ": " + count_of(*n, "device") + (assign ? " assigned to " + profile : " unassigned"));
+      return done(count_of(*n, "device") + (assign ? " assigned to " + profile : " back on the default profile"), *n);
     }
     case R::kDevicesMove: {
       const auto& m = req.devices_move();
       if (!catalog_.find(m.to_profile())) return failed("no profile named \"" + m.to_profile() + "\"");
-      auto moved = store_.move_profile(m.from_profile(), m.to_profile());
+      auto moved = store_.move_profile(m.from_profile(), m.to_profile(), actor(peer));
       if (failed_with(moved, out)) return out;
+      if (*moved == 0 && !catalog_.find(m.from_profile()))
+        return failed("no profile named \"" + m.from_profile() + "\" (and no device assigned to it)");
       log_.info(who(peer) + ": moved " + count_of(*moved, "device") + " to " + m.to_profile());
       return done(count_of(*moved, "device") + " moved to " + m.to_profile(), *moved);
     }
     case R::kDevicesDelete: {
       if (!need_keys(req.devices_delete())) return failed("name at least one device");
-      if (failed_with(store_.remove(keys(req.devices_delete())), out)) return out;
-      log_.info(who(peer) + ": deleted " + count_of(req.devices_delete().keys_size(), "device"));
-      return done(count_of(req.devices_delete().keys_size(), "device") + " deleted", req.devices_delete().keys_size());
+      auto n = store_.remove(keys(req.devices_delete()));
+      if (failed_with(n, out)) return out;
+      log_.info(who(peer) + ": deleted " + count_of(*n, "device"));
+      return done(count_of(*n, "device") + " deleted", *n);
     }
     case R::kSessions: return sessions();
     case R::kConfirm:
@@ -239,27 +257,61 @@ v1::ControlResponse ControlService::status() {
 
 v1::ControlResponse ControlService::devices_import(const v1::DevicesImportRequest& req, const ControlPeer& peer) {
   const std::string file = req.file_name().empty() ? "upload" : req.file_name();
-  bool trusted = false;
-  for (const auto& t : config_.trusted_resellers) trusted |= !req.source().empty() && t == req.source();
-  auto summary = store_.import_devices(req.csv(), req.source(), trusted, [this](const Device& d) {
+  ImportOptions options{.source = req.source(),
+                        .replace = req.replace(),
+                        .dry_run = req.dry_run(),
+                        .ignore_unknown_columns = req.ignore_unknown_columns(),
+                        .actor = actor(peer),
+                        .file = file};
+  for (const auto& t : config_.trusted_resellers) options.trusted |= !req.source().empty() && t == req.source();
+  options.check = [this](const Device& d) {
     return d.profile.empty() || catalog_.find(d.profile) ? std::string()
                                                          : "profile \"" + d.profile + "\" is not in the catalog";
-  });
+  };
+  auto summary = store_.import_devices(req.csv(), options);
+  const std::string how = req.dry_run() ? "dry run of " : "import of ";
   v1::ControlResponse r;
   if (!summary) {
-    r = failed(file + ": import refused, nothing changed (" + count_of(summary.error().size(), "error") + ")");
-    for (const auto& e : summary.error()) r.mutable_import_summary()->add_errors(file + ": " + e);
-    log_.info(who(peer) + ": import of " + file + " refused (" + count_of(summary.error().size(), "error") + ")");
+    const auto& refusal = summary.error();
+    const std::size_t listed = refusal.errors.size();
+    const std::string counted = count_of(refusal.total, "error") +
+                                (listed < refusal.total ? ", the first " + std::to_string(listed) + " listed" : "");
+    r = failed(file + ": " + (req.dry_run() ? "dry run: the import would be refused" : "import refused") +
+               ", nothing changed (" + counted + ")");
+    auto* s = r.mutable_import_summary();
+    for (const auto& e : refusal.errors) s->add_errors(file + ": " + e);
+    s->set_error_total(static_cast<std::uint32_t>(refusal.total));
+    s->set_dry_run(req.dry_run());
+    log_.info(who(peer) + ": " + how + file + " refused (" + counted + ")");
     return r;
   }
   r = ok();
   auto* s = r.mutable_import_summary();
   s->set_added(static_cast<std::uint32_t>(summary->added));
   s->set_updated(static_cast<std::uint32_t>(summary->updated));
+  s->set_unchanged(static_cast<std::uint32_t>(summary->unchanged));
   s->set_approved(static_cast<std::uint32_t>(summary->approved));
-  log_.info(who(peer) + ": imported " + file + ": " + std::to_string(summary->added) + " added, " +
-            std::to_string(summary->updated) + " updated, " + std::to_string(summary->approved) + " approved");
+  s->set_profile_changes(static_cast<std::uint32_t>(summary->profile_changes));
+  s->set_dry_run(req.dry_run());
+  for (const auto& c : summary->ignored_columns) s->add_ignored_columns(c);
+  for (const auto& c : summary->changes) {
+    auto* change = s->add_changes();
+    change->set_key(c.key);
+    change->set_added(c.added);
+    for (const auto& f : c.fields) change->add_fields(f);
+  }
+  log_.info(who(peer) + ": " + (req.dry_run() ? "dry run of " + file + ": would be " : "imported " + file + ": ") +
+            std::to_string(summary->added) + " added, " + std::to_string(summary->updated) + " updated, " +
+            std::to_string(summary->approved) + " approved" + (req.replace() ? " (whole records)" : ""));
   return r;
+}
+
+// A filter naming a profile that neither the catalog nor any device has is
+// a typo, not an empty answer.
+std::optional<std::string> ControlService::unknown_profile(const DeviceFilter& filter,
+                                                           const std::vector<InventoryDevice>& found) const {
+  if (!filter.profile || filter.profile->empty() || !found.empty() || catalog_.find(*filter.profile)) return {};
+  return "no profile named \"" + *filter.profile + "\"";
 }
 
 v1::ControlResponse ControlService::devices_list(const v1::DeviceFilter& f) {
@@ -268,6 +320,7 @@ v1::ControlResponse ControlService::devices_list(const v1::DeviceFilter& f) {
   auto list = store_.devices(*filter);
   v1::ControlResponse r;
   if (failed_with(list, r)) return r;
+  if (auto unknown = unknown_profile(*filter, *list)) return failed(*unknown);
   r = ok();
   for (const auto& d : *list) fill_row(d, *r.mutable_devices()->add_devices());
   return r;
@@ -293,6 +346,7 @@ v1::ControlResponse ControlService::devices_export(const v1::DevicesExportReques
   auto list = store_.devices(*filter);
   v1::ControlResponse r;
   if (failed_with(list, r)) return r;
+  if (auto unknown = unknown_profile(*filter, *list)) return failed(*unknown);
   std::vector<Device> devices;
   for (auto& d : *list) {
     if (!req.include_passwords()) d.device.password.clear();
@@ -384,6 +438,13 @@ v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
   if (!req.device().empty()) {
     auto d = store_.device(req.device());  // any identifier; the ledger files under the key
     q.device = d && *d ? (*d)->key : req.device();
+    if (d && !*d) {  // a deleted device keeps its ledger; a typo has none
+      LedgerQuery any;
+      any.device = req.device();
+      any.limit = 1;
+      if (auto seen = store_.ledger(any); seen && seen->empty())
+        return failed("no device " + req.device() + " in the inventory or the ledger");
+    }
   }
   if (req.since_ms() > 0) q.since_ms = req.since_ms();
   if (req.limit() > 0) q.limit = req.limit();

@@ -34,6 +34,8 @@ class ControlService final : public ControlHandler {
  private:
   v1::ControlResponse status();
   v1::ControlResponse devices_import(const v1::DevicesImportRequest& r, const ControlPeer& peer);
+  std::optional<std::string> unknown_profile(const DeviceFilter& filter,
+                                             const std::vector<InventoryDevice>& found) const;
   v1::ControlResponse devices_list(const v1::DeviceFilter& filter);
   v1::ControlResponse devices_show(const std::string& key);
   v1::ControlResponse devices_export(const v1::DevicesExportRequest& r);

@@ -61,7 +61,9 @@ void add(std::vector<DeviceError>& errors, std::string_view column, std::string 
 }
 
 void check_imei(std::vector<DeviceError>& errors, std::string_view column, std::string_view v) {
-  if (v.size() != 15 || !all_digits(v))
+  if (v.size() == 14 && all_digits(v))
+    add(errors, column, quote_for_message(v) + " is 14 digits: the check digit is missing (an IMEI has 15)");
+  else if (v.size() != 15 || !all_digits(v))
     add(errors, column, quote_for_message(v) + " is not 15 digits");
   else if (!imei_valid(v))
     add(errors, column, "check digit wrong (Luhn)");
@@ -223,6 +225,49 @@ std::optional<DeviceKey> device_key(const Device& d) {
   if (!d.meid.empty()) return DeviceKey{DeviceKey::Kind::meid, d.meid};
   if (!d.serial.empty()) return DeviceKey{DeviceKey::Kind::serial, d.serial};
   return std::nullopt;
+}
+
+Device merge_device(const Device& known, const Device& row, const std::vector<std::string_view>& columns) {
+  Device out = known;
+  const auto has = [&](std::string_view c) { return std::find(columns.begin(), columns.end(), c) != columns.end(); };
+  if (has("imei")) out.imei = row.imei;
+  if (has("imei2")) out.imei2 = row.imei2;
+  if (has("meid")) out.meid = row.meid;
+  if (has("serial")) out.serial = row.serial;
+  if (has("wifi_mac")) out.wifi_mac = row.wifi_mac;
+  if (has("user_id")) out.user_id = row.user_id;
+  if (has("password")) out.password = row.password;
+  if (has("profile")) out.profile = row.profile;
+  if (has("tags")) out.tags = row.tags;
+  if (!row.source.empty()) out.source = row.source;
+  return out;
+}
+
+std::vector<std::string> describe_changes(const Device& before, const Device& after) {
+  std::vector<std::string> out;
+  const auto text = [&](std::string_view name, const std::string& a, const std::string& b) {
+    if (a != b) out.push_back(std::string(name) + " " + (a.empty() ? "(none)" : quote_for_message(a)) + " -> " +
+                              (b.empty() ? "(none)" : quote_for_message(b)));
+  };
+  text("imei", before.imei, after.imei);
+  text("imei2", before.imei2, after.imei2);
+  text("meid", before.meid, after.meid);
+  text("serial", before.serial, after.serial);
+  text("wifi_mac", before.wifi_mac, after.wifi_mac);
+  text("user_id", before.user_id, after.user_id);
+  if (before.password != after.password)
+    out.push_back(after.password.empty() ? "password cleared" : "password changed");
+  if (before.profile != after.profile)
+    out.push_back("profile " + (before.profile.empty() ? std::string("(default)") : quote_for_message(before.profile)) +
+                  " -> " + (after.profile.empty() ? std::string("(default)") : quote_for_message(after.profile)));
+  const auto join = [](const std::vector<std::string>& tags) {
+    std::string s;
+    for (const auto& t : tags) s += (s.empty() ? "" : ";") + t;
+    return s;
+  };
+  text("tags", join(before.tags), join(after.tags));
+  text("source", before.source, after.source);
+  return out;
 }
 
 std::string quote_for_message(std::string_view value) {

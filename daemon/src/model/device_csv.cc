@@ -43,7 +43,7 @@ struct CsvRecord {
 // is reported per field and the reader moves on to the next delimiter.
 class CsvReader {
  public:
-  explicit CsvReader(std::string_view text) : text_(text) {}
+  CsvReader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter), stops_{delimiter, '\r', '\n'} {}
 
   bool next(CsvRecord& out) {
     if (pos_ >= text_.size()) return false;
@@ -57,7 +57,7 @@ class CsvReader {
         read_unquoted(field, index, out);
       }
       if (pos_ >= text_.size()) return true;
-      if (text_[pos_] == ',') {
+      if (text_[pos_] == delimiter_) {
         ++pos_;
         continue;
       }
@@ -76,7 +76,7 @@ class CsvReader {
   }
 
   void read_unquoted(std::string& field, std::size_t index, CsvRecord& out) {
-    const std::size_t end = std::min(text_.find_first_of(",\r\n", pos_), text_.size());
+    const std::size_t end = std::min(text_.find_first_of(stops(), pos_), text_.size());
     field.assign(text_.substr(pos_, end - pos_));
     if (field.find('"') != std::string::npos)
       out.problems.push_back({line_, index, "quote inside an unquoted field (quote the whole field)"});
@@ -105,9 +105,9 @@ class CsvReader {
       ++pos_;
       break;
     }
-    if (pos_ < text_.size() && text_[pos_] != ',' && !is_break(text_[pos_])) {
+    if (pos_ < text_.size() && text_[pos_] != delimiter_ && !is_break(text_[pos_])) {
       out.problems.push_back({line_, index, "text after the closing quote"});
-      pos_ = std::min(text_.find_first_of(",\r\n", pos_), text_.size());
+      pos_ = std::min(text_.find_first_of(stops(), pos_), text_.size());
     }
     return true;
   }
@@ -118,10 +118,52 @@ class CsvReader {
     }
   }
 
+  std::string_view stops() const { return {stops_, 3}; }
+
   std::string_view text_;
+  char delimiter_;
+  char stops_[3];
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
 };
+
+// Portal exports in some locales use ';' or a tab: the header line decides,
+// by the separator it holds most of outside quotes (',' on a tie).
+char detect_delimiter(std::string_view text) {
+  std::size_t comma = 0, semicolon = 0, tab = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == '\r' || c == '\n') {
+      if (comma + semicolon + tab > 0) break;  // blank lines before the header
+      continue;
+    }
+    comma += c == ',';
+    semicolon += c == ';';
+    tab += c == '\t';
+  }
+  if (semicolon > comma && semicolon >= tab) return ';';
+  if (tab > comma && tab > semicolon) return '\t';
+  return ',';
+}
+
+// "Serial Number" -> "serialnumber": portals differ in case and spacing.
+std::string header_name(std::string_view given) {
+  std::string out;
+  for (char c : lower(given))
+    if (c != ' ' && c != '_' && c != '-' && c != '\t') out += c;
+  return out;
+}
+
+std::optional<std::string_view> canonical_column(std::string_view given) {
+  const std::string name = header_name(given);
+  for (auto c : kDeviceCsvColumns)
+    if (header_name(c) == name) return c;
+  for (const auto& a : kDeviceCsvAliases)
+    if (a.name == name) return a.column;
+  return std::nullopt;
+}
 
 // Collects errors up to the cap and counts the rest.
 class ErrorSink {
@@ -133,11 +175,8 @@ class ErrorSink {
       ++dropped_;
   }
   std::size_t count() const { return errors_.size() + dropped_; }
-  std::vector<DeviceError> take() {
-    if (dropped_ > 0)
-      errors_.push_back({0, "", std::to_string(dropped_) + " more errors not shown"});
-    return std::move(errors_);
-  }
+  // The listed errors; the total is count(), given once by the caller.
+  std::vector<DeviceError> take() { return std::move(errors_); }
 
  private:
   std::vector<DeviceError> errors_;
@@ -151,28 +190,33 @@ std::string known_columns() {
 }
 
 // Header field index -> canonical column, or nullopt after reporting errors.
-std::optional<std::vector<std::string_view>> read_header(const CsvRecord& header,
-                                                         ErrorSink& errors) {
+std::optional<std::vector<std::string_view>> read_header(const CsvRecord& header, bool ignore_unknown,
+                                                         std::vector<std::string>& ignored, ErrorSink& errors) {
   const std::size_t before = errors.count();
   for (const auto& p : header.problems)
     errors.add(p.line, "", "header field " + std::to_string(p.field + 1) + ": " + p.message);
   std::vector<std::string_view> columns;
   for (std::size_t i = 0; i < header.fields.size(); ++i) {
     const std::string_view given = trim(header.fields[i]);
-    const std::string name = lower(given);
-    const auto it = std::find(kDeviceCsvColumns.begin(), kDeviceCsvColumns.end(), name);
+    const auto column = canonical_column(given);
+    // Name a column as given, unless it needs escaping to stay readable.
+    const std::string quoted = quote_for_message(given);
+    const std::string shown = quoted == "\"" + std::string(given) + "\"" ? std::string(given) : quoted;
     if (given.empty()) {
-      errors.add(header.line, "", "header field " + std::to_string(i + 1) + " has no name");
-    } else if (it == kDeviceCsvColumns.end()) {
-      // Name the column as given, unless it needs escaping to stay readable.
-      const std::string quoted = quote_for_message(given);
-      const bool plain = quoted == "\"" + std::string(given) + "\"";
-      errors.add(header.line, plain ? std::string(given) : quoted,
-                 "unknown column (known: " + known_columns() + ")");
-    } else if (std::find(columns.begin(), columns.end(), *it) != columns.end()) {
-      errors.add(header.line, std::string(*it), "duplicate column");
+      if (ignore_unknown) ignored.push_back("(field " + std::to_string(i + 1) + ", no name)");
+      else errors.add(header.line, "", "header field " + std::to_string(i + 1) + " has no name");
+    } else if (!column) {
+      if (ignore_unknown) {
+        if (std::find(ignored.begin(), ignored.end(), shown) == ignored.end()) ignored.push_back(shown);
+      } else {
+        errors.add(header.line, shown,
+                   "unknown column (known: " + known_columns() +
+                       "; or pass --ignore-unknown-columns)");
+      }
+    } else if (std::find(columns.begin(), columns.end(), *column) != columns.end()) {
+      errors.add(header.line, shown, "duplicate column (an earlier column is also " + std::string(*column) + ")");
     }
-    columns.push_back(it == kDeviceCsvColumns.end() ? std::string_view() : *it);
+    columns.push_back(column.value_or(std::string_view()));
   }
   const auto has = [&](std::string_view c) {
     return std::find(columns.begin(), columns.end(), c) != columns.end();
@@ -258,16 +302,22 @@ std::string csv_field(std::string_view v) {
 }  // namespace
 
 DeviceCsvResult parse_device_csv(std::string_view text, std::string_view source) {
+  return parse_device_csv(text, DeviceCsvOptions{.source = source});
+}
+
+DeviceCsvResult parse_device_csv(std::string_view text, const DeviceCsvOptions& options) {
   DeviceCsvResult result;
   if (text.size() > kMaxDeviceCsvBytes) {
     result.errors.push_back({0, "", "the file is " + std::to_string(text.size()) +
                                         " bytes; an upload may be at most 16 MiB (" +
                                         std::to_string(kMaxDeviceCsvBytes) + " bytes)"});
+    result.error_total = 1;
     return result;
   }
   if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
 
-  CsvReader reader(text);
+  result.delimiter = detect_delimiter(text);
+  CsvReader reader(text, result.delimiter);
   ErrorSink errors;
   CsvRecord record;
   bool have_header = false;
@@ -278,13 +328,17 @@ DeviceCsvResult parse_device_csv(std::string_view text, std::string_view source)
   }
   if (!have_header) {
     result.errors.push_back({0, "", "the file is empty; expected a header row naming the columns"});
+    result.error_total = 1;
     return result;
   }
-  const auto columns = read_header(record, errors);
+  const auto columns = read_header(record, options.ignore_unknown_columns, result.ignored_columns, errors);
   if (!columns) {
+    result.error_total = errors.count();
     result.errors = errors.take();
     return result;
   }
+  for (auto c : *columns)
+    if (!c.empty()) result.columns.push_back(c);
 
   DuplicateFinder duplicates;
   std::size_t rows = 0;
@@ -308,7 +362,7 @@ DeviceCsvResult parse_device_csv(std::string_view text, std::string_view source)
       continue;
     }
     Device device = device_from_row(record, *columns);
-    device.source = source;
+    device.source = options.source;
     const std::vector<DeviceError> row_errors = check_device(device);
     for (const auto& e : row_errors) errors.add(record.line, e.column, e.message);
     if (auto clash = duplicates.check(record.line, device, row_errors))
@@ -317,6 +371,7 @@ DeviceCsvResult parse_device_csv(std::string_view text, std::string_view source)
   }
   if (errors.count() > 0) {
     result.devices.clear();
+    result.error_total = errors.count();
     result.errors = errors.take();
   }
   return result;

@@ -1,5 +1,7 @@
 // The device inventory half of StateStore.
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "kda/daemon/clock.h"
 #include "kda/daemon/device_csv.h"
@@ -93,66 +95,104 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devic
   return out;
 }
 
-tl::expected<ImportSummary, std::vector<std::string>> StateStore::import_devices(
-    std::string_view csv, const std::string& source, bool trusted,
-    const std::function<std::string(const Device&)>& check) {
-  auto parsed = parse_device_csv(csv);
+namespace {
+
+// Refuses the whole upload: the transaction rolls back.
+constexpr const char* kRefused = "import refused";
+// A dry run rolls back too, after everything was worked out.
+constexpr const char* kDryRun = "dry run";
+
+std::string profile_reason(const std::string& profile, const ImportOptions& options) {
+  return (profile.empty() ? std::string("unassigned") : "assigned to " + profile) + " by " + options.actor +
+         " (import of " + options.file + ")";
+}
+
+}  // namespace
+
+tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::string_view csv,
+                                                                      const ImportOptions& options) {
+  auto parsed = parse_device_csv(csv, {.ignore_unknown_columns = options.ignore_unknown_columns});
+  ImportRefusal refusal;
   if (!parsed.ok()) {
-    std::vector<std::string> errors;
-    for (const auto& e : parsed.errors) errors.push_back(e.to_string());
-    return tl::unexpected(std::move(errors));
+    for (const auto& e : parsed.errors) refusal.errors.push_back(e.to_string());
+    refusal.total = parsed.error_total;
+    return tl::unexpected(std::move(refusal));
   }
-  std::vector<std::string> errors;
+  const auto refuse = [&](std::string line) {
+    if (refusal.errors.size() < kMaxDeviceCsvErrors) refusal.errors.push_back(std::move(line));
+    ++refusal.total;
+  };
   ImportSummary summary;
+  summary.ignored_columns = parsed.ignored_columns;
+  const std::int64_t now = unix_ms();
   auto result = db_->transaction([&]() -> DbResult<bool> {
-    for (auto& device : parsed.devices) {
-      device.source = source;
-      const auto key = device_key(device);
-      if (check) {
-        if (auto why = check(device); !why.empty()) {
-          errors.push_back(key->to_string() + ": " + why);
-          continue;
-        }
-      }
+    for (auto& row : parsed.devices) {
+      row.source = options.source;
+      const auto key = device_key(row);
       auto known = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = ?3 OR serial = ?4",
-                                  {match_id(device.imei), match_id(device.imei2), match_id(device.meid), match_id(device.serial)});
+                                  {match_id(row.imei), match_id(row.imei2), match_id(row.meid), match_id(row.serial)});
       if (!known) return tl::unexpected(SqliteError{known.error()});
       if (known->size() > 1) {
-        errors.push_back(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " +
-                         (*known)[1].key + ")");
+        refuse(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
         continue;
       }
-      const bool update = known->size() == 1;
-      const std::string row_key = update ? known->front().key : key->value;
-      const Approval approval = update ? known->front().approval : trusted ? Approval::approved : Approval::pending;
-      auto stmt = db_->prepare(std::string("INSERT OR REPLACE INTO devices (") + kColumns +
-                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-      if (!stmt) return tl::unexpected(stmt.error());
-      stmt->bind(1, row_key).bind(2, device.imei).bind(3, device.imei2).bind(4, device.meid).bind(5, device.serial);
-      stmt->bind(6, device.wifi_mac).bind(7, device.user_id).bind(8, device.password).bind(9, device.profile);
-      stmt->bind(10, join_tags(device.tags)).bind(11, device.source).bind(12, approval_name(approval));
-      stmt->bind(13, unix_ms());
-      if (auto ok = stmt->run(); !ok) return tl::unexpected(ok.error());
-      if (update) {
+      const InventoryDevice* before = known->empty() ? nullptr : &known->front();
+      Device device = before && !options.replace ? merge_device(before->device, row, parsed.columns) : row;
+      if (before && !options.replace) {
+        // A merge can break a rule no single column does (imei2 left without imei).
+        for (const auto& e : check_device(device)) refuse(key->to_string() + ": " + e.to_string());
+      }
+      if (options.check && (!before || device.profile != before->device.profile))
+        if (auto why = options.check(device); !why.empty()) {
+          refuse(key->to_string() + ": " + why);
+          continue;
+        }
+      if (refusal.total > 0) continue;  // only errors from here on matter
+      if (before && before->device == device) {
+        ++summary.unchanged;
+        continue;
+      }
+      const std::string row_key = before ? before->key : key->value;
+      const Approval approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
+      auto write = db_->prepare(std::string("INSERT OR REPLACE INTO devices (") + kColumns +
+                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      if (!write) return tl::unexpected(write.error());
+      write->bind(1, row_key).bind(2, device.imei).bind(3, device.imei2).bind(4, device.meid).bind(5, device.serial);
+      write->bind(6, device.wifi_mac).bind(7, device.user_id).bind(8, device.password).bind(9, device.profile);
+      write->bind(10, join_tags(device.tags)).bind(11, device.source).bind(12, approval_name(approval));
+      write->bind(13, now);
+      if (auto ok = write->run(); !ok) return tl::unexpected(ok.error());
+      std::optional<LedgerEntry> entry;
+      if (before) {
         ++summary.updated;
+        if (device.profile != before->device.profile && approval == Approval::approved) {
+          ++summary.profile_changes;
+          entry = LedgerEntry{.device = row_key, .state = resting_state(device.profile), .transport = "admin",
+                              .reason = profile_reason(device.profile, options)};
+        }
       } else {
         ++summary.added;
+        if (approval == Approval::approved) {
+          ++summary.approved;
+          entry = LedgerEntry{.device = row_key, .state = resting_state(device.profile), .transport = "admin",
+                              .reason = "uploaded by trusted reseller " + options.source};
+        }
       }
-      if (!update && approval == Approval::approved) {
-        ++summary.approved;
-        LedgerEntry e{.device = row_key, .state = resting_state(device.profile), .transport = "admin",
-                      .reason = "uploaded by trusted reseller " + source};
-        if (auto r = record_in_transaction(e); !r) errors.push_back(r.error().message);
-      }
+      if (entry)
+        if (auto r = record_in_transaction(*entry); !r) refuse(key->to_string() + ": " + r.error().message);
+      if (options.dry_run)
+        summary.changes.push_back({row_key, !before, before ? describe_changes(before->device, device)
+                                                            : std::vector<std::string>{}});
     }
-    // Any error refuses the whole file.
-    if (!errors.empty()) return tl::unexpected(SqliteError{"import refused"});
+    // Any error refuses the whole file; a dry run leaves it as it was.
+    if (refusal.total > 0) return tl::unexpected(SqliteError{kRefused});
+    if (options.dry_run) return tl::unexpected(SqliteError{kDryRun});
     return true;
   });
-  if (!result) {
-    if (errors.empty()) errors.push_back(result.error().message);
-    return tl::unexpected(std::move(errors));
+  if (!result && refusal.total == 0 && !(options.dry_run && result.error().message == kDryRun)) {
+    refuse(result.error().message);
   }
+  if (refusal.total > 0) return tl::unexpected(std::move(refusal));
   return summary;
 }
 
@@ -168,7 +208,8 @@ tl::expected<std::optional<InventoryDevice>, std::string> StateStore::find_devic
 
 tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(const std::string& key) {
   // Admins name a device by whichever identifier they have at hand.
-  auto found = select_devices("key = ?1 OR imei = ?1 OR imei2 = ?1 OR meid = upper(?1) OR serial = ?1", {key});
+  auto found = select_devices(
+      "key = ?1 OR imei = ?1 OR imei2 = ?1 OR meid = upper(?1) OR serial = ?1 COLLATE NOCASE", {key});
   if (!found) return tl::unexpected(found.error());
   if (found->empty()) return std::optional<InventoryDevice>{};
   return std::optional<InventoryDevice>(std::move(found->front()));
@@ -189,28 +230,44 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices(cons
 
 namespace {
 
-// Runs `change` for every key inside one transaction; unknown keys refuse all.
+// Runs `change` once for every device the keys name, inside one transaction.
+// Unknown keys refuse all, and the error names each of them. Returns how
+// many devices the keys named.
 template <typename Store, typename F>
-tl::expected<void, std::string> for_each_key(Store& store, Database& db, const std::vector<std::string>& keys,
-                                             F&& change) {
+tl::expected<std::size_t, std::string> for_each_key(Store& store, Database& db, const std::vector<std::string>& keys,
+                                                    F&& change) {
   std::string failure;
+  std::vector<std::string> unknown;
+  std::set<std::string> done;
   auto result = db.transaction([&]() -> DbResult<bool> {
     for (const auto& key : keys) {
       auto d = store.device(key);
       if (!d) failure = d.error();
-      else if (!*d) failure = "no device " + key + " in the inventory";
-      else failure = change(**d);
+      else if (!*d) {
+        if (std::find(unknown.begin(), unknown.end(), key) == unknown.end()) unknown.push_back(key);
+      } else if (unknown.empty() && done.insert((*d)->key).second) {
+        failure = change(**d);
+      }
       if (!failure.empty()) return tl::unexpected(SqliteError{failure});
+    }
+    if (!unknown.empty()) {
+      std::string list;
+      for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + k;
+      failure = unknown.size() == 1 ? "no device " + list + " in the inventory"
+                                    : "no devices " + list + " in the inventory (" +
+                                          std::to_string(unknown.size()) + " unknown keys; nothing changed)";
+      return tl::unexpected(SqliteError{failure});
     }
     return true;
   });
   if (!result) return tl::unexpected(result.error().message);
-  return {};
+  return done.size();
 }
 
 }  // namespace
 
-tl::expected<void, std::string> StateStore::set_approval(const std::vector<std::string>& keys, Approval approval) {
+tl::expected<std::size_t, std::string> StateStore::set_approval(const std::vector<std::string>& keys,
+                                                                Approval approval, const std::string& actor) {
   return for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
     if (d.approval == approval) return {};
     auto stmt = db_->prepare("UPDATE devices SET approval = ?1, updated_ms = ?2 WHERE key = ?3");
@@ -221,13 +278,14 @@ tl::expected<void, std::string> StateStore::set_approval(const std::vector<std::
     LedgerEntry e{.device = d.key,
                   .state = approved ? resting_state(d.device.profile) : DeviceState::rejected,
                   .transport = "admin",
-                  .reason = approved ? "approved by admin" : "rejected by admin"};
+                  .reason = (approved ? "approved by " : "rejected by ") + actor};
     auto r = record_in_transaction(e);
     return r ? std::string() : r.error().message;
   });
 }
 
-tl::expected<void, std::string> StateStore::assign(const std::vector<std::string>& keys, const std::string& profile) {
+tl::expected<std::size_t, std::string> StateStore::assign(const std::vector<std::string>& keys,
+                                                          const std::string& profile, const std::string& actor) {
   return for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
     if (d.device.profile == profile) return {};
     auto stmt = db_->prepare("UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
@@ -236,24 +294,24 @@ tl::expected<void, std::string> StateStore::assign(const std::vector<std::string
     if (auto ok = stmt->run(); !ok) return ok.error().message;
     if (d.approval != Approval::approved) return {};
     LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",
-                  .reason = profile.empty() ? "unassigned by admin" : "assigned to " + profile + " by admin"};
+                  .reason = profile.empty() ? "unassigned by " + actor : "assigned to " + profile + " by " + actor};
     auto r = record_in_transaction(e);
     return r ? std::string() : r.error().message;
   });
 }
 
-tl::expected<std::size_t, std::string> StateStore::move_profile(const std::string& from, const std::string& to) {
+tl::expected<std::size_t, std::string> StateStore::move_profile(const std::string& from, const std::string& to,
+                                                                const std::string& actor) {
   DeviceFilter filter;
   filter.profile = from;
   auto list = devices(filter);
   if (!list) return tl::unexpected(list.error());
   std::vector<std::string> keys;
   for (const auto& d : *list) keys.push_back(d.key);
-  if (auto ok = assign(keys, to); !ok) return tl::unexpected(ok.error());
-  return keys.size();
+  return assign(keys, to, actor);
 }
 
-tl::expected<void, std::string> StateStore::remove(const std::vector<std::string>& keys) {
+tl::expected<std::size_t, std::string> StateStore::remove(const std::vector<std::string>& keys) {
   return for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
     auto stmt = db_->prepare("DELETE FROM devices WHERE key = ?1");
     if (!stmt) return stmt.error().message;

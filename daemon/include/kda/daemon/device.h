@@ -78,6 +78,16 @@ struct DeviceKey {
 // nullopt when the device has none of imei, meid, serial.
 std::optional<DeviceKey> device_key(const Device& device);
 
+// A re-import's merge: `known` with the fields of `columns` (canonical CSV
+// column names the upload carries) taken from `row`, so a column the file
+// lacks keeps its value and an empty cell clears it. The source changes
+// only when the upload names one.
+Device merge_device(const Device& known, const Device& row, const std::vector<std::string_view>& columns);
+
+// What differs, one line per field ("user_id \"a\" -> \"b\""); a password
+// is only "password changed" or "password cleared".
+std::vector<std::string> describe_changes(const Device& before, const Device& after);
+
 // A field value quoted for an error message: escaped, and cut short when
 // long. Never use it for a password.
 std::string quote_for_message(std::string_view value);

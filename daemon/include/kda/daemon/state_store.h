@@ -63,10 +63,38 @@ struct InventoryDevice {
   std::int64_t updated_ms = 0;
 };
 
+struct ImportOptions {
+  std::string source;            // upload source; empty keeps a known device's
+  bool trusted = false;          // new devices are approved at once
+  bool replace = false;          // whole records: columns the file lacks are cleared
+  bool dry_run = false;          // work it all out, then change nothing
+  bool ignore_unknown_columns = false;
+  std::string actor = "admin";   // who imports, for the ledger
+  std::string file = "upload";   // names the upload in the ledger
+  // May refuse a device (e.g. a profile the catalog lacks): returns why, or "".
+  std::function<std::string(const Device&)> check;
+};
+
+// A device an import adds or changes.
+struct DeviceChange {
+  std::string key;
+  bool added = false;
+  std::vector<std::string> fields;  // describe_changes() of an update
+};
+
 struct ImportSummary {
   std::size_t added = 0;
   std::size_t updated = 0;
-  std::size_t approved = 0;  // added devices approved at once (trusted source)
+  std::size_t unchanged = 0;        // known devices the file left as they were
+  std::size_t approved = 0;         // added devices approved at once (trusted source)
+  std::size_t profile_changes = 0;  // each one recorded in the ledger
+  std::vector<std::string> ignored_columns;
+  std::vector<DeviceChange> changes;  // on a dry run: every device added or updated
+};
+
+struct ImportRefusal {
+  std::vector<std::string> errors;  // at most kMaxDeviceCsvErrors, file order
+  std::size_t total = 0;            // every error, listed or not
 };
 
 struct DeviceFilter {
@@ -99,22 +127,25 @@ class StateStore {
 
   // --- Inventory (inventory.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
-  // unless `trusted`; known ones are updated and keep their approval.
-  // `check` may refuse a device (e.g. a profile the catalog lacks): it
-  // returns why, or an empty string.
-  tl::expected<ImportSummary, std::vector<std::string>> import_devices(
-      std::string_view csv, const std::string& source, bool trusted,
-      const std::function<std::string(const Device&)>& check = {});
+  // unless trusted; known ones keep their approval and change only in the
+  // columns the file carries (all of them with `replace`). A profile change
+  // of an approved device is recorded in the ledger, as by assign().
+  tl::expected<ImportSummary, ImportRefusal> import_devices(std::string_view csv, const ImportOptions& options);
   // The device a target claims to be: any of its IMEIs, its MEID or serial.
   tl::expected<std::optional<InventoryDevice>, std::string> find_device(const v1::DeviceIdentity& claim);
-  // By key, or by any IMEI, the MEID or the serial.
+  // By key, or by any IMEI, the MEID or the serial (serial and MEID in any case).
   tl::expected<std::optional<InventoryDevice>, std::string> device(const std::string& key);
   tl::expected<std::vector<InventoryDevice>, std::string> devices(const DeviceFilter& filter = {});
-  // Batches by key: every key must exist, or nothing changes.
-  tl::expected<void, std::string> set_approval(const std::vector<std::string>& keys, Approval approval);
-  tl::expected<void, std::string> assign(const std::vector<std::string>& keys, const std::string& profile);
-  tl::expected<std::size_t, std::string> move_profile(const std::string& from, const std::string& to);
-  tl::expected<void, std::string> remove(const std::vector<std::string>& keys);
+  // Batches by key: every key must exist, or nothing changes (the error
+  // names every unknown key). They return how many devices the keys name: a
+  // device named twice counts once. `actor` names who, in the ledger.
+  tl::expected<std::size_t, std::string> set_approval(const std::vector<std::string>& keys, Approval approval,
+                                                      const std::string& actor = "admin");
+  tl::expected<std::size_t, std::string> assign(const std::vector<std::string>& keys, const std::string& profile,
+                                                const std::string& actor = "admin");
+  tl::expected<std::size_t, std::string> move_profile(const std::string& from, const std::string& to,
+                                                      const std::string& actor = "admin");
+  tl::expected<std::size_t, std::string> remove(const std::vector<std::string>& keys);
   tl::expected<std::string, std::string> export_csv();
 
  private:
