@@ -2,6 +2,7 @@
 // kdad's control socket; read commands print tables, or with --json the
 // protobuf JSON mapping of the response payload (one object).
 // Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -143,6 +144,9 @@ int profile_add(const Global& g, const std::string& file) {
   const std::string name = base_name(file);
   // The daemon applies the same rules; checking first lists every problem.
   auto parsed = daemon::parse_profile_json(*json, name);
+  if (parsed)
+    if (auto hidden = daemon::hidden_secret_errors(*parsed, name); !hidden.empty())
+      parsed = tl::unexpected(std::move(hidden));
   if (!parsed) {
     for (const auto& e : parsed.error()) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     return fail(file + ": profile not added (" + std::to_string(parsed.error().size()) + " errors)");
@@ -151,6 +155,14 @@ int profile_add(const Global& g, const std::string& file) {
   request.mutable_profile_add()->set_file_name(name);
   request.mutable_profile_add()->set_json(*json);
   return run(g, request, kDone);
+}
+
+// "enrollment token", "enrollment token and Wi-Fi password".
+std::string secrets_named(const google::protobuf::RepeatedPtrField<std::string>& secrets) {
+  std::string out;
+  for (int i = 0; i < secrets.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == secrets.size() ? " and " : ", ") + secrets[i];
+  return out;
 }
 
 int profile_qr(const Global& g, const std::string& name, const std::string& png) {
@@ -173,8 +185,12 @@ int profile_qr(const Global& g, const std::string& name, const std::string& png)
   }
   out(render_terminal(*matrix, isatty(STDOUT_FILENO)));
   out("Profile \"" + qr.profile() + "\": Android Enterprise provisioning QR code (" + std::to_string(qr.json().size()) +
-      " bytes). Tap the setup wizard's welcome screen six times to scan it.\n"
-      "It carries the enrollment token and Wi-Fi password: treat it as a secret.\n");
+      " bytes). Tap the setup wizard's welcome screen six times to scan it.\n");
+  if (qr.secrets_size() > 0) out("It carries the " + secrets_named(qr.secrets()) + ": treat it as a secret.\n");
+  // A code taller than the window scrolls its top away, where no phone can
+  // see it: say so (on a terminal only; piped output goes elsewhere).
+  if (winsize w{}; isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_row > 0)
+    out(fit_hint(*matrix, {w.ws_col, w.ws_row}, 3));
   if (!png.empty()) out("wrote " + png + "\n");
   return 0;
 }
@@ -195,8 +211,9 @@ int profile_ndef(const Global& g, const std::string& name, const std::string& fi
         " bytes (one application/com.android.managedprovisioning record)\n");
   } else {
     out(hex_dump(bytes));
-    std::fputs("kdactl: this NDEF message carries the enrollment token and Wi-Fi password: treat it as a secret\n",
-               stderr);
+    if (r->ndef().secrets_size() > 0)
+      std::fprintf(stderr, "kdactl: this NDEF message carries the %s: treat it as a secret\n",
+                   secrets_named(r->ndef().secrets()).c_str());
   }
   return 0;
 }
@@ -338,7 +355,17 @@ class Commands {
       return run(g_, r, kDone);
     });
 
-    auto* del = profile.add_subcommand("delete", "Delete a profile");
+    auto* copy = profile.add_subcommand("copy", "Copy a profile under a new name, secrets included");
+    copy->add_option("NAME", a_.name, "Profile to copy")->required();
+    copy->add_option("NEW", a_.target, "Name of the copy")->required();
+    simple(copy, [this] {
+      v1::ControlRequest r;
+      r.mutable_profile_copy()->set_name(a_.name);
+      r.mutable_profile_copy()->set_new_name(a_.target);
+      return r;
+    }, kDone);
+
+    auto* del = profile.add_subcommand("delete", "Delete a profile (a built-in one stays deleted)");
     del->add_option("NAME", a_.name, "Profile name")->required();
     simple(del, [this] { v1::ControlRequest r; r.mutable_profile_delete()->set_name(a_.name); return r; }, kDone);
 

@@ -78,6 +78,9 @@ std::string format_status(const v1::StatusInfo& s) {
   field(out, "socket", or_dash(s.socket()));
   field(out, "primary key", or_dash(s.primary_key()));
   field(out, "profiles", std::to_string(s.profiles()) + " (default: " + or_dash(s.default_profile()) + ")");
+  for (const auto& p : s.placeholder_profiles())
+    field(out, "warning", "profile \"" + p.profile() + "\" still has example values (" +
+                              join(p.fields(), ", ") + "): replace them before enrolling real devices");
   field(out, "devices", std::to_string(s.devices()) + " (" + std::to_string(s.pending_devices()) + " pending approval)");
   field(out, "sessions", std::to_string(s.active_sessions()) + " active, " + std::to_string(s.awaiting_confirmation()) +
                              " awaiting confirmation");

@@ -12,7 +12,15 @@ namespace kdactl {
 tl::expected<QrMatrix, std::string> encode_qr(std::string_view text) {
   const auto* data = reinterpret_cast<const unsigned char*>(text.data());
   QRcode* code = QRcode_encodeData(static_cast<int>(text.size()), data, 0, QR_ECLEVEL_M);
-  if (!code && errno == ERANGE) code = QRcode_encodeData(static_cast<int>(text.size()), data, 0, QR_ECLEVEL_L);
+  if (!code || code->width + 2 * kTerminalMargin > kTerminalColumns) {
+    QRcode* smaller = QRcode_encodeData(static_cast<int>(text.size()), data, 0, QR_ECLEVEL_L);
+    if (smaller && code && smaller->width == code->width) {
+      QRcode_free(smaller);  // no smaller: keep M's stronger error correction
+    } else if (smaller || !code) {
+      if (code) QRcode_free(code);
+      code = smaller;
+    }
+  }
   if (!code) {
     if (errno == ERANGE)
       return tl::unexpected("the QR payload (" + std::to_string(text.size()) +
@@ -43,6 +51,19 @@ std::string render_terminal(const QrMatrix& qr, bool ansi, int margin) {
     out += '\n';
   }
   return out;
+}
+
+TextSize terminal_size(const QrMatrix& qr, int margin) {
+  const int side = qr.width + 2 * margin;
+  return {side, (side + 1) / 2};
+}
+
+std::string fit_hint(const QrMatrix& qr, TextSize terminal, int text_lines) {
+  const TextSize need = terminal_size(qr);
+  if (need.columns <= terminal.columns && need.lines + text_lines <= terminal.lines) return {};
+  return "The code takes " + std::to_string(need.columns) + " columns by " + std::to_string(need.lines) +
+         " lines; this terminal has " + std::to_string(terminal.columns) + " by " + std::to_string(terminal.lines) +
+         ". Enlarge the window or make the font smaller until it shows whole, or scan the --png image.\n";
 }
 
 namespace {

@@ -19,12 +19,31 @@ struct QrMatrix {
   }
 };
 
-// Byte mode, error correction M, else L when the text is too long for M.
+// An 80-column terminal holds a code of this many modules plus the quiet zone.
+inline constexpr int kTerminalColumns = 80;
+inline constexpr int kTerminalLines = 24;
+inline constexpr int kTerminalMargin = 2;  // light modules around the code on a terminal
+
+// Byte mode, error correction M; L when the text is too long for M or when
+// L's smaller symbol fits kTerminalColumns and M's does not (a screen shows
+// the code without the smudges M guards against).
 tl::expected<QrMatrix, std::string> encode_qr(std::string_view text);
 
-// Light modules as blocks, two rows a line, `margin` light modules around.
-// `ansi` forces white on black so any terminal theme scans.
-std::string render_terminal(const QrMatrix& qr, bool ansi, int margin = 2);
+// Half blocks: one module per column, two module rows per line, `margin`
+// light modules around. Light modules are drawn as blocks; `ansi` forces
+// white on black so any terminal theme scans.
+std::string render_terminal(const QrMatrix& qr, bool ansi, int margin = kTerminalMargin);
+
+// The columns and lines render_terminal() takes.
+struct TextSize {
+  int columns = 0;
+  int lines = 0;
+};
+TextSize terminal_size(const QrMatrix& qr, int margin = kTerminalMargin);
+
+// Empty when `qr` and `text_lines` more lines fit a terminal of the given
+// size; else one line that says so and points to --png.
+std::string fit_hint(const QrMatrix& qr, TextSize terminal, int text_lines);
 
 // PNG bytes: `scale` pixels a module, `margin` modules of quiet zone.
 tl::expected<std::string, std::string> render_png(const QrMatrix& qr, int scale = 8, int margin = 4);

@@ -98,5 +98,108 @@ TEST_F(CatalogTest, ProfileDirectoryIsPrivateWhateverTheUmask) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
+const char* kWithSecrets = R"({"name": "Warehouse", "companyName": "Example Corp",
+  "mdmAgentApkUrl": "https://mdm.corp.test/a.apk", "adminComponentName": "com.example.mdm/.Admin",
+  "signatureChecksum": "51xmcRTLTut3qsNOlLVKdzL66w27GwR1PQtwpP5LP6s=", "serverUrl": "https://mdm.corp.test",
+  "enrollmentToken": "tok-7f3a9c", "wifi": {"ssid": "Floor", "security": "SECURITY_WPA", "password": "pw-0c41e2aa"}})";
+
+// profile show -> profile edit hands back "(hidden)": the stored secret stays.
+TEST_F(CatalogTest, EditKeepsASecretGivenAsTheHiddenMarker) {
+  auto c = load();
+  ASSERT_TRUE(c.add(kWithSecrets, "w.json", false));
+  auto edited = c.edit("Warehouse", R"j({"enrollment_token": "(hidden)", "time_zone": "UTC",
+      "wifi": {"ssid": "Floor 2", "security": "SECURITY_WPA", "password": "(hidden)"}})j");
+  ASSERT_TRUE(edited) << edited.error().front();
+  EXPECT_EQ(c.find("Warehouse")->enrollment_token(), "tok-7f3a9c");
+  EXPECT_EQ(c.find("Warehouse")->wifi().password(), "pw-0c41e2aa");
+  EXPECT_EQ(c.find("Warehouse")->wifi().ssid(), "Floor 2");
+  EXPECT_EQ(load().find("Warehouse")->enrollment_token(), "tok-7f3a9c");
+  ASSERT_TRUE(c.add(kProfile, "f.json", false));
+  auto nothing_to_keep = c.edit("Field sales", R"j({"enrollmentToken": "(hidden)"})j");
+  ASSERT_FALSE(nothing_to_keep);
+  EXPECT_NE(nothing_to_keep.error().front().find("no secret to keep"), std::string::npos);
+}
+
+TEST_F(CatalogTest, AddRefusesTheHiddenMarkerAsASecret) {
+  auto c = load();
+  std::string json = kWithSecrets;
+  json.replace(json.find("tok-7f3a9c"), 10, "(hidden)");
+  auto added = c.add(json, "w.json", false);
+  ASSERT_FALSE(added);
+  ASSERT_EQ(added.error().size(), 1u);
+  EXPECT_EQ(added.error().front().rfind("w.json: enrollment_token: is \"(hidden)\"", 0), 0u) << added.error().front();
+  EXPECT_EQ(c.find("Warehouse"), nullptr);
+}
+
+TEST_F(CatalogTest, CopyCarriesTheSecretsAndIsStored) {
+  auto c = load();
+  ASSERT_TRUE(c.add(kWithSecrets, "w.json", false));
+  auto copied = c.copy("Warehouse", "Warehouse 2");
+  ASSERT_TRUE(copied) << copied.error().front();
+  auto again = load();
+  ASSERT_NE(again.find("Warehouse 2"), nullptr);
+  EXPECT_EQ(again.find("Warehouse 2")->enrollment_token(), "tok-7f3a9c");
+  EXPECT_EQ(again.find("Warehouse 2")->wifi().password(), "pw-0c41e2aa");
+  EXPECT_FALSE(c.copy("Warehouse", "Warehouse 2"));
+  EXPECT_FALSE(c.copy("Nope", "Other"));
+  EXPECT_FALSE(c.copy("Warehouse", "Bad/name"));
+  ASSERT_TRUE(c.copy("Default", "Default copy"));
+  EXPECT_FALSE(c.is_default("Default copy"));
+}
+
+TEST_F(CatalogTest, DeletedBuiltInProfilesStayDeleted) {
+  auto c = load();
+  ASSERT_TRUE(c.add(kProfile, "f.json", false));
+  ASSERT_TRUE(c.select_default("Field sales"));
+  auto removed = c.remove("Default");
+  ASSERT_TRUE(removed) << removed.error();
+  EXPECT_EQ(load().find("Default"), nullptr);
+  // Edited (so also a file in the state dir), then deleted: still gone.
+  auto d = load();
+  ASSERT_TRUE(d.add(R"({"name": "Default", "companyName": "X", "mdmAgentApkUrl": "https://m.corp.test/a.apk",
+      "adminComponentName": "com.example.mdm/.Admin", "serverUrl": "https://m.corp.test",
+      "signatureChecksum": "51xmcRTLTut3qsNOlLVKdzL66w27GwR1PQtwpP5LP6s="})", "d.json", false));
+  ASSERT_TRUE(d.remove("Default"));
+  EXPECT_EQ(load().find("Default"), nullptr);
+  EXPECT_EQ(load().default_profile().name(), "Field sales");
+}
+
+TEST_F(CatalogTest, AProfileFromAConfiguredDirectoryNamesThatDirectory) {
+  const std::string extra = dir_ + "/extra";
+  std::filesystem::create_directories(extra);
+  std::ofstream(extra + "/good.json") << kProfile;
+  auto c = load({extra});
+  auto refused = c.remove("Field sales");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "\"Field sales\" comes from " + extra +
+                                 " (catalog.profile_dirs), which kdad never changes; remove its file there");
+}
+
+TEST_F(CatalogTest, IsDefaultTrueMakesTheProfileTheDefault) {
+  auto c = load();
+  std::string json = kProfile;
+  json.insert(json.size() - 1, R"(, "isDefault": true)");
+  ASSERT_TRUE(c.add(json, "f.json", false));
+  EXPECT_TRUE(c.is_default("Field sales"));
+  EXPECT_FALSE(c.find("Field sales")->is_default());  // the flag is the catalog's, not the file's
+  EXPECT_TRUE(load().is_default("Field sales"));
+  auto unset = c.edit("Field sales", R"({"is_default": false})");
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().front().find("select another"), std::string::npos) << unset.error().front();
+  ASSERT_TRUE(c.edit("Default", R"({"is_default": true})"));
+  EXPECT_TRUE(c.is_default("Default"));
+  ASSERT_TRUE(c.edit("Field sales", R"({"is_default": false})"));
+}
+
+TEST_F(CatalogTest, BuiltInProfilesAreListedAsCarryingPlaceholders) {
+  auto c = load();
+  auto found = c.placeholders();
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found.front().first, "Default");
+  EXPECT_EQ(found.front().second, (std::vector<std::string>{"mdm_agent_apk_url", "server_url", "support_email"}));
+  ASSERT_TRUE(c.add(kWithSecrets, "w.json", false));
+  for (const auto& [name, fields] : c.placeholders()) EXPECT_NE(name, "Warehouse");
+}
+
 }  // namespace
 }  // namespace kda::daemon

@@ -72,6 +72,7 @@ class FakeKdad : public ControlHandler {
       case v1::ControlRequest::kProfileQr:
         r.mutable_qr()->set_profile(request.profile_qr().name());
         r.mutable_qr()->set_json(R"({"android.app.extra.PROVISIONING_WIFI_SSID":"staging"})");
+        r.mutable_qr()->add_secrets("Wi-Fi password");
         break;
       case v1::ControlRequest::kProfileNdef:
         r.mutable_ndef()->set_message(std::string("\xd2\x2b\x05\x00\x01\x02", 6));
@@ -255,7 +256,7 @@ TEST_F(KdactlBinary, ProfileQrDrawsAndWritesAPng) {
   auto r = kdactl(with_socket() + "profile qr 'Field sales' --png " + png);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("\u2588"), std::string::npos);
-  EXPECT_NE(r.out.find("treat it as a secret"), std::string::npos);
+  EXPECT_NE(r.out.find("It carries the Wi-Fi password: treat it as a secret."), std::string::npos) << r.out;
   EXPECT_EQ(kdad_.last_request().profile_qr().name(), "Field sales");
   EXPECT_EQ(test::read_file(png).substr(0, 8), "\x89PNG\r\n\x1a\n");
   struct stat st {};

@@ -371,5 +371,38 @@ TEST(ProfileCatalog, NullMeansDefault) {
   EXPECT_EQ(result.error().front().to_string(), "n.json: name: is required");
 }
 
+// profile show prints "(hidden)" for a secret; sent back as a new
+// profile's value it would replace the real secret with that text.
+TEST(ProfileCatalog, HiddenMarkerAsASecretIsNamedFieldByField) {
+  auto p = full_profile();
+  EXPECT_TRUE(hidden_secret_errors(p, "p.json").empty());
+  p.set_enrollment_token(std::string(kHiddenSecret));
+  p.mutable_wifi()->set_password(std::string(kHiddenSecret));
+  const auto errors = hidden_secret_errors(p, "p.json");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].field, "enrollment_token");
+  EXPECT_EQ(errors[1].field, "wifi.password");
+  EXPECT_NE(errors[0].to_string().find("profile show --reveal-secrets"), std::string::npos) << errors[0].to_string();
+  p.set_enrollment_token("(hidden) but real");
+  EXPECT_EQ(hidden_secret_errors(p, "p.json").size(), 1u);
+}
+
+TEST(ProfileCatalog, PlaceholderFieldsNameExampleHostsAndTheExampleToken) {
+  v1::EnrollmentProfile p;
+  p.set_mdm_agent_apk_url("https://MDM.Example.com:8443/agent.apk");
+  p.set_server_url("https://example.org.");
+  p.set_support_email("help@it.example.net");
+  p.set_enrollment_token(std::string(kExampleToken));
+  EXPECT_EQ(placeholder_fields(p),
+            (std::vector<std::string>{"mdm_agent_apk_url", "server_url", "support_email", "enrollment_token"}));
+  p.set_mdm_agent_apk_url("https://mdm.corp.test/example.com/agent.apk");  // a path, not the host
+  p.set_server_url("https://notexample.com/enroll");
+  p.set_support_email("example.com@corp.test");
+  p.set_enrollment_token("tok-51d2");
+  EXPECT_TRUE(placeholder_fields(p).empty());
+  p.mutable_wifi()->set_password(std::string(kHiddenSecret));
+  EXPECT_EQ(placeholder_fields(p), std::vector<std::string>{"wifi.password"});
+}
+
 }  // namespace
 }  // namespace kda::daemon

@@ -8,6 +8,7 @@
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/clock.h"
 #include "kda/daemon/device_csv.h"
+#include "kda/daemon/profile_catalog.h"
 
 namespace kda::daemon {
 namespace {
@@ -191,7 +192,16 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
         return failed(all);
       }
       log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
-      return done("profile \"" + *name + "\" " + (add ? "added" : "updated"), 1);
+      return done("profile \"" + *name + "\" " + (add ? "added" : "updated") +
+                      (add && catalog_.is_default(*name) ? "; it is now the default profile" : ""),
+                  1);
+    }
+    case R::kProfileCopy: {
+      const auto& c = req.profile_copy();
+      auto name = catalog_.copy(c.name(), c.new_name());
+      if (!name) return failed(name.error().front());
+      log_.info(who(peer) + ": profile \"" + c.name() + "\" copied to \"" + *name + "\"");
+      return done("profile \"" + c.name() + "\" copied to \"" + *name + "\" (secrets included)", 1);
     }
     case R::kProfileDelete: {
       const auto& name = req.profile_delete().name();
@@ -229,6 +239,11 @@ v1::ControlResponse ControlService::status() {
   s->set_primary_key(facts_.primary_key_hex);
   s->set_default_profile(catalog_.default_profile().name());
   s->set_profiles(static_cast<std::uint32_t>(catalog_.list().size()));
+  for (const auto& [profile, fields] : catalog_.placeholders()) {
+    auto* p = s->add_placeholder_profiles();
+    p->set_profile(profile);
+    for (const auto& f : fields) p->add_fields(f);
+  }
   if (auto all = store_.devices()) {
     s->set_devices(static_cast<std::uint32_t>(all->size()));
     std::uint32_t pending = 0;
@@ -380,9 +395,11 @@ v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& r
   if (!p) return failed("no profile named \"" + req.name() + "\"");
   auto r = ok();
   *r.mutable_profile() = *p;
+  r.mutable_profile()->set_is_default(catalog_.is_default(p->name()));
   if (!req.reveal_secrets()) {
-    if (!p->enrollment_token().empty()) r.mutable_profile()->set_enrollment_token("(hidden)");
-    if (!p->wifi().password().empty()) r.mutable_profile()->mutable_wifi()->set_password("(hidden)");
+    const std::string hidden(kHiddenSecret);
+    if (!p->enrollment_token().empty()) r.mutable_profile()->set_enrollment_token(hidden);
+    if (!p->wifi().password().empty()) r.mutable_profile()->mutable_wifi()->set_password(hidden);
   }
   return r;
 }
@@ -394,17 +411,27 @@ v1::ControlResponse ControlService::profile_output(const std::string& name, bool
   *package.mutable_profile() = *p;
   auto extras = provisioning_extras(package);
   if (!extras) return failed("profile \"" + name + "\": " + extras.error());
+  // Android reads an absent boolean extra as false: leaving the false ones
+  // out saves ~120 bytes, which lets a typical code fit 80 columns.
+  for (auto key : {extra::kWifiHidden, extra::kLeaveAllSystemAppsEnabled, extra::kSkipEducationScreens})
+    if (auto it = extras->find(key); it != extras->end() && it->second == "false") extras->erase(it);
   auto r = ok();
+  // What kdactl warns about: only the secrets this record really carries.
+  std::vector<std::string> secrets;
+  if (!p->enrollment_token().empty()) secrets.push_back("enrollment token");
+  if (!p->wifi().password().empty()) secrets.push_back("Wi-Fi password");
   if (ndef) {
     auto message = provisioning_ndef_message(*extras);
     if (!message) return failed("profile \"" + name + "\": " + message.error());
     r.mutable_ndef()->set_profile(name);
     r.mutable_ndef()->set_message(message->data(), message->size());
+    for (const auto& secret : secrets) r.mutable_ndef()->add_secrets(secret);
   } else {
     auto json = provisioning_qr_json(*extras);
     if (!json) return failed("profile \"" + name + "\": " + json.error());
     r.mutable_qr()->set_profile(name);
     r.mutable_qr()->set_json(*json);
+    for (const auto& secret : secrets) r.mutable_qr()->add_secrets(secret);
   }
   return r;
 }

@@ -93,6 +93,12 @@ class Daemon {
     std::vector<std::string> profile_errors;
     catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
+    for (const auto& [name, fields] : catalog_->placeholders()) {
+      std::string list;
+      for (const auto& f : fields) list += (list.empty() ? "" : ", ") + f;
+      log_.warning("profile \"" + name + "\" still has example values (" + list +
+                   "): replace them before enrolling real devices");
+    }
     admission_.emplace(config_, log_);
     service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_, *catalog_, config_, *admission_,
                                                    primary_id(*key_), log_);

@@ -499,6 +499,50 @@ std::vector<ProfileError> check_profile(const EnrollmentProfile& p, std::string_
   return std::move(c.errors);
 }
 
+std::vector<ProfileError> hidden_secret_errors(const EnrollmentProfile& p, std::string_view source) {
+  Checker c{source, {}};
+  constexpr const char* why =
+      "is \"(hidden)\", the text profile show prints in place of the secret; give the real value "
+      "(profile show --reveal-secrets), or use profile copy or profile edit, which keep it";
+  if (p.enrollment_token() == kHiddenSecret) c.add("enrollment_token", why);
+  if (p.wifi().password() == kHiddenSecret) c.add("wifi.password", why);
+  return std::move(c.errors);
+}
+
+namespace {
+
+// RFC 2606 reserves these for examples; a profile that still names one has
+// not been filled in.
+bool example_host(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  auto host = url.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of("/?#"));
+  host = host.substr(host.rfind('@') == std::string_view::npos ? 0 : host.rfind('@') + 1);
+  host = host.substr(0, host.find(':'));
+  std::string lower(host);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower.ends_with('.')) lower.pop_back();
+  for (std::string_view domain : {"example.com", "example.net", "example.org"})
+    if (lower == domain || lower.ends_with("." + std::string(domain))) return true;
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> placeholder_fields(const EnrollmentProfile& p) {
+  std::vector<std::string> out;
+  if (example_host(p.mdm_agent_apk_url())) out.push_back("mdm_agent_apk_url");
+  if (example_host(p.server_url())) out.push_back("server_url");
+  if (const auto at = p.support_email().find('@');
+      at != std::string::npos && example_host("mailto://" + p.support_email().substr(at + 1)))
+    out.push_back("support_email");
+  if (p.enrollment_token() == kExampleToken || p.enrollment_token() == kHiddenSecret)
+    out.push_back("enrollment_token");
+  if (p.wifi().password() == kHiddenSecret) out.push_back("wifi.password");
+  return out;
+}
+
 ProfileResult parse_profile_json(std::string_view json, std::string_view source) {
   if (json.size() > kMaxProfileFileBytes)
     return tl::unexpected(std::vector<ProfileError>{

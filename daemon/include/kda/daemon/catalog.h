@@ -2,10 +2,13 @@
 // shipped in examples/, profiles from configured directories (read-only) and
 // profiles the admin added (kept as JSON files in <state_dir>/profiles). The
 // default profile is listed first and receives devices with no assignment.
+// A built-in profile the admin deletes is named in <state_dir>/profiles/
+// .deleted so that it stays deleted across restarts.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,22 +31,37 @@ class Catalog {
   bool is_default(const std::string& name) const { return name == default_name_; }
 
   // Validates and stores (replacing a profile of the same name only when
-  // `replace`); persisted atomically, mode 0600 (profiles hold tokens).
+  // `replace`); persisted atomically, mode 0600 (profiles hold tokens). A
+  // secret that is the "(hidden)" marker is refused; is_default: true makes
+  // it the default profile (the flag itself is not stored).
   tl::expected<std::string, std::vector<std::string>> add(const std::string& json, const std::string& source,
                                                           bool replace);
   // Replaces the fields given in `fields_json` (a JSON object; proto or
-  // lowerCamel names) and validates the whole profile again. No renames.
+  // lowerCamel names) and validates the whole profile again. No renames. A
+  // secret given as the "(hidden)" marker keeps the stored one.
   tl::expected<std::string, std::vector<std::string>> edit(const std::string& name, const std::string& fields_json);
+  // Stores a copy of `name` as `new_name`, secrets included, never default.
+  tl::expected<std::string, std::vector<std::string>> copy(const std::string& name, const std::string& new_name);
   tl::expected<void, std::string> remove(const std::string& name);
   tl::expected<void, std::string> select_default(const std::string& name);
 
+  // Profiles that still carry example values, in list() order, with the
+  // fields concerned (see placeholder_fields(); names, never values).
+  std::vector<std::pair<std::string, std::vector<std::string>>> placeholders() const;
+
  private:
+  enum class Origin { built_in, directory, added };
+
   tl::expected<void, std::string> persist(const v1::EnrollmentProfile& profile);
   tl::expected<void, std::string> persist_default();
+  tl::expected<void, std::string> persist_deleted();
 
   std::string dir_;
   std::map<std::string, v1::EnrollmentProfile> profiles_;
-  std::map<std::string, bool> admin_added_;
+  std::map<std::string, Origin> origin_;
+  std::map<std::string, std::string> directory_;  // of Origin::directory profiles
+  std::set<std::string> built_in_;                // names of the embedded profiles
+  std::set<std::string> deleted_built_in_;        // ... that the admin deleted
   std::string default_name_;
 };
 

@@ -59,4 +59,20 @@ std::string check_https_url(std::string_view url);
 std::string check_admin_component_name(std::string_view component);
 std::string check_signature_checksum(std::string_view checksum);
 
+// What `profile show` prints in place of a secret (enrollment_token,
+// wifi.password) unless asked to reveal it. Sent back by `profile edit` it
+// means "keep the stored secret"; in a new profile it is refused, since
+// storing it would replace the real secret with this text.
+inline constexpr std::string_view kHiddenSecret = "(hidden)";
+
+// An error for each secret field whose value is kHiddenSecret.
+std::vector<ProfileError> hidden_secret_errors(const v1::EnrollmentProfile& profile, std::string_view source_name);
+
+// The example values a profile still carries: the fields (proto names) whose
+// URL host or e-mail domain is example.com/.net/.org or a subdomain, and enrollment_token when
+// it is the example token or the kHiddenSecret marker. Field names only:
+// never a value.
+inline constexpr std::string_view kExampleToken = "example-token-replace-me";
+std::vector<std::string> placeholder_fields(const v1::EnrollmentProfile& profile);
+
 }  // namespace kda::daemon
