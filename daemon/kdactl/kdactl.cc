@@ -18,6 +18,7 @@
 #include "kda/daemon/profile_catalog.h"
 #include "print.h"
 #include "qr.h"
+#include "streams.h"
 #include "util.h"
 
 namespace {
@@ -43,6 +44,8 @@ struct Args {
   bool reveal = false, passwords = false, csv = false;
   std::vector<std::string> keys;
   std::uint32_t limit = 0;
+  std::string until;   // ledger
+  bool follow = false;  // ledger
   bool replace = false, dry_run = false, ignore_unknown = false;  // devices import
 };
 
@@ -58,10 +61,24 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The payload field a read command answers with: its JSON is printed even
+// when kdad left it out (an empty list from an older kdad), so that
+// `jq '.sessions[]'` always finds an array.
+const char* expected_payload(const v1::ControlRequest& request) {
+  switch (request.command_case()) {
+    case v1::ControlRequest::kSessions: return "sessions";
+    case v1::ControlRequest::kDevicesList: return "devices";
+    case v1::ControlRequest::kLedger: return "ledger";
+    case v1::ControlRequest::kProfileList: return "profiles";
+    default: return nullptr;
+  }
+}
+
 // The set payload of a response as JSON; {} when there is none.
-std::string payload_json(const v1::ControlResponse& r) {
+std::string payload_json(const v1::ControlResponse& r, const char* expected = nullptr) {
   const auto* oneof = r.GetDescriptor()->FindOneofByName("payload");
   const auto* field = r.GetReflection()->GetOneofFieldDescriptor(r, oneof);
+  if (!field && expected) field = r.GetDescriptor()->FindFieldByName(expected);
   if (!field) return "{}";
   return to_json(r.GetReflection()->GetMessage(r, field));
 }
@@ -80,7 +97,7 @@ int run(const Global& g, const v1::ControlRequest& request, const Printer& human
   if (!r) return fail(r.error());
   if (!r->ok()) return fail(r->error());
   if (g.json) {
-    out(payload_json(*r) + "\n");
+    out(payload_json(*r, expected_payload(request)) + "\n");
     return 0;
   }
   return human(*r);
@@ -301,11 +318,12 @@ class Commands {
            text([](const v1::ControlResponse& r) { return format_sessions(r.sessions()); }));
 
     auto* confirm = app.add_subcommand("confirm", "Confirm a session's SAS code: the device may enroll");
-    confirm->add_option("ID", a_.name, "Session id (see kdactl sessions)")->required();
+    confirm->add_option("ID", a_.name, "Session id, a unique prefix of it, or the SAS code (see kdactl sessions)")
+        ->required();
     simple(confirm, [this] { v1::ControlRequest r; r.mutable_confirm()->set_session_id(a_.name); return r; }, kDone);
 
     auto* reject = app.add_subcommand("reject", "Reject a session waiting for confirmation");
-    reject->add_option("ID", a_.name, "Session id (see kdactl sessions)")->required();
+    reject->add_option("ID", a_.name, "Session id, a unique prefix of it, or the SAS code")->required();
     reject->add_option("--reason", a_.reason, "Why (recorded in the ledger)");
     simple(reject, [this] {
       v1::ControlRequest r;
@@ -313,6 +331,10 @@ class Commands {
       r.mutable_reject_session()->set_reason(a_.reason);
       return r;
     }, kDone);
+
+    on(app.add_subcommand("monitor", "Watch sessions, SAS codes and ledger lines live; at a terminal, confirm a "
+                                     "session by typing the code its phone shows (Ctrl-C to stop)"),
+       [this] { return monitor(g_.socket, g_.json); });
   }
 
   void add_profile(CLI::App& profile) {
@@ -454,21 +476,29 @@ class Commands {
   }
 
   void add_ledger_and_report(CLI::App& app) {
-    auto* ledger = app.add_subcommand("ledger", "Device state transitions, oldest first");
+    auto* ledger = app.add_subcommand("ledger", "Device state transitions: the newest N, oldest first");
     ledger->add_option("--device", a_.device, "Only this device (IMEI, MEID or serial)");
+    auto time_arg = [](const std::string& v) {
+      return parse_time_arg(v, now_ms()) ? "" : "expected a date, date and time, unix seconds or 90m/12h/7d";
+    };
     ledger->add_option("--since", a_.since, "From T: 2024-05-01, '2024-05-01 14:00', 2024-05-01T12:00:00Z, unix "
                                             "seconds, or a time ago: 90m, 12h, 7d")
-        ->check([](const std::string& v) {
-          return parse_time_arg(v, now_ms()) ? "" : "expected a date, date and time, unix seconds or 90m/12h/7d";
-        });
-    ledger->add_option("--limit", a_.limit, "At most N entries (default: kdad's)");
-    simple(ledger, [this] {
+        ->check(time_arg);
+    auto* until = ledger->add_option("--until", a_.until, "Up to T (same forms as --since)")->check(time_arg);
+    ledger->add_option("-n,--limit", a_.limit, "The newest N entries of the range (default 1000)")
+        ->check(CLI::PositiveNumber);
+    ledger->add_flag("-f,--follow", a_.follow, "Then print new entries as they are written, until Ctrl-C")
+        ->excludes(until);
+    on(ledger, [this] {
       v1::ControlRequest r;
       r.mutable_ledger()->set_device(a_.device);
       if (!a_.since.empty()) r.mutable_ledger()->set_since_ms(parse_time_arg(a_.since, now_ms()).value_or(0));
+      if (!a_.until.empty()) r.mutable_ledger()->set_until_ms(parse_time_arg(a_.until, now_ms()).value_or(0));
       r.mutable_ledger()->set_limit(a_.limit);
-      return r;
-    }, text([](const v1::ControlResponse& r) { return format_ledger(r.ledger()); }));
+      r.mutable_ledger()->set_follow(a_.follow);
+      if (a_.follow) return follow_ledger(g_.socket, g_.json, r);
+      return run(g_, r, text([](const v1::ControlResponse& r) { return format_ledger(r.ledger()); }));
+    });
 
     auto* report = app.add_subcommand("report", "Devices per state");
     report->add_flag("--csv", a_.csv, "As CSV (state,devices)");

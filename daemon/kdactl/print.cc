@@ -126,17 +126,45 @@ std::string format_devices(const v1::DeviceList& list) {
   return t.str() + std::to_string(list.devices_size()) + (list.devices_size() == 1 ? " device\n" : " devices\n");
 }
 
+namespace {
+
+// A refusal seen again and again is one row: how often, and when last.
+std::vector<std::string> ledger_cells(const v1::LedgerRow& e) {
+  std::string reason = one_line(e.reason());
+  if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
+  return {format_time(e.time_ms()), e.device(), e.state(), or_dash(e.transport()), or_dash(e.session()),
+          or_dash(e.sas()), reason};
+}
+
+}  // namespace
+
+std::string format_omitted(std::uint64_t omitted) {
+  if (omitted == 0) return {};
+  return "-- " + std::to_string(omitted) + (omitted == 1 ? " older entry" : " older entries") +
+         " not shown (--limit N, --since T) --\n";
+}
+
 std::string format_ledger(const v1::LedgerList& list) {
-  if (list.entries_size() == 0) return "no ledger entries\n";
+  if (list.entries_size() == 0) return format_omitted(list.omitted()) + "no ledger entries\n";
   Table t({"TIME", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"});
-  for (const auto& e : list.entries()) {
-    // A refusal seen again and again is one row: how often, and when last.
-    std::string reason = one_line(e.reason());
-    if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
-    t.add({format_time(e.time_ms()), e.device(), e.state(), or_dash(e.transport()), or_dash(e.session()),
-           or_dash(e.sas()), reason});
-  }
-  return t.str();
+  for (const auto& e : list.entries()) t.add(ledger_cells(e));
+  return format_omitted(list.omitted()) + t.str();
+}
+
+std::string format_ledger_line(const v1::LedgerRow& e) {
+  std::string line;
+  for (const auto& cell : ledger_cells(e)) line += (line.empty() ? "" : "  ") + terminal_safe(cell);
+  return line + "\n";
+}
+
+std::string format_session_line(const v1::SessionRow& s) {
+  std::string line = "session " + s.id() + "  " + (s.peer().empty() ? s.transport() : one_line(s.peer()));
+  if (!s.model().empty()) line += "  model " + s.model();
+  if (!s.serial().empty()) line += "  serial " + s.serial();
+  if (!s.device().empty()) line += "  device " + s.device();
+  line += "  " + or_dash(s.state());
+  if (!s.sas().empty()) line += "  SAS " + s.sas();
+  return terminal_safe(line) + "\n";
 }
 
 std::string format_device(const v1::DeviceDetail& detail) {
@@ -166,15 +194,16 @@ std::string format_device(const v1::DeviceDetail& detail) {
 
 std::string format_sessions(const v1::SessionList& list) {
   if (list.sessions_size() == 0) return "no active sessions\n";
-  Table t({"ID", "TRANSPORT", "PEER", "DEVICE", "SAS", "STATE", "AGE"});
+  Table t({"ID", "TRANSPORT", "PEER", "DEVICE", "MODEL", "SERIAL", "SAS", "STATE", "AGE"});
   bool waiting = false;
   for (const auto& s : list.sessions()) {
     waiting = waiting || s.waiting_for_confirmation();
-    t.add({s.id(), s.transport(), or_dash(one_line(s.peer())), or_dash(s.device()), or_dash(s.sas()),
-           s.waiting_for_confirmation() ? "awaiting confirmation" : or_dash(s.state()), format_duration(s.age_seconds())});
+    t.add({s.id(), s.transport(), or_dash(one_line(s.peer())), or_dash(s.device()), or_dash(s.model()),
+           or_dash(s.serial()), or_dash(s.sas()), or_dash(s.state()), format_duration(s.age_seconds())});
   }
   std::string out = t.str();
-  if (waiting) out += "\nCompare the SAS code with the device, then: kdactl confirm ID (or kdactl reject ID)\n";
+  if (waiting)
+    out += "\nCompare the SAS code with the device, then: kdactl confirm SAS (or ID, or kdactl reject ...)\n";
   return out;
 }
 

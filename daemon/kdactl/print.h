@@ -2,6 +2,7 @@
 // per payload of kda.v1.ControlResponse.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -32,7 +33,12 @@ std::string format_profiles(const kda::v1::ProfileList& list);
 std::string format_devices(const kda::v1::DeviceList& list);
 std::string format_device(const kda::v1::DeviceDetail& detail);
 std::string format_sessions(const kda::v1::SessionList& list);
+// With a "-- N older entries not shown --" line first when the limit cut.
 std::string format_ledger(const kda::v1::LedgerList& list);
+std::string format_omitted(std::uint64_t omitted);
+// One entry or session on one line, for the streams (ledger --follow, monitor).
+std::string format_ledger_line(const kda::v1::LedgerRow& entry);
+std::string format_session_line(const kda::v1::SessionRow& session);
 std::string format_report(const kda::v1::Report& report);
 std::string format_report_csv(const kda::v1::Report& report);
 // "devices.csv: 12 added, 3 updated, 12 approved"

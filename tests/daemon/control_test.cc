@@ -22,6 +22,7 @@
 #include "kda/daemon/control_client.h"
 #include "kda/daemon/control_server.h"
 #include "kda/daemon/paths.h"
+#include "control_rig.h"
 #include "other_user.h"
 
 namespace kda::daemon {
@@ -75,64 +76,8 @@ class FakeHandler : public ControlHandler {
   v1::DevicesImportRequest last_import_;
 };
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/kda-control-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
-
-// A ControlServer on its own io_context thread.
-class Rig {
- public:
-  explicit Rig(ControlServerOptions options = {}) {
-    if (options.path.empty()) options.path = dir.path + "/kdad.sock";
-    options.log = [this](std::string_view line) {
-      std::lock_guard lock(log_mutex);
-      log.emplace_back(line);
-    };
-    auto started = ControlServer::start(io.get_executor(), std::move(options), handler);
-    if (!started) {
-      error = started.error();
-      return;
-    }
-    server = std::move(*started);
-    thread = std::thread([this] { io.run(); });
-  }
-  ~Rig() { stop(); }
-  void stop() {
-    if (!thread.joinable()) return;
-    std::promise<void> closed;
-    asio::post(io, [&] {
-      server->close();
-      closed.set_value();
-    });
-    closed.get_future().wait();
-    work.reset();
-    io.stop();
-    thread.join();
-  }
-  std::string path() const { return server->path(); }
-  bool logged(std::string_view needle) {
-    std::lock_guard lock(log_mutex);
-    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
-  }
-
-  TempDir dir;
-  FakeHandler handler;
-  asio::io_context io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
-  std::unique_ptr<ControlServer> server;
-  std::string error;
-  std::thread thread;
-  std::mutex log_mutex;
-  std::vector<std::string> log;
-};
+using TempDir = ControlTempDir;
+using Rig = ControlRig<FakeHandler>;
 
 // Polls `done` for up to 5 s.
 bool eventually(const std::function<bool()>& done) {

@@ -126,14 +126,27 @@ void ControlClient::close() {
 }
 
 tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::ControlRequest& request) {
-  if (fd_ < 0) return tl::unexpected("not connected to kdad at " + path_);
+  const int write_err = send(request);
+  if (write_err < 0) return tl::unexpected(std::move(send_error_));
+  return receive(write_err);
+}
+
+int ControlClient::send(const v1::ControlRequest& request) {
+  if (fd_ < 0) {
+    send_error_ = "not connected to kdad at " + path_;
+    return -1;
+  }
   // It would serialize to nothing, which the framing cannot carry.
-  if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET && request.ByteSizeLong() == 0)
-    return tl::unexpected(std::string("no command in the request"));
+  if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET && request.ByteSizeLong() == 0) {
+    send_error_ = "no command in the request";
+    return -1;
+  }
   const std::size_t size = request.ByteSizeLong();
-  if (size > kMaxControlRequestSize)
-    return tl::unexpected("request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
-                          std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB per request)");
+  if (size > kMaxControlRequestSize) {
+    send_error_ = "request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
+                  std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB per request)";
+    return -1;
+  }
   Bytes out;
   out.reserve(kLengthPrefixSize + size);
   put_length_prefix(out, size);
@@ -144,9 +157,14 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::Con
   const int write_err = write_all(fd_, out.data(), out.size());
   if (write_err != 0 && write_err != EPIPE && write_err != ECONNRESET) {
     close();
-    return tl::unexpected(io_error(path_, write_err));
+    send_error_ = io_error(path_, write_err);
+    return -1;
   }
+  return write_err;
+}
 
+tl::expected<v1::ControlResponse, std::string> ControlClient::receive(int write_err) {
+  if (fd_ < 0) return tl::unexpected("not connected to kdad at " + path_);
   std::array<std::uint8_t, kLengthPrefixSize> header{};
   if (int err = read_all(fd_, header.data(), header.size()); err != 0) {
     close();

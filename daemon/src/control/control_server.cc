@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <deque>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -33,6 +34,8 @@ constexpr auto kReleaseDelay = std::chrono::milliseconds(200);
 constexpr std::size_t kLargeRequest = 64 * 1024;
 // A body buffer grows by at most this much ahead of the bytes that arrived.
 constexpr std::size_t kReadStep = 64 * 1024;
+// Responses a stream holds for a client that does not read; beyond, it ends.
+constexpr std::size_t kStreamBacklog = 10'000;
 
 struct Connection {
   Connection(stream_protocol::socket s, ControlPeer p)
@@ -208,12 +211,38 @@ asio::awaitable<void> refuse(std::shared_ptr<State> s, std::shared_ptr<Connectio
   co_await write_response(s, c, response);
 }
 
-v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const ControlPeer& peer) {
+// A stream's responses waiting for the connection. Ended by the client
+// closing (or sending anything), by the server closing, or by a backlog.
+struct StreamQueue final : ControlStream {
+  explicit StreamQueue(asio::any_io_executor ex) : wake(std::move(ex)) {}
+  void push(v1::ControlResponse response) override {
+    if (ended) return;
+    if (queue.size() >= kStreamBacklog) {
+      overflowed = ended = true;
+    } else {
+      queue.push_back(std::move(response));
+    }
+    wake.cancel();
+  }
+  bool closed() const override { return ended; }
+  void end() {
+    ended = true;
+    wake.cancel();
+  }
+
+  std::deque<v1::ControlResponse> queue;
+  asio::steady_timer wake;  // the writer waits here for a push or a keep-alive
+  bool ended = false;
+  bool overflowed = false;
+};
+
+v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const ControlPeer& peer,
+                             const std::shared_ptr<StreamQueue>& stream) {
   if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET)
     return error_response("unknown command: this kdad does not know it (is kdactl newer than kdad?)");
   v1::ControlResponse response;
   try {
-    response = s.handler->handle(request, peer);
+    response = stream ? s.handler->open_stream(request, peer, stream) : s.handler->handle(request, peer);
   } catch (const std::exception& e) {
     s.log("control: " + describe(peer) + ": handler failed: " + e.what());
     return error_response("internal error in kdad (see its log)");
@@ -231,7 +260,8 @@ v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const 
 
 // A chunk joins the connection's upload; the DevicesImportRequest that ends
 // one goes to the handler with the joined CSV.
-v1::ControlResponse answer(State& s, ImportUpload& upload, v1::ControlRequest& request, const ControlPeer& peer) {
+v1::ControlResponse answer(State& s, ImportUpload& upload, v1::ControlRequest& request, const ControlPeer& peer,
+                           const std::shared_ptr<StreamQueue>& stream) {
   if (request.has_devices_import_chunk()) {
     if (auto added = upload.add(request.devices_import_chunk().csv()); !added) {
       s.log("control: " + describe(peer) + ": devices import refused: " + added.error());
@@ -255,7 +285,46 @@ v1::ControlResponse answer(State& s, ImportUpload& upload, v1::ControlRequest& r
     }
     *import->mutable_csv() = upload.take();
   }
-  return dispatch(s, request, peer);
+  return dispatch(s, request, peer, stream);
+}
+
+// The client ends a stream by closing its end; the idle timeout does not
+// apply while a stream waits for something to send.
+asio::awaitable<void> watch_for_close(std::shared_ptr<Connection> c, std::shared_ptr<StreamQueue> q) {
+  std::array<std::uint8_t, 1> byte{};
+  boost::system::error_code ec;
+  co_await c->socket.async_read_some(asio::buffer(byte), with_ec(ec));
+  q->end();
+}
+
+// Writes a stream's responses as they come, a keep-alive (ok, no payload)
+// when nothing came for a while, until the stream ends; then the connection
+// closes.
+asio::awaitable<void> send_stream(std::shared_ptr<State> s, std::shared_ptr<Connection> c,
+                                  std::shared_ptr<StreamQueue> q, const std::string& who) {
+  asio::co_spawn(s->executor, watch_for_close(c, q), asio::detached);
+  for (;;) {
+    while (q->queue.empty() && !q->ended && !s->closed) {
+      q->wake.expires_after(s->options.stream_keepalive);
+      boost::system::error_code ec;
+      co_await q->wake.async_wait(with_ec(ec));
+      if (!ec && q->queue.empty() && !q->ended) q->queue.emplace_back().set_ok(true);
+    }
+    if (q->ended || s->closed) break;
+    v1::ControlResponse next = std::move(q->queue.front());
+    q->queue.pop_front();
+    tidy(next);
+    if (next.ByteSizeLong() > kMaxControlResponseSize) next = error_response("stream response too large");
+    if (co_await write_response(s, c, next)) break;
+  }
+  if (q->overflowed && !s->closed) {
+    s->log("control: " + who + ": stream ended, the client fell " + std::to_string(kStreamBacklog) +
+           " responses behind");
+    co_await refuse(s, c, "stream ended: kdactl fell " + std::to_string(kStreamBacklog) + " responses behind");
+  }
+  q->end();
+  boost::system::error_code ignored;
+  c->socket.close(ignored);
 }
 
 // Why `peer` may not use the socket now, or empty.
@@ -326,10 +395,16 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
       co_return;
     }
     Bytes().swap(body);
-    const v1::ControlResponse response = answer(*s, upload, request, peer);
+    auto stream = opens_stream(request) ? std::make_shared<StreamQueue>(s->executor) : nullptr;
+    const v1::ControlResponse response = answer(*s, upload, request, peer, stream);
     request = v1::ControlRequest();  // a joined upload goes now, not after the write
     if (s->closed) co_return;
     ec = co_await write_response(s, c, response);
+    if (stream && !ec && response.ok()) {
+      co_await send_stream(s, c, stream, who);
+      co_return;
+    }
+    if (stream) stream->end();
     if (!upload.active()) release_memory_soon(s);
     release_at_end.large = false;
     if (ec) co_return;

@@ -56,6 +56,7 @@ void fill_row(const InventoryDevice& d, v1::DeviceRow& row) {
   row.set_approval(std::string(approval_name(d.approval)));
   row.set_state(std::string(display_name(d.state)));
   row.set_updated_ms(d.updated_ms);
+  row.set_updated(iso8601(d.updated_ms));
 }
 
 void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
@@ -70,6 +71,8 @@ void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
   row.set_refusal(e.refusal);
   row.set_count(e.count);
   row.set_last_ms(e.last_ms);
+  row.set_time(iso8601(e.time_ms));
+  row.set_last(iso8601(e.last_ms));
 }
 
 tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f) {
@@ -102,6 +105,10 @@ std::string actor(const ControlPeer& peer) {
 std::string who(const ControlPeer& peer) { return actor(peer) + " (uid " + std::to_string(peer.uid) + ")"; }
 
 
+// `kdactl ledger` without --limit; a larger one is bounded by the response
+// size limit (about 300,000 entries).
+constexpr std::uint32_t kLedgerDefault = 1000;
+
 std::string count_of(std::size_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
@@ -111,7 +118,18 @@ std::string count_of(std::size_t n, const char* noun) {
 ControlService::ControlService(DaemonFacts facts, StateStore& store, Catalog& catalog, EnrollmentService& enrollment,
                                const Config& config, std::function<std::vector<LiveSession>()> sessions, Log& log)
     : facts_(std::move(facts)), store_(store), catalog_(catalog), enrollment_(enrollment), config_(config),
-      live_sessions_(std::move(sessions)), log_(log) {}
+      live_sessions_(std::move(sessions)), log_(log) {
+  if (facts_.executor)
+    streams_ = std::make_unique<ControlStreams>(
+        facts_.executor, store_, [this] { return this->sessions().sessions(); },
+        [](const LedgerEntry& e) {
+          v1::LedgerRow row;
+          fill_ledger(e, row);
+          return row;
+        });
+}
+
+ControlService::~ControlService() = default;
 
 v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const ControlPeer& peer) {
   using R = v1::ControlRequest;
@@ -166,16 +184,22 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       return done(count_of(*n, "device") + " deleted", *n);
     }
     case R::kSessions: return sessions();
-    case R::kConfirm:
-      if (!enrollment_.confirm(req.confirm().session_id()))
-        return failed("no session " + req.confirm().session_id() + " is waiting for confirmation");
-      log_.info(who(peer) + ": confirmed session " + req.confirm().session_id());
-      return done("session " + req.confirm().session_id() + " confirmed", 1);
-    case R::kRejectSession:
-      if (!enrollment_.reject(req.reject_session().session_id(), req.reject_session().reason()))
-        return failed("no session " + req.reject_session().session_id() + " is waiting for confirmation");
-      log_.info(who(peer) + ": rejected session " + req.reject_session().session_id());
-      return done("session " + req.reject_session().session_id() + " rejected", 1);
+    case R::kConfirm: {
+      auto id = waiting_session(req.confirm().session_id());
+      if (!id) return failed(id.error());
+      if (!enrollment_.confirm(*id)) return failed("no session " + *id + " is waiting for confirmation");
+      log_.info(who(peer) + ": confirmed session " + *id);
+      return done("session " + *id + " confirmed", 1);
+    }
+    case R::kRejectSession: {
+      auto id = waiting_session(req.reject_session().session_id());
+      if (!id) return failed(id.error());
+      if (!enrollment_.reject(*id, req.reject_session().reason()))
+        return failed("no session " + *id + " is waiting for confirmation");
+      log_.info(who(peer) + ": rejected session " + *id);
+      return done("session " + *id + " rejected", 1);
+    }
+    case R::kMonitor: return failed("monitor is a stream (this kdactl is not)");
     case R::kLedger: return ledger(req.ledger());
     case R::kReport: return report();
     case R::kProfileList: return profile_list();
@@ -447,20 +471,63 @@ v1::ControlResponse ControlService::sessions() {
     row->set_peer(s.info.peer);
     row->set_sas(s.info.sas);
     row->set_age_seconds(static_cast<std::uint32_t>((now - s.started_ms) / 1000));
+    const auto& claim = s.info.device;  // what the target says it is, until the inventory names it
+    row->set_device(claim.imei_size() > 0 ? claim.imei(0) : !claim.meid().empty() ? claim.meid() : claim.serial());
+    row->set_model(s.info.device.model());
+    row->set_serial(s.info.device.serial());
+    row->set_started_ms(s.started_ms);
+    row->set_started(iso8601(s.started_ms));
     for (const auto& w : waiting)
       if (w.session_id == s.info.session_id) {
         row->set_waiting_for_confirmation(true);
         row->set_device(w.device);
         row->set_sas(w.session.sas);
       }
-    row->set_state(row->waiting_for_confirmation() ? "waiting for confirmation"
+    // The table prints these very strings.
+    row->set_state(row->waiting_for_confirmation() ? "awaiting confirmation"
                    : s.info.sas.empty()            ? "handshake"
+                   : !s.info.package_id.empty()    ? "sending package"
                                                    : "enrolling");
   }
+  r.mutable_sessions();  // an empty list is still a list: {"sessions": []}
   return r;
 }
 
-v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
+// A session waiting for confirmation, named by its id, a unique prefix of
+// it, or its SAS code (what the admin reads off the phone).
+tl::expected<std::string, std::string> ControlService::waiting_session(const std::string& given) const {
+  if (given.empty()) return tl::unexpected(std::string("name a session: its id, an id prefix or its SAS code"));
+  std::vector<std::string> matches;
+  for (const auto& w : enrollment_.pending()) {
+    if (w.session_id == given) return given;
+    if (w.session_id.starts_with(given) || w.session.sas == given) matches.push_back(w.session_id);
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) return tl::unexpected("no session " + given + " is waiting for confirmation");
+  std::string all;
+  for (const auto& m : matches) all += (all.empty() ? "" : ", ") + m;
+  return tl::unexpected("\"" + given + "\" names " + std::to_string(matches.size()) +
+                        " sessions waiting for confirmation (" + all + "); give more of the id");
+}
+
+v1::ControlResponse ControlService::open_stream(const v1::ControlRequest& req, const ControlPeer& peer,
+                                                std::shared_ptr<ControlStream> stream) {
+  if (!streams_) return failed("this kdad cannot stream");
+  if (req.has_monitor()) {
+    streams_->monitor(std::move(stream));
+    log_.info(who(peer) + ": monitor started");
+    return ok();
+  }
+  if (req.ledger().until_ms() != 0) return failed("a ledger follow has no end: leave out until");
+  const std::int64_t cursor = streams_->newest_id();
+  auto q = ledger_query(req.ledger());
+  if (!q) return failed(q.error());
+  auto r = ledger(req.ledger());
+  if (r.ok()) streams_->follow_ledger(std::move(stream), q->device, cursor);
+  return r;
+}
+
+tl::expected<LedgerQuery, std::string> ControlService::ledger_query(const v1::LedgerRequest& req) {
   LedgerQuery q;
   if (!req.device().empty()) {
     auto d = store_.device(req.device());  // any identifier; the ledger files under the key
@@ -470,16 +537,27 @@ v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
       any.device = req.device();
       any.limit = 1;
       if (auto seen = store_.ledger(any); seen && seen->empty())
-        return failed("no device " + req.device() + " in the inventory or the ledger");
+        return tl::unexpected("no device " + req.device() + " in the inventory or the ledger");
     }
   }
   if (req.since_ms() > 0) q.since_ms = req.since_ms();
-  if (req.limit() > 0) q.limit = req.limit();
-  auto entries = store_.ledger(q);
+  if (req.until_ms() > 0) q.until_ms = req.until_ms();
+  q.limit = req.limit() > 0 ? req.limit() : kLedgerDefault;
+  return q;
+}
+
+// The newest entries of the range, oldest first, and how many older ones
+// were left out: today's entries always show, however long the ledger.
+v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
+  auto q = ledger_query(req);
+  if (!q) return failed(q.error());
+  auto page = store_.ledger_page(*q);
   v1::ControlResponse r;
-  if (failed_with(entries, r)) return r;
+  if (failed_with(page, r)) return r;
   r = ok();
-  for (const auto& e : *entries) fill_ledger(e, *r.mutable_ledger()->add_entries());
+  auto* list = r.mutable_ledger();
+  for (const auto& e : page->entries) fill_ledger(e, *list->add_entries());
+  list->set_omitted(page->omitted);
   return r;
 }
 

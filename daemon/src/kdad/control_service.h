@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "control_streams.h"
 #include "enrollment_service.h"
 #include "kda/daemon/control_handler.h"
 
@@ -16,6 +17,7 @@ struct DaemonFacts {
   std::int64_t started_ms = 0;
   std::function<std::vector<v1::TransportStatus>()> transports;  // as they are now
   const Admission* admission = nullptr;                           // disk space, what was turned away
+  asio::any_io_executor executor;                                 // for streams (ledger follow, monitor)
 };
 
 // A live session as kdactl sessions shows it.
@@ -29,7 +31,11 @@ class ControlService final : public ControlHandler {
   ControlService(DaemonFacts facts, StateStore& store, Catalog& catalog, EnrollmentService& enrollment,
                  const Config& config, std::function<std::vector<LiveSession>()> sessions, Log& log);
 
+  ~ControlService() override;
+
   v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) override;
+  v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
+                                  std::shared_ptr<ControlStream> stream) override;
 
  private:
   v1::ControlResponse status();
@@ -44,6 +50,8 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse profile_output(const std::string& name, bool ndef);
   v1::ControlResponse sessions();
   v1::ControlResponse ledger(const v1::LedgerRequest& r);
+  tl::expected<LedgerQuery, std::string> ledger_query(const v1::LedgerRequest& r);
+  tl::expected<std::string, std::string> waiting_session(const std::string& id_prefix_or_sas) const;
   v1::ControlResponse report();
 
   DaemonFacts facts_;
@@ -53,6 +61,7 @@ class ControlService final : public ControlHandler {
   const Config& config_;
   std::function<std::vector<LiveSession>()> live_sessions_;
   Log& log_;
+  std::unique_ptr<ControlStreams> streams_;  // once facts_.executor is given
 };
 
 }  // namespace kda::daemon

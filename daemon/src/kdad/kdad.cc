@@ -241,6 +241,7 @@ class Daemon {
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
     facts.started_ms = unix_ms();
     facts.admission = &*admission_;
+    facts.executor = io_.get_executor();
     // Computed for each kdactl status: a radio's listener says what it is
     // doing now (waiting for bluetoothd, forming the group, listening).
     facts.transports = [this] {

@@ -1,5 +1,6 @@
 #include "kda/daemon/state_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -171,6 +172,7 @@ tl::expected<LedgerEntry, StoreError> StateStore::count_refusal(LedgerEntry entr
     update->bind(1, id).bind(2, entry.time_ms).bind(3, entry.session).bind(4, entry.sas);
     if (auto ok = update->run(); !ok) return tl::unexpected(store_error(ok.error()));
     entry.id = id;
+    if (ledger_observer_) ledger_observer_(id);
     entry.last_ms = entry.time_ms;
     entry.time_ms = latest->column_int(4);
     entry.count = latest->column_int(5) + 1;
@@ -191,22 +193,40 @@ tl::expected<LedgerEntry, StoreError> StateStore::insert(LedgerEntry entry) {
   stmt->bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
   if (auto ok = stmt->run(); !ok) return tl::unexpected(store_error(ok.error()));
   entry.id = db_->last_insert_id();
+  if (ledger_observer_) ledger_observer_(entry.id);
   return entry;
 }
 
 tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const LedgerQuery& query) {
+  auto page = ledger_page(query);
+  if (!page) return tl::unexpected(page.error());
+  return std::move(page->entries);
+}
+
+// The newest `limit` rows (newest first, then turned around), and how many
+// older ones the range holds beyond them.
+tl::expected<LedgerPage, std::string> StateStore::ledger_page(const LedgerQuery& query) {
+  const std::string where =
+      "WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time_ms >= ?2) AND (?3 IS NULL OR time_ms <= ?3) "
+      "AND id > ?4 AND (?6 IS NULL OR id <= ?6) ";
+  auto bind_range = [&](Statement& stmt) {
+    stmt.bind(1, query.device);
+    if (query.since_ms) stmt.bind(2, *query.since_ms);
+    if (query.until_ms) stmt.bind(3, *query.until_ms);
+    stmt.bind(4, query.after_id);
+    if (query.up_to_id) stmt.bind(6, *query.up_to_id);
+  };
   auto stmt = db_->prepare(
       "SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, last_ms "
-      "FROM ledger "
-      "WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time_ms >= ?2) ORDER BY id LIMIT ?3");
-  if (!stmt) return text_error<std::vector<LedgerEntry>>(stmt.error());
-  stmt->bind(1, query.device);
-  if (query.since_ms) stmt->bind(2, *query.since_ms);
-  stmt->bind(3, static_cast<std::int64_t>(query.limit));
-  std::vector<LedgerEntry> out;
+      "FROM ledger " + where + "ORDER BY id DESC LIMIT ?5");
+  if (!stmt) return text_error<LedgerPage>(stmt.error());
+  bind_range(*stmt);
+  stmt->bind(5, static_cast<std::int64_t>(query.limit));
+  LedgerPage page;
+  std::vector<LedgerEntry>& out = page.entries;
   for (;;) {
     auto row = stmt->step();
-    if (!row) return text_error<std::vector<LedgerEntry>>(row.error());
+    if (!row) return text_error<LedgerPage>(row.error());
     if (!*row) break;
     LedgerEntry e;
     e.id = stmt->column_int(0);
@@ -223,7 +243,14 @@ tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const Led
     e.last_ms = stmt->column_int(11);
     out.push_back(std::move(e));
   }
-  return out;
+  std::reverse(out.begin(), out.end());
+  if (out.size() < query.limit) return page;
+  auto count = db_->prepare("SELECT COUNT(*) FROM ledger " + where);
+  if (!count) return text_error<LedgerPage>(count.error());
+  bind_range(*count);
+  if (auto row = count->step(); !row) return text_error<LedgerPage>(row.error());
+  page.omitted = static_cast<std::size_t>(count->column_int(0)) - out.size();
+  return page;
 }
 
 tl::expected<std::string, std::string> StateStore::integrity_check() {

@@ -39,6 +39,13 @@ class ControlClient {
   // connection is closed and further calls fail.
   tl::expected<v1::ControlResponse, std::string> call(const v1::ControlRequest& request);
 
+  // A stream request (ledger follow, monitor): call() gives the first
+  // response, then next() each further one as kdad sends it. A response
+  // with ok = true and no payload is a keep-alive. Close (or destroy) the
+  // client to end the stream. fd() is for poll(): readable when one waits.
+  tl::expected<v1::ControlResponse, std::string> next() { return receive(0); }
+  int fd() const { return fd_; }
+
   // A devices import whose CSV goes in chunks of kControlUploadChunkSize on
   // this connection (DevicesImportChunk, then the request with the rest);
   // kdad imports it whole. The response is the import's, or the refusal of a
@@ -54,9 +61,14 @@ class ControlClient {
  private:
   ControlClient(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   void close();
+  // 0 or EPIPE/ECONNRESET when sent (kdad may have answered and closed);
+  // -1 with send_error_ set when not.
+  int send(const v1::ControlRequest& request);
+  tl::expected<v1::ControlResponse, std::string> receive(int write_err);
 
   int fd_ = -1;
   std::string path_;
+  std::string send_error_;
 };
 
 }  // namespace kda::daemon

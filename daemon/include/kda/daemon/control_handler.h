@@ -1,10 +1,13 @@
-// What kdad's control socket serves: one request in, one response out.
+// What kdad's control socket serves: one request in, one response out, or
+// for a stream request a sequence of responses.
 // The control server (daemon/src/control) owns the socket, the framing and
 // the peer check; kdad's service implements this interface. Called on the
 // daemon's io_context thread.
 #pragma once
 
 #include <sys/types.h>
+
+#include <memory>
 
 #include "kda/proto/control.pb.h"
 
@@ -16,11 +19,37 @@ struct ControlPeer {
   gid_t gid = 0;
 };
 
+// The server's end of a stream (a ledger follow, a monitor): after the
+// first response the handler pushes more, until the client goes away or the
+// server closes. Used on the handler's executor; keep a weak_ptr.
+class ControlStream {
+ public:
+  virtual ~ControlStream() = default;
+  // Queued for the connection; dropped once closed. A client that falls too
+  // far behind is sent an error and its stream closed.
+  virtual void push(v1::ControlResponse response) = 0;
+  virtual bool closed() const = 0;
+};
+
+// Requests answered by a stream rather than by one response.
+inline bool opens_stream(const v1::ControlRequest& request) {
+  return request.has_monitor() || (request.has_ledger() && request.ledger().follow());
+}
+
 class ControlHandler {
  public:
   virtual ~ControlHandler() = default;
   // Never throws; failures are a response with ok = false and one clear line.
   virtual v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) = 0;
+  // A request that opens_stream(): the first response; when it is ok, the
+  // handler keeps `stream` and pushes the rest. Never throws.
+  virtual v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
+                                          std::shared_ptr<ControlStream> stream) {
+    (void)request, (void)peer, (void)stream;
+    v1::ControlResponse r;
+    r.set_error("this kdad cannot stream");
+    return r;
+  }
 };
 
 }  // namespace kda::daemon

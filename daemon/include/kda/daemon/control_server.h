@@ -15,6 +15,9 @@
 // (DevicesImportChunk), joined per connection up to `max_upload_size` and
 // handed to the handler as one DevicesImportRequest.
 // After large requests the freed memory goes back to the system.
+// A stream request (opens_stream) holds its connection: the handler pushes
+// responses until the client closes it; it counts against the limits until
+// then, and ends when the client goes away.
 #pragma once
 
 #include <sys/types.h>
@@ -43,6 +46,9 @@ struct ControlServerOptions {
   // A connection with no complete request for this long is closed; it also
   // bounds reading one request's body and writing one response.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+  // A stream (ledger follow, monitor) is exempt while it waits for news; it
+  // sends a keep-alive this often, so a client can tell kdad still lives.
+  std::chrono::milliseconds stream_keepalive = std::chrono::seconds(10);
   // Open connections of peers other than root, all uids together.
   std::size_t max_connections = 32;
   // Root's alone, beyond max_connections: no crowd of other users locks root out.

@@ -46,10 +46,19 @@ struct StoreError {
   std::string message;
 };
 
+// A range of the ledger; its newest `limit` entries come back, oldest first.
 struct LedgerQuery {
   std::optional<std::string> device;
-  std::optional<std::int64_t> since_ms;
+  std::optional<std::int64_t> since_ms;  // time_ms >= since_ms
+  std::optional<std::int64_t> until_ms;  // time_ms <= until_ms
+  std::int64_t after_id = 0;             // id > after_id (a follower's cursor)
+  std::optional<std::int64_t> up_to_id;  // id <= up_to_id
   std::size_t limit = 10'000;
+};
+
+struct LedgerPage {
+  std::vector<LedgerEntry> entries;  // oldest first
+  std::size_t omitted = 0;           // older entries in the range beyond the limit
 };
 
 enum class Approval { pending, approved, rejected };
@@ -120,8 +129,14 @@ class StateStore {
   tl::expected<LedgerEntry, StoreError> record_refusal(LedgerEntry entry);
   // The device's latest state (refusals aside), if it has any ledger entry.
   tl::expected<std::optional<DeviceState>, std::string> current_state(const std::string& device);
-  // Oldest first.
+  // The newest query.limit entries of the range, oldest first.
   tl::expected<std::vector<LedgerEntry>, std::string> ledger(const LedgerQuery& query);
+  // The same, with the count of older entries left out.
+  tl::expected<LedgerPage, std::string> ledger_page(const LedgerQuery& query);
+  // Runs after each ledger row is added or a refusal counted again, with
+  // its id, possibly inside a transaction that has not committed yet: post
+  // the work (read the row later) rather than reading now.
+  void on_ledger_write(std::function<void(std::int64_t id)> observer) { ledger_observer_ = std::move(observer); }
   // "ok" or SQLite's report.
   tl::expected<std::string, std::string> integrity_check();
 
@@ -157,6 +172,7 @@ class StateStore {
   tl::expected<LedgerEntry, StoreError> count_refusal(LedgerEntry entry);
   tl::expected<LedgerEntry, StoreError> insert(LedgerEntry entry);
   std::unique_ptr<Database> db_;
+  std::function<void(std::int64_t)> ledger_observer_;
 };
 
 }  // namespace kda::daemon
