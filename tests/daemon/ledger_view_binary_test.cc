@@ -115,5 +115,16 @@ TEST(LedgerView, EmptyListsAreArraysInJson) {
   EXPECT_EQ(kdad.ctl("--json ledger").out, "{\"entries\":[],\"omitted\":\"0\"}\n");
 }
 
+TEST(LedgerView, TimesInJsonCarryIso8601BesideTheMilliseconds) {
+  test::TcpKdad kdad;
+  ASSERT_TRUE(kdad.start()) << kdad.log();
+  ASSERT_EQ(kdad.ctl("devices import " + std::string(KDA_SOURCE_DIR) + "/examples/devices.csv").status, 0);
+  const std::regex iso("\"(started|generated|updated)\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");
+  for (const char* command : {"--json status", "--json report", "--json devices list"}) {
+    const std::string out = kdad.ctl(command).out;
+    EXPECT_TRUE(std::regex_search(out, iso)) << command << ": " << out;
+  }
+}
+
 }  // namespace
 }  // namespace kda

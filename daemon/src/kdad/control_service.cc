@@ -258,6 +258,7 @@ v1::ControlResponse ControlService::status() {
   s->set_version(facts_.version);
   s->set_pid(static_cast<std::uint32_t>(::getpid()));
   s->set_started_ms(facts_.started_ms);
+  s->set_started(iso8601(facts_.started_ms));
   s->set_state_dir(facts_.state_dir);
   s->set_socket(facts_.socket);
   s->set_primary_key(facts_.primary_key_hex);
@@ -568,6 +569,7 @@ v1::ControlResponse ControlService::report() {
   r = ok();
   auto* rep = r.mutable_report();
   rep->set_generated_ms(unix_ms());
+  rep->set_generated(iso8601(rep->generated_ms()));
   rep->set_devices(static_cast<std::uint32_t>(all->size()));
   for (auto state : {DeviceState::unassigned, DeviceState::profile_assigned, DeviceState::provisioning,
                      DeviceState::provisioned, DeviceState::failed, DeviceState::cancelled, DeviceState::rejected}) {
