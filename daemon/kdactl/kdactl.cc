@@ -467,6 +467,9 @@ class Commands {
 
     add_keys_command(devices, "delete", "Delete devices from the inventory (their ledger stays)",
                      &v1::ControlRequest::mutable_devices_delete);
+    add_keys_command(devices, "reset",
+                     "Re-arm provisioned (or failed) devices so they may enroll again, e.g. after a factory reset",
+                     &v1::ControlRequest::mutable_devices_reset);
 
     auto* exp = devices.add_subcommand("export", "Export the inventory as CSV (importable again)");
     export_filter_.add_to(exp);

@@ -139,6 +139,11 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
         "CREATE TABLE ledger (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, device TEXT NOT NULL, state TEXT NOT "
         "NULL, transport TEXT NOT NULL DEFAULT '', session TEXT NOT NULL DEFAULT '', sas TEXT NOT NULL DEFAULT '', "
         "reason TEXT NOT NULL DEFAULT '', primary_id TEXT NOT NULL DEFAULT '');"
+        "CREATE TABLE devices (key TEXT PRIMARY KEY, imei TEXT NOT NULL DEFAULT '', imei2 TEXT NOT NULL DEFAULT '', "
+        "meid TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '', wifi_mac TEXT NOT NULL DEFAULT '', "
+        "user_id TEXT NOT NULL DEFAULT '', password TEXT NOT NULL DEFAULT '', profile TEXT NOT NULL DEFAULT '', "
+        "tags TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', approval TEXT NOT NULL, "
+        "updated_ms INTEGER NOT NULL);"
         "INSERT INTO ledger (time_ms, device, state) VALUES (5, 'A', 'Rejected');"
         "PRAGMA user_version = 1;";
     ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
@@ -158,7 +163,7 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
   sqlite3_close(db);
   auto newer = StateStore::open(path_);
   ASSERT_FALSE(newer);
-  EXPECT_NE(newer.error().find("newer kdad (schema version 99; this kdad knows up to 2)"), std::string::npos)
+  EXPECT_NE(newer.error().find("newer kdad (schema version 99; this kdad knows up to 3)"), std::string::npos)
       << newer.error();
 }
 

@@ -6,6 +6,7 @@
 
 #include "kda/core/prepared_package.h"
 #include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/claim_match.h"
 #include "kda/daemon/clock.h"
 
 namespace kda::daemon {
@@ -26,6 +27,12 @@ std::string claimed_key(const v1::DeviceIdentity& d) {
   if (d.imei_size() > 0 && !d.imei(0).empty()) return d.imei(0);
   if (!d.meid().empty()) return d.meid();
   return d.serial();
+}
+
+// Failures an admin watching for attacks wants at warning: a wrong PSK, a
+// pinned key that does not match, forged, replayed or reordered frames.
+bool security_failure(const std::error_code& ec) {
+  return ec.category() == kda_category() && ec.value() >= 200 && ec.value() < 300;
 }
 
 Errc code_for(const StoreError& e) {
@@ -95,7 +102,7 @@ StepResult EnrollmentService::record(const SessionInfo& session, const std::stri
 // hears of it; if even that cannot be written, the refusal carries the
 // store's code instead.
 AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, const std::string& device,
-                                                const std::string& reason, Errc code) {
+                                                const std::string& reason, Errc code, bool security_event) {
   admission_.claim_refused(session.peer);
   LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = transport_name(session.transport),
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
@@ -108,7 +115,8 @@ AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, cons
     d.reason = make_error_code(d.code).message();
     return d;
   }
-  log_.info("session " + session.session_id + ": device " + device + " refused: " + reason);
+  const std::string line = "session " + session.session_id + ": device " + device + " refused: " + reason;
+  security_event ? log_.warning(line) : log_.info(line);
   return d;
 }
 
@@ -155,16 +163,28 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
     return done(std::move(d));
   }
   const std::string claimed = claimed_key(request.device());
-  auto found = store_.find_device(request.device());
-  if (!found) {
-    log_.error("session " + session.session_id + ": inventory: " + found.error());
+  auto candidates = store_.claim_candidates(request.device());
+  if (!candidates) {
+    log_.error("session " + session.session_id + ": inventory: " + candidates.error());
     AuthorizationDecision d;
     d.code = Errc::store_unavailable;
     d.reason = "the staging desk cannot read its inventory";
     return done(std::move(d));
   }
-  if (!*found) return done(refuse(session, claimed, "device is not in the inventory of this staging desk"));
-  const InventoryDevice& device = **found;
+  std::vector<Device> records;
+  std::vector<std::string> keys;
+  for (const auto& c : *candidates) {
+    records.push_back(c.device);
+    keys.push_back(c.key);
+  }
+  const ClaimMatch match = match_claim(request.device(), records, keys);
+  if (match.kind == ClaimMatch::Kind::unknown)
+    return done(refuse(session, claimed, "device is not in the inventory of this staging desk"));
+  if (match.kind == ClaimMatch::Kind::conflict) return done(refuse(session, keys.front(), match.why));
+  const InventoryDevice& device = (*candidates)[match.index];
+  if (device.state == DeviceState::provisioned)
+    return done(refuse(session, device.key,
+                       "device is already provisioned; an admin re-arms it with kdactl devices reset " + device.key));
   if (device.approval == Approval::pending)
     return done(refuse(session, device.key, "device awaits the admin's approval"));
   if (device.approval == Approval::rejected) return done(refuse(session, device.key, "device was rejected by the admin"));
@@ -212,7 +232,7 @@ void EnrollmentService::finish_wait(const std::string& session_id, bool confirme
     log_.info("session " + session_id + ": SAS confirmed by the admin");
     w->done(std::move(w->decision));
   } else {
-    w->done(refuse(w->info.session, w->info.device, why));
+    w->done(refuse(w->info.session, w->info.device, why, Errc::rejected, true));
   }
 }
 
@@ -272,7 +292,7 @@ void EnrollmentService::on_finished(const SessionReport& report) {
       return;
     const std::string line = "session " + s.session_id + " (" + s.peer + ") ended: " + report.reason;
     if (s.sas.empty()) return admission_.unkeyed_failure(line);
-    log_.info(line);
+    security_failure(report.error) ? log_.warning(line) : log_.info(line);
     return;
   }
   switch (report.outcome) {
@@ -287,7 +307,8 @@ void EnrollmentService::on_finished(const SessionReport& report) {
     default:
       (void)record(s, device, DeviceState::failed, report.reason);
   }
-  log_.info("session " + s.session_id + ": device " + device + ": " + report.reason);
+  const std::string line = "session " + s.session_id + ": device " + device + ": " + report.reason;
+  security_failure(report.error) ? log_.warning(line) : log_.info(line);
 }
 
 }  // namespace kda::daemon

@@ -48,8 +48,9 @@ class EnrollmentService final : public EnrollmentBackend {
   struct Waiting;
   const TransportSettings& settings_for(v1::TransportKind kind) const;
   AuthorizationDecision grant(const InventoryDevice& device, const v1::EnrollRequest& request);
+  // security_event: logged at warning (the admin rejected the SAS code).
   AuthorizationDecision refuse(const SessionInfo& session, const std::string& device, const std::string& reason,
-                               Errc code = Errc::rejected);
+                               Errc code = Errc::rejected, bool security_event = false);
   StepResult record(const SessionInfo& session, const std::string& device, DeviceState state,
                     const std::string& reason);
   void end_session(const std::string& session_id);

@@ -148,6 +148,14 @@ class StateStore {
   tl::expected<ImportSummary, ImportRefusal> import_devices(std::string_view csv, const ImportOptions& options);
   // The device a target claims to be: any of its IMEIs, its MEID or serial.
   tl::expected<std::optional<InventoryDevice>, std::string> find_device(const v1::DeviceIdentity& claim);
+  // Every device sharing an identifier with the claim (IMEIs, MEID, serial
+  // in any case, Wi-Fi MAC); match_claim() decides which one it names.
+  tl::expected<std::vector<InventoryDevice>, std::string> claim_candidates(const v1::DeviceIdentity& claim);
+  // Re-arms finished devices (Provisioned, Failed, Cancelled, Rejected) so
+  // they may get a package again: each goes back to its resting state, with
+  // a ledger entry naming `actor`. All keys must exist; returns how many
+  // changed.
+  tl::expected<std::size_t, std::string> rearm(const std::vector<std::string>& keys, const std::string& actor);
   // By key, or by any IMEI, the MEID or the serial (serial and MEID in any case).
   tl::expected<std::optional<InventoryDevice>, std::string> device(const std::string& key);
   tl::expected<std::vector<InventoryDevice>, std::string> devices(const DeviceFilter& filter = {});
