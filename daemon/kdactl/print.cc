@@ -76,7 +76,8 @@ std::string format_status(const v1::StatusInfo& s) {
   field(out, "kdad", head);
   field(out, "state dir", or_dash(s.state_dir()));
   field(out, "socket", or_dash(s.socket()));
-  field(out, "primary key", or_dash(s.primary_key()));
+  field(out, "primary key", or_dash(s.primary_key()) + (s.primary_id().empty() ? "" : " (id " + s.primary_id() + ")"));
+  field(out, "config", or_dash(s.config_file()));
   field(out, "profiles", std::to_string(s.profiles()) + " (default: " + or_dash(s.default_profile()) + ")");
   for (const auto& p : s.placeholder_profiles())
     field(out, "warning", "profile \"" + p.profile() + "\" still has example values (" +

@@ -53,6 +53,11 @@ std::optional<StepRefusal> Admission::before_claim(const std::string& peer) {
   return std::nullopt;
 }
 
+void Admission::reconfigure() {
+  sessions_ = SourceLimiter(config_.limits.sessions_per_minute, config_.limits.session_burst);
+  refusals_ = SourceLimiter(config_.limits.refused_claims_per_minute, config_.limits.refused_claim_burst);
+}
+
 void Admission::claim_refused(const std::string& peer) { refusals_.take(session_source(peer), unix_ms()); }
 
 void Admission::bare_connection() { note(&AdmissionCounts::bare_connections, ""); }

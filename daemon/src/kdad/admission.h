@@ -48,6 +48,8 @@ class Admission {
   // for the first of each minute only.
   void unkeyed_failure(const std::string& line);
 
+  // The limits were reloaded: new buckets (each source starts full).
+  void reconfigure();
   // Logs what was counted since the last call; kdad calls it once a minute.
   void flush();
   AdmissionCounts totals() const { return totals_; }

@@ -104,7 +104,6 @@ std::string actor(const ControlPeer& peer) {
 // For log lines: "alice (uid 1000)".
 std::string who(const ControlPeer& peer) { return actor(peer) + " (uid " + std::to_string(peer.uid) + ")"; }
 
-
 // `kdactl ledger` without --limit; a larger one is bounded by the response
 // size limit (about 300,000 entries).
 constexpr std::uint32_t kLedgerDefault = 1000;
@@ -182,6 +181,13 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       if (failed_with(n, out)) return out;
       log_.info(who(peer) + ": deleted " + count_of(*n, "device"));
       return done(count_of(*n, "device") + " deleted", *n);
+    }
+    case R::kDevicesReset: {
+      if (!need_keys(req.devices_reset())) return failed("name at least one device");
+      auto rearmed = store_.rearm(keys(req.devices_reset()), who(peer));
+      if (!rearmed) return failed(rearmed.error());
+      log_.info(who(peer) + ": re-armed " + count_of(*rearmed, "device"));
+      return done(count_of(*rearmed, "device") + " re-armed", *rearmed);
     }
     case R::kSessions: return sessions();
     case R::kConfirm: {
@@ -262,6 +268,8 @@ v1::ControlResponse ControlService::status() {
   s->set_state_dir(facts_.state_dir);
   s->set_socket(facts_.socket);
   s->set_primary_key(facts_.primary_key_hex);
+  s->set_primary_id(facts_.primary_id);
+  s->set_config_file(facts_.config_file);
   s->set_default_profile(catalog_.default_profile().name());
   s->set_profiles(static_cast<std::uint32_t>(catalog_.list().size()));
   for (const auto& [profile, fields] : catalog_.placeholders()) {

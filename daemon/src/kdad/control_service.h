@@ -17,6 +17,8 @@ struct DaemonFacts {
   std::int64_t started_ms = 0;
   std::function<std::vector<v1::TransportStatus>()> transports;  // as they are now
   const Admission* admission = nullptr;                           // disk space, what was turned away
+  std::string primary_id;   // the short id the log uses
+  std::string config_file;  // the file in use, or "(embedded defaults)"
   asio::any_io_executor executor;                                 // for streams (ledger follow, monitor)
 };
 

@@ -28,7 +28,9 @@
 #include "kda/daemon/paths.h"
 #include "../control/release_memory.h"
 #include "primary_key.h"
+#include "kda/daemon/config_reload.h"
 #include "radio.h"
+#include "service_notify.h"
 
 namespace {
 
@@ -54,9 +56,14 @@ std::string new_session_id() {
   return to_hex(ByteView(bytes, sizeof bytes));
 }
 
+// Reads the configuration as it is now (file, then command-line flags).
+using ConfigLoader = std::function<tl::expected<Config, std::vector<std::string>>()>;
+
 class Daemon {
  public:
-  Daemon(Config config, Log& log) : config_(std::move(config)), log_(log), signals_(io_, SIGINT, SIGTERM) {}
+  Daemon(Config config, ConfigLoader load, std::string config_source, Log& log)
+      : config_(std::move(config)), load_(std::move(load)), config_source_(std::move(config_source)), log_(log),
+        signals_(io_, SIGINT, SIGTERM) {}
 
   int run() {
     namespace fs = std::filesystem;
@@ -118,8 +125,12 @@ class Daemon {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (!ec) stop(signal);
     });
-    log_.info("kdad \"" + config_.name + "\" ready: primary " + primary_id(*key_) + ", state in " + config_.state_dir +
-              ", " + std::to_string(catalog_->list().size()) + " profiles");
+    wait_for_reload();
+    warn_if_exposed();
+    log_.info("kdad \"" + config_.name + "\" " + KDA_VERSION + " ready: primary " + primary_id(*key_) + ", state in " +
+              config_.state_dir + ", configuration " + config_source_ + ", " +
+              std::to_string(catalog_->list().size()) + " profiles");
+    notify_ready(service_status());
     io_.run();
     log_.info("stopped; state is in " + config_.state_dir);
     return 0;
@@ -199,6 +210,7 @@ class Daemon {
     summary_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       admission_->flush();
+      notify_status(service_status());
       summarise_each_minute();
     });
   }
@@ -237,10 +249,12 @@ class Daemon {
   }
 
   tl::expected<void, std::string> start_control() {
-    DaemonFacts facts{.name = config_.name, .version = "0.1.0", .state_dir = config_.state_dir,
+    DaemonFacts facts{.name = config_.name, .version = KDA_VERSION, .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
     facts.started_ms = unix_ms();
     facts.admission = &*admission_;
+    facts.primary_id = primary_id(*key_);
+    facts.config_file = config_source_;
     facts.executor = io_.get_executor();
     // Computed for each kdactl status: a radio's listener says what it is
     // doing now (waiting for bluetoothd, forming the group, listening).
@@ -285,7 +299,10 @@ class Daemon {
       if (!gid) return tl::unexpected(gid.error());
       options.group = *gid;
     }
-    options.log = [this](std::string_view line) { log_.info(std::string(line)); };
+    // A refused peer ("control: refused uid ...") is a security event.
+    options.log = [this](std::string_view line) {
+      line.starts_with("control: refused ") ? log_.warning(line) : log_.info(line);
+    };
     auto server = ControlServer::start(io_.get_executor(), std::move(options), *control_service_);
     if (!server) return tl::unexpected(server.error());
     control_ = std::move(*server);
@@ -293,7 +310,70 @@ class Daemon {
     return {};
   }
 
+  // SIGHUP: the configuration and the profile directories again. What can
+  // change live does; the rest is named as needing a restart; a bad file
+  // leaves the running configuration as it was. Sessions go on untouched.
+  void wait_for_reload() {
+    reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload();
+      wait_for_reload();
+    });
+  }
+
+  void reload() {
+    notify_reloading();
+    auto next = load_();
+    if (!next) {
+      for (const auto& e : next.error()) log_.error("reload: " + e);
+      log_.error("reload refused: the running configuration stays");
+      notify_ready(service_status());
+      return;
+    }
+    const ConfigReload changes = apply_reload(config_, *next);
+    log_.set_level(Log::parse_level(config_.log_level));
+    admission_->reconfigure();
+    std::vector<std::string> profile_errors;
+    *catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
+    for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
+    auto join = [](const std::vector<std::string>& keys) {
+      std::string out;
+      for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+      return out;
+    };
+    std::string line = "reloaded " + config_source_ + ": " +
+                       (changes.applied.empty() ? "no setting changed" : "applied " + join(changes.applied)) + "; " +
+                       std::to_string(catalog_->list().size()) + " profiles";
+    if (!changes.needs_restart.empty()) line += "; needs a restart: " + join(changes.needs_restart);
+    (changes.needs_restart.empty() ? log_.info(line) : log_.warning(line));
+    warn_if_exposed();
+    notify_ready(service_status());
+  }
+
+  // Proximity is a promise that only a device next to the desk can reach
+  // it; a TCP listener beyond loopback breaks that promise.
+  void warn_if_exposed() {
+    if (!tcp_ || config_.tcp.confirm != ConfirmPolicy::proximity) return;
+    const auto hp = parse_host_port(config_.tcp.address);
+    boost::system::error_code ec;
+    const auto address = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
+    if (hp && (hp->host == "localhost" || (!ec && address.is_loopback()))) return;
+    log_.warning("tcp listens on " + config_.tcp.address +
+                 ", beyond loopback, with confirm = \"proximity\": any host that reaches it can enroll a known device "
+                 "without the admin's confirmation; set confirm = \"admin\" or listen on 127.0.0.1");
+  }
+
+  // systemctl status kdad shows this line.
+  std::string service_status() const {
+    std::string up = tcp_ ? "tcp" : "";
+    for (const auto& [name, listener] : radio_listeners_) up += (up.empty() ? "" : ", ") + name;
+    return (up.empty() ? std::string("no transport up") : up + " up") + "; " + std::to_string(sessions_.size()) +
+           " sessions";
+  }
+
   void stop(int signal) {
+    notify_stopping();
+    reload_signal_.cancel();
     log_.info(std::string("stopping (") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): ending " +
               std::to_string(sessions_.size()) + " sessions");
     if (control_) control_->close();
@@ -308,9 +388,12 @@ class Daemon {
   }
 
   Config config_;
+  ConfigLoader load_;
+  std::string config_source_;  // the file, or "(embedded defaults)"
   Log& log_;
   asio::io_context io_;
   asio::signal_set signals_;
+  asio::signal_set reload_signal_{io_, SIGHUP};
   std::unique_ptr<StateStore> store_;
   std::optional<noise::Keypair> key_;
   std::optional<Catalog> catalog_;
@@ -348,20 +431,37 @@ int main(int argc, char** argv) {
   app.add_option("--socket", flags.socket, "Control socket (default: <state-dir>/kdad.sock)");
   app.add_option("--tcp", flags.tcp, "Listen for targets on HOST:PORT (default 127.0.0.1:4711)")
       ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
-  app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly.");
+  bool check_only = false;
+  app.add_flag("--check-config", check_only,
+               "Check the configuration (--config FILE, or the embedded defaults) and exit: 0 when it is valid, 2 "
+               "with every error as FILE:LINE:COL otherwise. Nothing is started.");
+  app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly; SIGHUP reloads the "
+             "configuration and the profile directories.");
   if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
-  auto config = load_config(flags.config);
+  // The file, then the flags: the same on a reload, so a flag never reads
+  // as a changed setting.
+  ConfigLoader load = [flags]() -> tl::expected<Config, std::vector<std::string>> {
+    auto config = load_config(flags.config);
+    if (!config) return config;
+    if (!flags.state_dir.empty()) config->state_dir = flags.state_dir;
+    if (config->state_dir.empty()) config->state_dir = default_state_dir();
+    if (!flags.socket.empty()) config->socket = flags.socket;
+    if (config->socket.empty()) config->socket = default_socket(config->state_dir);
+    if (!flags.tcp.empty()) {
+      config->tcp.enabled = true;
+      config->tcp.address = flags.tcp;
+    }
+    return config;
+  };
+  const std::string source = flags.config.empty() ? "(embedded defaults)" : flags.config;
+  auto config = load();
   if (!config) {
     for (const auto& e : config.error()) std::fprintf(stderr, "kdad: %s\n", e.c_str());
     return 2;
   }
-  if (!flags.state_dir.empty()) config->state_dir = flags.state_dir;
-  if (config->state_dir.empty()) config->state_dir = default_state_dir();
-  if (!flags.socket.empty()) config->socket = flags.socket;
-  if (config->socket.empty()) config->socket = default_socket(config->state_dir);
-  if (!flags.tcp.empty()) {
-    config->tcp.enabled = true;
-    config->tcp.address = flags.tcp;
+  if (check_only) {
+    std::printf("kdad: %s: configuration is valid\n", source.c_str());
+    return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);
   // One descriptor per connected target: the default soft limit of 1024
@@ -386,7 +486,7 @@ int main(int argc, char** argv) {
     log.warning("no secure heap; private keys and the PSK stay in ordinary memory");
   // A frame with invalid UTF-8 makes protobuf complain; a peer can send many.
   route_protobuf_log([&log](std::string_view line) { log.warning("protobuf: " + std::string(line)); });
-  Daemon daemon(std::move(*config), log);
+  Daemon daemon(std::move(*config), std::move(load), source, log);
   const int status = daemon.run();
   route_protobuf_log({});  // `log` goes before the static objects protobuf may log from
   return status;

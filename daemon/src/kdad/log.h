@@ -28,6 +28,7 @@ class Log {
     if (text == "error") return LogLevel::error;
     return LogLevel::info;
   }
+  void set_level(LogLevel level) { level_ = level; }
   void debug(std::string_view line) { write(LogLevel::debug, 7, "debug", line); }
   void info(std::string_view line) { write(LogLevel::info, 6, "info", line); }
   void warning(std::string_view line) { write(LogLevel::warning, 4, "warning", line); }
