@@ -44,8 +44,17 @@ bool mac_address(std::string_view s) {
   return true;
 }
 
+// Sizes only: the formats are the primary's to judge (identity_problem), so
+// that a malformed claim is refused and recorded rather than dropped.
 std::error_code check_identity(const v1::DeviceIdentity& d) {
-  return identity_problem(d).empty() ? std::error_code{} : invalid();
+  if (d.imei_size() > 2) return invalid();
+  for (const auto& i : d.imei())
+    if (i.size() > 32) return invalid();
+  if (d.imei_size() == 0 && d.meid().empty() && d.serial().empty()) return invalid();
+  for (const std::string* s : {&d.meid(), &d.serial(), &d.model(), &d.os_version(), &d.wifi_mac(),
+                               &d.manufacturer()})
+    if (s->size() > 128) return invalid();
+  return {};
 }
 
 std::error_code check_chunk(const v1::PackageChunk& c) {

@@ -4,7 +4,9 @@
 
 #include <chrono>
 
+#include "kda/core/frame_validator.h"
 #include "kda/core/prepared_package.h"
+#include "kda/core/untrusted_text.h"
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/claim_match.h"
 #include "kda/daemon/clock.h"
@@ -21,8 +23,7 @@ std::string random_id() {
 }
 
 // What a device calls itself, for the ledger of a device we do not know.
-// The frame validator has held the claim to its formats (digits, hex, a
-// serial's characters), so it is safe to store and print.
+// Stored only once identity_problem() has passed it, or escaped.
 std::string claimed_key(const v1::DeviceIdentity& d) {
   if (d.imei_size() > 0 && !d.imei(0).empty()) return d.imei(0);
   if (!d.meid().empty()) return d.meid();
@@ -162,6 +163,9 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
     d.reason = why->reason;
     return done(std::move(d));
   }
+  if (const std::string problem = identity_problem(request.device()); !problem.empty())
+    return done(refuse(session, escape_untrusted(claimed_key(request.device()), 64),
+                       "identity claim is malformed: " + problem));
   const std::string claimed = claimed_key(request.device());
   auto candidates = store_.claim_candidates(request.device());
   if (!candidates) {

@@ -21,7 +21,9 @@ std::error_code validate_frame(const v1::Frame& frame, FrameLayer layer);
 // IMEIs 15 digits (at most two), MEID 14 hex digits, serial 1-64 of
 // A-Z a-z 0-9 - _ ., Wi-Fi MAC "aa:bb:cc:dd:ee:ff", model, manufacturer and
 // OS version printable ASCII up to 64 bytes; one of IMEI, MEID, serial.
-// The claim is peer-chosen text that reaches the ledger and the logs.
+// The claim is peer-chosen text that reaches the ledger and the logs: the
+// primary refuses (and records, escaped) a claim that breaks a format;
+// validate_frame checks only the sizes.
 std::string identity_problem(const v1::DeviceIdentity& identity);
 
 // Limits enforced by the validator (docs/PROTOCOL.md, "Limits").
