@@ -36,15 +36,13 @@ std::string one_line(std::string s) {
 void field(std::string& out, const char* name, const std::string& value) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%-13s", name);
-  out += buf + terminal_safe(value) + "\n";
+  out += buf + kda::escape_controls(value) + "\n";
 }
 
 }  // namespace
 
-std::string terminal_safe(const std::string& text) { return kda::escape_controls(text); }
-
 void Table::add(std::vector<std::string> row) {
-  for (auto& cell : row) cell = terminal_safe(cell);
+  for (auto& cell : row) cell = kda::escape_controls(cell);
   rows_.push_back(std::move(row));
 }
 
@@ -154,7 +152,7 @@ std::string format_ledger(const v1::LedgerList& list) {
 
 std::string format_ledger_line(const v1::LedgerRow& e) {
   std::string line;
-  for (const auto& cell : ledger_cells(e)) line += (line.empty() ? "" : "  ") + terminal_safe(cell);
+  for (const auto& cell : ledger_cells(e)) line += (line.empty() ? "" : "  ") + kda::escape_controls(cell);
   return line + "\n";
 }
 
@@ -165,7 +163,7 @@ std::string format_session_line(const v1::SessionRow& s) {
   if (!s.device().empty()) line += "  device " + s.device();
   line += "  " + or_dash(s.state());
   if (!s.sas().empty()) line += "  SAS " + s.sas();
-  return terminal_safe(line) + "\n";
+  return kda::escape_controls(line) + "\n";
 }
 
 std::string format_device(const v1::DeviceDetail& detail) {

@@ -15,18 +15,15 @@ namespace kdactl {
 class Table {
  public:
   explicit Table(std::vector<std::string> headers) : rows_{std::move(headers)} {}
-  // Every cell is made terminal-safe (terminal_safe): a table shows what
-  // devices sent, and a cell must not move the cursor or add a line.
+  // Every cell goes through escape_controls (kda/core/untrusted_text.h): a
+  // table shows what devices sent, and a cell must not move the cursor or
+  // add a line.
   void add(std::vector<std::string> row);
   std::string str() const;
 
  private:
   std::vector<std::vector<std::string>> rows_;
 };
-
-// Text with control characters (C0, DEL, C1 as UTF-8) shown as \xNN, on one
-// line; other UTF-8 text is kept.
-std::string terminal_safe(const std::string& text);
 
 std::string format_status(const kda::v1::StatusInfo& s);
 std::string format_profiles(const kda::v1::ProfileList& list);

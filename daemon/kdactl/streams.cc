@@ -10,6 +10,8 @@
 
 #include "kda/daemon/control_client.h"
 #include "print.h"
+
+#include "kda/core/untrusted_text.h"
 #include "util.h"
 
 namespace kdactl {
@@ -97,7 +99,7 @@ class Agent {
       request.mutable_confirm()->set_session_id(id);
       return "[agent] " + send(socket_, request);
     }
-    return "[agent] no waiting session shows " + terminal_safe(line) +
+    return "[agent] no waiting session shows " + kda::escape_controls(line) +
            ": compare the phone again, type its code, or r to reject\n";
   }
 
@@ -110,7 +112,7 @@ std::string describe(const v1::MonitorEvent& e, bool hide_sas) {
   if (e.kind() == "ledger") return format_ledger_line(e.ledger());  // it starts with its own time
   const std::string when = format_time(e.time_ms()) + "  ";
   v1::SessionRow s = e.session();
-  if (e.kind() == "session_ended") return when + "session " + terminal_safe(s.id()) + " ended\n";
+  if (e.kind() == "session_ended") return when + "session " + kda::escape_controls(s.id()) + " ended\n";
   // At the prompt the admin reads the code off the phone, not off kdactl.
   if (hide_sas && s.waiting_for_confirmation()) s.set_sas("(on the phone)");
   return when + format_session_line(s);

@@ -63,7 +63,7 @@ TEST_F(ClaimBinary, AProvisionedDeviceWaitsForReset) {
   EXPECT_NE(ledger.find("re-armed by root (uid 0)"), std::string::npos) << ledger;
   auto unknown = kdad.ctl("devices reset NO-SUCH-DEVICE");
   EXPECT_NE(unknown.status, 0);
-  EXPECT_NE(unknown.out.find("NO-SUCH-DEVICE: no such device"), std::string::npos) << unknown.out;
+  EXPECT_NE(unknown.out.find("no device NO-SUCH-DEVICE in the inventory"), std::string::npos) << unknown.out;
 }
 
 }  // namespace

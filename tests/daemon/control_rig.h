@@ -36,7 +36,7 @@ class ControlRig {
  public:
   explicit ControlRig(ControlServerOptions options = {}) {
     if (options.path.empty()) options.path = dir.path + "/kdad.sock";
-    options.log = [this](std::string_view line) {
+    options.log = [this](TransportEvent, std::string_view line) {
       std::lock_guard lock(log_mutex);
       log.emplace_back(line);
     };

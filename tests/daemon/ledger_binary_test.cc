@@ -74,8 +74,10 @@ TEST(Ledger, TenSessionsForOneDeviceProvisionItOnce) {
   EXPECT_EQ(count_state(entries, "Provisioning"), 1) << entries.dump(1);
   EXPECT_EQ(count_state(entries, "Provisioned"), 1) << entries.dump(1);
   ASSERT_EQ(count_state(entries, "Rejected", true), 1) << entries.dump(1);  // nine refusals, one row
-  for (const auto& e : entries)
-    if (e.value("refusal", false)) EXPECT_EQ(e.value("count", std::string()), "9") << e.dump();
+  for (const auto& e : entries) {
+    if (!e.value("refusal", false)) continue;
+    EXPECT_EQ(e.value("count", std::string()), "9") << e.dump();
+  }
 }
 
 // A tmpfs of its own for the state dir (root only), unmounted at the end.
@@ -163,7 +165,9 @@ TEST(Ledger, KillNineSoakNeverContradictsATarget) {
   std::set<std::string> provisioned_by_target;
   int killed_mid_transfer = 0;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
-    if (cycle > 0) ASSERT_TRUE(kdad.start(10s)) << kdad.log();
+    if (cycle > 0) {
+      ASSERT_TRUE(kdad.start(10s)) << kdad.log();
+    }
     const std::string address = kdad.address();
     ASSERT_FALSE(address.empty());
     std::vector<std::future<test::CommandResult>> targets;

@@ -109,8 +109,8 @@ struct ControlServer::State {
   State(asio::any_io_executor ex, ControlServerOptions opts, ControlHandler& h)
       : executor(ex), options(std::move(opts)), handler(&h), acceptor(ex), release_timer(ex), own_uid(::geteuid()) {}
 
-  void log(const std::string& line) const {
-    if (options.log) options.log(line);
+  void log(const std::string& line, TransportEvent level = TransportEvent::info) const {
+    if (options.log) options.log(level, line);
   }
   std::size_t live() {
     std::erase_if(connections, [](const auto& w) { return w.expired(); });
@@ -244,10 +244,10 @@ v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const 
   try {
     response = stream ? s.handler->open_stream(request, peer, stream) : s.handler->handle(request, peer);
   } catch (const std::exception& e) {
-    s.log("control: " + describe(peer) + ": handler failed: " + e.what());
+    s.log("control: " + describe(peer) + ": handler failed: " + e.what(), TransportEvent::error);
     return error_response("internal error in kdad (see its log)");
   } catch (...) {
-    s.log("control: " + describe(peer) + ": handler failed");
+    s.log("control: " + describe(peer) + ": handler failed", TransportEvent::error);
     return error_response("internal error in kdad (see its log)");
   }
   tidy(response);
@@ -330,11 +330,11 @@ asio::awaitable<void> send_stream(std::shared_ptr<State> s, std::shared_ptr<Conn
 // Why `peer` may not use the socket now, or empty.
 std::string refusal(State& s, const ControlPeer& peer) {
   if (!peer_allowed(peer, s.own_uid, s.options.group, peer_groups)) {
-    s.log("control: refused " + describe(peer) + ": " + s.who_may());
+    s.log("control: refused " + describe(peer) + ": " + s.who_may(), TransportEvent::warning);
     return "permission denied: uid " + std::to_string(peer.uid) + " (" + s.who_may() + ")";
   }
   std::string why = admission_refusal(peer.uid, s.admitted(peer.uid), s.options);
-  if (!why.empty()) s.log("control: refused " + describe(peer) + ": " + why);
+  if (!why.empty()) s.log("control: refused " + describe(peer) + ": " + why, TransportEvent::warning);
   return why;
 }
 

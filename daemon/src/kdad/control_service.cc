@@ -252,6 +252,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       return done("\"" + req.profile_select().name() + "\" is now the default profile", 1);
     case R::kProfileQr: return profile_output(req.profile_qr().name(), false);
     case R::kProfileNdef: return profile_output(req.profile_ndef().name(), true);
+    case R::kDevicesImportChunk:  // joined by the control server; never reaches a handler
     case R::COMMAND_NOT_SET: break;
   }
   return failed("unknown command: this kdad is older than kdactl");

@@ -220,11 +220,7 @@ class Daemon {
   void start_radios() {
     Advertisement ad{.protocol_version = kProtocolVersion, .primary_id = primary_id(*key_),
                      .profile_count = static_cast<std::uint32_t>(catalog_->list().size()), .name = config_.name};
-    TransportLog radio_log = [this](TransportEvent level, std::string_view line) {
-      if (level == TransportEvent::error) log_.error(line);
-      else if (level == TransportEvent::warning) log_.warning(line);
-      else log_.info(line);
-    };
+    TransportLog radio_log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
     using Start = RadioStart (*)(const RadioContext&);
     for (auto [name, settings, start] : {std::tuple<const char*, const TransportSettings*, Start>{
                                              "bluetooth", &config_.bluetooth, start_bluetooth},
@@ -299,10 +295,7 @@ class Daemon {
       if (!gid) return tl::unexpected(gid.error());
       options.group = *gid;
     }
-    // A refused peer ("control: refused uid ...") is a security event.
-    options.log = [this](std::string_view line) {
-      line.starts_with("control: refused ") ? log_.warning(line) : log_.info(line);
-    };
+    options.log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
     auto server = ControlServer::start(io_.get_executor(), std::move(options), *control_service_);
     if (!server) return tl::unexpected(server.error());
     control_ = std::move(*server);

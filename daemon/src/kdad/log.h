@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "kda/core/transport.h"
 #include "kda/core/untrusted_text.h"
 
 namespace kda::daemon {
@@ -29,6 +30,12 @@ class Log {
     return LogLevel::info;
   }
   void set_level(LogLevel level) { level_ = level; }
+  // For the radios' and the control socket's events.
+  void at(TransportEvent event, std::string_view line) {
+    if (event == TransportEvent::error) error(line);
+    else if (event == TransportEvent::warning) warning(line);
+    else info(line);
+  }
   void debug(std::string_view line) { write(LogLevel::debug, 7, "debug", line); }
   void info(std::string_view line) { write(LogLevel::info, 6, "info", line); }
   void warning(std::string_view line) { write(LogLevel::warning, 4, "warning", line); }

@@ -1,5 +1,6 @@
 // The device inventory half of StateStore.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <set>
 
@@ -196,14 +197,13 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   return summary;
 }
 
-tl::expected<std::optional<InventoryDevice>, std::string> StateStore::find_device(const v1::DeviceIdentity& claim) {
-  const std::string imei1 = claim.imei_size() > 0 ? claim.imei(0) : "";
-  const std::string imei2 = claim.imei_size() > 1 ? claim.imei(1) : "";
-  auto found = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = upper(?3) OR serial = ?4",
-                              {match_id(imei1), match_id(imei2), match_id(claim.meid()), match_id(claim.serial())});
-  if (!found) return tl::unexpected(found.error());
-  if (found->empty()) return std::optional<InventoryDevice>{};
-  return std::optional<InventoryDevice>(std::move(found->front()));
+tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candidates(const v1::DeviceIdentity& claim) {
+  std::string mac = claim.wifi_mac();
+  for (char& c : mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return select_devices(
+      "imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = upper(?3) OR serial = ?4 COLLATE NOCASE OR wifi_mac = ?5",
+      {match_id(claim.imei_size() > 0 ? claim.imei(0) : ""), match_id(claim.imei_size() > 1 ? claim.imei(1) : ""),
+       match_id(claim.meid()), match_id(claim.serial()), match_id(mac)});
 }
 
 tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(const std::string& key) {
@@ -282,6 +282,23 @@ tl::expected<std::size_t, std::string> StateStore::set_approval(const std::vecto
     auto r = record_in_transaction(e);
     return r ? std::string() : r.error().message;
   });
+}
+
+tl::expected<std::size_t, std::string> StateStore::rearm(const std::vector<std::string>& keys,
+                                                         const std::string& actor) {
+  std::size_t changed = 0;
+  auto done = for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
+    if (d.state == DeviceState::provisioning) return d.key + ": a transfer is under way; nothing re-armed";
+    if (d.state == DeviceState::unassigned || d.state == DeviceState::profile_assigned) return {};
+    LedgerEntry e{.device = d.key, .state = resting_state(d.device.profile), .transport = "admin",
+                  .reason = "re-armed by " + actor};
+    auto r = record_in_transaction(e);
+    if (!r) return r.error().message;
+    ++changed;
+    return {};
+  });
+  if (!done) return tl::unexpected(done.error());
+  return changed;
 }
 
 tl::expected<std::size_t, std::string> StateStore::assign(const std::vector<std::string>& keys,

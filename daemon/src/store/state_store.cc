@@ -1,6 +1,5 @@
 #include "kda/daemon/state_store.h"
 
-#include <cctype>
 #include <algorithm>
 #include <chrono>
 #include <iterator>
@@ -201,52 +200,6 @@ tl::expected<LedgerEntry, StoreError> StateStore::insert(LedgerEntry entry) {
   entry.id = db_->last_insert_id();
   if (ledger_observer_) ledger_observer_(entry.id);
   return entry;
-}
-
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candidates(const v1::DeviceIdentity& claim) {
-  auto id = [](const std::string& v) { return v.empty() ? std::string("\x01") : v; };  // empty matches nothing
-  std::string mac = claim.wifi_mac();
-  for (char& c : mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return select_devices(
-      "imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = upper(?3) OR serial = ?4 COLLATE NOCASE OR wifi_mac = ?5",
-      {id(claim.imei_size() > 0 ? claim.imei(0) : ""), id(claim.imei_size() > 1 ? claim.imei(1) : ""), id(claim.meid()),
-       id(claim.serial()), id(mac)});
-}
-
-tl::expected<std::size_t, std::string> StateStore::rearm(const std::vector<std::string>& keys,
-                                                         const std::string& actor) {
-  std::vector<std::string> errors;
-  std::size_t changed = 0;
-  auto result = db_->transaction([&]() -> DbResult<bool> {
-    for (const auto& key : keys) {
-      auto found = select_devices("key = ?1", {key});
-      if (!found) return tl::unexpected(SqliteError{found.error()});
-      if (found->empty()) {
-        errors.push_back(key + ": no such device");
-        continue;
-      }
-      const InventoryDevice& d = found->front();
-      if (d.state == DeviceState::provisioning) {
-        errors.push_back(key + ": a transfer is under way");
-        continue;
-      }
-      if (d.state == DeviceState::unassigned || d.state == DeviceState::profile_assigned) continue;
-      LedgerEntry e{.device = d.key,
-                    .state = d.device.profile.empty() ? DeviceState::unassigned : DeviceState::profile_assigned,
-                    .transport = "admin",
-                    .reason = "re-armed by " + actor};
-      if (auto r = record_in_transaction(e); !r) return tl::unexpected(SqliteError{r.error().message});
-      ++changed;
-    }
-    if (!errors.empty()) return tl::unexpected(SqliteError{"refused"});
-    return true;
-  });
-  if (!result) {
-    std::string line = errors.empty() ? result.error().message : std::string();
-    for (const auto& e : errors) line += (line.empty() ? "" : "; ") + e;
-    return tl::unexpected("nothing re-armed: " + line);
-  }
-  return changed;
 }
 
 tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const LedgerQuery& query) {

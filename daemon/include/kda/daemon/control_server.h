@@ -33,6 +33,7 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/asio.h"
+#include "kda/core/transport.h"
 #include "kda/daemon/control_client.h"
 #include "kda/daemon/control_handler.h"
 #include "kda/daemon/device_csv.h"
@@ -62,9 +63,10 @@ struct ControlServerOptions {
   // Chunks that peers other than root may hold buffered at once, across all
   // connections: room for two uploads at their limit.
   std::size_t upload_budget = 2 * kMaxDeviceCsvBytes;
-  // One event per call (refused peers, bad frames), never a secret. Unset:
+  // One event per call, never a secret: refused peers at warning (a
+  // security event), a failing handler at error, the rest at info. Unset:
   // quiet.
-  std::function<void(std::string_view)> log;
+  TransportLog log;
 };
 
 class ControlServer {

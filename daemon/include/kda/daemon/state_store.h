@@ -146,8 +146,6 @@ class StateStore {
   // columns the file carries (all of them with `replace`). A profile change
   // of an approved device is recorded in the ledger, as by assign().
   tl::expected<ImportSummary, ImportRefusal> import_devices(std::string_view csv, const ImportOptions& options);
-  // The device a target claims to be: any of its IMEIs, its MEID or serial.
-  tl::expected<std::optional<InventoryDevice>, std::string> find_device(const v1::DeviceIdentity& claim);
   // Every device sharing an identifier with the claim (IMEIs, MEID, serial
   // in any case, Wi-Fi MAC); match_claim() decides which one it names.
   tl::expected<std::vector<InventoryDevice>, std::string> claim_candidates(const v1::DeviceIdentity& claim);
