@@ -489,7 +489,11 @@ class Commands {
         ->check(time_arg);
     auto* until = ledger->add_option("--until", a_.until, "Up to T (same forms as --since)")->check(time_arg);
     ledger->add_option("-n,--limit", a_.limit, "The newest N entries of the range (default 1000)")
-        ->check(CLI::PositiveNumber);
+        ->check([](const std::string& v) {
+          return v.find_first_not_of("0123456789") == std::string::npos && v.find_first_not_of('0') != std::string::npos
+                     ? ""
+                     : "expected a whole number of entries, at least 1";
+        });
     ledger->add_flag("-f,--follow", a_.follow, "Then print new entries as they are written, until Ctrl-C")
         ->excludes(until);
     on(ledger, [this] {
