@@ -1,8 +1,11 @@
 // kda-bench: benchmarks that print one JSON line with --json.
 //   kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]
-//   kda-bench load [--json] [--check] [--targets N] [--timeout-s S]
+//   kda-bench load [--json] [--check] [--targets N] [--timeout-s S] [--bin-dir DIR]
 //   kda-bench nfc [--json] [--check] [--package BYTES]
 //   kda-bench reimport [--json] [--check] [--devices N]
+//   kda-bench inventory [--json] [--check] [--devices N] [--runs R] [--bin-dir DIR] [--step-timeout-s S]
+//   kda-bench admin-latency [--json] [--check] [--devices N] [--loops L] [--pool P] [--list-runs R]
+//                           [--bin-dir DIR] [--step-timeout-s S]
 // Rounds interleave the enrollment, the X25519 bound and the TLS 1.3
 // baseline, and each metric keeps its best round, so a noisy neighbour
 // affects all three alike. Many short rounds (40 x 75 ms by default) rather
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "enroll_bench.h"
+#include "inventory_bench.h"
 #include "load_bench.h"
 #include "nfc_bench.h"
 #include "reimport_bench.h"
@@ -26,17 +30,37 @@ namespace {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]\n"
-               "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S]\n"
+               "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S] [--bin-dir DIR]\n"
                "       kda-bench nfc [--json] [--check] [--package BYTES]\n"
                "       kda-bench reimport [--json] [--check] [--devices N]\n"
+               "       kda-bench inventory [--json] [--check] [--devices N] [--runs R] [--bin-dir DIR]\n"
+               "                           [--step-timeout-s S]\n"
+               "       kda-bench admin-latency [--json] [--check] [--devices N] [--loops L] [--pool P]\n"
+               "                           [--list-runs R] [--bin-dir DIR] [--step-timeout-s S]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
                "           enrolls N concurrent targets over TCP; latency and kdad's peak RSS\n"
+               "           (<= 128 MiB up to 10000 targets); all provisioned, none refused for lack\n"
+               "           of descriptors (kda-bench raises its own open-file limit, kdad keeps its own)\n"
                "  nfc      one enrollment over NFC DEP (PN532 emulator, real libnfc): exchanges\n"
                "           and bytes for the package (default 2 KiB) against the 262-byte minimum\n"
                "  reimport starts the real kdad, imports N devices (default 100000), then the same\n"
                "           file with their profile changed: both times, and the merge's ratio (<= 2)\n"
+               "  inventory starts the real kdad and times the real kdactl (spawned, as at the desk)\n"
+               "           at N devices (default 100000; uploads of 100000): import, re-import with\n"
+               "           the tags changed, approve all, list (table, --json), export, status,\n"
+               "           report (best of R, default 5, also in-process); kdactl's and kdad's peak\n"
+               "           RSS, kdad's idle RSS; against sqlite3 .import of the same CSV into an\n"
+               "           indexed WAL table. Targets: import <= 3x sqlite3, approve-all <= 2 s per\n"
+               "           100000, status/report <= 50 ms, kdactl <= 64 MiB for any listing, kdad\n"
+               "           idle <= 64 MiB\n"
+               "  admin-latency  enrollment p99 (L loops of in-process targets over TCP, default 4)\n"
+               "           idle, during 100000-device imports and during kdactl --json devices list\n"
+               "           of N devices (default 300000): p99 <= 100 ms, >= 100 samples, none failed\n"
+               "  --bin-dir  run kdad, kdactl (and so the daemon side) from DIR instead of next to\n"
+               "           kda-bench, e.g. an older build for before/after figures\n"
+               "  --step-timeout-s  kill a kdactl or sqlite3 run after S seconds (default 300)\n"
                "  --json   one JSON line instead of a table\n"
                "  --check  exit 1 when a target is missed\n");
 }
@@ -125,8 +149,11 @@ int enroll(int argc, char** argv) {
   return check && !pass ? 1 : 0;
 }
 
-// The issue's load target: every target provisioned, kdad within 128 MiB.
+// The load targets: every target provisioned, none refused for lack of
+// descriptors, and kdad within 128 MiB for bursts of up to 10000 (issue 16;
+// beyond that its RSS is printed, not judged).
 constexpr long kLoadMaxRssKib = 128 * 1024;
+constexpr int kLoadRssJudgedUpTo = 10'000;
 
 int load(int argc, char** argv) {
   bool json = false;
@@ -138,6 +165,7 @@ int load(int argc, char** argv) {
     else if (arg == "--check") check = true;
     else if (arg == "--targets") options.targets = static_cast<int>(std::min(positive(argc, argv, i, arg.c_str()), 1L << 30));
     else if (arg == "--timeout-s") options.session_timeout = std::chrono::seconds(positive(argc, argv, i, arg.c_str()));
+    else if (arg == "--bin-dir" && i + 1 < argc) options.bin_dir = argv[++i];
     else if (arg == "--help" || arg == "-h") { usage(stdout); return 0; }
     else {
       std::fprintf(stderr, "kda-bench load: unknown argument '%s'\n", arg.c_str());
@@ -151,7 +179,12 @@ int load(int argc, char** argv) {
   }
   options.progress = isatty(2);
   const auto r = kda::bench::run_load(options);
-  const bool met = r.provisioned == r.targets && r.kdad_peak_rss_kib >= 0 && r.kdad_peak_rss_kib <= kLoadMaxRssKib;
+  int refused_fds = r.emfile_lines;
+  for (const auto& [reason, count] : r.failure_reasons)
+    if (reason.find("Too many open files") != std::string::npos) refused_fds += count;
+  const bool rss_judged = r.targets <= kLoadRssJudgedUpTo;
+  const bool rss_met = r.kdad_peak_rss_kib >= 0 && r.kdad_peak_rss_kib <= kLoadMaxRssKib;
+  const bool met = r.provisioned == r.targets && refused_fds == 0 && (!rss_judged || rss_met);
   if (!r.failure_reasons.empty()) {
     std::fprintf(stderr, "kda-bench load: %d targets failed; first reasons:\n", r.failed);
     for (std::size_t k = 0; k < r.failure_reasons.size() && k < 5; ++k)
@@ -160,15 +193,24 @@ int load(int argc, char** argv) {
   if (json) {
     std::printf("{\"bench\":\"load\",\"targets\":%d,\"provisioned\":%d,\"failed\":%d,\"p50_ms\":%.1f,"
                 "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
+                "\"refused_for_descriptors\":%d,\"bench_nofile_limit\":%ld,"
+                "\"target\":{\"provisioned\":%d,\"refused_for_descriptors\":0,\"kdad_peak_rss_max_kib\":%s},"
                 "\"targets_met\":%s}\n",
                 r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.elapsed_ms, r.kdad_peak_rss_kib,
-                met ? "true" : "false");
+                refused_fds, r.nofile_limit, r.targets,
+                rss_judged ? std::to_string(kLoadMaxRssKib).c_str() : "null", met ? "true" : "false");
   } else {
     std::printf("targets          %d concurrent over TCP\n", r.targets);
     std::printf("provisioned      %d   (failed %d, target: all)\n", r.provisioned, r.failed);
     std::printf("latency          p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.p50_ms, r.p99_ms, r.max_ms);
     std::printf("elapsed          %.1f ms\n", r.elapsed_ms);
-    std::printf("kdad peak RSS    %ld KiB   (target <= %ld)\n", r.kdad_peak_rss_kib, kLoadMaxRssKib);
+    std::printf("no descriptors   %d refused   (target 0; kda-bench's open-file limit %ld)\n", refused_fds,
+                r.nofile_limit);
+    if (rss_judged)
+      std::printf("kdad peak RSS    %ld KiB   (target <= %ld) %s\n", r.kdad_peak_rss_kib, kLoadMaxRssKib,
+                  rss_met ? "PASS" : "FAIL");
+    else
+      std::printf("kdad peak RSS    %ld KiB   (judged up to %d targets)\n", r.kdad_peak_rss_kib, kLoadRssJudgedUpTo);
     std::printf("%s\n", met ? "PASS" : "FAIL");
   }
   return check && !met ? 1 : 0;
@@ -232,6 +274,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], "enroll") == 0) return enroll(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "load") == 0) return load(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "reimport") == 0) return reimport(argc - 2, argv + 2);
+    if (std::strcmp(argv[1], "inventory") == 0) return kda::bench::inventory_command(argc - 2, argv + 2);
+    if (std::strcmp(argv[1], "admin-latency") == 0) return kda::bench::admin_latency_command(argc - 2, argv + 2);
 #ifdef KDA_BENCH_NFC
     if (std::strcmp(argv[1], "nfc") == 0) return kda::bench::nfc_command(argc - 2, argv + 2);
 #endif

@@ -72,10 +72,28 @@ std::string Kdad::log_tail(std::size_t lines, bool problems) const {
   return out;
 }
 
-std::string kdad_next_to_bench() {
-  const std::string exe = (fs::read_symlink("/proc/self/exe").parent_path() / "kdad").string();
-  if (::access(exe.c_str(), X_OK) != 0) throw std::runtime_error(exe + ": no kdad next to kda-bench (build it)");
+std::string kdad_next_to_bench() { return bench_binary("kdad"); }
+
+std::string bench_binary(const std::string& name, const std::string& bin_dir) {
+  const fs::path dir = bin_dir.empty() ? fs::read_symlink("/proc/self/exe").parent_path() : fs::absolute(bin_dir);
+  const std::string exe = (dir / name).string();
+  if (::access(exe.c_str(), X_OK) != 0)
+    throw std::runtime_error(exe + ": no " + name + (bin_dir.empty() ? " next to kda-bench (build it)" : " in --bin-dir"));
   return exe;
+}
+
+long proc_status_kib(pid_t pid, const char* field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  const std::size_t n = std::strlen(field);
+  for (std::string line; std::getline(in, line);)
+    if (line.compare(0, n, field) == 0) return std::strtol(line.c_str() + n, nullptr, 10);
+  return -1;
+}
+
+bool reset_peak_rss(pid_t pid) {
+  std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+  out << "5" << std::flush;
+  return static_cast<bool>(out);
 }
 
 void spawn_kdad(Kdad& kdad, const std::string& exe, const std::string& config, const std::string& dir) {

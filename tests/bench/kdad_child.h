@@ -36,6 +36,14 @@ struct Kdad {
 std::string describe_status(int status);
 // The kdad built next to kda-bench; throws when there is none.
 std::string kdad_next_to_bench();
+// NAME in `bin_dir`, or next to kda-bench when `bin_dir` is empty (--bin-dir);
+// throws when it is not an executable.
+std::string bench_binary(const std::string& name, const std::string& bin_dir = {});
+// A "VmHWM:"/"VmRSS:" line of /proc/PID/status in KiB; -1 when unreadable.
+long proc_status_kib(pid_t pid, const char* field);
+// Resets PID's VmHWM to its current RSS (writes 5 to /proc/PID/clear_refs);
+// false when this kernel or this user cannot.
+bool reset_peak_rss(pid_t pid);
 // Starts `exe` with `config` and `dir` as its state dir; its output goes to dir/kdad.log.
 void spawn_kdad(Kdad& kdad, const std::string& exe, const std::string& config, const std::string& dir);
 // Waits (20 s at most) until kdad's control socket answers.

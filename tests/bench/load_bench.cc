@@ -39,17 +39,35 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// N client sockets plus the usual few; the default soft limit of 1024 is too low.
-void raise_nofile(int targets) {
+// N client sockets plus the usual few; the default soft limit of 1024 is too
+// low. The soft limit goes to the hard one, and the hard one up to what the
+// burst needs where that is allowed (root: up to fs.nr_open). Called after
+// kdad started, so that kdad keeps the limits it would have had anyway.
+long raise_nofile(int targets) {
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+  const rlim_t want = static_cast<rlim_t>(targets) + 256;
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < want) {
+    rlimit raised{want, want};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
   }
+  ::getrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < static_cast<rlim_t>(targets) + 64)
     std::fprintf(stderr, "kda-bench load: open-file limit %llu is below %d targets; expect connect failures\n",
                  static_cast<unsigned long long>(limit.rlim_cur), targets);
+  return limit.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long>(limit.rlim_cur);
+}
+
+int count_emfile_lines(const std::string& log) {
+  std::ifstream in(log);
+  int n = 0;
+  for (std::string line; std::getline(in, line);)
+    n += line.find("Too many open files") != std::string::npos || line.find("EMFILE") != std::string::npos;
+  return n;
 }
 
 std::string tcp_address(daemon::ControlClient& client) {
@@ -158,9 +176,8 @@ std::string load_imei(std::uint64_t index) {
 
 LoadResult run_load(const LoadOptions& options) {
   const int n = options.targets;
-  raise_nofile(n);
   std::signal(SIGPIPE, SIG_IGN);
-  const std::string exe = kdad_next_to_bench();
+  const std::string exe = bench_binary("kdad", options.bin_dir);
 
   TempDir dir("kda-load");
   const std::string config = dir.path + "/kdad.toml";
@@ -176,6 +193,7 @@ LoadResult run_load(const LoadOptions& options) {
   }
   Kdad kdad;
   spawn_kdad(kdad, exe, config, dir.path);
+  const long nofile = raise_nofile(n);
   std::string address;
   {
     auto control = connect_control(kdad, dir.path + "/kdad.sock");
@@ -214,10 +232,12 @@ LoadResult run_load(const LoadOptions& options) {
   result.max_ms = tally.latencies.empty() ? 0 : tally.latencies.back();
   result.failure_reasons = std::move(tally.reasons);
   result.kdad_peak_rss_kib = peak_rss_kib(kdad.pid);
+  result.nofile_limit = nofile;
   if (result.failed > 0)
     if (auto tail = kdad.log_tail(5, true); !tail.empty())
       std::fprintf(stderr, "kda-bench load: kdad's last warnings:%s\n", tail.c_str());
   stop_kdad(kdad);
+  result.emfile_lines = count_emfile_lines(kdad.log);
   return result;
 }
 

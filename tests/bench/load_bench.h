@@ -17,6 +17,7 @@ struct LoadOptions {
   // handshakes on a small machine is not mistaken for a dead primary.
   std::chrono::milliseconds session_timeout{60'000};
   bool progress = false;  // a progress line on stderr
+  std::string bin_dir;    // kdad from here instead of next to kda-bench
 };
 
 struct LoadResult {
@@ -26,6 +27,8 @@ struct LoadResult {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;  // provisioned enrollments, connect start to report
   double elapsed_ms = 0;                      // first connect to last report
   long kdad_peak_rss_kib = 0;                 // VmHWM just before SIGTERM
+  long nofile_limit = 0;                      // kda-bench's own open-file limit for the burst
+  int emfile_lines = 0;                       // kdad log lines about running out of descriptors
   std::vector<std::pair<std::string, int>> failure_reasons;  // distinct, first seen first, with counts
 };
 
