@@ -82,6 +82,38 @@ TEST_F(CatalogTest, BadFilesInAProfileDirectoryAreSkippedAndReported) {
   EXPECT_FALSE(c.remove("Field sales"));  // read-only source
 }
 
+// The limit is the enrollment package's (16 MiB, the protocol's), not the
+// file's: 300 KiB of indentation in a configured directory, or 300 KiB of
+// EULAs added and then stored pretty-printed, load and reload.
+TEST_F(CatalogTest, FilesOverTheOld256KiBLimitLoadWhenTheirPackageFits) {
+  const std::string extra = dir_ + "/extra";
+  std::filesystem::create_directories(extra);
+  std::string padded(kProfile);
+  for (std::size_t at = 0; (at = padded.find(',', at)) != std::string::npos; at += 64 * 1024 + 1)
+    padded.insert(at + 1, std::string(64 * 1024, ' '));
+  ASSERT_GT(padded.size(), 300u * 1024);
+  std::ofstream(extra + "/padded.json") << padded;
+
+  std::string eulas = R"({"name": "Long EULAs", "companyName": "Example Corp",
+    "mdmAgentApkUrl": "https://mdm.example.com/a.apk", "adminComponentName": "com.example.mdm/.Admin",
+    "signatureChecksum": "51xmcRTLTut3qsNOlLVKdzL66w27GwR1PQtwpP5LP6s=", "serverUrl": "https://mdm.example.com",
+    "eulas": [)";
+  for (int i = 0; i < 10; ++i)
+    eulas += std::string(i ? "," : "") + R"({"title": "Part )" + std::to_string(i) + R"(", "text": ")" +
+             std::string(30 * 1024, 'x') + R"("})";
+  eulas += "]}";
+
+  auto c = load({extra});
+  EXPECT_TRUE(errors_.empty()) << errors_.front();
+  EXPECT_NE(c.find("Field sales"), nullptr);
+  auto added = c.add(eulas, "eulas.json", false);
+  ASSERT_TRUE(added) << added.error().front();
+  auto again = load({extra});
+  EXPECT_TRUE(errors_.empty()) << errors_.front();
+  ASSERT_NE(again.find("Long EULAs"), nullptr);
+  EXPECT_EQ(again.find("Long EULAs")->eulas(9).text().size(), 30u * 1024);
+}
+
 // The profiles hold tokens and Wi-Fi passwords: their directory is private
 // whatever the umask, and one an older kdad left open is closed on load.
 TEST_F(CatalogTest, ProfileDirectoryIsPrivateWhateverTheUmask) {

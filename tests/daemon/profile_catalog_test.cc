@@ -7,6 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/device.h"
+
 namespace kda::daemon {
 namespace {
 
@@ -358,11 +361,84 @@ TEST(ProfileCatalog, CustomJsonMustBeAnObject) {
   EXPECT_EQ(rule_errors(p).size(), 1u);
 }
 
-TEST(ProfileCatalog, OversizedFileIsRefusedUpFront) {
+TEST(ProfileCatalog, AbsurdlyLargeFileIsRefusedUpFront) {
   const std::string big = "{\"description\": \"" + std::string(kMaxProfileFileBytes, 'x') + "\"}";
   auto result = parse_profile_json(big, "big.json");
   ASSERT_FALSE(result);
-  EXPECT_EQ(messages(result), std::vector<std::string>{"big.json: is larger than 256 KiB"});
+  EXPECT_EQ(messages(result),
+            std::vector<std::string>{"big.json: is 4,194,323 bytes, larger than the 4 MiB any profile file may be"});
+}
+
+// The profile file's size used to be the limit, whitespace counted: 256 KiB
+// of indentation refused a profile whose package is a few hundred bytes.
+TEST(ProfileCatalog, WhitespaceDoesNotCount) {
+  const std::string json = read_file(kProfiles / "good/full.json");
+  std::string padded;
+  const std::string indent(10000, ' ');
+  for (char ch : json) {
+    padded += ch;
+    if (ch == '\n') padded += indent;
+  }
+  ASSERT_GT(padded.size(), 256u * 1024);
+  auto result = parse_profile_json(padded, "padded.json");
+  ASSERT_TRUE(result) << ::testing::PrintToString(messages(result));
+  EXPECT_EQ(result->SerializeAsString(), full_profile().SerializeAsString());
+  EXPECT_LT(largest_package_bytes(*result), 8u * 1024);  // per-device values included
+}
+
+// A profile whose largest package is `bytes` long, by the length of its
+// EULA's text.
+v1::EnrollmentProfile profile_with_package_of(std::size_t bytes) {
+  auto p = full_profile();
+  const std::size_t base = largest_package_bytes(p);
+  auto* text = p.mutable_eulas(0)->mutable_text();
+  text->resize(text->size() + bytes - base, 'x');
+  // The longer text needs longer length prefixes (varints): take them back.
+  while (largest_package_bytes(p) > bytes) text->pop_back();
+  EXPECT_EQ(largest_package_bytes(p), bytes);
+  return p;
+}
+
+TEST(ProfileCatalog, PackageLargerThanTheProtocolAllowsIsRefusedWithItsSize) {
+  EXPECT_EQ(kMaxPackageSize, 16u * 1024 * 1024);  // the message below names it
+  EXPECT_EQ(rule_errors(profile_with_package_of(kMaxPackageSize)), std::vector<std::string>{});
+  EXPECT_EQ(rule_errors(profile_with_package_of(kMaxPackageSize + 1)),
+            std::vector<std::string>{": its enrollment package would be 16,777,217 bytes (with the largest "
+                                     "per-device values); the limit is 16,777,216 bytes (16 MiB, PROTOCOL.md §16)"});
+  const auto errors = check_profile(profile_with_package_of(kMaxPackageSize + 300'512), "big.json");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(),
+            "big.json: its enrollment package would be 17,077,728 bytes (with the largest per-device values); "
+            "the limit is 16,777,216 bytes (16 MiB, PROTOCOL.md §16)");
+}
+
+// What kdad grants (EnrollmentService::grant) for a device whose every field
+// is as long as the inventory and identity_problem() let it be never exceeds
+// the count.
+TEST(ProfileCatalog, LargestPackageCoversEveryDevice) {
+  const auto profile = full_profile();
+  v1::EnrollmentPackage package;
+  package.set_package_id("0123456789abcdef");
+  package.set_issued_at(4'102'444'800);  // 2100-01-01
+  package.set_expires_at(4'102'444'800 + std::int64_t{999} * 86400);
+  *package.mutable_profile() = profile;
+  package.mutable_credentials()->set_user_id(std::string(kMaxTextLength, '\\'));
+  package.mutable_credentials()->set_password(std::string(kMaxTextLength, '"'));
+  auto& d = *package.mutable_device();
+  d.add_imei("490154203237518");
+  d.add_imei("356938035643809");
+  d.set_meid("A10000009296F2");
+  d.set_serial(std::string(kMaxSerialLength, 'S'));
+  d.set_model(std::string(kMaxDeviceText, 'm'));
+  d.set_os_version(std::string(kMaxDeviceText, 'o'));
+  d.set_manufacturer(std::string(kMaxDeviceText, 'f'));
+  d.set_wifi_mac("aa:bb:cc:dd:ee:ff");
+  ASSERT_EQ(identity_problem(d), "");
+  auto extras = provisioning_extras(package);
+  ASSERT_TRUE(extras) << extras.error();
+  for (const auto& [key, value] : *extras) (*package.mutable_provisioning_extras())[key] = value;
+  EXPECT_LE(package.ByteSizeLong(), largest_package_bytes(profile));
+  EXPECT_GT(package.ByteSizeLong() + 2048, largest_package_bytes(profile));  // and counts little more
 }
 
 TEST(ProfileCatalog, NullMeansDefault) {

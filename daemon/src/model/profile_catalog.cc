@@ -8,6 +8,7 @@
 #include <set>
 
 #include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/device.h"  // kMaxTextLength: user_id, password
 
 namespace kda::daemon {
 namespace {
@@ -467,6 +468,54 @@ std::string check_signature_checksum(std::string_view checksum) {
   return {};
 }
 
+namespace {
+
+// "16,777,216": sizes an admin compares at a glance.
+std::string grouped(std::size_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string check_package_size(const EnrollmentProfile& p) {
+  const std::size_t bytes = largest_package_bytes(p);
+  if (bytes <= kMaxPackageSize) return {};
+  return "its enrollment package would be " + grouped(bytes) +
+         " bytes (with the largest per-device values); the limit is " + grouped(kMaxPackageSize) + " bytes (" +
+         std::to_string(kMaxPackageSize / (1024 * 1024)) + " MiB, PROTOCOL.md §16)";
+}
+
+}  // namespace
+
+std::size_t largest_package_bytes(const EnrollmentProfile& profile) {
+  // The sizes validate_frame admits in a DeviceIdentity (PROTOCOL.md §16).
+  constexpr std::size_t kImeiBytes = 32, kIdentityFieldBytes = 128;
+  v1::EnrollmentPackage package;
+  package.set_package_id(std::string(kMaxTextField, 'f'));
+  package.set_issued_at(-1);  // a negative int64 is the longest varint, 10 bytes
+  package.set_expires_at(-1);
+  *package.mutable_profile() = profile;
+  // '"' is what the admin extras bundle's JSON escaping doubles (control
+  // characters, which it would make six bytes, are refused in the inventory).
+  package.mutable_credentials()->set_user_id(std::string(kMaxTextLength, '"'));
+  package.mutable_credentials()->set_password(std::string(kMaxTextLength, '"'));
+  auto& device = *package.mutable_device();
+  device.add_imei(std::string(kImeiBytes, '0'));
+  device.add_imei(std::string(kImeiBytes, '0'));
+  for (auto* field : {device.mutable_meid(), device.mutable_serial(), device.mutable_model(),
+                      device.mutable_os_version(), device.mutable_wifi_mac(), device.mutable_manufacturer()})
+    *field = std::string(kIdentityFieldBytes, 'x');
+  // Extras that cannot be made (a reserved custom_json key) are another
+  // rule's error; the package is then counted without them.
+  if (auto extras = provisioning_extras(package))
+    for (const auto& [key, value] : *extras) (*package.mutable_provisioning_extras())[key] = value;
+  return package.ByteSizeLong();
+}
+
 std::vector<ProfileError> check_profile(const EnrollmentProfile& p, std::string_view source) {
   Checker c{source, {}};
   c.add("name", check_profile_name(p.name()));
@@ -496,6 +545,7 @@ std::vector<ProfileError> check_profile(const EnrollmentProfile& p, std::string_
     c.add(at + "title", required(p.eulas(i).title(), single_line));
     if (p.eulas(i).text().empty()) c.add(at + "text", "is required");
   }
+  c.add("", check_package_size(p));
   return std::move(c.errors);
 }
 
@@ -544,10 +594,11 @@ std::vector<std::string> placeholder_fields(const EnrollmentProfile& p) {
 }
 
 ProfileResult parse_profile_json(std::string_view json, std::string_view source) {
-  if (json.size() > kMaxProfileFileBytes)
+  if (json.size() > kMaxProfileFileBytes)  // a guard for the parser; the package decides
     return tl::unexpected(std::vector<ProfileError>{
         {std::string(source), "",
-         "is larger than " + std::to_string(kMaxProfileFileBytes / 1024) + " KiB"}});
+         "is " + grouped(json.size()) + " bytes, larger than the " +
+             std::to_string(kMaxProfileFileBytes / (1024 * 1024)) + " MiB any profile file may be"}});
   if (json.starts_with("\xEF\xBB\xBF")) json.remove_prefix(3);  // editors on Windows add one
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return tl::unexpected(std::vector<ProfileError>{{std::string(source), "", "is empty"}});

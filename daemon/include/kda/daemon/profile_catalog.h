@@ -13,6 +13,7 @@
 
 #include <tl/expected.hpp>
 
+#include "kda/core/frame_validator.h"  // kMaxPackageSize, the package limit
 #include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
@@ -33,7 +34,14 @@ struct ProfileError {
 
 using ProfileResult = tl::expected<v1::EnrollmentProfile, std::vector<ProfileError>>;
 
-inline constexpr std::size_t kMaxProfileFileBytes = 256 * 1024;
+// What limits a profile is the enrollment package it makes (see
+// largest_package_bytes()): at most kda::kMaxPackageSize, the protocol's
+// limit, which the target applies to what it receives and the primary to
+// what it sends (PROTOCOL.md §16), so that every profile kdad accepts can be
+// delivered. The file limit only guards the parser against absurd input; it
+// is far above what profiles hold (a few KiB; ten 30 KiB EULAs are 300 KiB),
+// so whitespace does not decide.
+inline constexpr std::size_t kMaxProfileFileBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxProfileJsonDepth = 16;
 inline constexpr std::size_t kMaxProfileNameLength = 64;     // characters
 inline constexpr std::size_t kMaxDescriptionLength = 256;    // characters
@@ -47,9 +55,20 @@ inline constexpr std::uint32_t kMaxTokenValidityDays = 999;
 // Every error found is reported, not only the first.
 ProfileResult parse_profile_json(std::string_view json, std::string_view source_name);
 
-// The KME rules on an already-parsed profile (empty when it is valid).
+// The KME rules on an already-parsed profile (empty when it is valid), and
+// the package limit: a profile whose largest_package_bytes() exceeds
+// kda::kMaxPackageSize is refused with both sizes named.
 std::vector<ProfileError> check_profile(const v1::EnrollmentProfile& profile,
                                         std::string_view source_name);
+
+// The encoded size of the largest v1::EnrollmentPackage kdad can make from
+// `profile` for one device: the package a target receives, built as kdad
+// grants it (profile, credentials, device identity, provisioning extras) with
+// every per-device field at its largest: user id and password of
+// kMaxTextLength bytes that JSON escaping doubles in the admin extras bundle,
+// a device identity at the sizes validate_frame admits, the longest package
+// id and times.
+std::size_t largest_package_bytes(const v1::EnrollmentProfile& profile);
 
 // Single rules, for callers that check one value (kdactl, the daemon's
 // built-in default profile). Each returns an empty string when the value is
