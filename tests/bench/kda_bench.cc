@@ -193,11 +193,11 @@ int load(int argc, char** argv) {
   if (json) {
     std::printf("{\"bench\":\"load\",\"targets\":%d,\"provisioned\":%d,\"failed\":%d,\"p50_ms\":%.1f,"
                 "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
-                "\"refused_for_descriptors\":%d,\"bench_nofile_limit\":%ld,"
+                "\"refused_for_descriptors\":%d,\"bench_nofile_limit\":%ld,\"bench_processes\":%d,"
                 "\"target\":{\"provisioned\":%d,\"refused_for_descriptors\":0,\"kdad_peak_rss_max_kib\":%s},"
                 "\"targets_met\":%s}\n",
                 r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.elapsed_ms, r.kdad_peak_rss_kib,
-                refused_fds, r.nofile_limit, r.targets,
+                refused_fds, r.nofile_limit, r.processes, r.targets,
                 rss_judged ? std::to_string(kLoadMaxRssKib).c_str() : "null", met ? "true" : "false");
   } else {
     std::printf("targets          %d concurrent over TCP\n", r.targets);

@@ -157,6 +157,28 @@ asio::awaitable<void> show_progress(asio::io_context& io, const Tally& tally, in
   std::fprintf(stderr, "\r%60s\r", "");
 }
 
+// Targets [begin, end) at once from this process, on one thread.
+void run_targets(const std::string& address, int begin, int end, const LoadOptions& options, Tally& tally,
+                 bool progress) {
+  asio::io_context io(1);
+  for (int i = begin; i < end; ++i) {
+    TargetOptions t;
+    t.device.add_imei(load_imei(static_cast<std::uint64_t>(i)));
+    t.device.set_serial(load_serial(i));
+    t.device.set_model("SM-LOAD");
+    t.config.handshake_timeout = t.config.idle_timeout = options.session_timeout;
+    asio::co_spawn(io, enroll_one(io, address, std::move(t), tally), [&tally](std::exception_ptr e) {
+      if (e) {
+        SessionReport r;
+        r.reason = "internal error in the benchmark";
+        tally.add(r, 0);
+      }
+    });
+  }
+  if (progress) asio::co_spawn(io, show_progress(io, tally, end - begin), asio::detached);
+  io.run();
+}
+
 }  // namespace
 
 std::string load_imei(std::uint64_t index) {
@@ -201,28 +223,71 @@ LoadResult run_load(const LoadOptions& options) {
     import_devices(control, n);
   }
 
+  // When one process may not hold a socket per target (the hard limit is
+  // the limit, e.g. 20000 open files for a burst of 20000), the burst is
+  // split over forked processes that start together and send their tallies back.
+  const int parts = nofile > 128 ? std::max(1, static_cast<int>((n + nofile - 129) / (nofile - 128))) : 1;
   Tally tally;
-  asio::io_context io(1);
-  for (int i = 0; i < n; ++i) {
-    TargetOptions t;
-    t.device.add_imei(load_imei(static_cast<std::uint64_t>(i)));
-    t.device.set_serial(load_serial(i));
-    t.device.set_model("SM-LOAD");
-    t.config.handshake_timeout = t.config.idle_timeout = options.session_timeout;
-    asio::co_spawn(io, enroll_one(io, address, std::move(t), tally), [&tally](std::exception_ptr e) {
-      if (e) {
-        SessionReport r;
-        r.reason = "internal error in the benchmark";
-        tally.add(r, 0);
-      }
-    });
-  }
-  if (options.progress) asio::co_spawn(io, show_progress(io, tally, n), asio::detached);
   const auto start = Clock::now();
-  io.run();
+  if (parts == 1) {
+    run_targets(address, 0, n, options, tally, options.progress);
+  } else {
+    std::vector<std::pair<pid_t, int>> children;
+    for (int p = 0; p < parts; ++p) {
+      const int begin = static_cast<int>(static_cast<long>(n) * p / parts);
+      const int end = static_cast<int>(static_cast<long>(n) * (p + 1) / parts);
+      int fds[2];
+      if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+      if (pid == 0) {
+        ::close(fds[0]);
+        Tally part;
+        run_targets(address, begin, end, options, part, false);
+        std::string out;  // "+ MS" per provisioned target, "- COUNT REASON" per distinct failure
+        for (double ms : part.latencies) out += "+ " + std::to_string(ms) + "\n";
+        for (const auto& [reason, count] : part.reasons) out += "- " + std::to_string(count) + " " + reason + "\n";
+        for (std::size_t off = 0; off < out.size();) {
+          const ssize_t w = ::write(fds[1], out.data() + off, out.size() - off);
+          if (w <= 0) break;
+          off += static_cast<std::size_t>(w);
+        }
+        ::_exit(0);
+      }
+      ::close(fds[1]);
+      children.emplace_back(pid, fds[0]);
+    }
+    for (auto& [pid, fd] : children) {
+      std::string text;
+      char buf[65536];
+      for (ssize_t got; (got = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(got));
+      ::close(fd);
+      ::waitpid(pid, nullptr, 0);
+      std::size_t pos = 0;
+      while (pos < text.size()) {
+        const std::size_t eol = std::min(text.find('\n', pos), text.size());
+        const std::string line = text.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (line.rfind("+ ", 0) == 0) {
+          ++tally.done;
+          ++tally.provisioned;
+          tally.latencies.push_back(std::strtod(line.c_str() + 2, nullptr));
+        } else if (line.rfind("- ", 0) == 0) {
+          char* rest = nullptr;
+          const int count = static_cast<int>(std::strtol(line.c_str() + 2, &rest, 10));
+          std::string reason = rest && *rest == ' ' ? rest + 1 : "";
+          tally.done += count;
+          auto it = std::find_if(tally.reasons.begin(), tally.reasons.end(), [&](const auto& r) { return r.first == reason; });
+          if (it != tally.reasons.end()) it->second += count;
+          else tally.reasons.emplace_back(std::move(reason), count);
+        }
+      }
+    }
+  }
 
   LoadResult result;
   result.elapsed_ms = ms_since(start);
+  result.processes = parts;
   result.targets = n;
   result.provisioned = tally.provisioned;
   result.failed = n - tally.provisioned;

@@ -27,6 +27,7 @@ struct LoadResult {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;  // provisioned enrollments, connect start to report
   double elapsed_ms = 0;                      // first connect to last report
   long kdad_peak_rss_kib = 0;                 // VmHWM just before SIGTERM
+  int processes = 1;                          // the burst split over this many when one may not hold it
   long nofile_limit = 0;                      // kda-bench's own open-file limit for the burst
   int emfile_lines = 0;                       // kdad log lines about running out of descriptors
   std::vector<std::pair<std::string, int>> failure_reasons;  // distinct, first seen first, with counts
