@@ -145,6 +145,7 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
         "tags TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', approval TEXT NOT NULL, "
         "updated_ms INTEGER NOT NULL);"
         "INSERT INTO ledger (time_ms, device, state) VALUES (5, 'A', 'Rejected');"
+        "INSERT INTO devices (key, approval, updated_ms) VALUES ('A', 'approved', 5);"
         "PRAGMA user_version = 1;";
     ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
@@ -156,6 +157,11 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
     ASSERT_EQ(all->size(), 1u);
     EXPECT_FALSE((*all)[0].refusal);
     EXPECT_EQ((*all)[0].count, 1);
+    // Version 4 keeps each device's latest state on its row, filled from the ledger.
+    auto a = store->device("A");
+    ASSERT_TRUE(a && *a);
+    EXPECT_EQ((*a)->state, DeviceState::rejected);
+    EXPECT_EQ(store->counts()->states[DeviceState::rejected], 1u);
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -163,7 +169,7 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
   sqlite3_close(db);
   auto newer = StateStore::open(path_);
   ASSERT_FALSE(newer);
-  EXPECT_NE(newer.error().find("newer kdad (schema version 99; this kdad knows up to 3)"), std::string::npos)
+  EXPECT_NE(newer.error().find("newer kdad (schema version 99; this kdad knows up to 4)"), std::string::npos)
       << newer.error();
 }
 

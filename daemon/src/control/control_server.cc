@@ -236,20 +236,8 @@ struct StreamQueue final : ControlStream {
   bool overflowed = false;
 };
 
-v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const ControlPeer& peer,
-                             const std::shared_ptr<StreamQueue>& stream) {
-  if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET)
-    return error_response("unknown command: this kdad does not know it (is kdactl newer than kdad?)");
-  v1::ControlResponse response;
-  try {
-    response = stream ? s.handler->open_stream(request, peer, stream) : s.handler->handle(request, peer);
-  } catch (const std::exception& e) {
-    s.log("control: " + describe(peer) + ": handler failed: " + e.what(), TransportEvent::error);
-    return error_response("internal error in kdad (see its log)");
-  } catch (...) {
-    s.log("control: " + describe(peer) + ": handler failed", TransportEvent::error);
-    return error_response("internal error in kdad (see its log)");
-  }
+// A response ready for the wire: one line of error, within the size limit.
+v1::ControlResponse checked(v1::ControlResponse response) {
   tidy(response);
   const std::size_t size = response.ByteSizeLong();
   if (size > kMaxControlResponseSize)
@@ -258,10 +246,65 @@ v1::ControlResponse dispatch(State& s, const v1::ControlRequest& request, const 
   return response;
 }
 
-// A chunk joins the connection's upload; the DevicesImportRequest that ends
-// one goes to the handler with the joined CSV.
-v1::ControlResponse answer(State& s, ImportUpload& upload, v1::ControlRequest& request, const ControlPeer& peer,
-                           const std::shared_ptr<StreamQueue>& stream) {
+v1::ControlResponse open_stream(State& s, const v1::ControlRequest& request, const ControlPeer& peer,
+                                const std::shared_ptr<StreamQueue>& stream) {
+  try {
+    return checked(s.handler->open_stream(request, peer, stream));
+  } catch (const std::exception& e) {
+    s.log("control: " + describe(peer) + ": handler failed: " + e.what(), TransportEvent::error);
+  } catch (...) {
+    s.log("control: " + describe(peer) + ": handler failed", TransportEvent::error);
+  }
+  return error_response("internal error in kdad (see its log)");
+}
+
+// The handler's responses to one request, written as they come.
+struct Replies final : ControlReplies {
+  Replies(std::shared_ptr<State> state, std::shared_ptr<Connection> connection)
+      : s(std::move(state)), c(std::move(connection)) {}
+  asio::awaitable<bool> send(v1::ControlResponse response) override {
+    if (ec || s->closed) co_return false;
+    if (!response.ok()) response.set_more(false);  // a failure ends the answer
+    last = !response.more();
+    ec = co_await write_response(s, c, checked(std::move(response)));
+    ++sent;
+    co_return !ec;
+  }
+  std::shared_ptr<State> s;
+  std::shared_ptr<Connection> c;
+  boost::system::error_code ec;
+  std::size_t sent = 0;
+  bool last = false;  // the answer is complete
+};
+
+// Runs the handler's answer; a handler that fails or ends without a last
+// response still leaves the client an answer.
+asio::awaitable<boost::system::error_code> answer_request(std::shared_ptr<State> s, std::shared_ptr<Connection> c,
+                                                          const v1::ControlRequest& request, const ControlPeer& peer) {
+  Replies replies(s, c);
+  std::string failure;
+  if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET) {
+    co_await replies.send(error_response("unknown command: this kdad does not know it (is kdactl newer than kdad?)"));
+    co_return replies.ec;
+  }
+  try {
+    co_await s->handler->answer(request, peer, replies);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) s->log("control: " + describe(peer) + ": handler failed: " + failure, TransportEvent::error);
+  if (!replies.last && !replies.ec && !s->closed)
+    co_await replies.send(error_response("internal error in kdad (see its log)"));
+  co_return replies.ec;
+}
+
+// A chunk joins the connection's upload: answered here. The
+// DevicesImportRequest that ends one goes on with the joined CSV (nullopt:
+// the handler answers it).
+std::optional<v1::ControlResponse> take_upload(State& s, ImportUpload& upload, v1::ControlRequest& request,
+                                               const ControlPeer& peer) {
   if (request.has_devices_import_chunk()) {
     if (auto added = upload.add(request.devices_import_chunk().csv()); !added) {
       s.log("control: " + describe(peer) + ": devices import refused: " + added.error());
@@ -285,7 +328,7 @@ v1::ControlResponse answer(State& s, ImportUpload& upload, v1::ControlRequest& r
     }
     *import->mutable_csv() = upload.take();
   }
-  return dispatch(s, request, peer, stream);
+  return std::nullopt;
 }
 
 // The client ends a stream by closing its end; the idle timeout does not
@@ -395,16 +438,23 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
       co_return;
     }
     Bytes().swap(body);
-    auto stream = opens_stream(request) ? std::make_shared<StreamQueue>(s->executor) : nullptr;
-    const v1::ControlResponse response = answer(*s, upload, request, peer, stream);
-    request = v1::ControlRequest();  // a joined upload goes now, not after the write
-    if (s->closed) co_return;
-    ec = co_await write_response(s, c, response);
-    if (stream && !ec && response.ok()) {
-      co_await send_stream(s, c, stream, who);
-      co_return;
+    if (auto early = take_upload(*s, upload, request, peer)) {
+      ec = co_await write_response(s, c, checked(std::move(*early)));
+    } else if (opens_stream(request)) {
+      auto stream = std::make_shared<StreamQueue>(s->executor);
+      const v1::ControlResponse response = open_stream(*s, request, peer, stream);
+      if (s->closed) co_return;
+      ec = co_await write_response(s, c, response);
+      if (!ec && response.ok()) {
+        co_await send_stream(s, c, stream, who);
+        co_return;
+      }
+      stream->end();
+    } else {
+      const v1::ControlRequest taken = std::exchange(request, {});  // a joined upload goes with the answer
+      ec = co_await answer_request(s, c, taken, peer);
     }
-    if (stream) stream->end();
+    if (s->closed) co_return;
     if (!upload.active()) release_memory_soon(s);
     release_at_end.large = false;
     if (ec) co_return;

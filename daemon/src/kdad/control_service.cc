@@ -3,7 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/clock.h"
@@ -114,10 +116,11 @@ std::string count_of(std::size_t n, const char* noun) {
 
 }  // namespace
 
-ControlService::ControlService(DaemonFacts facts, StateStore& store, Catalog& catalog, EnrollmentService& enrollment,
-                               const Config& config, std::function<std::vector<LiveSession>()> sessions, Log& log)
-    : facts_(std::move(facts)), store_(store), catalog_(catalog), enrollment_(enrollment), config_(config),
-      live_sessions_(std::move(sessions)), log_(log) {
+ControlService::ControlService(DaemonFacts facts, StateStore& store, StoreWorker& worker, Catalog& catalog,
+                               EnrollmentService& enrollment, const Config& config,
+                               std::function<std::vector<LiveSession>()> sessions, Log& log)
+    : facts_(std::move(facts)), store_(store), worker_(worker), catalog_(catalog), enrollment_(enrollment),
+      config_(config), live_sessions_(std::move(sessions)), log_(log) {
   if (facts_.executor)
     streams_ = std::make_unique<ControlStreams>(
         facts_.executor, store_, [this] { return this->sessions().sessions(); },
@@ -130,65 +133,38 @@ ControlService::ControlService(DaemonFacts facts, StateStore& store, Catalog& ca
 
 ControlService::~ControlService() = default;
 
+void ControlService::ledger_written(std::int64_t id) {
+  if (streams_) streams_->ledger_written(id);
+}
+
+asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, const ControlPeer& peer,
+                                             ControlReplies& replies) {
+  using R = v1::ControlRequest;
+  switch (req.command_case()) {
+    case R::kStatus: co_await replies.send(co_await status()); break;
+    case R::kReport: co_await replies.send(co_await report()); break;
+    case R::kProfileList: co_await replies.send(co_await profile_list()); break;
+    case R::kProfileDelete: co_await replies.send(co_await profile_delete(req.profile_delete().name(), peer)); break;
+    case R::kDevicesImport: co_await replies.send(co_await devices_import(req.devices_import(), peer)); break;
+    case R::kDevicesShow: co_await replies.send(co_await devices_show(req.devices_show().key())); break;
+    case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies); break;
+    case R::kDevicesExport: co_await devices_pages(req.devices_export().filter(), &req.devices_export(), replies); break;
+    case R::kLedger: co_await ledger(req.ledger(), replies); break;
+    case R::kDevicesApprove:
+    case R::kDevicesReject:
+    case R::kDevicesAssign:
+    case R::kDevicesUnassign:
+    case R::kDevicesMove:
+    case R::kDevicesDelete:
+    case R::kDevicesReset: co_await replies.send(co_await devices_batch(req, peer)); break;
+    default: co_await replies.send(handle(req, peer)); break;
+  }
+}
+
 v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const ControlPeer& peer) {
   using R = v1::ControlRequest;
   v1::ControlResponse out;
-  auto keys = [](const v1::DeviceKeysRequest& k) { return std::vector<std::string>(k.keys().begin(), k.keys().end()); };
-  auto need_keys = [](const v1::DeviceKeysRequest& k) { return k.keys_size() > 0; };
   switch (req.command_case()) {
-    case R::kStatus: return status();
-    case R::kDevicesImport: return devices_import(req.devices_import(), peer);
-    case R::kDevicesList: return devices_list(req.devices_list().filter());
-    case R::kDevicesShow: return devices_show(req.devices_show().key());
-    case R::kDevicesExport: return devices_export(req.devices_export());
-    case R::kDevicesApprove:
-    case R::kDevicesReject: {
-      const bool approve = req.has_devices_approve();
-      const auto& k = approve ? req.devices_approve() : req.devices_reject();
-      if (!need_keys(k)) return failed("name at least one device");
-      auto n = store_.set_approval(keys(k), approve ? Approval::approved : Approval::rejected, actor(peer));
-      if (failed_with(n, out)) return out;
-      log_.info(who(peer) + ": " + (approve ? "approved " : "rejected ") + count_of(*n, "device"));
-      return done(count_of(*n, "device") + (approve ? " approved" : " rejected"), *n);
-    }
-    case R::kDevicesAssign:
-    case R::kDevicesUnassign: {
-      const bool assign = req.has_devices_assign();
-      const auto list = assign ? std::vector<std::string>(req.devices_assign().keys().begin(),
-                                                          req.devices_assign().keys().end())
-                               : keys(req.devices_unassign());
-      if (list.empty()) return failed("name at least one device");
-      const std::string profile = assign ? req.devices_assign().profile() : "";
-      if (assign && !catalog_.find(profile)) return failed("no profile named \"" + profile + "\"");
-      auto n = store_.assign(list, profile, actor(peer));
-      if (failed_with(n, out)) return out;
-      log_.info(who(peer) + ": " + count_of(*n, "device") + (assign ? " assigned to " + profile : " unassigned"));
-      return done(count_of(*n, "device") + (assign ? " assigned to " + profile : " back on the default profile"), *n);
-    }
-    case R::kDevicesMove: {
-      const auto& m = req.devices_move();
-      if (!catalog_.find(m.to_profile())) return failed("no profile named \"" + m.to_profile() + "\"");
-      auto moved = store_.move_profile(m.from_profile(), m.to_profile(), actor(peer));
-      if (failed_with(moved, out)) return out;
-      if (*moved == 0 && !catalog_.find(m.from_profile()))
-        return failed("no profile named \"" + m.from_profile() + "\" (and no device assigned to it)");
-      log_.info(who(peer) + ": moved " + count_of(*moved, "device") + " to " + m.to_profile());
-      return done(count_of(*moved, "device") + " moved to " + m.to_profile(), *moved);
-    }
-    case R::kDevicesDelete: {
-      if (!need_keys(req.devices_delete())) return failed("name at least one device");
-      auto n = store_.remove(keys(req.devices_delete()));
-      if (failed_with(n, out)) return out;
-      log_.info(who(peer) + ": deleted " + count_of(*n, "device"));
-      return done(count_of(*n, "device") + " deleted", *n);
-    }
-    case R::kDevicesReset: {
-      if (!need_keys(req.devices_reset())) return failed("name at least one device");
-      auto rearmed = store_.rearm(keys(req.devices_reset()), who(peer));
-      if (!rearmed) return failed(rearmed.error());
-      log_.info(who(peer) + ": re-armed " + count_of(*rearmed, "device"));
-      return done(count_of(*rearmed, "device") + " re-armed", *rearmed);
-    }
     case R::kSessions: return sessions();
     case R::kConfirm: {
       auto id = waiting_session(req.confirm().session_id());
@@ -206,9 +182,6 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       return done("session " + *id + " rejected", 1);
     }
     case R::kMonitor: return failed("monitor is a stream (this kdactl is not)");
-    case R::kLedger: return ledger(req.ledger());
-    case R::kReport: return report();
-    case R::kProfileList: return profile_list();
     case R::kProfileShow: return profile_show(req.profile_show());
     case R::kProfileAdd:
     case R::kProfileEdit: {
@@ -233,32 +206,21 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       log_.info(who(peer) + ": profile \"" + c.name() + "\" copied to \"" + *name + "\"");
       return done("profile \"" + c.name() + "\" copied to \"" + *name + "\" (secrets included)", 1);
     }
-    case R::kProfileDelete: {
-      const auto& name = req.profile_delete().name();
-      DeviceFilter assigned;
-      assigned.profile = name;
-      auto users = store_.devices(assigned);
-      if (failed_with(users, out)) return out;
-      if (!users->empty())
-        return failed("\"" + name + "\" has " + count_of(users->size(), "device") +
-                      " assigned; move or unassign them first");
-      if (failed_with(catalog_.remove(name), out)) return out;
-      log_.info(who(peer) + ": profile \"" + name + "\" deleted");
-      return done("profile \"" + name + "\" deleted", 1);
-    }
     case R::kProfileSelect:
       if (failed_with(catalog_.select_default(req.profile_select().name()), out)) return out;
       log_.info(who(peer) + ": \"" + req.profile_select().name() + "\" is now the default profile");
       return done("\"" + req.profile_select().name() + "\" is now the default profile", 1);
     case R::kProfileQr: return profile_output(req.profile_qr().name(), false);
     case R::kProfileNdef: return profile_output(req.profile_ndef().name(), true);
-    case R::kDevicesImportChunk:  // joined by the control server; never reaches a handler
-    case R::COMMAND_NOT_SET: break;
+    // The store's commands are answer()'s; a chunk is joined by the control
+    // server and never reaches a handler.
+    default: break;
   }
   return failed("unknown command: this kdad is older than kdactl");
 }
 
-v1::ControlResponse ControlService::status() {
+asio::awaitable<v1::ControlResponse> ControlService::status() {
+  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
   auto r = ok();
   auto* s = r.mutable_status();
   s->set_name(facts_.name);
@@ -278,11 +240,9 @@ v1::ControlResponse ControlService::status() {
     p->set_profile(profile);
     for (const auto& f : fields) p->add_fields(f);
   }
-  if (auto all = store_.devices()) {
-    s->set_devices(static_cast<std::uint32_t>(all->size()));
-    std::uint32_t pending = 0;
-    for (const auto& d : *all) pending += d.approval == Approval::pending;
-    s->set_pending_devices(pending);
+  if (counts) {
+    s->set_devices(static_cast<std::uint32_t>(counts->devices));
+    s->set_pending_devices(static_cast<std::uint32_t>(counts->pending));
   }
   s->set_active_sessions(static_cast<std::uint32_t>(live_sessions_().size()));
   s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
@@ -301,10 +261,11 @@ v1::ControlResponse ControlService::status() {
     a->set_bare_connections(n.bare_connections);
     a->set_unkeyed_failures(n.unkeyed_failures);
   }
-  return r;
+  co_return r;
 }
 
-v1::ControlResponse ControlService::devices_import(const v1::DevicesImportRequest& req, const ControlPeer& peer) {
+asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::DevicesImportRequest& req,
+                                                                    const ControlPeer& peer) {
   const std::string file = req.file_name().empty() ? "upload" : req.file_name();
   ImportOptions options{.source = req.source(),
                         .replace = req.replace(),
@@ -313,11 +274,14 @@ v1::ControlResponse ControlService::devices_import(const v1::DevicesImportReques
                         .actor = actor(peer),
                         .file = file};
   for (const auto& t : config_.trusted_resellers) options.trusted |= !req.source().empty() && t == req.source();
-  options.check = [this](const Device& d) {
-    return d.profile.empty() || catalog_.find(d.profile) ? std::string()
-                                                         : "profile \"" + d.profile + "\" is not in the catalog";
+  // The catalog lives on this thread: the worker checks against its names.
+  std::set<std::string> profiles;
+  for (const auto* p : catalog_.list()) profiles.insert(p->name());
+  options.check = [profiles = std::move(profiles)](const Device& d) {
+    return d.profile.empty() || profiles.count(d.profile) ? std::string()
+                                                          : "profile \"" + d.profile + "\" is not in the catalog";
   };
-  auto summary = store_.import_devices(req.csv(), options);
+  auto summary = co_await worker_.run([&](StateStore& st) { return st.import_devices(req.csv(), options); });
   const std::string how = req.dry_run() ? "dry run of " : "import of ";
   v1::ControlResponse r;
   if (!summary) {
@@ -332,7 +296,7 @@ v1::ControlResponse ControlService::devices_import(const v1::DevicesImportReques
     s->set_error_total(static_cast<std::uint32_t>(refusal.total));
     s->set_dry_run(req.dry_run());
     log_.info(who(peer) + ": " + how + file + " refused (" + counted + ")");
-    return r;
+    co_return r;
   }
   r = ok();
   auto* s = r.mutable_import_summary();
@@ -352,76 +316,226 @@ v1::ControlResponse ControlService::devices_import(const v1::DevicesImportReques
   log_.info(who(peer) + ": " + (req.dry_run() ? "dry run of " + file + ": would be " : "imported " + file + ": ") +
             std::to_string(summary->added) + " added, " + std::to_string(summary->updated) + " updated, " +
             std::to_string(summary->approved) + " approved" + (req.replace() ? " (whole records)" : ""));
-  return r;
+  co_return r;
 }
 
 // A filter naming a profile that neither the catalog nor any device has is
 // a typo, not an empty answer.
-std::optional<std::string> ControlService::unknown_profile(const DeviceFilter& filter,
-                                                           const std::vector<InventoryDevice>& found) const {
-  if (!filter.profile || filter.profile->empty() || !found.empty() || catalog_.find(*filter.profile)) return {};
+std::optional<std::string> ControlService::unknown_profile(const DeviceFilter& filter, bool found_any) const {
+  if (!filter.profile || filter.profile->empty() || found_any || catalog_.find(*filter.profile)) return {};
   return "no profile named \"" + *filter.profile + "\"";
 }
 
-v1::ControlResponse ControlService::devices_list(const v1::DeviceFilter& f) {
-  auto filter = to_filter(f);
-  if (!filter) return failed(filter.error());
-  auto list = store_.devices(*filter);
-  v1::ControlResponse r;
-  if (failed_with(list, r)) return r;
-  if (auto unknown = unknown_profile(*filter, *list)) return failed(*unknown);
-  r = ok();
-  for (const auto& d : *list) fill_row(d, *r.mutable_devices()->add_devices());
-  return r;
-}
+namespace {
 
-v1::ControlResponse ControlService::devices_show(const std::string& key) {
-  auto d = store_.device(key);
-  v1::ControlResponse r;
-  if (failed_with(d, r)) return r;
-  if (!*d) return failed("no device " + key + " in the inventory");
-  r = ok();
-  fill_row(**d, *r.mutable_device()->mutable_device());
-  LedgerQuery q;
-  q.device = (*d)->key;
-  if (auto history = store_.ledger(q))
-    for (const auto& e : *history) fill_ledger(e, *r.mutable_device()->add_history());
-  return r;
-}
+// Rows in one page of a listing or an export: a few hundred KiB.
+constexpr std::size_t kPageRows = 1000;
 
-v1::ControlResponse ControlService::devices_export(const v1::DevicesExportRequest& req) {
-  auto filter = to_filter(req.filter());
-  if (!filter) return failed(filter.error());
-  auto list = store_.devices(*filter);
-  v1::ControlResponse r;
-  if (failed_with(list, r)) return r;
-  if (auto unknown = unknown_profile(*filter, *list)) return failed(*unknown);
-  std::vector<Device> devices;
-  for (auto& d : *list) {
-    if (!req.include_passwords()) d.device.password.clear();
-    devices.push_back(std::move(d.device));
+// The devices a batch names: its keys, or (all) every device its filter matches.
+struct BatchTarget {
+  std::vector<std::string> keys;
+  std::optional<DeviceFilter> filter;
+};
+
+tl::expected<BatchTarget, std::string> batch_target(const google::protobuf::RepeatedPtrField<std::string>& keys,
+                                                    bool all, const v1::DeviceFilter& filter) {
+  if (all && !keys.empty()) return tl::unexpected(std::string("name devices or give --all, not both"));
+  if (!all && keys.empty()) return tl::unexpected(std::string("name at least one device (or --all)"));
+  BatchTarget target;
+  if (!all) {
+    target.keys.assign(keys.begin(), keys.end());
+    return target;
   }
-  r = ok();
-  r.mutable_csv()->set_text(write_device_csv(devices));
-  return r;
+  auto f = to_filter(filter);
+  if (!f) return tl::unexpected(f.error());
+  target.filter = *f;
+  return target;
 }
 
-v1::ControlResponse ControlService::profile_list() {
+tl::expected<BatchTarget, std::string> batch_target(const v1::DeviceKeysRequest& r) {
+  return batch_target(r.keys(), r.all(), r.filter());
+}
+
+}  // namespace
+
+asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::ControlRequest& req,
+                                                                   const ControlPeer& peer) {
+  using R = v1::ControlRequest;
+  const auto command = req.command_case();
+  tl::expected<BatchTarget, std::string> target = BatchTarget{};
+  std::string profile;  // assign, move: the profile the devices go to
+  switch (command) {
+    case R::kDevicesApprove: target = batch_target(req.devices_approve()); break;
+    case R::kDevicesReject: target = batch_target(req.devices_reject()); break;
+    case R::kDevicesUnassign: target = batch_target(req.devices_unassign()); break;
+    case R::kDevicesDelete: target = batch_target(req.devices_delete()); break;
+    case R::kDevicesReset: target = batch_target(req.devices_reset()); break;
+    case R::kDevicesAssign: {
+      const auto& a = req.devices_assign();
+      target = batch_target(a.keys(), a.all(), a.filter());
+      profile = a.profile();
+      break;
+    }
+    case R::kDevicesMove: {
+      DeviceFilter from;
+      from.profile = req.devices_move().from_profile();
+      target = BatchTarget{.filter = from};
+      profile = req.devices_move().to_profile();
+      break;
+    }
+    default: co_return failed("internal error: not a batch");
+  }
+  if (!target) co_return failed(target.error());
+  if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(profile))
+    co_return failed("no profile named \"" + profile + "\"");
+  const std::string by = actor(peer);
+  const std::string re_armer = who(peer);
+  auto n = co_await worker_.run([&](StateStore& st) -> tl::expected<std::size_t, std::string> {
+    std::vector<std::string> keys = std::move(target->keys);
+    if (target->filter) {
+      auto matched = st.keys(*target->filter);
+      if (!matched) return tl::unexpected(matched.error());
+      keys = std::move(*matched);
+      if (keys.empty()) return 0;
+    }
+    switch (command) {
+      case R::kDevicesApprove: return st.set_approval(keys, Approval::approved, by);
+      case R::kDevicesReject: return st.set_approval(keys, Approval::rejected, by);
+      case R::kDevicesAssign:
+      case R::kDevicesMove: return st.assign(keys, profile, by);
+      case R::kDevicesUnassign: return st.assign(keys, "", by);
+      case R::kDevicesDelete: return st.remove(keys);
+      case R::kDevicesReset: return st.rearm(keys, re_armer);
+      default: return tl::unexpected(std::string("internal error: not a batch"));
+    }
+  });
+  if (!n) co_return failed(n.error());
+  if (*n == 0 && target->filter && command != R::kDevicesMove)
+    if (auto unknown = unknown_profile(*target->filter, false)) co_return failed(*unknown);
+  const std::string devices = count_of(*n, "device");
+  const auto count = static_cast<std::uint32_t>(*n);
+  switch (command) {
+    case R::kDevicesApprove:
+    case R::kDevicesReject: {
+      const bool approve = command == R::kDevicesApprove;
+      log_.info(who(peer) + ": " + (approve ? "approved " : "rejected ") + devices);
+      co_return done(devices + (approve ? " approved" : " rejected"), count);
+    }
+    case R::kDevicesAssign:
+      log_.info(who(peer) + ": " + devices + " assigned to " + profile);
+      co_return done(devices + " assigned to " + profile, count);
+    case R::kDevicesUnassign:
+      log_.info(who(peer) + ": " + devices + " unassigned");
+      co_return done(devices + " back on the default profile", count);
+    case R::kDevicesMove:
+      if (*n == 0 && !catalog_.find(req.devices_move().from_profile()))
+        co_return failed("no profile named \"" + req.devices_move().from_profile() +
+                         "\" (and no device assigned to it)");
+      log_.info(who(peer) + ": moved " + devices + " to " + profile);
+      co_return done(devices + " moved to " + profile, count);
+    case R::kDevicesDelete:
+      log_.info(who(peer) + ": deleted " + devices);
+      co_return done(devices + " deleted", count);
+    default:
+      log_.info(who(peer) + ": re-armed " + devices);
+      co_return done(devices + " re-armed", count);
+  }
+}
+
+// A listing or an export, a page at a time: each page is read on the
+// worker once the one before has been written to kdactl.
+asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
+                                                    const v1::DevicesExportRequest* export_request,
+                                                    ControlReplies& replies) {
+  auto filter = to_filter(f);
+  if (!filter) {
+    co_await replies.send(failed(filter.error()));
+    co_return;
+  }
+  std::string after;
+  bool first = true;
+  for (;;) {
+    std::size_t rows_read = 0;
+    auto page = co_await worker_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+      auto rows = st.devices_page(*filter, after, kPageRows);
+      if (!rows) return tl::unexpected(rows.error());
+      rows_read = rows->size();
+      v1::ControlResponse r = ok();
+      if (export_request) {
+        std::vector<Device> devices;
+        for (auto& d : *rows) {
+          if (!export_request->include_passwords()) d.device.password.clear();
+          devices.push_back(std::move(d.device));
+        }
+        r.mutable_csv()->set_text(write_device_csv(devices, first));
+      } else {
+        auto* list = r.mutable_devices();
+        for (const auto& d : *rows) fill_row(d, *list->add_devices());
+      }
+      if (!rows->empty()) after = rows->back().key;
+      r.set_more(rows->size() == kPageRows);
+      return r;
+    });
+    if (!page) {
+      co_await replies.send(failed(page.error()));
+      co_return;
+    }
+    if (first && rows_read == 0)
+      if (auto unknown = unknown_profile(*filter, false)) {
+        co_await replies.send(failed(*unknown));
+        co_return;
+      }
+    const bool more = page->more();
+    if (!co_await replies.send(std::move(*page)) || !more) co_return;
+    first = false;
+  }
+}
+
+asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key) {
+  auto found = co_await worker_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+    auto d = st.device(key);
+    if (!d) return tl::unexpected(d.error());
+    if (!*d) return failed("no device " + key + " in the inventory");
+    v1::ControlResponse r = ok();
+    fill_row(**d, *r.mutable_device()->mutable_device());
+    LedgerQuery q;
+    q.device = (*d)->key;
+    if (auto history = st.ledger(q))
+      for (const auto& e : *history) fill_ledger(e, *r.mutable_device()->add_history());
+    return r;
+  });
+  co_return found ? std::move(*found) : failed(found.error());
+}
+
+asio::awaitable<v1::ControlResponse> ControlService::profile_list() {
+  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
   auto r = ok();
-  auto all = store_.devices();
   for (const auto* p : catalog_.list()) {
     auto* row = r.mutable_profiles()->add_profiles();
     row->set_name(p->name());
     row->set_description(p->description());
     row->set_company_name(p->company_name());
     row->set_is_default(catalog_.is_default(p->name()));
-    std::uint32_t n = 0;
-    if (all)
-      for (const auto& d : *all)
-        n += d.device.profile == p->name() || (d.device.profile.empty() && catalog_.is_default(p->name()));
-    row->set_devices(n);
+    std::size_t n = 0;
+    if (counts) {
+      if (auto it = counts->profiles.find(p->name()); it != counts->profiles.end()) n += it->second;
+      if (auto it = counts->profiles.find(""); it != counts->profiles.end() && catalog_.is_default(p->name()))
+        n += it->second;
+    }
+    row->set_devices(static_cast<std::uint32_t>(n));
   }
-  return r;
+  co_return r;
+}
+
+asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::string& name, const ControlPeer& peer) {
+  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
+  if (!counts) co_return failed(counts.error());
+  if (auto it = counts->profiles.find(name); it != counts->profiles.end() && it->second > 0)
+    co_return failed("\"" + name + "\" has " + count_of(it->second, "device") +
+                     " assigned; move or unassign them first");
+  if (auto removed = catalog_.remove(name); !removed) co_return failed(removed.error());
+  log_.info(who(peer) + ": profile \"" + name + "\" deleted");
+  co_return done("profile \"" + name + "\" deleted", 1);
 }
 
 v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& req) {
@@ -529,24 +643,31 @@ v1::ControlResponse ControlService::open_stream(const v1::ControlRequest& req, c
     return ok();
   }
   if (req.ledger().until_ms() != 0) return failed("a ledger follow has no end: leave out until");
+  // The entries so far come from the sessions' connection, in one response
+  // (a follow shows the newest 1000 unless asked for more).
   const std::int64_t cursor = streams_->newest_id();
-  auto q = ledger_query(req.ledger());
+  auto q = ledger_query(store_, req.ledger());
   if (!q) return failed(q.error());
-  auto r = ledger(req.ledger());
-  if (r.ok()) streams_->follow_ledger(std::move(stream), q->device, cursor);
+  auto page = store_.ledger_page(*q);
+  if (!page) return failed(page.error());
+  auto r = ok();
+  auto* list = r.mutable_ledger();
+  for (const auto& e : page->entries) fill_ledger(e, *list->add_entries());
+  list->set_omitted(page->omitted);
+  streams_->follow_ledger(std::move(stream), q->device, cursor);
   return r;
 }
 
-tl::expected<LedgerQuery, std::string> ControlService::ledger_query(const v1::LedgerRequest& req) {
+tl::expected<LedgerQuery, std::string> ControlService::ledger_query(StateStore& store, const v1::LedgerRequest& req) {
   LedgerQuery q;
   if (!req.device().empty()) {
-    auto d = store_.device(req.device());  // any identifier; the ledger files under the key
+    auto d = store.device(req.device());  // any identifier; the ledger files under the key
     q.device = d && *d ? (*d)->key : req.device();
     if (d && !*d) {  // a deleted device keeps its ledger; a typo has none
       LedgerQuery any;
       any.device = req.device();
       any.limit = 1;
-      if (auto seen = store_.ledger(any); seen && seen->empty())
+      if (auto seen = store.ledger(any); seen && seen->empty())
         return tl::unexpected("no device " + req.device() + " in the inventory or the ledger");
     }
   }
@@ -556,42 +677,71 @@ tl::expected<LedgerQuery, std::string> ControlService::ledger_query(const v1::Le
   return q;
 }
 
-// The newest entries of the range, oldest first, and how many older ones
-// were left out: today's entries always show, however long the ledger.
-v1::ControlResponse ControlService::ledger(const v1::LedgerRequest& req) {
-  auto q = ledger_query(req);
-  if (!q) return failed(q.error());
-  auto page = store_.ledger_page(*q);
-  v1::ControlResponse r;
-  if (failed_with(page, r)) return r;
-  r = ok();
-  auto* list = r.mutable_ledger();
-  for (const auto& e : page->entries) fill_ledger(e, *list->add_entries());
-  list->set_omitted(page->omitted);
-  return r;
+// The newest entries of the range, oldest first, in pages, the first saying
+// how many older ones were left out: today's entries always show, however
+// long the ledger.
+asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, ControlReplies& replies) {
+  LedgerQuery page_query;
+  std::size_t left = 0;  // entries still to list
+  auto start = co_await worker_.run([&](StateStore& st) -> tl::expected<LedgerStart, std::string> {
+    auto q = ledger_query(st, req);
+    if (!q) return tl::unexpected(q.error());
+    auto s = st.ledger_start(*q);
+    if (!s) return s;
+    page_query = *q;
+    page_query.after_id = s->after_id;
+    page_query.up_to_id = s->up_to_id;
+    page_query.oldest_first = true;
+    left = q->limit;
+    return s;
+  });
+  if (!start) {
+    co_await replies.send(failed(start.error()));
+    co_return;
+  }
+  bool first = true;
+  for (;;) {
+    auto page = co_await worker_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+      LedgerQuery q = page_query;
+      q.limit = std::min(left, kPageRows);
+      auto entries = q.limit ? st.ledger_page(q) : tl::expected<LedgerPage, std::string>(LedgerPage{});
+      if (!entries) return tl::unexpected(entries.error());
+      v1::ControlResponse r = ok();
+      auto* list = r.mutable_ledger();
+      for (const auto& e : entries->entries) fill_ledger(e, *list->add_entries());
+      if (first) list->set_omitted(start->omitted);
+      left -= entries->entries.size();
+      if (!entries->entries.empty()) page_query.after_id = entries->entries.back().id;
+      r.set_more(entries->entries.size() == kPageRows && left > 0);
+      return r;
+    });
+    if (!page) {
+      co_await replies.send(failed(page.error()));
+      co_return;
+    }
+    const bool more = page->more();
+    if (!co_await replies.send(std::move(*page)) || !more) co_return;
+    first = false;
+  }
 }
 
-v1::ControlResponse ControlService::report() {
-  auto all = store_.devices();
-  v1::ControlResponse r;
-  if (failed_with(all, r)) return r;
-  r = ok();
+asio::awaitable<v1::ControlResponse> ControlService::report() {
+  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
+  if (!counts) co_return failed(counts.error());
+  auto r = ok();
   auto* rep = r.mutable_report();
   rep->set_generated_ms(unix_ms());
   rep->set_generated(iso8601(rep->generated_ms()));
-  rep->set_devices(static_cast<std::uint32_t>(all->size()));
+  rep->set_devices(static_cast<std::uint32_t>(counts->devices));
   for (auto state : {DeviceState::unassigned, DeviceState::profile_assigned, DeviceState::provisioning,
                      DeviceState::provisioned, DeviceState::failed, DeviceState::cancelled, DeviceState::rejected}) {
-    std::uint32_t n = 0;
-    for (const auto& d : *all) n += d.state == state && d.approval != Approval::pending;
     auto* c = rep->add_states();
     c->set_state(std::string(display_name(state)));
-    c->set_count(n);
+    auto it = counts->states.find(state);
+    c->set_count(static_cast<std::uint32_t>(it == counts->states.end() ? 0 : it->second));
   }
-  std::uint32_t pending = 0;
-  for (const auto& d : *all) pending += d.approval == Approval::pending;
-  rep->set_pending_approval(pending);
-  return r;
+  rep->set_pending_approval(static_cast<std::uint32_t>(counts->pending));
+  co_return r;
 }
 
 }  // namespace kda::daemon

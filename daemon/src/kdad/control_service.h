@@ -1,6 +1,9 @@
 // kdad's side of the control socket: each kdactl command, answered from the
 // state store, the catalog and the enrollment service. Runs on the daemon's
-// io_context thread; the control server has already checked the peer.
+// io_context thread; the control server has already checked the peer. What
+// reads or writes the inventory or the ledger goes to the store worker and
+// is awaited there, so sessions go on meanwhile; listings, exports and the
+// ledger come back in pages read one at a time.
 #pragma once
 
 #include <functional>
@@ -8,6 +11,7 @@
 
 #include "control_streams.h"
 #include "enrollment_service.h"
+#include "store_worker.h"
 #include "kda/daemon/control_handler.h"
 
 namespace kda::daemon {
@@ -30,34 +34,44 @@ struct LiveSession {
 
 class ControlService final : public ControlHandler {
  public:
-  ControlService(DaemonFacts facts, StateStore& store, Catalog& catalog, EnrollmentService& enrollment,
-                 const Config& config, std::function<std::vector<LiveSession>()> sessions, Log& log);
+  // `store` is the sessions' connection (streams read the ledger through
+  // it); `worker` does everything else the store is asked.
+  ControlService(DaemonFacts facts, StateStore& store, StoreWorker& worker, Catalog& catalog,
+                 EnrollmentService& enrollment, const Config& config,
+                 std::function<std::vector<LiveSession>()> sessions, Log& log);
 
   ~ControlService() override;
 
+  // The commands that need no store: sessions, confirmations, profiles.
   v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) override;
+  asio::awaitable<void> answer(const v1::ControlRequest& request, const ControlPeer& peer,
+                               ControlReplies& replies) override;
   v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
                                   std::shared_ptr<ControlStream> stream) override;
+  // A ledger row the store worker wrote (for followers and monitors).
+  void ledger_written(std::int64_t id);
 
  private:
-  v1::ControlResponse status();
-  v1::ControlResponse devices_import(const v1::DevicesImportRequest& r, const ControlPeer& peer);
-  std::optional<std::string> unknown_profile(const DeviceFilter& filter,
-                                             const std::vector<InventoryDevice>& found) const;
-  v1::ControlResponse devices_list(const v1::DeviceFilter& filter);
-  v1::ControlResponse devices_show(const std::string& key);
-  v1::ControlResponse devices_export(const v1::DevicesExportRequest& r);
-  v1::ControlResponse profile_list();
+  asio::awaitable<v1::ControlResponse> status();
+  asio::awaitable<v1::ControlResponse> devices_import(const v1::DevicesImportRequest& r, const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> devices_batch(const v1::ControlRequest& r, const ControlPeer& peer);
+  std::optional<std::string> unknown_profile(const DeviceFilter& filter, bool found_any) const;
+  asio::awaitable<void> devices_pages(const v1::DeviceFilter& filter, const v1::DevicesExportRequest* export_request,
+                                      ControlReplies& replies);
+  asio::awaitable<v1::ControlResponse> devices_show(const std::string& key);
+  asio::awaitable<v1::ControlResponse> profile_list();
+  asio::awaitable<v1::ControlResponse> profile_delete(const std::string& name, const ControlPeer& peer);
   v1::ControlResponse profile_show(const v1::ProfileShowRequest& r);
   v1::ControlResponse profile_output(const std::string& name, bool ndef);
   v1::ControlResponse sessions();
-  v1::ControlResponse ledger(const v1::LedgerRequest& r);
-  tl::expected<LedgerQuery, std::string> ledger_query(const v1::LedgerRequest& r);
+  asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies);
+  static tl::expected<LedgerQuery, std::string> ledger_query(StateStore& store, const v1::LedgerRequest& r);
   tl::expected<std::string, std::string> waiting_session(const std::string& id_prefix_or_sas) const;
-  v1::ControlResponse report();
+  asio::awaitable<v1::ControlResponse> report();
 
   DaemonFacts facts_;
   StateStore& store_;
+  StoreWorker& worker_;
   Catalog& catalog_;
   EnrollmentService& enrollment_;
   const Config& config_;

@@ -33,7 +33,7 @@ ControlStreams::ControlStreams(asio::any_io_executor executor, StateStore& store
                                LedgerRowOf row_of)
     : executor_(executor), store_(store), sessions_(std::move(sessions)), row_of_(std::move(row_of)),
       session_timer_(executor) {
-  store_.on_ledger_write([this](std::int64_t id) { written(id); });
+  store_.on_ledger_write([this](std::int64_t id) { ledger_written(id); });
 }
 
 ControlStreams::~ControlStreams() {
@@ -70,7 +70,7 @@ bool ControlStreams::prune() {
   return std::any_of(subscribers_.begin(), subscribers_.end(), [](const Subscriber& s) { return s.monitor; });
 }
 
-void ControlStreams::written(std::int64_t id) {
+void ControlStreams::ledger_written(std::int64_t id) {
   if (subscribers_.empty()) return;
   updated_.push_back(id);
   if (delivery_posted_) return;

@@ -37,6 +37,9 @@ class ControlStreams {
   void monitor(std::shared_ptr<ControlStream> stream);
   // The newest ledger entry's id (0 for an empty ledger): a new follower's cursor.
   std::int64_t newest_id();
+  // A committed ledger row (the store's observer, or the store worker's
+  // rows told on this executor).
+  void ledger_written(std::int64_t id);
 
  private:
   struct Subscriber {
@@ -46,7 +49,6 @@ class ControlStreams {
     std::int64_t cursor = 0;
     std::map<std::string, v1::SessionRow> seen;  // a monitor's sessions, by id
   };
-  void written(std::int64_t id);
   void deliver_ledger();
   void watch_sessions();
   void compare_sessions(Subscriber& s, const v1::SessionList& now);

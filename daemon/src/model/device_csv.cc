@@ -377,11 +377,11 @@ DeviceCsvResult parse_device_csv(std::string_view text, const DeviceCsvOptions& 
   return result;
 }
 
-std::string write_device_csv(const std::vector<Device>& devices) {
+std::string write_device_csv(const std::vector<Device>& devices, bool header) {
   std::string out;
-  for (std::size_t i = 0; i < kDeviceCsvColumns.size(); ++i)
+  for (std::size_t i = 0; header && i < kDeviceCsvColumns.size(); ++i)
     out.append(i ? "," : "").append(kDeviceCsvColumns[i]);
-  out += "\r\n";
+  if (header) out += "\r\n";
   for (const Device& d : devices) {
     std::string tags;
     for (const auto& t : d.tags) tags.append(tags.empty() ? "" : ";").append(t);

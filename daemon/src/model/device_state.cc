@@ -61,4 +61,10 @@ bool transition_allowed(DeviceState from, DeviceState to) {
   return false;
 }
 
+DeviceState effective_state(std::optional<std::string_view> latest, bool rejected, bool has_profile) {
+  if (latest)
+    if (auto s = parse_device_state(*latest)) return *s;
+  return rejected ? DeviceState::rejected : resting_state(has_profile);
+}
+
 }  // namespace kda::daemon

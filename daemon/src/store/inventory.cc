@@ -13,11 +13,7 @@ namespace kda::daemon {
 namespace {
 
 constexpr const char* kColumns =
-    "key, imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags, source, approval, updated_ms";
-
-// The device's latest ledger state, in the same query (ledger_device index).
-constexpr const char* kLatestState =
-    "(SELECT state FROM ledger WHERE ledger.device = devices.key AND refusal = 0 ORDER BY id DESC LIMIT 1)";
+    "key, imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags, source, approval, updated_ms, state";
 
 // An identifier to match on; an empty one must match nothing.
 std::string match_id(const std::string& value) { return value.empty() ? std::string("\x01") : value; }
@@ -46,9 +42,56 @@ std::optional<Approval> parse_approval(std::string_view text) {
   return std::nullopt;
 }
 
-// The state an approved device rests in before and between sessions.
-DeviceState resting_state(const std::string& profile) {
-  return profile.empty() ? DeviceState::unassigned : DeviceState::profile_assigned;
+DeviceState resting_state(const std::string& profile) { return kda::daemon::resting_state(!profile.empty()); }
+
+// One row of `SELECT kColumns`.
+InventoryDevice read_device(const Statement& stmt) {
+  InventoryDevice d;
+  d.key = stmt.column_text(0);
+  d.device.imei = stmt.column_text(1);
+  d.device.imei2 = stmt.column_text(2);
+  d.device.meid = stmt.column_text(3);
+  d.device.serial = stmt.column_text(4);
+  d.device.wifi_mac = stmt.column_text(5);
+  d.device.user_id = stmt.column_text(6);
+  d.device.password = stmt.column_text(7);
+  d.device.profile = stmt.column_text(8);
+  d.device.tags = split_tags(stmt.column_text(9));
+  d.device.source = stmt.column_text(10);
+  d.approval = parse_approval(stmt.column_text(11)).value_or(Approval::pending);
+  d.updated_ms = stmt.column_int(12);
+  const auto latest = stmt.column_optional_text(13);
+  d.state = effective_state(latest ? std::optional<std::string_view>(*latest) : std::nullopt,
+                            d.approval == Approval::rejected, !d.device.profile.empty());
+  return d;
+}
+
+// Runs apply(i) for each i below n, in slices: each slice one transaction
+// of at most kSliceDevices, ended early when a session waits to write. A
+// failure stops it; the slices before it stay. Returns how many were applied.
+template <typename F>
+std::size_t in_slices(Database& db, std::size_t n, std::string& failure, F&& apply) {
+  std::size_t done = 0;
+  while (done < n && failure.empty()) {
+    std::size_t next = done;
+    auto slice = db.transaction([&]() -> DbResult<bool> {
+      const std::size_t end = std::min(n, done + kSliceDevices);
+      while (next < end) {
+        if (auto error = apply(next); !error.empty()) return tl::unexpected(SqliteError{std::move(error)});
+        ++next;
+        if (db.someone_waits()) break;
+      }
+      return true;
+    });
+    if (!slice) failure = slice.error().message;
+    else done = next;
+  }
+  return done;
+}
+
+std::string stopped(std::size_t done, std::size_t total, const std::string& why) {
+  return why + " (stopped after " + std::to_string(done) + " of " + std::to_string(total) +
+         " devices; those stay changed: run it again for the rest)";
 }
 
 }  // namespace
@@ -63,50 +106,84 @@ std::string_view approval_name(Approval a) {
 }
 
 tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devices(
-    const std::string& where, const std::vector<std::string>& args) {
-  auto stmt = db_->prepare(std::string("SELECT ") + kColumns + ", " + kLatestState + " FROM devices WHERE " + where +
-                           " ORDER BY key");
+    const std::string& where, const std::vector<std::string>& args, const std::string& tail) {
+  auto stmt = db_->cached(std::string("SELECT ") + kColumns + " FROM devices WHERE " + where +
+                          (tail.empty() ? " ORDER BY key" : " " + tail));
   if (!stmt) return tl::unexpected(stmt.error().message);
-  for (std::size_t i = 0; i < args.size(); ++i) stmt->bind(static_cast<int>(i + 1), args[i]);
+  for (std::size_t i = 0; i < args.size(); ++i) (*stmt)->bind(static_cast<int>(i + 1), args[i]);
   std::vector<InventoryDevice> out;
   for (;;) {
-    auto row = stmt->step();
+    auto row = (*stmt)->step();
     if (!row) return tl::unexpected(row.error().message);
     if (!*row) break;
-    InventoryDevice d;
-    d.key = stmt->column_text(0);
-    d.device.imei = stmt->column_text(1);
-    d.device.imei2 = stmt->column_text(2);
-    d.device.meid = stmt->column_text(3);
-    d.device.serial = stmt->column_text(4);
-    d.device.wifi_mac = stmt->column_text(5);
-    d.device.user_id = stmt->column_text(6);
-    d.device.password = stmt->column_text(7);
-    d.device.profile = stmt->column_text(8);
-    d.device.tags = split_tags(stmt->column_text(9));
-    d.device.source = stmt->column_text(10);
-    d.approval = parse_approval(stmt->column_text(11)).value_or(Approval::pending);
-    d.updated_ms = stmt->column_int(12);
-    const auto latest = stmt->column_optional_text(13);
-    d.state = latest ? parse_device_state(*latest).value_or(DeviceState::unassigned)
-              : d.approval == Approval::rejected ? DeviceState::rejected
-                                                 : resting_state(d.device.profile);
-    out.push_back(std::move(d));
+    out.push_back(read_device(**stmt));
   }
   return out;
 }
 
+tl::expected<std::vector<InventoryDevice>, std::string> StateStore::filtered(const DeviceFilter& filter,
+                                                                             const std::string& after_key,
+                                                                             std::size_t limit) {
+  // The state the inventory shows, as read_device() works it out.
+  const std::string shown_state = std::string("COALESCE(state, CASE WHEN approval = 'rejected' THEN '") +
+                                  std::string(display_name(DeviceState::rejected)) + "' WHEN profile = '' THEN '" +
+                                  std::string(display_name(DeviceState::unassigned)) + "' ELSE '" +
+                                  std::string(display_name(DeviceState::profile_assigned)) + "' END)";
+  auto stmt = db_->cached(std::string("SELECT ") + kColumns +
+                          " FROM devices WHERE (?1 IS NULL OR approval = ?1) AND (?2 IS NULL OR profile = ?2) AND "
+                          "(?3 IS NULL OR " + shown_state + " = ?3) AND key > ?4 ORDER BY key LIMIT ?5");
+  if (!stmt) return tl::unexpected(stmt.error().message);
+  Statement& select = **stmt;
+  if (filter.approval) select.bind(1, approval_name(*filter.approval));
+  select.bind(2, filter.profile);
+  if (filter.state) select.bind(3, display_name(*filter.state));
+  select.bind(4, after_key).bind(5, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<InventoryDevice> out;
+  for (;;) {
+    auto row = select.step();
+    if (!row) return tl::unexpected(row.error().message);
+    if (!*row) break;
+    out.push_back(read_device(select));
+  }
+  return out;
+}
+
+tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page(const DeviceFilter& filter,
+                                                                                 const std::string& after_key,
+                                                                                 std::size_t limit) {
+  return filtered(filter, after_key, limit);
+}
+
+tl::expected<std::vector<std::string>, std::string> StateStore::keys(const DeviceFilter& filter) {
+  std::vector<std::string> out;
+  std::string after;
+  for (;;) {
+    auto page = filtered(filter, after, 10'000);
+    if (!page) return tl::unexpected(page.error());
+    for (auto& d : *page) out.push_back(std::move(d.key));
+    if (page->size() < 10'000) return out;
+    after = out.back();
+  }
+}
+
 namespace {
 
-// Refuses the whole upload: the transaction rolls back.
+// Refuses the whole upload: nothing is written.
 constexpr const char* kRefused = "import refused";
-// A dry run rolls back too, after everything was worked out.
-constexpr const char* kDryRun = "dry run";
 
 std::string profile_reason(const std::string& profile, const ImportOptions& options) {
   return (profile.empty() ? std::string("unassigned") : "assigned to " + profile) + " by " + options.actor +
          " (import of " + options.file + ")";
 }
+
+// What an import does to one device, worked out before anything is written.
+struct PlannedDevice {
+  std::string key;
+  Device device;
+  bool added = false;
+  Approval approval = Approval::pending;
+  std::optional<LedgerEntry> entry;  // a trusted approval or a profile change
+};
 
 }  // namespace
 
@@ -125,75 +202,105 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   };
   ImportSummary summary;
   summary.ignored_columns = parsed.ignored_columns;
-  const std::int64_t now = unix_ms();
-  auto result = db_->transaction([&]() -> DbResult<bool> {
-    for (auto& row : parsed.devices) {
-      row.source = options.source;
-      const auto key = device_key(row);
-      auto known = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = ?3 OR serial = ?4",
-                                  {match_id(row.imei), match_id(row.imei2), match_id(row.meid), match_id(row.serial)});
-      if (!known) return tl::unexpected(SqliteError{known.error()});
-      if (known->size() > 1) {
-        refuse(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
+  // First the whole file is worked out against the inventory, writing
+  // nothing: any error refuses it. Only the admin's work changes devices'
+  // identities and records (kdad does it on one thread), so what is worked
+  // out here still holds when it is written.
+  std::vector<PlannedDevice> plan;
+  std::set<std::string> planned;  // known devices some line already changes
+  for (std::size_t line = 0; line < parsed.devices.size(); ++line) {
+    Device& row = parsed.devices[line];
+    row.source = options.source;
+    const auto key = device_key(row);
+    auto known = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = ?3 OR serial = ?4",
+                                {match_id(row.imei), match_id(row.imei2), match_id(row.meid), match_id(row.serial)});
+    if (!known) {
+      refuse(known.error());
+      break;
+    }
+    if (known->size() > 1) {
+      refuse(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
+      continue;
+    }
+    const InventoryDevice* before = known->empty() ? nullptr : &known->front();
+    if (before && !planned.insert(before->key).second) {
+      refuse(key->to_string() + ": names the same known device (" + before->key + ") as another line");
+      continue;
+    }
+    Device device = before && !options.replace ? merge_device(before->device, row, parsed.columns) : row;
+    if (before && !options.replace) {
+      // A merge can break a rule no single column does (imei2 left without imei).
+      for (const auto& e : check_device(device)) refuse(key->to_string() + ": " + e.to_string());
+    }
+    if (options.check && (!before || device.profile != before->device.profile))
+      if (auto why = options.check(device); !why.empty()) {
+        refuse(key->to_string() + ": " + why);
         continue;
       }
-      const InventoryDevice* before = known->empty() ? nullptr : &known->front();
-      Device device = before && !options.replace ? merge_device(before->device, row, parsed.columns) : row;
-      if (before && !options.replace) {
-        // A merge can break a rule no single column does (imei2 left without imei).
-        for (const auto& e : check_device(device)) refuse(key->to_string() + ": " + e.to_string());
-      }
-      if (options.check && (!before || device.profile != before->device.profile))
-        if (auto why = options.check(device); !why.empty()) {
-          refuse(key->to_string() + ": " + why);
+    if (refusal.total > 0) continue;  // only errors from here on matter
+    if (before && before->device == device) {
+      ++summary.unchanged;
+      continue;
+    }
+    PlannedDevice p{.key = before ? before->key : key->value, .device = std::move(device), .added = !before};
+    p.approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
+    if (before) {
+      ++summary.updated;
+      if (p.device.profile != before->device.profile && p.approval == Approval::approved) {
+        if (before->state == DeviceState::provisioning) {
+          refuse(key->to_string() + ": a transfer is under way; its profile cannot change now");
           continue;
         }
-      if (refusal.total > 0) continue;  // only errors from here on matter
-      if (before && before->device == device) {
-        ++summary.unchanged;
-        continue;
+        ++summary.profile_changes;
+        p.entry = LedgerEntry{.device = p.key, .state = resting_state(p.device.profile), .transport = "admin",
+                              .reason = profile_reason(p.device.profile, options)};
       }
-      const std::string row_key = before ? before->key : key->value;
-      const Approval approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
-      auto write = db_->prepare(std::string("INSERT OR REPLACE INTO devices (") + kColumns +
-                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-      if (!write) return tl::unexpected(write.error());
-      write->bind(1, row_key).bind(2, device.imei).bind(3, device.imei2).bind(4, device.meid).bind(5, device.serial);
-      write->bind(6, device.wifi_mac).bind(7, device.user_id).bind(8, device.password).bind(9, device.profile);
-      write->bind(10, join_tags(device.tags)).bind(11, device.source).bind(12, approval_name(approval));
-      write->bind(13, now);
-      if (auto ok = write->run(); !ok) return tl::unexpected(ok.error());
-      std::optional<LedgerEntry> entry;
-      if (before) {
-        ++summary.updated;
-        if (device.profile != before->device.profile && approval == Approval::approved) {
-          ++summary.profile_changes;
-          entry = LedgerEntry{.device = row_key, .state = resting_state(device.profile), .transport = "admin",
-                              .reason = profile_reason(device.profile, options)};
-        }
-      } else {
-        ++summary.added;
-        if (approval == Approval::approved) {
-          ++summary.approved;
-          entry = LedgerEntry{.device = row_key, .state = resting_state(device.profile), .transport = "admin",
+    } else {
+      ++summary.added;
+      if (p.approval == Approval::approved) {
+        ++summary.approved;
+        p.entry = LedgerEntry{.device = p.key, .state = resting_state(p.device.profile), .transport = "admin",
                               .reason = "uploaded by trusted reseller " + options.source};
-        }
       }
-      if (entry)
-        if (auto r = record_in_transaction(*entry); !r) refuse(key->to_string() + ": " + r.error().message);
-      if (options.dry_run)
-        summary.changes.push_back({row_key, !before, before ? describe_changes(before->device, device)
-                                                            : std::vector<std::string>{}});
     }
-    // Any error refuses the whole file; a dry run leaves it as it was.
-    if (refusal.total > 0) return tl::unexpected(SqliteError{kRefused});
-    if (options.dry_run) return tl::unexpected(SqliteError{kDryRun});
-    return true;
-  });
-  if (!result && refusal.total == 0 && !(options.dry_run && result.error().message == kDryRun)) {
-    refuse(result.error().message);
+    if (options.dry_run)
+      summary.changes.push_back({p.key, p.added, before ? describe_changes(before->device, p.device)
+                                                        : std::vector<std::string>{}});
+    else
+      plan.push_back(std::move(p));
   }
   if (refusal.total > 0) return tl::unexpected(std::move(refusal));
+  if (options.dry_run) return summary;
+  parsed.devices = {};
+
+  const std::int64_t now = unix_ms();
+  std::string failure;
+  const std::size_t written = in_slices(*db_, plan.size(), failure, [&](std::size_t i) -> std::string {
+    const PlannedDevice& p = plan[i];
+    const Device& d = p.device;
+    // A new device takes up the state its ledger left it in, if it had one.
+    auto write = db_->cached(
+        p.added ? std::string("INSERT INTO devices (") + kColumns +
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT state FROM ledger "
+                      "WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1))"
+                : std::string("UPDATE devices SET imei = ?2, imei2 = ?3, meid = ?4, serial = ?5, wifi_mac = ?6, "
+                              "user_id = ?7, password = ?8, profile = ?9, tags = ?10, source = ?11, approval = ?12, "
+                              "updated_ms = ?13 WHERE key = ?1"));
+    if (!write) return write.error().message;
+    Statement& w = **write;
+    w.bind(1, p.key).bind(2, d.imei).bind(3, d.imei2).bind(4, d.meid).bind(5, d.serial).bind(6, d.wifi_mac);
+    w.bind(7, d.user_id).bind(8, d.password).bind(9, d.profile).bind(10, join_tags(d.tags)).bind(11, d.source);
+    w.bind(12, approval_name(p.approval)).bind(13, now);
+    if (auto ok = w.run(); !ok) return ok.error().message;
+    if (p.entry)
+      if (auto r = record_in_transaction(*p.entry); !r) return p.key + ": " + r.error().message;
+    return {};
+  });
+  if (!failure.empty()) {
+    refuse(written == 0 ? failure : stopped(written, plan.size(), failure));
+    return tl::unexpected(std::move(refusal));
+  }
+  if (plan.size() > kSliceDevices) shrink_journal();
   return summary;
 }
 
@@ -216,126 +323,147 @@ tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(con
 }
 
 tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices(const DeviceFilter& filter) {
-  auto all = select_devices("1", {});
-  if (!all) return all;
-  std::vector<InventoryDevice> out;
-  for (auto& d : *all) {
-    if (filter.approval && d.approval != *filter.approval) continue;
-    if (filter.profile && d.device.profile != *filter.profile) continue;
-    if (filter.state && d.state != *filter.state) continue;
-    out.push_back(std::move(d));
+  return filtered(filter, "", SIZE_MAX);
+}
+
+tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::string>& keys,
+                                                         const DeviceCheck& check, const DeviceCheck& apply) {
+  std::vector<std::string> unknown;
+  std::vector<std::string> named;  // distinct devices, in the order first named
+  std::set<std::string> seen;
+  for (const auto& key : keys) {
+    auto d = device(key);
+    if (!d) return tl::unexpected(d.error());
+    if (!*d) {
+      if (std::find(unknown.begin(), unknown.end(), key) == unknown.end()) unknown.push_back(key);
+      continue;
+    }
+    if (!unknown.empty() || !seen.insert((*d)->key).second) continue;
+    if (auto why = check(**d); !why.empty()) return tl::unexpected(why);
+    named.push_back((*d)->key);
   }
-  return out;
+  if (!unknown.empty()) {
+    std::string list;
+    for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + k;
+    return tl::unexpected(unknown.size() == 1 ? "no device " + list + " in the inventory"
+                                              : "no devices " + list + " in the inventory (" +
+                                                    std::to_string(unknown.size()) + " unknown keys; nothing changed)");
+  }
+  std::string failure;
+  const std::size_t done = in_slices(*db_, named.size(), failure, [&](std::size_t i) -> std::string {
+    // Read again in its slice: a session may have moved it on meanwhile.
+    auto d = select_devices("key = ?1", {named[i]});
+    if (!d) return d.error();
+    if (d->empty()) return "no device " + named[i] + " in the inventory";
+    if (auto why = check(d->front()); !why.empty()) return why;
+    return apply(d->front());
+  });
+  if (!failure.empty()) return tl::unexpected(done == 0 ? failure : stopped(done, named.size(), failure));
+  if (named.size() > kSliceDevices) shrink_journal();
+  return named.size();
 }
 
 namespace {
 
-// Runs `change` once for every device the keys name, inside one transaction.
-// Unknown keys refuse all, and the error names each of them. Returns how
-// many devices the keys named.
-template <typename Store, typename F>
-tl::expected<std::size_t, std::string> for_each_key(Store& store, Database& db, const std::vector<std::string>& keys,
-                                                    F&& change) {
-  std::string failure;
-  std::vector<std::string> unknown;
-  std::set<std::string> done;
-  auto result = db.transaction([&]() -> DbResult<bool> {
-    for (const auto& key : keys) {
-      auto d = store.device(key);
-      if (!d) failure = d.error();
-      else if (!*d) {
-        if (std::find(unknown.begin(), unknown.end(), key) == unknown.end()) unknown.push_back(key);
-      } else if (unknown.empty() && done.insert((*d)->key).second) {
-        failure = change(**d);
-      }
-      if (!failure.empty()) return tl::unexpected(SqliteError{failure});
-    }
-    if (!unknown.empty()) {
-      std::string list;
-      for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + k;
-      failure = unknown.size() == 1 ? "no device " + list + " in the inventory"
-                                    : "no devices " + list + " in the inventory (" +
-                                          std::to_string(unknown.size()) + " unknown keys; nothing changed)";
-      return tl::unexpected(SqliteError{failure});
-    }
-    return true;
-  });
-  if (!result) return tl::unexpected(result.error().message);
-  return done.size();
+// The ledger's refusal, worked out before the batch writes anything.
+std::string transition_problem(const InventoryDevice& d, DeviceState to) {
+  if (transition_allowed(d.state, to)) return {};
+  return "device " + d.key + ": cannot go from " + std::string(display_name(d.state)) + " to " +
+         std::string(display_name(to));
 }
 
 }  // namespace
 
 tl::expected<std::size_t, std::string> StateStore::set_approval(const std::vector<std::string>& keys,
                                                                 Approval approval, const std::string& actor) {
-  return for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
-    if (d.approval == approval) return {};
-    auto stmt = db_->prepare("UPDATE devices SET approval = ?1, updated_ms = ?2 WHERE key = ?3");
-    if (!stmt) return stmt.error().message;
-    stmt->bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
-    if (auto ok = stmt->run(); !ok) return ok.error().message;
-    const bool approved = approval == Approval::approved;
-    LedgerEntry e{.device = d.key,
-                  .state = approved ? resting_state(d.device.profile) : DeviceState::rejected,
-                  .transport = "admin",
-                  .reason = (approved ? "approved by " : "rejected by ") + actor};
-    auto r = record_in_transaction(e);
-    return r ? std::string() : r.error().message;
-  });
+  const bool approved = approval == Approval::approved;
+  auto next_state = [&](const InventoryDevice& d) {
+    return approved ? resting_state(d.device.profile) : DeviceState::rejected;
+  };
+  return batch(
+      keys,
+      [&](const InventoryDevice& d) {
+        return d.approval == approval ? std::string() : transition_problem(d, next_state(d));
+      },
+      [&](const InventoryDevice& d) -> std::string {
+        if (d.approval == approval) return {};
+        auto stmt = db_->cached("UPDATE devices SET approval = ?1, updated_ms = ?2 WHERE key = ?3");
+        if (!stmt) return stmt.error().message;
+        (*stmt)->bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
+        if (auto ok = (*stmt)->run(); !ok) return ok.error().message;
+        LedgerEntry e{.device = d.key, .state = next_state(d), .transport = "admin",
+                      .reason = (approved ? "approved by " : "rejected by ") + actor};
+        auto r = record_in_transaction(e);
+        return r ? std::string() : r.error().message;
+      });
 }
 
 tl::expected<std::size_t, std::string> StateStore::rearm(const std::vector<std::string>& keys,
                                                          const std::string& actor) {
   std::size_t changed = 0;
-  auto done = for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
-    if (d.state == DeviceState::provisioning) return d.key + ": a transfer is under way; nothing re-armed";
-    if (d.state == DeviceState::unassigned || d.state == DeviceState::profile_assigned) return {};
-    LedgerEntry e{.device = d.key, .state = resting_state(d.device.profile), .transport = "admin",
-                  .reason = "re-armed by " + actor};
-    auto r = record_in_transaction(e);
-    if (!r) return r.error().message;
-    ++changed;
-    return {};
-  });
+  auto done = batch(
+      keys,
+      [](const InventoryDevice& d) {
+        return d.state == DeviceState::provisioning ? d.key + ": a transfer is under way; nothing re-armed"
+                                                    : std::string();
+      },
+      [&](const InventoryDevice& d) -> std::string {
+        if (d.state == DeviceState::unassigned || d.state == DeviceState::profile_assigned) return {};
+        LedgerEntry e{.device = d.key, .state = resting_state(d.device.profile), .transport = "admin",
+                      .reason = "re-armed by " + actor};
+        auto r = record_in_transaction(e);
+        if (!r) return r.error().message;
+        ++changed;
+        return {};
+      });
   if (!done) return tl::unexpected(done.error());
   return changed;
 }
 
 tl::expected<std::size_t, std::string> StateStore::assign(const std::vector<std::string>& keys,
                                                           const std::string& profile, const std::string& actor) {
-  return for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
-    if (d.device.profile == profile) return {};
-    auto stmt = db_->prepare("UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
-    if (!stmt) return stmt.error().message;
-    stmt->bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
-    if (auto ok = stmt->run(); !ok) return ok.error().message;
-    if (d.approval != Approval::approved) return {};
-    LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",
-                  .reason = profile.empty() ? "unassigned by " + actor : "assigned to " + profile + " by " + actor};
-    auto r = record_in_transaction(e);
-    return r ? std::string() : r.error().message;
-  });
+  // Only an approved device's assignment is a transition the ledger records.
+  auto recorded = [&](const InventoryDevice& d) {
+    return d.device.profile != profile && d.approval == Approval::approved;
+  };
+  return batch(
+      keys,
+      [&](const InventoryDevice& d) {
+        return recorded(d) ? transition_problem(d, resting_state(profile)) : std::string();
+      },
+      [&](const InventoryDevice& d) -> std::string {
+        if (d.device.profile == profile) return {};
+        auto stmt = db_->cached("UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
+        if (!stmt) return stmt.error().message;
+        (*stmt)->bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
+        if (auto ok = (*stmt)->run(); !ok) return ok.error().message;
+        if (!recorded(d)) return {};
+        LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",
+                      .reason = profile.empty() ? "unassigned by " + actor : "assigned to " + profile + " by " + actor};
+        auto r = record_in_transaction(e);
+        return r ? std::string() : r.error().message;
+      });
 }
 
 tl::expected<std::size_t, std::string> StateStore::move_profile(const std::string& from, const std::string& to,
                                                                 const std::string& actor) {
   DeviceFilter filter;
   filter.profile = from;
-  auto list = devices(filter);
+  auto list = keys(filter);
   if (!list) return tl::unexpected(list.error());
-  std::vector<std::string> keys;
-  for (const auto& d : *list) keys.push_back(d.key);
-  return assign(keys, to, actor);
+  return assign(*list, to, actor);
 }
 
 tl::expected<std::size_t, std::string> StateStore::remove(const std::vector<std::string>& keys) {
-  return for_each_key(*this, *db_, keys, [&](const InventoryDevice& d) -> std::string {
-    auto stmt = db_->prepare("DELETE FROM devices WHERE key = ?1");
-    if (!stmt) return stmt.error().message;
-    stmt->bind(1, d.key);
-    auto ok = stmt->run();
-    return ok ? std::string() : ok.error().message;
-  });
+  return batch(
+      keys, [](const InventoryDevice&) { return std::string(); },
+      [&](const InventoryDevice& d) -> std::string {
+        auto stmt = db_->cached("DELETE FROM devices WHERE key = ?1");
+        if (!stmt) return stmt.error().message;
+        (*stmt)->bind(1, d.key);
+        auto ok = (*stmt)->run();
+        return ok ? std::string() : ok.error().message;
+      });
 }
 
 tl::expected<std::string, std::string> StateStore::export_csv() {

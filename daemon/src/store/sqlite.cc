@@ -65,7 +65,10 @@ DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  statements_.clear();
+  sqlite3_close_v2(db_);
+}
 
 SqliteError Database::error(std::string_view during) const {
   return SqliteError{path_ + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory") + " (while " +
@@ -95,6 +98,16 @@ DbResult<Statement> Database::prepare(std::string_view sql) {
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
     return tl::unexpected(error("preparing a statement"));
   return Statement(db_, stmt);
+}
+
+DbResult<CachedStatement> Database::cached(const std::string& sql) {
+  if (auto it = statements_.find(sql); it != statements_.end()) return CachedStatement(it->second.get());
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK)
+    return tl::unexpected(error("preparing a statement"));
+  auto [it, added] = statements_.emplace(sql, std::make_unique<Statement>(db_, stmt));
+  return CachedStatement(it->second.get());
 }
 
 DbResult<std::string> Database::integrity_check() {

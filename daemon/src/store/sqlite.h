@@ -5,12 +5,18 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <tl/expected.hpp>
+
+#include "write_turns.h"
 
 namespace kda::daemon {
 
@@ -36,6 +42,11 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   // Steps once: true with a row, false when done.
   DbResult<bool> step();
+  // Ready to run again with new bindings (a cached statement).
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   // Runs to completion (for INSERT/UPDATE/DELETE).
   DbResult<void> run();
 
@@ -48,6 +59,13 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// A cached statement lent out: reset when the lease ends, so that no
+// half-stepped statement keeps the connection's read snapshot open.
+struct ResetStatement {
+  void operator()(Statement* s) const { s->reset(); }
+};
+using CachedStatement = std::unique_ptr<Statement, ResetStatement>;
+
 class Database {
  public:
   // Opens (creating) the file, WAL journal, foreign keys, a busy timeout.
@@ -56,23 +74,44 @@ class Database {
 
   DbResult<void> exec(std::string_view sql);
   DbResult<Statement> prepare(std::string_view sql);
+  // Prepared once per connection and kept, ready to bind; reset when the
+  // lease ends. One lease per text at a time.
+  DbResult<CachedStatement> cached(const std::string& sql);
   std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   // "ok" when PRAGMA integrity_check passes, else its report.
   DbResult<std::string> integrity_check();
 
+  // Writers of the same file in this process take turns (write_turns.h);
+  // `first`: this connection's writers go before those without it.
+  void share_turns(std::shared_ptr<WriteTurns> turns, bool first) {
+    turns_ = std::move(turns);
+    first_ = first;
+  }
+  // Whether a writer that goes first waits for this one's turn.
+  bool someone_waits() const { return turns_ && turns_->someone_first_waits(); }
+  std::shared_ptr<WriteTurns> turns() const { return turns_; }
+  // Runs after each transaction, committed or rolled back (observers of
+  // what it wrote hear of committed rows only).
+  void after_transaction(std::function<void(bool committed)> hook) { after_ = std::move(hook); }
+
   // All-or-nothing: commits when `body` returns a value, rolls back otherwise.
   template <typename F>
   auto transaction(F&& body) -> decltype(body()) {
+    Turn turn(turns_.get(), first_);
     if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return tl::unexpected(begun.error());
     auto result = body();
     if (!result) {
       roll_back();
+      if (after_) after_(false);
       return result;
     }
     if (auto committed = exec("COMMIT"); !committed) {
       roll_back();
+      if (after_) after_(false);
       return tl::unexpected(committed.error());
     }
+    turn.give();
+    if (after_) after_(true);
     return result;
   }
 
@@ -83,8 +122,23 @@ class Database {
   // not leave the disk filled with pages nobody will use.
   void roll_back();
 
+  struct Turn {
+    Turn(WriteTurns* turns, bool first) : turns_(turns) {
+      if (turns_) turns_->take(first);
+    }
+    ~Turn() { give(); }
+    void give() {
+      if (turns_) std::exchange(turns_, nullptr)->give();
+    }
+    WriteTurns* turns_;
+  };
+
   sqlite3* db_;
   std::string path_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+  std::shared_ptr<WriteTurns> turns_;
+  bool first_ = false;
+  std::function<void(bool)> after_;
 };
 
 }  // namespace kda::daemon

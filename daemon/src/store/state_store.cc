@@ -60,7 +60,18 @@ constexpr const char* kSchemaV3 = R"sql(
 CREATE INDEX devices_serial_nocase ON devices(serial COLLATE NOCASE);
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+// A device's latest state is kept on its row (written with each transition)
+// so that listings filter and count it through an index instead of asking
+// the ledger for every device; the summary index answers status, report
+// and profile counts without reading a row.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE devices ADD COLUMN state TEXT;
+UPDATE devices SET state =
+  (SELECT state FROM ledger WHERE ledger.device = devices.key AND refusal = 0 ORDER BY id DESC LIMIT 1);
+CREATE INDEX devices_summary ON devices(approval, state, profile);
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 constexpr int kSchemaVersion = std::size(kMigrations);
 
 StoreError store_error(const SqliteError& e) {
@@ -101,24 +112,64 @@ tl::expected<T, std::string> text_error(const SqliteError& e) {
 
 }  // namespace
 
-StateStore::StateStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+StateStore::StateStore(std::unique_ptr<Database> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {
+  // Observers hear of rows once they are committed, never of rolled-back ones.
+  db_->after_transaction([this](bool committed) {
+    auto ids = std::exchange(written_, {});
+    if (committed && ledger_observer_)
+      for (auto id : ids) ledger_observer_(id);
+  });
+}
 StateStore::~StateStore() = default;
 
 tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return tl::unexpected(db.error().message);
   if (auto ok = migrate(**db, path); !ok) return tl::unexpected(ok.error());
-  return std::unique_ptr<StateStore>(new StateStore(std::move(*db)));
+  (*db)->share_turns(std::make_shared<WriteTurns>(), true);
+  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path));
+}
+
+tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open_bulk_companion() {
+  auto db = Database::open(path_);
+  if (!db) return tl::unexpected(db.error().message);
+  (*db)->share_turns(db_->turns(), false);
+  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path_));
+}
+
+void StateStore::shrink_journal() { (void)db_->exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+tl::expected<InventoryCounts, std::string> StateStore::counts() {
+  auto stmt = db_->cached("SELECT approval, state, profile, count(*) FROM devices GROUP BY approval, state, profile");
+  if (!stmt) return text_error<InventoryCounts>(stmt.error());
+  InventoryCounts out;
+  for (;;) {
+    auto row = (*stmt)->step();
+    if (!row) return text_error<InventoryCounts>(row.error());
+    if (!*row) break;
+    const auto n = static_cast<std::size_t>((*stmt)->column_int(3));
+    const std::string approval = (*stmt)->column_text(0);
+    const auto latest = (*stmt)->column_optional_text(1);
+    const std::string profile = (*stmt)->column_text(2);
+    out.devices += n;
+    out.profiles[profile] += n;
+    if (approval == approval_name(Approval::pending)) {
+      out.pending += n;
+      continue;
+    }
+    out.states[effective_state(latest, approval == approval_name(Approval::rejected), !profile.empty())] += n;
+  }
+  return out;
 }
 
 tl::expected<std::optional<DeviceState>, std::string> StateStore::current_state(const std::string& device) {
-  auto stmt = db_->prepare("SELECT state FROM ledger WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1");
+  auto stmt = db_->cached("SELECT state FROM ledger WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1");
   if (!stmt) return text_error<std::optional<DeviceState>>(stmt.error());
-  stmt->bind(1, device);
-  auto row = stmt->step();
+  (*stmt)->bind(1, device);
+  auto row = (*stmt)->step();
   if (!row) return text_error<std::optional<DeviceState>>(row.error());
   if (!*row) return std::optional<DeviceState>{};
-  return parse_device_state(stmt->column_text(0));
+  return parse_device_state((*stmt)->column_text(0));
 }
 
 tl::expected<LedgerEntry, StoreError> StateStore::record(LedgerEntry entry) {
@@ -163,21 +214,22 @@ tl::expected<LedgerEntry, StoreError> StateStore::count_refusal(LedgerEntry entr
   if (entry.time_ms == 0) entry.time_ms = unix_ms();
   entry.refusal = true;
   entry.state = DeviceState::rejected;
-  auto latest = db_->prepare(
+  auto found = db_->cached(
       "SELECT id, refusal, reason, transport, time_ms, count FROM ledger WHERE device = ?1 ORDER BY id DESC LIMIT 1");
-  if (!latest) return tl::unexpected(store_error(latest.error()));
+  if (!found) return tl::unexpected(store_error(found.error()));
+  Statement* latest = found->get();
   latest->bind(1, entry.device);
   auto row = latest->step();
   if (!row) return tl::unexpected(store_error(row.error()));
   if (*row && latest->column_int(1) != 0 && latest->column_text(2) == entry.reason &&
       latest->column_text(3) == entry.transport) {
     const std::int64_t id = latest->column_int(0);
-    auto update = db_->prepare("UPDATE ledger SET count = count + 1, last_ms = ?2, session = ?3, sas = ?4 WHERE id = ?1");
+    auto update = db_->cached("UPDATE ledger SET count = count + 1, last_ms = ?2, session = ?3, sas = ?4 WHERE id = ?1");
     if (!update) return tl::unexpected(store_error(update.error()));
-    update->bind(1, id).bind(2, entry.time_ms).bind(3, entry.session).bind(4, entry.sas);
-    if (auto ok = update->run(); !ok) return tl::unexpected(store_error(ok.error()));
+    (*update)->bind(1, id).bind(2, entry.time_ms).bind(3, entry.session).bind(4, entry.sas);
+    if (auto ok = (*update)->run(); !ok) return tl::unexpected(store_error(ok.error()));
     entry.id = id;
-    if (ledger_observer_) ledger_observer_(id);
+    written_.push_back(id);
     entry.last_ms = entry.time_ms;
     entry.time_ms = latest->column_int(4);
     entry.count = latest->column_int(5) + 1;
@@ -189,16 +241,24 @@ tl::expected<LedgerEntry, StoreError> StateStore::count_refusal(LedgerEntry entr
 
 tl::expected<LedgerEntry, StoreError> StateStore::insert(LedgerEntry entry) {
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
-  auto stmt = db_->prepare(
+  auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
       "last_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!stmt) return tl::unexpected(store_error(stmt.error()));
-  stmt->bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
-  stmt->bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
-  stmt->bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
-  if (auto ok = stmt->run(); !ok) return tl::unexpected(store_error(ok.error()));
+  Statement& insert = **stmt;
+  insert.bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
+  insert.bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
+  insert.bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
+  if (auto ok = insert.run(); !ok) return tl::unexpected(store_error(ok.error()));
   entry.id = db_->last_insert_id();
-  if (ledger_observer_) ledger_observer_(entry.id);
+  if (!entry.refusal) {
+    // The device's row carries its latest state (schema v4).
+    auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1");
+    if (!mark) return tl::unexpected(store_error(mark.error()));
+    (*mark)->bind(1, entry.device).bind(2, display_name(entry.state));
+    if (auto ok = (*mark)->run(); !ok) return tl::unexpected(store_error(ok.error()));
+  }
+  written_.push_back(entry.id);
   return entry;
 }
 
@@ -208,54 +268,98 @@ tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const Led
   return std::move(page->entries);
 }
 
+namespace {
+
+constexpr const char* kLedgerRange =
+    "WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time_ms >= ?2) AND (?3 IS NULL OR time_ms <= ?3) "
+    "AND id > ?4 AND (?6 IS NULL OR id <= ?6) ";
+
+void bind_range(Statement& stmt, const LedgerQuery& query) {
+  stmt.bind(1, query.device);
+  if (query.since_ms) stmt.bind(2, *query.since_ms);
+  if (query.until_ms) stmt.bind(3, *query.until_ms);
+  stmt.bind(4, query.after_id);
+  if (query.up_to_id) stmt.bind(6, *query.up_to_id);
+}
+
+DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
+  auto count = db.cached(std::string("SELECT COUNT(*) FROM ledger ") + kLedgerRange);
+  if (!count) return tl::unexpected(count.error());
+  bind_range(**count, query);
+  if (auto row = (*count)->step(); !row) return tl::unexpected(row.error());
+  return (*count)->column_int(0);
+}
+
+}  // namespace
+
 // The newest `limit` rows (newest first, then turned around), and how many
-// older ones the range holds beyond them.
+// older ones the range holds beyond them; or, oldest_first, the oldest.
 tl::expected<LedgerPage, std::string> StateStore::ledger_page(const LedgerQuery& query) {
-  const std::string where =
-      "WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time_ms >= ?2) AND (?3 IS NULL OR time_ms <= ?3) "
-      "AND id > ?4 AND (?6 IS NULL OR id <= ?6) ";
-  auto bind_range = [&](Statement& stmt) {
-    stmt.bind(1, query.device);
-    if (query.since_ms) stmt.bind(2, *query.since_ms);
-    if (query.until_ms) stmt.bind(3, *query.until_ms);
-    stmt.bind(4, query.after_id);
-    if (query.up_to_id) stmt.bind(6, *query.up_to_id);
-  };
-  auto stmt = db_->prepare(
-      "SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, last_ms "
-      "FROM ledger " + where + "ORDER BY id DESC LIMIT ?5");
+  auto stmt = db_->cached(
+      std::string("SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
+                  "last_ms FROM ledger ") +
+      kLedgerRange + (query.oldest_first ? "ORDER BY id ASC LIMIT ?5" : "ORDER BY id DESC LIMIT ?5"));
   if (!stmt) return text_error<LedgerPage>(stmt.error());
-  bind_range(*stmt);
-  stmt->bind(5, static_cast<std::int64_t>(query.limit));
+  Statement& select = **stmt;
+  bind_range(select, query);
+  select.bind(5, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, INT64_MAX)));
   LedgerPage page;
   std::vector<LedgerEntry>& out = page.entries;
   for (;;) {
-    auto row = stmt->step();
+    auto row = select.step();
     if (!row) return text_error<LedgerPage>(row.error());
     if (!*row) break;
     LedgerEntry e;
-    e.id = stmt->column_int(0);
-    e.time_ms = stmt->column_int(1);
-    e.device = stmt->column_text(2);
-    e.state = parse_device_state(stmt->column_text(3)).value_or(DeviceState::unassigned);
-    e.transport = stmt->column_text(4);
-    e.session = stmt->column_text(5);
-    e.sas = stmt->column_text(6);
-    e.reason = stmt->column_text(7);
-    e.primary = stmt->column_text(8);
-    e.refusal = stmt->column_int(9) != 0;
-    e.count = stmt->column_int(10);
-    e.last_ms = stmt->column_int(11);
+    e.id = select.column_int(0);
+    e.time_ms = select.column_int(1);
+    e.device = select.column_text(2);
+    e.state = parse_device_state(select.column_text(3)).value_or(DeviceState::unassigned);
+    e.transport = select.column_text(4);
+    e.session = select.column_text(5);
+    e.sas = select.column_text(6);
+    e.reason = select.column_text(7);
+    e.primary = select.column_text(8);
+    e.refusal = select.column_int(9) != 0;
+    e.count = select.column_int(10);
+    e.last_ms = select.column_int(11);
     out.push_back(std::move(e));
   }
+  if (query.oldest_first) return page;
   std::reverse(out.begin(), out.end());
   if (out.size() < query.limit) return page;
-  auto count = db_->prepare("SELECT COUNT(*) FROM ledger " + where);
-  if (!count) return text_error<LedgerPage>(count.error());
-  bind_range(*count);
-  if (auto row = count->step(); !row) return text_error<LedgerPage>(row.error());
-  page.omitted = static_cast<std::size_t>(count->column_int(0)) - out.size();
+  auto total = count_range(*db_, query);
+  if (!total) return text_error<LedgerPage>(total.error());
+  page.omitted = static_cast<std::size_t>(*total) - out.size();
   return page;
+}
+
+tl::expected<LedgerStart, std::string> StateStore::ledger_start(const LedgerQuery& query) {
+  LedgerStart start{.after_id = query.after_id};
+  auto newest = db_->cached(std::string("SELECT max(id) FROM ledger ") + kLedgerRange);
+  if (!newest) return text_error<LedgerStart>(newest.error());
+  bind_range(**newest, query);
+  if (auto row = (*newest)->step(); !row) return text_error<LedgerStart>(row.error());
+  start.up_to_id = (*newest)->column_int(0);
+  newest.value().reset();
+  if (query.limit == 0) return start;
+  // The limit-th newest entry of the range: the listing starts with it.
+  auto oldest = db_->cached(std::string("SELECT id FROM ledger ") + kLedgerRange +
+                            "ORDER BY id DESC LIMIT 1 OFFSET ?5");
+  if (!oldest) return text_error<LedgerStart>(oldest.error());
+  bind_range(**oldest, query);
+  (*oldest)->bind(5, static_cast<std::int64_t>(std::min<std::size_t>(query.limit - 1, INT64_MAX)));
+  auto row = (*oldest)->step();
+  if (!row) return text_error<LedgerStart>(row.error());
+  if (!*row) return start;  // the range holds no more than the limit
+  const std::int64_t first_shown = (*oldest)->column_int(0);
+  oldest.value().reset();
+  LedgerQuery older = query;
+  older.up_to_id = first_shown - 1;
+  auto omitted = count_range(*db_, older);
+  if (!omitted) return text_error<LedgerStart>(omitted.error());
+  start.omitted = static_cast<std::size_t>(*omitted);
+  start.after_id = first_shown - 1;
+  return start;
 }
 
 tl::expected<std::string, std::string> StateStore::integrity_check() {

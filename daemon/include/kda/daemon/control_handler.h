@@ -1,14 +1,16 @@
-// What kdad's control socket serves: one request in, one response out, or
-// for a stream request a sequence of responses.
+// What kdad's control socket serves: one request in, one response out (or,
+// for a paged answer, several), or for a stream request a sequence of
+// responses until the client leaves.
 // The control server (daemon/src/control) owns the socket, the framing and
 // the peer check; kdad's service implements this interface. Called on the
-// daemon's io_context thread.
+// server's executor (the daemon's io_context thread).
 #pragma once
 
 #include <sys/types.h>
 
 #include <memory>
 
+#include "kda/core/asio.h"
 #include "kda/proto/control.pb.h"
 
 namespace kda::daemon {
@@ -36,11 +38,29 @@ inline bool opens_stream(const v1::ControlRequest& request) {
   return request.has_monitor() || (request.has_ledger() && request.ledger().follow());
 }
 
+// Where an answer's responses go: each send() writes one to the client and
+// resumes once it is written, so a slow client slows the producer and
+// nothing piles up in kdad.
+class ControlReplies {
+ public:
+  virtual ~ControlReplies() = default;
+  // false once the client has gone: stop producing.
+  virtual asio::awaitable<bool> send(v1::ControlResponse response) = 0;
+};
+
 class ControlHandler {
  public:
   virtual ~ControlHandler() = default;
   // Never throws; failures are a response with ok = false and one clear line.
   virtual v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) = 0;
+  // Answers a request that does not open a stream: by default handle()'s
+  // one response. A handler may take its time (await work on another
+  // thread) and answer in pages: every response but the last has more =
+  // true. Should it throw, the client is told of an internal error.
+  virtual asio::awaitable<void> answer(const v1::ControlRequest& request, const ControlPeer& peer,
+                                       ControlReplies& replies) {
+    co_await replies.send(handle(request, peer));
+  }
   // A request that opens_stream(): the first response; when it is ok, the
   // handler keeps `stream` and pushes the rest. Never throws.
   virtual v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,

@@ -68,7 +68,8 @@ DeviceCsvResult parse_device_csv(std::string_view text, std::string_view source 
 
 // Header plus one row per device, CRLF line ends, fields quoted when needed.
 // For devices that passed check_device(), parse_device_csv() of the output
-// gives them back unchanged (source aside: it is not a column).
-std::string write_device_csv(const std::vector<Device>& devices);
+// gives them back unchanged (source aside: it is not a column). Without the
+// header: the rows alone (an export's later pages).
+std::string write_device_csv(const std::vector<Device>& devices, bool header = true);
 
 }  // namespace kda::daemon

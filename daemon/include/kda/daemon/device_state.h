@@ -27,4 +27,15 @@ std::optional<DeviceState> parse_device_state(std::string_view text);
 // start again.
 bool transition_allowed(DeviceState from, DeviceState to);
 
+// The state an approved device rests in before and between sessions:
+// Unassigned without a profile of its own, else Profile assigned.
+inline DeviceState resting_state(bool has_profile) {
+  return has_profile ? DeviceState::profile_assigned : DeviceState::unassigned;
+}
+
+// A device's state as the inventory shows it: its latest transition's (the
+// ledger's `latest`, by display name), else Rejected when the admin
+// rejected it, else its resting state.
+DeviceState effective_state(std::optional<std::string_view> latest, bool rejected, bool has_profile);
+
 }  // namespace kda::daemon

@@ -1,11 +1,15 @@
 // kdad's durable state in one SQLite file (WAL): the device inventory and
 // the ledger of device state transitions. Single-threaded use per object;
-// errors come back as human lines. Every change is one transaction: an
-// import or a batch either lands whole or not at all.
+// errors come back as human lines. A session's change is one transaction.
+// A bulk change (an import, a batch of keys) is checked whole first: a
+// refused one changes nothing. It is then written in slices of at most
+// kSliceDevices devices, each one transaction, so that a session waits at
+// most one slice for its own write (see open_bulk_companion).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +58,16 @@ struct LedgerQuery {
   std::int64_t after_id = 0;             // id > after_id (a follower's cursor)
   std::optional<std::int64_t> up_to_id;  // id <= up_to_id
   std::size_t limit = 10'000;
+  // The oldest `limit` entries after after_id instead of the newest (the
+  // pages of a long listing); omitted is then not counted.
+  bool oldest_first = false;
+};
+
+// Where a paged ledger listing of a range's newest `limit` entries starts.
+struct LedgerStart {
+  std::int64_t after_id = 0;  // list the entries after this one...
+  std::int64_t up_to_id = 0;  // ...up to this one (the newest when asked)
+  std::size_t omitted = 0;    // older entries in the range left out
 };
 
 struct LedgerPage {
@@ -112,11 +126,28 @@ struct DeviceFilter {
   std::optional<DeviceState> state;
 };
 
+// Counted by SQL, never by loading devices (status, report, profile list).
+struct InventoryCounts {
+  std::size_t devices = 0;
+  std::size_t pending = 0;                      // waiting for approval
+  std::map<DeviceState, std::size_t> states;    // devices not pending, by state
+  std::map<std::string, std::size_t> profiles;  // by own profile ("" = none: the default applies)
+};
+
+// Devices a bulk change writes per transaction; a slice also ends as soon
+// as a session waits to write.
+inline constexpr std::size_t kSliceDevices = 1000;
+
 class Database;
 
 class StateStore {
  public:
   static tl::expected<std::unique_ptr<StateStore>, std::string> open(const std::string& path);
+  // A second connection to the same file, for a thread of its own (kdad's
+  // store worker, which does the admin's bulk work). The two take turns to
+  // write, this store first: the companion writes in slices and lets this
+  // one in between any two of them.
+  tl::expected<std::unique_ptr<StateStore>, std::string> open_bulk_companion();
   ~StateStore();
 
   // Appends a transition, durable when this returns. Refused when the
@@ -133,9 +164,11 @@ class StateStore {
   tl::expected<std::vector<LedgerEntry>, std::string> ledger(const LedgerQuery& query);
   // The same, with the count of older entries left out.
   tl::expected<LedgerPage, std::string> ledger_page(const LedgerQuery& query);
-  // Runs after each ledger row is added or a refusal counted again, with
-  // its id, possibly inside a transaction that has not committed yet: post
-  // the work (read the row later) rather than reading now.
+  // For a listing in pages: where the range's newest query.limit entries
+  // begin; then ledger_page with oldest_first from there.
+  tl::expected<LedgerStart, std::string> ledger_start(const LedgerQuery& query);
+  // Runs once the transaction that added a ledger row or counted a refusal
+  // again has committed, with the row's id (on this store's thread).
   void on_ledger_write(std::function<void(std::int64_t id)> observer) { ledger_observer_ = std::move(observer); }
   // "ok" or SQLite's report.
   tl::expected<std::string, std::string> integrity_check();
@@ -157,6 +190,16 @@ class StateStore {
   // By key, or by any IMEI, the MEID or the serial (serial and MEID in any case).
   tl::expected<std::optional<InventoryDevice>, std::string> device(const std::string& key);
   tl::expected<std::vector<InventoryDevice>, std::string> devices(const DeviceFilter& filter = {});
+  // A listing's page: up to `limit` devices the filter matches with keys
+  // after `after_key`, in key order.
+  tl::expected<std::vector<InventoryDevice>, std::string> devices_page(const DeviceFilter& filter,
+                                                                       const std::string& after_key,
+                                                                       std::size_t limit);
+  // The keys of every device the filter matches (a batch by filter).
+  tl::expected<std::vector<std::string>, std::string> keys(const DeviceFilter& filter);
+  tl::expected<InventoryCounts, std::string> counts();
+  // Gives the WAL's space back after a large write (a truncating checkpoint).
+  void shrink_journal();
   // Batches by key: every key must exist, or nothing changes (the error
   // names every unknown key). They return how many devices the keys name: a
   // device named twice counts once. `actor` names who, in the ledger.
@@ -170,15 +213,27 @@ class StateStore {
   tl::expected<std::string, std::string> export_csv();
 
  private:
-  explicit StateStore(std::unique_ptr<Database> db);
+  explicit StateStore(std::unique_ptr<Database> db, std::string path);
   tl::expected<std::vector<InventoryDevice>, std::string> select_devices(const std::string& where,
-                                                                         const std::vector<std::string>& args);
+                                                                         const std::vector<std::string>& args,
+                                                                         const std::string& tail = "");
+  tl::expected<std::vector<InventoryDevice>, std::string> filtered(const DeviceFilter& filter,
+                                                                   const std::string& after_key, std::size_t limit);
+  // A batch by key: resolves every key (all must exist), checks each device
+  // (any error refuses the batch), then applies the change in slices, each
+  // device re-read and checked again in its slice. Returns how many devices
+  // the keys named.
+  using DeviceCheck = std::function<std::string(const InventoryDevice&)>;
+  tl::expected<std::size_t, std::string> batch(const std::vector<std::string>& keys, const DeviceCheck& check,
+                                               const DeviceCheck& apply);
   tl::expected<LedgerEntry, StoreError> write(LedgerEntry entry, bool refusal);
   tl::expected<LedgerEntry, StoreError> record_in_transaction(LedgerEntry entry);
   tl::expected<LedgerEntry, StoreError> count_refusal(LedgerEntry entry);
   tl::expected<LedgerEntry, StoreError> insert(LedgerEntry entry);
   std::unique_ptr<Database> db_;
+  std::string path_;
   std::function<void(std::int64_t)> ledger_observer_;
+  std::vector<std::int64_t> written_;  // ledger rows of the open transaction, for the observer
 };
 
 }  // namespace kda::daemon

@@ -1,0 +1,40 @@
+#include "store_worker.h"
+
+namespace kda::daemon {
+
+tl::expected<std::unique_ptr<StoreWorker>, std::string> StoreWorker::start(
+    StateStore& sessions_store, asio::any_io_executor home, std::function<void(std::int64_t)> ledger_written) {
+  auto store = sessions_store.open_bulk_companion();
+  if (!store) return tl::unexpected("store worker: " + store.error());
+  return std::unique_ptr<StoreWorker>(new StoreWorker(std::move(*store), std::move(home), std::move(ledger_written)));
+}
+
+StoreWorker::StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home,
+                         std::function<void(std::int64_t)> ledger_written)
+    : store_(std::move(store)), home_(std::move(home)), ledger_written_(std::move(ledger_written)),
+      work_(context_.get_executor()) {
+  store_->on_ledger_write([this](std::int64_t id) { written(id); });
+  thread_ = std::thread([this] { context_.run(); });
+}
+
+StoreWorker::~StoreWorker() {
+  context_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StoreWorker::written(std::int64_t id) {
+  if (!ledger_written_) return;
+  std::lock_guard lock(written_mutex_);
+  written_.push_back(id);
+  if (written_.size() > 1) return;  // a delivery is already on its way
+  asio::post(home_, [this] {
+    std::vector<std::int64_t> ids;
+    {
+      std::lock_guard lock(written_mutex_);
+      ids.swap(written_);
+    }
+    for (auto id : ids) ledger_written_(id);
+  });
+}
+
+}  // namespace kda::daemon

@@ -1,0 +1,63 @@
+// The admin's store work, on a thread of its own with its own connection to
+// kdad.db (StateStore::open_bulk_companion): an import, an approval of every
+// device or a listing of 300,000 runs beside the sessions, which keep their
+// store calls on the daemon's io_context (their fast path). Work runs one
+// item at a time in the order it was asked for; a listing is one item per
+// page, so a `kdactl status` asked during it waits at most one page. Bulk
+// writes go in slices that let a session's write in between (write_turns.h).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "kda/core/asio.h"
+#include "kda/daemon/state_store.h"
+
+namespace kda::daemon {
+
+class StoreWorker {
+ public:
+  // Opens the worker's connection next to `sessions_store` and starts the
+  // thread. Ledger rows the worker writes are told to `ledger_written` on
+  // `home` (the daemon's executor), a slice's rows at a time.
+  static tl::expected<std::unique_ptr<StoreWorker>, std::string> start(
+      StateStore& sessions_store, asio::any_io_executor home, std::function<void(std::int64_t id)> ledger_written);
+  // Lets the item under way finish (an import's slice loop included), drops
+  // the rest and joins.
+  ~StoreWorker();
+  StoreWorker(const StoreWorker&) = delete;
+  StoreWorker& operator=(const StoreWorker&) = delete;
+
+  // Runs fn(store) on the worker thread; the awaiting coroutine resumes on
+  // its own executor with the result (an exception travels along).
+  template <typename F>
+  auto run(F fn) -> asio::awaitable<std::invoke_result_t<F&, StateStore&>> {
+    using Result = std::invoke_result_t<F&, StateStore&>;
+    co_return co_await asio::co_spawn(
+        context_, [this, fn = std::move(fn)]() mutable -> asio::awaitable<Result> { co_return fn(*store_); },
+        asio::use_awaitable);
+  }
+
+ private:
+  StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home,
+              std::function<void(std::int64_t)> ledger_written);
+  void written(std::int64_t id);  // on the worker
+
+  std::unique_ptr<StateStore> store_;
+  asio::any_io_executor home_;
+  std::function<void(std::int64_t)> ledger_written_;
+  std::mutex written_mutex_;
+  std::vector<std::int64_t> written_;  // waiting for the home executor
+  asio::io_context context_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+}  // namespace kda::daemon
