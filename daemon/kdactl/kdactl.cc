@@ -7,8 +7,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "kda/daemon/command_line.h"
 #include "kda/daemon/control_client.h"
@@ -31,7 +35,9 @@ constexpr int kExitFailure = 1;
 
 constexpr const char* kFooter =
     "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n"
-    "Devices are named by any of their IMEIs, their MEID or serial; a KEY of - reads keys from stdin.";
+    "Devices are named by any of their IMEIs, their MEID or serial; a KEY of - reads keys from stdin.\n"
+    "Batch commands (approve, reject, assign, unassign, delete, reset) take --all with the filters of devices list\n"
+    "instead of KEYs: e.g. kdactl devices approve --all --approval pending.";
 
 struct Global {
   std::string socket;
@@ -47,6 +53,7 @@ struct Args {
   std::string until;   // ledger
   bool follow = false;  // ledger
   bool replace = false, dry_run = false, ignore_unknown = false;  // devices import
+  bool all = false, yes = false;  // devices approve|reject|assign|unassign|delete|reset
 };
 
 int fail(const std::string& line) {
@@ -103,6 +110,75 @@ int run(const Global& g, const v1::ControlRequest& request, const Printer& human
   return human(*r);
 }
 
+// ---- Paged answers: printed page by page as they arrive ---------------------
+
+// What a paged command does with the pages: each one as it comes (`last`
+// says no more follow), then done() once the last came. Either returns
+// false after saying why on stderr.
+struct PagePrinter {
+  std::function<bool(const v1::ControlResponse& page, bool first, bool last)> page;
+  std::function<bool()> done = [] { return true; };
+};
+
+// Flushed after each page: the admin (or the pipe) sees the rows as kdad
+// sends them, and kdactl holds one page at a time.
+void out_now(const std::string& text) {
+  out(text);
+  std::fflush(stdout);
+}
+
+// One request answered in pages (devices list, devices export, ledger).
+// An error part-way comes after whatever was printed already.
+int run_paged(const Global& g, const v1::ControlRequest& request, const PagePrinter& printer) {
+  auto client = daemon::ControlClient::connect(g.socket);
+  if (!client) return fail(client.error());
+  std::string error;
+  bool first = true, failed = false, finished = false;
+  auto paged = client->call_paged(request, [&](const v1::ControlResponse& r) {
+    if (!r.ok()) {
+      error = r.error();
+      return false;
+    }
+    const bool last = !r.more();
+    if (!printer.page(r, std::exchange(first, false), last)) {
+      failed = true;
+      return false;
+    }
+    finished = last;
+    return true;
+  });
+  if (!paged) return fail(paged.error());
+  if (!error.empty()) return fail(error);
+  if (failed) return kExitFailure;
+  if (!finished) return fail("kdad ended the answer without its last page");
+  return printer.done() ? 0 : kExitFailure;
+}
+
+// --json: the payload's JSON, the same text whether kdad sent one page or
+// many: one page as run() prints it; pages joined piece by piece.
+// `payload` names the response's payload field, `field` its list (or text)
+// that the pages split.
+PagePrinter json_pages(const v1::ControlRequest& request, const char* payload, const char* field) {
+  auto joined = std::make_shared<std::optional<PagedJson>>();
+  return {[request, payload, field, joined](const v1::ControlResponse& r, bool first, bool last) {
+            if (first && last) {
+              out(payload_json(r, expected_payload(request)) + "\n");
+              return true;
+            }
+            // A page without its payload (nothing on it) reads as an empty one.
+            const auto& message = r.GetReflection()->GetMessage(r, r.GetDescriptor()->FindFieldByName(payload));
+            if (first) {
+              joined->emplace(message, field);
+              out((*joined)->open());
+            }
+            out_now((*joined)->piece(message));
+            if (last) out((*joined)->close() + "\n");
+            return true;
+          }};
+}
+
+// ---- Single answers ----------------------------------------------------------
+
 Printer text(std::function<std::string(const v1::ControlResponse&)> format) {
   return [format = std::move(format)](const v1::ControlResponse& r) {
     out(format(r));
@@ -137,15 +213,23 @@ struct Filter {
   CLI::Option* profile_opt = nullptr;
   CLI::Option* state_opt = nullptr;
 
-  void add_to(CLI::App* cmd) {
-    approval_opt = cmd->add_option("--approval", approval, "Only devices with this approval")
+  // `profile_flag`: devices assign takes --profile for the profile to assign.
+  // `scope` starts each help line ("With --all: ").
+  void add_to(CLI::App* cmd, const std::string& profile_flag = "--profile", const std::string& scope = "") {
+    const auto only = scope.empty() ? std::string("Only") : scope + "only";
+    approval_opt = cmd->add_option("--approval", approval, only + " devices with this approval")
                        ->check(CLI::IsMember({"pending", "approved", "rejected"}));
-    profile_opt = cmd->add_option("--profile", profile, "Only devices assigned to PROFILE (\"\": no profile of their own)");
-    state_opt = cmd->add_option("--state", state, "Only devices in this state (\"Profile assigned\" or profile_assigned)")
+    profile_opt = cmd->add_option(profile_flag, profile,
+                                  only + " devices assigned to PROFILE (\"\": no profile of their own)");
+    state_opt = cmd->add_option("--state", state, only + " devices in this state (\"Profile assigned\" or profile_assigned)")
                     ->check([](const std::string& v) {
                       return daemon::parse_device_state(v) ? "" : "unknown device state '" + v + "'";
                     });
   }
+  void needs(CLI::Option* all) const {
+    for (auto* o : {approval_opt, profile_opt, state_opt}) o->needs(all);
+  }
+  bool empty() const { return !approval_opt->count() && !profile_opt->count() && !state_opt->count(); }
   void fill(v1::DeviceFilter* f) const {
     if (approval_opt->count()) f->set_approval(approval);
     if (profile_opt->count()) f->set_profile(profile);
@@ -265,18 +349,61 @@ int devices_import(const Global& g, const std::string& file, const Args& a) {
   return 0;
 }
 
+// Each chunk of CSV as it comes: to stdout, or into FILE (written whole or
+// not at all: a failure part-way leaves FILE as it was).
 int devices_export(const Global& g, const Filter& filter, bool passwords, const std::string& file) {
   v1::ControlRequest request;
   filter.fill(request.mutable_devices_export()->mutable_filter());
   request.mutable_devices_export()->set_include_passwords(passwords);
-  return run(g, request, [&](const v1::ControlResponse& r) {
-    if (file.empty()) {
-      out(r.csv().text());
-      return 0;
-    }
-    if (auto w = write_private_file(file, r.csv().text()); !w) return fail(w.error());
-    return 0;
-  });
+  if (g.json) return run_paged(g, request, json_pages(request, "csv", "text"));
+  if (file.empty())
+    return run_paged(g, request, {[](const v1::ControlResponse& r, bool, bool) {
+                       out_now(r.csv().text());
+                       return true;
+                     }});
+  std::optional<PrivateFile> into;
+  auto written = [&](const tl::expected<void, std::string>& w) {
+    if (!w) fail(w.error());
+    return w.has_value();
+  };
+  return run_paged(g, request, {[&](const v1::ControlResponse& r, bool first, bool) {
+                                  if (first) {
+                                    auto created = PrivateFile::create(file);
+                                    if (!created) return written(tl::unexpected(created.error()));
+                                    into.emplace(std::move(*created));
+                                  }
+                                  return written(into->write(r.csv().text()));
+                                },
+                                [&] { return written(into->commit()); }});
+}
+
+// The table grows as the pages come (widths from the first page), then the count.
+int devices_list(const Global& g, const v1::ControlRequest& request) {
+  if (g.json) return run_paged(g, request, json_pages(request, "devices", "devices"));
+  PagedTable table(device_headers());
+  return run_paged(g, request, {[&](const v1::ControlResponse& r, bool, bool) {
+                                  out_now(table.page(device_rows(r.devices())));
+                                  return true;
+                                },
+                                [&] {
+                                  out(format_device_total(table.rows()));
+                                  return true;
+                                }});
+}
+
+// The ledger without --follow: the omitted line, then the entries page by page.
+int ledger_pages(const Global& g, const v1::ControlRequest& request) {
+  if (g.json) return run_paged(g, request, json_pages(request, "ledger", "entries"));
+  PagedTable table(ledger_headers());
+  return run_paged(g, request, {[&](const v1::ControlResponse& r, bool first, bool) {
+                                  if (first) out(format_omitted(r.ledger().omitted()));
+                                  out_now(table.page(ledger_rows(r.ledger())));
+                                  return true;
+                                },
+                                [&] {
+                                  if (table.rows() == 0) out("no ledger entries\n");
+                                  return true;
+                                }});
 }
 
 }  // namespace
@@ -406,11 +533,51 @@ class Commands {
     on(ndef, [this] { return profile_ndef(g_, a_.name, a_.file); });
   }
 
-  void add_keys_command(CLI::App& devices, const char* name, const char* help,
+  // KEY... or --all: every device the filter flags match (none: the whole
+  // inventory). Not both, and one of them.
+  Filter& add_all(CLI::App* cmd, CLI::Option* keys, const std::string& profile_flag = "--profile") {
+    auto* all = cmd->add_flag("--all", a_.all,
+                              "Instead of KEYs: every device the filters below match (no filter: every device)");
+    all->excludes(keys);
+    auto& filter = all_filters_.emplace_back();
+    filter.add_to(cmd, profile_flag, "With --all: ");
+    filter.needs(all);
+    return filter;
+  }
+  // 0, or the usage error of a command given neither KEYs nor --all.
+  int keys_or_all(const std::string& command) const {
+    if (a_.all || !a_.keys.empty()) return 0;
+    std::fprintf(stderr, "kdactl: devices %s needs KEY... or --all (see kdactl devices %s --help)\n", command.c_str(),
+                 command.c_str());
+    return kExitUsage;
+  }
+
+  void add_keys_command(CLI::App& devices, const std::string& name, const std::string& help,
                         v1::DeviceKeysRequest* (v1::ControlRequest::*field)()) {
     auto* cmd = devices.add_subcommand(name, help);
-    cmd->add_option("KEY", a_.keys, "IMEIs, MEIDs or serials")->required();
-    simple(cmd, [this, field] { v1::ControlRequest r; fill_keys((r.*field)(), a_.keys); return r; }, kDone);
+    auto* keys = cmd->add_option("KEY", a_.keys, "IMEIs, MEIDs or serials");
+    const Filter& filter = add_all(cmd, keys);
+    // Deleting by filter cannot be undone: it has to be asked for twice.
+    const bool confirm = name == "delete";
+    if (confirm) cmd->add_flag("--yes", a_.yes, "With --all: yes, delete every device the filters match");
+    on(cmd, [this, name, field, &filter, confirm] {
+      if (int usage = keys_or_all(name)) return usage;
+      if (confirm && a_.all && !a_.yes) {
+        std::fprintf(stderr, "kdactl: devices delete --all deletes every device the filters match%s; "
+                             "add --yes to go ahead\n",
+                     filter.empty() ? " (no filter: the whole inventory)" : "");
+        return kExitUsage;
+      }
+      v1::ControlRequest r;
+      auto* request = (r.*field)();
+      if (a_.all) {
+        request->set_all(true);
+        filter.fill(request->mutable_filter());
+      } else {
+        fill_keys(request, a_.keys);
+      }
+      return run(g_, r, kDone);
+    });
   }
 
   void add_devices(CLI::App& devices) {
@@ -428,10 +595,13 @@ class Commands {
                      "Skip columns kdad does not know (they are named in the summary) instead of refusing the file");
     on(import, [this] { return devices_import(g_, a_.file, a_); });
 
-    auto* list = devices.add_subcommand("list", "List devices");
+    auto* list = devices.add_subcommand("list", "List devices (printed page by page as kdad sends them)");
     list_filter_.add_to(list);
-    simple(list, [this] { v1::ControlRequest r; list_filter_.fill(r.mutable_devices_list()->mutable_filter()); return r; },
-           text([](const v1::ControlResponse& r) { return format_devices(r.devices()); }));
+    on(list, [this] {
+      v1::ControlRequest r;
+      list_filter_.fill(r.mutable_devices_list()->mutable_filter());
+      return devices_list(g_, r);
+    });
 
     auto* show = devices.add_subcommand("show", "Show one device and its ledger");
     show->add_option("KEY", a_.name, "IMEI, MEID or serial")->required();
@@ -443,14 +613,21 @@ class Commands {
 
     auto* assign = devices.add_subcommand("assign", "Assign devices to a profile");
     assign->add_option("--profile", a_.name, "Profile name")->required();
-    assign->add_option("KEY", a_.keys, "IMEIs, MEIDs or serials")->required();
-    simple(assign, [this] {
+    const Filter& assign_filter = add_all(assign, assign->add_option("KEY", a_.keys, "IMEIs, MEIDs or serials"),
+                                          "--from-profile");
+    on(assign, [this, &assign_filter] {
+      if (int usage = keys_or_all("assign")) return usage;
       v1::ControlRequest r;
       auto* assign = r.mutable_devices_assign();
       assign->set_profile(a_.name);
-      for (const auto& k : expand_keys(a_.keys)) assign->add_keys(k);
-      return r;
-    }, kDone);
+      if (a_.all) {
+        assign->set_all(true);
+        assign_filter.fill(assign->mutable_filter());
+      } else {
+        for (const auto& k : expand_keys(a_.keys)) assign->add_keys(k);
+      }
+      return run(g_, r, kDone);
+    });
 
     add_keys_command(devices, "unassign", "Take devices' own profile away: the default profile applies",
                      &v1::ControlRequest::mutable_devices_unassign);
@@ -465,7 +642,7 @@ class Commands {
       return r;
     }, kDone);
 
-    add_keys_command(devices, "delete", "Delete devices from the inventory (their ledger stays)",
+    add_keys_command(devices, "delete", "Delete devices from the inventory (their ledger stays); --all also needs --yes",
                      &v1::ControlRequest::mutable_devices_delete);
     add_keys_command(devices, "reset",
                      "Re-arm provisioned (or failed) devices so they may enroll again, e.g. after a factory reset",
@@ -504,7 +681,7 @@ class Commands {
       r.mutable_ledger()->set_limit(a_.limit);
       r.mutable_ledger()->set_follow(a_.follow);
       if (a_.follow) return follow_ledger(g_.socket, g_.json, r);
-      return run(g_, r, text([](const v1::ControlResponse& r) { return format_ledger(r.ledger()); }));
+      return ledger_pages(g_, r);
     });
 
     auto* report = app.add_subcommand("report", "Devices per state");
@@ -518,6 +695,7 @@ class Commands {
   const Global& g_;
   Args a_;
   Filter list_filter_, export_filter_;
+  std::deque<Filter> all_filters_;  // one per command that takes --all (stable addresses)
 };
 
 }  // namespace

@@ -46,22 +46,51 @@ void Table::add(std::vector<std::string> row) {
   rows_.push_back(std::move(row));
 }
 
-std::string Table::str() const {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows_) {
+namespace {
+
+std::vector<std::size_t> column_widths(const std::vector<std::vector<std::string>>& rows,
+                                       std::vector<std::size_t> widths = {}) {
+  for (const auto& row : rows) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
     for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
   }
-  std::string out;
-  for (const auto& row : rows_) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line.append(widths[i] - display_width(row[i]) + 2, ' ');
+  return widths;
+}
+
+// Two spaces after a cell of its column's width; a wider cell gets two.
+void append_line(std::string& out, const std::vector<std::string>& row, const std::vector<std::size_t>& widths) {
+  const std::size_t start = out.size();
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    out += row[i];
+    if (i + 1 < row.size()) {
+      const std::size_t w = display_width(row[i]), width = i < widths.size() ? widths[i] : 0;
+      out.append((width > w ? width - w : 0) + 2, ' ');
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
   }
+  while (out.size() > start && out.back() == ' ') out.pop_back();
+  out += '\n';
+}
+
+}  // namespace
+
+std::string Table::str() const {
+  const auto widths = column_widths(rows_);
+  std::string out;
+  for (const auto& row : rows_) append_line(out, row, widths);
+  return out;
+}
+
+std::string PagedTable::page(std::vector<std::vector<std::string>> rows) {
+  if (rows.empty()) return {};
+  for (auto& row : rows)
+    for (auto& cell : row) cell = kda::escape_controls(cell);
+  std::string out;
+  if (rows_ == 0) {
+    widths_ = column_widths(rows, column_widths(std::vector<std::vector<std::string>>{headers_}));
+    append_line(out, headers_, widths_);
+  }
+  for (const auto& row : rows) append_line(out, row, widths_);
+  rows_ += rows.size();
   return out;
 }
 
@@ -116,13 +145,20 @@ std::string format_profiles(const v1::ProfileList& list) {
   return t.str();
 }
 
-std::string format_devices(const v1::DeviceList& list) {
-  if (list.devices_size() == 0) return "no devices\n";
-  Table t({"KEY", "SERIAL", "PROFILE", "APPROVAL", "STATE", "TAGS", "SOURCE"});
+std::vector<std::string> device_headers() { return {"KEY", "SERIAL", "PROFILE", "APPROVAL", "STATE", "TAGS", "SOURCE"}; }
+
+std::vector<std::vector<std::string>> device_rows(const v1::DeviceList& list) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(static_cast<std::size_t>(list.devices_size()));
   for (const auto& d : list.devices())
-    t.add({d.key(), or_dash(d.serial()), profile_cell(d.profile()), d.approval(), d.state(), or_dash(join(d.tags(), ",")),
-           or_dash(d.source())});
-  return t.str() + std::to_string(list.devices_size()) + (list.devices_size() == 1 ? " device\n" : " devices\n");
+    rows.push_back({d.key(), or_dash(d.serial()), profile_cell(d.profile()), d.approval(), d.state(),
+                    or_dash(join(d.tags(), ",")), or_dash(d.source())});
+  return rows;
+}
+
+std::string format_device_total(std::uint64_t devices) {
+  if (devices == 0) return "no devices\n";
+  return std::to_string(devices) + (devices == 1 ? " device\n" : " devices\n");
 }
 
 namespace {
@@ -143,11 +179,19 @@ std::string format_omitted(std::uint64_t omitted) {
          " not shown (--limit N, --since T) --\n";
 }
 
+std::vector<std::string> ledger_headers() { return {"TIME", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"}; }
+
+std::vector<std::vector<std::string>> ledger_rows(const v1::LedgerList& list) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(static_cast<std::size_t>(list.entries_size()));
+  for (const auto& e : list.entries()) rows.push_back(ledger_cells(e));
+  return rows;
+}
+
 std::string format_ledger(const v1::LedgerList& list) {
   if (list.entries_size() == 0) return format_omitted(list.omitted()) + "no ledger entries\n";
-  Table t({"TIME", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"});
-  for (const auto& e : list.entries()) t.add(ledger_cells(e));
-  return format_omitted(list.omitted()) + t.str();
+  PagedTable t(ledger_headers());
+  return format_omitted(list.omitted()) + t.page(ledger_rows(list));
 }
 
 std::string format_ledger_line(const v1::LedgerRow& e) {

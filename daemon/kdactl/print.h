@@ -25,9 +25,34 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// A table printed as its rows arrive, page by page (a paged answer). The
+// first page that has rows sets the column widths and brings the header
+// line; later pages keep those widths, and a wider cell pushes the rest of
+// its line to the right. One page alone prints exactly as Table does.
+class PagedTable {
+ public:
+  explicit PagedTable(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+  // The lines of `rows` (cells escaped as in Table::add); the header first
+  // with the first rows.
+  std::string page(std::vector<std::vector<std::string>> rows);
+  std::uint64_t rows() const { return rows_; }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<std::size_t> widths_;
+  std::uint64_t rows_ = 0;
+};
+
+// One page of a device listing or ledger as table rows.
+std::vector<std::vector<std::string>> device_rows(const kda::v1::DeviceList& list);
+std::vector<std::vector<std::string>> ledger_rows(const kda::v1::LedgerList& list);
+std::vector<std::string> device_headers();
+std::vector<std::string> ledger_headers();
+// "3 devices", after the rows; "no devices" when there were none.
+std::string format_device_total(std::uint64_t devices);
+
 std::string format_status(const kda::v1::StatusInfo& s);
 std::string format_profiles(const kda::v1::ProfileList& list);
-std::string format_devices(const kda::v1::DeviceList& list);
 std::string format_device(const kda::v1::DeviceDetail& detail);
 std::string format_sessions(const kda::v1::SessionList& list);
 // With a "-- N older entries not shown --" line first when the limit cut.

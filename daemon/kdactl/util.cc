@@ -11,6 +11,9 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <memory>
+#include <tuple>
+#include <utility>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -31,25 +34,54 @@ tl::expected<std::string, std::string> read_file(const std::string& path, std::s
 }
 
 tl::expected<void, std::string> write_private_file(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".kdactl-" + std::to_string(::getpid());
+  auto file = PrivateFile::create(path);
+  if (!file) return tl::unexpected(file.error());
+  if (auto w = file->write(data); !w) return w;
+  return file->commit();
+}
+
+tl::expected<PrivateFile, std::string> PrivateFile::create(const std::string& path) {
+  std::string tmp = path + ".kdactl-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return tl::unexpected("cannot write " + path + ": " + std::strerror(errno));
+  return PrivateFile(path, std::move(tmp), fd);
+}
+
+PrivateFile::PrivateFile(PrivateFile&& other) noexcept
+    : path_(std::move(other.path_)), tmp_(std::move(other.tmp_)), fd_(std::exchange(other.fd_, -1)) {}
+
+PrivateFile::~PrivateFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+tl::expected<void, std::string> PrivateFile::failed(int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  return tl::unexpected("cannot write " + path_ + ": " + std::strerror(err));
+}
+
+tl::expected<void, std::string> PrivateFile::write(std::string_view data) {
+  if (fd_ < 0) return tl::unexpected("cannot write " + path_ + ": already closed");
   std::size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return tl::unexpected("cannot write " + path + ": " + std::strerror(err));
-    }
+    if (n < 0) return failed(errno);
     done += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  return {};
+}
+
+tl::expected<void, std::string> PrivateFile::commit() {
+  if (fd_ < 0) return tl::unexpected("cannot write " + path_ + ": already closed");
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0 || ::rename(tmp_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    return tl::unexpected("cannot write " + path + ": " + std::strerror(err));
+    ::unlink(tmp_.c_str());
+    return tl::unexpected("cannot write " + path_ + ": " + std::strerror(err));
   }
   return {};
 }
@@ -155,6 +187,51 @@ std::string to_json(const google::protobuf::Message& message, bool pretty) {
   std::string out;
   if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
   if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+namespace {
+
+// The JSON of `message` cut around the (empty) value of `field`: `{"devices":[` and `]}`.
+std::pair<std::string, std::string> split_json(const google::protobuf::Message& message,
+                                               const google::protobuf::FieldDescriptor* field) {
+  const std::string json = to_json(message);
+  const std::string key = "\"" + field->name() + "\":" + (field->is_repeated() ? "[]" : "\"\"");
+  const auto at = json.find(key);
+  if (at == std::string::npos) return {json, ""};  // cannot happen: every field is printed
+  const auto cut = at + key.size() - 1;
+  return {json.substr(0, cut), json.substr(cut)};
+}
+
+}  // namespace
+
+PagedJson::PagedJson(const google::protobuf::Message& first, const std::string& field)
+    : field_(first.GetDescriptor()->FindFieldByName(field)) {
+  std::unique_ptr<google::protobuf::Message> frame(first.New());
+  frame->CopyFrom(first);
+  frame->GetReflection()->ClearField(frame.get(), field_);
+  std::tie(open_, close_) = split_json(*frame, field_);
+  frame->Clear();
+  std::tie(empty_open_, empty_close_) = split_json(*frame, field_);
+}
+
+std::string PagedJson::piece(const google::protobuf::Message& page) {
+  const auto* reflection = page.GetReflection();
+  if (field_->is_repeated() ? reflection->FieldSize(page, field_) == 0 : reflection->GetString(page, field_).empty())
+    return {};
+  // Only the field, so that what is around it is known: {"devices":[...]}.
+  std::unique_ptr<google::protobuf::Message> only(page.New());
+  if (field_->is_repeated()) {
+    for (int i = 0; i < reflection->FieldSize(page, field_); ++i)
+      only->GetReflection()->AddMessage(only.get(), field_)->CopyFrom(reflection->GetRepeatedMessage(page, field_, i));
+  } else {
+    only->GetReflection()->SetString(only.get(), field_, reflection->GetString(page, field_));
+  }
+  const std::string json = to_json(*only);
+  if (json.size() < empty_open_.size() + empty_close_.size()) return {};
+  std::string out = any_ && field_->is_repeated() ? "," : "";
+  out.append(json, empty_open_.size(), json.size() - empty_open_.size() - empty_close_.size());
+  any_ = true;
   return out;
 }
 

@@ -17,6 +17,28 @@ tl::expected<std::string, std::string> read_file(const std::string& path, std::s
 // (QR images, NDEF messages, exports) may hold secrets.
 tl::expected<void, std::string> write_private_file(const std::string& path, std::string_view data);
 
+// The same, piece by piece (an export written as its pages arrive): the
+// temporary file takes each piece, commit() renames it into place. Dropped
+// before commit() (a failure part-way), it is removed and PATH is untouched.
+class PrivateFile {
+ public:
+  static tl::expected<PrivateFile, std::string> create(const std::string& path);
+  PrivateFile(PrivateFile&& other) noexcept;
+  PrivateFile& operator=(PrivateFile&&) = delete;
+  PrivateFile(const PrivateFile&) = delete;
+  ~PrivateFile();
+
+  tl::expected<void, std::string> write(std::string_view data);
+  tl::expected<void, std::string> commit();
+
+ private:
+  PrivateFile(std::string path, std::string tmp, int fd) : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd) {}
+  tl::expected<void, std::string> failed(int err);
+
+  std::string path_, tmp_;
+  int fd_ = -1;
+};
+
 // "now - N{s,m,h,d,w}", unix seconds, "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS][Z]"
 // (local time unless Z) -> unix milliseconds.
 std::optional<std::int64_t> parse_time_arg(std::string_view text, std::int64_t now_ms);
@@ -30,6 +52,26 @@ std::string format_duration(std::int64_t seconds);
 
 // protobuf JSON mapping: proto field names, every field printed.
 std::string to_json(const google::protobuf::Message& message, bool pretty = false);
+
+// The JSON of a message that comes in pages (a paged answer), written as
+// the pages arrive: open(), piece() for each page, close() give the same
+// bytes as to_json() of the whole message. One field is split across the
+// pages: a list (DeviceList.devices, LedgerList.entries) or a string
+// (CsvText.text); the other fields are the first page's.
+class PagedJson {
+ public:
+  PagedJson(const google::protobuf::Message& first, const std::string& field);
+  const std::string& open() const { return open_; }
+  // The page's share of the field, with the "," that follows an earlier item.
+  std::string piece(const google::protobuf::Message& page);
+  const std::string& close() const { return close_; }
+
+ private:
+  const google::protobuf::FieldDescriptor* field_;
+  std::string open_, close_;
+  std::string empty_open_, empty_close_;  // around the field of a message with nothing else
+  bool any_ = false;
+};
 
 // 16 bytes a line: offset, hex, printable ASCII.
 std::string hex_dump(std::string_view bytes);

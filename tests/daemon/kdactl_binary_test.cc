@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "kdactl_run.h"
 #include "kda/daemon/control_server.h"
 
 namespace kda::daemon {
@@ -126,21 +127,9 @@ class KdactlBinary : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  struct Run {
-    int status = -1;
-    std::string out, err;
-  };
-
   // kdactl ARGS with stdout and stderr captured separately.
-  Run kdactl(const std::string& args, const std::string& env = "") {
-    const std::string out = dir_ + "/out", err = dir_ + "/err";
-    const std::string cmd = env + " " + KDA_BIN_DIR + "/kdactl " + args + " </dev/null >" + out + " 2>" + err;
-    const int raw = std::system(cmd.c_str());
-    Run r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = test::read_file(out);
-    r.err = test::read_file(err);
-    return r;
+  test::KdactlRun kdactl(const std::string& args, const std::string& env = "") {
+    return test::run_kdactl(dir_, args, env);
   }
   std::string with_socket() const { return "--socket " + socket_ + " "; }
 

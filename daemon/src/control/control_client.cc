@@ -131,6 +131,26 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::Con
   return receive(write_err);
 }
 
+tl::expected<void, std::string> ControlClient::call_paged(const v1::ControlRequest& request, const Page& on_page) {
+  auto response = call(request);
+  for (std::size_t pages = 1;; ++pages) {
+    if (!response) {
+      if (pages == 1) return tl::unexpected(std::move(response.error()));
+      const std::string after = std::to_string(pages - 1) + (pages == 2 ? " page" : " pages");
+      if (closed_by_kdad_)
+        return tl::unexpected("kdad closed the connection after " + after + ", before the last (see its log)");
+      return tl::unexpected("the answer broke off after " + after + ": " + response.error());
+    }
+    const bool last = !response->ok() || !response->more();
+    if (!on_page(*response)) {
+      if (!last) close();  // the rest is still coming: kdad sees us go and stops
+      return {};
+    }
+    if (last) return {};
+    response = next();
+  }
+}
+
 int ControlClient::send(const v1::ControlRequest& request) {
   if (fd_ < 0) {
     send_error_ = "not connected to kdad at " + path_;
@@ -166,8 +186,10 @@ int ControlClient::send(const v1::ControlRequest& request) {
 tl::expected<v1::ControlResponse, std::string> ControlClient::receive(int write_err) {
   if (fd_ < 0) return tl::unexpected("not connected to kdad at " + path_);
   std::array<std::uint8_t, kLengthPrefixSize> header{};
+  closed_by_kdad_ = false;
   if (int err = read_all(fd_, header.data(), header.size()); err != 0) {
     close();
+    closed_by_kdad_ = err < 0 && write_err == 0;
     if (write_err != 0) return tl::unexpected(io_error(path_, write_err));
     if (err < 0) return tl::unexpected(std::string("kdad closed the connection without answering (see its log)"));
     return tl::unexpected(io_error(path_, err));

@@ -36,8 +36,19 @@ class ControlClient {
 
   // One round trip. A response with ok = false is still a value: only a
   // failure to talk to kdad at all is an error here. After an error the
-  // connection is closed and further calls fail.
+  // connection is closed and further calls fail. For a request kdad may
+  // answer in pages, use call_paged().
   tl::expected<v1::ControlResponse, std::string> call(const v1::ControlRequest& request);
+
+  // A paged answer (devices list, devices export, ledger without follow):
+  // sends `request`, then hands each response to `on_page` as it arrives
+  // until the last (more = false, or ok = false: a failure part-way ends the
+  // pages). A short answer is one page. `on_page` returns false to stop
+  // early: the connection is then closed (kdad drops the rest). The error is
+  // a failure to talk to kdad, as for call(), naming how many pages came.
+  // One page is in memory at a time, whatever the size of the answer.
+  using Page = std::function<bool(const v1::ControlResponse& page)>;
+  tl::expected<void, std::string> call_paged(const v1::ControlRequest& request, const Page& on_page);
 
   // A stream request (ledger follow, monitor): call() gives the first
   // response, then next() each further one as kdad sends it. A response
@@ -69,6 +80,7 @@ class ControlClient {
   int fd_ = -1;
   std::string path_;
   std::string send_error_;
+  bool closed_by_kdad_ = false;  // the last receive() met the end of the stream between responses
 };
 
 }  // namespace kda::daemon
