@@ -37,5 +37,13 @@ TEST(ConfigReload, DecisionsChangeLiveSocketsWaitForARestart) {
   EXPECT_EQ(running.tcp.address, "127.0.0.1:4711");  // still what is bound
 }
 
+TEST(ConfigReload, MaxSessionsChangesLive) {
+  Config running = parse("[limits]\nmax_sessions = 5\n");
+  const auto r = apply_reload(running, parse("[limits]\nmax_sessions = 0\n"));
+  EXPECT_EQ(r.applied, (std::vector<std::string>{"limits.max_sessions"}));
+  EXPECT_TRUE(r.needs_restart.empty());
+  EXPECT_EQ(running.limits.max_sessions, 0u);
+}
+
 }  // namespace
 }  // namespace kda::daemon

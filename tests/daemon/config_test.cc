@@ -38,6 +38,28 @@ TEST(Config, ExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(c->log_level, "info");
 }
 
+TEST(Config, MaxSessionsCapsTheDeskOrZeroTurnsItOff) {
+  auto defaults = parse_config("", "k.toml");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->limits.max_sessions, Limits{}.max_sessions);
+  EXPECT_GT(defaults->limits.max_sessions, 0u);  // capped unless the admin says otherwise
+  auto example = parse_config(example_config(), "example");
+  ASSERT_TRUE(example) << joined(example.error());
+  EXPECT_EQ(example->limits.max_sessions, Limits{}.max_sessions);  // the example states the default
+  auto five = parse_config("[limits]\nmax_sessions = 5\n", "k.toml");
+  ASSERT_TRUE(five) << joined(five.error());
+  EXPECT_EQ(five->limits.max_sessions, 5u);
+  auto off = parse_config("[limits]\nmax_sessions = 0\n", "k.toml");
+  ASSERT_TRUE(off) << joined(off.error());
+  EXPECT_EQ(off->limits.max_sessions, 0u);
+  auto negative = parse_config("[limits]\nmax_sessions = -1\n", "k.toml");
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(joined(negative.error()), "k.toml:2:16: limits.max_sessions: expected a whole number from 0 to 1000000\n");
+  auto text = parse_config("[limits]\nmax_sessions = \"many\"\n", "k.toml");
+  ASSERT_FALSE(text);
+  EXPECT_NE(joined(text.error()).find("limits.max_sessions: expected a whole number"), std::string::npos);
+}
+
 TEST(Config, FullFile) {
   auto c = parse_config(read("full.toml"), "full.toml");
   ASSERT_TRUE(c) << joined(c.error());

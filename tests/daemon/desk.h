@@ -85,9 +85,11 @@ inline long rss_mib(int pid) {
 }
 
 // Runs `count` target sessions with the claims `claim(i)` against a primary
-// at `address`, `parallel` at a time, in this process; their reports.
+// at `address`, `parallel` at a time, in this process; their reports. Each
+// target waits at most `timeout` for any step.
 inline std::vector<SessionReport> run_claims(const std::string& address, int count, int parallel,
-                                             const std::function<v1::DeviceIdentity(int)>& claim) {
+                                             const std::function<v1::DeviceIdentity(int)>& claim,
+                                             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   asio::io_context io;
   std::vector<SessionReport> reports;
   int next = 0;
@@ -104,8 +106,8 @@ inline std::vector<SessionReport> run_claims(const std::string& address, int cou
       }
       TargetOptions options;
       options.device = claim(i);
-      options.config.handshake_timeout = std::chrono::seconds(5);
-      options.config.idle_timeout = std::chrono::seconds(5);
+      options.config.handshake_timeout = timeout;
+      options.config.idle_timeout = timeout;
       auto session = TargetSession::create(std::move(*link), std::move(options));
       reports.push_back(co_await session->run());
     }

@@ -17,6 +17,8 @@ std::error_code stream_error(const boost::system::error_code& ec, bool closed_lo
 
 namespace {
 
+constexpr int kListenBacklog = 65535;
+
 std::string describe_endpoint(const tcp::endpoint& ep) {
   const auto addr = ep.address();
   return addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(ep.port())
@@ -49,7 +51,10 @@ Result<std::unique_ptr<TcpListener>> TcpListener::bind(asio::any_io_executor exe
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  // A burst beyond kdad's max_sessions waits in this backlog, so ask for as
+  // long a queue as the kernel allows: Linux trims it to net.core.somaxconn
+  // (4096 by default) rather than refusing.
+  if (!ec) acceptor.listen(kListenBacklog, ec);
   if (ec) return tl::unexpected(std::error_code(ec.value(), std::system_category()));
   return std::unique_ptr<TcpListener>(new TcpListener(std::move(acceptor)));
 }

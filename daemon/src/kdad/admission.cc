@@ -24,6 +24,43 @@ void Admission::note(std::uint64_t AdmissionCounts::*counter, const std::string&
   ++(totals_.*counter);
 }
 
+bool Admission::has_room(std::size_t running) const {
+  const std::uint32_t cap = config_.limits.max_sessions;
+  return cap == 0 || running < cap;
+}
+
+void Admission::sessions_changed(std::size_t running, std::size_t waiting) {
+  const std::uint32_t cap = config_.limits.max_sessions;
+  running_ = running;
+  waiting_ = waiting;
+  if (waiting == 0 && (cap == 0 || running < cap)) return;
+  last_full_ = std::chrono::steady_clock::now();
+  if (saturated_) return;
+  saturated_ = true;
+  started_while_saturated_ = 0;
+  saturated_since_ = last_full_;
+  log_.warning("desk saturated: " + std::to_string(running) +
+               " sessions under way (limits.max_sessions); new phones wait in the queue");
+}
+
+void Admission::session_started() {
+  if (saturated_) ++started_while_saturated_;
+}
+
+std::optional<std::chrono::milliseconds> Admission::check_drained() {
+  const std::uint32_t cap = config_.limits.max_sessions;
+  if (!saturated_ || waiting_ > 0 || (cap > 0 && running_ >= cap)) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  const auto free_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_full_);
+  if (cap > 0 && free_for < kDrainQuiet) return kDrainQuiet - free_for;
+  saturated_ = false;
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(last_full_ - saturated_since_).count();
+  log_.info("desk drained: " + std::to_string(running_) + " sessions under way, none waiting; " +
+            std::to_string(started_while_saturated_) + " more started from the queue in " +
+            std::to_string(seconds) + " s of saturation");
+  return std::nullopt;
+}
+
 bool Admission::admit_session(const std::string& peer) {
   const std::string source = session_source(peer);
   if (sessions_.take(source, unix_ms())) return true;

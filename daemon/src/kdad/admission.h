@@ -1,10 +1,12 @@
-// What kdad lets in before it spends work on a peer: new sessions and
-// refused claims per source (SourceLimiter), free space in the state dir,
-// and the connections that close without a frame. What it turns away is
-// counted and summarised in the log once a minute, never a line each.
+// What kdad lets in before it spends work on a peer: how many sessions run
+// at once ([limits] max_sessions), new sessions and refused claims per
+// source (SourceLimiter), free space in the state dir, and the connections
+// that close without a frame. What it turns away is counted and summarised
+// in the log once a minute, never a line each.
 // Lives on the daemon's io_context thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -34,6 +36,24 @@ struct DiskSpace {
 class Admission {
  public:
   Admission(const Config& config, Log& log);
+
+  // [limits] max_sessions: whether one more session may start while
+  // `running` are under way (else the phone waits in kdad's queue).
+  bool has_room(std::size_t running) const;
+  // Sessions under way and phones waiting for one changed (or the cap did,
+  // on a reload): one warning when the desk becomes saturated, never a line
+  // per phone.
+  void sessions_changed(std::size_t running, std::size_t waiting);
+  // Counted for the drained line: sessions that started while saturated.
+  void session_started();
+  // While saturated and no longer full: the desk counts as drained once no
+  // phone has waited and a place was free for kDrainQuiet (a burst still
+  // connecting refills the queue sooner). Logs that line and returns
+  // nullopt then, or when there is nothing to wait for; else how long to
+  // wait before asking again.
+  std::optional<std::chrono::milliseconds> check_drained();
+  bool saturated() const { return saturated_; }
+  static constexpr std::chrono::milliseconds kDrainQuiet{1000};
 
   // A new link from `peer`: false when its source opens sessions faster
   // than [limits] allows (the caller refuses it with rate_limited).
@@ -65,6 +85,11 @@ class Admission {
   AdmissionCounts totals_;
   AdmissionCounts window_;
   std::set<std::string> window_sources_;
+  bool saturated_ = false;
+  std::size_t running_ = 0;
+  std::size_t waiting_ = 0;
+  std::uint64_t started_while_saturated_ = 0;
+  std::chrono::steady_clock::time_point saturated_since_, last_full_;
 };
 
 }  // namespace kda::daemon

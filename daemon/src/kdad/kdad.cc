@@ -7,9 +7,12 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <deque>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -54,6 +57,41 @@ std::string new_session_id() {
   std::uint8_t bytes[4];
   RAND_bytes(bytes, sizeof bytes);
   return to_hex(ByteView(bytes, sizeof bytes));
+}
+
+// One descriptor per session under way: the default soft limit of 1024
+// would cap a busy staging desk well below what it can serve.
+void raise_open_file_limit() {
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// What a full desk needs besides its sessions: the store, the control
+// socket's connections, listeners, radios, the log.
+constexpr rlim_t kSpareDescriptors = 128;
+
+// How many links (sessions and phones waiting for one) kdad may hold open:
+// every descriptor but the spare ones, so accept never fails for lack of one.
+std::size_t descriptors_for_links() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return std::numeric_limits<std::size_t>::max();
+  return limit.rlim_cur > 2 * kSpareDescriptors ? limit.rlim_cur - kSpareDescriptors : kSpareDescriptors;
+}
+
+// Said once at start and on a reload: with fewer descriptors than the cap
+// needs, accept fails first and phones wait in the queue all the same, but
+// the admin should know that the cap is not what limits the desk.
+void check_open_file_limit(std::uint32_t max_sessions, Log& log) {
+  rlimit limit{};
+  if (max_sessions == 0 || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const rlim_t needed = max_sessions + kSpareDescriptors;
+  if (limit.rlim_cur >= needed) return;
+  log.warning("open-file limit " + std::to_string(limit.rlim_cur) + " is below the " + std::to_string(needed) +
+              " that limits.max_sessions = " + std::to_string(max_sessions) +
+              " needs; phones beyond it wait in the listen backlog (raise LimitNOFILE or lower the cap)");
 }
 
 // Reads the configuration as it is now (file, then command-line flags).
@@ -157,29 +195,84 @@ class Daemon {
     }
   }
 
+  // A phone accepted while the desk is full ([limits] max_sessions) waits
+  // in `waiting_` and becomes a session when one ends, oldest first. Up to
+  // kQueuePerSession phones per place wait here, beyond them in the
+  // kernel's listen backlog, and beyond that they retry their SYN. kdad's
+  // queue covers the gaps between those retries (a full backlog alone
+  // leaves the desk idle while phones back off, and in a burst of 20,000
+  // some give up connecting); kept bounded because a queued phone's
+  // handshake clock runs.
   asio::awaitable<void> accept_loop(Listener& listener) {
     for (;;) {
+      if (!co_await room_to_accept()) co_return;
       auto link = co_await listener.accept();
       if (!link) {
         if (link.error() == Errc::shutdown) co_return;
         log_.warning("accept on " + listener.describe() + ": " + link.error().message());
         continue;
       }
+      if (stopping_) co_return;
       if (!admission_->admit_session((*link)->peer())) {
         refuse_link(std::move(*link), Errc::rate_limited);
         continue;
       }
+      waiting_.push_back(std::move(*link));
+      start_waiting_sessions();
+    }
+  }
+
+  // Starts sessions for the phones that wait while the cap allows.
+  void start_waiting_sessions() {
+    while (!waiting_.empty() && admission_->has_room(sessions_.size())) {
+      LinkPtr link = std::move(waiting_.front());
+      waiting_.pop_front();
       const std::string id = new_session_id();
-      log_.debug("session " + id + ": " + (*link)->peer() + " connected");
+      const std::string peer = link->peer();
       PrimaryOptions options{.static_key = *key_, .psk = oob_secret_->copy()};
-      auto session = PrimarySession::create(std::move(*link), std::move(options), *service_, id);
+      auto session = PrimarySession::create(std::move(link), std::move(options), *service_, id);
       sessions_[id] = {session, unix_ms()};
+      log_.debug("session " + id + ": " + peer + " connected (" + std::to_string(sessions_.size()) +
+                 " under way)");
       peak_sessions_ = std::max(peak_sessions_, sessions_.size());
+      admission_->session_started();
       asio::co_spawn(session->executor(), session->run(), [this, id](std::exception_ptr e, SessionReport) {
         if (e) log_.error("session " + id + ": internal error");
         asio::post(io_, [this, id] { session_ended(id); });
       });
     }
+    admission_->sessions_changed(sessions_.size(), waiting_.size());
+    watch_for_drain();
+  }
+
+  // While kdad's queue is full, or the links open (sessions and phones
+  // waiting for one) use all descriptors but kSpareDescriptors. False when
+  // kdad is stopping.
+  asio::awaitable<bool> room_to_accept() {
+    auto full = [this] {
+      const std::size_t cap = config_.limits.max_sessions;
+      return sessions_.size() + waiting_.size() >= accept_budget_ ||
+             (cap > 0 && waiting_.size() >= kQueuePerSession * cap);
+    };
+    while (!stopping_ && full()) {
+      boost::system::error_code ec;
+      co_await room_.async_wait(with_ec(ec));  // cancelled when a session ends
+    }
+    co_return !stopping_;
+  }
+
+  // While the desk is saturated but has a free place, asks Admission again
+  // until it says the queue has drained.
+  void watch_for_drain() {
+    if (drain_timer_armed_ || stopping_) return;
+    const auto wait = admission_->check_drained();
+    if (!wait) return;
+    drain_timer_armed_ = true;
+    drain_timer_.expires_after(*wait);
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      drain_timer_armed_ = false;
+      if (!ec) watch_for_drain();
+    });
   }
 
   // A link turned away before any session work: one clear Error frame says
@@ -200,6 +293,9 @@ class Daemon {
   // sessions used goes back to the system once the last one ends.
   void session_ended(const std::string& id) {
     sessions_.erase(id);
+    log_.debug("session " + id + " ended (" + std::to_string(sessions_.size()) + " under way)");
+    start_waiting_sessions();
+    room_.cancel();
     if (!sessions_.empty() || peak_sessions_ < kBurstSessions) return;
     peak_sessions_ = 0;
     release_free_memory();
@@ -332,6 +428,9 @@ class Daemon {
     const ConfigReload changes = apply_reload(config_, *next);
     log_.set_level(Log::parse_level(config_.log_level));
     admission_->reconfigure();
+    start_waiting_sessions();  // a new max_sessions: more may start, or the desk is saturated now
+    if (std::count(changes.applied.begin(), changes.applied.end(), "limits.max_sessions"))
+      check_open_file_limit(config_.limits.max_sessions, log_);
     std::vector<std::string> profile_errors;
     *catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
@@ -382,6 +481,10 @@ class Daemon {
       radio.listener->close();
     }
     for (auto& [id, s] : sessions_) s.session->stop();
+    stopping_ = true;
+    waiting_.clear();
+    room_.cancel();
+    drain_timer_.cancel();
     summary_timer_.cancel();
     if (admission_) admission_->flush();
   }
@@ -412,6 +515,18 @@ class Daemon {
   };
   std::map<std::string, Running> sessions_;
   std::size_t peak_sessions_ = 0;
+  std::deque<LinkPtr> waiting_;  // accepted while the desk was full, oldest first
+  // kda-bench load, default cap: 10,000 phones at once all connect at once
+  // with 8 (39 s; with 4, SYN retries stretch it to 63 s); 20,000 did best
+  // with 8 too (more wait in the queue than are served in a 60 s handshake
+  // wait without it, or give up connecting with less).
+  static constexpr std::size_t kQueuePerSession = 8;
+  const std::size_t accept_budget_ = descriptors_for_links();
+  // Accept loops wait on it while no descriptor is to spare; cancel() wakes them all.
+  asio::steady_timer room_{io_, asio::steady_timer::time_point::max()};
+  asio::steady_timer drain_timer_{io_};
+  bool drain_timer_armed_ = false;
+  bool stopping_ = false;
   static constexpr std::size_t kBurstSessions = 64;
   int lock_fd_ = -1;
   std::optional<SecretKey> oob_secret_;  // in secret memory for the daemon's life
@@ -464,13 +579,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  // One descriptor per connected target: the default soft limit of 1024
-  // would cap a busy staging desk well below what it can serve.
-  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
   Log log(Log::parse_level(config->log_level));
+  raise_open_file_limit();
+  check_open_file_limit(config->limits.max_sessions, log);
   // Before any key is loaded: a core dump (or another process of this user
   // attaching) would otherwise hold the primary key, the PSK, tokens and
   // device passwords.

@@ -137,7 +137,8 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
   if (const auto* limits = root["limits"].as_table()) {
     auto& l = config.limits;
     r.only(*limits, "limits.", {"sessions_per_minute", "session_burst", "refused_claims_per_minute",
-                                "refused_claim_burst", "min_free_mb", "control_connections_per_user"});
+                                "refused_claim_burst", "min_free_mb", "control_connections_per_user",
+                                "max_sessions"});
     r.count(*limits, "limits.", "sessions_per_minute", l.sessions_per_minute);
     r.count(*limits, "limits.", "session_burst", l.session_burst);
     r.count(*limits, "limits.", "refused_claims_per_minute", l.refused_claims_per_minute);
@@ -146,6 +147,7 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
     r.count(*limits, "limits.", "min_free_mb", 1'000'000, free_mb);
     l.min_free_bytes = free_mb << 20;
     r.count(*limits, "limits.", "control_connections_per_user", l.control_connections_per_user);
+    r.count(*limits, "limits.", "max_sessions", l.max_sessions);
   }
   if (const auto* transports = root["transports"].as_table()) {
     r.only(*transports, "transports.", {"tcp", "bluetooth", "nfc", "wifidirect"});
@@ -187,6 +189,7 @@ refused_claims_per_minute = 30     # refused claims (unknown, pending, busy devi
 refused_claim_burst = 30
 min_free_mb = 64                   # below this free in the state dir, new sessions are refused
 control_connections_per_user = 8   # kdactl connections one user may hold; root always has a slot
+max_sessions = 1000                # sessions under way at once, all sources; more phones wait in the queue
 
 [transports.tcp]
 enabled = true

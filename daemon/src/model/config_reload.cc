@@ -44,6 +44,7 @@ class Differ {
     one("refused_claims_per_minute", &Limits::refused_claims_per_minute);
     one("refused_claim_burst", &Limits::refused_claim_burst);
     one("min_free_mb", &Limits::min_free_bytes);
+    one("max_sessions", &Limits::max_sessions);
     // The control socket's limits are set when it opens.
     restart("limits.control_connections_per_user", now.control_connections_per_user,
             then.control_connections_per_user);
