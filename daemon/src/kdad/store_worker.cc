@@ -14,7 +14,17 @@ StoreWorker::StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executo
     : store_(std::move(store)), home_(std::move(home)), ledger_written_(std::move(ledger_written)),
       work_(context_.get_executor()) {
   store_->on_ledger_write([this](std::int64_t id) { written(id); });
+  checkpoint_each_second();
   thread_ = std::thread([this] { context_.run(); });
+}
+
+void StoreWorker::checkpoint_each_second() {
+  checkpoint_timer_.expires_after(std::chrono::seconds(1));
+  checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    store_->checkpoint();
+    checkpoint_each_second();
+  });
 }
 
 StoreWorker::~StoreWorker() {

@@ -5,6 +5,8 @@
 // item at a time in the order it was asked for; a listing is one item per
 // page, so a `kdactl status` asked during it waits at most one page. Bulk
 // writes go in slices that let a session's write in between (write_turns.h).
+// The worker also checkpoints the WAL, every second and after each slice,
+// so that no session's commit ever does.
 #pragma once
 
 #include <functional>
@@ -49,6 +51,7 @@ class StoreWorker {
   StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home,
               std::function<void(std::int64_t)> ledger_written);
   void written(std::int64_t id);  // on the worker
+  void checkpoint_each_second();
 
   std::unique_ptr<StateStore> store_;
   asio::any_io_executor home_;
@@ -57,6 +60,7 @@ class StoreWorker {
   std::vector<std::int64_t> written_;  // waiting for the home executor
   asio::io_context context_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::steady_timer checkpoint_timer_{context_};
   std::thread thread_;
 };
 

@@ -85,6 +85,7 @@ std::size_t in_slices(Database& db, std::size_t n, std::string& failure, F&& app
     });
     if (!slice) failure = slice.error().message;
     else done = next;
+    db.checkpoint();  // outside the turn: sessions write meanwhile
   }
   return done;
 }
@@ -177,12 +178,13 @@ std::string profile_reason(const std::string& profile, const ImportOptions& opti
 }
 
 // What an import does to one device, worked out before anything is written.
+// Small: the device itself waits in the parsed file, merged in place.
 struct PlannedDevice {
+  std::size_t line = 0;  // in the parsed file
   std::string key;
-  Device device;
   bool added = false;
   Approval approval = Approval::pending;
-  std::optional<LedgerEntry> entry;  // a trusted approval or a profile change
+  std::string recorded;  // the ledger's reason, for a trusted approval or a profile change
 };
 
 }  // namespace
@@ -208,76 +210,76 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   // out here still holds when it is written.
   std::vector<PlannedDevice> plan;
   std::set<std::string> planned;  // known devices some line already changes
-  for (std::size_t line = 0; line < parsed.devices.size(); ++line) {
-    Device& row = parsed.devices[line];
-    row.source = options.source;
-    const auto key = device_key(row);
-    auto known = select_devices("imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = ?3 OR serial = ?4",
-                                {match_id(row.imei), match_id(row.imei2), match_id(row.meid), match_id(row.serial)});
-    if (!known) {
-      refuse(known.error());
-      break;
-    }
-    if (known->size() > 1) {
-      refuse(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
-      continue;
-    }
-    const InventoryDevice* before = known->empty() ? nullptr : &known->front();
-    if (before && !planned.insert(before->key).second) {
-      refuse(key->to_string() + ": names the same known device (" + before->key + ") as another line");
-      continue;
-    }
-    Device device = before && !options.replace ? merge_device(before->device, row, parsed.columns) : row;
-    if (before && !options.replace) {
-      // A merge can break a rule no single column does (imei2 left without imei).
-      for (const auto& e : check_device(device)) refuse(key->to_string() + ": " + e.to_string());
-    }
-    if (options.check && (!before || device.profile != before->device.profile))
-      if (auto why = options.check(device); !why.empty()) {
-        refuse(key->to_string() + ": " + why);
+  // One read snapshot for the whole file (SQLite locks once, not per line).
+  db_->reading([&] {
+    for (std::size_t line = 0; line < parsed.devices.size(); ++line) {
+      Device& row = parsed.devices[line];
+      row.source = options.source;
+      const auto key = device_key(row);
+      auto known = known_devices(row);
+      if (!known) {
+        refuse(known.error());
+        return;
+      }
+      if (known->size() > 1) {
+        refuse(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
         continue;
       }
-    if (refusal.total > 0) continue;  // only errors from here on matter
-    if (before && before->device == device) {
-      ++summary.unchanged;
-      continue;
-    }
-    PlannedDevice p{.key = before ? before->key : key->value, .device = std::move(device), .added = !before};
-    p.approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
-    if (before) {
-      ++summary.updated;
-      if (p.device.profile != before->device.profile && p.approval == Approval::approved) {
-        if (before->state == DeviceState::provisioning) {
-          refuse(key->to_string() + ": a transfer is under way; its profile cannot change now");
+      const InventoryDevice* before = known->empty() ? nullptr : &known->front();
+      if (before && !planned.insert(before->key).second) {
+        refuse(key->to_string() + ": names the same known device (" + before->key + ") as another line");
+        continue;
+      }
+      Device device = before && !options.replace ? merge_device(before->device, row, parsed.columns) : std::move(row);
+      if (before && !options.replace) {
+        // A merge can break a rule no single column does (imei2 left without imei).
+        for (const auto& e : check_device(device)) refuse(key->to_string() + ": " + e.to_string());
+      }
+      if (options.check && (!before || device.profile != before->device.profile))
+        if (auto why = options.check(device); !why.empty()) {
+          refuse(key->to_string() + ": " + why);
           continue;
         }
-        ++summary.profile_changes;
-        p.entry = LedgerEntry{.device = p.key, .state = resting_state(p.device.profile), .transport = "admin",
-                              .reason = profile_reason(p.device.profile, options)};
+      if (refusal.total > 0) continue;  // only errors from here on matter
+      if (before && before->device == device) {
+        ++summary.unchanged;
+        continue;
       }
-    } else {
-      ++summary.added;
-      if (p.approval == Approval::approved) {
-        ++summary.approved;
-        p.entry = LedgerEntry{.device = p.key, .state = resting_state(p.device.profile), .transport = "admin",
-                              .reason = "uploaded by trusted reseller " + options.source};
+      PlannedDevice p{.line = line, .key = before ? before->key : key->value, .added = !before};
+      p.approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
+      if (before) {
+        ++summary.updated;
+        if (device.profile != before->device.profile && p.approval == Approval::approved) {
+          if (before->state == DeviceState::provisioning) {
+            refuse(key->to_string() + ": a transfer is under way; its profile cannot change now");
+            continue;
+          }
+          ++summary.profile_changes;
+          p.recorded = profile_reason(device.profile, options);
+        }
+      } else {
+        ++summary.added;
+        if (p.approval == Approval::approved) {
+          ++summary.approved;
+          p.recorded = "uploaded by trusted reseller " + options.source;
+        }
       }
+      if (options.dry_run)
+        summary.changes.push_back({p.key, p.added, before ? describe_changes(before->device, device)
+                                                          : std::vector<std::string>{}});
+      else
+        plan.push_back(std::move(p));
+      row = std::move(device);
     }
-    if (options.dry_run)
-      summary.changes.push_back({p.key, p.added, before ? describe_changes(before->device, p.device)
-                                                        : std::vector<std::string>{}});
-    else
-      plan.push_back(std::move(p));
-  }
+  });
   if (refusal.total > 0) return tl::unexpected(std::move(refusal));
   if (options.dry_run) return summary;
-  parsed.devices = {};
 
   const std::int64_t now = unix_ms();
   std::string failure;
   const std::size_t written = in_slices(*db_, plan.size(), failure, [&](std::size_t i) -> std::string {
     const PlannedDevice& p = plan[i];
-    const Device& d = p.device;
+    const Device& d = parsed.devices[p.line];
     // A new device takes up the state its ledger left it in, if it had one.
     auto write = db_->cached(
         p.added ? std::string("INSERT INTO devices (") + kColumns +
@@ -292,8 +294,10 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
     w.bind(7, d.user_id).bind(8, d.password).bind(9, d.profile).bind(10, join_tags(d.tags)).bind(11, d.source);
     w.bind(12, approval_name(p.approval)).bind(13, now);
     if (auto ok = w.run(); !ok) return ok.error().message;
-    if (p.entry)
-      if (auto r = record_in_transaction(*p.entry); !r) return p.key + ": " + r.error().message;
+    if (!p.recorded.empty()) {
+      LedgerEntry e{.device = p.key, .state = resting_state(d.profile), .transport = "admin", .reason = p.recorded};
+      if (auto r = record_in_transaction(std::move(e)); !r) return p.key + ": " + r.error().message;
+    }
     return {};
   });
   if (!failure.empty()) {
@@ -302,6 +306,29 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   }
   if (plan.size() > kSliceDevices) shrink_journal();
   return summary;
+}
+
+// The known devices sharing an identifier with an uploaded row: only the
+// identifiers the row has are looked up (an IMEI and a serial, typically:
+// three index probes instead of six).
+tl::expected<std::vector<InventoryDevice>, std::string> StateStore::known_devices(const Device& row) {
+  std::string where;
+  std::vector<std::string> args;
+  auto either = [&](const std::string& clause, const std::string& value) {
+    if (value.empty()) return;
+    args.push_back(value);
+    const std::string n = "?" + std::to_string(args.size());
+    std::string text = clause;
+    for (std::size_t at = text.find('?'); at != std::string::npos; at = text.find('?', at + n.size()))
+      text.replace(at, 1, n);
+    where += (where.empty() ? "" : " OR ") + text;
+  };
+  either("imei = ? OR imei2 = ?", row.imei);
+  either("imei = ? OR imei2 = ?", row.imei2);
+  either("meid = ?", row.meid);
+  either("serial = ?", row.serial);
+  if (where.empty()) return std::vector<InventoryDevice>{};
+  return select_devices(where, args);
 }
 
 tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candidates(const v1::DeviceIdentity& claim) {
@@ -314,7 +341,10 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candid
 }
 
 tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(const std::string& key) {
-  // Admins name a device by whichever identifier they have at hand.
+  // Admins name a device by whichever identifier they have at hand; a
+  // batch by filter names them by key, which one index lookup finds.
+  if (auto exact = select_devices("key = ?1", {key}); exact && !exact->empty())
+    return std::optional<InventoryDevice>(std::move(exact->front()));
   auto found = select_devices(
       "key = ?1 OR imei = ?1 OR imei2 = ?1 OR meid = upper(?1) OR serial = ?1 COLLATE NOCASE", {key});
   if (!found) return tl::unexpected(found.error());
@@ -330,18 +360,22 @@ tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::
                                                          const DeviceCheck& check, const DeviceCheck& apply) {
   std::vector<std::string> unknown;
   std::vector<std::string> named;  // distinct devices, in the order first named
-  std::set<std::string> seen;
-  for (const auto& key : keys) {
-    auto d = device(key);
-    if (!d) return tl::unexpected(d.error());
-    if (!*d) {
-      if (std::find(unknown.begin(), unknown.end(), key) == unknown.end()) unknown.push_back(key);
-      continue;
+  auto resolved = db_->reading([&]() -> tl::expected<void, std::string> {
+    std::set<std::string> seen;
+    for (const auto& key : keys) {
+      auto d = device(key);
+      if (!d) return tl::unexpected(d.error());
+      if (!*d) {
+        if (std::find(unknown.begin(), unknown.end(), key) == unknown.end()) unknown.push_back(key);
+        continue;
+      }
+      if (!unknown.empty() || !seen.insert((*d)->key).second) continue;
+      if (auto why = check(**d); !why.empty()) return tl::unexpected(why);
+      named.push_back((*d)->key);
     }
-    if (!unknown.empty() || !seen.insert((*d)->key).second) continue;
-    if (auto why = check(**d); !why.empty()) return tl::unexpected(why);
-    named.push_back((*d)->key);
-  }
+    return {};
+  });
+  if (!resolved) return tl::unexpected(resolved.error());
   if (!unknown.empty()) {
     std::string list;
     for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + k;
@@ -387,9 +421,12 @@ tl::expected<std::size_t, std::string> StateStore::set_approval(const std::vecto
       },
       [&](const InventoryDevice& d) -> std::string {
         if (d.approval == approval) return {};
-        auto stmt = db_->cached("UPDATE devices SET approval = ?1, updated_ms = ?2 WHERE key = ?3");
+        // The state goes with the approval in one write; the ledger's own
+        // update of the row then finds nothing left to change.
+        auto stmt = db_->cached("UPDATE devices SET approval = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3");
         if (!stmt) return stmt.error().message;
         (*stmt)->bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
+        (*stmt)->bind(4, display_name(next_state(d)));
         if (auto ok = (*stmt)->run(); !ok) return ok.error().message;
         LedgerEntry e{.device = d.key, .state = next_state(d), .transport = "admin",
                       .reason = (approved ? "approved by " : "rejected by ") + actor};
@@ -433,9 +470,12 @@ tl::expected<std::size_t, std::string> StateStore::assign(const std::vector<std:
       },
       [&](const InventoryDevice& d) -> std::string {
         if (d.device.profile == profile) return {};
-        auto stmt = db_->cached("UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
+        // A recorded assignment's state goes with the profile in one write.
+        auto stmt = db_->cached(recorded(d) ? "UPDATE devices SET profile = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3"
+                                            : "UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
         if (!stmt) return stmt.error().message;
         (*stmt)->bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
+        if (recorded(d)) (*stmt)->bind(4, display_name(resting_state(profile)));
         if (auto ok = (*stmt)->run(); !ok) return ok.error().message;
         if (!recorded(d)) return {};
         LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",

@@ -46,8 +46,15 @@ std::optional<std::string> Statement::column_optional_text(int index) const {
 }
 
 DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
+  // Each connection is used by one thread (the sessions' or the store
+  // worker's): SQLite need not lock around every call, nor count memory.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
   std::unique_ptr<Database> db(new Database(raw, path));
   if (rc != SQLITE_OK) return tl::unexpected(db->error("opening"));
@@ -98,6 +105,13 @@ DbResult<Statement> Database::prepare(std::string_view sql) {
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
     return tl::unexpected(error("preparing a statement"));
   return Statement(db_, stmt);
+}
+
+void Database::checkpoint(bool truncate) {
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (!truncate) return;
+  Turn turn(turns_.get(), first_);
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 DbResult<CachedStatement> Database::cached(const std::string& sql) {

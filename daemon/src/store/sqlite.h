@@ -69,6 +69,7 @@ using CachedStatement = std::unique_ptr<Statement, ResetStatement>;
 class Database {
  public:
   // Opens (creating) the file, WAL journal, foreign keys, a busy timeout.
+  // One thread at a time may use a Database.
   static DbResult<std::unique_ptr<Database>> open(const std::string& path);
   ~Database();
 
@@ -93,6 +94,24 @@ class Database {
   // Runs after each transaction, committed or rolled back (observers of
   // what it wrote hear of committed rows only).
   void after_transaction(std::function<void(bool committed)> hook) { after_ = std::move(hook); }
+
+  // Copies what the WAL holds into the database without blocking anyone
+  // (PASSIVE); `truncate` then, taking a writer's turn, empties the WAL file
+  // so that it gives its space back.
+  void checkpoint(bool truncate = false);
+
+  // One read snapshot for many queries (a bulk change's checks): SQLite
+  // takes its locks once instead of once per statement. Takes no turn.
+  template <typename F>
+  auto reading(F&& body) -> decltype(body()) {
+    struct End {
+      Database* db;
+      ~End() {
+        if (db) (void)db->exec("COMMIT");
+      }
+    } end{exec("BEGIN DEFERRED").has_value() ? this : nullptr};
+    return body();
+  }
 
   // All-or-nothing: commits when `body` returns a value, rolls back otherwise.
   template <typename F>

@@ -133,11 +133,18 @@ tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open(const st
 tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open_bulk_companion() {
   auto db = Database::open(path_);
   if (!db) return tl::unexpected(db.error().message);
+  // Checkpoints are the companion's work (checkpoint()), outside anyone's
+  // turn to write: a session's commit never copies an import into the
+  // database file.
+  for (Database* each : {db_.get(), db->get()})
+    if (auto ok = each->exec("PRAGMA wal_autocheckpoint=0"); !ok) return tl::unexpected(ok.error().message);
   (*db)->share_turns(db_->turns(), false);
   return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path_));
 }
 
-void StateStore::shrink_journal() { (void)db_->exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+void StateStore::shrink_journal() { db_->checkpoint(true); }
+
+void StateStore::checkpoint() { db_->checkpoint(); }
 
 tl::expected<InventoryCounts, std::string> StateStore::counts() {
   auto stmt = db_->cached("SELECT approval, state, profile, count(*) FROM devices GROUP BY approval, state, profile");
@@ -253,7 +260,7 @@ tl::expected<LedgerEntry, StoreError> StateStore::insert(LedgerEntry entry) {
   entry.id = db_->last_insert_id();
   if (!entry.refusal) {
     // The device's row carries its latest state (schema v4).
-    auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1");
+    auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1 AND state IS NOT ?2");
     if (!mark) return tl::unexpected(store_error(mark.error()));
     (*mark)->bind(1, entry.device).bind(2, display_name(entry.state));
     if (auto ok = (*mark)->run(); !ok) return tl::unexpected(store_error(ok.error()));

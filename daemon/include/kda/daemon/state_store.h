@@ -136,7 +136,7 @@ struct InventoryCounts {
 
 // Devices a bulk change writes per transaction; a slice also ends as soon
 // as a session waits to write.
-inline constexpr std::size_t kSliceDevices = 1000;
+inline constexpr std::size_t kSliceDevices = 5000;
 
 class Database;
 
@@ -146,7 +146,7 @@ class StateStore {
   // A second connection to the same file, for a thread of its own (kdad's
   // store worker, which does the admin's bulk work). The two take turns to
   // write, this store first: the companion writes in slices and lets this
-  // one in between any two of them.
+  // one in between any two of them. Checkpoints become the companion's.
   tl::expected<std::unique_ptr<StateStore>, std::string> open_bulk_companion();
   ~StateStore();
 
@@ -200,6 +200,10 @@ class StateStore {
   tl::expected<InventoryCounts, std::string> counts();
   // Gives the WAL's space back after a large write (a truncating checkpoint).
   void shrink_journal();
+  // Copies the WAL into the database without blocking anyone. A store with a
+  // bulk companion leaves this to the companion, which should call it now
+  // and then (kdad's store worker: every second and after each slice).
+  void checkpoint();
   // Batches by key: every key must exist, or nothing changes (the error
   // names every unknown key). They return how many devices the keys name: a
   // device named twice counts once. `actor` names who, in the ledger.
@@ -217,6 +221,7 @@ class StateStore {
   tl::expected<std::vector<InventoryDevice>, std::string> select_devices(const std::string& where,
                                                                          const std::vector<std::string>& args,
                                                                          const std::string& tail = "");
+  tl::expected<std::vector<InventoryDevice>, std::string> known_devices(const Device& row);
   tl::expected<std::vector<InventoryDevice>, std::string> filtered(const DeviceFilter& filter,
                                                                    const std::string& after_key, std::size_t limit);
   // A batch by key: resolves every key (all must exist), checks each device
