@@ -81,6 +81,16 @@ class ChildProcess {
   // Its pid while running (to look at /proc/PID), else 0.
   pid_t pid() const { return pid_; }
 
+  // Reaps it if it has ended: its exit status (as stop() gives it), or
+  // nothing while it still runs.
+  std::optional<int> ended() {
+    if (pid_ <= 0) return -1;
+    int raw = 0;
+    if (::waitpid(pid_, &raw, WNOHANG) != pid_) return std::nullopt;
+    pid_ = 0;
+    return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  }
+
   // Sends `signal` and reaps: the exit status, 128 + the signal that ended
   // it, or -1 if it was not running.
   int stop(int signal = SIGTERM) {

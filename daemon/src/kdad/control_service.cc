@@ -116,10 +116,12 @@ std::string count_of(std::size_t n, const char* noun) {
 
 }  // namespace
 
-ControlService::ControlService(DaemonFacts facts, StateStore& store, StoreWorker& worker, Catalog& catalog,
+ControlService::ControlService(DaemonFacts facts, StateStore& store, StoreWorker& writer, StoreWorker& reader,
+                               Catalog& catalog,
                                EnrollmentService& enrollment, const Config& config,
                                std::function<std::vector<LiveSession>()> sessions, Log& log)
-    : facts_(std::move(facts)), store_(store), worker_(worker), catalog_(catalog), enrollment_(enrollment),
+    : facts_(std::move(facts)), store_(store), writer_(writer), reader_(reader), catalog_(catalog),
+      enrollment_(enrollment),
       config_(config), live_sessions_(std::move(sessions)), log_(log) {
   if (facts_.executor)
     streams_ = std::make_unique<ControlStreams>(
@@ -220,7 +222,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::status() {
-  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
+  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   auto r = ok();
   auto* s = r.mutable_status();
   s->set_name(facts_.name);
@@ -281,7 +283,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
     return d.profile.empty() || profiles.count(d.profile) ? std::string()
                                                           : "profile \"" + d.profile + "\" is not in the catalog";
   };
-  auto summary = co_await worker_.run([&](StateStore& st) { return st.import_devices(req.csv(), options); });
+  auto summary = co_await writer_.run([&](StateStore& st) { return st.import_devices(req.csv(), options); });
   const std::string how = req.dry_run() ? "dry run of " : "import of ";
   v1::ControlResponse r;
   if (!summary) {
@@ -390,7 +392,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
     co_return failed("no profile named \"" + profile + "\"");
   const std::string by = actor(peer);
   const std::string re_armer = who(peer);
-  auto n = co_await worker_.run([&](StateStore& st) -> tl::expected<std::size_t, std::string> {
+  auto n = co_await writer_.run([&](StateStore& st) -> tl::expected<std::size_t, std::string> {
     std::vector<std::string> keys = std::move(target->keys);
     if (target->filter) {
       auto matched = st.keys(*target->filter);
@@ -456,7 +458,7 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
   bool first = true;
   for (;;) {
     std::size_t rows_read = 0;
-    auto page = co_await worker_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+    auto page = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
       auto rows = st.devices_page(*filter, after, kPageRows);
       if (!rows) return tl::unexpected(rows.error());
       rows_read = rows->size();
@@ -492,7 +494,7 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key) {
-  auto found = co_await worker_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+  auto found = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
     auto d = st.device(key);
     if (!d) return tl::unexpected(d.error());
     if (!*d) return failed("no device " + key + " in the inventory");
@@ -508,7 +510,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::str
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::profile_list() {
-  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
+  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   auto r = ok();
   for (const auto* p : catalog_.list()) {
     auto* row = r.mutable_profiles()->add_profiles();
@@ -528,7 +530,7 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_list() {
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::string& name, const ControlPeer& peer) {
-  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
+  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   if (!counts) co_return failed(counts.error());
   if (auto it = counts->profiles.find(name); it != counts->profiles.end() && it->second > 0)
     co_return failed("\"" + name + "\" has " + count_of(it->second, "device") +
@@ -683,7 +685,7 @@ tl::expected<LedgerQuery, std::string> ControlService::ledger_query(StateStore& 
 asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, ControlReplies& replies) {
   LedgerQuery page_query;
   std::size_t left = 0;  // entries still to list
-  auto start = co_await worker_.run([&](StateStore& st) -> tl::expected<LedgerStart, std::string> {
+  auto start = co_await reader_.run([&](StateStore& st) -> tl::expected<LedgerStart, std::string> {
     auto q = ledger_query(st, req);
     if (!q) return tl::unexpected(q.error());
     auto s = st.ledger_start(*q);
@@ -701,7 +703,7 @@ asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, Contr
   }
   bool first = true;
   for (;;) {
-    auto page = co_await worker_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+    auto page = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
       LedgerQuery q = page_query;
       q.limit = std::min(left, kPageRows);
       auto entries = q.limit ? st.ledger_page(q) : tl::expected<LedgerPage, std::string>(LedgerPage{});
@@ -726,7 +728,7 @@ asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, Contr
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::report() {
-  auto counts = co_await worker_.run([](StateStore& st) { return st.counts(); });
+  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   if (!counts) co_return failed(counts.error());
   auto r = ok();
   auto* rep = r.mutable_report();

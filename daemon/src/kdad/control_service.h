@@ -3,7 +3,8 @@
 // io_context thread; the control server has already checked the peer. What
 // reads or writes the inventory or the ledger goes to the store worker and
 // is awaited there, so sessions go on meanwhile; listings, exports and the
-// ledger come back in pages read one at a time.
+// ledger come back in pages read one at a time. Reads and writes have a
+// worker each: a status asked during an import does not wait for it.
 #pragma once
 
 #include <functional>
@@ -35,8 +36,8 @@ struct LiveSession {
 class ControlService final : public ControlHandler {
  public:
   // `store` is the sessions' connection (streams read the ledger through
-  // it); `worker` does everything else the store is asked.
-  ControlService(DaemonFacts facts, StateStore& store, StoreWorker& worker, Catalog& catalog,
+  // it); `writer` does the imports and batches, `reader` the rest.
+  ControlService(DaemonFacts facts, StateStore& store, StoreWorker& writer, StoreWorker& reader, Catalog& catalog,
                  EnrollmentService& enrollment, const Config& config,
                  std::function<std::vector<LiveSession>()> sessions, Log& log);
 
@@ -71,7 +72,8 @@ class ControlService final : public ControlHandler {
 
   DaemonFacts facts_;
   StateStore& store_;
-  StoreWorker& worker_;
+  StoreWorker& writer_;
+  StoreWorker& reader_;
   Catalog& catalog_;
   EnrollmentService& enrollment_;
   const Config& config_;

@@ -376,13 +376,16 @@ class Daemon {
       return out;
     };
     // The admin's store work runs beside the sessions (store_worker.h).
-    auto worker = StoreWorker::start(*store_, io_.get_executor(), [this](std::int64_t id) {
+    auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
       if (control_service_) control_service_->ledger_written(id);
     });
-    if (!worker) return tl::unexpected(worker.error());
-    store_worker_ = std::move(*worker);
+    if (!writer) return tl::unexpected(writer.error());
+    store_writer_ = std::move(*writer);
+    auto reader = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::reader);
+    if (!reader) return tl::unexpected(reader.error());
+    store_reader_ = std::move(*reader);
     control_service_ = std::make_unique<ControlService>(
-        std::move(facts), *store_, *store_worker_, *catalog_, *service_, config_,
+        std::move(facts), *store_, *store_writer_, *store_reader_, *catalog_, *service_, config_,
         [this] {
           std::vector<LiveSession> out;
           for (const auto& [id, s] : sessions_) out.push_back({s.session->info(), s.started_ms});
@@ -506,7 +509,8 @@ class Daemon {
   std::vector<RadioTransport> radios_;
   std::map<std::string, std::string> radio_status_;  // radios not running: disabled, or why not
   std::map<std::string, Listener*> radio_listeners_;  // radios running, for kdactl status
-  std::unique_ptr<StoreWorker> store_worker_;
+  std::unique_ptr<StoreWorker> store_writer_;
+  std::unique_ptr<StoreWorker> store_reader_;
   std::unique_ptr<ControlService> control_service_;
   std::unique_ptr<ControlServer> control_;
   struct Running {

@@ -3,18 +3,20 @@
 namespace kda::daemon {
 
 tl::expected<std::unique_ptr<StoreWorker>, std::string> StoreWorker::start(
-    StateStore& sessions_store, asio::any_io_executor home, std::function<void(std::int64_t)> ledger_written) {
+    StateStore& sessions_store, asio::any_io_executor home, Role role,
+    std::function<void(std::int64_t)> ledger_written) {
   auto store = sessions_store.open_bulk_companion();
   if (!store) return tl::unexpected("store worker: " + store.error());
-  return std::unique_ptr<StoreWorker>(new StoreWorker(std::move(*store), std::move(home), std::move(ledger_written)));
+  return std::unique_ptr<StoreWorker>(
+      new StoreWorker(std::move(*store), std::move(home), role, std::move(ledger_written)));
 }
 
-StoreWorker::StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home,
+StoreWorker::StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home, Role role,
                          std::function<void(std::int64_t)> ledger_written)
     : store_(std::move(store)), home_(std::move(home)), ledger_written_(std::move(ledger_written)),
       work_(context_.get_executor()) {
   store_->on_ledger_write([this](std::int64_t id) { written(id); });
-  checkpoint_each_second();
+  if (role == Role::writer) checkpoint_each_second();
   thread_ = std::thread([this] { context_.run(); });
 }
 

@@ -5,7 +5,7 @@
 // item at a time in the order it was asked for; a listing is one item per
 // page, so a `kdactl status` asked during it waits at most one page. Bulk
 // writes go in slices that let a session's write in between (write_turns.h).
-// The worker also checkpoints the WAL, every second and after each slice,
+// The writer also checkpoints the WAL, every second and after each slice,
 // so that no session's commit ever does.
 #pragma once
 
@@ -27,10 +27,15 @@ namespace kda::daemon {
 class StoreWorker {
  public:
   // Opens the worker's connection next to `sessions_store` and starts the
-  // thread. Ledger rows the worker writes are told to `ledger_written` on
-  // `home` (the daemon's executor), a slice's rows at a time.
+  // thread. A writer checkpoints the WAL, and the ledger rows it writes are
+  // told to `ledger_written` on `home` (the daemon's executor), a slice's
+  // rows at a time. kdad runs two: a writer for imports and batches, a
+  // reader for status, listings and the ledger, so that neither waits for
+  // the other (WAL readers never wait for a writer).
+  enum class Role { writer, reader };
   static tl::expected<std::unique_ptr<StoreWorker>, std::string> start(
-      StateStore& sessions_store, asio::any_io_executor home, std::function<void(std::int64_t id)> ledger_written);
+      StateStore& sessions_store, asio::any_io_executor home, Role role,
+      std::function<void(std::int64_t id)> ledger_written = {});
   // Lets the item under way finish (an import's slice loop included), drops
   // the rest and joins.
   ~StoreWorker();
@@ -48,7 +53,7 @@ class StoreWorker {
   }
 
  private:
-  StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home,
+  StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home, Role role,
               std::function<void(std::int64_t)> ledger_written);
   void written(std::int64_t id);  // on the worker
   void checkpoint_each_second();
