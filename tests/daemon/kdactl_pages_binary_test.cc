@@ -652,8 +652,10 @@ class InventoryPages : public ::testing::Test {
 // Issue 16's acceptance: a listing of 300k devices streams, kdactl's memory
 // bounded (not timed).
 TEST_F(InventoryPages, AListingOf300000DevicesStreams) {
-  constexpr unsigned kDevices = 300000;
-  constexpr unsigned kPerFile = 100000;  // kdad's limit for one upload
+  // Under AddressSanitizer memory is not measured (expect_small skips it):
+  // 30 pages show the streaming as well as 300 and keep the run short.
+  const unsigned kDevices = test::kUnderAddressSanitizer ? 30000 : 300000;
+  const unsigned kPerFile = std::min(kDevices, 100000u);  // kdad's limit for one upload
   for (unsigned first = 0; first < kDevices; first += kPerFile) {
     const std::string csv = test::write_devices_csv(kdad_.dir() + "/inventory.csv", first, kPerFile);
     auto imported = kdad_.ctl("devices import " + csv);
@@ -675,7 +677,8 @@ TEST_F(InventoryPages, AListingOf300000DevicesStreams) {
   EXPECT_EQ(c.lines, kDevices + 2);  // the header, the rows, the total
   EXPECT_EQ(c.needles, kDevices);
   EXPECT_EQ(c.head.rfind("KEY              SERIAL", 0), 0u) << c.head;
-  EXPECT_EQ(c.tail.substr(c.tail.size() - 15), "300000 devices\n") << c.tail;
+  const std::string total = std::to_string(kDevices) + " devices\n";
+  EXPECT_EQ(c.tail.substr(c.tail.size() - total.size()), total) << c.tail;
 
   listing("devices export", {"devices", "export"}, out);
   c = count_file(out, ",SOAK");
