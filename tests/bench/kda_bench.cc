@@ -1,6 +1,6 @@
 // kda-bench: benchmarks that print one JSON line with --json.
 //   kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]
-//   kda-bench load [--json] [--check] [--targets N] [--timeout-s S] [--bin-dir DIR]
+//   kda-bench load [--json] [--check] [--targets N] [--timeout-s S] [--queue-timeout-s S] [--bin-dir DIR]
 //   kda-bench nfc [--json] [--check] [--package BYTES]
 //   kda-bench reimport [--json] [--check] [--devices N]
 //   kda-bench inventory [--json] [--check] [--devices N] [--runs R] [--bin-dir DIR] [--step-timeout-s S]
@@ -30,7 +30,8 @@ namespace {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: kda-bench enroll [--json] [--check] [--rounds N] [--round-ms MS] [--package BYTES]\n"
-               "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S] [--bin-dir DIR]\n"
+               "       kda-bench load [--json] [--check] [--targets N] [--timeout-s S] [--queue-timeout-s S]\n"
+               "                      [--bin-dir DIR]\n"
                "       kda-bench nfc [--json] [--check] [--package BYTES]\n"
                "       kda-bench reimport [--json] [--check] [--devices N]\n"
                "       kda-bench inventory [--json] [--check] [--devices N] [--runs R] [--bin-dir DIR]\n"
@@ -42,7 +43,14 @@ void usage(FILE* out) {
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
                "           enrolls N concurrent targets over TCP; latency and kdad's peak RSS\n"
                "           (<= 128 MiB up to 10000 targets); all provisioned, none refused for lack\n"
-               "           of descriptors (kda-bench raises its own open-file limit, kdad keeps its own)\n"
+               "           of descriptors (kda-bench raises its own open-file limit, kdad keeps its own).\n"
+               "           Each target waits like a phone held at the setup screen: its wait for the\n"
+               "           desk's handshake reply (time in kdad's queue at a full desk or in the listen\n"
+               "           backlog) is bounded only by --queue-timeout-s (default\n"
+               "           600); --timeout-s (default 60) bounds each later wait, i.e. it counts only\n"
+               "           once the desk serves the target. Queue waits and served times are printed\n"
+               "           apart, with how many queued longer than --timeout-s. A connect that the\n"
+               "           kernel gives up (tcp_syn_retries) is a failure, as for a real phone\n"
                "  nfc      one enrollment over NFC DEP (PN532 emulator, real libnfc): exchanges\n"
                "           and bytes for the package (default 2 KiB) against the 262-byte minimum\n"
                "  reimport starts the real kdad, imports N devices (default 100000), then the same\n"
@@ -165,6 +173,7 @@ int load(int argc, char** argv) {
     else if (arg == "--check") check = true;
     else if (arg == "--targets") options.targets = static_cast<int>(std::min(positive(argc, argv, i, arg.c_str()), 1L << 30));
     else if (arg == "--timeout-s") options.session_timeout = std::chrono::seconds(positive(argc, argv, i, arg.c_str()));
+    else if (arg == "--queue-timeout-s") options.queue_timeout = std::chrono::seconds(positive(argc, argv, i, arg.c_str()));
     else if (arg == "--bin-dir" && i + 1 < argc) options.bin_dir = argv[++i];
     else if (arg == "--help" || arg == "-h") { usage(stdout); return 0; }
     else {
@@ -190,19 +199,42 @@ int load(int argc, char** argv) {
     for (std::size_t k = 0; k < r.failure_reasons.size() && k < 5; ++k)
       std::fprintf(stderr, "  %5d x %s\n", r.failure_reasons[k].second, r.failure_reasons[k].first.c_str());
   }
+  const long timeout_s = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options.session_timeout).count());
+  const long queue_timeout_s =
+      static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options.queue_timeout).count());
   if (json) {
     std::printf("{\"bench\":\"load\",\"targets\":%d,\"provisioned\":%d,\"failed\":%d,\"p50_ms\":%.1f,"
-                "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
+                "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"queue_wait\":{\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f},"
+                "\"served\":{\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f},\"queued_over_timeout\":%d,"
+                "\"failed_connecting\":%d,\"failed_waiting\":%d,\"failed_served\":%d,"
+                "\"timeout_s\":%ld,\"queue_timeout_s\":%ld,\"listen_overflows\":%ld,\"listen_drops\":%ld,"
+                "\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
                 "\"refused_for_descriptors\":%d,\"bench_nofile_limit\":%ld,\"bench_processes\":%d,"
                 "\"target\":{\"provisioned\":%d,\"refused_for_descriptors\":0,\"kdad_peak_rss_max_kib\":%s},"
                 "\"targets_met\":%s}\n",
-                r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.elapsed_ms, r.kdad_peak_rss_kib,
+                r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.queue_wait.p50_ms,
+                r.queue_wait.p99_ms, r.queue_wait.max_ms, r.served.p50_ms, r.served.p99_ms, r.served.max_ms,
+                r.waited_over_session_timeout, r.failed_connecting, r.failed_waiting, r.failed_served, timeout_s,
+                queue_timeout_s, r.listen_overflows, r.listen_drops, r.elapsed_ms, r.kdad_peak_rss_kib,
                 refused_fds, r.nofile_limit, r.processes, r.targets,
                 rss_judged ? std::to_string(kLoadMaxRssKib).c_str() : "null", met ? "true" : "false");
   } else {
     std::printf("targets          %d concurrent over TCP\n", r.targets);
-    std::printf("provisioned      %d   (failed %d, target: all)\n", r.provisioned, r.failed);
-    std::printf("latency          p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.p50_ms, r.p99_ms, r.max_ms);
+    std::printf("provisioned      %d   (failed %d: %d connecting, %d waiting for the desk, %d once served;"
+                " target: all)\n",
+                r.provisioned, r.failed, r.failed_connecting, r.failed_waiting, r.failed_served);
+    std::printf("latency          p50 %.1f ms, p99 %.1f ms, max %.1f ms   (connect to report)\n", r.p50_ms, r.p99_ms,
+                r.max_ms);
+    std::printf("  queue wait     p50 %.1f ms, p99 %.1f ms, max %.1f ms   (connect to the desk's handshake reply;"
+                " bound %ld s)\n",
+                r.queue_wait.p50_ms, r.queue_wait.p99_ms, r.queue_wait.max_ms, queue_timeout_s);
+    std::printf("  served         p50 %.1f ms, p99 %.1f ms, max %.1f ms   (%ld s per wait)\n", r.served.p50_ms,
+                r.served.p99_ms, r.served.max_ms, timeout_s);
+    std::printf("  queued > %ld s  %d provisioned targets (a phone giving up after %ld s in the queue would"
+                " have failed)\n",
+                timeout_s, r.waited_over_session_timeout, timeout_s);
+    std::printf("listen backlog   %ld overflows, %ld drops during the burst (whole network namespace)\n",
+                r.listen_overflows, r.listen_drops);
     std::printf("elapsed          %.1f ms\n", r.elapsed_ms);
     std::printf("no descriptors   %d refused   (target 0; kda-bench's open-file limit %ld)\n", refused_fds,
                 r.nofile_limit);

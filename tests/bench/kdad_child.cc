@@ -154,6 +154,42 @@ v1::ControlResponse call(daemon::ControlClient& client, const v1::ControlRequest
   return *response;
 }
 
+v1::ControlResponse call_joined(daemon::ControlClient& client, const v1::ControlRequest& request, const char* what) {
+  v1::ControlResponse joined;
+  std::size_t pages = 0;
+  bool finished = false;
+  std::string refused;
+  auto paged = client.call_paged(request, [&](const v1::ControlResponse& page) {
+    if (!page.ok()) {
+      refused = page.error();
+      return false;
+    }
+    if (pages++ == 0) {
+      joined = page;
+    } else if (page.has_csv()) {
+      joined.mutable_csv()->mutable_text()->append(page.csv().text());
+    } else if (page.has_ledger()) {
+      auto& entries = *joined.mutable_ledger()->mutable_entries();
+      entries.Reserve(entries.size() + page.ledger().entries_size());
+      for (const auto& e : page.ledger().entries()) *entries.Add() = e;  // omitted: the first page's
+    } else if (page.has_devices()) {
+      auto& devices = *joined.mutable_devices()->mutable_devices();
+      devices.Reserve(devices.size() + page.devices().devices_size());
+      for (const auto& d : page.devices().devices()) *devices.Add() = d;
+    } else if (page.payload_case() != v1::ControlResponse::PAYLOAD_NOT_SET) {
+      joined.MergeFrom(page);
+    }
+    finished = !page.more();
+    return true;
+  });
+  if (!paged) throw std::runtime_error(std::string(what) + ": " + paged.error());
+  if (!refused.empty())
+    throw std::runtime_error(std::string(what) + ": " + refused + " (after " + std::to_string(pages) + " pages)");
+  if (!finished) throw std::runtime_error(std::string(what) + ": kdad ended the answer without its last page");
+  joined.set_more(false);
+  return joined;
+}
+
 void stop_kdad(Kdad& kdad) {
   ::kill(kdad.pid, SIGTERM);
   const auto deadline = Clock::now() + std::chrono::seconds(10);

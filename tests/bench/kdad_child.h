@@ -49,7 +49,14 @@ void spawn_kdad(Kdad& kdad, const std::string& exe, const std::string& config, c
 // Waits (20 s at most) until kdad's control socket answers.
 daemon::ControlClient connect_control(Kdad& kdad, const std::string& socket);
 // One request; throws with kdad's line (and an import's first error) on failure.
+// Not for a paged request: call() returns its first page only.
 v1::ControlResponse call(daemon::ControlClient& client, const v1::ControlRequest& request, const char* what);
+// A paged request (devices list, devices export, ledger without follow): every
+// page read with call_paged() and joined into one response (the devices or
+// ledger entries appended, the CSV text concatenated, the first page's
+// omitted kept; more = false). Throws as call() does, also when the answer
+// broke off before its last page.
+v1::ControlResponse call_joined(daemon::ControlClient& client, const v1::ControlRequest& request, const char* what);
 // SIGTERM, then waits up to 10 s; says on stderr when kdad ended badly.
 void stop_kdad(Kdad& kdad);
 

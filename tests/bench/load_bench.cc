@@ -19,6 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -112,31 +115,81 @@ double percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
+Spread spread(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {percentile(v, 0.50), percentile(v, 0.99), v.empty() ? 0 : v.back()};
+}
+
+// Where a target was when it ended.
+enum class Stage { connecting, waiting, served };
+
+const char* stage_prefix(Stage stage) {
+  switch (stage) {
+    case Stage::connecting: return "";  // the reason names the connect
+    case Stage::waiting: return "waiting for the desk's handshake reply: ";
+    case Stage::served: return "after the desk's handshake reply: ";
+  }
+  return "";
+}
+
+// TcpExtListenOverflows and TcpExtListenDrops from /proc/net/netstat (the
+// whole network namespace: other processes' listeners count too).
+std::pair<long, long> listen_counters() {
+  std::ifstream in("/proc/net/netstat");
+  std::string names, values;
+  while (std::getline(in, names) && std::getline(in, values)) {
+    if (names.rfind("TcpExt:", 0) != 0) continue;
+    std::istringstream n(names), v(values);
+    std::pair<long, long> out{-1, -1};
+    for (std::string name, value; n >> name && v >> value;) {
+      if (name == "ListenOverflows") out.first = std::strtol(value.c_str(), nullptr, 10);
+      if (name == "ListenDrops") out.second = std::strtol(value.c_str(), nullptr, 10);
+    }
+    return out;
+  }
+  return {-1, -1};
+}
+
 struct Tally {
   int done = 0, provisioned = 0;
-  std::vector<double> latencies;
+  std::vector<double> latencies;   // connect start to report
+  std::vector<double> queue_waits; // connect start to the desk's handshake reply
+  int failed_at[3] = {0, 0, 0};    // by Stage
   std::vector<std::pair<std::string, int>> reasons;
 
-  void add(const SessionReport& report, double ms) {
+  void add_provisioned(double ms, double queue_ms) {
     ++done;
-    if (report.provisioned()) {
-      ++provisioned;
-      latencies.push_back(ms);
-      return;
-    }
+    ++provisioned;
+    latencies.push_back(ms);
+    queue_waits.push_back(queue_ms);
+  }
+  void add_failures(Stage stage, std::string reason, int count) {
+    done += count;
+    failed_at[static_cast<int>(stage)] += count;
+    auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == reason; });
+    if (it != reasons.end()) it->second += count;
+    else reasons.emplace_back(std::move(reason), count);
+  }
+  // `queue_ms` < 0: the desk never replied to the handshake.
+  void add(const SessionReport& report, bool connected, double ms, double queue_ms) {
+    if (report.provisioned()) return add_provisioned(ms, queue_ms);
+    const Stage stage = !connected ? Stage::connecting : queue_ms < 0 ? Stage::waiting : Stage::served;
     std::string reason = report.reason.empty() ? report.error.message() : report.reason;
     if (report.peer_reported) reason = "kdad: " + reason;
-    auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == reason; });
-    if (it != reasons.end()) ++it->second;
-    else reasons.emplace_back(std::move(reason), 1);
+    add_failures(stage, stage_prefix(stage) + reason, 1);
   }
 };
 
+// The desk's handshake reply (Noise message 2) is when it starts serving the
+// target: on_sas runs as the target reads it.
 asio::awaitable<void> enroll_one(asio::io_context& io, std::string address, TargetOptions options, Tally& tally) {
   const auto start = Clock::now();
+  auto served = std::make_shared<std::optional<Clock::time_point>>();
+  options.on_sas = [served](const std::string&) { *served = Clock::now(); };
   SessionReport report;
   TcpConnector connector(io.get_executor());
   auto link = co_await connector.connect(address);
+  const bool connected = link.has_value();
   if (!link) {
     report.error = link.error();
     report.reason = "connect to " + address + ": " + link.error().message();
@@ -144,7 +197,9 @@ asio::awaitable<void> enroll_one(asio::io_context& io, std::string address, Targ
     auto session = TargetSession::create(std::move(*link), std::move(options));
     report = co_await asio::co_spawn(session->executor(), session->run(), asio::use_awaitable);
   }
-  tally.add(report, ms_since(start));
+  const double queue_ms =
+      *served ? std::chrono::duration<double, std::milli>(**served - start).count() : -1.0;
+  tally.add(report, connected, ms_since(start), queue_ms);
 }
 
 asio::awaitable<void> show_progress(asio::io_context& io, const Tally& tally, int targets) {
@@ -166,13 +221,11 @@ void run_targets(const std::string& address, int begin, int end, const LoadOptio
     t.device.add_imei(load_imei(static_cast<std::uint64_t>(i)));
     t.device.set_serial(load_serial(i));
     t.device.set_model("SM-LOAD");
-    t.config.handshake_timeout = t.config.idle_timeout = options.session_timeout;
+    // The only wait before the desk's handshake reply is handshake_timeout's.
+    t.config.handshake_timeout = options.queue_timeout;
+    t.config.idle_timeout = options.session_timeout;
     asio::co_spawn(io, enroll_one(io, address, std::move(t), tally), [&tally](std::exception_ptr e) {
-      if (e) {
-        SessionReport r;
-        r.reason = "internal error in the benchmark";
-        tally.add(r, 0);
-      }
+      if (e) tally.add_failures(Stage::served, "internal error in the benchmark", 1);
     });
   }
   if (progress) asio::co_spawn(io, show_progress(io, tally, end - begin), asio::detached);
@@ -228,6 +281,7 @@ LoadResult run_load(const LoadOptions& options) {
   // split over forked processes that start together and send their tallies back.
   const int parts = nofile > 128 ? std::max(1, static_cast<int>((n + nofile - 129) / (nofile - 128))) : 1;
   Tally tally;
+  const auto listen_before = listen_counters();
   const auto start = Clock::now();
   if (parts == 1) {
     run_targets(address, 0, n, options, tally, options.progress);
@@ -244,9 +298,14 @@ LoadResult run_load(const LoadOptions& options) {
         ::close(fds[0]);
         Tally part;
         run_targets(address, begin, end, options, part, false);
-        std::string out;  // "+ MS" per provisioned target, "- COUNT REASON" per distinct failure
-        for (double ms : part.latencies) out += "+ " + std::to_string(ms) + "\n";
+        // "+ MS QUEUE_MS" per provisioned target, "- COUNT REASON" per
+        // distinct failure, "s C W S" the failures by stage.
+        std::string out;
+        for (std::size_t k = 0; k < part.latencies.size(); ++k)
+          out += "+ " + std::to_string(part.latencies[k]) + " " + std::to_string(part.queue_waits[k]) + "\n";
         for (const auto& [reason, count] : part.reasons) out += "- " + std::to_string(count) + " " + reason + "\n";
+        out += "s " + std::to_string(part.failed_at[0]) + " " + std::to_string(part.failed_at[1]) + " " +
+               std::to_string(part.failed_at[2]) + "\n";
         for (std::size_t off = 0; off < out.size();) {
           const ssize_t w = ::write(fds[1], out.data() + off, out.size() - off);
           if (w <= 0) break;
@@ -269,17 +328,25 @@ LoadResult run_load(const LoadOptions& options) {
         const std::string line = text.substr(pos, eol - pos);
         pos = eol + 1;
         if (line.rfind("+ ", 0) == 0) {
-          ++tally.done;
-          ++tally.provisioned;
-          tally.latencies.push_back(std::strtod(line.c_str() + 2, nullptr));
+          char* rest = nullptr;
+          const double ms = std::strtod(line.c_str() + 2, &rest);
+          tally.add_provisioned(ms, std::strtod(rest, nullptr));
         } else if (line.rfind("- ", 0) == 0) {
           char* rest = nullptr;
           const int count = static_cast<int>(std::strtol(line.c_str() + 2, &rest, 10));
           std::string reason = rest && *rest == ' ' ? rest + 1 : "";
+          // Counted by stage from the "s" line; here only the reasons.
           tally.done += count;
           auto it = std::find_if(tally.reasons.begin(), tally.reasons.end(), [&](const auto& r) { return r.first == reason; });
           if (it != tally.reasons.end()) it->second += count;
           else tally.reasons.emplace_back(std::move(reason), count);
+        } else if (line.rfind("s ", 0) == 0) {
+          std::istringstream in(line.substr(2));
+          for (int& n : tally.failed_at) {
+            int k = 0;
+            in >> k;
+            n += k;
+          }
         }
       }
     }
@@ -287,14 +354,30 @@ LoadResult run_load(const LoadOptions& options) {
 
   LoadResult result;
   result.elapsed_ms = ms_since(start);
+  const auto listen_after = listen_counters();
+  if (listen_before.first >= 0 && listen_after.first >= 0)
+    result.listen_overflows = listen_after.first - listen_before.first;
+  if (listen_before.second >= 0 && listen_after.second >= 0)
+    result.listen_drops = listen_after.second - listen_before.second;
   result.processes = parts;
   result.targets = n;
   result.provisioned = tally.provisioned;
   result.failed = n - tally.provisioned;
-  std::sort(tally.latencies.begin(), tally.latencies.end());
-  result.p50_ms = percentile(tally.latencies, 0.50);
-  result.p99_ms = percentile(tally.latencies, 0.99);
-  result.max_ms = tally.latencies.empty() ? 0 : tally.latencies.back();
+  std::vector<double> served;  // the desk's handshake reply to report, per provisioned target
+  for (std::size_t k = 0; k < tally.latencies.size(); ++k) {
+    served.push_back(tally.latencies[k] - tally.queue_waits[k]);
+    result.waited_over_session_timeout +=
+        tally.queue_waits[k] > std::chrono::duration<double, std::milli>(options.session_timeout).count();
+  }
+  const Spread total = spread(tally.latencies);
+  result.p50_ms = total.p50_ms;
+  result.p99_ms = total.p99_ms;
+  result.max_ms = total.max_ms;
+  result.queue_wait = spread(tally.queue_waits);
+  result.served = spread(std::move(served));
+  result.failed_connecting = tally.failed_at[0];
+  result.failed_waiting = tally.failed_at[1];
+  result.failed_served = tally.failed_at[2];
   result.failure_reasons = std::move(tally.reasons);
   result.kdad_peak_rss_kib = peak_rss_kib(kdad.pid);
   result.nofile_limit = nofile;

@@ -82,7 +82,7 @@ ReimportResult run_reimport(int n) {
   // The inventory must now be the second file exactly (source aside).
   v1::ControlRequest exp;
   exp.mutable_devices_export()->set_include_passwords(true);
-  const auto exported = daemon::parse_device_csv(call(control, exp, "devices export").csv().text());
+  const auto exported = daemon::parse_device_csv(call_joined(control, exp, "devices export").csv().text());
   const auto expected = daemon::parse_device_csv(changed);
   std::map<std::string, daemon::Device> want;
   for (const auto& d : expected.devices) want[d.imei] = d;
@@ -95,7 +95,7 @@ ReimportResult run_reimport(int n) {
   v1::ControlRequest ledger;
   ledger.mutable_ledger()->set_limit(static_cast<std::uint32_t>(3 * n + 10));
   const std::string reason = "assigned to " + profile + " by ";
-  const auto entries = call(control, ledger, "ledger");
+  const auto entries = call_joined(control, ledger, "ledger");
   for (const auto& e : entries.ledger().entries())
     r.ledger_profile_entries += e.reason().rfind(reason, 0) == 0;
   stop_kdad(kdad);
