@@ -15,8 +15,6 @@ namespace {
 constexpr const char* kColumns =
     "key, imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags, source, approval, updated_ms, state";
 
-// An identifier to match on; an empty one must match nothing.
-std::string match_id(const std::string& value) { return value.empty() ? std::string("\x01") : value; }
 
 std::string join_tags(const std::vector<std::string>& tags) {
   std::string out;
@@ -308,36 +306,47 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   return summary;
 }
 
-// The known devices sharing an identifier with an uploaded row: only the
-// identifiers the row has are looked up (an IMEI and a serial, typically:
-// three index probes instead of six).
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::known_devices(const Device& row) {
-  std::string where;
-  std::vector<std::string> args;
-  auto either = [&](const std::string& clause, const std::string& value) {
+namespace {
+
+// A WHERE clause matching any of the identifiers given, each looked up
+// through its own index ("imei = ?1 OR imei2 = ?1 OR serial = ?2"): an
+// identifier left empty adds nothing, so SQLite probes only what is there.
+struct AnyIdentifier {
+  void add(std::string clause, const std::string& value) {
     if (value.empty()) return;
     args.push_back(value);
     const std::string n = "?" + std::to_string(args.size());
-    std::string text = clause;
-    for (std::size_t at = text.find('?'); at != std::string::npos; at = text.find('?', at + n.size()))
-      text.replace(at, 1, n);
-    where += (where.empty() ? "" : " OR ") + text;
-  };
-  either("imei = ? OR imei2 = ?", row.imei);
-  either("imei = ? OR imei2 = ?", row.imei2);
-  either("meid = ?", row.meid);
-  either("serial = ?", row.serial);
-  if (where.empty()) return std::vector<InventoryDevice>{};
-  return select_devices(where, args);
+    for (std::size_t at = clause.find('?'); at != std::string::npos; at = clause.find('?', at + n.size()))
+      clause.replace(at, 1, n);
+    where += (where.empty() ? "" : " OR ") + clause;
+  }
+  std::string where;
+  std::vector<std::string> args;
+};
+
+}  // namespace
+
+// The known devices sharing an identifier with an uploaded row.
+tl::expected<std::vector<InventoryDevice>, std::string> StateStore::known_devices(const Device& row) {
+  AnyIdentifier any;
+  any.add("imei = ? OR imei2 = ?", row.imei);
+  any.add("imei = ? OR imei2 = ?", row.imei2);
+  any.add("meid = ?", row.meid);
+  any.add("serial = ?", row.serial);
+  if (any.where.empty()) return std::vector<InventoryDevice>{};
+  return select_devices(any.where, any.args);
 }
 
 tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candidates(const v1::DeviceIdentity& claim) {
   std::string mac = claim.wifi_mac();
   for (char& c : mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return select_devices(
-      "imei IN (?1, ?2) OR imei2 IN (?1, ?2) OR meid = upper(?3) OR serial = ?4 COLLATE NOCASE OR wifi_mac = ?5",
-      {match_id(claim.imei_size() > 0 ? claim.imei(0) : ""), match_id(claim.imei_size() > 1 ? claim.imei(1) : ""),
-       match_id(claim.meid()), match_id(claim.serial()), match_id(mac)});
+  AnyIdentifier any;
+  for (const auto& imei : claim.imei()) any.add("imei = ? OR imei2 = ?", imei);
+  any.add("meid = upper(?)", claim.meid());
+  any.add("serial = ? COLLATE NOCASE", claim.serial());
+  any.add("wifi_mac = ?", mac);
+  if (any.where.empty()) return std::vector<InventoryDevice>{};
+  return select_devices(any.where, any.args);
 }
 
 tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(const std::string& key) {

@@ -71,7 +71,13 @@ UPDATE devices SET state =
 CREATE INDEX devices_summary ON devices(approval, state, profile);
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+// A claim may name a device by its Wi-Fi MAC alone: every identifier a
+// claim is matched on has its index, or one claim reads every device.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX devices_wifi_mac ON devices(wifi_mac);
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 constexpr int kSchemaVersion = std::size(kMigrations);
 
 StoreError store_error(const SqliteError& e) {
