@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -237,6 +238,47 @@ TEST_F(InventoryTest, ACheckCanRefuseTheWholeUpload) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().errors.front(), "imei 490154203237518: profile \"Nope\" is not in the catalog");
   EXPECT_TRUE(store_->devices()->empty());
+}
+
+}  // namespace
+}  // namespace kda::daemon
+
+namespace kda::daemon {
+namespace {
+
+// A write that fails part-way (here a trigger refuses one row, as a full
+// disk would refuse a page) keeps the slices before it and says how many:
+// never "nothing changed" when something did.
+TEST_F(InventoryTest, AnImportStoppedPartWaySaysHowManyDevicesItWrote) {
+  std::string csv = "imei\n";
+  std::vector<std::string> imeis;
+  for (unsigned i = 0; i < kSliceDevices + 10; ++i) {
+    std::string body = "35693803" + std::to_string(100000 + i);
+    int sum = 0;
+    for (std::size_t k = 0; k < body.size(); ++k) {
+      int d = body[body.size() - 1 - k] - '0';
+      if (k % 2 == 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+    imeis.push_back(body + std::to_string((10 - sum % 10) % 10));
+    csv += imeis.back() + "\n";
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/kdad.db").c_str(), &db), SQLITE_OK);
+  const std::string trigger = "CREATE TRIGGER refuse_one BEFORE INSERT ON devices WHEN NEW.key = '" +
+                              imeis[kSliceDevices + 5] + "' BEGIN SELECT RAISE(ABORT, 'disk is full'); END;";
+  ASSERT_EQ(sqlite3_exec(db, trigger.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  auto r = store_->import_devices(csv, {.source = "r"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().written, kSliceDevices);
+  ASSERT_EQ(r.error().errors.size(), 1u);
+  EXPECT_NE(r.error().errors[0].find("stopped after " + std::to_string(kSliceDevices) + " of " +
+                                     std::to_string(kSliceDevices + 10) + " devices"),
+            std::string::npos)
+      << r.error().errors[0];
+  EXPECT_EQ(store_->devices()->size(), kSliceDevices);
 }
 
 }  // namespace

@@ -291,13 +291,21 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
     const std::size_t listed = refusal.errors.size();
     const std::string counted = count_of(refusal.total, "error") +
                                 (listed < refusal.total ? ", the first " + std::to_string(listed) + " listed" : "");
-    r = failed(file + ": " + (req.dry_run() ? "dry run: the import would be refused" : "import refused") +
-               ", nothing changed (" + counted + ")");
+    r = failed(file + ": " +
+               (req.dry_run()            ? "dry run: the import would be refused, nothing changed"
+                : refusal.written == 0 ? "import refused, nothing changed"
+                                         : "import stopped part-way, " + count_of(refusal.written, "device") +
+                                               " written (import the file again for the rest)") +
+               " (" + counted + ")");
     auto* s = r.mutable_import_summary();
     for (const auto& e : refusal.errors) s->add_errors(file + ": " + e);
     s->set_error_total(static_cast<std::uint32_t>(refusal.total));
     s->set_dry_run(req.dry_run());
-    log_.info(who(peer) + ": " + how + file + " refused (" + counted + ")");
+    if (refusal.written > 0)
+      log_.error(who(peer) + ": " + how + file + " stopped part-way: " + count_of(refusal.written, "device") +
+                 " written (" + counted + ")");
+    else
+      log_.info(who(peer) + ": " + how + file + " refused (" + counted + ")");
     co_return r;
   }
   r = ok();

@@ -300,6 +300,7 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   });
   if (!failure.empty()) {
     refuse(written == 0 ? failure : stopped(written, plan.size(), failure));
+    refusal.written = written;
     return tl::unexpected(std::move(refusal));
   }
   if (plan.size() > kSliceDevices) shrink_journal();

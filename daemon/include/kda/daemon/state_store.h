@@ -118,6 +118,9 @@ struct ImportSummary {
 struct ImportRefusal {
   std::vector<std::string> errors;  // at most kMaxDeviceCsvErrors, file order
   std::size_t total = 0;            // every error, listed or not
+  // A write that failed part-way (a full disk): the devices of the slices
+  // before it, which stay written. 0: nothing changed.
+  std::size_t written = 0;
 };
 
 struct DeviceFilter {
