@@ -120,7 +120,7 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devic
   return out;
 }
 
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::filtered(const DeviceFilter& filter,
+tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page(const DeviceFilter& filter,
                                                                              const std::string& after_key,
                                                                              std::size_t limit) {
   // The state the inventory shows, as read_device() works it out.
@@ -147,17 +147,12 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::filtered(con
   return out;
 }
 
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page(const DeviceFilter& filter,
-                                                                                 const std::string& after_key,
-                                                                                 std::size_t limit) {
-  return filtered(filter, after_key, limit);
-}
 
 tl::expected<std::vector<std::string>, std::string> StateStore::keys(const DeviceFilter& filter) {
   std::vector<std::string> out;
   std::string after;
   for (;;) {
-    auto page = filtered(filter, after, 10'000);
+    auto page = devices_page(filter, after, 10'000);
     if (!page) return tl::unexpected(page.error());
     for (auto& d : *page) out.push_back(std::move(d.key));
     if (page->size() < 10'000) return out;
@@ -363,7 +358,7 @@ tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(con
 }
 
 tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices(const DeviceFilter& filter) {
-  return filtered(filter, "", SIZE_MAX);
+  return devices_page(filter, "", SIZE_MAX);
 }
 
 tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::string>& keys,
@@ -515,6 +510,7 @@ tl::expected<std::size_t, std::string> StateStore::remove(const std::vector<std:
         return ok ? std::string() : ok.error().message;
       });
 }
+
 
 tl::expected<std::string, std::string> StateStore::export_csv() {
   auto all = devices();

@@ -217,6 +217,7 @@ class StateStore {
   tl::expected<std::size_t, std::string> move_profile(const std::string& from, const std::string& to,
                                                       const std::string& actor = "admin");
   tl::expected<std::size_t, std::string> remove(const std::vector<std::string>& keys);
+  // The whole inventory at once (kdad's export goes by devices_page).
   tl::expected<std::string, std::string> export_csv();
 
  private:
@@ -225,8 +226,6 @@ class StateStore {
                                                                          const std::vector<std::string>& args,
                                                                          const std::string& tail = "");
   tl::expected<std::vector<InventoryDevice>, std::string> known_devices(const Device& row);
-  tl::expected<std::vector<InventoryDevice>, std::string> filtered(const DeviceFilter& filter,
-                                                                   const std::string& after_key, std::size_t limit);
   // A batch by key: resolves every key (all must exist), checks each device
   // (any error refuses the batch), then applies the change in slices, each
   // device re-read and checked again in its slice. Returns how many devices
