@@ -190,7 +190,7 @@ int enroll(const Args& a) {
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     auto link = co_await (*connector)->connect(address);
     if (!link) {
-      report.error = link.error();
+      report.error = link.error().code;
       report.reason = "cannot reach a primary: " + link.error().message();
     } else {
       session = TargetSession::create(std::move(*link), options);

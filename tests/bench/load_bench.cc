@@ -191,7 +191,7 @@ asio::awaitable<void> enroll_one(asio::io_context& io, std::string address, Targ
   auto link = co_await connector.connect(address);
   const bool connected = link.has_value();
   if (!link) {
-    report.error = link.error();
+    report.error = link.error().code;
     report.reason = "connect to " + address + ": " + link.error().message();
   } else {
     auto session = TargetSession::create(std::move(*link), std::move(options));

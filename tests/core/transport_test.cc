@@ -39,7 +39,7 @@ TEST_F(LoopbackTest, FramesArriveInOrderAndCloseIsSeen) {
     for (;;) {
       auto f = co_await primary->read_frame();
       if (!f) {
-        end = f.error();
+        end = f.error().code;
         break;
       }
       got.emplace_back(f->begin(), f->end());
@@ -81,18 +81,18 @@ TEST_F(LoopbackTest, FaultPlanFailsNthOperationsAndDrops) {
     co_await target->write_frame(as_bytes("a"));
     co_await target->write_frame(as_bytes("b"));
     auto r1 = co_await primary->read_frame();  // frame 1
-    results.push_back(r1 ? std::error_code{} : r1.error());
+    results.push_back(r1 ? std::error_code{} : r1.error().code);
     auto r2 = co_await primary->read_frame();  // read #2 fails
-    results.push_back(r2 ? std::error_code{} : r2.error());
+    results.push_back(r2 ? std::error_code{} : r2.error().code);
     results.push_back(co_await primary->write_frame(as_bytes("x")));  // frame 2
     results.push_back(co_await primary->write_frame(as_bytes("y")));  // write #2 fails
     auto r3 = co_await primary->read_frame();  // frame 3, then the link drops
-    results.push_back(r3 ? std::error_code{} : r3.error());
+    results.push_back(r3 ? std::error_code{} : r3.error().code);
     results.push_back(co_await primary->write_frame(as_bytes("z")));
     auto t = co_await target->read_frame();  // "x" still arrives
-    results.push_back(t ? std::error_code{} : t.error());
+    results.push_back(t ? std::error_code{} : t.error().code);
     t = co_await target->read_frame();
-    results.push_back(t ? std::error_code{} : t.error());
+    results.push_back(t ? std::error_code{} : t.error().code);
   });
   const std::error_code ok{};
   EXPECT_EQ(results, (std::vector<std::error_code>{ok, Errc::link_failed, ok, Errc::link_failed, ok, Errc::link_closed,
@@ -108,10 +108,10 @@ TEST_F(LoopbackTest, CancelWakesAPendingReadAndLinkStaysUsable) {
   io.restart();
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     auto r = co_await primary->read_frame();
-    results.push_back(r ? std::error_code{} : r.error());
+    results.push_back(r ? std::error_code{} : r.error().code);
     co_await target->write_frame(as_bytes("after"));
     r = co_await primary->read_frame();
-    results.push_back(r ? std::error_code{} : r.error());
+    results.push_back(r ? std::error_code{} : r.error().code);
   }, asio::detached);
   asio::post(io, [&] { primary->cancel(); });
   io.run();
@@ -127,7 +127,7 @@ TEST_F(LoopbackTest, CancelWithNoReadPendingIsForgotten) {
     primary->cancel();
     co_await target->write_frame(as_bytes("x"));
     auto r = co_await primary->read_frame();
-    result = r ? std::error_code{} : r.error();
+    result = r ? std::error_code{} : r.error().code;
   });
   EXPECT_FALSE(result) << result.message();
 }
@@ -151,7 +151,7 @@ TEST(Tcp, ConnectToClosedPortFails) {
   std::error_code ec;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     auto link = co_await connector.connect(address);
-    ec = link ? std::error_code{} : link.error();
+    ec = link ? std::error_code{} : link.error().code;
   }, asio::detached);
   io.run();
   EXPECT_EQ(ec, Errc::connect_failed);

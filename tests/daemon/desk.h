@@ -100,7 +100,7 @@ inline std::vector<SessionReport> run_claims(const std::string& address, int cou
       auto link = co_await connector.connect(address);
       if (!link) {
         SessionReport failed;
-        failed.error = link.error();
+        failed.error = link.error().code;
         reports.push_back(failed);
         continue;
       }

@@ -27,7 +27,7 @@ std::error_code GroupLink::map(std::error_code ec) const {
 asio::awaitable<Result<Bytes>> GroupLink::read_frame() {
   if (watch_->lost() && !closed_) co_return fail(Errc::link_failed);
   auto frame = co_await inner_.read_frame();
-  if (!frame) co_return tl::unexpected(map(frame.error()));
+  if (!frame) co_return tl::unexpected(map(frame.error().code));
   co_return frame;
 }
 

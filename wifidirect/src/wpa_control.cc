@@ -86,7 +86,7 @@ asio::awaitable<std::error_code> WpaControl::connect_sockets() {
   if (options_.attach) {
     if (auto ec = open_socket(monitor_, monitor_local_)) co_return ec;
     auto reply = co_await exchange(monitor_, "ATTACH");
-    if (!reply) co_return reply.error();
+    if (!reply) co_return reply.error().code;
     if (!reply_is_ok(*reply))
       co_return failure(Errc::connect_failed, "wpa_supplicant " + options_.ctrl_path + " refused ATTACH: " + *reply);
     asio::co_spawn(executor_, [self = shared_from_this(), g = generation_] { return self->monitor_loop(g); },
@@ -187,7 +187,7 @@ asio::awaitable<Result<std::string>> WpaControl::request(std::string command) {
 asio::awaitable<std::error_code> WpaControl::command(std::string command, bool any_reply) {
   auto self = shared_from_this();
   auto reply = co_await request(command);
-  if (!reply) co_return reply.error();
+  if (!reply) co_return reply.error().code;
   if (any_reply ? !reply_is_failure(*reply) : reply_is_ok(*reply)) co_return std::error_code{};
   co_return failure(Errc::connect_failed, "wpa_supplicant " + options_.ctrl_path + " refused " +
                                               command.substr(0, command.find(' ')) + ": " + *reply);

@@ -65,7 +65,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // handshake completes the peer is nobody: it gets what a Hello needs.
   ch.link().set_max_frame_size(kMaxHelloFrameSize);
   auto hello = co_await ch.read_clear(cfg.handshake_timeout);
-  if (!hello) co_return failure(hello.error(), "");
+  if (!hello) co_return failure(hello.error().code, "");
   if (!hello->has_hello()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Hello");
   const auto& h = hello->hello();
   if (h.protocol_version() != kProtocolVersion) {
@@ -94,7 +94,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   hs_options.local_static = options_.static_key;
   if (with_psk) hs_options.psk = options_.psk;
   auto hs = noise::HandshakeState::create(std::move(hs_options));
-  if (!hs) co_return failure(hs.error(), "");
+  if (!hs) co_return failure(hs.error().code, "");
   if (auto payload = hs->read_message(as_bytes(h.noise_message())); !payload)
     co_return failure(make_error_code(Errc::handshake_failed), "");
 
@@ -110,13 +110,13 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   if (auto ec = co_await ch.write_clear(hs2)) co_return failure(ec, "");
   info_.sas = sas_code(hs->handshake_hash());
   auto split = hs->split();
-  if (!split) co_return failure(split.error(), "");
+  if (!split) co_return failure(split.error().code, "");
   ch.start_secure(SecureChannel(std::move(split->responder_to_initiator), std::move(split->initiator_to_responder)));
   ch.link().set_max_frame_size(kMaxFrameSize);
 
   // 3. The device's claim and choice.
   auto request = co_await ch.read_sealed(cfg.idle_timeout);
-  if (!request) co_return failure(request.error(), "");
+  if (!request) co_return failure(request.error().code, "");
   if (!request->has_enroll_request())
     co_return failure(make_error_code(Errc::unexpected_frame), "expected EnrollRequest");
   info_.device = request->enroll_request().device();  // formats checked by the validator
@@ -125,7 +125,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // 4. Authorization (may wait for the admin). A refusal is an Authorization
   // frame; a grant is the package's first chunk.
   auto decision = co_await await_decision(request->enroll_request());
-  if (!decision) co_return failure(decision.error(), "");
+  if (!decision) co_return failure(decision.error().code, "");
   if (!decision->granted) {
     v1::Frame refusal;
     auto* a = refusal.mutable_authorization();
@@ -163,7 +163,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
 
   // 6. Acknowledgement: only now is the device provisioned.
   auto ack = co_await ch.read_sealed(cfg.idle_timeout);
-  if (!ack) co_return failure(ack.error(), "");
+  if (!ack) co_return failure(ack.error().code, "");
   if (!ack->has_ack())
     co_return failure(make_error_code(Errc::unexpected_frame), "expected Acknowledgement of the package");
   // Provisioned is committed before the Result says so: a target that hears
@@ -227,7 +227,7 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
         auto frame = co_await keep->read_sealed(std::chrono::hours(24));
         if (!frame) {
           // Our own cancel() of this read is not news; a peer's Close(302) is.
-          if (keep->peer_reported() || frame.error() != Errc::cancelled) peer_ec = frame.error();
+          if (keep->peer_reported() || frame.error() != Errc::cancelled) peer_ec = frame.error().code;
         } else {
           peer_ec = make_error_code(Errc::unexpected_frame);
         }

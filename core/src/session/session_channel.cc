@@ -74,7 +74,7 @@ std::error_code SessionChannel::begin_io(std::chrono::milliseconds timeout) {
 
 Result<Bytes> SessionChannel::finish_read(Result<Bytes> frame) {
   disarm();
-  if (!frame) return tl::unexpected(map_link_error(frame.error()));
+  if (!frame) return tl::unexpected(map_link_error(frame.error().code));
   bytes_received_ += kLengthPrefixSize + frame->size();
   ++frames_received_;
   return frame;
@@ -179,7 +179,7 @@ asio::awaitable<std::error_code> SessionChannel::write_chunk(std::uint64_t offse
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_bytes(Result<ByteView> sealed) {
-  if (!sealed) co_return sealed.error();
+  if (!sealed) co_return sealed.error().code;
   if (auto ec = begin_io(config_.idle_timeout)) co_return ec;
   co_return finish_write(co_await link_->write_frame(*sealed), sealed->size());
 }

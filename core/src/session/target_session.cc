@@ -61,29 +61,29 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   hs_options.prologue = handshake_prologue(*h);
   hs_options.psk = options_.psk;
   auto hs = noise::HandshakeState::create(std::move(hs_options));
-  if (!hs) co_return failure(hs.error());
+  if (!hs) co_return failure(hs.error().code);
   auto msg1 = hs->write_message({});
-  if (!msg1) co_return failure(msg1.error());
+  if (!msg1) co_return failure(msg1.error().code);
   h->set_noise_message(msg1->data(), msg1->size());
   if (auto ec = co_await ch.write_clear(hello)) co_return failure(ec);
 
   // 2. Noise handshake message 2, carrying the profile offer.
   auto msg2 = co_await ch.read_clear(cfg.handshake_timeout);
-  if (!msg2) co_return failure(msg2.error());
+  if (!msg2) co_return failure(msg2.error().code);
   if (!msg2->has_handshake()) co_return failure(make_error_code(Errc::unexpected_frame), "expected handshake message 2");
   auto payload = hs->read_message(as_bytes(msg2->handshake().noise_message()));
   if (!payload) co_return failure(make_error_code(Errc::handshake_failed));
   if (options_.pinned_primary_key && hs->remote_static() != options_.pinned_primary_key)
     co_return failure(make_error_code(Errc::peer_key_mismatch));
   auto offer = parse_frame(*payload);
-  if (!offer) co_return failure(offer.error());
+  if (!offer) co_return failure(offer.error().code);
   if (auto ec = validate_frame(*offer, FrameLayer::sealed)) co_return failure(ec);
   if (!offer->has_profile_offer()) co_return failure(make_error_code(Errc::unexpected_frame), "expected ProfileOffer");
   report.info.sas = sas_code(hs->handshake_hash());
   report.info.out_of_band_secret = with_psk;
   if (options_.on_sas) options_.on_sas(report.info.sas);
   auto split = hs->split();
-  if (!split) co_return failure(split.error());
+  if (!split) co_return failure(split.error().code);
   ch.start_secure(SecureChannel(std::move(split->initiator_to_responder), std::move(split->responder_to_initiator)));
 
   // 3. Claim and choice.
@@ -94,7 +94,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
 
   // 4. Authorization: a refusal, or the package's first chunk.
   auto frame = co_await ch.read_sealed(cfg.idle_timeout);
-  if (!frame) co_return failure(frame.error());
+  if (!frame) co_return failure(frame.error().code);
   if (frame->has_authorization()) {
     const auto& a = frame->authorization();
     ch.close_link();  // the primary ends the session with its own Close
@@ -106,7 +106,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   std::uint64_t total = 0;
   for (bool first = true;; first = false) {
     if (!first) frame = co_await ch.read_sealed(cfg.idle_timeout);
-    if (!frame) co_return failure(frame.error());
+    if (!frame) co_return failure(frame.error().code);
     if (!frame->has_package_chunk())
       co_return failure(make_error_code(Errc::unexpected_frame),
                         first ? "expected PackageChunk or Authorization" : "expected PackageChunk");
@@ -144,7 +144,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   ack.mutable_ack();
   if (auto ec = co_await ch.write_sealed(ack)) co_return failure(ec);
   auto result = co_await ch.read_sealed(cfg.idle_timeout);
-  if (!result) co_return failure(result.error(), "package acknowledged but the primary's result never came");
+  if (!result) co_return failure(result.error().code, "package acknowledged but the primary's result never came");
   if (!result->has_result()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Result");
   if (result->result().outcome() != v1::OUTCOME_PROVISIONED) {
     const auto code = result->result().code();

@@ -22,7 +22,7 @@ Result<std::size_t> read_length_prefix(ByteView header, std::size_t max_frame) {
 StreamDecode decode_stream(ByteView buffered, std::size_t max_frame) {
   if (buffered.size() < kLengthPrefixSize) return NeedMore{kLengthPrefixSize - buffered.size()};
   auto size = read_length_prefix(buffered, max_frame);
-  if (!size) return size.error();
+  if (!size) return size.error().code;
   const std::size_t have = buffered.size() - kLengthPrefixSize;
   if (have < *size) return NeedMore{*size - have};
   return FrameSpan{kLengthPrefixSize, *size, kLengthPrefixSize + *size};

@@ -52,14 +52,41 @@ inline std::error_code make_error_code(Errc e) noexcept {
   return {static_cast<int>(e), kda_category()};
 }
 
-template <typename T>
-using Result = tl::expected<T, std::error_code>;
-
-inline tl::unexpected<std::error_code> fail(Errc e) {
-  return tl::unexpected(make_error_code(e));
-}
-
 }  // namespace kda
 
 template <>
 struct std::is_error_code_enum<kda::Errc> : std::true_type {};
+
+namespace kda {
+
+// kda's one error shape. `code` is stable: programs branch on it, Error
+// frames carry kda_category() values, and the control socket and the HTTP API
+// map a daemon category's codes to their answers (docs/ERRORS.md). `detail` is
+// one line for a person, saying what is wrong and where ("nfc: connstring is
+// not set"); it may be empty, and never holds a secret.
+struct Error {
+  std::error_code code;
+  std::string detail;
+
+  Error() = default;
+  Error(std::error_code c, std::string d = {}) : code(c), detail(std::move(d)) {}
+  Error(Errc e, std::string d = {}) : code(make_error_code(e)), detail(std::move(d)) {}
+
+  // The line to show: the detail, or the code's own text when there is none.
+  std::string message() const { return detail.empty() ? code.message() : detail; }
+  explicit operator bool() const { return static_cast<bool>(code); }
+  friend bool operator==(const Error& e, Errc c) { return e.code == make_error_code(c); }
+  friend bool operator==(const Error& e, const std::error_code& c) { return e.code == c; }
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(Errc e, std::string detail = {}) {
+  return tl::unexpected(Error(e, std::move(detail)));
+}
+inline tl::unexpected<Error> fail(std::error_code code, std::string detail = {}) {
+  return tl::unexpected(Error(code, std::move(detail)));
+}
+
+}  // namespace kda
