@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/crypto.h>
@@ -18,19 +19,27 @@
 #include "kda/core/protobuf_log.h"
 #include "kda/core/secret_memory.h"
 #include "kda/core/session.h"
-#include "kda/core/tcp_transport.h"
+#include "kda/core/radio.h"
 #include "kda/daemon/device.h"
-#include "connect.h"
 #include "target_exit.h"
 
 namespace {
 
 using namespace kda;
 
+// How the user chose to reach the primary: one registered radio's option.
+struct RadioChoice {
+  const Radio* radio = nullptr;
+  bool chosen = false;  // a flag without a value
+  std::string value;    // the option's argument (a device, or the primary's address)
+  std::string device;   // the radio's device option, next to a flag
+  CLI::Option* option = nullptr;
+  bool given() const { return chosen || !value.empty(); }
+};
+
 struct Args {
-  std::string tcp;
-  bool bluetooth = false;
-  std::string adapter, address, nfc, wifi_direct;
+  std::deque<RadioChoice> radios;  // stable addresses: CLI11 writes into them
+  std::string address;
   std::vector<std::string> imeis;
   std::string meid, serial, model, os_version, profile, psk_hex, psk_file, pin_hex;
   std::optional<noise::Key> psk;  // from --psk-file, KDA_PSK or --psk
@@ -133,6 +142,61 @@ void print_json(const SessionReport& r) {
               outcome_word(r).c_str(), r.error.value(), reason.c_str(), r.info.sas.c_str(), package.c_str());
 }
 
+// One option per radio that has a target side (--tcp HOST:PORT, or a flag and
+// its device option), each excluding the others, and --address for the
+// radios that discover primaries.
+void add_radio_options(CLI::App& cmd, Args& a) {
+  std::vector<CLI::Option*> options;
+  std::string with_address;
+  for (const Radio* radio : built_in_radios()) {
+    const TargetOption& t = radio->target;
+    if (t.flag.empty() || !radio->make_connector) continue;
+    RadioChoice& c = a.radios.emplace_back(RadioChoice{.radio = radio});
+    if (t.value == TargetOption::Value::none) {
+      c.option = cmd.add_flag(std::string(t.flag), c.chosen, std::string(t.help));
+      if (!t.device_flag.empty())
+        cmd.add_option(std::string(t.device_flag), c.device, std::string(t.device_help))->needs(c.option);
+    } else {
+      c.option = cmd.add_option(std::string(t.flag), c.value, std::string(t.help));
+      if (!t.value_name.empty()) c.option->type_name(std::string(t.value_name));
+    }
+    if (t.check) c.option->check([check = t.check](const std::string& v) { return check(v); });
+    for (auto* other : options) c.option->excludes(other);
+    options.push_back(c.option);
+    if (t.takes_peer_address) with_address += (with_address.empty() ? "" : " or ") + std::string(t.flag);
+  }
+  cmd.add_option("--address", a.address,
+                 "Primary's device address for " + with_address +
+                     ", AA:BB:CC:DD:EE:FF (default: the first kda primary discovered)");
+}
+
+const RadioChoice& chosen_radio(const Args& a) {
+  for (const auto& c : a.radios)
+    if (c.given()) return c;
+  return a.radios.front();
+}
+
+// Empty when the radio options make sense together; else what is wrong.
+std::optional<std::string> radio_usage(const Args& a) {
+  std::string all, with_address;
+  const RadioChoice* chosen = nullptr;
+  for (const auto& c : a.radios) {
+    all += (all.empty() ? "" : &c == &a.radios.back() ? " or " : ", ") + std::string(c.radio->target.flag);
+    if (c.radio->target.takes_peer_address)
+      with_address += (with_address.empty() ? "" : " or ") + std::string(c.radio->target.flag);
+    if (c.given()) chosen = &c;
+  }
+  if (!chosen) return "say how to reach the primary: " + all;
+  if (!a.address.empty() && !chosen->radio->target.takes_peer_address) return "--address goes with " + with_address;
+  return std::nullopt;
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
 int enroll(const Args& a) {
   TargetOptions options;
   for (const auto& imei : a.imeis) options.device.add_imei(imei);
@@ -154,30 +218,23 @@ int enroll(const Args& a) {
   };
 
   asio::io_context io;
-  target::RadioArgs radio{.timeout = std::chrono::seconds(a.timeout_s)};
+  const RadioChoice& choice = chosen_radio(a);
+  TargetContext radio{.io = io, .timeout = std::chrono::seconds(a.timeout_s)};
   radio.log = [json](TransportEvent, std::string_view line) {
     if (!json) std::fprintf(stderr, "kda-target: %.*s\n", static_cast<int>(line.size()), line.data());
   };
-  target::MakeConnector connector = tl::unexpected(std::string());
-  std::string address;
-  if (!a.tcp.empty()) {
-    connector = std::unique_ptr<Connector>(std::make_unique<TcpConnector>(io.get_executor()));
-    address = a.tcp;
-    if (!json) std::fprintf(stderr, "kda-target: connecting to %s over TCP\n", a.tcp.c_str());
-  } else if (a.bluetooth) {
-    radio.device = a.adapter;
-    connector = target::make_bluetooth_connector(io, radio);
-    address = a.address;
-  } else if (!a.nfc.empty()) {
-    radio.device = a.nfc;
-    connector = target::make_nfc_connector(io, radio);
-  } else {
-    radio.device = a.wifi_direct;
-    connector = target::make_wifidirect_connector(io, radio);
-    address = a.address;
+  std::string address = a.address;
+  switch (choice.radio->target.value) {
+    case TargetOption::Value::address: address = choice.value; break;
+    case TargetOption::Value::device: radio.device = choice.value; break;
+    case TargetOption::Value::none: radio.device = choice.device; break;
   }
+  if (!json && choice.radio->target.value == TargetOption::Value::address)
+    std::fprintf(stderr, "kda-target: connecting to %s over %s\n", address.c_str(),
+                 upper(choice.radio->config.name).c_str());
+  auto connector = choice.radio->make_connector(radio);
   if (!connector) {
-    std::fprintf(stderr, "kda-target: %s\n", connector.error().c_str());
+    std::fprintf(stderr, "kda-target: %s\n", connector.error().message().c_str());
     return kExitTransport;
   }
   SessionReport report;
@@ -230,22 +287,7 @@ int main(int argc, char** argv) {
   app.footer(kExitStatusHelp);
   Args a;
   auto* enroll_cmd = app.add_subcommand("enroll", "Enroll this device with a primary (kdad)");
-  auto* tcp = enroll_cmd->add_option("--tcp", a.tcp, "Primary address over TCP: HOST:PORT, [IPv6]:PORT")
-      ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
-  auto* bt = enroll_cmd->add_flag("--bluetooth", a.bluetooth, "Enroll over Bluetooth (RFCOMM through BlueZ)");
-  enroll_cmd->add_option("--adapter", a.adapter, "Bluetooth adapter, e.g. hci0 (default: the first powered one)")
-      ->needs(bt);
-  enroll_cmd->add_option("--address", a.address,
-                         "Primary's Bluetooth or Wi-Fi Direct device address, AA:BB:CC:DD:EE:FF (default: the first "
-                         "kda primary discovered)");
-  auto* nfc = enroll_cmd->add_option("--nfc", a.nfc, "Enroll over NFC as a DEP target on this libnfc device, e.g. "
-                                                     "pn532_uart:/dev/ttyUSB0");
-  auto* wfd = enroll_cmd->add_option("--wifi-direct", a.wifi_direct,
-                                     "Enroll over Wi-Fi Direct through this wpa_supplicant control socket, e.g. "
-                                     "/run/wpa_supplicant/wlan0");
-  tcp->excludes(bt, nfc, wfd);
-  bt->excludes(nfc, wfd);
-  nfc->excludes(wfd);
+  add_radio_options(*enroll_cmd, a);
   enroll_cmd->add_option("--imei", a.imeis, "IMEI (15 digits, Luhn-checked); give it twice for dual SIM")
       ->check([](const std::string& v) { return daemon::imei_valid(v) ? "" : "not a valid IMEI (15 digits, Luhn)"; });
   enroll_cmd->add_option("--imei2", a.imeis, "Second IMEI of a dual-SIM phone")
@@ -276,12 +318,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kda-target enroll: %s\n", error->c_str());
     return kExitUsage;
   }
-  if (a.tcp.empty() && !a.bluetooth && a.nfc.empty() && a.wifi_direct.empty()) {
-    std::fprintf(stderr, "kda-target enroll: say how to reach the primary: --tcp, --bluetooth, --nfc or --wifi-direct\n");
-    return kExitUsage;
-  }
-  if (!a.address.empty() && !a.bluetooth && a.wifi_direct.empty()) {
-    std::fprintf(stderr, "kda-target enroll: --address goes with --bluetooth or --wifi-direct\n");
+  if (auto error = radio_usage(a)) {
+    std::fprintf(stderr, "kda-target enroll: %s\n", error->c_str());
     return kExitUsage;
   }
   if (a.imeis.size() > 2) {

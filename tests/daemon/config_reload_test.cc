@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "kda/core/radio.h"
+
 namespace kda::daemon {
 namespace {
 
 Config parse(const std::string& text) {
-  auto c = parse_config(text, "kdad.toml");
+  auto c = parse_config(text, "kdad.toml", built_in_radio_configs());
   EXPECT_TRUE(c) << (c ? "" : c.error().front());
   return c ? *c : Config{};
 }
@@ -32,9 +34,9 @@ TEST(ConfigReload, DecisionsChangeLiveSocketsWaitForARestart) {
                                                  "inventory.trusted_resellers"}));
   EXPECT_EQ(r.needs_restart, (std::vector<std::string>{"transports.tcp.listen"}));
   EXPECT_EQ(running.log_level, "debug");
-  EXPECT_EQ(running.tcp.confirm, ConfirmPolicy::admin);
+  EXPECT_EQ(running.transports.at("tcp").confirm, ConfirmPolicy::admin);
   EXPECT_EQ(running.limits.min_free_bytes, 10u << 20);
-  EXPECT_EQ(running.tcp.address, "127.0.0.1:4711");  // still what is bound
+  EXPECT_EQ(running.transports.at("tcp").settings.at("listen"), "127.0.0.1:4711");  // still what is bound
 }
 
 TEST(ConfigReload, MaxSessionsChangesLive) {

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kda/core/radio.h"
 #include "kda/daemon/config.h"
 
 namespace kda::daemon {
@@ -15,6 +16,8 @@ std::string read(const std::string& name) {
   return s.str();
 }
 
+const std::vector<RadioConfig> radios = built_in_radio_configs();
+
 std::string joined(const std::vector<std::string>& errors) {
   std::string out;
   for (const auto& e : errors) out += e + "\n";
@@ -22,65 +25,65 @@ std::string joined(const std::vector<std::string>& errors) {
 }
 
 TEST(Config, EmptyTextGivesEmbeddedDefaults) {
-  auto c = parse_config("", "kdad.toml");
+  auto c = parse_config("", "kdad.toml", radios);
   ASSERT_TRUE(c);
-  EXPECT_TRUE(c->tcp.enabled);
-  EXPECT_EQ(c->tcp.address, "127.0.0.1:4711");
-  EXPECT_EQ(c->tcp.confirm, ConfirmPolicy::proximity);
-  EXPECT_FALSE(c->bluetooth.enabled);
+  EXPECT_TRUE(c->transports.at("tcp").enabled);
+  EXPECT_EQ(c->transports.at("tcp").settings.at("listen"), "127.0.0.1:4711");
+  EXPECT_EQ(c->transports.at("tcp").confirm, ConfirmPolicy::proximity);
+  EXPECT_FALSE(c->transports.at("bluetooth").enabled);
   EXPECT_TRUE(c->state_dir.empty());
 }
 
 TEST(Config, ExampleConfigParsesToTheDefaults) {
-  auto c = parse_config(example_config(), "example");
+  auto c = parse_config(example_config(radios), "example", radios);
   ASSERT_TRUE(c) << joined(c.error());
-  EXPECT_EQ(c->tcp.address, "127.0.0.1:4711");
+  EXPECT_EQ(c->transports.at("tcp").settings.at("listen"), "127.0.0.1:4711");
   EXPECT_EQ(c->log_level, "info");
 }
 
 TEST(Config, MaxSessionsCapsTheDeskOrZeroTurnsItOff) {
-  auto defaults = parse_config("", "k.toml");
+  auto defaults = parse_config("", "k.toml", radios);
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->limits.max_sessions, Limits{}.max_sessions);
   EXPECT_GT(defaults->limits.max_sessions, 0u);  // capped unless the admin says otherwise
-  auto example = parse_config(example_config(), "example");
+  auto example = parse_config(example_config(radios), "example", radios);
   ASSERT_TRUE(example) << joined(example.error());
   EXPECT_EQ(example->limits.max_sessions, Limits{}.max_sessions);  // the example states the default
-  auto five = parse_config("[limits]\nmax_sessions = 5\n", "k.toml");
+  auto five = parse_config("[limits]\nmax_sessions = 5\n", "k.toml", radios);
   ASSERT_TRUE(five) << joined(five.error());
   EXPECT_EQ(five->limits.max_sessions, 5u);
-  auto off = parse_config("[limits]\nmax_sessions = 0\n", "k.toml");
+  auto off = parse_config("[limits]\nmax_sessions = 0\n", "k.toml", radios);
   ASSERT_TRUE(off) << joined(off.error());
   EXPECT_EQ(off->limits.max_sessions, 0u);
-  auto negative = parse_config("[limits]\nmax_sessions = -1\n", "k.toml");
+  auto negative = parse_config("[limits]\nmax_sessions = -1\n", "k.toml", radios);
   ASSERT_FALSE(negative);
   EXPECT_EQ(joined(negative.error()), "k.toml:2:16: limits.max_sessions: expected a whole number from 0 to 1000000\n");
-  auto text = parse_config("[limits]\nmax_sessions = \"many\"\n", "k.toml");
+  auto text = parse_config("[limits]\nmax_sessions = \"many\"\n", "k.toml", radios);
   ASSERT_FALSE(text);
   EXPECT_NE(joined(text.error()).find("limits.max_sessions: expected a whole number"), std::string::npos);
 }
 
 TEST(Config, FullFile) {
-  auto c = parse_config(read("full.toml"), "full.toml");
+  auto c = parse_config(read("full.toml"), "full.toml", radios);
   ASSERT_TRUE(c) << joined(c.error());
   EXPECT_EQ(c->name, "Desk 3, Berlin");
-  EXPECT_EQ(c->tcp.address, "[::1]:4711");
-  EXPECT_EQ(c->tcp.confirm, ConfirmPolicy::admin);
-  EXPECT_EQ(c->tcp.confirm_timeout.count(), 60);
-  EXPECT_TRUE(c->nfc.enabled);
-  EXPECT_EQ(c->nfc.address, "pn532_uart:/dev/ttyUSB0");
+  EXPECT_EQ(c->transports.at("tcp").settings.at("listen"), "[::1]:4711");
+  EXPECT_EQ(c->transports.at("tcp").confirm, ConfirmPolicy::admin);
+  EXPECT_EQ(c->transports.at("tcp").confirm_timeout.count(), 60);
+  EXPECT_TRUE(c->transports.at("nfc").enabled);
+  EXPECT_EQ(c->transports.at("nfc").settings.at("connstring"), "pn532_uart:/dev/ttyUSB0");
   EXPECT_EQ(c->profile_dirs.size(), 2u);
   EXPECT_EQ(c->trusted_resellers.at(0), "reseller-42");
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndKey) {
-  auto c = parse_config(read("typo.toml"), "typo.toml");
+  auto c = parse_config(read("typo.toml"), "typo.toml", radios);
   ASSERT_FALSE(c);
   EXPECT_EQ(joined(c.error()), "typo.toml:3:13: daemon.log_levle: unknown setting\n");
 }
 
 TEST(Config, EveryBadValueIsReported) {
-  auto c = parse_config(read("bad_values.toml"), "bad.toml");
+  auto c = parse_config(read("bad_values.toml"), "bad.toml", radios);
   ASSERT_FALSE(c);
   const auto text = joined(c.error());
   EXPECT_NE(text.find("bad.toml:2:10: transports.tcp.listen: expected HOST:PORT"), std::string::npos) << text;
@@ -90,30 +93,46 @@ TEST(Config, EveryBadValueIsReported) {
 }
 
 TEST(Config, WifiDirectWpsIsPushButtonOrPin) {
-  auto pbc = parse_config("[transports.wifidirect]\nwps = \"pbc\"\n", "k.toml");
+  auto pbc = parse_config("[transports.wifidirect]\nwps = \"pbc\"\n", "k.toml", radios);
   ASSERT_TRUE(pbc) << joined(pbc.error());
-  EXPECT_FALSE(pbc->wifidirect.wps_pin);
-  auto pin = parse_config("[transports.wifidirect]\nwps = \"pin\"\n", "k.toml");
+  EXPECT_EQ(pbc->transports.at("wifidirect").settings.at("wps"), "pbc");
+  auto pin = parse_config("[transports.wifidirect]\nwps = \"pin\"\n", "k.toml", radios);
   ASSERT_TRUE(pin) << joined(pin.error());
-  EXPECT_TRUE(pin->wifidirect.wps_pin);
-  auto bad = parse_config("[transports.wifidirect]\nwps = \"nfc\"\n", "k.toml");
+  EXPECT_EQ(pin->transports.at("wifidirect").settings.at("wps"), "pin");
+  auto bad = parse_config("[transports.wifidirect]\nwps = \"nfc\"\n", "k.toml", radios);
   ASSERT_FALSE(bad);
   EXPECT_EQ(joined(bad.error()), "k.toml:2:7: transports.wifidirect.wps: expected \"pbc\" or \"pin\"\n");
   // Only Wi-Fi Direct has WPS.
-  auto elsewhere = parse_config("[transports.bluetooth]\nwps = \"pin\"\n", "k.toml");
+  auto elsewhere = parse_config("[transports.bluetooth]\nwps = \"pin\"\n", "k.toml", radios);
   ASSERT_FALSE(elsewhere);
   EXPECT_EQ(joined(elsewhere.error()), "k.toml:2:7: transports.bluetooth.wps: unknown setting\n");
 }
 
+// The file installed as /etc/kdad/kdad.toml, and shown in docs/ADMIN.md 4.2,
+// is what kdad's radios declare.
+TEST(Config, InstalledExampleIsTheGeneratedOne) {
+  std::ifstream in(std::string(KDA_SOURCE_DIR) + "/daemon/kdad.toml");
+  std::stringstream file;
+  file << in.rdbuf();
+  EXPECT_EQ(file.str(), example_config(radios));
+}
+
+TEST(Config, ExampleNamesEveryRadioTable) {
+  const auto example = example_config(radios);
+  for (const auto& radio : radios)
+    if (!radio.keys.empty())
+      EXPECT_NE(example.find("[transports." + std::string(radio.name) + "]"), std::string::npos) << radio.name;
+}
+
 TEST(Config, SyntaxErrorNamesThePlace) {
-  auto c = parse_config(read("syntax.toml"), "syntax.toml");
+  auto c = parse_config(read("syntax.toml"), "syntax.toml", radios);
   ASSERT_FALSE(c);
   ASSERT_EQ(c.error().size(), 1u);
   EXPECT_EQ(c.error()[0].rfind("syntax.toml:1:", 0), 0u) << c.error()[0];
 }
 
 TEST(Config, WrongTypes) {
-  auto c = parse_config(read("wrong_types.toml"), "w.toml");
+  auto c = parse_config(read("wrong_types.toml"), "w.toml", radios);
   ASSERT_FALSE(c);
   const auto text = joined(c.error());
   EXPECT_NE(text.find("w.toml:2:8: daemon.name: expected a string"), std::string::npos) << text;

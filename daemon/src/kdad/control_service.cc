@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "kda/core/radio.h"
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/clock.h"
 #include "kda/daemon/device_csv.h"
@@ -601,7 +602,7 @@ v1::ControlResponse ControlService::sessions() {
   for (const auto& s : live_sessions_()) {
     auto* row = r.mutable_sessions()->add_sessions();
     row->set_id(s.info.session_id);
-    row->set_transport(transport_name(s.info.transport));
+    row->set_transport(std::string(transport_name(s.info.transport)));
     row->set_peer(s.info.peer);
     row->set_sas(s.info.sas);
     row->set_age_seconds(static_cast<std::uint32_t>((now - s.started_ms) / 1000));

@@ -6,6 +6,8 @@
 
 #include "kda/core/frame_validator.h"
 #include "kda/core/prepared_package.h"
+#include "kda/core/radio.h"
+#include "kda/core/thread_check.h"
 #include "kda/core/untrusted_text.h"
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/claim_match.h"
@@ -42,17 +44,6 @@ Errc code_for(const StoreError& e) {
 
 }  // namespace
 
-std::string transport_name(v1::TransportKind kind) {
-  switch (kind) {
-    case v1::TRANSPORT_LOOPBACK: return "loopback";
-    case v1::TRANSPORT_TCP: return "tcp";
-    case v1::TRANSPORT_BLUETOOTH: return "bluetooth";
-    case v1::TRANSPORT_NFC: return "nfc";
-    case v1::TRANSPORT_WIFI_DIRECT: return "wifidirect";
-    default: return "unknown";
-  }
-}
-
 struct EnrollmentService::Waiting {
   explicit Waiting(asio::any_io_executor ex) : timer(std::move(ex)) {}
   PendingConfirmation info;
@@ -69,15 +60,13 @@ EnrollmentService::EnrollmentService(asio::any_io_executor executor, StateStore&
 EnrollmentService::~EnrollmentService() = default;
 
 const TransportSettings& EnrollmentService::settings_for(v1::TransportKind kind) const {
-  switch (kind) {
-    case v1::TRANSPORT_BLUETOOTH: return config_.bluetooth;
-    case v1::TRANSPORT_NFC: return config_.nfc;
-    case v1::TRANSPORT_WIFI_DIRECT: return config_.wifidirect;
-    default: return config_.tcp;
-  }
+  static const TransportSettings in_process;  // loopback: no table, proximity
+  const auto found = config_.transports.find(transport_name(kind));
+  return found != config_.transports.end() ? found->second : in_process;
 }
 
 v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
+  KDA_ASSERT_ON(executor_);
   v1::ProfileOffer offer;
   for (const auto* p : catalog_.list()) {
     auto* s = offer.add_profiles();
@@ -91,7 +80,7 @@ v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
 
 StepResult EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
                                      const std::string& reason) {
-  LedgerEntry e{.device = device, .state = state, .transport = transport_name(session.transport),
+  LedgerEntry e{.device = device, .state = state, .transport = std::string(transport_name(session.transport)),
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
   auto r = store_.record(e);
   if (r) return {};
@@ -105,7 +94,7 @@ StepResult EnrollmentService::record(const SessionInfo& session, const std::stri
 AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, const std::string& device,
                                                 const std::string& reason, Errc code, bool security_event) {
   admission_.claim_refused(session.peer);
-  LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = transport_name(session.transport),
+  LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = std::string(transport_name(session.transport)),
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
   AuthorizationDecision d;
   d.code = code;

@@ -68,6 +68,4 @@ class EnrollmentService final : public EnrollmentBackend {
   std::map<std::string, std::unique_ptr<Waiting>> waiting_;
 };
 
-std::string transport_name(v1::TransportKind kind);
-
 }  // namespace kda::daemon

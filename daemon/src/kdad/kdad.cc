@@ -27,12 +27,13 @@
 #include "kda/core/protobuf_log.h"
 #include "kda/core/secret_memory.h"
 #include "kda/core/session.h"
-#include "kda/core/tcp_transport.h"
+#include "kda/core/version.h"
+#include "kda/core/host_port.h"
+#include "kda/core/radio.h"
 #include "kda/daemon/paths.h"
 #include "../control/release_memory.h"
 #include "primary_key.h"
 #include "kda/daemon/config_reload.h"
-#include "radio.h"
 #include "service_notify.h"
 
 namespace {
@@ -45,12 +46,12 @@ struct Flags {
 };
 
 tl::expected<Config, std::vector<std::string>> load_config(const std::string& path) {
-  if (path.empty()) return parse_config("", "(embedded defaults)");
+  if (path.empty()) return parse_config("", "(embedded defaults)", built_in_radio_configs());
   std::ifstream in(path);
   if (!in) return tl::unexpected(std::vector<std::string>{path + ": cannot read the configuration"});
   std::stringstream text;
   text << in.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(text.str(), path, built_in_radio_configs());
 }
 
 std::string new_session_id() {
@@ -149,15 +150,7 @@ class Daemon {
                                                    primary_id(*key_), log_);
     summarise_each_minute();
 
-    if (config_.tcp.enabled) {
-      auto listener = TcpListener::bind(io_.get_executor(), config_.tcp.address);
-      if (!listener) return fail("tcp " + config_.tcp.address + ": " + listener.error().message());
-      tcp_ = std::move(*listener);
-      asio::co_spawn(io_, accept_loop(*tcp_), asio::detached);
-      log_.info("listening on " + tcp_->describe() + " (confirm: " +
-                (config_.tcp.confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
-    }
-    start_radios();
+    if (auto ok = start_radios(); !ok) return fail(ok.error());
     if (auto ok = start_control(); !ok) return fail(ok.error());
 
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -312,69 +305,83 @@ class Daemon {
   }
 
   // A radio that cannot start is reported and left out; kdad keeps serving
-  // the others (a desk without its NFC reader still enrolls over TCP).
-  void start_radios() {
+  // the others (a desk without its reader still enrolls over TCP), unless the
+  // radio is required (TCP: a taken port stops kdad).
+  tl::expected<void, std::string> start_radios() {
     Advertisement ad{.protocol_version = kProtocolVersion, .primary_id = primary_id(*key_),
                      .profile_count = static_cast<std::uint32_t>(catalog_->list().size()), .name = config_.name};
     TransportLog radio_log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
-    using Start = RadioStart (*)(const RadioContext&);
-    for (auto [name, settings, start] : {std::tuple<const char*, const TransportSettings*, Start>{
-                                             "bluetooth", &config_.bluetooth, start_bluetooth},
-                                         {"nfc", &config_.nfc, start_nfc},
-                                         {"wifidirect", &config_.wifidirect, start_wifidirect}}) {
-      if (!settings->enabled) {
+    for (const Radio* radio : built_in_radios()) {
+      const std::string name(radio->config.name);
+      const auto settings = config_.transports.find(name);
+      if (!radio->start_primary || settings == config_.transports.end()) continue;
+      if (!settings->second.enabled) {
         radio_status_[name] = "disabled";
         continue;
       }
-      auto radio = start(RadioContext{io_, *settings, ad, radio_log, config_.state_dir});
-      if (!radio) {
-        log_.error(radio.error());
-        radio_status_[name] = radio.error();
+      auto started = radio->start_primary({.io = io_, .settings = settings->second.settings,
+                                           .admin_confirms = settings->second.confirm == ConfirmPolicy::admin,
+                                           .advertisement = ad, .log = radio_log, .state_dir = config_.state_dir,
+                                           .secret = radio_secret()});
+      if (!started) {
+        if (radio->required_when_enabled) return tl::unexpected(started.error().message());
+        log_.error(started.error().message());
+        radio_status_[name] = started.error().message();
         continue;
       }
-      log_.info(std::string(name) + ": listening on " + radio->listener->describe() + " (confirm: " +
-                (settings->confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
-      radio_listeners_[name] = radio->listener.get();
-      asio::co_spawn(io_, accept_loop(*radio->listener), asio::detached);
-      radios_.push_back(std::move(*radio));
+      log_.info(name + ": listening on " + started->listener->describe() + " (confirm: " +
+                (settings->second.confirm == ConfirmPolicy::admin ? "admin" : "proximity") + ")");
+      asio::co_spawn(io_, accept_loop(*started->listener), asio::detached);
+      radios_.emplace(name, std::move(*started));
     }
+    return {};
+  }
+
+  // A radio's secret file in the state directory (the Wi-Fi Direct WPS PIN).
+  std::function<Result<std::string>(std::string_view, const std::function<std::string()>&)> radio_secret() {
+    return [dir = config_.state_dir](std::string_view file, const std::function<std::string()>& make) {
+      auto text = load_or_create_radio_secret(dir + "/" + std::string(file), make);
+      if (!text) return Result<std::string>(kda::fail(Errc::internal_error, text.error()));
+      return Result<std::string>(std::move(*text));
+    };
+  }
+
+  // kdactl status's row for each radio kdad can start: what it is doing now
+  // (waiting for bluetoothd, forming the group, listening), or why not.
+  std::vector<v1::TransportStatus> transport_status() const {
+    std::vector<v1::TransportStatus> out;
+    for (const Radio* radio : built_in_radios()) {
+      const std::string name(radio->config.name);
+      const auto settings = config_.transports.find(name);
+      if (!radio->start_primary || settings == config_.transports.end()) continue;
+      const TransportSettings& t = settings->second;
+      v1::TransportStatus s;
+      s.set_name(name);
+      s.set_enabled(t.enabled);
+      s.set_confirm(t.confirm == ConfirmPolicy::admin ? "admin" : "proximity");
+      if (auto running = radios_.find(name); running != radios_.end()) {
+        s.set_address(running->second.address);
+        s.set_detail(radio->status ? radio->status(*running->second.listener) : running->second.listener->describe());
+      } else {
+        const auto first = radio->config.keys.empty() ? t.settings.end() : t.settings.find(radio->config.keys[0].name);
+        s.set_address(first != t.settings.end() ? first->second : "");
+        auto why = radio_status_.find(name);
+        s.set_detail(why != radio_status_.end() ? why->second : "");
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
   }
 
   tl::expected<void, std::string> start_control() {
-    DaemonFacts facts{.name = config_.name, .version = KDA_VERSION, .state_dir = config_.state_dir,
+    DaemonFacts facts{.name = config_.name, .version = std::string(kVersion), .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
     facts.started_ms = unix_ms();
     facts.admission = &*admission_;
     facts.primary_id = primary_id(*key_);
     facts.config_file = config_source_;
     facts.executor = io_.get_executor();
-    // Computed for each kdactl status: a radio's listener says what it is
-    // doing now (waiting for bluetoothd, forming the group, listening).
-    facts.transports = [this] {
-      std::vector<v1::TransportStatus> out;
-      auto add = [&](const char* name, const TransportSettings& t, const std::string& detail) {
-        v1::TransportStatus s;
-        s.set_name(name);
-        s.set_enabled(t.enabled);
-        s.set_address(t.address);
-        s.set_confirm(t.confirm == ConfirmPolicy::admin ? "admin" : "proximity");
-        s.set_detail(detail);
-        out.push_back(std::move(s));
-      };
-      TransportSettings tcp = config_.tcp;
-      if (tcp_) tcp.address = tcp_->describe().substr(4);  // the bound address, port 0 resolved
-      add("tcp", tcp, tcp_ ? "listening" : "disabled");
-      for (auto [name, t] : {std::pair{"bluetooth", &config_.bluetooth}, std::pair{"nfc", &config_.nfc},
-                             std::pair{"wifidirect", &config_.wifidirect}}) {
-        auto listener = radio_listeners_.find(name);
-        auto status = radio_status_.find(name);
-        add(name, *t,
-            listener != radio_listeners_.end() ? listener->second->describe()
-            : status != radio_status_.end()     ? status->second
-                                                : std::string());
-      }
-      return out;
-    };
+    facts.transports = [this] { return transport_status(); };
     // The admin's store work runs beside the sessions (store_worker.h).
     auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
       if (control_service_) control_service_->ledger_written(id);
@@ -454,20 +461,23 @@ class Daemon {
   // Proximity is a promise that only a device next to the desk can reach
   // it; a TCP listener beyond loopback breaks that promise.
   void warn_if_exposed() {
-    if (!tcp_ || config_.tcp.confirm != ConfirmPolicy::proximity) return;
-    const auto hp = parse_host_port(config_.tcp.address);
+    const auto tcp = config_.transports.find("tcp");
+    if (!radios_.count("tcp") || tcp->second.confirm != ConfirmPolicy::proximity) return;
+    const std::string& listen = tcp->second.settings.at("listen");
+    const auto hp = parse_host_port(listen);
     boost::system::error_code ec;
     const auto address = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
     if (hp && (hp->host == "localhost" || (!ec && address.is_loopback()))) return;
-    log_.warning("tcp listens on " + config_.tcp.address +
+    log_.warning("tcp listens on " + listen +
                  ", beyond loopback, with confirm = \"proximity\": any host that reaches it can enroll a known device "
                  "without the admin's confirmation; set confirm = \"admin\" or listen on 127.0.0.1");
   }
 
   // systemctl status kdad shows this line.
   std::string service_status() const {
-    std::string up = tcp_ ? "tcp" : "";
-    for (const auto& [name, listener] : radio_listeners_) up += (up.empty() ? "" : ", ") + name;
+    std::string up;
+    for (const Radio* radio : built_in_radios())
+      if (radios_.count(std::string(radio->config.name))) up += (up.empty() ? "" : ", ") + std::string(radio->config.name);
     return (up.empty() ? std::string("no transport up") : up + " up") + "; " + std::to_string(sessions_.size()) +
            " sessions";
   }
@@ -478,8 +488,7 @@ class Daemon {
     log_.info(std::string("stopping (") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): ending " +
               std::to_string(sessions_.size()) + " sessions");
     if (control_) control_->close();
-    if (tcp_) tcp_->close();
-    for (auto& radio : radios_) {
+    for (auto& [name, radio] : radios_) {
       if (radio.advertiser) radio.advertiser->stop();
       radio.listener->close();
     }
@@ -505,10 +514,8 @@ class Daemon {
   std::optional<Admission> admission_;
   asio::steady_timer summary_timer_{io_};
   std::unique_ptr<EnrollmentService> service_;
-  std::unique_ptr<TcpListener> tcp_;
-  std::vector<RadioTransport> radios_;
-  std::map<std::string, std::string> radio_status_;  // radios not running: disabled, or why not
-  std::map<std::string, Listener*> radio_listeners_;  // radios running, for kdactl status
+  std::map<std::string, PrimaryTransport> radios_;   // running, by name
+  std::map<std::string, std::string> radio_status_;  // not running: disabled, or why not
   std::unique_ptr<StoreWorker> store_writer_;
   std::unique_ptr<StoreWorker> store_reader_;
   std::unique_ptr<ControlService> control_service_;
@@ -569,8 +576,8 @@ int main(int argc, char** argv) {
     if (!flags.socket.empty()) config->socket = flags.socket;
     if (config->socket.empty()) config->socket = default_socket(config->state_dir);
     if (!flags.tcp.empty()) {
-      config->tcp.enabled = true;
-      config->tcp.address = flags.tcp;
+      config->transports["tcp"].enabled = true;
+      config->transports["tcp"].settings["listen"] = flags.tcp;
     }
     return config;
   };

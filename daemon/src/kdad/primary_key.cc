@@ -13,7 +13,6 @@
 #include <openssl/rand.h>
 
 #include "kda/core/digest.h"
-#include "kda/daemon/wps_pin.h"
 
 namespace kda::daemon {
 
@@ -75,21 +74,18 @@ tl::expected<SecretKey, std::string> load_or_create_oob_secret(const std::string
   return load_or_create_secret(path, "out-of-band secret");
 }
 
-tl::expected<std::string, std::string> load_or_create_wps_pin(const std::string& path) {
+tl::expected<std::string, std::string> load_or_create_radio_secret(const std::string& path,
+                                                                   const std::function<std::string()>& make) {
   std::ifstream in(path);
   if (in) {
-    std::string pin;
-    std::getline(in, pin);
-    if (!wps_pin_valid(pin))
-      return tl::unexpected(path + ": not a WPS PIN (8 digits, the last a checksum); move it away to create a new one");
-    return pin;
+    std::string text;
+    std::getline(in, text);
+    return text;
   }
-  std::uint32_t random = 0;
-  if (RAND_priv_bytes(reinterpret_cast<unsigned char*>(&random), sizeof random) != 1)
-    return tl::unexpected(std::string("cannot generate a WPS PIN"));
-  const std::string pin = wps_pin_from(random);
-  if (auto error = create_secret_file(path, pin, "WPS PIN")) return tl::unexpected(*error);
-  return pin;
+  const std::string text = make();
+  if (text.empty()) return tl::unexpected(path + ": cannot generate the secret");
+  if (auto error = create_secret_file(path, text, "radio secret")) return tl::unexpected(*error);
+  return text;
 }
 
 std::string primary_id(const noise::Keypair& key) {

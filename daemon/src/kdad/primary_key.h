@@ -4,6 +4,7 @@
 // made on the way are wiped.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <tl/expected.hpp>
@@ -14,15 +15,16 @@ namespace kda::daemon {
 
 tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path);
 // The desk's out-of-band secret (<state_dir>/oob.psk, hex, mode 0600),
-// handed to targets by an NFC bump or a QR code (kda-target --psk-file):
+// handed to targets by a bump or a QR code (kda-target --psk-file):
 // sessions that prove it run Noise_NXpsk2 and skip the admin's SAS
 // confirmation.
 tl::expected<SecretKey, std::string> load_or_create_oob_secret(const std::string& path);
 
-// The desk's WPS PIN for Wi-Fi Direct (<state_dir>/wps.pin, mode 0600), used
-// when [transports.wifidirect] wps = "pin": the admin reads it from the file
-// and the phone's user types it. Never logged.
-tl::expected<std::string, std::string> load_or_create_wps_pin(const std::string& path);
+// A radio's own secret (PrimaryContext::secret): the first line of `path`,
+// or, when there is no file yet, `make()`'s text written there (mode 0600).
+// Never logged.
+tl::expected<std::string, std::string> load_or_create_radio_secret(const std::string& path,
+                                                                   const std::function<std::string()>& make);
 
 // Short id shown to targets and in the ledger: the first 8 hex digits of
 // SHA-256 of the public key.

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "kda/core/host_port.h"
@@ -68,23 +69,16 @@ class Reader {
     }
   }
 
-  void transport(const toml::table& root, std::string_view name, std::string_view address_key,
-                 TransportSettings& out) {
-    const auto* node = root.get(name);
+  // [transports.<radio>]: the keys every transport has, then the radio's own.
+  void transport(const toml::table& root, const RadioConfig& radio, TransportSettings& out) {
+    const auto* node = root.get(radio.name);
     if (!node) return;
-    const std::string prefix = "transports." + std::string(name) + ".";
+    const std::string prefix = "transports." + std::string(radio.name) + ".";
     const auto* t = node->as_table();
     if (!t) return error(node, prefix.substr(0, prefix.size() - 1), "expected a table");
-    const bool wifidirect = name == "wifidirect";
-    std::set<std::string_view> keys = {"enabled", "confirm", "confirm_timeout_s", address_key};
-    if (wifidirect) keys.insert("wps");
+    std::set<std::string_view> keys = {"enabled", "confirm", "confirm_timeout_s"};
+    for (const auto& key : radio.keys) keys.insert(key.name);
     only(*t, prefix, std::move(keys));
-    if (wifidirect) {
-      std::string wps;
-      text(*t, prefix, "wps", wps);
-      if (wps == "pin") out.wps_pin = true;
-      else if (!wps.empty() && wps != "pbc") error(t->get("wps"), prefix + "wps", "expected \"pbc\" or \"pin\"");
-    }
     flag(*t, prefix, "enabled", out.enabled);
     std::string confirm;
     text(*t, prefix, "confirm", confirm);
@@ -96,9 +90,24 @@ class Reader {
       if (v && *v >= 5 && *v <= 3600) out.confirm_timeout = std::chrono::seconds(*v);
       else error(timeout, prefix + "confirm_timeout_s", "expected whole seconds from 5 to 3600");
     }
-    text(*t, prefix, address_key, out.address);
-    if (name == "tcp" && !parse_host_port(out.address))
-      error(t->get(address_key), prefix + std::string(address_key), "expected HOST:PORT or [IPv6]:PORT");
+    for (const auto& key : radio.keys) radio_key(*t, prefix, key, out.settings);
+  }
+
+  void radio_key(const toml::table& t, const std::string& prefix, const RadioKey& key, RadioSettings& out) {
+    const auto* node = t.get(key.name);
+    if (!node) return;
+    std::string value;
+    text(t, prefix, key.name, value);
+    const std::string name = prefix + std::string(key.name);
+    if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(), value) == key.choices.end()) {
+      std::string list;
+      for (const auto& choice : key.choices)
+        list += (list.empty() ? "" : &choice == &key.choices.back() ? " or " : ", ") + ("\"" + std::string(choice) + "\"");
+      return error(node, name, "expected " + list);
+    }
+    if (key.check)
+      if (auto wrong = key.check(value); !wrong.empty()) return error(node, name, wrong);
+    out[std::string(key.name)] = value;
   }
 
   std::vector<std::string> take_errors() { return std::move(errors_); }
@@ -110,7 +119,8 @@ class Reader {
 
 }  // namespace
 
-tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source) {
+tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source,
+                                                            const std::vector<RadioConfig>& radios) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -120,6 +130,8 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
                                                    std::to_string(b.column) + ": " + std::string(e.description())});
   }
   Config config;
+  for (const auto& radio : radios)
+    config.transports[std::string(radio.name)] = {.enabled = radio.enabled_by_default, .settings = radio.defaults()};
   Reader r(source);
   r.only(root, "", {"daemon", "limits", "transports", "catalog", "inventory"});
   if (const auto* daemon = root["daemon"].as_table()) {
@@ -150,11 +162,10 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
     r.count(*limits, "limits.", "max_sessions", l.max_sessions);
   }
   if (const auto* transports = root["transports"].as_table()) {
-    r.only(*transports, "transports.", {"tcp", "bluetooth", "nfc", "wifidirect"});
-    r.transport(*transports, "tcp", "listen", config.tcp);
-    r.transport(*transports, "bluetooth", "adapter", config.bluetooth);
-    r.transport(*transports, "nfc", "connstring", config.nfc);
-    r.transport(*transports, "wifidirect", "ctrl_interface", config.wifidirect);
+    std::set<std::string_view> names;
+    for (const auto& radio : radios) names.insert(radio.name);
+    r.only(*transports, "transports.", std::move(names));
+    for (const auto& radio : radios) r.transport(*transports, radio, config.transports[std::string(radio.name)]);
   }
   if (const auto* catalog = root["catalog"].as_table()) {
     r.only(*catalog, "catalog.", {"profile_dirs"});
@@ -171,8 +182,37 @@ tl::expected<Config, std::vector<std::string>> parse_config(std::string_view tex
   return config;
 }
 
-std::string_view example_config() {
-  return R"toml(# kdad configuration. Every setting is optional; kdad runs on these defaults.
+namespace {
+
+// "key = value" padded so that comments line up, as in the rest of the file.
+std::string example_line(std::string setting, std::string_view comment) {
+  if (comment.empty()) return setting + "\n";
+  setting.resize(std::max<std::size_t>(setting.size() + 1, 35), ' ');
+  return setting + "# " + std::string(comment) + "\n";
+}
+
+// One table per radio: its keys with their defaults, or commented out with
+// an example; the confirmation keys are spelled out for the radios that are
+// on by default.
+std::string example_transport(const RadioConfig& radio) {
+  std::string out = "[transports." + std::string(radio.name) + "]\n";
+  out += std::string("enabled = ") + (radio.enabled_by_default ? "true" : "false") + "\n";
+  for (const auto& key : radio.keys) {
+    const bool set = !key.default_value.empty() && &key == &radio.keys.front();
+    const auto value = set ? key.default_value : key.example;
+    out += example_line((set ? "" : "# ") + std::string(key.name) + " = \"" + std::string(value) + "\"", key.help);
+  }
+  if (radio.enabled_by_default) {
+    out += example_line("confirm = \"proximity\"", "or \"admin\": kdactl confirm ID before a package goes out");
+    out += "confirm_timeout_s = 120\n";
+  }
+  return out + "\n";
+}
+
+}  // namespace
+
+std::string example_config(const std::vector<RadioConfig>& radios) {
+  std::string out = R"toml(# kdad configuration. Every setting is optional; kdad runs on these defaults.
 
 [daemon]
 name = "kda staging desk"          # shown to devices and in logs
@@ -183,7 +223,7 @@ log_level = "info"                 # debug, info, warning, error
 # dumpable = false                 # true allows core dumps (they hold keys and secrets): debugging only
 
 [limits]                           # what one source may cost kdad; 0 turns a limit off
-sessions_per_minute = 600          # new sessions from one TCP host, Bluetooth address, NFC reader ...
+sessions_per_minute = 600          # new sessions from one TCP host, radio peer or reader ...
 session_burst = 100                # ... of which this many at once
 refused_claims_per_minute = 30     # refused claims (unknown, pending, busy devices) one source may cause
 refused_claim_burst = 30
@@ -191,26 +231,10 @@ min_free_mb = 64                   # below this free in the state dir, new sessi
 control_connections_per_user = 8   # kdactl connections one user may hold; root always has a slot
 max_sessions = 1000                # sessions under way at once, all sources; more phones wait in the queue
 
-[transports.tcp]
-enabled = true
-listen = "127.0.0.1:4711"
-confirm = "proximity"              # or "admin": kdactl confirm ID before a package goes out
-confirm_timeout_s = 120
-
-[transports.bluetooth]
-enabled = false
-# adapter = "hci0"
-
-[transports.nfc]
-enabled = false
-# connstring = "pn532_uart:/dev/ttyUSB0"
-
-[transports.wifidirect]
-enabled = false
-# ctrl_interface = "/run/wpa_supplicant/wlan0"
-# wps = "pbc"                      # or "pin": devices join with the desk's WPS PIN (<state_dir>/wps.pin)
-
-[catalog]
+)toml";
+  for (const auto& radio : radios)
+    if (!radio.keys.empty() || radio.enabled_by_default) out += example_transport(radio);
+  return out + R"toml([catalog]
 profile_dirs = []                  # extra directories of profile JSON files
 
 [inventory]

@@ -1,5 +1,8 @@
 #include "kda/daemon/config_reload.h"
 
+#include <optional>
+#include <set>
+
 namespace kda::daemon {
 namespace {
 
@@ -17,8 +20,8 @@ class Differ {
   void restart(const std::string& key, const T& now, const T& then) {
     if (now != then) out_.needs_restart.push_back(key);
   }
-  void transport(const std::string& name, const char* address_key, TransportSettings& now,
-                 const TransportSettings& then) {
+  // A radio's own keys are bound to what it opened at start.
+  void transport(const std::string& name, TransportSettings& now, const TransportSettings& then) {
     if (now.confirm != then.confirm) {
       now.confirm = then.confirm;
       out_.applied.push_back("transports." + name + ".confirm");
@@ -28,8 +31,14 @@ class Differ {
       out_.applied.push_back("transports." + name + ".confirm_timeout_s");
     }
     restart("transports." + name + ".enabled", now.enabled, then.enabled);
-    restart("transports." + name + "." + address_key, now.address, then.address);
-    restart("transports." + name + ".wps", now.wps_pin, then.wps_pin);
+    std::set<std::string> keys;
+    for (const auto& [key, value] : now.settings) keys.insert(key);
+    for (const auto& [key, value] : then.settings) keys.insert(key);
+    auto value = [](const RadioSettings& settings, const std::string& key) {
+      const auto found = settings.find(key);
+      return found == settings.end() ? std::optional<std::string>() : found->second;
+    };
+    for (const auto& key : keys) restart("transports." + name + "." + key, value(now.settings, key), value(then.settings, key));
   }
   void limits() {
     Limits& now = running_.limits;
@@ -68,10 +77,8 @@ ConfigReload apply_reload(Config& running, const Config& next) {
   d.restart("daemon.control_group", running.control_group, next.control_group);
   d.restart("daemon.dumpable", running.dumpable, next.dumpable);
   d.limits();
-  d.transport("tcp", "listen", running.tcp, next.tcp);
-  d.transport("bluetooth", "adapter", running.bluetooth, next.bluetooth);
-  d.transport("nfc", "connstring", running.nfc, next.nfc);
-  d.transport("wifidirect", "ctrl_interface", running.wifidirect, next.wifidirect);
+  for (auto& [name, now] : running.transports)
+    if (auto then = next.transports.find(name); then != next.transports.end()) d.transport(name, now, then->second);
   d.live("catalog.profile_dirs", &Config::profile_dirs);
   d.live("inventory.trusted_resellers", &Config::trusted_resellers);
   return out;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "kda/core/version.h"
+
 namespace kda::daemon {
 
 inline constexpr int kExitUsage = 2;  // every kda program's status for a usage error
@@ -15,7 +17,7 @@ inline constexpr int kExitUsage = 2;  // every kda program's status for a usage 
 // printed what is wrong).
 inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   const std::string program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "kda";
-  app.set_version_flag("--version", program + " " + KDA_VERSION, "Print the version and exit");
+  app.set_version_flag("--version", program + " " + std::string(kVersion), "Print the version and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

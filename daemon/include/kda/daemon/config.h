@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,23 +12,26 @@
 
 #include <tl/expected.hpp>
 
+#include "kda/core/radio_config.h"
+
 namespace kda::daemon {
 
 // Whether a session without an out-of-band secret needs the admin to
 // confirm its SAS code (kdactl confirm) or is accepted on proximity alone.
 enum class ConfirmPolicy { proximity, admin };
 
+// One [transports.<radio>] table: what every transport has, and the radio's
+// own keys (kda/core/radio_config.h) as it declared them.
 struct TransportSettings {
   bool enabled = false;
   ConfirmPolicy confirm = ConfirmPolicy::proximity;
   std::chrono::seconds confirm_timeout{120};
-  std::string address;  // tcp: HOST:PORT; bluetooth: adapter; nfc: connstring; wifidirect: ctrl_interface
-  bool wps_pin = false;  // wifidirect only: devices join with the desk's WPS PIN, not push button
+  RadioSettings settings;
 };
 
 // What one source may cost kdad (all on by default; 0 turns a limit off).
-// A source is where a session comes from: a TCP host, a Bluetooth address,
-// the NFC reader, a Wi-Fi Direct peer.
+// A source is where a session comes from: a TCP host, a radio's peer
+// address, the desk's reader.
 struct Limits {
   std::uint32_t sessions_per_minute = 600;      // new sessions a source may open, refilled evenly
   std::uint32_t session_burst = 100;            // ... and at once
@@ -53,18 +57,18 @@ struct Config {
   std::string log_level = "info";
   bool dumpable = false;       // core dumps of kdad (they would hold keys and secrets): debugging only
   Limits limits;
-  TransportSettings tcp{true, ConfirmPolicy::proximity, std::chrono::seconds(120), "127.0.0.1:4711"};
-  TransportSettings bluetooth;
-  TransportSettings nfc;
-  TransportSettings wifidirect;
+  // One per radio that kdad can start, by name, defaults filled in.
+  std::map<std::string, TransportSettings, std::less<>> transports;
   std::vector<std::string> profile_dirs;
   std::vector<std::string> trusted_resellers;
 };
 
-// Errors: one line each, "FILE:LINE:COL: KEY: what is wrong".
-tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source);
+// Errors: one line each, "FILE:LINE:COL: KEY: what is wrong". `radios` are
+// the transports there are tables for (kda::built_in_radio_configs()).
+tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source,
+                                                            const std::vector<RadioConfig>& radios);
 
 // The annotated example configuration (installed as /etc/kdad/kdad.toml).
-std::string_view example_config();
+std::string example_config(const std::vector<RadioConfig>& radios);
 
 }  // namespace kda::daemon

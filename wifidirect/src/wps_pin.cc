@@ -1,6 +1,6 @@
-#include "kda/daemon/wps_pin.h"
+#include "kda/wifidirect/wps_pin.h"
 
-namespace kda::daemon {
+namespace kda::wifidirect {
 
 std::string wps_pin_from(std::uint32_t seven_digits) {
   std::string pin(8, '0');
@@ -21,4 +21,4 @@ bool wps_pin_valid(std::string_view pin) {
   return wps_pin_from(seven) == pin;
 }
 
-}  // namespace kda::daemon
+}  // namespace kda::wifidirect

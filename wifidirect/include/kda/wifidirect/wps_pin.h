@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-namespace kda::daemon {
+namespace kda::wifidirect {
 
 // The PIN for seven digits (taken modulo 10^7), checksum appended.
 std::string wps_pin_from(std::uint32_t seven_digits);
 bool wps_pin_valid(std::string_view pin);
 
-}  // namespace kda::daemon
+}  // namespace kda::wifidirect

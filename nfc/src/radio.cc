@@ -1,0 +1,48 @@
+// NFC as kdad and kda-target see it: [transports.nfc] connstring (the desk's
+// reader, polling as DEP initiator) and kda-target --nfc CONNSTRING (the
+// phone's side of the bump, a DEP target).
+#include "kda/core/radio.h"
+#include "kda/nfc/nfc_transport.h"
+
+namespace kda::nfc {
+namespace {
+
+// NFC publishes nothing ahead of the bump, so there is no advertiser.
+Result<PrimaryTransport> start(const PrimaryContext& context) {
+  const auto connstring = context.settings.find("connstring");
+  if (connstring == context.settings.end())
+    return fail(Errc::connect_failed,
+                "nfc: [transports.nfc] connstring is not set (e.g. connstring = \"pn532_uart:/dev/ttyUSB0\")");
+  auto listener = NfcListener::open(context.io.get_executor(), {connstring->second, context.log});
+  if (!listener) return fail(Errc::connect_failed, listener.error());
+  return PrimaryTransport{std::move(*listener), nullptr, connstring->second};
+}
+
+// The connector waits up to the timeout for a reader's field.
+Result<std::unique_ptr<Connector>> connector(const TargetContext& context) {
+  if (context.device.empty())
+    return fail(Errc::connect_failed, "nfc: --nfc needs a libnfc connstring, e.g. pn532_uart:/dev/ttyUSB0");
+  auto made = NfcConnector::open(context.io.get_executor(), {context.device, context.log}, context.timeout);
+  if (!made) return fail(Errc::connect_failed, made.error());
+  return std::unique_ptr<Connector>(std::move(*made));
+}
+
+}  // namespace
+
+const Radio& radio() {
+  static const Radio radio{
+      .config = {.name = "nfc",
+                 .keys = {{.name = "connstring", .help = "the desk's libnfc reader",
+                           .example = "pn532_uart:/dev/ttyUSB0"}}},
+      .kind = v1::TRANSPORT_NFC,
+      .target = {.flag = "--nfc",
+                 .value = TargetOption::Value::device,
+                 .value_name = "CONNSTRING",
+                 .help = "Enroll over NFC as a DEP target on this libnfc device, e.g. pn532_uart:/dev/ttyUSB0"},
+      .start_primary = start,
+      .make_connector = connector,
+  };
+  return radio;
+}
+
+}  // namespace kda::nfc
