@@ -252,17 +252,17 @@ TEST(Properties, FullPackageLoadsAsAospDoes) {
                          {"site", "caf\xC3\xA9 #1"}}));
 }
 
-// The NDEF codec's own tests are in tests/nfc/ndef_test.cc.
+// The NDEF codec's own tests are in tests/core/ndef_test.cc.
 TEST(Ndef, ProvisioningMessageHoldsOneMimeRecord) {
   auto extras = provisioning_extras(full_package());
   ASSERT_TRUE(extras);
   auto wire = provisioning_ndef_message(*extras);
   ASSERT_TRUE(wire) << wire.error();
-  auto records = nfc::ndef_decode(*wire);
+  auto records = ndef_decode(*wire);
   ASSERT_TRUE(records) << records.error();
   ASSERT_EQ(records->size(), 1u);
   const auto& r = records->front();
-  EXPECT_EQ(r.tnf, nfc::Tnf::mime_media);
+  EXPECT_EQ(r.tnf, Tnf::mime_media);
   EXPECT_EQ(r.type, bytes("application/com.android.managedprovisioning"));
   EXPECT_EQ(r.payload, bytes(provisioning_properties(*extras).value()));
   EXPECT_EQ((*wire)[0], r.payload.size() < 256 ? 0xD2 : 0xC2);

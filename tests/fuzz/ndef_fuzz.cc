@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kda/nfc/ndef.h"
+#include "kda/core/ndef.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace kda::nfc;
+  using namespace kda;
   auto records = ndef_decode(kda::ByteView(data, size));
   if (!records) {
     if (records.error().empty()) __builtin_trap();

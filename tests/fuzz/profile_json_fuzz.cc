@@ -35,6 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto extras = provisioning_extras(package);
   if (!extras || !provisioning_qr_json(*extras)) __builtin_trap();
   auto ndef = provisioning_ndef_message(*extras);
-  if (!ndef || !kda::nfc::ndef_decode(*ndef)) __builtin_trap();
+  if (!ndef || !kda::ndef_decode(*ndef)) __builtin_trap();
   return 0;
 }

@@ -214,10 +214,10 @@ tl::expected<std::string, std::string> provisioning_properties(const Provisionin
 tl::expected<Bytes, std::string> provisioning_ndef_message(const ProvisioningExtras& extras) {
   auto text = provisioning_properties(extras);
   if (!text) return tl::unexpected(text.error());
-  const nfc::NdefRecord record{nfc::Tnf::mime_media,
+  const NdefRecord record{Tnf::mime_media,
                                Bytes(kProvisioningMimeType.begin(), kProvisioningMimeType.end()), {},
                                Bytes(text->begin(), text->end())};
-  return nfc::ndef_encode(std::span(&record, 1));
+  return ndef_encode(std::span(&record, 1));
 }
 
 }  // namespace kda::daemon

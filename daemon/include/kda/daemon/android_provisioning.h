@@ -3,7 +3,7 @@
 // as the QR code JSON object and as the NFC bump (an NDEF message with one
 // MIME record holding Java-Properties text, which AOSP ManagedProvisioning's
 // PropertiesProvisioningDataParser reads). Pure functions: no I/O. The NDEF
-// codec itself is kda::nfc's (kda/nfc/ndef.h).
+// codec itself is core's (kda/core/ndef.h).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/bytes.h"
-#include "kda/nfc/ndef.h"
+#include "kda/core/ndef.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
@@ -78,7 +78,7 @@ tl::expected<std::string, std::string> provisioning_properties(const Provisionin
 std::string properties_escape_key(std::string_view key);
 std::string properties_escape_value(std::string_view value);
 
-// ---- The NFC bump (NDEF codec: kda/nfc/ndef.h) ------------------------------
+// ---- The NFC bump (NDEF codec: kda/core/ndef.h) ------------------------------
 
 inline constexpr std::string_view kProvisioningMimeType =
     "application/com.android.managedprovisioning";

@@ -1,7 +1,8 @@
 // NDEF (NFC Forum NDEF 1.0): records and messages, as a phone reads them off
-// a tag or an NFC bump. Pure functions, fuzzed (tests/fuzz/ndef_fuzz.cc);
-// kdad's Android provisioning record (daemon/android_provisioning.h) is built
-// with them.
+// a tag or a bump. Pure functions, fuzzed (tests/fuzz/ndef_fuzz.cc). A record
+// format, not a radio: kdad's Android provisioning record
+// (daemon/android_provisioning.h) is built with them whichever radios are
+// compiled in.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 
 #include "kda/core/bytes.h"
 
-namespace kda::nfc {
+namespace kda {
 
 enum class Tnf : std::uint8_t {
   empty = 0x00,
@@ -44,4 +45,4 @@ tl::expected<Bytes, std::string> ndef_encode(std::span<const NdefRecord> records
 // TNF forbids. Errors name the record index and byte offset.
 tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message);
 
-}  // namespace kda::nfc
+}  // namespace kda

@@ -1,6 +1,6 @@
-#include "kda/nfc/ndef.h"
+#include "kda/core/ndef.h"
 
-namespace kda::nfc {
+namespace kda {
 namespace {
 
 std::string byte_count(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
@@ -113,4 +113,4 @@ tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message)
   }
 }
 
-}  // namespace kda::nfc
+}  // namespace kda

@@ -1,12 +1,12 @@
 // The NDEF codec (NFC Forum NDEF 1.0): known vectors, the short/long record
 // boundary, round trips, and every malformed input it must refuse.
-#include "kda/nfc/ndef.h"
+#include "kda/core/ndef.h"
 
 #include <gtest/gtest.h>
 
 #include <string_view>
 
-namespace kda::nfc {
+namespace kda {
 namespace {
 
 constexpr std::string_view kProvisioningMimeType = "application/com.android.managedprovisioning";
@@ -139,4 +139,4 @@ TEST(Ndef, EncodeRefusesWhatCannotBeWritten) {
 }
 
 }  // namespace
-}  // namespace kda::nfc
+}  // namespace kda
