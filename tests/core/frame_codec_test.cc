@@ -5,6 +5,7 @@
 
 #include "kda/core/frame_codec.h"
 #include "kda/core/frame_validator.h"
+#include "kda/core/frames.h"
 
 namespace kda {
 namespace {
@@ -120,13 +121,7 @@ TEST(FrameCodec, UnknownFieldsInsideKnownBodiesAreIgnored) {
 
 // Sealed-layer rules, built as messages.
 v1::Frame chunk(std::uint64_t offset, std::uint64_t total, std::size_t n, bool digest) {
-  v1::Frame f;
-  auto* c = f.mutable_package_chunk();
-  c->set_offset(offset);
-  c->set_total(total);
-  c->set_data(std::string(n, 'x'));
-  if (digest) c->set_sha256(std::string(32, 'd'));
-  return f;
+  return frames::package_chunk(offset, total, as_bytes(std::string(n, 'x')), as_bytes(digest ? std::string(32, 'd') : ""));
 }
 
 TEST(FrameValidator, PackageChunkRules) {
@@ -227,6 +222,62 @@ TEST(FrameValidator, ResultOfferAndTextLimits) {
   v1::Frame o;
   o.mutable_profile_offer()->add_profiles();  // a profile without a name
   EXPECT_EQ(validate_frame(o, FrameLayer::sealed), Errc::invalid_frame);
+}
+
+// The builders write the bytes the vectors record, field for field.
+Bytes vector_bytes(const std::string& name) {
+  for (const auto& v : load_vectors())
+    if (v.name == name) return v.stream;
+  ADD_FAILURE() << "no vector " << name;
+  return {};
+}
+
+Bytes counting(std::size_t n) {
+  Bytes out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(i + 1);
+  return out;
+}
+
+Bytes with_noise_message(v1::Frame hello, ByteView message) {
+  hello.mutable_hello()->set_noise_message(message.data(), message.size());
+  return encode_for_stream(serialize_frame(hello));
+}
+
+TEST(FrameBuilders, WriteTheRecordedVectors) {
+  EXPECT_EQ(with_noise_message(frames::hello(v1::TRANSPORT_TCP, v1::NOISE_NX), counting(32)), vector_bytes("hello_v1"));
+  EXPECT_EQ(with_noise_message(frames::hello(v1::TRANSPORT_NFC, v1::NOISE_NX_PSK2), counting(48)),
+            vector_bytes("hello_psk"));
+  EXPECT_EQ(encode_for_stream(serialize_frame(frames::handshake(counting(32)))), vector_bytes("handshake_32"));
+  EXPECT_EQ(encode_for_stream(serialize_frame(frames::close(0, ""))), vector_bytes("close_normal"));
+  EXPECT_EQ(encode_for_stream(serialize_frame(frames::error(Errc::unsupported_version, ""))),
+            vector_bytes("error_version"));
+}
+
+// What the sessions send is valid where they send it.
+TEST(FrameBuilders, EachFrameIsValidAtItsLayer) {
+  const auto clear = FrameLayer::clear, sealed = FrameLayer::sealed;
+  v1::Frame hello = frames::hello(v1::TRANSPORT_LOOPBACK, v1::NOISE_NX);
+  hello.mutable_hello()->set_noise_message(std::string(32, 'e'));
+  EXPECT_FALSE(validate_frame(hello, clear));
+  EXPECT_FALSE(validate_frame(frames::handshake(counting(96)), clear));
+  EXPECT_FALSE(validate_frame(frames::sealed(7, counting(16)), clear));
+  EXPECT_FALSE(validate_frame(frames::error(Errc::invalid_frame, "bad"), clear));
+  EXPECT_FALSE(validate_frame(frames::close(306, "shutdown"), sealed));
+  v1::ProfileOffer offer;
+  offer.add_profiles()->set_name("Staging default");
+  EXPECT_FALSE(validate_frame(frames::profile_offer(offer), sealed));
+  v1::DeviceIdentity device;
+  device.set_serial("R58M12345AB");
+  EXPECT_FALSE(validate_frame(frames::enroll_request(device, ""), sealed));
+  EXPECT_FALSE(validate_frame(frames::refusal(Errc::rejected, "not in the inventory"), sealed));
+  EXPECT_FALSE(validate_frame(chunk(0, 4, 4, true), sealed));
+  EXPECT_FALSE(validate_frame(frames::ack(), sealed));
+  EXPECT_FALSE(validate_frame(frames::result(v1::OUTCOME_PROVISIONED), sealed));
+  EXPECT_FALSE(validate_frame(frames::keep_alive(), sealed));
+  const v1::Frame version = frames::unsupported_version(7);
+  EXPECT_FALSE(validate_frame(version, clear));
+  EXPECT_EQ(version.error().supported_version(), kProtocolVersion);
+  EXPECT_EQ(version.error().code(), static_cast<std::uint32_t>(Errc::unsupported_version));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "kda/core/frame_codec.h"
+#include "kda/core/frames.h"
 #include "kda/core/digest.h"
 #include "kda/core/sas.h"
 #include "kda/core/secure_channel.h"
@@ -28,11 +29,7 @@ Pair make_pair(std::uint64_t rekey = kRekeyInterval) {
 
 v1::Sealed sealed_of(ByteView outer) { return parse_frame(outer)->sealed(); }
 
-v1::Frame keepalive() {
-  v1::Frame f;
-  f.mutable_keep_alive();
-  return f;
-}
+v1::Frame keepalive() { return frames::keep_alive(); }
 
 TEST(SecureChannel, CountersStartAtZeroAndAdvance) {
   auto [a, b] = make_pair();
@@ -76,12 +73,7 @@ TEST(SecureChannel, SealedChunksAreWhatProtobufWouldWrite) {
   };
   for (const Case c : {Case{0, 300, data, ""}, Case{0, 300, data, digest}, Case{128, 300, data, digest},
                        Case{0, 0, "", ""}, Case{1u << 20, 1u << 21, std::string_view(data).substr(0, 1), ""}}) {
-    v1::Frame expected;
-    auto* chunk = expected.mutable_package_chunk();
-    chunk->set_offset(c.offset);
-    chunk->set_total(c.total);
-    chunk->set_data(std::string(c.data));
-    chunk->set_sha256(std::string(c.sha256));
+    const v1::Frame expected = frames::package_chunk(c.offset, c.total, as_bytes(c.data), as_bytes(c.sha256));
     auto outer = a.seal_chunk(c.offset, c.total, as_bytes(c.data), as_bytes(c.sha256));
     ASSERT_TRUE(outer);
     auto inner = b.open(sealed_of(*outer));

@@ -6,10 +6,10 @@
 namespace kda {
 namespace {
 
-constexpr std::size_t kSha256Size = 32;
-constexpr std::size_t kMaxNoiseMessage = 65535;
-
 bool short_text(const std::string& s) { return s.size() <= kMaxTextField; }
+bool noise_message_size(const std::string& m) {
+  return m.size() >= kMinNoiseMessage && m.size() <= kMaxNoiseMessage;
+}
 
 std::error_code invalid() { return make_error_code(Errc::invalid_frame); }
 
@@ -33,7 +33,7 @@ std::error_code check_hello(const v1::Hello& h) {
   if (h.capabilities_size() > static_cast<int>(kMaxCapabilities)) return invalid();
   for (const auto& c : h.capabilities())
     if (c.size() > kMaxCapabilityLength || !all_of(c, printable)) return invalid();
-  if (h.noise_message().size() < 32 || h.noise_message().size() > kMaxNoiseMessage) return invalid();
+  if (!noise_message_size(h.noise_message())) return invalid();
   return {};
 }
 
@@ -47,13 +47,13 @@ bool mac_address(std::string_view s) {
 // Sizes only: the formats are the primary's to judge (identity_problem), so
 // that a malformed claim is refused and recorded rather than dropped.
 std::error_code check_identity(const v1::DeviceIdentity& d) {
-  if (d.imei_size() > 2) return invalid();
+  if (d.imei_size() > static_cast<int>(kMaxImeis)) return invalid();
   for (const auto& i : d.imei())
-    if (i.size() > 32) return invalid();
+    if (i.size() > kMaxImeiField) return invalid();
   if (d.imei_size() == 0 && d.meid().empty() && d.serial().empty()) return invalid();
   for (const std::string* s : {&d.meid(), &d.serial(), &d.model(), &d.os_version(), &d.wifi_mac(),
                                &d.manufacturer()})
-    if (s->size() > 128) return invalid();
+    if (s->size() > kMaxIdentityField) return invalid();
   return {};
 }
 
@@ -61,7 +61,7 @@ std::error_code check_chunk(const v1::PackageChunk& c) {
   if (c.data().empty() || c.total() == 0 || c.total() > kMaxPackageSize) return invalid();
   if (c.offset() >= c.total() || c.data().size() > c.total() - c.offset()) return invalid();
   const bool last = c.offset() + c.data().size() == c.total();
-  if (last != (c.sha256().size() == kSha256Size)) return invalid();
+  if (last != (c.sha256().size() == kPackageDigestSize)) return invalid();
   if (!last && !c.sha256().empty()) return invalid();
   return {};
 }
@@ -69,7 +69,7 @@ std::error_code check_chunk(const v1::PackageChunk& c) {
 }  // namespace
 
 std::string identity_problem(const v1::DeviceIdentity& d) {
-  if (d.imei_size() > 2) return "more than two IMEIs";
+  if (d.imei_size() > static_cast<int>(kMaxImeis)) return "more than two IMEIs";
   for (const auto& i : d.imei())
     if (i.size() != 15 || !all_of(i, digit)) return "an IMEI is not 15 digits";
   if (d.imei_size() == 0 && d.meid().empty() && d.serial().empty()) return "no IMEI, MEID or serial";
@@ -93,13 +93,11 @@ std::error_code validate_frame(const v1::Frame& f, FrameLayer layer) {
       return clear ? check_hello(f.hello()) : invalid();
     case F::kHandshake:
       if (!clear) return invalid();
-      if (f.handshake().noise_message().size() < 32 ||
-          f.handshake().noise_message().size() > kMaxNoiseMessage)
-        return invalid();
-      return {};
+      return noise_message_size(f.handshake().noise_message()) ? std::error_code{} : invalid();
     case F::kSealed:
       if (!clear) return invalid();
-      if (f.sealed().ciphertext().size() < 16 || f.sealed().ciphertext().size() > kMaxNoiseMessage)
+      if (f.sealed().ciphertext().size() < kMinSealedCiphertext ||
+          f.sealed().ciphertext().size() > kMaxNoiseMessage)
         return invalid();
       return {};
     case F::kError:

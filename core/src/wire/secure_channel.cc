@@ -1,6 +1,7 @@
 #include "kda/core/secure_channel.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
 
@@ -15,15 +16,27 @@ SecureChannel::SecureChannel(noise::CipherState send, noise::CipherState receive
 namespace {
 
 using google::protobuf::io::CodedOutputStream;
+using google::protobuf::internal::WireFormatLite;
 
-constexpr std::uint8_t kFrameSealedTag = 0x1a;  // Frame.sealed, field 3, length-delimited
-constexpr std::uint8_t kCounterTag = 0x08;      // Sealed.counter, field 1, varint
-constexpr std::uint8_t kCiphertextTag = 0x12;   // Sealed.ciphertext, field 2, length-delimited
-constexpr std::uint8_t kFramePackageChunkTag = 0x42;  // Frame.package_chunk, field 8, length-delimited
-constexpr std::uint8_t kChunkOffsetTag = 0x08;        // PackageChunk.offset, field 1, varint
-constexpr std::uint8_t kChunkTotalTag = 0x10;         // PackageChunk.total, field 2, varint
-constexpr std::uint8_t kChunkDataTag = 0x1a;          // PackageChunk.data, field 3, length-delimited
-constexpr std::uint8_t kChunkSha256Tag = 0x22;        // PackageChunk.sha256, field 4, length-delimited
+// The one-byte tags of the fields written by hand below, from the generated
+// field numbers (proto/kda.proto keeps them under 16 for one-byte tags).
+template <int field, WireFormatLite::WireType type>
+constexpr std::uint8_t tag() {
+  static_assert(field > 0 && field < 16, "a one-byte tag");
+  return static_cast<std::uint8_t>(WireFormatLite::MakeTag(field, type));
+}
+constexpr auto kVarint = WireFormatLite::WIRETYPE_VARINT;
+constexpr auto kBytes = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+constexpr std::uint8_t kFrameSealedTag = tag<v1::Frame::kSealedFieldNumber, kBytes>();
+constexpr std::uint8_t kCounterTag = tag<v1::Sealed::kCounterFieldNumber, kVarint>();
+constexpr std::uint8_t kCiphertextTag = tag<v1::Sealed::kCiphertextFieldNumber, kBytes>();
+constexpr std::uint8_t kFramePackageChunkTag = tag<v1::Frame::kPackageChunkFieldNumber, kBytes>();
+constexpr std::uint8_t kChunkOffsetTag = tag<v1::PackageChunk::kOffsetFieldNumber, kVarint>();
+constexpr std::uint8_t kChunkTotalTag = tag<v1::PackageChunk::kTotalFieldNumber, kVarint>();
+constexpr std::uint8_t kChunkDataTag = tag<v1::PackageChunk::kDataFieldNumber, kBytes>();
+constexpr std::uint8_t kChunkSha256Tag = tag<v1::PackageChunk::kSha256FieldNumber, kBytes>();
+static_assert(kFrameSealedTag == 0x1a && kCounterTag == 0x08 && kCiphertextTag == 0x12,
+              "the sealed frame's bytes docs/PROTOCOL.md shows");
 
 }  // namespace
 

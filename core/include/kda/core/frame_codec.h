@@ -8,18 +8,10 @@
 
 #include "kda/core/bytes.h"
 #include "kda/core/error.h"
+#include "kda/core/frame_limits.h"  // kMaxFrameSize, kMaxHelloFrameSize, kLengthPrefixSize
 #include "kda/proto/kda.pb.h"
 
 namespace kda {
-
-inline constexpr std::size_t kLengthPrefixSize = 4;
-// Hard limit on one frame body. Checked against the length prefix before
-// anything is allocated.
-inline constexpr std::size_t kMaxFrameSize = 64 * 1024;
-// What the primary reads before the handshake completes: a Hello with its
-// 32-byte handshake message and up to 8 capabilities of 32 bytes fits.
-inline constexpr std::size_t kMaxHelloFrameSize = 512;
-inline constexpr std::uint32_t kProtocolVersion = 1;
 
 void put_length_prefix(Bytes& out, std::size_t body_size);
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <system_error>
 
+#include "kda/core/frame_limits.h"  // the limits checked here
 #include "kda/proto/kda.pb.h"
 
 namespace kda {
@@ -25,14 +26,5 @@ std::error_code validate_frame(const v1::Frame& frame, FrameLayer layer);
 // primary refuses (and records, escaped) a claim that breaks a format;
 // validate_frame checks only the sizes.
 std::string identity_problem(const v1::DeviceIdentity& identity);
-
-// Limits enforced by the validator (docs/PROTOCOL.md, "Limits").
-inline constexpr std::size_t kMaxTextField = 1024;     // names, reasons, ids
-inline constexpr std::size_t kMaxProfilesOffered = 64;
-inline constexpr std::size_t kMaxPackageSize = 16 * 1024 * 1024;
-inline constexpr std::size_t kMaxSerialLength = 64;
-inline constexpr std::size_t kMaxCapabilities = 8;  // per Hello, each printable ASCII
-inline constexpr std::size_t kMaxCapabilityLength = 32;
-inline constexpr std::size_t kMaxDeviceText = 64;  // model, manufacturer, OS version
 
 }  // namespace kda
