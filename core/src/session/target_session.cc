@@ -1,6 +1,8 @@
 #include "kda/core/frame_codec.h"
+#include "kda/core/frames.h"
 #include "kda/core/digest.h"
 #include "kda/core/sas.h"
+#include "kda/core/thread_check.h"
 #include "handshake_setup.h"
 #include "session_channel.h"
 
@@ -21,6 +23,7 @@ void TargetSession::cancel() { channel_->interrupt(Errc::cancelled); }
 void TargetSession::stop() { channel_->interrupt(Errc::shutdown); }
 
 asio::awaitable<SessionReport> TargetSession::run() {
+  KDA_ASSERT_ON(executor());
   auto self = shared_from_this();
   SessionReport report = co_await exchange();
   if (report.provisioned()) {
@@ -49,12 +52,8 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   const bool with_psk = options_.psk.has_value();
 
   // 1. Hello, in clear, carrying Noise handshake message 1.
-  v1::Frame hello;
+  v1::Frame hello = frames::hello(ch.link().kind(), with_psk ? v1::NOISE_NX_PSK2 : v1::NOISE_NX);
   auto* h = hello.mutable_hello();
-  h->set_protocol_version(kProtocolVersion);
-  h->set_role(v1::ROLE_TARGET);
-  h->set_transport(ch.link().kind());
-  h->set_noise_pattern(with_psk ? v1::NOISE_NX_PSK2 : v1::NOISE_NX);
   noise::HandshakeOptions hs_options;
   hs_options.protocol = handshake_protocol(h->noise_pattern());
   hs_options.role = noise::Role::initiator;
@@ -87,10 +86,8 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   ch.start_secure(SecureChannel(std::move(split->initiator_to_responder), std::move(split->responder_to_initiator)));
 
   // 3. Claim and choice.
-  v1::Frame request;
-  *request.mutable_enroll_request()->mutable_device() = options_.device;
-  request.mutable_enroll_request()->set_profile_name(options_.profile_name);
-  if (auto ec = co_await ch.write_sealed(request)) co_return failure(ec);
+  if (auto ec = co_await ch.write_sealed(frames::enroll_request(options_.device, options_.profile_name)))
+    co_return failure(ec);
 
   // 4. Authorization: a refusal, or the package's first chunk.
   auto frame = co_await ch.read_sealed(cfg.idle_timeout);
@@ -140,9 +137,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   report.info.package_id = package.package_id();
 
   // 6. Acknowledge, then the primary's Result.
-  v1::Frame ack;
-  ack.mutable_ack();
-  if (auto ec = co_await ch.write_sealed(ack)) co_return failure(ec);
+  if (auto ec = co_await ch.write_sealed(frames::ack())) co_return failure(ec);
   auto result = co_await ch.read_sealed(cfg.idle_timeout);
   if (!result) co_return failure(result.error().code, "package acknowledged but the primary's result never came");
   if (!result->has_result()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Result");

@@ -53,15 +53,22 @@ struct StepRefusal {
 };
 using StepResult = tl::expected<void, StepRefusal>;
 
-// Calls come on the session's strand unless noted.
+// Threading: one rule, kdad's. Every call comes on the session's executor,
+// and `done` runs there too, inside authorize() or later from a handler on
+// that executor's io_context. kdad runs its sessions, its control socket and
+// its EnrollmentService on one io_context thread, so the service keeps plain
+// maps and needs no lock; a backend that decides on another thread posts
+// `done` back. Checked builds (thread_check.h) abort when `done` runs
+// anywhere else.
 class EnrollmentBackend {
  public:
   virtual ~EnrollmentBackend() = default;
 
   // Profiles this primary advertises to the target, before the SAS is known.
   virtual v1::ProfileOffer offer(const SessionInfo& session) = 0;
-  // Decides on the target's claim. `done` must be called exactly once, from
-  // any thread, possibly much later (an admin confirming the SAS code).
+  // Decides on the target's claim. `done` is called once, on the session's
+  // executor, possibly much later (an admin confirming the SAS code); after
+  // on_finished it may be dropped uncalled, and a late call does nothing.
   virtual void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                          std::function<void(AuthorizationDecision)> done) = 0;
   // The package transfer is about to start (ledger: Provisioning). Nothing
