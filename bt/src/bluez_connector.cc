@@ -9,6 +9,7 @@
 #include "kda/bt/bluetooth.h"
 #include "kda/bt/service_data.h"
 #include "kda/bt/profile_link.h"
+#include "kda/core/signal.h"
 
 namespace kda::bt {
 
@@ -31,13 +32,18 @@ std::optional<Advertisement> primary_from(const std::string& path, const Interfa
                        property_or<std::string>(device->second, "Name", address), address};
 }
 
-// One connect() or scan() in flight: the bus thread fills `result`, the io
-// side waits on `timer` (its deadline) and is woken when it is filled.
-template <typename T>
-struct Pending {
-  explicit Pending(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
-  std::optional<Result<T>> result;
+// One connect() in flight: the bus thread's answer, filled once on the io
+// side, where connect() waits for it until its deadline.
+struct PendingLink {
+  explicit PendingLink(asio::any_io_executor io) : answered(std::move(io)) {}
+  // The first answer counts; later ones are dropped.
+  void answer(Result<LinkPtr> link) {
+    if (result) return;
+    result.emplace(std::move(link));
+    answered.set();
+  }
+  std::optional<Result<LinkPtr>> result;
+  Signal answered;
 };
 
 class TargetCore {
@@ -59,59 +65,33 @@ class TargetCore {
     bus_->post([this] { start_on_bus(); });
   }
 
-  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) {
-    auto pending = std::make_shared<Pending<LinkPtr>>(io_);
+  asio::awaitable<Result<LinkPtr>> connect(std::string address) {
+    auto pending = std::make_shared<PendingLink>(io_.get_executor());
     bus_->post([this, pending, address] {
       pending_link_ = pending;
       spawn_on_bus(*bus_, run_connect(++generation_, address), failure_to(pending));
     });
-    co_return co_await wait(pending, options_.timeout, "no kda primary answered over Bluetooth");
-  }
-
-  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) {
-    auto pending = std::make_shared<Pending<std::vector<Advertisement>>>(io_);
-    bus_->post([this, pending, window] {
-      spawn_on_bus(*bus_, run_scan(++generation_, window, pending), failure_to(pending));
-    });
-    co_return co_await wait(pending, window + options_.timeout, "Bluetooth discovery did not finish");
-  }
-
- private:
-  void log(TransportEvent level, std::string line) { post_log(io_, options_.log, level, std::move(line)); }
-
-  template <typename T>
-  asio::awaitable<Result<T>> wait(std::shared_ptr<Pending<T>> pending, std::chrono::milliseconds deadline,
-                                  std::string on_timeout) {
-    pending->timer.expires_after(deadline);
-    boost::system::error_code ec;
-    co_await pending->timer.async_wait(with_ec(ec));
+    co_await pending->answered.wait_for(options_.timeout);
     if (pending->result) co_return std::move(*pending->result);
-    log(TransportEvent::error, on_timeout + " within " +
-                                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
-                                   " s");
+    log(TransportEvent::error,
+        "no kda primary answered over Bluetooth within " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count()) + " s");
     bus_->post([this] { give_up(); });
     co_return fail(Errc::timeout);
   }
 
-  // Bus thread -> io: fill the result once and wake the waiter.
-  template <typename T>
-  void finish(const std::shared_ptr<Pending<T>>& pending, Result<T> result) {
-    auto boxed = std::make_shared<Result<T>>(std::move(result));
-    asio::post(io_, [pending, boxed] {
-      if (pending->result) return;
-      pending->result.emplace(std::move(*boxed));
-      pending->timer.cancel();
-    });
+ private:
+  void log(TransportEvent level, std::string line) {
+    post_log(io_.get_executor(), options_.log, level, "bluetooth: " + std::move(line));
   }
 
-  template <typename T>
-  void refuse(const std::shared_ptr<Pending<T>>& pending, std::string why, Errc code = Errc::connect_failed) {
+  // Bus thread -> io: the failure answers connect() (unless it has its answer).
+  void refuse(const std::shared_ptr<PendingLink>& pending, std::string why, Errc code = Errc::connect_failed) {
     log(TransportEvent::error, std::move(why));
-    finish(pending, Result<T>(fail(code)));
+    asio::post(io_, [pending, code] { pending->answer(fail(code)); });
   }
 
-  template <typename T>
-  std::function<void(std::string)> failure_to(std::shared_ptr<Pending<T>> pending) {
+  std::function<void(std::string)> failure_to(std::shared_ptr<PendingLink> pending) {
     return [this, pending](std::string what) { refuse(pending, "D-Bus failure: " + what); };
   }
 
@@ -139,8 +119,7 @@ class TargetCore {
           ::close(fd);
           return;
         }
-        pending->result.emplace(std::make_unique<BluezProfileLink>(asio::make_strand(io), fd, device));
-        pending->timer.cancel();
+        pending->answer(LinkPtr(std::make_unique<BluezProfileLink>(asio::make_strand(io), fd, device)));
       });
     };
   }
@@ -149,7 +128,7 @@ class TargetCore {
     ++generation_;
     pending_link_.reset();
     on_device_ = nullptr;
-    if (discovery_wake_) discovery_wake_->cancel();
+    if (discovery_wake_) discovery_wake_->set();
     if (discovering_ && adapter_) adapter_->StopDiscovery();
     discovering_ = false;
   }
@@ -157,8 +136,7 @@ class TargetCore {
   bool stale(unsigned generation) const { return generation != generation_; }
 
   // org.bluez there, an adapter chosen, kda's client profile registered.
-  template <typename T>
-  asio::awaitable<std::optional<ManagedObjects>> prepare(unsigned generation, std::shared_ptr<Pending<T>> pending) {
+  asio::awaitable<std::optional<ManagedObjects>> prepare(unsigned generation, std::shared_ptr<PendingLink> pending) {
     auto owner = co_await daemon_->get_name_owner.call([this] { daemon_->GetNameOwner(kBluezService); });
     if (stale(generation)) co_return std::nullopt;
     if (!owner) {
@@ -234,12 +212,12 @@ class TargetCore {
         if (found.empty() && matches(path, interfaces)) found = path;
     if (found.empty()) {
       log(TransportEvent::info, "discovering kda primaries on " + adapter_state_.name);
-      asio::steady_timer wake(bus_->executor(), asio::steady_timer::time_point::max());
+      Signal wake(bus_->executor());
       discovery_wake_ = &wake;
       on_device_ = [&](const std::string& path, const InterfaceMap& interfaces) {
         if (found.empty() && matches(path, interfaces)) {
           found = path;
-          wake.cancel();
+          wake.set();
         }
       };
       if (!co_await start_discovery(generation)) {
@@ -248,8 +226,7 @@ class TargetCore {
         if (!stale(generation)) refuse(pending, "BlueZ could not start discovery on " + adapter_state_.name);
         co_return;
       }
-      boost::system::error_code ec;
-      if (found.empty()) co_await wake.async_wait(with_ec(ec));  // give_up() ends this with the deadline
+      co_await wake.wait();  // give_up() ends this at connect()'s deadline
       discovery_wake_ = nullptr;
       if (stale(generation)) co_return;
       on_device_ = nullptr;
@@ -263,27 +240,6 @@ class TargetCore {
       pending_link_.reset();
       refuse(pending, "BlueZ could not connect kda's profile to " + found + ": " + connected.error().text());
     }
-  }
-
-  asio::awaitable<void> run_scan(unsigned generation, std::chrono::milliseconds window,
-                                 std::shared_ptr<Pending<std::vector<Advertisement>>> pending) {
-    if (!co_await prepare(generation, pending)) co_return;
-    if (!co_await start_discovery(generation)) {
-      if (!stale(generation)) refuse(pending, "BlueZ could not start discovery on " + adapter_state_.name);
-      co_return;
-    }
-    asio::steady_timer window_timer(bus_->executor(), window);
-    boost::system::error_code ec;
-    co_await window_timer.async_wait(with_ec(ec));
-    if (stale(generation)) co_return;
-    stop_discovery();
-    auto objects = co_await objects_->get_managed_objects.call([this] { objects_->GetManagedObjects(); });
-    if (stale(generation)) co_return;
-    std::vector<Advertisement> found;
-    if (objects)
-      for (const auto& [path, interfaces] : std::get<0>(*objects))
-        if (auto ad = primary_from(path, interfaces)) found.push_back(*ad);
-    finish(pending, Result<std::vector<Advertisement>>(std::move(found)));
   }
 
   void teardown() {
@@ -303,10 +259,10 @@ class TargetCore {
   std::unique_ptr<DeviceProxy> device_;
   std::unique_ptr<ProfileObject> profile_;
   AdapterState adapter_state_;
-  std::shared_ptr<Pending<LinkPtr>> pending_link_;
+  std::shared_ptr<PendingLink> pending_link_;
   std::function<void(const std::string&, const InterfaceMap&)> on_device_;
   ManagedObjects appeared_;  // devices announced by InterfacesAdded
-  asio::steady_timer* discovery_wake_ = nullptr;  // run_connect's wait for a device
+  Signal* discovery_wake_ = nullptr;  // run_connect's wait for a device
   unsigned generation_ = 0;
   bool profile_registered_ = false;
   bool discovering_ = false;
@@ -315,10 +271,7 @@ class TargetCore {
 class BluezConnector final : public Connector {
  public:
   explicit BluezConnector(std::shared_ptr<TargetCore> core) : core_(std::move(core)) {}
-  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) override {
-    return core_->scan(window);
-  }
-  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override { return core_->connect(address); }
+  asio::awaitable<Result<LinkPtr>> connect(std::string address) override { return core_->connect(std::move(address)); }
 
  private:
   std::shared_ptr<TargetCore> core_;

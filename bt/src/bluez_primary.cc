@@ -1,6 +1,5 @@
 // The primary side: kda's RFCOMM profile, advertisement and agent on one
 // adapter, registered whenever org.bluez is on the bus.
-#include <deque>
 #include <optional>
 
 #include "adapter_choice.h"
@@ -10,6 +9,7 @@
 #include "kda/bt/bluetooth.h"
 #include "kda/bt/service_data.h"
 #include "kda/bt/profile_link.h"
+#include "kda/core/link_queue.h"
 
 namespace kda::bt {
 
@@ -18,7 +18,7 @@ namespace {
 class PrimaryCore : public std::enable_shared_from_this<PrimaryCore> {
  public:
   PrimaryCore(asio::io_context& io, PrimaryOptions options, std::unique_ptr<BusThread> bus)
-      : io_(io), options_(std::move(options)), bus_(std::move(bus)), wake_(io) {}
+      : io_(io), options_(std::move(options)), bus_(std::move(bus)), ready_(io.get_executor()) {}
   ~PrimaryCore() { shutdown(); }
 
   void start() {
@@ -26,25 +26,11 @@ class PrimaryCore : public std::enable_shared_from_this<PrimaryCore> {
   }
 
   // --- io side ---
-  asio::awaitable<Result<LinkPtr>> accept() {
-    for (;;) {
-      if (closed_) co_return fail(Errc::shutdown);
-      if (!ready_.empty()) {
-        LinkPtr link = std::move(ready_.front());
-        ready_.pop_front();
-        co_return link;
-      }
-      wake_.expires_at(asio::steady_timer::time_point::max());
-      boost::system::error_code ec;
-      co_await wake_.async_wait(with_ec(ec));
-    }
-  }
+  asio::awaitable<Result<LinkPtr>> accept() { return ready_.accept(); }
 
   void close() {
-    if (closed_) return;
-    closed_ = true;
-    wake_.cancel();
-    ready_.clear();
+    if (ready_.closed()) return;
+    ready_.close();
     shutdown();
   }
 
@@ -80,21 +66,22 @@ class PrimaryCore : public std::enable_shared_from_this<PrimaryCore> {
   }
 
  private:
-  void log(TransportEvent level, std::string line) { post_log(io_, options_.log, level, std::move(line)); }
+  void log(TransportEvent level, std::string line) {
+    post_log(io_.get_executor(), options_.log, level, "bluetooth: " + std::move(line));
+  }
   std::function<void(std::string)> exception_logger() {
     return [this](std::string what) { log(TransportEvent::error, "D-Bus failure: " + what); };
   }
 
   void deliver(const std::string& device, int fd) {
-    if (closed_) {
+    if (ready_.closed()) {
       ::close(fd);
       return;
     }
     auto link = std::make_unique<BluezProfileLink>(asio::make_strand(io_), fd, device);
     std::erase_if(disconnectors_, [](const auto& entry) { return entry.second.first.expired(); });
     disconnectors_.emplace(device, std::make_pair(link->handle(), link->disconnector()));
-    ready_.push_back(std::move(link));
-    wake_.cancel();
+    ready_.push(LinkPtr(std::move(link)));
   }
 
   void disconnect(const std::string& device) {
@@ -275,10 +262,8 @@ class PrimaryCore : public std::enable_shared_from_this<PrimaryCore> {
   std::unique_ptr<BusThread> bus_;
 
   // io side
-  asio::steady_timer wake_;
-  std::deque<LinkPtr> ready_;
+  LinkQueue ready_;
   std::multimap<std::string, std::pair<std::weak_ptr<BluezProfileLink*>, std::function<void()>>> disconnectors_;
-  bool closed_ = false;
 
   // bus side
   std::unique_ptr<BusDaemonProxy> daemon_;
@@ -301,7 +286,10 @@ class BluezListener final : public Listener {
  public:
   explicit BluezListener(std::shared_ptr<PrimaryCore> core) : core_(std::move(core)) {}
   ~BluezListener() override { close(); }
-  asio::awaitable<Result<LinkPtr>> accept() override { return core_->accept(); }
+  asio::awaitable<Result<LinkPtr>> accept() override {
+    auto core = core_;  // outlives the listener while this waits
+    co_return co_await core->accept();
+  }
   void close() override { core_->close(); }
   std::string describe() const override { return core_->describe(); }
 

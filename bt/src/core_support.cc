@@ -40,11 +40,6 @@ std::map<std::string, std::string> profile_options_text(bool server, bool admin_
           {"AutoConnect", "false"}};
 }
 
-void post_log(asio::io_context& io, const TransportLog& log, TransportEvent level, std::string line) {
-  if (!log) return;
-  asio::post(io, [log, level, line = "bluetooth: " + std::move(line)] { log(level, line); });
-}
-
 void spawn_on_bus(BusThread& bus, asio::awaitable<void> coro, std::function<void(std::string)> on_exception) {
   asio::co_spawn(bus.executor(), std::move(coro), [on_exception = std::move(on_exception)](std::exception_ptr e) {
     if (!e) return;

@@ -1,6 +1,5 @@
 // Small pieces the primary and the target share: kda's profile options,
-// log lines posted to the io_context, coroutines on the bus thread whose
-// exceptions become log lines.
+// coroutines on the bus thread whose exceptions become log lines.
 #pragma once
 
 #include <map>
@@ -15,9 +14,6 @@ namespace kda::bt {
 
 // ProfileManager1.RegisterProfile options for kda's RFCOMM profile.
 std::map<std::string, sdbus::Variant> profile_options(bool server, bool admin_confirms);
-
-// Calls `log` on `io` with "bluetooth: " + line; safe from any thread.
-void post_log(asio::io_context& io, const TransportLog& log, TransportEvent level, std::string line);
 
 // Runs `coro` on the bus thread; an exception escaping it is logged.
 void spawn_on_bus(BusThread& bus, asio::awaitable<void> coro, std::function<void(std::string)> on_exception);

@@ -10,9 +10,7 @@ constexpr std::size_t kLowWater = 2 * kMaxPduPayload;
 }  // namespace
 
 DepChannel::DepChannel(asio::any_io_executor executor)
-    : executor_(executor),
-      signal_(executor, asio::steady_timer::time_point::max()),
-      write_signal_(executor, asio::steady_timer::time_point::max()) {}
+    : executor_(executor), reader_wake_(executor), writer_wake_(executor) {}
 
 void DepChannel::write(ByteView stream_bytes) {
   {
@@ -69,7 +67,7 @@ DepChannel::Outgoing DepChannel::take(std::size_t max) {
   stats_.bytes_sent += n;
   if (writer_waiting_ && outbox_.size() <= kLowWater) {
     writer_waiting_ = false;
-    asio::post(executor_, [self = shared_from_this()] { self->write_signal_.cancel(); });
+    asio::post(executor_, [self = shared_from_this()] { self->wake_writer(); });
   }
   return out;
 }
@@ -105,7 +103,7 @@ void DepChannel::deliver(Bytes payload, std::optional<std::error_code> end) {
 void DepChannel::on_delivery(Bytes payload, std::optional<std::error_code> end) {
   inbox_.insert(inbox_.end(), payload.begin(), payload.end());
   if (end && !ended_) ended_ = end;
-  if (ended_) write_signal_.cancel();
+  if (ended_) wake_writer();
   wake_reader();
 }
 
@@ -127,20 +125,12 @@ std::optional<Result<Bytes>> DepChannel::next_frame(std::size_t max_frame) {
   return std::nullopt;
 }
 
-asio::awaitable<void> DepChannel::wait_inbound() {
-  signal_.expires_at(asio::steady_timer::time_point::max());
-  boost::system::error_code ignored;
-  co_await signal_.async_wait(with_ec(ignored));
-}
+asio::awaitable<void> DepChannel::wait_inbound() { return reader_wake_.wait(); }
 
-asio::awaitable<void> DepChannel::wait_writable() {
-  write_signal_.expires_at(asio::steady_timer::time_point::max());
-  boost::system::error_code ignored;
-  co_await write_signal_.async_wait(with_ec(ignored));
-}
+asio::awaitable<void> DepChannel::wait_writable() { return writer_wake_.wait(); }
 
-void DepChannel::wake_reader() { signal_.cancel(); }
+void DepChannel::wake_reader() { reader_wake_.notify(); }
 
-void DepChannel::wake_writer() { write_signal_.cancel(); }
+void DepChannel::wake_writer() { writer_wake_.notify(); }
 
 }  // namespace kda::nfc

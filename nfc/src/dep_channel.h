@@ -15,6 +15,7 @@
 
 #include "kda/core/asio.h"
 #include "kda/core/error.h"
+#include "kda/core/signal.h"
 #include "kda/nfc/dep_link.h"
 
 namespace kda::nfc {
@@ -79,8 +80,8 @@ class DepChannel : public std::enable_shared_from_this<DepChannel> {
   Bytes inbox_;
   std::size_t read_pos_ = 0;
   std::optional<std::error_code> ended_;
-  asio::steady_timer signal_;
-  asio::steady_timer write_signal_;
+  Signal reader_wake_;
+  Signal writer_wake_;
 };
 
 }  // namespace kda::nfc

@@ -52,8 +52,17 @@ asio::awaitable<std::error_code> DepLink::write_frame(ByteView frame) {
   for (;;) {
     if (closed_) co_return make_error_code(Errc::link_closed);
     if (auto ended = channel_->ended()) co_return written_after(*ended);
-    if (!channel_->write_backlogged()) co_return std::error_code{};
+    if (!channel_->write_backlogged()) {
+      write_cancelled_ = false;  // a cancel that raced with the pump is moot
+      co_return std::error_code{};
+    }
+    if (write_cancelled_) {
+      write_cancelled_ = false;
+      co_return make_error_code(Errc::cancelled);
+    }
+    writing_ = true;
     co_await channel_->wait_writable();
+    writing_ = false;
   }
 }
 
@@ -68,9 +77,14 @@ std::error_code DepLink::write_raw(ByteView bytes) {
 }
 
 void DepLink::cancel() {
-  if (!reading_) return;
-  cancelled_ = true;
-  channel_->wake_reader();
+  if (reading_) {
+    cancelled_ = true;
+    channel_->wake_reader();
+  }
+  if (writing_) {
+    write_cancelled_ = true;
+    channel_->wake_writer();
+  }
 }
 
 void DepLink::close() {

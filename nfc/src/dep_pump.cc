@@ -10,11 +10,6 @@ std::error_code end(DepChannel& channel, Errc why, Bytes last = {}) {
 
 }  // namespace
 
-void post_log(asio::any_io_executor executor, const TransportLog& log, TransportEvent event, std::string line) {
-  if (!log) return;
-  asio::post(executor, [log, event, line = std::move(line)] { log(event, line); });
-}
-
 std::error_code pump_as_initiator(NfcDevice& device, DepChannel& channel, const TransportLog& log) {
   for (;;) {
     if (channel.stopping()) return end(channel, Errc::link_closed);

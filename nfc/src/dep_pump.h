@@ -30,7 +30,4 @@ struct DepTimeouts {
 std::error_code pump_as_initiator(NfcDevice& device, DepChannel& channel, const TransportLog& log);
 std::error_code pump_as_target(NfcDevice& device, DepChannel& channel, const TransportLog& log);
 
-// Logs from the device thread through the channel's executor.
-void post_log(asio::any_io_executor executor, const TransportLog& log, TransportEvent event, std::string line);
-
 }  // namespace kda::nfc

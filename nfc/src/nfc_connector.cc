@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "dep_pump.h"
+#include "kda/core/signal.h"
 #include "kda/nfc/nfc_transport.h"
 
 namespace kda::nfc {
@@ -13,15 +14,14 @@ constexpr int kTargetInitWindowMs = 1000;  // one wait for a reader's field
 
 struct NfcConnector::State : std::enable_shared_from_this<NfcConnector::State> {
   State(asio::any_io_executor ex, NfcOptions opts, std::chrono::milliseconds timeout)
-      : executor(ex), options(std::move(opts)), activation_timeout(timeout),
-        signal(ex, asio::steady_timer::time_point::max()) {}
+      : executor(ex), options(std::move(opts)), activation_timeout(timeout), reported(ex) {}
   asio::any_io_executor executor;
   NfcOptions options;
   std::chrono::milliseconds activation_timeout;
   std::unique_ptr<NfcDevice> device;
   // executor only
   std::optional<Result<std::shared_ptr<DepChannel>>> activated;
-  asio::steady_timer signal;
+  Signal reported;  // set with `activated`
   // shared
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -30,7 +30,7 @@ struct NfcConnector::State : std::enable_shared_from_this<NfcConnector::State> {
   void report(Result<std::shared_ptr<DepChannel>> result) {
     asio::post(executor, [self = shared_from_this(), result = std::move(result)] {
       self->activated = result;
-      self->signal.cancel();
+      self->reported.set();
     });
   }
 
@@ -89,21 +89,13 @@ NfcConnector::~NfcConnector() {
   state_->device->idle();
 }
 
-asio::awaitable<Result<std::vector<Advertisement>>> NfcConnector::scan(std::chrono::milliseconds) {
-  co_return std::vector<Advertisement>{};
-}
-
-asio::awaitable<Result<LinkPtr>> NfcConnector::connect(const std::string&) {
+asio::awaitable<Result<LinkPtr>> NfcConnector::connect(std::string) {
   if (thread_.joinable()) co_return fail(Errc::connect_failed);  // one link per connector
   // The coroutine keeps the state, not the connector: destroying the
   // connector while it waits ends it with `shutdown`.
   auto state = state_;
   thread_ = std::thread([state] { state->run(); });
-  while (!state->activated) {
-    state->signal.expires_at(asio::steady_timer::time_point::max());
-    boost::system::error_code ignored;
-    co_await state->signal.async_wait(with_ec(ignored));
-  }
+  co_await state->reported.wait();
   auto result = std::move(*state->activated);
   if (!result) co_return tl::unexpected(result.error());
   co_return LinkPtr(std::make_unique<DepLink>(std::move(*result), "nfc " + state->options.connstring, false));

@@ -1,9 +1,9 @@
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 
 #include "dep_pump.h"
+#include "kda/core/link_queue.h"
 #include "kda/nfc/nfc_transport.h"
 
 namespace kda::nfc {
@@ -21,14 +21,12 @@ bool is_kda_general_bytes(ByteView gb) { return gb.size() >= 4 && gb[0] == 'k' &
 
 struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
   explicit State(asio::any_io_executor ex, NfcOptions opts)
-      : executor(ex), options(std::move(opts)), signal(ex, asio::steady_timer::time_point::max()) {}
+      : executor(ex), options(std::move(opts)), links(ex) {}
   asio::any_io_executor executor;
   NfcOptions options;
   std::unique_ptr<NfcDevice> device;  // device thread only (abort(): any thread)
   // executor only
-  std::deque<std::shared_ptr<DepChannel>> pending;
-  bool closed = false;
-  asio::steady_timer signal;
+  LinkQueue links;
   // shared
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -66,9 +64,8 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
         active = channel;
       }
       asio::post(executor, [self = shared_from_this(), channel] {
-        if (self->closed) return channel->stop();
-        self->pending.push_back(channel);
-        self->signal.cancel();
+        if (self->links.closed()) return channel->stop();
+        self->links.push(LinkPtr(std::make_unique<DepLink>(channel, "nfc " + self->options.connstring, true)));
       });
       pump_as_initiator(*device, *channel, options.log);
       {
@@ -114,26 +111,15 @@ NfcListener::~NfcListener() {
 
 asio::awaitable<Result<LinkPtr>> NfcListener::accept() {
   auto state = state_;  // outlives the listener while this waits
-  for (;;) {
-    if (state->closed) co_return fail(Errc::shutdown);
-    if (!state->pending.empty()) {
-      auto channel = std::move(state->pending.front());
-      state->pending.pop_front();
-      co_return LinkPtr(std::make_unique<DepLink>(std::move(channel), "nfc " + state->options.connstring, true));
-    }
-    state->signal.expires_at(asio::steady_timer::time_point::max());
-    boost::system::error_code ignored;
-    co_await state->signal.async_wait(with_ec(ignored));
-  }
+  co_return co_await state->links.accept();
 }
 
 void NfcListener::close() {
-  if (state_->closed) return;
-  state_->closed = true;
-  for (auto& channel : state_->pending) channel->stop();
-  state_->pending.clear();
-  state_->signal.cancel();
+  if (state_->links.closed()) return;
+  // The device first: a link still queued ends without a CLOSE on the air,
+  // as the reader is going away.
   state_->stop();
+  state_->links.close();
 }
 
 std::string NfcListener::describe() const { return "nfc " + state_->options.connstring + " (DEP initiator)"; }

@@ -53,18 +53,16 @@ TEST_F(LoopbackTest, ConnectToNobodyFails) {
   EXPECT_EQ(hub.connect_now("nobody").error(), Errc::connect_failed);
 }
 
-TEST_F(LoopbackTest, AdvertisementsAreScanned) {
+TEST_F(LoopbackTest, AdvertisementsArePublishedUnderTheListenersName) {
   auto listener = std::move(*hub.listen("desk"));
   auto advertiser = hub.advertiser("desk");
   ASSERT_FALSE(advertiser->start({1, "ab12", 2, "Staging desk 1", ""}));
-  std::vector<Advertisement> seen;
-  run([&]() -> asio::awaitable<void> { seen = *co_await hub.connector()->scan(std::chrono::milliseconds(1)); });
+  auto seen = hub.advertised();
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].address, "desk");
   EXPECT_EQ(seen[0].profile_count, 2u);
   advertiser->stop();
-  run([&]() -> asio::awaitable<void> { seen = *co_await hub.connector()->scan(std::chrono::milliseconds(1)); });
-  EXPECT_TRUE(seen.empty());
+  EXPECT_TRUE(hub.advertised().empty());
 }
 
 TEST_F(LoopbackTest, FaultPlanFailsNthOperationsAndDrops) {

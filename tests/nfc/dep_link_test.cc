@@ -66,7 +66,6 @@ TEST_F(DepLinkTest, FramesCrossManyPdusBothWays) {
   EXPECT_GE(stats.data_exchanges, (5000u + 3 + 8) / 261);
   EXPECT_EQ(stats.bytes_sent, 5000u + 3 + 8);
   EXPECT_EQ(pair.primary->kind(), v1::TRANSPORT_NFC);
-  EXPECT_EQ(pair.primary->mtu(), nfc::kMaxPduPayload);
 }
 
 TEST_F(DepLinkTest, CloseReachesThePeerAfterQueuedFrames) {
@@ -101,6 +100,28 @@ TEST_F(DepLinkTest, FieldLostMidTransferFailsBothEnds) {
   }());
   EXPECT_EQ(ends.first, Errc::link_failed) << ends.first.message();
   EXPECT_EQ(ends.second, Errc::link_failed) << ends.second.message();
+}
+
+TEST_F(DepLinkTest, CancelCompletesAWaitingWriteAndItsFrameStillArrives) {
+  auto pair = rig.connect(io);
+  ASSERT_TRUE(pair.target && pair.primary);
+  rig.chips->set_reply_delay(1, 3ms);  // a slow phone: the write waits for the backlog to drain
+  const Bytes frame = pattern(20000, 4);
+  auto result = run([&]() -> asio::awaitable<std::pair<std::error_code, Result<Bytes>>> {
+    asio::post(io, [&] { pair.primary->cancel(); });  // runs once the write waits
+    auto written = co_await pair.primary->write_frame(frame);
+    auto arrived = co_await pair.target->read_frame();
+    co_return std::make_pair(written, std::move(arrived));
+  }());
+  EXPECT_EQ(result.first, Errc::cancelled) << result.first.message();
+  ASSERT_TRUE(result.second) << result.second.error().message();
+  EXPECT_EQ(*result.second, frame) << "a cancelled write's frame is still sent whole";
+  auto next = run([&]() -> asio::awaitable<Result<Bytes>> {
+    EXPECT_FALSE(co_await pair.primary->write_frame(pattern(10, 2)));
+    co_return co_await pair.target->read_frame();
+  }());
+  ASSERT_TRUE(next) << next.error().message();
+  EXPECT_EQ(*next, pattern(10, 2)) << "the link stays usable after cancel()";
 }
 
 TEST_F(DepLinkTest, ReaderGlitchesEndTheLinkCleanly) {

@@ -1,12 +1,11 @@
 #include "kda/wifidirect/group_owner.h"
 
-#include <deque>
 #include <filesystem>
 #include <set>
 
+#include "kda/core/link_queue.h"
 #include "kda/wifidirect/group_link.h"
 #include "kda/wifidirect/kda_service.h"
-#include "kda/wifidirect/signal.h"
 #include "kda/wifidirect/wpa_control.h"
 
 namespace kda::wifidirect {
@@ -23,7 +22,7 @@ std::string group_ctrl_path(const std::string& device_ctrl, const std::string& i
 class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
  public:
   GroupOwner(asio::any_io_executor executor, GroupOwnerOptions options)
-      : executor_(executor), options_(std::move(options)), arrived_(executor), retry_timer_(executor) {}
+      : executor_(executor), options_(std::move(options)), links_(executor), retry_timer_(executor) {}
 
   void start() {
     control_ = WpaControl::create(executor_, {.ctrl_path = options_.ctrl_interface,
@@ -35,13 +34,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
 
   asio::awaitable<Result<LinkPtr>> accept() {
     auto self = shared_from_this();
-    while (pending_.empty()) {
-      if (closed_) co_return fail(Errc::shutdown);
-      co_await arrived_.wait_until(Clock::time_point::max());
-    }
-    LinkPtr link = std::move(pending_.front());
-    pending_.pop_front();
-    co_return link;
+    co_return co_await links_.accept();
   }
 
   // Stops accepting and advertising and lets go of wpa_supplicant's events:
@@ -51,8 +44,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
     if (closed_) return;
     closed_ = true;
     stop_accepting();
-    pending_.clear();
-    arrived_.notify_all();
+    links_.close();
     retry_timer_.cancel();
     asio::co_spawn(executor_, [self = shared_from_this()]() -> asio::awaitable<void> {
       co_await self->unadvertise();
@@ -241,8 +233,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
       const auto remote = socket.remote_endpoint(ignored);
       const std::string peer = "wifidirect " + remote.address().to_string() + ":" + std::to_string(remote.port()) +
                                " on " + group_->ifname();
-      pending_.push_back(std::make_unique<GroupLink>(std::move(socket), peer, group_));
-      arrived_.notify_all();
+      links_.push(LinkPtr(std::make_unique<GroupLink>(std::move(socket), peer, group_)));
     }
   }
 
@@ -334,8 +325,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
   std::optional<Advertisement> ad_;
   std::vector<BonjourRecord> published_;
   std::set<std::string> stations_;
-  std::deque<LinkPtr> pending_;
-  Signal arrived_;
+  LinkQueue links_;
   asio::steady_timer retry_timer_;
   bool closed_ = false;
   bool left_ = false;

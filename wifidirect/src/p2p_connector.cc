@@ -203,22 +203,7 @@ P2pConnector::P2pConnector(asio::any_io_executor executor, ClientOptions options
 
 P2pConnector::~P2pConnector() { session_->leave_now(); }
 
-asio::awaitable<Result<std::vector<Advertisement>>> P2pConnector::scan(std::chrono::milliseconds window) {
-  auto session = session_;
-  auto found = co_await session->discover(window, "", false);
-  session->release();
-  if (!found) co_return tl::unexpected(found.error());
-  std::vector<Advertisement> out;
-  for (const auto& s : *found)
-    out.push_back({.protocol_version = s.protocol_version, .primary_id = s.primary_id, .profile_count = s.profiles,
-                   .name = s.name, .address = s.peer});
-  co_return out;
-}
-
-// Not a coroutine itself: the address is copied before the caller's string can go away.
-asio::awaitable<Result<LinkPtr>> P2pConnector::connect(const std::string& address) { return join(address); }
-
-asio::awaitable<Result<LinkPtr>> P2pConnector::join(std::string address) {
+asio::awaitable<Result<LinkPtr>> P2pConnector::connect(std::string address) {
   auto session = session_;
   std::string want;
   if (!address.empty()) {

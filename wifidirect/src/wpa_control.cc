@@ -210,7 +210,7 @@ void WpaControl::deliver(std::string_view datagram) {
   if (!event) return;
   if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
   events_.push_back(std::move(*event));
-  events_arrived_.notify_all();
+  events_arrived_.notify();
 }
 
 asio::awaitable<void> WpaControl::monitor_loop(int generation) {
@@ -260,7 +260,7 @@ asio::awaitable<void> WpaControl::watchdog() {
     WpaEvent again;
     again.name = kReattachedEvent;
     events_.push_back(std::move(again));
-    events_arrived_.notify_all();
+    events_arrived_.notify();
   }
   watchdog_running_ = false;
 }
@@ -289,7 +289,7 @@ void WpaControl::close() {
   reply_timer_.cancel();
   watchdog_timer_.cancel();
   drop_sockets();
-  events_arrived_.notify_all();
+  events_arrived_.notify();
 }
 
 }  // namespace kda::wifidirect

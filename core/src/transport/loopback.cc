@@ -4,7 +4,8 @@
 #include <map>
 
 #include "kda/core/frame_codec.h"
-#include "async_signal.h"
+#include "kda/core/link_queue.h"
+#include "kda/core/signal.h"
 
 namespace kda {
 
@@ -19,7 +20,7 @@ struct LoopbackLink::Pipe {
   Bytes buffer;              // loose bytes of the stream
   std::size_t read_pos = 0;
   bool closed = false;
-  AsyncSignal signal;  // wakes the reader
+  Signal signal;  // wakes the reader
   void notify() { signal.notify(); }
   // Moves the queued frames into the stream, ahead of bytes about to follow.
   void flush_frames() {
@@ -31,36 +32,24 @@ struct LoopbackLink::Pipe {
   }
 };
 
-namespace {
-
-struct ListenerQueue {
-  explicit ListenerQueue(asio::any_io_executor ex) : signal(std::move(ex)) {}
-  std::deque<LinkPtr> pending;
-  bool closed = false;
-  AsyncSignal signal;
-};
-
-}  // namespace
-
 struct LoopbackHub::State {
   explicit State(asio::any_io_executor ex) : executor(std::move(ex)) {}
   asio::any_io_executor executor;
-  std::map<std::string, std::shared_ptr<ListenerQueue>> listeners;
+  std::map<std::string, std::shared_ptr<LinkQueue>> listeners;
   std::map<std::string, Advertisement> advertisements;
   FaultPlan faults;
   int connections = 0;
 
   Result<std::unique_ptr<LoopbackLink>> connect(const std::string& name) {
     auto it = listeners.find(name);
-    if (it == listeners.end() || it->second->closed) return fail(Errc::connect_failed);
+    if (it == listeners.end() || it->second->closed()) return fail(Errc::connect_failed);
     auto to_primary = std::make_shared<LoopbackLink::Pipe>(executor);
     auto to_target = std::make_shared<LoopbackLink::Pipe>(executor);
     const std::string id = "loopback #" + std::to_string(++connections);
     auto target_end = std::make_unique<LoopbackLink>(executor, to_target, to_primary, id + " primary " + name);
     LinkPtr primary_end = std::make_unique<LoopbackLink>(executor, to_primary, to_target, id + " target");
     if (!faults.empty()) primary_end = std::make_unique<FaultInjectingLink>(std::move(primary_end), faults);
-    it->second->pending.push_back(std::move(primary_end));
-    it->second->signal.notify();
+    it->second->push(std::move(primary_end));
     return target_end;
   }
 };
@@ -69,27 +58,18 @@ namespace {
 
 class LoopbackListener final : public Listener {
  public:
-  LoopbackListener(std::shared_ptr<LoopbackHub::State> hub, std::string name,
-                   std::shared_ptr<ListenerQueue> queue)
+  LoopbackListener(std::shared_ptr<LoopbackHub::State> hub, std::string name, std::shared_ptr<LinkQueue> queue)
       : hub_(std::move(hub)), name_(std::move(name)), queue_(std::move(queue)) {}
   ~LoopbackListener() override { close(); }
 
   asio::awaitable<Result<LinkPtr>> accept() override {
-    for (;;) {
-      if (queue_->closed) co_return fail(Errc::shutdown);
-      if (!queue_->pending.empty()) {
-        LinkPtr link = std::move(queue_->pending.front());
-        queue_->pending.pop_front();
-        co_return link;
-      }
-      co_await queue_->signal.wait();
-    }
+    auto queue = queue_;  // outlives the listener while this waits
+    co_return co_await queue->accept();
   }
 
   void close() override {
-    if (queue_->closed) return;
-    queue_->closed = true;
-    queue_->signal.notify();
+    if (queue_->closed()) return;
+    queue_->close();
     hub_->listeners.erase(name_);
   }
 
@@ -98,7 +78,7 @@ class LoopbackListener final : public Listener {
  private:
   std::shared_ptr<LoopbackHub::State> hub_;
   std::string name_;
-  std::shared_ptr<ListenerQueue> queue_;
+  std::shared_ptr<LinkQueue> queue_;
 };
 
 class LoopbackAdvertiser final : public Advertiser {
@@ -122,12 +102,7 @@ class LoopbackAdvertiser final : public Advertiser {
 class LoopbackConnector final : public Connector {
  public:
   explicit LoopbackConnector(std::shared_ptr<LoopbackHub::State> hub) : hub_(std::move(hub)) {}
-  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds) override {
-    std::vector<Advertisement> found;
-    for (const auto& [name, ad] : hub_->advertisements) found.push_back(ad);
-    co_return found;
-  }
-  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override {
+  asio::awaitable<Result<LinkPtr>> connect(std::string address) override {
     auto link = hub_->connect(address);
     if (!link) co_return tl::unexpected(link.error());
     co_return LinkPtr(std::move(*link));
@@ -145,8 +120,8 @@ LoopbackHub::~LoopbackHub() = default;
 
 Result<std::unique_ptr<Listener>> LoopbackHub::listen(const std::string& name) {
   auto& slot = state_->listeners[name];
-  if (slot && !slot->closed) return fail(Errc::connect_failed);
-  slot = std::make_shared<ListenerQueue>(state_->executor);
+  if (slot && !slot->closed()) return fail(Errc::connect_failed);
+  slot = std::make_shared<LinkQueue>(state_->executor);
   return std::make_unique<LoopbackListener>(state_, name, slot);
 }
 
@@ -154,6 +129,12 @@ std::unique_ptr<Connector> LoopbackHub::connector() { return std::make_unique<Lo
 
 std::unique_ptr<Advertiser> LoopbackHub::advertiser(const std::string& name) {
   return std::make_unique<LoopbackAdvertiser>(state_, name);
+}
+
+std::vector<Advertisement> LoopbackHub::advertised() const {
+  std::vector<Advertisement> out;
+  for (const auto& [name, ad] : state_->advertisements) out.push_back(ad);
+  return out;
 }
 
 void LoopbackHub::set_faults(FaultPlan plan) { state_->faults = plan; }
@@ -169,8 +150,6 @@ LoopbackLink::LoopbackLink(asio::any_io_executor executor, std::shared_ptr<Pipe>
     : executor_(std::move(executor)), in_(std::move(in)), out_(std::move(out)), peer_(std::move(peer)) {}
 
 LoopbackLink::~LoopbackLink() { close(); }
-
-std::size_t LoopbackLink::mtu() const { return kMaxFrameSize; }
 
 asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
   for (;;) {

@@ -98,11 +98,7 @@ std::uint16_t TcpListener::port() const {
 
 TcpConnector::TcpConnector(asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
-asio::awaitable<Result<std::vector<Advertisement>>> TcpConnector::scan(std::chrono::milliseconds) {
-  co_return std::vector<Advertisement>{};
-}
-
-asio::awaitable<Result<LinkPtr>> TcpConnector::connect(const std::string& address) {
+asio::awaitable<Result<LinkPtr>> TcpConnector::connect(std::string address) {
   auto hp = parse_host_port(address);
   if (!hp) co_return tl::unexpected(hp.error());
   boost::system::error_code ec;

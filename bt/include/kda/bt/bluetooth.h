@@ -47,7 +47,7 @@ struct TargetOptions {
 };
 
 // connect(""): discover and take the first kda primary; connect("AA:BB:..."):
-// that device. scan() lists the primaries seen in the window.
+// that device.
 tl::expected<std::unique_ptr<Connector>, std::string> make_connector(asio::io_context& io, TargetOptions options);
 
 // The RFCOMM profile options kda gives ProfileManager1.RegisterProfile, as

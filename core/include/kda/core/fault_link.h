@@ -32,7 +32,6 @@ class FaultInjectingLink final : public Link {
   FaultInjectingLink(LinkPtr inner, FaultPlan plan);
 
   asio::any_io_executor executor() const override { return inner_->executor(); }
-  std::size_t mtu() const override { return inner_->mtu(); }
   v1::TransportKind kind() const override { return inner_->kind(); }
   std::string peer() const override { return inner_->peer(); }
   asio::awaitable<Result<Bytes>> read_frame() override;

@@ -24,9 +24,6 @@ class Link {
   virtual ~Link() = default;
 
   virtual asio::any_io_executor executor() const = 0;
-  // Largest unit the carrier moves in one go (informational: links accept
-  // whole frames up to kMaxFrameSize and split them if they must).
-  virtual std::size_t mtu() const = 0;
   virtual v1::TransportKind kind() const = 0;
   // Who is on the other end, for logs ("tcp [::1]:51234").
   virtual std::string peer() const = 0;

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kda/core/fault_link.h"
 #include "kda/core/transport.h"
@@ -33,6 +34,9 @@ class LoopbackHub {
   Result<std::unique_ptr<Listener>> listen(const std::string& name);
   std::unique_ptr<Connector> connector();
   std::unique_ptr<Advertiser> advertiser(const std::string& name);
+  // What the hub's advertisers publish now, each with its listener's name as
+  // the address (the loopback has no discovery: tests look here).
+  std::vector<Advertisement> advertised() const;
 
   void set_faults(FaultPlan plan);
 
@@ -56,7 +60,6 @@ class LoopbackLink final : public Link {
   ~LoopbackLink() override;
 
   asio::any_io_executor executor() const override { return executor_; }
-  std::size_t mtu() const override;
   v1::TransportKind kind() const override { return v1::TRANSPORT_LOOPBACK; }
   std::string peer() const override { return peer_; }
   asio::awaitable<Result<Bytes>> read_frame() override;

@@ -17,12 +17,11 @@ std::error_code stream_error(const boost::system::error_code& ec, bool closed_lo
 template <typename Stream>
 class StreamLink final : public Link {
  public:
-  StreamLink(Stream stream, v1::TransportKind kind, std::string peer, std::size_t mtu = kMaxFrameSize)
-      : stream_(std::move(stream)), executor_(stream_.get_executor()), kind_(kind), peer_(std::move(peer)), mtu_(mtu) {}
+  StreamLink(Stream stream, v1::TransportKind kind, std::string peer)
+      : stream_(std::move(stream)), executor_(stream_.get_executor()), kind_(kind), peer_(std::move(peer)) {}
   ~StreamLink() override { close(); }
 
   asio::any_io_executor executor() const override { return executor_; }
-  std::size_t mtu() const override { return mtu_; }
   v1::TransportKind kind() const override { return kind_; }
   std::string peer() const override { return peer_; }
 
@@ -81,7 +80,6 @@ class StreamLink final : public Link {
   asio::any_io_executor executor_;
   v1::TransportKind kind_;
   std::string peer_;
-  std::size_t mtu_;
   std::array<std::uint8_t, kLengthPrefixSize> header_{};
   bool closed_ = false;
 };

@@ -29,9 +29,7 @@ class TcpListener final : public Listener {
 class TcpConnector final : public Connector {
  public:
   explicit TcpConnector(asio::any_io_executor executor);
-  // TCP has no discovery: always empty.
-  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) override;
-  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override;
+  asio::awaitable<Result<LinkPtr>> connect(std::string address) override;
 
  private:
   asio::any_io_executor executor_;

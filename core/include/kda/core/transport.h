@@ -32,6 +32,10 @@ struct Advertisement {
 enum class TransportEvent { info, warning, error };
 using TransportLog = std::function<void(TransportEvent, std::string_view)>;
 
+// Calls `log` (if set) with `line` on `executor`: how a transport's own
+// threads (a device or bus thread) reach the owner's log. Safe from any thread.
+void post_log(asio::any_io_executor executor, const TransportLog& log, TransportEvent event, std::string line);
+
 class Listener {
  public:
   virtual ~Listener() = default;
@@ -51,11 +55,9 @@ class Advertiser {
 class Connector {
  public:
   virtual ~Connector() = default;
-  // Primaries seen within `window`. Transports without discovery return an
-  // empty list.
-  virtual asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) = 0;
-  // Opens a link to `address` (as found in an Advertisement, or given by the user).
-  virtual asio::awaitable<Result<LinkPtr>> connect(const std::string& address) = 0;
+  // Opens a link to `address` (as found in an Advertisement, or given by the
+  // user). By value: the coroutine keeps its own copy while it runs.
+  virtual asio::awaitable<Result<LinkPtr>> connect(std::string address) = 0;
 };
 
 }  // namespace kda

@@ -1,8 +1,11 @@
 // A kda Link over NFC DEP: frames are cut into PDUs of at most 262 bytes
 // (dep_fragment.h) and pumped by the device thread; the session sees an
-// ordinary link. Writes queue and complete at once; reads wait for whole
-// frames. Ends with link_closed when the peer closed (CLOSE flag) and with
-// link_failed when the field was lost (the card pulled away, a timeout).
+// ordinary link. Writes queue and complete once the pump has taken all but
+// a few PDUs of the backlog; reads wait for whole frames. Ends with
+// link_closed when the peer closed (CLOSE flag) and with link_failed when the
+// field was lost (the card pulled away, a timeout). cancel() completes a
+// waiting read and a waiting write with cancelled; a cancelled write's frame
+// stays queued whole and is still sent, so the stream stays intact.
 //
 // Runs on the executor it was created with; the device thread only touches
 // the shared channel. The Listener/Connector that made it owns the device: a
@@ -37,7 +40,6 @@ class DepLink final : public Link {
   ~DepLink() override;
 
   asio::any_io_executor executor() const override;
-  std::size_t mtu() const override { return kMaxPduPayload; }
   v1::TransportKind kind() const override { return v1::TRANSPORT_NFC; }
   std::string peer() const override { return peer_; }
   asio::awaitable<Result<Bytes>> read_frame() override;
@@ -57,7 +59,9 @@ class DepLink final : public Link {
   bool wrote_last_ = false;
   bool closed_ = false;
   bool reading_ = false;
-  bool cancelled_ = false;
+  bool cancelled_ = false;  // the waiting read
+  bool writing_ = false;
+  bool write_cancelled_ = false;
 };
 
 }  // namespace kda::nfc

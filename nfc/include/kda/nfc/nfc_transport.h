@@ -52,10 +52,8 @@ class NfcConnector final : public Connector {
                                                                        std::chrono::milliseconds activation_timeout);
   ~NfcConnector() override;  // ends the link, releases the device
 
-  // NFC has no discovery before the bump: always empty.
-  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) override;
   // Waits for a reader's field. `address` is unused: the connstring names the device.
-  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override;
+  asio::awaitable<Result<LinkPtr>> connect(std::string address) override;
 
   struct State;
 

@@ -42,7 +42,6 @@ class GroupLink final : public Link {
   ~GroupLink() override;
 
   asio::any_io_executor executor() const override { return inner_.executor(); }
-  std::size_t mtu() const override { return inner_.mtu(); }
   v1::TransportKind kind() const override { return v1::TRANSPORT_WIFI_DIRECT; }
   std::string peer() const override { return inner_.peer(); }
   asio::awaitable<Result<Bytes>> read_frame() override;

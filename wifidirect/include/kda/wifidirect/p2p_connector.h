@@ -43,14 +43,10 @@ class P2pConnector final : public Connector {
   // Leaves a group still joined (blocking, short: the io_context may be gone).
   ~P2pConnector() override;
 
-  // kda primaries whose service answered within `window`; address = P2P device address.
-  asio::awaitable<Result<std::vector<Advertisement>>> scan(std::chrono::milliseconds window) override;
   // `address`: a primary's P2P device address, or empty for the first kda primary found.
-  asio::awaitable<Result<LinkPtr>> connect(const std::string& address) override;
+  asio::awaitable<Result<LinkPtr>> connect(std::string address) override;
 
  private:
-  asio::awaitable<Result<LinkPtr>> join(std::string address);
-
   asio::any_io_executor executor_;
   ClientOptions options_;
   std::shared_ptr<ClientSession> session_;

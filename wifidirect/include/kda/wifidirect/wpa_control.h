@@ -23,8 +23,8 @@
 
 #include "kda/core/asio.h"
 #include "kda/core/error.h"
+#include "kda/core/signal.h"
 #include "kda/core/transport.h"
-#include "kda/wifidirect/signal.h"
 #include "kda/wifidirect/wpa_event.h"
 
 namespace kda::wifidirect {
