@@ -19,6 +19,11 @@
 
 namespace kdactl {
 
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 tl::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return tl::unexpected("cannot read " + path + ": " + std::strerror(errno));

@@ -11,6 +11,9 @@
 
 namespace kdactl {
 
+// The last component of a path ("kdad/devices.csv" -> "devices.csv").
+std::string base_name(const std::string& path);
+
 // Whole file; errors "cannot read FILE: No such file or directory".
 tl::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes);
 // Writes via a temporary file and rename, mode 0600: what kdactl writes
