@@ -13,8 +13,9 @@ packages=(
   # tcmalloc_minimal, the allocator kdad, kda-target and kda-bench link
   libgoogle-perftools-dev
   libgtest-dev libgmock-dev
-  # tests/docs/admin_guide_test.py replays docs/ADMIN.md's commands
-  python3
+  # tests/docs/admin_guide_test.py replays docs/ADMIN.md's commands;
+  # tests/protocol/ is a target written from docs/PROTOCOL.md (Noise: cryptography)
+  python3 python3-cryptography
   clang libclang-rt-14-dev
   # Bluetooth (bt/): sdbus-c++ and its xml2cpp generator; dbus-daemon for the rig
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev dbus
