@@ -80,7 +80,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
 
   asio::awaitable<void> run() {
     auto self = shared_from_this();
-    if (co_await control_->open_with_retry(Clock::time_point::max(), options_.retry_every)) co_return;
+    if (!co_await control_->open_with_retry(Clock::time_point::max(), options_.retry_every)) co_return;
     while (!closed_) {
       if (co_await form_group()) {
         co_await serve();
@@ -95,12 +95,11 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
   }
 
   asio::awaitable<bool> form_group() {
-    std::string add = "P2P_GROUP_ADD";
-    if (options_.persistent_id >= 0) add += " persistent=" + std::to_string(options_.persistent_id);
-    else if (options_.persistent) add += " persistent";
-    if (auto ec = co_await control_->command(add)) {
+    const WpaCommand add = wpa::p2p_group_add(options_.persistent, options_.persistent_id);
+    if (auto added = co_await control_->command(add); !added) {
       // While wpa_supplicant is away the watchdog has said so already.
-      if (ec != Errc::shutdown && control_->is_open()) log(TransportEvent::error, control_->last_error() + "; retrying");
+      if (added.error() != Errc::shutdown && control_->is_open())
+        log(TransportEvent::error, added.error().message() + "; retrying");
       co_return false;
     }
     const auto deadline = Clock::now() + options_.formation_timeout;
@@ -109,7 +108,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
       if (!e) {
         if (e.error() == Errc::timeout)
           log(TransportEvent::error, "no P2P-GROUP-STARTED within " +
-                                         std::to_string(options_.formation_timeout.count()) + " ms of " + add +
+                                         std::to_string(options_.formation_timeout.count()) + " ms of " + add.redacted +
                                          "; retrying");
         co_return false;
       }
@@ -130,17 +129,16 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
       auto own = WpaControl::create(executor_, {.ctrl_path = group_ctrl, .attach = false,
                                                 .reply_timeout = options_.reply_timeout,
                                                 .ping_interval = std::chrono::milliseconds(0)});
-      if (auto ec = co_await own->open()) {
-        log(TransportEvent::warning, own->last_error() + "; WPS requests go to " + options_.ctrl_interface);
+      if (auto opened = co_await own->open(); !opened) {
+        log(TransportEvent::warning, opened.error().message() + "; WPS requests go to " + options_.ctrl_interface);
       } else {
         group_control_ = own;
       }
     }
-    std::string error;
-    auto acceptor = listen_on_group(executor_, options_.open_socket, started.ifname, options_.port, error);
+    auto acceptor = listen_on_group(executor_, options_.open_socket, started.ifname, options_.port);
     if (!acceptor) {
-      log(TransportEvent::error, error);
-      co_await control_->command("P2P_GROUP_REMOVE " + started.ifname);
+      log(TransportEvent::error, acceptor.error().message());
+      co_await control_->command(wpa::p2p_group_remove(started.ifname));
       co_return false;
     }
     acceptor_.emplace(std::move(*acceptor));
@@ -199,18 +197,18 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
       log(TransportEvent::info, e.name + " from " + e.addr + " refused: the desk is stopping");
       co_return;
     }
-    std::string command;
+    Result<WpaCommand> command;
     if (options_.wps == WpsPolicy::pbc && push_button) {
-      command = "WPS_PBC";
+      command = wpa::wps_pbc();
     } else if (options_.wps == WpsPolicy::pin && !push_button) {
-      command = "WPS_PIN any " + options_.pin;
+      command = wpa::wps_pin_any(options_.pin);
     } else {
       log(TransportEvent::warning, e.name + " from " + e.addr + " refused: this desk admits devices by " +
                                        (options_.wps == WpsPolicy::pbc ? "push button" : "PIN"));
       co_return;
     }
-    if (auto ec = co_await group_control_->command(command, true))
-      log(TransportEvent::error, group_control_->last_error());
+    if (auto opened = co_await group_control_->command(command, true); !opened)
+      log(TransportEvent::error, opened.error().message());
     else
       log(TransportEvent::info, (push_button ? "WPS push button" : "WPS PIN") + std::string(" open for ") + e.addr +
                                     " on " + group_->ifname());
@@ -243,8 +241,8 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
     KdaService service{.protocol_version = ad_->protocol_version, .primary_id = ad_->primary_id,
                        .profiles = ad_->profile_count, .port = port_, .name = ad_->name};
     for (auto& record : kda_bonjour_records(service)) {
-      if (auto ec = co_await control_->command("P2P_SERVICE_ADD bonjour " + record.query_hex + " " + record.rdata_hex)) {
-        log(TransportEvent::error, control_->last_error());
+      if (auto added = co_await control_->command(wpa::p2p_service_add_bonjour(record)); !added) {
+        log(TransportEvent::error, added.error().message());
         co_return;
       }
       published_.push_back(record);
@@ -256,7 +254,7 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
   asio::awaitable<void> unadvertise() {
     auto records = std::move(published_);
     published_.clear();
-    for (auto& record : records) co_await control_->command("P2P_SERVICE_DEL bonjour " + record.query_hex);
+    for (auto& record : records) co_await control_->command(wpa::p2p_service_del_bonjour(record.query_hex));
   }
 
   void stop_accepting() {
@@ -303,9 +301,9 @@ class GroupOwner : public std::enable_shared_from_this<GroupOwner> {
         auto control = WpaControl::create(self->executor_, {.ctrl_path = self->options_.ctrl_interface, .attach = false,
                                                             .reply_timeout = self->options_.reply_timeout,
                                                             .ping_interval = std::chrono::milliseconds(0)});
-        auto ec = co_await control->open();
-        if (!ec) ec = co_await control->command("P2P_GROUP_REMOVE " + ifname);
-        if (ec) self->log(TransportEvent::warning, control->last_error());
+        auto removed = co_await control->open();
+        if (removed) removed = co_await control->command(wpa::p2p_group_remove(ifname));
+        if (!removed) self->log(TransportEvent::warning, removed.error().message());
         else self->log(TransportEvent::info, "group " + ifname + " removed");
         control->close();
         self->group_->lose("the desk stopped");

@@ -21,37 +21,39 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
     if (options_.log) options_.log(level, "wifidirect: " + line);
   }
 
-  std::error_code failed(const std::string& line, Errc code = Errc::connect_failed) {
+  Error failed(const std::string& line, Errc code = Errc::connect_failed) {
     log(TransportEvent::error, line);
-    return make_error_code(code);
+    return Error(code, line);
   }
 
-  asio::awaitable<std::error_code> open() {
-    if (control_) co_return std::error_code{};
+  asio::awaitable<Result<void>> open() {
+    if (control_) co_return Result<void>{};
     control_ = WpaControl::create(executor_, {.ctrl_path = options_.ctrl_interface,
                                               .reply_timeout = options_.reply_timeout,
                                               .ping_interval = options_.ping_interval,
                                               .log = options_.log});
     auto control = control_;
-    auto ec = co_await control->open_with_retry(Clock::now() + options_.timeout);
-    if (!ec) co_return ec;
+    auto opened = co_await control->open_with_retry(Clock::now() + options_.timeout);
+    if (opened) co_return opened;
     control->close();
     if (control_ == control) control_.reset();
-    co_return ec == Errc::shutdown ? ec : failed(control->last_error());
+    if (opened.error() == Errc::shutdown) co_return opened;
+    co_return tl::unexpected(failed(opened.error().message()));
   }
 
   // Services answering within `window`; stops at the first match of `want`
   // (a P2P device address) or, with `first`, at the first kda primary.
   asio::awaitable<Result<std::vector<KdaService>>> discover(std::chrono::milliseconds window, const std::string& want,
                                                             bool first) {
-    if (auto ec = co_await open()) co_return tl::unexpected(ec);
-    auto query = co_await control_->request("P2P_SERV_DISC_REQ 00:00:00:00:00:00 " + std::string(kBonjourQueryAll));
+    if (auto opened = co_await open(); !opened) co_return tl::unexpected(opened.error());
+    auto query = co_await control_->request(wpa::p2p_serv_disc_req(wpa::kAnyPeer, kBonjourQueryAll));
     if (!query || query->empty() || query->starts_with("FAIL"))
       co_return tl::unexpected(failed(query ? "wpa_supplicant refused P2P_SERV_DISC_REQ: " + *query
-                                            : control_->last_error()));
-    const std::string seconds = std::to_string(std::max<long>(1, (window.count() + 999) / 1000));
-    if (auto ec = co_await control_->command("P2P_FIND " + seconds)) co_return tl::unexpected(failed(control_->last_error()));
-    log(TransportEvent::info, "looking for kda primaries for " + seconds + " s");
+                                            : query.error().message()));
+    const auto seconds = std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(window));
+    if (auto found = co_await control_->command(wpa::p2p_find(seconds)); !found)
+      co_return tl::unexpected(failed(found.error().message()));
+    log(TransportEvent::info, "looking for kda primaries for " + std::to_string(seconds.count()) + " s");
     std::vector<KdaService> found;
     const auto deadline = Clock::now() + window;
     for (;;) {
@@ -71,15 +73,16 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
       }
       if (!found.empty() && (first || (!want.empty() && found.back().peer == want))) break;
     }
-    co_await control_->command("P2P_STOP_FIND", true);
-    co_await control_->command("P2P_SERV_DISC_CANCEL_REQ " + *query, true);
+    co_await control_->command(wpa::p2p_stop_find(), true);
+    co_await control_->command(wpa::p2p_serv_disc_cancel_req(*query), true);
     co_return found;
   }
 
   asio::awaitable<Result<LinkPtr>> connect(const KdaService& primary) {
-    const std::string method = options_.pin.empty() ? "pbc" : options_.pin;
-    if (auto ec = co_await control_->command("P2P_CONNECT " + primary.peer + " " + method + " join"))
-      co_return tl::unexpected(failed(control_->last_error()));
+    auto join = options_.pin.empty() ? wpa::p2p_connect_pbc(primary.peer)
+                                     : wpa::p2p_connect_pin(primary.peer, options_.pin);
+    if (auto asked = co_await control_->command(std::move(join)); !asked)
+      co_return tl::unexpected(failed(asked.error().message()));
     log(TransportEvent::info, "joining the group of " + primary.peer + " (" +
                                   (options_.pin.empty() ? "push button" : "PIN") + ")");
     const auto deadline = Clock::now() + options_.timeout;
@@ -119,9 +122,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
     const auto deadline = Clock::now() + options_.timeout;
     // The group interface may still be getting its address: retry until the deadline.
     for (;;) {
-      std::string error;
-      auto socket = socket_on_group(executor_, options_.open_socket, watch_->ifname(), error);
-      if (!socket) co_return tl::unexpected(failed(error));
+      auto socket = socket_on_group(executor_, options_.open_socket, watch_->ifname());
+      if (!socket) co_return tl::unexpected(failed(socket.error().message()));
       co_await socket->async_connect(endpoint, with_ec(ec));
       if (!ec) {
         const std::string peer = "wifidirect " + host + ":" + std::to_string(port) + " on " + watch_->ifname();
@@ -164,8 +166,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
     asio::co_spawn(executor_, [self = shared_from_this()]() -> asio::awaitable<void> {
       const std::string ifname = self->watch_->ifname();
       // FAIL: the group owner ended the group first.
-      if (auto ec = co_await self->control_->command("P2P_GROUP_REMOVE " + ifname))
-        self->log(TransportEvent::info, "group " + ifname + " already gone (" + self->control_->last_error() + ")");
+      if (auto removed = co_await self->control_->command(wpa::p2p_group_remove(ifname)); !removed)
+        self->log(TransportEvent::info, "group " + ifname + " already gone (" + removed.error().message() + ")");
       else
         self->log(TransportEvent::info, "left group " + ifname);
       self->control_->close();
@@ -183,7 +185,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // For the destructor: the io_context may not run any more.
   void leave_now() {
     if (!control_) return;
-    if (!left_ && watch_) control_->request_now("P2P_GROUP_REMOVE " + watch_->ifname(), std::chrono::seconds(1));
+    if (!left_ && watch_)  // no answer is waited for beyond a second: nobody is left to tell
+      (void)control_->request_now(wpa::p2p_group_remove(watch_->ifname()), std::chrono::seconds(1));
     left_ = true;
     if (watch_) watch_->on_link_closed = nullptr;
     control_->close();

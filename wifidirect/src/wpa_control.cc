@@ -6,7 +6,9 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "kda/wifidirect/wpa_reply.h"
@@ -47,22 +49,17 @@ WpaControl::WpaControl(asio::any_io_executor executor, Options options)
 
 WpaControl::~WpaControl() { close(); }
 
-std::error_code WpaControl::failure(Errc code, std::string line) {
-  last_error_ = std::move(line);
-  return make_error_code(code);
-}
-
-std::error_code WpaControl::open_socket(Socket& socket, const std::string& local) {
+Result<void> WpaControl::open_socket(Socket& socket, const std::string& local) {
   boost::system::error_code ec;
   const std::string& remote = options_.ctrl_path;
   if (local.size() >= sizeof(sockaddr_un{}.sun_path) || remote.size() >= sizeof(sockaddr_un{}.sun_path))
-    return failure(Errc::connect_failed, "wpa_supplicant control socket " + remote + ": path too long");
+    return fail(Errc::connect_failed, "wpa_supplicant control socket " + remote + ": path too long");
   ::unlink(local.c_str());
   socket.open(asio::local::datagram_protocol(), ec);
   if (!ec) socket.bind(asio::local::datagram_protocol::endpoint(local), ec);
-  if (ec) return failure(Errc::connect_failed, "cannot bind " + local + " for wpa_supplicant: " + ec.message());
+  if (ec) return fail(Errc::connect_failed, "cannot bind " + local + " for wpa_supplicant: " + ec.message());
   socket.connect(asio::local::datagram_protocol::endpoint(remote), ec);
-  if (ec) return failure(Errc::connect_failed, "wpa_supplicant control socket " + remote + ": " + ec.message());
+  if (ec) return fail(Errc::connect_failed, "wpa_supplicant control socket " + remote + ": " + ec.message());
   return {};
 }
 
@@ -76,71 +73,71 @@ void WpaControl::drop_sockets() {
   ++generation_;
 }
 
-asio::awaitable<std::error_code> WpaControl::connect_sockets() {
+asio::awaitable<Result<void>> WpaControl::connect_sockets() {
   drop_sockets();
   if (command_local_.empty()) {
     command_local_ = local_socket_path();
     monitor_local_ = local_socket_path();
   }
-  if (auto ec = open_socket(command_, command_local_)) co_return ec;
+  if (auto opened = open_socket(command_, command_local_); !opened) co_return opened;
   if (options_.attach) {
-    if (auto ec = open_socket(monitor_, monitor_local_)) co_return ec;
-    auto reply = co_await exchange(monitor_, "ATTACH");
-    if (!reply) co_return reply.error().code;
+    if (auto opened = open_socket(monitor_, monitor_local_); !opened) co_return opened;
+    auto reply = co_await exchange(monitor_, wpa::attach());
+    if (!reply) co_return tl::unexpected(reply.error());
     if (!reply_is_ok(*reply))
-      co_return failure(Errc::connect_failed, "wpa_supplicant " + options_.ctrl_path + " refused ATTACH: " + *reply);
+      co_return fail(Errc::connect_failed, "wpa_supplicant " + options_.ctrl_path + " refused ATTACH: " + *reply);
     asio::co_spawn(executor_, [self = shared_from_this(), g = generation_] { return self->monitor_loop(g); },
                    asio::detached);
   }
   connected_ = true;
-  co_return std::error_code{};
+  co_return Result<void>{};
 }
 
-asio::awaitable<std::error_code> WpaControl::open() {
+asio::awaitable<Result<void>> WpaControl::open() {
   auto self = shared_from_this();
-  if (closed_) co_return make_error_code(Errc::shutdown);
+  if (closed_) co_return fail(Errc::shutdown, "wpa_supplicant " + options_.ctrl_path + ": closed");
   co_await request_lock_.lock();
-  auto ec = co_await connect_sockets();
+  auto connected = co_await connect_sockets();
   request_lock_.unlock();
-  if (ec) {
+  if (!connected) {
     drop_sockets();
-    co_return ec;
+    co_return connected;
   }
   if (options_.ping_interval.count() > 0 && !watchdog_running_) {
     watchdog_running_ = true;
     asio::co_spawn(executor_, [self] { return self->watchdog(); }, asio::detached);
   }
-  co_return std::error_code{};
+  co_return Result<void>{};
 }
 
-asio::awaitable<std::error_code> WpaControl::open_with_retry(Clock::time_point deadline,
-                                                             std::chrono::milliseconds every) {
+asio::awaitable<Result<void>> WpaControl::open_with_retry(Clock::time_point deadline,
+                                                          std::chrono::milliseconds every) {
   auto self = shared_from_this();
   bool reported = false;
   for (;;) {
-    auto ec = co_await open();
-    if (!ec) {
+    auto opened = co_await open();
+    if (opened) {
       if (reported) log_line(options_.log, TransportEvent::info, "wpa_supplicant control socket " + path() + " is up");
-      co_return ec;
+      co_return opened;
     }
-    if (ec == Errc::shutdown) co_return ec;
-    if (!reported) log_line(options_.log, TransportEvent::warning, last_error_ + "; retrying");
+    if (opened.error() == Errc::shutdown) co_return opened;
+    if (!reported) log_line(options_.log, TransportEvent::warning, opened.error().message() + "; retrying");
     reported = true;
-    if (Clock::now() + every > deadline) co_return ec;
+    if (Clock::now() + every > deadline) co_return opened;
     watchdog_timer_.expires_after(every);
     boost::system::error_code ignored;
     co_await watchdog_timer_.async_wait(with_ec(ignored));
-    if (closed_) co_return make_error_code(Errc::shutdown);
+    if (closed_) co_return fail(Errc::shutdown, "wpa_supplicant " + options_.ctrl_path + ": closed");
   }
 }
 
-asio::awaitable<Result<std::string>> WpaControl::exchange(Socket& socket, const std::string& command) {
+asio::awaitable<Result<std::string>> WpaControl::exchange(Socket& socket, const WpaCommand& command) {
+  const std::string verb(command.verb());
   boost::system::error_code ec;
-  co_await socket.async_send(asio::buffer(command), with_ec(ec));
+  co_await socket.async_send(asio::buffer(command.text), with_ec(ec));
   if (ec) {
-    co_return tl::unexpected(failure(closed_ ? Errc::shutdown : Errc::link_failed,
-                                     "wpa_supplicant " + options_.ctrl_path + ": sending " +
-                                         command.substr(0, command.find(' ')) + ": " + ec.message()));
+    co_return fail(closed_ ? Errc::shutdown : Errc::link_failed,
+                   "wpa_supplicant " + options_.ctrl_path + ": sending " + verb + ": " + ec.message());
   }
   timed_out_ = false;
   reply_timer_.expires_after(options_.reply_timeout);
@@ -163,34 +160,31 @@ asio::awaitable<Result<std::string>> WpaControl::exchange(Socket& socket, const 
     co_return std::string(reply_text(datagram));
   }
   reply_timer_.cancel();
-  const std::string verb = command.substr(0, command.find(' '));
-  if (closed_) co_return tl::unexpected(make_error_code(Errc::shutdown));
+  if (closed_) co_return fail(Errc::shutdown, "wpa_supplicant " + options_.ctrl_path + ": closed during " + verb);
   if (timed_out_)
-    co_return tl::unexpected(failure(Errc::timeout, "wpa_supplicant " + options_.ctrl_path + " did not answer " + verb +
-                                                        " within " + std::to_string(options_.reply_timeout.count()) +
-                                                        " ms"));
-  co_return tl::unexpected(
-      failure(Errc::link_failed, "wpa_supplicant " + options_.ctrl_path + ": " + verb + ": " + ec.message()));
+    co_return fail(Errc::timeout, "wpa_supplicant " + options_.ctrl_path + " did not answer " + verb + " within " +
+                                      std::to_string(options_.reply_timeout.count()) + " ms");
+  co_return fail(Errc::link_failed, "wpa_supplicant " + options_.ctrl_path + ": " + verb + ": " + ec.message());
 }
 
-asio::awaitable<Result<std::string>> WpaControl::request(std::string command) {
+asio::awaitable<Result<std::string>> WpaControl::request(Result<WpaCommand> command) {
   auto self = shared_from_this();
-  if (closed_) co_return fail(Errc::shutdown);
+  if (!command) co_return tl::unexpected(command.error());
+  if (closed_) co_return fail(Errc::shutdown, "wpa_supplicant " + options_.ctrl_path + ": closed");
   co_await request_lock_.lock();
-  Result<std::string> reply = fail(Errc::link_failed);
-  if (!connected_) last_error_ = "wpa_supplicant " + options_.ctrl_path + " is not connected";
-  else reply = co_await exchange(command_, command);
+  Result<std::string> reply = fail(Errc::link_failed, "wpa_supplicant " + options_.ctrl_path + " is not connected");
+  if (connected_) reply = co_await exchange(command_, *command);
   request_lock_.unlock();
   co_return reply;
 }
 
-asio::awaitable<std::error_code> WpaControl::command(std::string command, bool any_reply) {
+asio::awaitable<Result<void>> WpaControl::command(Result<WpaCommand> command, bool any_reply) {
   auto self = shared_from_this();
   auto reply = co_await request(command);
-  if (!reply) co_return reply.error().code;
-  if (any_reply ? !reply_is_failure(*reply) : reply_is_ok(*reply)) co_return std::error_code{};
-  co_return failure(Errc::connect_failed, "wpa_supplicant " + options_.ctrl_path + " refused " +
-                                              command.substr(0, command.find(' ')) + ": " + *reply);
+  if (!reply) co_return tl::unexpected(reply.error());
+  if (any_reply ? !reply_is_failure(*reply) : reply_is_ok(*reply)) co_return Result<void>{};
+  co_return fail(Errc::connect_failed,
+                 "wpa_supplicant " + options_.ctrl_path + " refused " + std::string(command->verb()) + ": " + *reply);
 }
 
 asio::awaitable<Result<WpaEvent>> WpaControl::next_event(Clock::time_point deadline) {
@@ -237,19 +231,20 @@ asio::awaitable<void> WpaControl::watchdog() {
     co_await watchdog_timer_.async_wait(with_ec(ignored));
     if (closed_) break;
     if (connected_) {
-      auto pong = co_await request("PING");
+      auto pong = co_await request(wpa::ping());
       if (pong && *pong == "PONG") continue;
       if (closed_) break;
+      const std::string why = pong ? "PING answered " + *pong : pong.error().message();
       log_line(options_.log, TransportEvent::warning,
-               "wpa_supplicant " + path() + " stopped answering (" + last_error_ + "); reconnecting");
+               "wpa_supplicant " + path() + " stopped answering (" + why + "); reconnecting");
     }
     co_await request_lock_.lock();
-    std::error_code ec = make_error_code(Errc::shutdown);
-    if (!closed_) ec = co_await connect_sockets();
+    Result<void> connected = fail(Errc::shutdown);
+    if (!closed_) connected = co_await connect_sockets();
     request_lock_.unlock();
     if (closed_) break;
-    if (ec) {
-      if (!lost) log_line(options_.log, TransportEvent::warning, last_error_ + "; retrying");
+    if (!connected) {
+      if (!lost) log_line(options_.log, TransportEvent::warning, connected.error().message() + "; retrying");
       lost = true;
       drop_sockets();
       continue;
@@ -265,19 +260,24 @@ asio::awaitable<void> WpaControl::watchdog() {
   watchdog_running_ = false;
 }
 
-std::string WpaControl::request_now(const std::string& command, std::chrono::milliseconds timeout) {
-  if (!connected_ || closed_) return {};
+Result<std::string> WpaControl::request_now(const Result<WpaCommand>& command, std::chrono::milliseconds timeout) {
+  if (!command) return tl::unexpected(command.error());
+  const std::string about = "wpa_supplicant " + options_.ctrl_path + ": " + std::string(command->verb()) + ": ";
+  if (!connected_ || closed_) return fail(Errc::link_failed, about + "not connected");
   const int fd = command_.native_handle();
-  if (::send(fd, command.data(), command.size(), MSG_NOSIGNAL) < 0) return {};
+  if (::send(fd, command->text.data(), command->text.size(), MSG_NOSIGNAL) < 0)
+    return fail(Errc::link_failed, about + std::strerror(errno));
   const auto deadline = Clock::now() + timeout;
   std::array<char, kMaxDatagram> buf;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return {};
+    if (left <= 0) return fail(Errc::timeout, about + "no answer within " + std::to_string(timeout.count()) + " ms");
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return {};
+    if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR)
+      return fail(Errc::link_failed, about + std::strerror(errno));
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
-    if (n < 0) return {};
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n < 0) return fail(Errc::link_failed, about + std::strerror(errno));
     const std::string_view d(buf.data(), static_cast<std::size_t>(n));
     if (!is_event_message(d)) return std::string(reply_text(d));
   }

@@ -154,15 +154,18 @@ bool is_event_message(std::string_view d) {
          d.find('>') != std::string_view::npos;
 }
 
-std::optional<std::string> normalize_mac(std::string_view text) {
-  if (text.size() != 17) return std::nullopt;
+Result<std::string> normalize_mac(std::string_view text) {
+  auto refuse = [&] {
+    return fail(std::make_error_code(std::errc::invalid_argument), "'" + std::string(text) + "' is not a MAC address");
+  };
+  if (text.size() != 17) return refuse();
   std::string out(text);
   for (std::size_t i = 0; i < out.size(); ++i) {
     const auto c = static_cast<unsigned char>(out[i]);
     if (i % 3 == 2) {
-      if (c != ':') return std::nullopt;
+      if (c != ':') return refuse();
     } else {
-      if (!std::isxdigit(c)) return std::nullopt;
+      if (!std::isxdigit(c)) return refuse();
       out[i] = static_cast<char>(std::tolower(c));
     }
   }

@@ -15,10 +15,11 @@ namespace kda::wifidirect {
 using SocketFactory = std::function<int(int domain, int type, int protocol)>;
 
 // A listening IPv4 socket on `ifname`, port `port` (0: any free one).
+// Errors: link_failed, the detail saying which step failed.
 Result<asio::ip::tcp::acceptor> listen_on_group(asio::any_io_executor executor, const SocketFactory& factory,
-                                                const std::string& ifname, std::uint16_t port, std::string& error);
-// An unconnected IPv4 socket bound to `ifname`.
+                                                const std::string& ifname, std::uint16_t port);
+// An unconnected IPv4 socket bound to `ifname`. Errors: connect_failed, with a detail.
 Result<asio::ip::tcp::socket> socket_on_group(asio::any_io_executor executor, const SocketFactory& factory,
-                                              const std::string& ifname, std::string& error);
+                                              const std::string& ifname);
 
 }  // namespace kda::wifidirect

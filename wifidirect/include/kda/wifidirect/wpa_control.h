@@ -11,9 +11,12 @@
 // Ownership and threading: created through create() as a shared object (its
 // coroutines keep it alive); every member is called on `executor`. close()
 // ends everything: pending calls complete with Errc::shutdown.
-// Errors: connect_failed (socket missing or refusing), timeout (no reply
-// within reply_timeout), link_failed (send failed), shutdown. last_error()
-// says in one line what went wrong and where.
+// Commands are WpaCommands (wpa_command.h): their text goes on the socket,
+// only their redacted form into a log line or an error detail.
+// Errors: connect_failed (socket missing or refusing, a command refused),
+// timeout (no reply within reply_timeout), link_failed (send failed, not
+// connected), shutdown; the Error's detail says in one line what went wrong
+// and where.
 #pragma once
 
 #include <chrono>
@@ -25,6 +28,7 @@
 #include "kda/core/error.h"
 #include "kda/core/signal.h"
 #include "kda/core/transport.h"
+#include "kda/wifidirect/wpa_command.h"
 #include "kda/wifidirect/wpa_event.h"
 
 namespace kda::wifidirect {
@@ -50,39 +54,38 @@ class WpaControl : public std::enable_shared_from_this<WpaControl> {
   WpaControl& operator=(const WpaControl&) = delete;
 
   // Connects (and ATTACHes); starts the watchdog.
-  asio::awaitable<std::error_code> open();
+  asio::awaitable<Result<void>> open();
   // open() again every `every` until it works or `deadline` passes; says
   // once in the log that the socket is missing and once that it appeared.
-  asio::awaitable<std::error_code> open_with_retry(Clock::time_point deadline,
-                                                   std::chrono::milliseconds every = std::chrono::milliseconds(500));
-  // One command, its reply without the trailing newline.
-  asio::awaitable<Result<std::string>> request(std::string command);
+  asio::awaitable<Result<void>> open_with_retry(Clock::time_point deadline,
+                                                std::chrono::milliseconds every = std::chrono::milliseconds(500));
+  // One command, its reply without the trailing newline. Takes a builder's
+  // Result as it is: a refused input comes back as the error, nothing is sent.
+  asio::awaitable<Result<std::string>> request(Result<WpaCommand> command);
   // request() that wants "OK" (or, with `any_reply`, anything but FAIL*):
-  // a refusal becomes connect_failed, with last_error() naming the command.
-  asio::awaitable<std::error_code> command(std::string command, bool any_reply = false);
+  // a refusal is connect_failed, "wpa_supplicant <path> refused <VERB>: <reply>".
+  asio::awaitable<Result<void>> command(Result<WpaCommand> command, bool any_reply = false);
   // The next event, in order of arrival. Errors: timeout, shutdown.
   asio::awaitable<Result<WpaEvent>> next_event(Clock::time_point deadline);
   // A blocking request for teardown after the io_context stopped (destructors).
-  std::string request_now(const std::string& command, std::chrono::milliseconds timeout);
+  Result<std::string> request_now(const Result<WpaCommand>& command, std::chrono::milliseconds timeout);
 
   void close();
   bool is_open() const { return connected_; }
   const std::string& path() const { return options_.ctrl_path; }
-  const std::string& last_error() const { return last_error_; }
   int reattach_count() const { return reattached_; }
 
  private:
   using Socket = asio::local::datagram_protocol::socket;
   WpaControl(asio::any_io_executor executor, Options options);
 
-  asio::awaitable<std::error_code> connect_sockets();
-  std::error_code open_socket(Socket& socket, const std::string& local);
-  asio::awaitable<Result<std::string>> exchange(Socket& socket, const std::string& command);
+  asio::awaitable<Result<void>> connect_sockets();
+  Result<void> open_socket(Socket& socket, const std::string& local);
+  asio::awaitable<Result<std::string>> exchange(Socket& socket, const WpaCommand& command);
   asio::awaitable<void> monitor_loop(int generation);
   asio::awaitable<void> watchdog();
   void deliver(std::string_view datagram);
   void drop_sockets();
-  std::error_code failure(Errc code, std::string line);
 
   asio::any_io_executor executor_;
   Options options_;
@@ -93,7 +96,6 @@ class WpaControl : public std::enable_shared_from_this<WpaControl> {
   AsyncMutex request_lock_;
   Signal events_arrived_;
   std::deque<WpaEvent> events_;
-  std::string last_error_;
   bool connected_ = false;
   bool closed_ = false;
   bool watchdog_running_ = false;

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kda/core/error.h"
+
 namespace kda::wifidirect {
 
 enum class WpaEventType {
@@ -61,7 +63,8 @@ bool is_event_message(std::string_view datagram);
 // a known event missing its fixed arguments, an address that is not a MAC).
 std::optional<WpaEvent> parse_wpa_event(std::string_view line);
 
-// "02:00:00:00:01:00" (any case) -> lower case; nullopt if not a MAC.
-std::optional<std::string> normalize_mac(std::string_view text);
+// "02:00:00:00:01:00" (any case) -> lower case. Errors: invalid_argument,
+// "'<text>' is not a MAC address".
+Result<std::string> normalize_mac(std::string_view text);
 
 }  // namespace kda::wifidirect
