@@ -14,6 +14,7 @@
 
 #include "child_process.h"
 #include "kdactl_run.h"
+#include "kda/core/version.h"
 #include "kda/daemon/control_server.h"
 
 namespace kda::daemon {
@@ -32,7 +33,7 @@ class FakeKdad : public ControlHandler {
       case v1::ControlRequest::kStatus: {
         auto* s = r.mutable_status();
         s->set_name("test desk");
-        s->set_version("0.1.0");
+        s->set_version(std::string(kVersion));
         s->set_devices(12);
         s->set_pending_devices(2);
         auto* tcp = s->add_transports();
@@ -155,7 +156,7 @@ TEST_F(KdactlBinary, HelpListsTheCommands) {
 TEST_F(KdactlBinary, StatusPrintsATable) {
   auto r = kdactl(with_socket() + "status");
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("test desk, version 0.1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test desk, version " + std::string(kVersion)), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("12 (2 pending approval)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("tcp        yes      127.0.0.1:4711  proximity  listening"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");

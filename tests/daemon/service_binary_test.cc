@@ -13,6 +13,7 @@
 #include <future>
 
 #include "desk.h"
+#include "kda/core/version.h"
 
 namespace kda {
 namespace {
@@ -27,7 +28,7 @@ TEST(Service, EveryProgramSaysItsVersion) {
   for (const char* program : {"kdad", "kdactl", "kda-target"}) {
     auto r = run(kBin + "/" + program + " --version");
     EXPECT_EQ(r.status, 0) << r.out;
-    EXPECT_EQ(r.out, std::string(program) + " " + KDA_VERSION + "\n");
+    EXPECT_EQ(r.out, std::string(program) + " " + std::string(kVersion) + "\n");
   }
 }
 
