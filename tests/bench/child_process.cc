@@ -52,7 +52,7 @@ ChildRun run_measured(const ChildSpec& spec) {
   std::unique_ptr<TempDir> err_dir;
   if (err_path.empty()) {
     err_dir = std::make_unique<TempDir>("kda-bench-err");
-    err_path = err_dir->path + "/stderr";
+    err_path = err_dir->file("stderr");
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

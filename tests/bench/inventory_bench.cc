@@ -218,7 +218,7 @@ struct Desk {
     dir = std::make_unique<TempDir>(prefix);
     const std::string kdad_exe = bench_binary("kdad", bin_dir);
     kdactl = bench_binary("kdactl", bin_dir);
-    const std::string config = dir->path + "/kdad.toml";
+    const std::string config = dir->file("kdad.toml");
     {
       std::ofstream out(config);
       // Every simulated phone comes from 127.0.0.1: per-source limits off.
@@ -228,8 +228,8 @@ struct Desk {
              "[inventory]\ntrusted_resellers = [\"bench\"]\n";
       if (!out) throw std::runtime_error(config + ": cannot write");
     }
-    socket = dir->path + "/kdad.sock";
-    spawn_kdad(kdad, kdad_exe, config, dir->path);
+    socket = dir->socket("kdad.sock");
+    spawn_kdad(kdad, kdad_exe, config, dir->path());
     control.emplace(connect_control(kdad, socket));
     control.reset();  // kdad may close a connection left idle through a long step
     hwm_resets = reset_peak_rss(kdad.pid) && proc_status_kib(kdad.pid, "VmHWM:") > 0;
@@ -271,7 +271,7 @@ struct Desk {
   long wal_bytes() const {
     long total = 0;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir->path, ec)) {
+    for (const auto& e : fs::directory_iterator(dir->path(), ec)) {
       const std::string p = e.path().string();
       if (p.size() > 4 && p.compare(p.size() - 4, 4, "-wal") == 0) total += static_cast<long>(e.file_size(ec));
     }
@@ -437,7 +437,7 @@ int inventory_command(int argc, char** argv) {
   desk.bin_dir = o.bin_dir;
   desk.step_timeout = o.step_timeout;
   desk.start("kda-inventory", "kda-bench inventory");
-  const std::string& dir = desk.dir->path;
+  const std::string& dir = desk.dir->path();
   note(o, "writing " + std::to_string(n) + " devices in " + std::to_string((n + kChunk - 1) / kChunk) + " files");
   const auto files = inventory_files(dir, n, 't');
   const auto changed = inventory_files(dir, n, 'u');
@@ -786,7 +786,7 @@ int admin_latency_command(int argc, char** argv) {
   desk.bin_dir = o.bin_dir;
   desk.step_timeout = o.step_timeout;
   desk.start("kda-latency", "kda-bench admin-latency");
-  const std::string& dir = desk.dir->path;
+  const std::string& dir = desk.dir->path();
   note(o, "writing " + std::to_string(n) + " devices and a pool of " + std::to_string(pool));
   const auto files = inventory_files(dir, n, 't');
   const std::string pool_csv = write_pool_csv(dir, pool);

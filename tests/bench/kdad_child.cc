@@ -32,20 +32,6 @@ std::string describe_status(int status) {
   return "status " + std::to_string(status);
 }
 
-TempDir::TempDir(const std::string& prefix) {
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string parent = tmp && *tmp ? tmp : "/tmp";
-  std::string pattern = parent + "/" + prefix + "-XXXXXX";
-  if (!::mkdtemp(pattern.data()))
-    throw std::runtime_error("cannot create a temporary directory in " + parent + ": " + std::strerror(errno));
-  path = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-}
-
 Kdad::~Kdad() {
   if (pid <= 0) return;
   ::kill(pid, SIGKILL);

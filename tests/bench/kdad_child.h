@@ -8,17 +8,12 @@
 #include <string>
 
 #include "kda/daemon/control_client.h"
+#include "support/temp_dir.h"
 
 namespace kda::bench {
 
 // A new directory under $TMPDIR (else /tmp), removed with everything in it.
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& prefix);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test::TempDir;
 
 struct Kdad {
   pid_t pid = -1;

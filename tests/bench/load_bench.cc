@@ -255,7 +255,7 @@ LoadResult run_load(const LoadOptions& options) {
   const std::string exe = bench_binary("kdad", options.bin_dir);
 
   TempDir dir("kda-load");
-  const std::string config = dir.path + "/kdad.toml";
+  const std::string config = dir.file("kdad.toml");
   {
     std::ofstream out(config);
     // Every simulated phone comes from 127.0.0.1, one source to kdad: its
@@ -267,11 +267,11 @@ LoadResult run_load(const LoadOptions& options) {
     if (!out) throw std::runtime_error(config + ": cannot write");
   }
   Kdad kdad;
-  spawn_kdad(kdad, exe, config, dir.path);
+  spawn_kdad(kdad, exe, config, dir.path());
   const long nofile = raise_nofile(n);
   std::string address;
   {
-    auto control = connect_control(kdad, dir.path + "/kdad.sock");
+    auto control = connect_control(kdad, dir.socket("kdad.sock"));
     address = tcp_address(control);
     import_devices(control, n);
   }

@@ -58,12 +58,12 @@ std::string other_profile(daemon::ControlClient& client) {
 ReimportResult run_reimport(int n) {
   const std::string exe = kdad_next_to_bench();
   TempDir dir("kda-reimport");
-  const std::string config = dir.path + "/kdad.toml";
+  const std::string config = dir.file("kdad.toml");
   std::ofstream(config) << "[daemon]\nname = \"kda-bench reimport\"\n\n[transports.tcp]\nlisten = \"127.0.0.1:0\"\n\n"
                             "[inventory]\ntrusted_resellers = [\"bench\"]\n";
   Kdad kdad;
-  spawn_kdad(kdad, exe, config, dir.path);
-  auto control = connect_control(kdad, dir.path + "/kdad.sock");
+  spawn_kdad(kdad, exe, config, dir.path());
+  auto control = connect_control(kdad, dir.socket("kdad.sock"));
   const std::string profile = other_profile(control);
 
   ReimportResult r;

@@ -26,7 +26,7 @@ TEST(BtEndToEnd, KdadAndKdaTargetOverBluetoothProvisionTheDevice) {
   KdadProcess kdad({.config = "[daemon]\nname = \"Desk BT\"\n"
                               "[transports.tcp]\nenabled = false\n"
                               "[transports.bluetooth]\nenabled = true\nadapter = \"hci0\"\n",
-                    .dir_pattern = "/tmp/kda-bt-e2e-XXXXXX"});
+                    .dir_prefix = "kda-bt-e2e"});
   const std::string fake_log = kdad.dir() + "/fake-bluez.log";
   ChildProcess fake({kBin + "/fake-bluez"}, fake_log);
   ASSERT_TRUE(wait_until([&] { return read_file(fake_log).find("fake-bluez: ready") != std::string::npos; }, 15s))

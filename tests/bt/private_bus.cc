@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -43,15 +42,9 @@ constexpr const char* kConfig = R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//D
 }  // namespace
 
 PrivateBus::PrivateBus() {
-  char pattern[] = "/tmp/kda-bt-bus-XXXXXX";
-  if (!mkdtemp(pattern)) {
-    error_ = "mkdtemp failed";
-    return;
-  }
-  dir_ = pattern;
   std::string config = kConfig;
-  config.replace(config.find("@DIR@"), 5, dir_);
-  std::ofstream(dir_ + "/bus.conf") << config;
+  config.replace(config.find("@DIR@"), 5, dir_.path());
+  std::ofstream(dir_.file("bus.conf")) << config;
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) {
     error_ = "pipe failed";
@@ -59,7 +52,8 @@ PrivateBus::PrivateBus() {
   }
   // dbus-daemon prints its address on the pipe once it listens.
   const std::string print = "--print-address=" + std::to_string(pipe_fds[1]);
-  std::vector<std::string> args = {"dbus-daemon", "--nofork", "--nopidfile", "--config-file=" + dir_ + "/bus.conf", print};
+  std::vector<std::string> args = {"dbus-daemon", "--nofork", "--nopidfile",
+                                   "--config-file=" + dir_.file("bus.conf"), print};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -103,7 +97,6 @@ PrivateBus::~PrivateBus() {
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
   }
-  if (!dir_.empty()) std::filesystem::remove_all(dir_);
 }
 
 }  // namespace kda::test

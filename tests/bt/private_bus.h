@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "support/temp_dir.h"
+
 namespace kda::test {
 
 class PrivateBus {
@@ -19,8 +21,9 @@ class PrivateBus {
   const std::string& address() const { return address_; }
 
  private:
+  TempDir dir_{"kda-bt-bus"};  // its config and its socket; outlives the daemon
   pid_t pid_ = -1;
-  std::string dir_, address_, error_;
+  std::string address_, error_;
 };
 
 // The suite's bus (started by bus_environment.cc before the first test).

@@ -1,29 +1,24 @@
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "kda/daemon/catalog.h"
+#include "support/temp_dir.h"
 
 namespace kda::daemon {
 namespace {
 
 class CatalogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/kda-catalog-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   Catalog load(std::vector<std::string> dirs = {}) {
     errors_.clear();
     return Catalog::load(dir_ + "/profiles", dirs, errors_);
   }
-  std::string dir_;
+  test::TempDir temp_{"kda-catalog"};
+  std::string dir_ = temp_.path();
   std::vector<std::string> errors_;
 };
 

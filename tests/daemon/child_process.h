@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "run_command.h"
+#include "support/temp_dir.h"
 
 extern char** environ;
 
@@ -108,23 +109,21 @@ class ChildProcess {
 
 // What KdadProcess runs.
 struct KdadOptions {
-  std::string config;                                // kdad.toml
-  std::vector<std::string> prefix;                   // before kdad, e.g. {"ip", "netns", "exec", NS}
-  std::string dir_pattern = "/tmp/kda-kdad-XXXXXX";  // for mkdtemp
+  std::string config;                   // kdad.toml
+  std::vector<std::string> prefix;      // before kdad, e.g. {"ip", "netns", "exec", NS}
+  std::string dir_prefix = "kda-kdad";  // its directory: a new TempDir dir_prefix-XXXXXX,
+  std::string dir;                      // or this one, the caller's (neither made nor removed here)
 };
 
-// The kdad binary in a new directory under /tmp that holds its kdad.toml,
-// its state and kdad.log (stdout and stderr); the directory is removed when
-// this is dropped. The test target defines KDA_BIN_DIR (kdad and kdactl).
+// The kdad binary in a new TempDir that holds its kdad.toml, its state and
+// kdad.log (stdout and stderr); kdad is killed before the directory goes.
+// The test target defines KDA_BIN_DIR (kdad and kdactl).
 class KdadProcess {
  public:
   explicit KdadProcess(KdadOptions options) : prefix_(std::move(options.prefix)) {
-    dir_ = ::mkdtemp(options.dir_pattern.data());
+    if (options.dir.empty()) temp_.emplace(options.dir_prefix);
+    dir_ = temp_ ? temp_->path() : options.dir;
     std::ofstream(dir_ + "/kdad.toml") << options.config;
-  }
-  ~KdadProcess() {
-    process_.reset();  // killed before its directory goes
-    std::filesystem::remove_all(dir_);
   }
   KdadProcess(const KdadProcess&) = delete;
   KdadProcess& operator=(const KdadProcess&) = delete;
@@ -159,6 +158,7 @@ class KdadProcess {
   std::string log_path() const { return dir_ + "/kdad.log"; }
 
   std::vector<std::string> prefix_;
+  std::optional<TempDir> temp_;  // declared before process_: outlives kdad
   std::string dir_;
   std::optional<ChildProcess> process_;
 };

@@ -2,10 +2,7 @@
 // socket in a temporary directory: what the control socket tests share.
 #pragma once
 
-#include <stdlib.h>
-
 #include <algorithm>
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -16,26 +13,15 @@
 #include <vector>
 
 #include "kda/daemon/control_server.h"
+#include "support/temp_dir.h"
 
 namespace kda::daemon {
-
-struct ControlTempDir {
-  ControlTempDir() {
-    char tmpl[] = "/tmp/kda-control-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~ControlTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
-};
 
 template <typename Handler>
 class ControlRig {
  public:
   explicit ControlRig(ControlServerOptions options = {}) {
-    if (options.path.empty()) options.path = dir.path + "/kdad.sock";
+    if (options.path.empty()) options.path = dir.socket("kdad.sock");
     options.log = [this](TransportEvent, std::string_view line) {
       std::lock_guard lock(log_mutex);
       log.emplace_back(line);
@@ -73,7 +59,7 @@ class ControlRig {
     return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
   }
 
-  ControlTempDir dir;
+  test::TempDir dir{"kda-control"};
   Handler handler;
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};

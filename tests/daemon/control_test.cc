@@ -76,7 +76,7 @@ class FakeHandler : public ControlHandler {
   v1::DevicesImportRequest last_import_;
 };
 
-using TempDir = ControlTempDir;
+using test::TempDir;
 using Rig = ControlRig<FakeHandler>;
 
 // Polls `done` for up to 5 s.
@@ -268,7 +268,7 @@ TEST(ControlServer, SocketIsGivenToTheControlGroup) {
 
 TEST(ControlServer, StaleSocketFileIsReplaced) {
   TempDir dir;
-  const std::string path = dir.path + "/kdad.sock";
+  const std::string path = dir.socket("kdad.sock");
   {  // A socket file whose server is gone, as after kill -9.
     const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un addr{};
@@ -294,7 +294,7 @@ TEST(ControlServer, LiveSocketAndOtherFilesAreLeftAlone) {
   EXPECT_TRUE(ControlClient::connect(first.path()).value().call(status_request()).value().ok());
 
   TempDir dir;
-  const std::string file = dir.path + "/kdad.sock";
+  const std::string file = dir.file("kdad.sock");
   std::ofstream(file) << "not a socket";
   Rig third({.path = file});
   EXPECT_EQ(third.error, file + " exists and is not a socket; not replacing it");
@@ -525,7 +525,7 @@ class ControlAsOtherUser : public ::testing::Test {
 
 TEST_F(ControlAsOtherUser, ForeignUidIsRefusedByTheServer) {
   Rig rig;
-  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.dir.path().c_str(), 0755);
   ::chmod(rig.path().c_str(), 0666);  // let the kernel pass it, so SO_PEERCRED decides
   const std::string path = rig.path();
   const std::string result = as_nobody({}, [&] { return status_call_result(path); });
@@ -538,7 +538,7 @@ TEST_F(ControlAsOtherUser, ControlGroupMemberIsAllowed) {
   const gid_t group = 4242;
   Rig rig({.group = group});
   ASSERT_TRUE(rig.error.empty()) << rig.error;
-  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.dir.path().c_str(), 0755);
   const std::string path = rig.path();
   EXPECT_EQ(as_nobody({group}, [&] { return status_call_result(path); }), "ok");
   EXPECT_EQ(rig.handler.last_peer().uid, 65534u);
@@ -546,7 +546,7 @@ TEST_F(ControlAsOtherUser, ControlGroupMemberIsAllowed) {
 
 TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {
   Rig rig;
-  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.dir.path().c_str(), 0755);
   const std::string path = rig.path();
   const std::string result = as_nobody({}, [&] { return status_call_result(path); });
   EXPECT_EQ(result, "connect: permission denied: " + path + " (needs root)");
@@ -556,7 +556,7 @@ TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {
 TEST_F(ControlAsOtherUser, RootAnswersWhileAnotherUserHoldsConnections) {
   const gid_t group = 4242;
   Rig rig({.group = group, .max_connections = 6, .root_reserve = 2, .connections_per_user = 0});
-  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.dir.path().c_str(), 0755);
   test::AsUser holder(test::kNobody, {group}, test::hold_connections(rig.path(), 8));
   EXPECT_EQ(test::count_lines(holder.output(), "ok"), 6) << holder.output();
   EXPECT_EQ(test::count_lines(holder.output(), "refused: too many control connections open (6, limit 6); try again"),
@@ -570,7 +570,7 @@ TEST_F(ControlAsOtherUser, RootAnswersWhileAnotherUserHoldsConnections) {
 TEST_F(ControlAsOtherUser, PerUserLimitLeavesRoomForOthers) {
   const gid_t group = 4242;
   Rig rig({.group = group, .max_connections = 6, .root_reserve = 0, .connections_per_user = 3});
-  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.dir.path().c_str(), 0755);
   test::AsUser holder(test::kNobody, {group}, test::hold_connections(rig.path(), 4));
   EXPECT_EQ(test::count_lines(holder.output(), "ok"), 3) << holder.output();
   EXPECT_EQ(test::count_lines(holder.output(), "refused: too many control connections from uid 65534 (3 open, "
@@ -585,7 +585,7 @@ TEST_F(ControlAsOtherUser, PerUserLimitLeavesRoomForOthers) {
 TEST_F(ControlAsOtherUser, UploadBudgetBoundsOtherUsersButNotRoot) {
   const gid_t group = 4242;
   Rig rig({.group = group, .upload_budget = kControlUploadChunkSize + 1000});
-  ::chmod(rig.dir.path.c_str(), 0755);
+  ::chmod(rig.dir.path().c_str(), 0755);
   const std::string path = rig.path();
   auto chunk_of = [](std::size_t n) {
     v1::ControlRequest chunk;

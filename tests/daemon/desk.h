@@ -17,12 +17,13 @@
 
 namespace kda::test {
 
-// kdad listening on 127.0.0.1 (any port), with `config_text` after that.
+// kdad listening on 127.0.0.1 (any port), with `config_text` after that;
+// in `dir` when given (KdadOptions::dir), else in a new TempDir.
 class TcpKdad : public KdadProcess {
  public:
-  explicit TcpKdad(const std::string& config_text = "", std::string dir_pattern = "/tmp/kda-kdad-XXXXXX")
+  explicit TcpKdad(const std::string& config_text = "", std::string dir = "")
       : KdadProcess({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n" + config_text,
-                     .dir_pattern = std::move(dir_pattern)}) {}
+                     .dir = std::move(dir)}) {}
 
   std::string address() const {
     std::smatch m;

@@ -1,12 +1,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 
 #include "kda/daemon/state_store.h"
+#include "support/temp_dir.h"
 
 namespace kda::daemon {
 namespace {
@@ -14,23 +14,18 @@ namespace {
 class InventoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/kda-inventory-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     auto s = StateStore::open(dir_ + "/kdad.db");
     ASSERT_TRUE(s) << s.error();
     store_ = std::move(*s);
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
   std::string joined(const std::vector<std::string>& errors) {
     std::string out;
     for (const auto& e : errors) out += e + "\n";
     return out;
   }
-  std::string dir_;
+  test::TempDir temp_{"kda-inventory"};
+  std::string dir_ = temp_.path();
   std::unique_ptr<StateStore> store_;
 };
 

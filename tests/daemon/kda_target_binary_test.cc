@@ -2,12 +2,13 @@
 // this process over TCP, and checks its exit status and output.
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include <openssl/rand.h>
@@ -15,6 +16,7 @@
 #include "kda/core/session.h"
 #include "kda/core/tcp_transport.h"
 #include "run_command.h"
+#include "support/temp_dir.h"
 
 namespace kda {
 namespace {
@@ -119,23 +121,18 @@ TEST(KdaTargetBinary, WrongPskIsAProtocolError) {
   EXPECT_EQ(r.status, 5);
 }
 
-// A private file holding `text`, removed when dropped.
+// A private file (0600, in a TempDir of its own) holding `text`.
 class PskFile {
  public:
   explicit PskFile(const std::string& text) {
-    char pattern[] = "/tmp/kda-psk-XXXXXX";
-    const int fd = ::mkstemp(pattern);
-    path_ = pattern;
-    if (fd >= 0) {
-      (void)!::write(fd, text.data(), text.size());
-      ::close(fd);
-    }
+    std::ofstream(path_) << text;
+    ::chmod(path_.c_str(), 0600);
   }
-  ~PskFile() { ::unlink(path_.c_str()); }
   const std::string& path() const { return path_; }
 
  private:
-  std::string path_;
+  test::TempDir dir_{"kda-psk"};
+  std::string path_ = dir_.file("oob.psk");
 };
 
 noise::Key test_psk() {

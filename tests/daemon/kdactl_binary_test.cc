@@ -104,9 +104,7 @@ class FakeKdad : public ControlHandler {
 class KdactlBinary : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/kdactl-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    socket_ = dir_ + "/kdad.sock";
+    socket_ = temp_.socket("kdad.sock");
     auto started = ControlServer::start(io_.get_executor(), {.path = socket_}, kdad_);
     ASSERT_TRUE(started) << started.error();
     server_ = std::move(*started);
@@ -124,8 +122,6 @@ class KdactlBinary : public ::testing::Test {
       io_.stop();
       thread_.join();
     }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // kdactl ARGS with stdout and stderr captured separately.
@@ -134,7 +130,8 @@ class KdactlBinary : public ::testing::Test {
   }
   std::string with_socket() const { return "--socket " + socket_ + " "; }
 
-  std::string dir_, socket_;
+  test::TempDir temp_{"kdactl-test"};
+  std::string dir_ = temp_.path(), socket_;
   FakeKdad kdad_;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};

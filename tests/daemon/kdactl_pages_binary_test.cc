@@ -347,15 +347,7 @@ void expect_small(const std::vector<std::string>& args, const std::string& out, 
 
 class KdactlPages : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/kdactl-pages-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  void TearDown() override {
-    kdad_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { kdad_.reset(); }
   // The fake answers every request with what `produce` sends.
   void produce(PagingKdad::Producer produce) {
     kdad_.reset();
@@ -373,7 +365,8 @@ class KdactlPages : public ::testing::Test {
   using Run = test::KdactlRun;
   Run kdactl(const std::string& args) { return test::run_kdactl(dir_, "--socket " + dir_ + "/kdad.sock " + args); }
 
-  std::string dir_;
+  test::TempDir temp_{"kdactl-pages"};
+  std::string dir_ = temp_.path();
   std::optional<PagingKdad> kdad_;
 };
 

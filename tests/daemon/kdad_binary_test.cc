@@ -89,14 +89,13 @@ TEST(KdadBinary, OneKdadPerStateDirectory) {
 }
 
 TEST(KdadBinary, BadConfigurationIsRefusedWithItsPlace) {
-  char pattern[] = "/tmp/kda-badcfg-XXXXXX";
-  const std::string dir = mkdtemp(pattern);
+  test::TempDir temp("kda-badcfg");
+  const std::string& dir = temp.path();
   std::ofstream(dir + "/kdad.toml") << "[daemon]\nname = \"x\"\n[transports.tcp]\nlisten = \"nowhere\"\n";
   auto r = run(kBin + "/kdad --config " + dir + "/kdad.toml --state-dir " + dir);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find(dir + "/kdad.toml:4:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("transports.tcp.listen"), std::string::npos) << r.out;
-  fs::remove_all(dir);
   EXPECT_EQ(run(kBin + "/kdad --frobnicate").status, 2);
   EXPECT_EQ(run(kBin + "/kdad --help").status, 0);
 }

@@ -83,14 +83,11 @@ TEST(Ledger, TenSessionsForOneDeviceProvisionItOnce) {
 // A tmpfs of its own for the state dir (root only), unmounted at the end.
 class SmallDisk {
  public:
-  explicit SmallDisk(const std::string& size) {
-    char pattern[] = "/tmp/kda-small-disk-XXXXXX";
-    path_ = ::mkdtemp(pattern);
+  explicit SmallDisk(const std::string& size) : dir_("kda-small-disk"), path_(dir_.path()) {
     mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, ("size=" + size + ",mode=0700").c_str()) == 0;
   }
   ~SmallDisk() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-    ::rmdir(path_.c_str());
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);  // then dir_ goes
   }
   bool mounted() const { return mounted_; }
   const std::string& path() const { return path_; }
@@ -99,6 +96,7 @@ class SmallDisk {
   void make_room() { ::unlink((path_ + "/fill").c_str()); }
 
  private:
+  test::TempDir dir_;
   std::string path_;
   bool mounted_ = false;
 };
@@ -107,7 +105,7 @@ TEST(Ledger, FullDiskRefusesEveryEnrollmentUntilSpaceReturns) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs for the state dir (CI runs as root)";
   SmallDisk disk("24m");
   ASSERT_TRUE(disk.mounted()) << "mount tmpfs failed";
-  TcpKdad kdad("[limits]\nmin_free_mb = 4\n[inventory]\ntrusted_resellers = [\"r1\"]\n", disk.path() + "/kdad-XXXXXX");
+  TcpKdad kdad("[limits]\nmin_free_mb = 4\n[inventory]\ntrusted_resellers = [\"r1\"]\n", disk.path());
   ASSERT_TRUE(kdad.start()) << kdad.log();
   const std::string csv = test::write_devices_csv(kdad.dir() + "/devices.csv", 1, 10);
   ASSERT_EQ(kdad.ctl("devices import " + csv + " --source r1").status, 0);

@@ -81,18 +81,13 @@ std::string random_psk_hex() {
 }
 
 // A temporary directory the processes under test (nobody) may use.
-class TempDir {
+class NobodyTempDir {
  public:
-  TempDir() {
-    char pattern[] = "/tmp/kda-secrets-XXXXXX";
-    path_ = ::mkdtemp(pattern);
-    give_away(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
+  NobodyTempDir() { give_away(dir_.path()); }
+  const std::string& path() const { return dir_.path(); }
   // A private file (0600) holding `text`.
   std::string file(const std::string& name, const std::string& text) const {
-    const std::string path = path_ + "/" + name;
+    const std::string path = dir_.file(name);
     std::ofstream(path) << text;
     ::chmod(path.c_str(), 0600);
     give_away(path);
@@ -103,7 +98,7 @@ class TempDir {
   }
 
  private:
-  std::string path_;
+  test::TempDir dir_{"kda-secrets"};
 };
 
 // A primary that accepts and never answers: kda-target connects, says Hello
@@ -148,7 +143,7 @@ struct Observed {
 
 // kda-target against a silent primary; `env` as "NAME=value" words for env(1).
 Observed observe_target(const std::string& psk_args, const std::string& env = "") {
-  TempDir dir;
+  NobodyTempDir dir;
   SilentPrimary primary;
   const std::string output = dir.path() + "/kda-target.out";
   Observed o;
@@ -169,7 +164,7 @@ Observed observe_target(const std::string& psk_args, const std::string& env = ""
 }
 
 TEST(Secrets, KdaTargetPskFileKeepsTheSecretOffTheCommandLine) {
-  TempDir dir;
+  NobodyTempDir dir;
   const std::string psk = random_psk_hex();
   const std::string file = dir.file("oob.psk", psk + "\n");
   auto o = observe_target("--psk-file " + file);
@@ -209,7 +204,7 @@ class NobodyKdad : public test::KdadProcess {
   explicit NobodyKdad(const std::string& config_text)
       : KdadProcess({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n" + config_text,
                      .prefix = as_nobody({})}) {
-    TempDir::give_away(dir());
+    NobodyTempDir::give_away(dir());
   }
   pid_t pid() const {
     const std::string text = read_file(dir() + "/kdad.lock");

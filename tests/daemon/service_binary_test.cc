@@ -33,8 +33,8 @@ TEST(Service, EveryProgramSaysItsVersion) {
 }
 
 TEST(Service, CheckConfigStartsNothing) {
-  char pattern[] = "/tmp/kda-check-XXXXXX";
-  const std::string dir = ::mkdtemp(pattern);
+  test::TempDir temp("kda-check");
+  const std::string& dir = temp.path();
   std::ofstream(dir + "/good.toml") << "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n";
   std::ofstream(dir + "/bad.toml") << "[daemon]\nlog_level = \"loud\"\n[limits]\nmin_free_mb = -1\n";
   auto good = run(kBin + "/kdad --check-config --config " + dir + "/good.toml --state-dir " + dir + "/state");
@@ -47,7 +47,6 @@ TEST(Service, CheckConfigStartsNothing) {
       << bad.out;
   EXPECT_NE(bad.out.find(dir + "/bad.toml:4:15: limits.min_free_mb"), std::string::npos) << bad.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/state"));  // nothing started, nothing made
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Service, SighupReloadsWhileEnrollmentsGoOn) {
@@ -108,9 +107,6 @@ TEST(Service, SighupReloadsWhileEnrollmentsGoOn) {
 class NotifySocket {
  public:
   NotifySocket() {
-    char pattern[] = "/tmp/kda-notify-XXXXXX";
-    dir_ = ::mkdtemp(pattern);
-    path_ = dir_ + "/notify";
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -119,10 +115,7 @@ class NotifySocket {
     timeval tv{.tv_sec = 0, .tv_usec = 100'000};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
-  ~NotifySocket() {
-    ::close(fd_);
-    std::filesystem::remove_all(dir_);
-  }
+  ~NotifySocket() { ::close(fd_); }
   const std::string& path() const { return path_; }
   // Everything received so far, messages separated by "|".
   std::string drain() {
@@ -136,7 +129,8 @@ class NotifySocket {
   }
 
  private:
-  std::string dir_, path_, received_;
+  test::TempDir dir_{"kda-notify"};
+  std::string path_ = dir_.socket("notify"), received_;
   int fd_ = -1;
 };
 

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,6 +8,7 @@
 
 #include "kda/daemon/device_state.h"
 #include "kda/daemon/state_store.h"
+#include "support/temp_dir.h"
 
 namespace kda::daemon {
 namespace {
@@ -34,13 +34,6 @@ TEST(DeviceState, ProvisionedOnlyFromProvisioning) {
 
 class StateStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/kda-store-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/kdad.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::unique_ptr<StateStore> open() {
     auto store = StateStore::open(path_);
     EXPECT_TRUE(store) << (store ? "" : store.error());
@@ -56,7 +49,8 @@ class StateStoreTest : public ::testing::Test {
     e.time_ms = time_ms;
     return e;
   }
-  std::string dir_, path_;
+  test::TempDir temp_{"kda-store"};
+  std::string dir_ = temp_.path(), path_ = dir_ + "/kdad.db";
 };
 
 TEST_F(StateStoreTest, RecordsTransitionsInOrderAndSurvivesReopen) {

@@ -25,7 +25,7 @@ CommandResult run(const std::string& command) { return run_command(command + " 2
 KdadOptions nfc_desk(const std::string& connstring) {
   return {.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
                     "[transports.nfc]\nenabled = true\nconnstring = \"" + connstring + "\"\n",
-          .dir_pattern = "/tmp/kda-nfc-desk-XXXXXX"};
+          .dir_prefix = "kda-nfc-desk"};
 }
 
 class NfcEndToEnd : public ::testing::Test {

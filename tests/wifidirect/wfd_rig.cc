@@ -1,20 +1,8 @@
 #include "wfd_rig.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 
 namespace kda::test {
-
-TempDir::TempDir() {
-  char pattern[] = "/tmp/kda-wfd-XXXXXX";
-  path_ = ::mkdtemp(pattern);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
 
 bool LogLines::contains(const std::string& text) const {
   for (const auto& l : lines)

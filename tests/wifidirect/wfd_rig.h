@@ -16,19 +16,9 @@
 #include "kda/wifidirect/group_owner.h"
 #include "kda/wifidirect/p2p_connector.h"
 #include "netns_rig.h"
+#include "support/temp_dir.h"
 
 namespace kda::test {
-
-// A private directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Every TransportLog line, for assertions on what the user is told.
 struct LogLines {
@@ -69,7 +59,7 @@ class WfdRig {
 
   asio::io_context& io;
   NetnsPair netns;
-  TempDir dir;
+  TempDir dir{"kda-wfd"};
   FakeWpaSupplicant go_wpa, client_wpa;
   AirConfig air_config;
   FakeP2pAir air;
