@@ -1,5 +1,7 @@
-// The same session scenarios over every transport (ARCHITECTURE.md,
-// "Transport interface"). A transport passes when all of these pass.
+// The same session scenarios over every transport: each gives the session
+// layer links that are reliable, ordered and bidirectional and carry whole
+// frames (docs/PROTOCOL.md §2), so the sessions must behave the same on all
+// of them. A transport passes when all of these pass.
 //
 // Each transport instantiates the suite in its own test file, with a fixture
 // shaped like LoopbackFixture (harness.h): kName, a constructor taking the
