@@ -158,7 +158,7 @@ class Daemon {
     });
     wait_for_reload();
     warn_if_exposed();
-    log_.info("kdad \"" + config_.name + "\" " + KDA_VERSION + " ready: primary " + primary_id(*key_) + ", state in " +
+    log_.info("kdad \"" + config_.name + "\" " + std::string(kVersion) + " ready: primary " + primary_id(*key_) + ", state in " +
               config_.state_dir + ", configuration " + config_source_ + ", " +
               std::to_string(catalog_->list().size()) + " profiles");
     notify_ready(service_status());
