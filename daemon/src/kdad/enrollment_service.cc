@@ -38,9 +38,8 @@ bool security_failure(const std::error_code& ec) {
   return ec.category() == kda_category() && ec.value() >= 200 && ec.value() < 300;
 }
 
-Errc code_for(const StoreError& e) {
-  return e.kind == StoreFailure::full ? Errc::store_full : Errc::store_unavailable;
-}
+// What the target hears when the ledger cannot be written.
+Errc code_for(const Error& e) { return e == StoreErrc::full ? Errc::store_full : Errc::store_unavailable; }
 
 }  // namespace
 
@@ -84,7 +83,7 @@ StepResult EnrollmentService::record(const SessionInfo& session, const std::stri
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
   auto r = store_.record(e);
   if (r) return {};
-  log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message);
+  log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
   return tl::unexpected(StepRefusal{code_for(r.error()), make_error_code(code_for(r.error())).message()});
 }
 
@@ -100,7 +99,7 @@ AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, cons
   d.code = code;
   d.reason = reason;
   if (auto r = store_.record_refusal(e); !r) {
-    log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message);
+    log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
     d.code = code_for(r.error());
     d.reason = make_error_code(d.code).message();
     return d;
@@ -135,7 +134,7 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
   auto extras = provisioning_extras(package);
   if (!extras) {
     d.code = Errc::internal_error;
-    d.reason = "profile \"" + profile->name() + "\": " + extras.error();
+    d.reason = "profile \"" + profile->name() + "\": " + extras.error().message();
     return d;
   }
   for (const auto& [key, value] : *extras) (*package.mutable_provisioning_extras())[key] = value;
@@ -146,6 +145,7 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
 
 void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                                   std::function<void(AuthorizationDecision)> done) {
+  KDA_ASSERT_ON(executor_);
   if (auto why = admission_.before_claim(session.peer)) {
     AuthorizationDecision d;
     d.code = why->code;
@@ -158,7 +158,7 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
   const std::string claimed = claimed_key(request.device());
   auto candidates = store_.claim_candidates(request.device());
   if (!candidates) {
-    log_.error("session " + session.session_id + ": inventory: " + candidates.error());
+    log_.error("session " + session.session_id + ": inventory: " + candidates.error().message());
     AuthorizationDecision d;
     d.code = Errc::store_unavailable;
     d.reason = "the staging desk cannot read its inventory";
@@ -216,6 +216,7 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
 }
 
 void EnrollmentService::finish_wait(const std::string& session_id, bool confirmed, const std::string& why) {
+  KDA_ASSERT_ON(executor_);
   auto it = waiting_.find(session_id);
   if (it == waiting_.end()) return;
   auto w = std::move(it->second);
@@ -230,30 +231,35 @@ void EnrollmentService::finish_wait(const std::string& session_id, bool confirme
 }
 
 bool EnrollmentService::confirm(const std::string& session_id) {
+  KDA_ASSERT_ON(executor_);
   if (!waiting_.count(session_id)) return false;
   finish_wait(session_id, true, "");
   return true;
 }
 
 bool EnrollmentService::reject(const std::string& session_id, const std::string& reason) {
+  KDA_ASSERT_ON(executor_);
   if (!waiting_.count(session_id)) return false;
   finish_wait(session_id, false, "the admin rejected the session" + (reason.empty() ? "" : ": " + reason));
   return true;
 }
 
 std::vector<PendingConfirmation> EnrollmentService::pending() const {
+  KDA_ASSERT_ON(executor_);
   std::vector<PendingConfirmation> out;
   for (const auto& [id, w] : waiting_) out.push_back(w->info);
   return out;
 }
 
 StepResult EnrollmentService::on_transfer_started(const SessionInfo& session) {
+  KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
   if (it == session_device_.end()) return {};
   return record(session, it->second, DeviceState::provisioning, "package " + session.package_id);
 }
 
 StepResult EnrollmentService::on_acknowledged(const SessionInfo& session) {
+  KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
   if (it == session_device_.end()) return {};
   return record(session, it->second, DeviceState::provisioned, "package " + session.package_id + " acknowledged");
@@ -271,6 +277,7 @@ void EnrollmentService::end_session(const std::string& session_id) {
 }
 
 void EnrollmentService::on_finished(const SessionReport& report) {
+  KDA_ASSERT_ON(executor_);
   const auto& s = report.info;
   auto it = session_device_.find(s.session_id);
   const std::string device = it == session_device_.end() ? std::string() : it->second;
