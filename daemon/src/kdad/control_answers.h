@@ -1,0 +1,33 @@
+// What ControlService's answers are made of, shared by its files
+// (control_service.cc: sessions, status, profiles, the ledger;
+// control_devices.cc: the inventory): ok/done/refusal responses, device and
+// ledger rows, the filter of a listing or a batch, who asked.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "control_service.h"
+
+namespace kda::daemon {
+
+v1::ControlResponse failed(std::string line);
+v1::ControlResponse done(std::string message, std::uint32_t count);
+v1::ControlResponse ok();
+
+void fill_row(const InventoryDevice& d, v1::DeviceRow& row);
+void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row);
+tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f);
+
+// The admin's user name (SO_PEERCRED's uid), for the ledger: "alice", or
+// "uid 1234" when the uid has no name.
+std::string actor(const ControlPeer& peer);
+// For log lines: "alice (uid 1000)".
+std::string who(const ControlPeer& peer);
+// "1 device", "3 devices".
+std::string count_of(std::size_t n, const char* noun);
+
+// Rows in one page of a listing or an export: a few hundred KiB.
+inline constexpr std::size_t kPageRows = 1000;
+
+}  // namespace kda::daemon

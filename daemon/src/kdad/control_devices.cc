@@ -1,0 +1,261 @@
+// ControlService's inventory commands: devices import, the batches (approve,
+// reject, assign, unassign, move, delete, reset), listings and exports in
+// pages, devices show.
+#include <set>
+
+#include "control_answers.h"
+#include "control_service.h"
+#include "kda/daemon/clock.h"
+#include "kda/daemon/device_csv.h"
+
+namespace kda::daemon {
+
+asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::DevicesImportRequest& req,
+                                                                    const ControlPeer& peer) {
+  const std::string file = req.file_name().empty() ? "upload" : req.file_name();
+  ImportOptions options{.source = req.source(),
+                        .replace = req.replace(),
+                        .dry_run = req.dry_run(),
+                        .ignore_unknown_columns = req.ignore_unknown_columns(),
+                        .actor = actor(peer),
+                        .file = file};
+  for (const auto& t : config_.trusted_resellers) options.trusted |= !req.source().empty() && t == req.source();
+  // The catalog lives on this thread: the worker checks against its names.
+  std::set<std::string> profiles;
+  for (const auto* p : catalog_.list()) profiles.insert(p->name());
+  options.check = [profiles = std::move(profiles)](const Device& d) {
+    return d.profile.empty() || profiles.count(d.profile) ? std::string()
+                                                          : "profile \"" + d.profile + "\" is not in the catalog";
+  };
+  auto summary = co_await writer_.run([&](StateStore& st) { return st.import_devices(req.csv(), options); });
+  const std::string how = req.dry_run() ? "dry run of " : "import of ";
+  v1::ControlResponse r;
+  if (!summary) {
+    const auto& refusal = summary.error();
+    const std::size_t listed = refusal.errors.size();
+    const std::string counted = count_of(refusal.total, "error") +
+                                (listed < refusal.total ? ", the first " + std::to_string(listed) + " listed" : "");
+    r = failed(file + ": " +
+               (req.dry_run()            ? "dry run: the import would be refused, nothing changed"
+                : refusal.written == 0 ? "import refused, nothing changed"
+                                         : "import stopped part-way, " + count_of(refusal.written, "device") +
+                                               " written (import the file again for the rest)") +
+               " (" + counted + ")");
+    auto* s = r.mutable_import_summary();
+    for (const auto& e : refusal.errors) s->add_errors(file + ": " + e);
+    s->set_error_total(static_cast<std::uint32_t>(refusal.total));
+    s->set_dry_run(req.dry_run());
+    if (refusal.written > 0)
+      log_.error(who(peer) + ": " + how + file + " stopped part-way: " + count_of(refusal.written, "device") +
+                 " written (" + counted + ")");
+    else
+      log_.info(who(peer) + ": " + how + file + " refused (" + counted + ")");
+    co_return r;
+  }
+  r = ok();
+  auto* s = r.mutable_import_summary();
+  s->set_added(static_cast<std::uint32_t>(summary->added));
+  s->set_updated(static_cast<std::uint32_t>(summary->updated));
+  s->set_unchanged(static_cast<std::uint32_t>(summary->unchanged));
+  s->set_approved(static_cast<std::uint32_t>(summary->approved));
+  s->set_profile_changes(static_cast<std::uint32_t>(summary->profile_changes));
+  s->set_dry_run(req.dry_run());
+  for (const auto& c : summary->ignored_columns) s->add_ignored_columns(c);
+  for (const auto& c : summary->changes) {
+    auto* change = s->add_changes();
+    change->set_key(c.key);
+    change->set_added(c.added);
+    for (const auto& f : c.fields) change->add_fields(f);
+  }
+  log_.info(who(peer) + ": " + (req.dry_run() ? "dry run of " + file + ": would be " : "imported " + file + ": ") +
+            std::to_string(summary->added) + " added, " + std::to_string(summary->updated) + " updated, " +
+            std::to_string(summary->approved) + " approved" + (req.replace() ? " (whole records)" : ""));
+  co_return r;
+}
+
+// A filter naming a profile that neither the catalog nor any device has is
+// a typo, not an empty answer.
+std::optional<std::string> ControlService::unknown_profile(const DeviceFilter& filter, bool found_any) const {
+  if (!filter.profile || filter.profile->empty() || found_any || catalog_.find(*filter.profile)) return {};
+  return "no profile named \"" + *filter.profile + "\"";
+}
+
+namespace {
+
+// The devices a batch names: its keys, or (all) every device its filter matches.
+struct BatchTarget {
+  std::vector<std::string> keys;
+  std::optional<DeviceFilter> filter;
+};
+
+tl::expected<BatchTarget, std::string> batch_target(const google::protobuf::RepeatedPtrField<std::string>& keys,
+                                                    bool all, const v1::DeviceFilter& filter) {
+  if (all && !keys.empty()) return tl::unexpected(std::string("name devices or give --all, not both"));
+  if (!all && keys.empty()) return tl::unexpected(std::string("name at least one device (or --all)"));
+  BatchTarget target;
+  if (!all) {
+    target.keys.assign(keys.begin(), keys.end());
+    return target;
+  }
+  auto f = to_filter(filter);
+  if (!f) return tl::unexpected(f.error());
+  target.filter = *f;
+  return target;
+}
+
+tl::expected<BatchTarget, std::string> batch_target(const v1::DeviceKeysRequest& r) {
+  return batch_target(r.keys(), r.all(), r.filter());
+}
+
+}  // namespace
+
+asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::ControlRequest& req,
+                                                                   const ControlPeer& peer) {
+  using R = v1::ControlRequest;
+  const auto command = req.command_case();
+  tl::expected<BatchTarget, std::string> target = BatchTarget{};
+  std::string profile;  // assign, move: the profile the devices go to
+  switch (command) {
+    case R::kDevicesApprove: target = batch_target(req.devices_approve()); break;
+    case R::kDevicesReject: target = batch_target(req.devices_reject()); break;
+    case R::kDevicesUnassign: target = batch_target(req.devices_unassign()); break;
+    case R::kDevicesDelete: target = batch_target(req.devices_delete()); break;
+    case R::kDevicesReset: target = batch_target(req.devices_reset()); break;
+    case R::kDevicesAssign: {
+      const auto& a = req.devices_assign();
+      target = batch_target(a.keys(), a.all(), a.filter());
+      profile = a.profile();
+      break;
+    }
+    case R::kDevicesMove: {
+      DeviceFilter from;
+      from.profile = req.devices_move().from_profile();
+      target = BatchTarget{.filter = from};
+      profile = req.devices_move().to_profile();
+      break;
+    }
+    default: co_return failed("internal error: not a batch");
+  }
+  if (!target) co_return failed(target.error());
+  if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(profile))
+    co_return failed("no profile named \"" + profile + "\"");
+  const std::string by = actor(peer);
+  const std::string re_armer = who(peer);
+  auto n = co_await writer_.run([&](StateStore& st) -> tl::expected<std::size_t, std::string> {
+    std::vector<std::string> keys = std::move(target->keys);
+    if (target->filter) {
+      auto matched = st.keys(*target->filter);
+      if (!matched) return tl::unexpected(matched.error());
+      keys = std::move(*matched);
+      if (keys.empty()) return 0;
+    }
+    switch (command) {
+      case R::kDevicesApprove: return st.set_approval(keys, Approval::approved, by);
+      case R::kDevicesReject: return st.set_approval(keys, Approval::rejected, by);
+      case R::kDevicesAssign:
+      case R::kDevicesMove: return st.assign(keys, profile, by);
+      case R::kDevicesUnassign: return st.assign(keys, "", by);
+      case R::kDevicesDelete: return st.remove(keys);
+      case R::kDevicesReset: return st.rearm(keys, re_armer);
+      default: return tl::unexpected(std::string("internal error: not a batch"));
+    }
+  });
+  if (!n) co_return failed(n.error());
+  if (*n == 0 && target->filter && command != R::kDevicesMove)
+    if (auto unknown = unknown_profile(*target->filter, false)) co_return failed(*unknown);
+  const std::string devices = count_of(*n, "device");
+  const auto count = static_cast<std::uint32_t>(*n);
+  switch (command) {
+    case R::kDevicesApprove:
+    case R::kDevicesReject: {
+      const bool approve = command == R::kDevicesApprove;
+      log_.info(who(peer) + ": " + (approve ? "approved " : "rejected ") + devices);
+      co_return done(devices + (approve ? " approved" : " rejected"), count);
+    }
+    case R::kDevicesAssign:
+      log_.info(who(peer) + ": " + devices + " assigned to " + profile);
+      co_return done(devices + " assigned to " + profile, count);
+    case R::kDevicesUnassign:
+      log_.info(who(peer) + ": " + devices + " unassigned");
+      co_return done(devices + " back on the default profile", count);
+    case R::kDevicesMove:
+      if (*n == 0 && !catalog_.find(req.devices_move().from_profile()))
+        co_return failed("no profile named \"" + req.devices_move().from_profile() +
+                         "\" (and no device assigned to it)");
+      log_.info(who(peer) + ": moved " + devices + " to " + profile);
+      co_return done(devices + " moved to " + profile, count);
+    case R::kDevicesDelete:
+      log_.info(who(peer) + ": deleted " + devices);
+      co_return done(devices + " deleted", count);
+    default:
+      log_.info(who(peer) + ": re-armed " + devices);
+      co_return done(devices + " re-armed", count);
+  }
+}
+
+// A listing or an export, a page at a time: each page is read on the
+// worker once the one before has been written to kdactl.
+asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
+                                                    const v1::DevicesExportRequest* export_request,
+                                                    ControlReplies& replies) {
+  auto filter = to_filter(f);
+  if (!filter) {
+    co_await replies.send(failed(filter.error()));
+    co_return;
+  }
+  std::string after;
+  bool first = true;
+  for (;;) {
+    std::size_t rows_read = 0;
+    auto page = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+      auto rows = st.devices_page(*filter, after, kPageRows);
+      if (!rows) return tl::unexpected(rows.error());
+      rows_read = rows->size();
+      v1::ControlResponse r = ok();
+      if (export_request) {
+        std::vector<Device> devices;
+        for (auto& d : *rows) {
+          if (!export_request->include_passwords()) d.device.password.clear();
+          devices.push_back(std::move(d.device));
+        }
+        r.mutable_csv()->set_text(write_device_csv(devices, first));
+      } else {
+        auto* list = r.mutable_devices();
+        for (const auto& d : *rows) fill_row(d, *list->add_devices());
+      }
+      if (!rows->empty()) after = rows->back().key;
+      r.set_more(rows->size() == kPageRows);
+      return r;
+    });
+    if (!page) {
+      co_await replies.send(failed(page.error()));
+      co_return;
+    }
+    if (first && rows_read == 0)
+      if (auto unknown = unknown_profile(*filter, false)) {
+        co_await replies.send(failed(*unknown));
+        co_return;
+      }
+    const bool more = page->more();
+    if (!co_await replies.send(std::move(*page)) || !more) co_return;
+    first = false;
+  }
+}
+
+asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key) {
+  auto found = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+    auto d = st.device(key);
+    if (!d) return tl::unexpected(d.error());
+    if (!*d) return failed("no device " + key + " in the inventory");
+    v1::ControlResponse r = ok();
+    fill_row(**d, *r.mutable_device()->mutable_device());
+    LedgerQuery q;
+    q.device = (*d)->key;
+    if (auto history = st.ledger(q))
+      for (const auto& e : *history) fill_ledger(e, *r.mutable_device()->add_history());
+    return r;
+  });
+  co_return found ? std::move(*found) : failed(found.error());
+}
+
+}  // namespace kda::daemon
