@@ -6,6 +6,7 @@
 #include "kda/core/frame_codec.h"
 #include "kda/core/link_queue.h"
 #include "kda/core/signal.h"
+#include "kda/core/thread_check.h"
 
 namespace kda {
 
@@ -152,6 +153,7 @@ LoopbackLink::LoopbackLink(asio::any_io_executor executor, std::shared_ptr<Pipe>
 LoopbackLink::~LoopbackLink() { close(); }
 
 asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
+  KDA_ASSERT_ON(executor_);
   for (;;) {
     if (closed_) co_return fail(Errc::link_closed);
     if (!in_->frames.empty()) {
@@ -186,6 +188,7 @@ asio::awaitable<Result<Bytes>> LoopbackLink::read_frame() {
 }
 
 asio::awaitable<std::error_code> LoopbackLink::write_frame(ByteView frame) {
+  KDA_ASSERT_ON(executor_);
   if (closed_ || out_->closed) co_return make_error_code(Errc::link_closed);
   if (out_->read_pos == out_->buffer.size() && frame.size() <= kMaxFrameSize) {
     out_->frames.emplace_back(frame.begin(), frame.end());

@@ -8,6 +8,7 @@
 
 #include "kda/core/frame_codec.h"
 #include "kda/core/link.h"
+#include "kda/core/thread_check.h"
 
 namespace kda {
 
@@ -26,6 +27,7 @@ class StreamLink final : public Link {
   std::string peer() const override { return peer_; }
 
   asio::awaitable<Result<Bytes>> read_frame() override {
+    KDA_ASSERT_ON(executor_);
     if (closed_) co_return fail(Errc::link_closed);
     boost::system::error_code ec;
     co_await asio::async_read(stream_, asio::buffer(header_), with_ec(ec));
@@ -46,6 +48,7 @@ class StreamLink final : public Link {
   }
 
   asio::awaitable<std::error_code> write_frame(ByteView frame) override {
+    KDA_ASSERT_ON(executor_);
     if (closed_) co_return make_error_code(Errc::link_closed);
     std::array<std::uint8_t, kLengthPrefixSize> prefix;
     const auto n = static_cast<std::uint32_t>(frame.size());
