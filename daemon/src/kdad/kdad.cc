@@ -2,23 +2,17 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <deque>
-#include <limits>
 #include <map>
-#include <sstream>
 
 #include <openssl/rand.h>
 
-#include "kda/daemon/command_line.h"
 #include "control_service.h"
 #include "enrollment_service.h"
 #include "kda/daemon/clock.h"
@@ -35,68 +29,18 @@
 #include "primary_key.h"
 #include "kda/daemon/config_reload.h"
 #include "service_notify.h"
+#include "startup.h"
 
 namespace {
 
 using namespace kda;
 using namespace kda::daemon;
 
-struct Flags {
-  std::string config, state_dir, socket, tcp;
-};
-
-tl::expected<Config, std::vector<std::string>> load_config(const std::string& path) {
-  if (path.empty()) return parse_config("", "(embedded defaults)", built_in_radio_configs());
-  std::ifstream in(path);
-  if (!in) return tl::unexpected(std::vector<std::string>{path + ": cannot read the configuration"});
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path, built_in_radio_configs());
-}
-
 std::string new_session_id() {
   std::uint8_t bytes[4];
   RAND_bytes(bytes, sizeof bytes);
   return to_hex(ByteView(bytes, sizeof bytes));
 }
-
-// One descriptor per session under way: the default soft limit of 1024
-// would cap a busy staging desk well below what it can serve.
-void raise_open_file_limit() {
-  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
-// What a full desk needs besides its sessions: the store, the control
-// socket's connections, listeners, radios, the log.
-constexpr rlim_t kSpareDescriptors = 128;
-
-// How many links (sessions and phones waiting for one) kdad may hold open:
-// every descriptor but the spare ones, so accept never fails for lack of one.
-std::size_t descriptors_for_links() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
-    return std::numeric_limits<std::size_t>::max();
-  return limit.rlim_cur > 2 * kSpareDescriptors ? limit.rlim_cur - kSpareDescriptors : kSpareDescriptors;
-}
-
-// Said once at start and on a reload: with fewer descriptors than the cap
-// needs, accept fails first and phones wait in the queue all the same, but
-// the admin should know that the cap is not what limits the desk.
-void check_open_file_limit(std::uint32_t max_sessions, Log& log) {
-  rlimit limit{};
-  if (max_sessions == 0 || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
-  const rlim_t needed = max_sessions + kSpareDescriptors;
-  if (limit.rlim_cur >= needed) return;
-  log.warning("open-file limit " + std::to_string(limit.rlim_cur) + " is below the " + std::to_string(needed) +
-              " that limits.max_sessions = " + std::to_string(max_sessions) +
-              " needs; phones beyond it wait in the listen backlog (raise LimitNOFILE or lower the cap)");
-}
-
-// Reads the configuration as it is now (file, then command-line flags).
-using ConfigLoader = std::function<tl::expected<Config, std::vector<std::string>>()>;
 
 class Daemon {
  public:
@@ -548,46 +492,16 @@ class Daemon {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kdad: the primary daemon of a kda staging desk. Serves enrollment sessions to new devices and the "
-               "admin control socket for kdactl."};
   Flags flags;
-  app.add_option("--config", flags.config, "TOML configuration (default: embedded defaults)")
-      ->check(CLI::ExistingFile);
-  app.add_option("--state-dir", flags.state_dir,
-                 "State directory: inventory, ledger, profiles, primary key (default: /var/lib/kdad as root, else "
-                 "$XDG_STATE_HOME/kdad or ~/.local/state/kdad)");
-  app.add_option("--socket", flags.socket, "Control socket (default: <state-dir>/kdad.sock)");
-  app.add_option("--tcp", flags.tcp, "Listen for targets on HOST:PORT (default 127.0.0.1:4711)")
-      ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
-  bool check_only = false;
-  app.add_flag("--check-config", check_only,
-               "Check the configuration (--config FILE, or the embedded defaults) and exit: 0 when it is valid, 2 "
-               "with every error as FILE:LINE:COL otherwise. Nothing is started.");
-  app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly; SIGHUP reloads the "
-             "configuration and the profile directories.");
-  if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
-  // The file, then the flags: the same on a reload, so a flag never reads
-  // as a changed setting.
-  ConfigLoader load = [flags]() -> tl::expected<Config, std::vector<std::string>> {
-    auto config = load_config(flags.config);
-    if (!config) return config;
-    if (!flags.state_dir.empty()) config->state_dir = flags.state_dir;
-    if (config->state_dir.empty()) config->state_dir = default_state_dir();
-    if (!flags.socket.empty()) config->socket = flags.socket;
-    if (config->socket.empty()) config->socket = default_socket(config->state_dir);
-    if (!flags.tcp.empty()) {
-      config->transports["tcp"].enabled = true;
-      config->transports["tcp"].settings["listen"] = flags.tcp;
-    }
-    return config;
-  };
+  if (auto status = parse_flags(argc, argv, flags)) return *status;
+  ConfigLoader load = config_loader(flags);
   const std::string source = flags.config.empty() ? "(embedded defaults)" : flags.config;
   auto config = load();
   if (!config) {
     for (const auto& e : config.error()) std::fprintf(stderr, "kdad: %s\n", e.c_str());
     return 2;
   }
-  if (check_only) {
+  if (flags.check_only) {
     std::printf("kdad: %s: configuration is valid\n", source.c_str());
     return 0;
   }

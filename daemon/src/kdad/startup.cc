@@ -1,0 +1,90 @@
+#include "startup.h"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "kda/core/host_port.h"
+#include "kda/core/radio.h"
+#include "kda/daemon/command_line.h"
+#include "kda/daemon/paths.h"
+
+namespace kda::daemon {
+
+std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
+  CLI::App app{"kdad: the primary daemon of a kda staging desk. Serves enrollment sessions to new devices and the "
+               "admin control socket for kdactl."};
+  app.add_option("--config", flags.config, "TOML configuration (default: embedded defaults)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--state-dir", flags.state_dir,
+                 "State directory: inventory, ledger, profiles, primary key (default: /var/lib/kdad as root, else "
+                 "$XDG_STATE_HOME/kdad or ~/.local/state/kdad)");
+  app.add_option("--socket", flags.socket, "Control socket (default: <state-dir>/kdad.sock)");
+  app.add_option("--tcp", flags.tcp, "Listen for targets on HOST:PORT (default 127.0.0.1:4711)")
+      ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
+  app.add_flag("--check-config", flags.check_only,
+               "Check the configuration (--config FILE, or the embedded defaults) and exit: 0 when it is valid, 2 "
+               "with every error as FILE:LINE:COL otherwise. Nothing is started.");
+  app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly; SIGHUP reloads the "
+             "configuration and the profile directories.");
+  return kda::daemon::parse_command_line(app, argc, argv);
+}
+
+ConfigLoader config_loader(Flags flags) {
+  return [flags]() -> tl::expected<Config, std::vector<std::string>> {
+    auto config = load_config(flags.config);
+    if (!config) return config;
+    if (!flags.state_dir.empty()) config->state_dir = flags.state_dir;
+    if (config->state_dir.empty()) config->state_dir = default_state_dir();
+    if (!flags.socket.empty()) config->socket = flags.socket;
+    if (config->socket.empty()) config->socket = default_socket(config->state_dir);
+    if (!flags.tcp.empty()) {
+      config->transports["tcp"].enabled = true;
+      config->transports["tcp"].settings["listen"] = flags.tcp;
+    }
+    return config;
+  };
+}
+
+tl::expected<Config, std::vector<std::string>> load_config(const std::string& path) {
+  if (path.empty()) return parse_config("", "(embedded defaults)", built_in_radio_configs());
+  std::ifstream in(path);
+  if (!in) return tl::unexpected(std::vector<std::string>{path + ": cannot read the configuration"});
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path, built_in_radio_configs());
+}
+
+// One descriptor per session under way: the default soft limit of 1024
+// would cap a busy staging desk well below what it can serve.
+void raise_open_file_limit() {
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// How many links (sessions and phones waiting for one) kdad may hold open:
+// every descriptor but the spare ones, so accept never fails for lack of one.
+std::size_t descriptors_for_links() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return std::numeric_limits<std::size_t>::max();
+  return limit.rlim_cur > 2 * kSpareDescriptors ? limit.rlim_cur - kSpareDescriptors : kSpareDescriptors;
+}
+
+// Said once at start and on a reload: with fewer descriptors than the cap
+// needs, accept fails first and phones wait in the queue all the same, but
+// the admin should know that the cap is not what limits the desk.
+void check_open_file_limit(std::uint32_t max_sessions, Log& log) {
+  rlimit limit{};
+  if (max_sessions == 0 || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const rlim_t needed = max_sessions + kSpareDescriptors;
+  if (limit.rlim_cur >= needed) return;
+  log.warning("open-file limit " + std::to_string(limit.rlim_cur) + " is below the " + std::to_string(needed) +
+              " that limits.max_sessions = " + std::to_string(max_sessions) +
+              " needs; phones beyond it wait in the listen backlog (raise LimitNOFILE or lower the cap)");
+}
+
+}  // namespace kda::daemon

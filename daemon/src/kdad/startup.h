@@ -1,0 +1,56 @@
+// kdad before its Daemon runs: the command line, the configuration as the
+// file and then the flags make it (again on each SIGHUP), and the open-file
+// limit that bounds how many phones kdad can hold.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "kda/daemon/config.h"
+#include "log.h"
+
+namespace kda::daemon {
+
+struct Flags {
+  std::string config, state_dir, socket, tcp;
+  bool check_only = false;  // --check-config
+};
+
+// Parses kdad's command line into `flags`; an exit status when kdad should
+// stop there (--help, a usage error).
+std::optional<int> parse_flags(int argc, char** argv, Flags& flags);
+
+// Reads the configuration as it is now (file, then command-line flags).
+using ConfigLoader = std::function<tl::expected<Config, std::vector<std::string>>()>;
+
+// The file, then the flags: the same on a reload, so a flag never reads
+// as a changed setting.
+ConfigLoader config_loader(Flags flags);
+// The configuration file alone; an empty path is the embedded defaults.
+tl::expected<Config, std::vector<std::string>> load_config(const std::string& path);
+
+// One descriptor per session under way: the default soft limit of 1024
+// would cap a busy staging desk well below what it can serve.
+void raise_open_file_limit();
+
+// What a full desk needs besides its sessions: the store, the control
+// socket's connections, listeners, radios, the log.
+inline constexpr rlim_t kSpareDescriptors = 128;
+
+// How many links (sessions and phones waiting for one) kdad may hold open:
+// every descriptor but the spare ones, so accept never fails for lack of one.
+std::size_t descriptors_for_links();
+
+// Said once at start and on a reload: with fewer descriptors than the cap
+// needs, accept fails first and phones wait in the queue all the same, but
+// the admin should know that the cap is not what limits the desk.
+void check_open_file_limit(std::uint32_t max_sessions, Log& log);
+
+}  // namespace kda::daemon
