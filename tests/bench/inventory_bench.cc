@@ -1,48 +1,26 @@
 #include "inventory_bench.h"
 
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
-#include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "child_process.h"
-#include "kda/core/session.h"
-#include "kda/core/tcp_transport.h"
-#include "kda/daemon/control_client.h"
-#include "kda/daemon/device_csv.h"
-#include "kdad_child.h"
+#include "inventory_desk.h"
 #include "load_bench.h"
 
 namespace kda::bench {
 namespace {
-
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-using json = nlohmann::json;
-
-constexpr long kChunk = static_cast<long>(daemon::kMaxDeviceCsvRows);  // rows per upload
-constexpr std::uint64_t kPoolBase = 900'000'000;                       // enrollment pool's IMEI indexes
-constexpr long kMiB = 1024;
 
 // Targets of issue 16.
 constexpr double kImportMaxRatio = 3.0;          // x the sqlite3 baseline
@@ -50,25 +28,6 @@ constexpr double kApproveMsPer100k = 2000;       // approve-all <= 2 s at 100k (
 constexpr double kStatusReportMaxMs = 50;        // at 300k (judged at any N up to that)
 constexpr long kListingMaxKib = 64 * kMiB;       // kdactl peak RSS for any listing
 constexpr long kIdleMaxKib = 64 * kMiB;          // kdad idle RSS after the sequence
-constexpr double kEnrollP99MaxMs = 100;          // enrollment p99 while the admin works
-constexpr int kMinSamples = 100;
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-long positive_arg(int argc, char** argv, int& i, const char* name) {
-  if (i + 1 >= argc) throw std::invalid_argument(std::string(name) + " needs a value");
-  char* end = nullptr;
-  const long v = std::strtol(argv[++i], &end, 10);
-  if (*end != '\0' || v <= 0) throw std::invalid_argument(std::string(name) + " wants a positive number");
-  return v;
-}
-
-std::string string_arg(int argc, char** argv, int& i, const char* name) {
-  if (i + 1 >= argc) throw std::invalid_argument(std::string(name) + " needs a value");
-  return argv[++i];
-}
 
 std::string find_in_path(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -81,50 +40,6 @@ std::string find_in_path(const std::string& name) {
     start = end + 1;
   }
   return {};
-}
-
-// ---- The inventory files ---------------------------------------------------
-
-std::string inventory_serial(long i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "INV%08ld", i);
-  return buf;
-}
-
-// Devices [begin, end): IMEI, serial, credentials and tags. `variant` is the
-// one column that differs between the first upload and the re-import.
-void write_inventory_csv(const std::string& path, long begin, long end, char variant) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), &std::fclose);
-  if (!f) throw std::runtime_error(path + ": cannot write");
-  std::fputs("imei,serial,user_id,password,tags\n", f.get());
-  for (long i = begin; i < end; ++i)
-    std::fprintf(f.get(), "%s,%s,user-%ld,pw-%ld,bench;%c%ld\n", load_imei(static_cast<std::uint64_t>(i)).c_str(),
-                 inventory_serial(i).c_str(), i, i, variant, i % 7);
-}
-
-// One file per upload of at most kChunk rows (kdad's limit for one CSV).
-std::vector<std::string> inventory_files(const std::string& dir, long n, char variant) {
-  std::vector<std::string> files;
-  for (long begin = 0; begin < n; begin += kChunk) {
-    files.push_back(dir + "/inventory-" + variant + std::to_string(begin / kChunk) + ".csv");
-    write_inventory_csv(files.back(), begin, std::min(n, begin + kChunk), variant);
-  }
-  return files;
-}
-
-std::string pool_serial(long i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "ENR%07ld", i);
-  return buf;
-}
-
-std::string write_pool_csv(const std::string& dir, long n) {
-  const std::string path = dir + "/pool.csv";
-  std::ofstream out(path);
-  out << "imei,serial\n";
-  for (long i = 0; i < n; ++i) out << load_imei(kPoolBase + static_cast<std::uint64_t>(i)) << ',' << pool_serial(i) << '\n';
-  if (!out) throw std::runtime_error(path + ": cannot write");
-  return path;
 }
 
 // ---- The sqlite3 baseline --------------------------------------------------
@@ -201,83 +116,6 @@ Baseline sqlite_baseline(const std::string& dir, const std::vector<std::string>&
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix, ec);
   return b;
 }
-
-// ---- kdad and kdactl -------------------------------------------------------
-
-struct Desk {
-  std::string bin_dir;
-  std::chrono::milliseconds step_timeout{std::chrono::minutes(5)};
-  std::unique_ptr<TempDir> dir;
-  Kdad kdad;
-  std::string kdactl;
-  std::string socket;
-  std::optional<daemon::ControlClient> control;  // only while kdad starts; then one connection per call
-  bool hwm_resets = false;
-
-  void start(const std::string& prefix, const std::string& name) {
-    dir = std::make_unique<TempDir>(prefix);
-    const std::string kdad_exe = bench_binary("kdad", bin_dir);
-    kdactl = bench_binary("kdactl", bin_dir);
-    const std::string config = dir->file("kdad.toml");
-    {
-      std::ofstream out(config);
-      // Every simulated phone comes from 127.0.0.1: per-source limits off.
-      out << "[daemon]\nname = \"" << name << "\"\n\n"
-          << "[limits]\nsessions_per_minute = 0\nrefused_claims_per_minute = 0\n\n"
-             "[transports.tcp]\nenabled = true\nlisten = \"127.0.0.1:0\"\n\n"
-             "[inventory]\ntrusted_resellers = [\"bench\"]\n";
-      if (!out) throw std::runtime_error(config + ": cannot write");
-    }
-    socket = dir->socket("kdad.sock");
-    spawn_kdad(kdad, kdad_exe, config, dir->path());
-    control.emplace(connect_control(kdad, socket));
-    control.reset();  // kdad may close a connection left idle through a long step
-    hwm_resets = reset_peak_rss(kdad.pid) && proc_status_kib(kdad.pid, "VmHWM:") > 0;
-  }
-
-  ChildRun kdactl_run(const std::vector<std::string>& args, const std::string& stdin_path = "/dev/null",
-                      const std::string& stdout_path = "/dev/null") const {
-    std::vector<std::string> argv = {kdactl, "--socket", socket};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_measured({argv, stdin_path, stdout_path, {}, step_timeout});
-  }
-
-  v1::ControlResponse call(const v1::ControlRequest& request, const char* what) {
-    auto client = connect();
-    return bench::call(client, request, what);
-  }
-
-  daemon::ControlClient connect() const {
-    auto client = daemon::ControlClient::connect(socket, step_timeout);
-    if (!client) throw std::runtime_error("control socket: " + client.error());
-    return std::move(*client);
-  }
-
-  v1::Report report() {
-    v1::ControlRequest request;
-    request.mutable_report();
-    return call(request, "report").report();
-  }
-
-  std::string tcp_address() {
-    v1::ControlRequest request;
-    request.mutable_status();
-    const auto response = call(request, "status");
-    for (const auto& t : response.status().transports())
-      if (t.name() == "tcp" && t.enabled() && !t.address().empty()) return t.address();
-    throw std::runtime_error("status: kdad reports no TCP listener");
-  }
-
-  long wal_bytes() const {
-    long total = 0;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir->path(), ec)) {
-      const std::string p = e.path().string();
-      if (p.size() > 4 && p.compare(p.size() - 4, 4, "-wal") == 0) total += static_cast<long>(e.file_size(ec));
-    }
-    return total;
-  }
-};
 
 // kdad's peak RSS over a step: the high-water mark reset before it, else
 // VmRSS sampled every 5 ms.
@@ -384,31 +222,6 @@ Step best_of_step(Desk& desk, const std::string& name, const std::vector<std::st
 }
 
 std::string verdict(const std::optional<bool>& pass) { return !pass ? "" : *pass ? "PASS" : "FAIL"; }
-
-struct CommonOptions {
-  long devices = 0;
-  std::string bin_dir;
-  bool json = false;
-  bool check = false;
-  std::chrono::milliseconds step_timeout{std::chrono::minutes(5)};
-  bool progress = false;
-};
-
-// Parses what both commands share; false when `arg` is none of it.
-bool common_arg(CommonOptions& o, int argc, char** argv, int& i) {
-  const std::string arg = argv[i];
-  if (arg == "--json") o.json = true;
-  else if (arg == "--check") o.check = true;
-  else if (arg == "--devices") o.devices = positive_arg(argc, argv, i, "--devices");
-  else if (arg == "--bin-dir") o.bin_dir = string_arg(argc, argv, i, "--bin-dir");
-  else if (arg == "--step-timeout-s") o.step_timeout = std::chrono::seconds(positive_arg(argc, argv, i, "--step-timeout-s"));
-  else return false;
-  return true;
-}
-
-void note(const CommonOptions& o, const std::string& what) {
-  if (o.progress) std::fprintf(stderr, "kda-bench: %s\n", what.c_str());
-}
 
 }  // namespace
 
@@ -611,270 +424,6 @@ int inventory_command(int argc, char** argv) {
     std::printf("kdad idle RSS    %ld KiB (empty %ld KiB; target <= %ld) %s\n", idle_rss, empty_rss, kIdleMaxKib,
                 idle_pass ? "PASS" : "FAIL");
     std::printf("WAL after        %ld bytes\n", wal);
-    std::printf("%s\n", pass ? "PASS" : "FAIL");
-  }
-  return o.check && !pass ? 1 : 0;
-}
-
-// ---- kda-bench admin-latency -----------------------------------------------
-
-namespace {
-
-struct Sample {
-  double ms = 0;
-  bool ok = false;
-  std::string reason;
-};
-
-// Enrollment loops on their own thread: each takes the next pool device,
-// enrolls it over TCP, and starts again until told to stop.
-class EnrollLoops {
- public:
-  EnrollLoops(std::string address, long pool_size, long& next) : address_(std::move(address)), pool_(pool_size), next_(next) {}
-
-  void start(int loops) {
-    stop_ = false;
-    count_ = 0;
-    samples_.clear();
-    thread_ = std::thread([this, loops] {
-      asio::io_context io(1);
-      for (int k = 0; k < loops; ++k) asio::co_spawn(io, loop(io), asio::detached);
-      io.run();
-    });
-  }
-  // Enrollments under way finish (they started while the admin worked).
-  std::vector<Sample> stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return std::move(samples_);
-  }
-  int count() const { return count_.load(); }
-  bool exhausted() const { return exhausted_.load(); }
-
- private:
-  asio::awaitable<void> loop(asio::io_context& io) {
-    while (!stop_.load()) {
-      if (next_ >= pool_) {
-        exhausted_ = true;
-        co_return;
-      }
-      const long i = next_++;
-      TargetOptions t;
-      t.device.add_imei(load_imei(kPoolBase + static_cast<std::uint64_t>(i)));
-      t.device.set_serial(pool_serial(i));
-      t.device.set_model("SM-BENCH");
-      t.config.handshake_timeout = t.config.idle_timeout = std::chrono::seconds(60);
-      const auto start = Clock::now();
-      SessionReport report;
-      TcpConnector connector(io.get_executor());
-      auto link = co_await connector.connect(address_);
-      if (!link) {
-        report.reason = "connect: " + link.error().message();
-      } else {
-        auto session = TargetSession::create(std::move(*link), std::move(t));
-        report = co_await asio::co_spawn(session->executor(), session->run(), asio::use_awaitable);
-      }
-      Sample s;
-      s.ms = ms_since(start);
-      s.ok = report.provisioned();
-      if (!s.ok) s.reason = report.reason.empty() ? report.error.message() : report.reason;
-      samples_.push_back(std::move(s));
-      ++count_;
-    }
-  }
-
-  std::string address_;
-  long pool_;
-  long& next_;  // touched only by the loops' thread while they run
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> exhausted_{false};
-  std::atomic<int> count_{0};
-  std::vector<Sample> samples_;
-  std::thread thread_;
-};
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
-
-struct Phase {
-  std::string name;
-  std::string admin;        // the admin command that ran
-  int admin_runs = 0;
-  double admin_ms = 0;      // summed
-  std::string admin_status = "ok";
-  std::string admin_detail;
-  std::vector<Sample> samples;
-  bool judged = false;
-
-  int failed() const {
-    return static_cast<int>(std::count_if(samples.begin(), samples.end(), [](const Sample& s) { return !s.ok; }));
-  }
-  std::vector<double> ms() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.ms);  // a failure counts with its time
-    return v;
-  }
-  bool pass() const {
-    return admin_status == "ok" && failed() == 0 && static_cast<int>(samples.size()) >= kMinSamples &&
-           percentile(ms(), 0.99) <= kEnrollP99MaxMs;
-  }
-  json to_json() const {
-    const auto v = ms();
-    json j = {{"phase", name},
-              {"admin", admin},
-              {"admin_runs", admin_runs},
-              {"admin_ms", std::round(admin_ms * 10) / 10},
-              {"admin_status", admin_status},
-              {"samples", samples.size()},
-              {"failed", failed()},
-              {"p50_ms", std::round(percentile(v, 0.5) * 10) / 10},
-              {"p99_ms", std::round(percentile(v, 0.99) * 10) / 10},
-              {"max_ms", v.empty() ? 0.0 : std::round(*std::max_element(v.begin(), v.end()) * 10) / 10}};
-    if (!admin_detail.empty()) j["admin_detail"] = admin_detail;
-    for (const auto& s : samples)
-      if (!s.ok) {
-        j["first_failure"] = s.reason;
-        break;
-      }
-    if (judged) {
-      j["target"] = {{"p99_max_ms", kEnrollP99MaxMs}, {"min_samples", kMinSamples}, {"failed", 0}};
-      j["pass"] = pass();
-    }
-    return j;
-  }
-};
-
-void absorb_admin(Phase& phase, const ChildRun& run) {
-  ++phase.admin_runs;
-  phase.admin_ms += run.wall_ms;
-  if (!run.ok() && phase.admin_status == "ok") {
-    phase.admin_status = run.timed_out ? "timeout" : "failed";
-    phase.admin_detail = run.describe();
-  }
-}
-
-}  // namespace
-
-int admin_latency_command(int argc, char** argv) {
-  CommonOptions o;
-  o.devices = 300'000;
-  int loops = 4;
-  long pool = 20'000;
-  int max_list_runs = 5;
-  try {
-    for (int i = 0; i < argc; ++i) {
-      const std::string arg = argv[i];
-      if (common_arg(o, argc, argv, i)) continue;
-      if (arg == "--loops") loops = static_cast<int>(positive_arg(argc, argv, i, "--loops"));
-      else if (arg == "--pool") pool = positive_arg(argc, argv, i, "--pool");
-      else if (arg == "--list-runs") max_list_runs = static_cast<int>(positive_arg(argc, argv, i, "--list-runs"));
-      else throw std::invalid_argument("unknown argument '" + arg + "'");
-    }
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "kda-bench admin-latency: %s\n", e.what());
-    return 2;
-  }
-  o.progress = !o.json || isatty(2);
-  std::signal(SIGPIPE, SIG_IGN);
-  const long n = o.devices;
-
-  Desk desk;
-  desk.bin_dir = o.bin_dir;
-  desk.step_timeout = o.step_timeout;
-  desk.start("kda-latency", "kda-bench admin-latency");
-  const std::string& dir = desk.dir->path();
-  note(o, "writing " + std::to_string(n) + " devices and a pool of " + std::to_string(pool));
-  const auto files = inventory_files(dir, n, 't');
-  const std::string pool_csv = write_pool_csv(dir, pool);
-  {
-    // The pool is approved at once (trusted source): each loop enrollment provisions one device.
-    const auto run = desk.kdactl_run({"devices", "import", "--source", "bench", pool_csv});
-    if (!run.ok()) throw std::runtime_error("pool import: " + run.describe());
-  }
-  const std::string address = desk.tcp_address();
-  long next = 0;
-  EnrollLoops enroll(address, pool, next);
-  std::vector<Phase> phases;
-
-  {
-    note(o, "idle enrollments");
-    Phase p;
-    p.name = "idle";
-    p.admin = "none";
-    enroll.start(loops);
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (enroll.count() < 2 * kMinSamples && Clock::now() < deadline && !enroll.exhausted())
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    p.samples = enroll.stop();
-    phases.push_back(std::move(p));
-  }
-  std::size_t imported = 0;
-  {
-    note(o, "enrollments during imports");
-    Phase p;
-    p.name = "during_import";
-    p.admin = "kdactl devices import (" + std::to_string(std::min(n, kChunk)) + " devices per upload)";
-    p.judged = true;
-    enroll.start(loops);
-    while (imported < files.size() && (imported == 0 || enroll.count() < kMinSamples) && p.admin_status == "ok")
-      absorb_admin(p, desk.kdactl_run({"devices", "import", files[imported++]}));
-    p.samples = enroll.stop();
-    phases.push_back(std::move(p));
-  }
-  while (imported < files.size()) {
-    const auto run = desk.kdactl_run({"devices", "import", files[imported++]});
-    if (!run.ok()) throw std::runtime_error("import: " + run.describe());
-  }
-  {
-    note(o, "enrollments during devices list --json");
-    Phase p;
-    p.name = "during_list_json";
-    p.admin = "kdactl --json devices list (" + std::to_string(n + pool) + " devices)";
-    p.judged = true;
-    enroll.start(loops);
-    while (p.admin_runs < max_list_runs && (p.admin_runs == 0 || enroll.count() < kMinSamples) && p.admin_status == "ok")
-      absorb_admin(p, desk.kdactl_run({"--json", "devices", "list"}));
-    p.samples = enroll.stop();
-    phases.push_back(std::move(p));
-  }
-  const bool exhausted = enroll.exhausted();
-  desk.control.reset();
-  stop_kdad(desk.kdad);
-
-  bool pass = true;
-  for (const auto& p : phases)
-    if (p.judged && !p.pass()) pass = false;
-  json out = {{"bench", "admin-latency"},
-              {"devices", n},
-              {"pool", pool},
-              {"loops", loops},
-              {"targets", "in-process kda-target sessions over kdad's TCP transport"},
-              {"bin_dir", o.bin_dir.empty() ? std::string("(next to kda-bench)") : o.bin_dir},
-              {"pool_exhausted", exhausted},
-              {"phases", json::array()},
-              {"pass", pass}};
-  for (const auto& p : phases) out["phases"].push_back(p.to_json());
-  if (o.json) {
-    std::printf("%s\n", out.dump().c_str());
-  } else {
-    std::printf("devices %ld, enrollment pool %ld, %d concurrent enrollment loops\n", n, pool, loops);
-    std::printf("%-18s %8s %7s %9s %9s %9s %10s  %s\n", "phase", "samples", "failed", "p50 ms", "p99 ms", "max ms",
-                "admin ms", "target");
-    for (const auto& p : phases) {
-      const auto v = p.ms();
-      std::printf("%-18s %8zu %7d %9.1f %9.1f %9.1f %10.1f  %s\n", p.name.c_str(), p.samples.size(), p.failed(),
-                  percentile(v, 0.5), percentile(v, 0.99), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()),
-                  p.admin_ms,
-                  p.judged ? (std::string("p99 <= 100 ms, >= 100 samples, none failed: ") + (p.pass() ? "PASS" : "FAIL")).c_str()
-                           : "(for comparison)");
-      std::printf("                   admin: %s x%d (%s%s%s)\n", p.admin.c_str(), p.admin_runs, p.admin_status.c_str(),
-                  p.admin_detail.empty() ? "" : ": ", p.admin_detail.c_str());
-    }
-    if (exhausted) std::printf("the enrollment pool ran out (--pool)\n");
     std::printf("%s\n", pass ? "PASS" : "FAIL");
   }
   return o.check && !pass ? 1 : 0;
