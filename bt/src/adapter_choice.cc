@@ -4,7 +4,7 @@
 
 namespace kda::bt {
 
-tl::expected<AdapterState, std::string> choose_adapter(const ManagedObjects& objects, const std::string& wanted) {
+Result<AdapterState> choose_adapter(const ManagedObjects& objects, const std::string& wanted) {
   std::string seen;
   for (const auto& [path, interfaces] : objects) {
     auto adapter = interfaces.find("org.bluez.Adapter1");
@@ -17,13 +17,13 @@ tl::expected<AdapterState, std::string> choose_adapter(const ManagedObjects& obj
     if (!wanted.empty() && state.name != wanted) continue;
     if (!powered) {
       if (wanted.empty()) continue;
-      return tl::unexpected("Bluetooth adapter " + wanted + " is powered off (bluetoothctl power on)");
+      return fail(Errc::connect_failed, "Bluetooth adapter " + wanted + " is powered off (bluetoothctl power on)");
     }
     return state;
   }
-  if (seen.empty()) return tl::unexpected(std::string("BlueZ has no Bluetooth adapter"));
-  if (!wanted.empty()) return tl::unexpected("no Bluetooth adapter " + wanted + " (BlueZ has: " + seen + ")");
-  return tl::unexpected("no powered Bluetooth adapter (BlueZ has: " + seen + ")");
+  if (seen.empty()) return fail(Errc::connect_failed, "BlueZ has no Bluetooth adapter");
+  if (!wanted.empty()) return fail(Errc::connect_failed, "no Bluetooth adapter " + wanted + " (BlueZ has: " + seen + ")");
+  return fail(Errc::connect_failed, "no powered Bluetooth adapter (BlueZ has: " + seen + ")");
 }
 
 }  // namespace kda::bt

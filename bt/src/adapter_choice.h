@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <tl/expected.hpp>
+#include "kda/core/error.h"
 
 #include "bluez_proxies.h"
 
@@ -18,7 +18,7 @@ struct AdapterState {
   bool pairable = false;
 };
 
-tl::expected<AdapterState, std::string> choose_adapter(const ManagedObjects& objects, const std::string& wanted);
+Result<AdapterState> choose_adapter(const ManagedObjects& objects, const std::string& wanted);
 
 // A property of one interface, or `fallback` when absent or of another type.
 template <typename T>

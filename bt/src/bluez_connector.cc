@@ -151,7 +151,7 @@ class TargetCore {
     }
     auto chosen = choose_adapter(std::get<0>(*objects), options_.adapter);
     if (!chosen) {
-      refuse(pending, chosen.error());
+      refuse(pending, chosen.error().message());
       co_return std::nullopt;
     }
     if (!adapter_ || adapter_->getObjectPath() != chosen->path) adapter_ = std::make_unique<AdapterProxy>(*bus_, chosen->path);
@@ -279,9 +279,9 @@ class BluezConnector final : public Connector {
 
 }  // namespace
 
-tl::expected<std::unique_ptr<Connector>, std::string> make_connector(asio::io_context& io, TargetOptions options) {
+Result<std::unique_ptr<Connector>> make_connector(asio::io_context& io, TargetOptions options) {
   auto bus = BusThread::system_bus();
-  if (!bus) return tl::unexpected("bluetooth: " + bus.error());
+  if (!bus) return fail(bus.error().code, "bluetooth: " + bus.error().message());
   auto core = std::make_shared<TargetCore>(io, std::move(options), std::move(*bus));
   core->start();
   return std::unique_ptr<Connector>(std::make_unique<BluezConnector>(core));

@@ -170,7 +170,7 @@ class PrimaryCore : public std::enable_shared_from_this<PrimaryCore> {
     }
     auto chosen = choose_adapter(std::get<0>(*objects), options_.adapter);
     if (!chosen) {
-      log(TransportEvent::error, chosen.error() + "; kda tries again when bluetoothd restarts");
+      log(TransportEvent::error, chosen.error().message() + "; kda tries again when bluetoothd restarts");
       co_return;
     }
     saved_ = *chosen;
@@ -309,9 +309,9 @@ class BluezAdvertiser final : public Advertiser {
 
 }  // namespace
 
-tl::expected<Primary, std::string> start_primary(asio::io_context& io, PrimaryOptions options) {
+Result<Primary> start_primary(asio::io_context& io, PrimaryOptions options) {
   auto bus = BusThread::system_bus();
-  if (!bus) return tl::unexpected("bluetooth: " + bus.error());
+  if (!bus) return fail(bus.error().code, "bluetooth: " + bus.error().message());
   auto core = std::make_shared<PrimaryCore>(io, std::move(options), std::move(*bus));
   core->start();
   return Primary{std::make_unique<BluezListener>(core), std::make_unique<BluezAdvertiser>(core)};

@@ -10,11 +10,12 @@
 
 namespace kda::bt {
 
-tl::expected<std::unique_ptr<BusThread>, std::string> BusThread::system_bus() {
+Result<std::unique_ptr<BusThread>> BusThread::system_bus() {
   try {
     return std::unique_ptr<BusThread>(new BusThread(sdbus::createSystemBusConnection()));
   } catch (const sdbus::Error& e) {
-    return tl::unexpected("cannot connect to the system D-Bus: " + e.getMessage() + " (" + e.getName() + ")");
+    return fail(Errc::connect_failed,
+                "cannot connect to the system D-Bus: " + e.getMessage() + " (" + e.getName() + ")");
   }
 }
 

@@ -13,16 +13,14 @@ Result<PrimaryTransport> start(const PrimaryContext& context) {
   const std::string& adapter = context.settings.at("adapter");
   auto primary = start_primary(context.io, {.adapter = adapter, .admin_confirms = context.admin_confirms,
                                             .log = context.log});
-  if (!primary) return fail(Errc::connect_failed, primary.error());
+  if (!primary) return tl::unexpected(primary.error());
   if (auto ec = primary->advertiser->start(context.advertisement))
     return fail(ec, "bluetooth: cannot advertise: " + ec.message());
   return PrimaryTransport{std::move(primary->listener), std::move(primary->advertiser), adapter};
 }
 
 Result<std::unique_ptr<Connector>> connector(const TargetContext& context) {
-  auto made = make_connector(context.io, {.adapter = context.device, .timeout = context.timeout, .log = context.log});
-  if (!made) return fail(Errc::connect_failed, made.error());
-  return std::move(*made);
+  return make_connector(context.io, {.adapter = context.device, .timeout = context.timeout, .log = context.log});
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ std::error_code pump_as_initiator(NfcDevice& device, DepChannel& channel, const 
     auto response = device.transceive(command, DepTimeouts::exchange_ms);
     if (!response) {
       post_log(channel.executor(), log, TransportEvent::warning,
-               response.error().message + "; the target left the field mid-session");
+               response.error().message() + "; the target left the field mid-session");
       return end(channel, Errc::link_failed);
     }
     auto in = decode_pdu(*response);
@@ -43,7 +43,7 @@ std::error_code pump_as_target(NfcDevice& device, DepChannel& channel, const Tra
     if (!command) {
       if (channel.stopping()) return end(channel, Errc::link_closed);
       post_log(channel.executor(), log, TransportEvent::warning,
-               command.error().message + "; the reader's field is gone");
+               command.error().message() + "; the reader's field is gone");
       return end(channel, Errc::link_failed);
     }
     auto in = decode_pdu(*command);
@@ -62,7 +62,7 @@ std::error_code pump_as_target(NfcDevice& device, DepChannel& channel, const Tra
     channel.count_exchange(out.payload.size(), received);
     if (in->close) return end(channel, Errc::link_closed, std::move(in->payload));
     if (!sent) {
-      post_log(channel.executor(), log, TransportEvent::warning, sent.error().message + "; the reader's field is gone");
+      post_log(channel.executor(), log, TransportEvent::warning, sent.error().message() + "; the reader's field is gone");
       return end(channel, Errc::link_failed);
     }
     if (out.close) return end(channel, Errc::link_closed);

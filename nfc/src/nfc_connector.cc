@@ -41,7 +41,7 @@ struct NfcConnector::State : std::enable_shared_from_this<NfcConnector::State> {
       auto init = device->target_init(kda_general_bytes(), kTargetInitWindowMs);
       if (stopping) break;
       if (!init) {
-        post_log(executor, options.log, TransportEvent::error, init.error().message);
+        post_log(executor, options.log, TransportEvent::error, init.error().message());
         return report(fail(Errc::connect_failed));
       }
       if (*init) break;
@@ -72,10 +72,10 @@ struct NfcConnector::State : std::enable_shared_from_this<NfcConnector::State> {
   }
 };
 
-tl::expected<std::unique_ptr<NfcConnector>, std::string> NfcConnector::open(
+Result<std::unique_ptr<NfcConnector>> NfcConnector::open(
     asio::any_io_executor executor, NfcOptions options, std::chrono::milliseconds activation_timeout) {
   auto device = NfcDevice::open(options.connstring);
-  if (!device) return tl::unexpected(device.error().message);
+  if (!device) return tl::unexpected(device.error());
   auto state = std::make_shared<State>(executor, std::move(options), activation_timeout);
   state->device = std::move(*device);
   return std::unique_ptr<NfcConnector>(new NfcConnector(std::move(state)));

@@ -14,21 +14,51 @@ namespace {
 // libnfc keeps the general bytes in fixed arrays (48 bytes).
 constexpr std::size_t kMaxGeneralBytes = 48;
 
+class LibnfcCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "libnfc"; }
+  std::string message(int value) const override {
+    switch (value) {
+      case NFC_EIO: return "input/output error";
+      case NFC_EINVARG: return "invalid argument";
+      case NFC_EDEVNOTSUPP: return "operation not supported by the device";
+      case NFC_ENOTSUCHDEV: return "no such device";
+      case NFC_EOVFLOW: return "buffer overflow";
+      case NFC_ETIMEOUT: return "timeout";
+      case NFC_EOPABORTED: return "operation aborted";
+      case NFC_ENOTIMPL: return "not implemented";
+      case NFC_ETGRELEASED: return "target released";
+      case NFC_ERFTRANS: return "RF transmission error";
+      case NFC_EMFCAUTHFAIL: return "MIFARE authentication failed";
+      case NFC_ESOFT: return "software error";
+      case NFC_ECHIP: return "device's internal chip error";
+    }
+    return "libnfc error " + std::to_string(value);
+  }
+};
+
+Error device_error(int code, std::string detail) { return Error({code, libnfc_category()}, std::move(detail)); }
+
 }  // namespace
+
+const std::error_category& libnfc_category() noexcept {
+  static const LibnfcCategory category;
+  return category;
+}
 
 DeviceResult<std::unique_ptr<NfcDevice>> NfcDevice::open(const std::string& connstring) {
   if (connstring.empty() || connstring.size() >= NFC_BUFSIZE_CONNSTRING)
-    return tl::unexpected(DeviceError{NFC_EINVARG, "nfc: connstring '" + connstring + "' is empty or too long"});
+    return tl::unexpected(device_error(NFC_EINVARG, "nfc: connstring '" + connstring + "' is empty or too long"));
   nfc_context* context = nullptr;
   nfc_init(&context);
-  if (!context) return tl::unexpected(DeviceError{NFC_ESOFT, "nfc: libnfc could not initialise (nfc_init)"});
+  if (!context) return tl::unexpected(device_error(NFC_ESOFT, "nfc: libnfc could not initialise (nfc_init)"));
   nfc_connstring cs{};
   std::memcpy(cs, connstring.c_str(), connstring.size() + 1);
   nfc_device* device = nfc_open(context, cs);
   if (!device) {
     nfc_exit(context);
-    return tl::unexpected(DeviceError{NFC_ENOTSUCHDEV, "nfc: cannot open device '" + connstring +
-                                                           "' (no reader answered; check the connstring and permissions)"});
+    return tl::unexpected(device_error(NFC_ENOTSUCHDEV, "nfc: cannot open device '" + connstring +
+                                                            "' (no reader answered; check the connstring and permissions)"));
   }
   return std::unique_ptr<NfcDevice>(new NfcDevice(context, device, connstring));
 }
@@ -43,9 +73,9 @@ NfcDevice::~NfcDevice() {
 
 std::string NfcDevice::name() const { return nfc_device_get_name(device_); }
 
-DeviceError NfcDevice::error(const char* what, int code) const {
-  return DeviceError{code, std::string("nfc ") + connstring_ + ": " + what + " failed: " + nfc_strerror(device_) +
-                               " (" + std::to_string(code) + ")"};
+Error NfcDevice::error(const char* what, int code) const {
+  return device_error(code, std::string("nfc ") + connstring_ + ": " + what + " failed: " + nfc_strerror(device_) +
+                                " (" + std::to_string(code) + ")");
 }
 
 DeviceResult<void> NfcDevice::initiator_init() {
@@ -70,7 +100,7 @@ DeviceResult<std::optional<Bytes>> NfcDevice::select_dep_target(ByteView general
 }
 
 DeviceResult<Bytes> NfcDevice::transceive(ByteView pdu, int timeout_ms) {
-  if (pdu.size() > kMaxPdu) return tl::unexpected(DeviceError{NFC_EINVARG, "nfc: exchange above 262 bytes refused"});
+  if (pdu.size() > kMaxPdu) return tl::unexpected(device_error(NFC_EINVARG, "nfc: exchange above 262 bytes refused"));
   std::array<std::uint8_t, kMaxPdu + 2> rx{};
   const int r = nfc_initiator_transceive_bytes(device_, pdu.data(), pdu.size(), rx.data(), rx.size(), timeout_ms);
   if (r < 0) return tl::unexpected(error("DEP exchange", r));
@@ -107,7 +137,7 @@ DeviceResult<Bytes> NfcDevice::target_receive(int timeout_ms) {
 }
 
 DeviceResult<void> NfcDevice::target_send(ByteView pdu, int timeout_ms) {
-  if (pdu.size() > kMaxPdu) return tl::unexpected(DeviceError{NFC_EINVARG, "nfc: exchange above 262 bytes refused"});
+  if (pdu.size() > kMaxPdu) return tl::unexpected(device_error(NFC_EINVARG, "nfc: exchange above 262 bytes refused"));
   if (int r = nfc_target_send_bytes(device_, pdu.data(), pdu.size(), timeout_ms); r < 0)
     return tl::unexpected(error("DEP send", r));
   return {};

@@ -41,13 +41,13 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
 
   // The device thread: poll for a kda target, pump its link, poll again.
   void run() {
-    if (auto r = device->initiator_init(); !r) log(TransportEvent::error, r.error().message);
+    if (auto r = device->initiator_init(); !r) log(TransportEvent::error, r.error().message());
     log(TransportEvent::info, "nfc: polling for targets on " + device->name());
     while (!stopping) {
       auto found = device->select_dep_target(kda_general_bytes(), kSelectWindowMs);
       if (stopping) break;
       if (!found) {
-        log(TransportEvent::warning, found.error().message);
+        log(TransportEvent::warning, found.error().message());
         pause(kAfterErrorPause);
         continue;
       }
@@ -90,10 +90,9 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
   }
 };
 
-tl::expected<std::unique_ptr<NfcListener>, std::string> NfcListener::open(asio::any_io_executor executor,
-                                                                           NfcOptions options) {
+Result<std::unique_ptr<NfcListener>> NfcListener::open(asio::any_io_executor executor, NfcOptions options) {
   auto device = NfcDevice::open(options.connstring);
-  if (!device) return tl::unexpected(device.error().message);
+  if (!device) return tl::unexpected(device.error());
   auto state = std::make_shared<State>(executor, std::move(options));
   state->device = std::move(*device);
   std::thread thread([state] { state->run(); });

@@ -14,7 +14,7 @@ Result<PrimaryTransport> start(const PrimaryContext& context) {
     return fail(Errc::connect_failed,
                 "nfc: [transports.nfc] connstring is not set (e.g. connstring = \"pn532_uart:/dev/ttyUSB0\")");
   auto listener = NfcListener::open(context.io.get_executor(), {connstring->second, context.log});
-  if (!listener) return fail(Errc::connect_failed, listener.error());
+  if (!listener) return tl::unexpected(listener.error());
   return PrimaryTransport{std::move(*listener), nullptr, connstring->second};
 }
 
@@ -23,7 +23,7 @@ Result<std::unique_ptr<Connector>> connector(const TargetContext& context) {
   if (context.device.empty())
     return fail(Errc::connect_failed, "nfc: --nfc needs a libnfc connstring, e.g. pn532_uart:/dev/ttyUSB0");
   auto made = NfcConnector::open(context.io.get_executor(), {context.device, context.log}, context.timeout);
-  if (!made) return fail(Errc::connect_failed, made.error());
+  if (!made) return tl::unexpected(made.error());
   return std::unique_ptr<Connector>(std::move(*made));
 }
 

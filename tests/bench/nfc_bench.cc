@@ -35,9 +35,9 @@ NfcResult run_nfc_enroll(std::size_t package_size) {
   asio::io_context io(1);
   test::pn532::Pn532Pair chips;
   auto listener = nfc::NfcListener::open(io.get_executor(), {chips.connstring(0), {}});
-  if (!listener) throw std::runtime_error(listener.error());
+  if (!listener) throw std::runtime_error(listener.error().message());
   auto connector = nfc::NfcConnector::open(io.get_executor(), {chips.connstring(1), {}}, std::chrono::seconds(20));
-  if (!connector) throw std::runtime_error(connector.error());
+  if (!connector) throw std::runtime_error(connector.error().message());
 
   const auto start = std::chrono::steady_clock::now();
   LinkPtr primary_link, target_link;

@@ -24,7 +24,7 @@ struct PrimaryRig {
   explicit PrimaryRig(bt::PrimaryOptions options = {}, bool advertise = true) {
     options.log = log.sink();
     auto started = bt::start_primary(io, std::move(options));
-    if (!started) throw std::runtime_error(started.error());
+    if (!started) throw std::runtime_error(started.error().message());
     primary = std::move(*started);
     if (advertise) {
       EXPECT_FALSE(primary.advertiser->start(kDesk));

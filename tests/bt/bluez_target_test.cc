@@ -19,11 +19,11 @@ struct DeskAndTarget {
 
   DeskAndTarget() {
     auto started = bt::start_primary(io, {.log = primary_log.sink()});
-    if (!started) throw std::runtime_error(started.error());
+    if (!started) throw std::runtime_error(started.error().message());
     primary = std::move(*started);
     EXPECT_FALSE(primary.advertiser->start({1, "0badcafe", 2, "Desk 7", ""}));
     auto made = bt::make_connector(io, {.timeout = std::chrono::seconds(10), .log = target_log.sink()});
-    if (!made) throw std::runtime_error(made.error());
+    if (!made) throw std::runtime_error(made.error().message());
     connector = std::move(*made);
   }
   bool desk_ready() { return run_until(io, [&] { return primary_log.has("advertising kda"); }); }

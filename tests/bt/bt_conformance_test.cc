@@ -17,12 +17,12 @@ struct BluetoothFixture {
     if (!suite_bus().running()) throw std::runtime_error("no private dbus-daemon: " + suite_bus().error());
     fake = std::make_unique<FakeBluez>();
     auto started = bt::start_primary(io, {});
-    if (!started) throw std::runtime_error(started.error());
+    if (!started) throw std::runtime_error(started.error().message());
     primary = std::move(*started);
     if (primary.advertiser->start({1, "a1b2c3d4", 1, "Conformance desk", ""}))
       throw std::runtime_error("cannot advertise");
     auto made = bt::make_connector(io, {.timeout = std::chrono::seconds(20)});
-    if (!made) throw std::runtime_error(made.error());
+    if (!made) throw std::runtime_error(made.error().message());
     connector = std::move(*made);
   }
 

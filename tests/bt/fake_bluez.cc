@@ -305,7 +305,7 @@ void FakeBluez::State::tear_down() {
 
 FakeBluez::FakeBluez(FakeBluezSwitches switches) : state_(std::make_unique<State>()) {
   auto bus = bt::BusThread::system_bus();
-  if (!bus) throw std::runtime_error("fake org.bluez: " + bus.error());
+  if (!bus) throw std::runtime_error("fake org.bluez: " + bus.error().message());
   state_->bus = std::move(*bus);
   state_->switches = switches;
   state_->on_bus([this] { state_->bring_up(); });

@@ -155,7 +155,7 @@ TEST(NfcConnector, NoReaderFieldFailsConnect) {
                                               log.emplace_back(l);
                                             }},
                                            1500ms);
-  ASSERT_TRUE(connector) << connector.error();
+  ASSERT_TRUE(connector) << connector.error().message();
   auto link = run_coro(io, (*connector)->connect(""));
   ASSERT_FALSE(link);
   EXPECT_EQ(link.error(), Errc::connect_failed);
@@ -170,7 +170,7 @@ TEST(NfcShutdown, ConnectorDestroyedWhileWaitingForTheField) {
   asio::io_context io;
   pn532::Pn532Pair chips;
   auto connector = nfc::NfcConnector::open(io.get_executor(), {chips.connstring(1), {}}, 20s);
-  ASSERT_TRUE(connector) << connector.error();
+  ASSERT_TRUE(connector) << connector.error().message();
   std::optional<Result<LinkPtr>> link;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> { link.emplace(co_await (*connector)->connect("")); },
                  asio::detached);
@@ -187,7 +187,7 @@ TEST(NfcShutdown, ListenerClosedWhilePolling) {
   asio::io_context io;
   pn532::Pn532Pair chips;
   auto listener = nfc::NfcListener::open(io.get_executor(), {chips.connstring(0), {}});
-  ASSERT_TRUE(listener) << listener.error();
+  ASSERT_TRUE(listener) << listener.error().message();
   std::optional<Result<LinkPtr>> link;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> { link.emplace(co_await (*listener)->accept()); },
                  asio::detached);
@@ -205,7 +205,8 @@ TEST(NfcDevice, MissingReaderIsAClearError) {
   asio::io_context io;
   auto listener = nfc::NfcListener::open(io.get_executor(), {"pn532_uart:/dev/kda-no-such-reader", {}});
   ASSERT_FALSE(listener);
-  EXPECT_NE(listener.error().find("pn532_uart:/dev/kda-no-such-reader"), std::string::npos) << listener.error();
+  EXPECT_NE(listener.error().message().find("pn532_uart:/dev/kda-no-such-reader"), std::string::npos)
+      << listener.error().message();
 }
 
 }  // namespace

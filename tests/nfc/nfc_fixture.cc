@@ -15,7 +15,7 @@ NfcFixture::NfcFixture(asio::io_context& io) {
   quiet_libnfc_environment();
   chips = std::make_unique<pn532::Pn532Pair>();
   auto l = nfc::NfcListener::open(io.get_executor(), {chips->connstring(0), {}});
-  if (!l) throw std::runtime_error(l.error());
+  if (!l) throw std::runtime_error(l.error().message());
   listener = std::move(*l);
 }
 
@@ -27,7 +27,7 @@ NfcFixture::~NfcFixture() {
 LinkPair NfcFixture::connect(asio::io_context& io, FaultPlan faults) {
   connector.reset();
   auto c = nfc::NfcConnector::open(io.get_executor(), {chips->connstring(1), {}}, std::chrono::seconds(20));
-  if (!c) throw std::runtime_error(c.error());
+  if (!c) throw std::runtime_error(c.error().message());
   connector = std::move(*c);
   return accept_and_connect(io, *listener, *connector, "", faults);
 }

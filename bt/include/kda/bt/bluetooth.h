@@ -19,8 +19,6 @@
 #include <memory>
 #include <string>
 
-#include <tl/expected.hpp>
-
 #include "kda/core/transport.h"
 
 namespace kda::bt {
@@ -38,7 +36,7 @@ struct Primary {
 
 // Fails only without a system bus; BlueZ trouble (absent, no adapter,
 // refusals) is reported through the log and retried when org.bluez returns.
-tl::expected<Primary, std::string> start_primary(asio::io_context& io, PrimaryOptions options);
+Result<Primary> start_primary(asio::io_context& io, PrimaryOptions options);
 
 struct TargetOptions {
   std::string adapter;  // "hci0"; empty: the first powered adapter
@@ -48,7 +46,7 @@ struct TargetOptions {
 
 // connect(""): discover and take the first kda primary; connect("AA:BB:..."):
 // that device.
-tl::expected<std::unique_ptr<Connector>, std::string> make_connector(asio::io_context& io, TargetOptions options);
+Result<std::unique_ptr<Connector>> make_connector(asio::io_context& io, TargetOptions options);
 
 // The RFCOMM profile options kda gives ProfileManager1.RegisterProfile, as
 // text (for docs and tests): role "server" or "client".

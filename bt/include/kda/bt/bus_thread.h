@@ -16,9 +16,9 @@
 #include <thread>
 
 #include <sdbus-c++/IConnection.h>
-#include <tl/expected.hpp>
 
 #include "kda/core/asio.h"
+#include "kda/core/error.h"
 
 namespace kda::bt {
 
@@ -26,7 +26,7 @@ class BusThread {
  public:
   // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS if set). The error
   // is one line saying why.
-  static tl::expected<std::unique_ptr<BusThread>, std::string> system_bus();
+  static Result<std::unique_ptr<BusThread>> system_bus();
   // Stops the thread after the teardown jobs ran (see stop()).
   ~BusThread();
 

@@ -14,18 +14,19 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/bytes.h"
+#include "kda/core/error.h"
 
 struct nfc_context;
 struct nfc_device;
 
 namespace kda::nfc {
 
-struct DeviceError {
-  int code = 0;         // libnfc's NFC_E* code
-  std::string message;  // what failed and libnfc's words for it
-};
+// libnfc's NFC_E* codes (negative ints) as error codes; an Error's detail
+// says what failed, on which connstring, in libnfc's words.
+const std::error_category& libnfc_category() noexcept;
+
 template <typename T>
-using DeviceResult = tl::expected<T, DeviceError>;
+using DeviceResult = Result<T>;
 
 class NfcDevice {
  public:
@@ -60,7 +61,7 @@ class NfcDevice {
 
  private:
   NfcDevice(nfc_context* context, nfc_device* device, std::string connstring);
-  DeviceError error(const char* what, int code) const;
+  Error error(const char* what, int code) const;
 
   nfc_context* context_;
   nfc_device* device_;

@@ -29,8 +29,7 @@ struct NfcOptions {
 
 class NfcListener final : public Listener {
  public:
-  static tl::expected<std::unique_ptr<NfcListener>, std::string> open(asio::any_io_executor executor,
-                                                                      NfcOptions options);
+  static Result<std::unique_ptr<NfcListener>> open(asio::any_io_executor executor, NfcOptions options);
   ~NfcListener() override;  // stops polling and joins the device thread
 
   asio::awaitable<Result<LinkPtr>> accept() override;
@@ -47,9 +46,8 @@ class NfcListener final : public Listener {
 
 class NfcConnector final : public Connector {
  public:
-  static tl::expected<std::unique_ptr<NfcConnector>, std::string> open(asio::any_io_executor executor,
-                                                                       NfcOptions options,
-                                                                       std::chrono::milliseconds activation_timeout);
+  static Result<std::unique_ptr<NfcConnector>> open(asio::any_io_executor executor, NfcOptions options,
+                                                    std::chrono::milliseconds activation_timeout);
   ~NfcConnector() override;  // ends the link, releases the device
 
   // Waits for a reader's field. `address` is unused: the connstring names the device.
