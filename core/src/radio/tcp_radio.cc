@@ -1,5 +1,5 @@
 // TCP as a radio: kdad listens on [transports.tcp] listen, kda-target
-// connects to --tcp HOST:PORT. The same descriptor shape as Bluetooth or NFC.
+// connects to --tcp HOST:PORT. The same descriptor shape as every radio.
 #include "kda/core/radio.h"
 #include "kda/core/tcp_transport.h"
 

@@ -62,8 +62,8 @@ namespace kda {
 // kda's one error shape. `code` is stable: programs branch on it, Error
 // frames carry kda_category() values, and the control socket and the HTTP API
 // map a daemon category's codes to their answers (docs/ERRORS.md). `detail` is
-// one line for a person, saying what is wrong and where ("nfc: connstring is
-// not set"); it may be empty, and never holds a secret.
+// one line for a person, saying what is wrong and where ("tcp 10.0.0.1:99:
+// cannot bind"); it may be empty, and never holds a secret.
 struct Error {
   std::error_code code;
   std::string detail;

@@ -1,6 +1,6 @@
 // A link: a reliable, ordered, bidirectional carrier of frames between one
-// target and one primary. Every transport (loopback, TCP, RFCOMM, NFC DEP,
-// Wi-Fi Direct) produces links; the session layer sees nothing else.
+// target and one primary. Every transport (loopback, TCP and each radio,
+// kda/core/radio.h) produces links; the session layer sees nothing else.
 //
 // Threading: all operations must be started from the link's executor (a
 // strand); their coroutines resume there. One reader and one writer at a time

@@ -1,5 +1,5 @@
 // What one source may cost kdad: a token bucket per source (a TCP host, a
-// Bluetooth address, the NFC reader), refilled evenly. Pure: the caller
+// radio peer's address, the desk's reader), refilled evenly. Pure: the caller
 // passes the time, so tests need no clock. Single-threaded.
 #pragma once
 
@@ -12,7 +12,7 @@ namespace kda::daemon {
 
 // Where a session comes from, from its link's peer text: the transport and
 // address without the port ("tcp 192.0.2.7:51234" -> "tcp 192.0.2.7",
-// "tcp [::1]:5" -> "tcp [::1]"); a Bluetooth address or NFC reader as is.
+// "tcp [::1]:5" -> "tcp [::1]"); any other peer (a radio address, a reader) as is.
 std::string session_source(std::string_view peer);
 
 class SourceLimiter {
