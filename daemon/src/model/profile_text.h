@@ -1,0 +1,17 @@
+// Wording the profile rules and the profile reader share (profile_catalog.cc,
+// profile_json.cc). Private to the model.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <google/protobuf/descriptor.h>
+
+namespace kda::daemon {
+
+// The names a JSON value of the enum may take, "A, B, C" (*_UNSPECIFIED left out).
+std::string enum_value_names(const google::protobuf::EnumDescriptor& e);
+// "16,777,216": sizes an admin compares at a glance.
+std::string grouped(std::size_t n);
+
+}  // namespace kda::daemon
