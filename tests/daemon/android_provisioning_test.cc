@@ -103,7 +103,7 @@ const char* kBundle =
 
 TEST(ProvisioningExtras, FromFullProfile) {
   auto extras = provisioning_extras(full_package());
-  ASSERT_TRUE(extras) << extras.error();
+  ASSERT_TRUE(extras) << extras.error().message();
   const ProvisioningExtras expected = {
       {"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME", "com.example.mdm/.AdminReceiver"},
       {"android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION",
@@ -129,7 +129,7 @@ TEST(ProvisioningExtras, WithoutWifiAndWithCredentials) {
   package.mutable_credentials()->set_user_id("jdoe");
   package.mutable_credentials()->set_password("pw=1");
   auto extras = provisioning_extras(package);
-  ASSERT_TRUE(extras) << extras.error();
+  ASSERT_TRUE(extras) << extras.error().message();
   for (const auto& [key, value] : *extras) EXPECT_EQ(key.find("WIFI"), std::string::npos) << key;
   EXPECT_EQ(extras->at(std::string(extra::kAdminExtrasBundle)),
             R"({"kda.enrollment_token":"example-token-replace-me","kda.server_url":"https://mdm.example.com:8443/enroll",)"
@@ -139,13 +139,14 @@ TEST(ProvisioningExtras, WithoutWifiAndWithCredentials) {
 TEST(ProvisioningExtras, RefusesWhatCannotBeRendered) {
   auto package = full_package();
   package.mutable_profile()->set_custom_json("[1]");
-  EXPECT_EQ(provisioning_extras(package).error(), "custom_json is not a JSON object");
+  EXPECT_EQ(provisioning_extras(package).error().detail, "custom_json is not a JSON object");
+  EXPECT_EQ(provisioning_extras(package).error().code, CatalogErrc::invalid_profile);
   package.mutable_profile()->set_custom_json(R"({"kda.enrollment_token": "x"})");
-  EXPECT_EQ(provisioning_extras(package).error(),
+  EXPECT_EQ(provisioning_extras(package).error().detail,
             "custom_json uses the key 'kda.enrollment_token', which kda sets itself");
   package.mutable_profile()->clear_custom_json();
   package.mutable_profile()->mutable_wifi()->set_security(v1::WifiSettings::SECURITY_UNSPECIFIED);
-  EXPECT_EQ(provisioning_extras(package).error(), "wifi.security is not set to a known value");
+  EXPECT_EQ(provisioning_extras(package).error().detail, "wifi.security is not set to a known value");
 }
 
 // --- QR ----------------------------------------------------------------------
@@ -181,9 +182,9 @@ TEST(ProvisioningQr, FullPackageTypes) {
 
 TEST(ProvisioningQr, RefusesBadValues) {
   ProvisioningExtras bad = {{std::string(extra::kWifiHidden), "yes"}};
-  EXPECT_EQ(provisioning_qr_json(bad).error(), std::string(extra::kWifiHidden) + " must be true or false");
+  EXPECT_EQ(provisioning_qr_json(bad).error().detail, std::string(extra::kWifiHidden) + " must be true or false");
   bad = {{std::string(extra::kAdminExtrasBundle), "[]"}};
-  EXPECT_EQ(provisioning_qr_json(bad).error(), "the admin extras bundle is not a JSON object");
+  EXPECT_EQ(provisioning_qr_json(bad).error().detail, "the admin extras bundle is not a JSON object");
 }
 
 // --- Java Properties ---------------------------------------------------------
@@ -257,7 +258,7 @@ TEST(Ndef, ProvisioningMessageHoldsOneMimeRecord) {
   auto extras = provisioning_extras(full_package());
   ASSERT_TRUE(extras);
   auto wire = provisioning_ndef_message(*extras);
-  ASSERT_TRUE(wire) << wire.error();
+  ASSERT_TRUE(wire) << wire.error().message();
   auto records = ndef_decode(*wire);
   ASSERT_TRUE(records) << records.error();
   ASSERT_EQ(records->size(), 1u);

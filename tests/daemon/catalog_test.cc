@@ -39,7 +39,7 @@ TEST_F(CatalogTest, EmbeddedProfilesAllParseAndDefaultComesFirst) {
 TEST_F(CatalogTest, AddedProfilesPersistPrivatelyAndSurviveReload) {
   auto c = load();
   auto added = c.add(kProfile, "field-sales.json", false);
-  ASSERT_TRUE(added) << added.error().front();
+  ASSERT_TRUE(added) << added.error().message();
   EXPECT_EQ(*added, "Field sales");
   struct stat st{};
   ASSERT_EQ(::stat((dir_ + "/profiles/Field_sales.json").c_str(), &st), 0);
@@ -55,12 +55,15 @@ TEST_F(CatalogTest, RefusalsSayWhy) {
   ASSERT_TRUE(c.add(kProfile, "a.json", false));
   auto twice = c.add(kProfile, "b.json", false);
   ASSERT_FALSE(twice);
-  EXPECT_NE(twice.error().front().find("exists already"), std::string::npos);
+  EXPECT_NE(twice.error().detail.find("exists already"), std::string::npos);
+  EXPECT_EQ(twice.error().code, CatalogErrc::profile_exists);
   auto bad = c.add(R"({"name": "Bad#name"})", "bad.json", false);
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().front().rfind("bad.json: ", 0), 0u) << bad.error().front();
-  EXPECT_EQ(c.remove("Default").error(), "\"Default\" is the default profile; select another first");
-  EXPECT_FALSE(c.remove("Nope"));
+  EXPECT_EQ(bad.error().detail.rfind("bad.json: ", 0), 0u) << bad.error().detail;
+  EXPECT_EQ(bad.error().code, CatalogErrc::invalid_profile);
+  EXPECT_EQ(c.remove("Default").error().detail, "\"Default\" is the default profile; select another first");
+  EXPECT_EQ(c.remove("Default").error().code, CatalogErrc::default_profile);
+  EXPECT_EQ(c.remove("Nope").error().code, CatalogErrc::unknown_profile);
   EXPECT_TRUE(c.remove("Field sales"));
   EXPECT_EQ(c.find("Field sales"), nullptr);
 }
@@ -102,7 +105,7 @@ TEST_F(CatalogTest, FilesOverTheOld256KiBLimitLoadWhenTheirPackageFits) {
   EXPECT_TRUE(errors_.empty()) << errors_.front();
   EXPECT_NE(c.find("Field sales"), nullptr);
   auto added = c.add(eulas, "eulas.json", false);
-  ASSERT_TRUE(added) << added.error().front();
+  ASSERT_TRUE(added) << added.error().message();
   auto again = load({extra});
   EXPECT_TRUE(errors_.empty()) << errors_.front();
   ASSERT_NE(again.find("Long EULAs"), nullptr);
@@ -136,7 +139,7 @@ TEST_F(CatalogTest, EditKeepsASecretGivenAsTheHiddenMarker) {
   ASSERT_TRUE(c.add(kWithSecrets, "w.json", false));
   auto edited = c.edit("Warehouse", R"j({"enrollment_token": "(hidden)", "time_zone": "UTC",
       "wifi": {"ssid": "Floor 2", "security": "SECURITY_WPA", "password": "(hidden)"}})j");
-  ASSERT_TRUE(edited) << edited.error().front();
+  ASSERT_TRUE(edited) << edited.error().message();
   EXPECT_EQ(c.find("Warehouse")->enrollment_token(), "tok-7f3a9c");
   EXPECT_EQ(c.find("Warehouse")->wifi().password(), "pw-0c41e2aa");
   EXPECT_EQ(c.find("Warehouse")->wifi().ssid(), "Floor 2");
@@ -144,7 +147,7 @@ TEST_F(CatalogTest, EditKeepsASecretGivenAsTheHiddenMarker) {
   ASSERT_TRUE(c.add(kProfile, "f.json", false));
   auto nothing_to_keep = c.edit("Field sales", R"j({"enrollmentToken": "(hidden)"})j");
   ASSERT_FALSE(nothing_to_keep);
-  EXPECT_NE(nothing_to_keep.error().front().find("no secret to keep"), std::string::npos);
+  EXPECT_NE(nothing_to_keep.error().detail.find("no secret to keep"), std::string::npos);
 }
 
 TEST_F(CatalogTest, AddRefusesTheHiddenMarkerAsASecret) {
@@ -153,8 +156,8 @@ TEST_F(CatalogTest, AddRefusesTheHiddenMarkerAsASecret) {
   json.replace(json.find("tok-7f3a9c"), 10, "(hidden)");
   auto added = c.add(json, "w.json", false);
   ASSERT_FALSE(added);
-  ASSERT_EQ(added.error().size(), 1u);
-  EXPECT_EQ(added.error().front().rfind("w.json: enrollment_token: is \"(hidden)\"", 0), 0u) << added.error().front();
+  EXPECT_EQ(added.error().detail.find('\n'), std::string::npos) << added.error().detail;  // one problem
+  EXPECT_EQ(added.error().detail.rfind("w.json: enrollment_token: is \"(hidden)\"", 0), 0u) << added.error().detail;
   EXPECT_EQ(c.find("Warehouse"), nullptr);
 }
 
@@ -162,7 +165,7 @@ TEST_F(CatalogTest, CopyCarriesTheSecretsAndIsStored) {
   auto c = load();
   ASSERT_TRUE(c.add(kWithSecrets, "w.json", false));
   auto copied = c.copy("Warehouse", "Warehouse 2");
-  ASSERT_TRUE(copied) << copied.error().front();
+  ASSERT_TRUE(copied) << copied.error().message();
   auto again = load();
   ASSERT_NE(again.find("Warehouse 2"), nullptr);
   EXPECT_EQ(again.find("Warehouse 2")->enrollment_token(), "tok-7f3a9c");
@@ -179,7 +182,7 @@ TEST_F(CatalogTest, DeletedBuiltInProfilesStayDeleted) {
   ASSERT_TRUE(c.add(kProfile, "f.json", false));
   ASSERT_TRUE(c.select_default("Field sales"));
   auto removed = c.remove("Default");
-  ASSERT_TRUE(removed) << removed.error();
+  ASSERT_TRUE(removed) << removed.error().message();
   EXPECT_EQ(load().find("Default"), nullptr);
   // Edited (so also a file in the state dir), then deleted: still gone.
   auto d = load();
@@ -198,7 +201,8 @@ TEST_F(CatalogTest, AProfileFromAConfiguredDirectoryNamesThatDirectory) {
   auto c = load({extra});
   auto refused = c.remove("Field sales");
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error(), "\"Field sales\" comes from " + extra +
+  EXPECT_EQ(refused.error().code, CatalogErrc::read_only_profile);
+  EXPECT_EQ(refused.error().detail, "\"Field sales\" comes from " + extra +
                                  " (catalog.profile_dirs), which kdad never changes; remove its file there");
 }
 
@@ -212,7 +216,8 @@ TEST_F(CatalogTest, IsDefaultTrueMakesTheProfileTheDefault) {
   EXPECT_TRUE(load().is_default("Field sales"));
   auto unset = c.edit("Field sales", R"({"is_default": false})");
   ASSERT_FALSE(unset);
-  EXPECT_NE(unset.error().front().find("select another"), std::string::npos) << unset.error().front();
+  EXPECT_NE(unset.error().detail.find("select another"), std::string::npos) << unset.error().detail;
+  EXPECT_EQ(unset.error().code, CatalogErrc::default_profile);
   ASSERT_TRUE(c.edit("Default", R"({"is_default": true})"));
   EXPECT_TRUE(c.is_default("Default"));
   ASSERT_TRUE(c.edit("Field sales", R"({"is_default": false})"));

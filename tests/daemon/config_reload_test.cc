@@ -9,7 +9,7 @@ namespace {
 
 Config parse(const std::string& text) {
   auto c = parse_config(text, "kdad.toml", built_in_radio_configs());
-  EXPECT_TRUE(c) << (c ? "" : c.error().front());
+  EXPECT_TRUE(c) << (c ? "" : c.error().front().message());
   return c ? *c : Config{};
 }
 

@@ -18,9 +18,9 @@ std::string read(const std::string& name) {
 
 const std::vector<RadioConfig> radios = built_in_radio_configs();
 
-std::string joined(const std::vector<std::string>& errors) {
+std::string joined(const std::vector<Error>& errors) {
   std::string out;
-  for (const auto& e : errors) out += e + "\n";
+  for (const auto& e : errors) out += e.message() + "\n";
   return out;
 }
 
@@ -80,6 +80,7 @@ TEST(Config, UnknownKeyNamesFileLineAndKey) {
   auto c = parse_config(read("typo.toml"), "typo.toml", radios);
   ASSERT_FALSE(c);
   EXPECT_EQ(joined(c.error()), "typo.toml:3:13: daemon.log_levle: unknown setting\n");
+  EXPECT_EQ(c.error()[0].code, ConfigErrc::unknown_key);
 }
 
 TEST(Config, EveryBadValueIsReported) {
@@ -128,7 +129,8 @@ TEST(Config, SyntaxErrorNamesThePlace) {
   auto c = parse_config(read("syntax.toml"), "syntax.toml", radios);
   ASSERT_FALSE(c);
   ASSERT_EQ(c.error().size(), 1u);
-  EXPECT_EQ(c.error()[0].rfind("syntax.toml:1:", 0), 0u) << c.error()[0];
+  EXPECT_EQ(c.error()[0].detail.rfind("syntax.toml:1:", 0), 0u) << c.error()[0].detail;
+  EXPECT_EQ(c.error()[0].code, ConfigErrc::syntax);
 }
 
 TEST(Config, WrongTypes) {
@@ -136,6 +138,7 @@ TEST(Config, WrongTypes) {
   ASSERT_FALSE(c);
   const auto text = joined(c.error());
   EXPECT_NE(text.find("w.toml:2:8: daemon.name: expected a string"), std::string::npos) << text;
+  for (const auto& e : c.error()) EXPECT_EQ(e.code, ConfigErrc::bad_value) << e.detail;
   EXPECT_NE(text.find("catalog.profile_dirs: expected a list of strings"), std::string::npos) << text;
 }
 

@@ -176,6 +176,9 @@ TEST(ControlServer, RefusalsCarryOneLineAndTheConnectionStays) {
   ASSERT_TRUE(unknown);
   EXPECT_FALSE(unknown->ok());
   EXPECT_NE(unknown->error().find("unknown command"), std::string::npos);
+  // ... and says so to programs too (docs/ERRORS.md).
+  EXPECT_EQ(unknown->error_code().category(), "kda.control");
+  EXPECT_EQ(unknown->error_code().value(), static_cast<int>(ControlErrc::unknown_command));
 
   v1::ControlRequest report;
   report.mutable_report();
@@ -328,6 +331,14 @@ TEST(ControlClient, ServerGoneMidConversationIsAnError) {
 }
 
 // ---- Limits and chunked uploads ---------------------------------------------
+
+// The admission check's refusal as its line, "" when admitted.
+std::string admission_refusal(uid_t uid, OpenConnections open, const ControlServerOptions& options) {
+  auto admitted = admission_check(uid, open, options);
+  if (admitted) return "";
+  EXPECT_EQ(admitted.error().code, ControlErrc::too_many_connections);
+  return admitted.error().detail;
+}
 
 TEST(ControlLimits, AdmissionRule) {
   const ControlServerOptions o{.max_connections = 4, .root_reserve = 2, .connections_per_user = 2};
@@ -507,7 +518,7 @@ TEST(ControlPeerCheck, PeerGroupsOfThisProcess) {
 TEST(ControlPeerCheck, ResolvesGroupNamesAndNumbers) {
   EXPECT_EQ(resolve_group("0").value(), 0u);
   EXPECT_EQ(resolve_group("root").value(), 0u);
-  EXPECT_EQ(resolve_group("no-such-group-kda").error(), "unknown group 'no-such-group-kda'");
+  EXPECT_EQ(resolve_group("no-such-group-kda").error().detail, "unknown group 'no-such-group-kda'");
 }
 
 // Runs `fn` in a child that dropped to uid 65534 with the given groups;

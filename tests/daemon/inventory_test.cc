@@ -15,7 +15,7 @@ class InventoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = StateStore::open(dir_ + "/kdad.db");
-    ASSERT_TRUE(s) << s.error();
+    ASSERT_TRUE(s) << s.error().message();
     store_ = std::move(*s);
   }
   void TearDown() override { store_.reset(); }
@@ -146,11 +146,12 @@ TEST_F(InventoryTest, BatchesNameEveryUnknownKeyAndCountDevicesOnce) {
   ASSERT_TRUE(store_->import_devices(kUpload, {.source = "r"}));
   auto unknown = store_->set_approval({"NOPE-1", "490154203237518", "NOPE-2", "NOPE-1"}, Approval::approved);
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error(), "no devices NOPE-1, NOPE-2 in the inventory (2 unknown keys; nothing changed)");
+  EXPECT_EQ(unknown.error().detail, "no devices NOPE-1, NOPE-2 in the inventory (2 unknown keys; nothing changed)");
+  EXPECT_EQ(unknown.error().code, InventoryErrc::unknown_device);
   EXPECT_EQ(store_->device("490154203237518").value()->approval, Approval::pending);
   // The same device by its IMEI, its serial in another case, and twice.
   auto n = store_->set_approval({"490154203237518", "r58m1", "490154203237518"}, Approval::approved, "alice");
-  ASSERT_TRUE(n) << n.error();
+  ASSERT_TRUE(n) << n.error().message();
   EXPECT_EQ(*n, 1u);
   EXPECT_EQ(store_->ledger({})->back().reason, "approved by alice");
 }
@@ -203,7 +204,7 @@ TEST_F(InventoryTest, AssignMoveUnassignDeleteAndExport) {
   EXPECT_EQ(store_->device("490154203237518").value()->state, DeviceState::unassigned);
   auto unknown = store_->assign({"356938035643809", "NO-SUCH"}, "X");
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error(), "no device NO-SUCH in the inventory");
+  EXPECT_EQ(unknown.error().detail, "no device NO-SUCH in the inventory");
   EXPECT_EQ(store_->device("356938035643809").value()->device.profile, "Warehouse");  // nothing half-done
   auto csv = store_->export_csv();
   ASSERT_TRUE(csv);
@@ -226,12 +227,14 @@ namespace {
 
 TEST_F(InventoryTest, ACheckCanRefuseTheWholeUpload) {
   ImportOptions options{.source = "r"};
-  options.check = [](const Device& d) {
-    return d.profile == "Nope" ? std::string("profile \"Nope\" is not in the catalog") : std::string();
+  options.check = [](const Device& d) -> Result<void> {
+    if (d.profile != "Nope") return {};
+    return fail(CatalogErrc::unknown_profile, "profile \"Nope\" is not in the catalog");
   };
   auto r = store_->import_devices("imei,serial,profile\n490154203237518,S1,Nope\n356938035643809,S2,\n", options);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().errors.front(), "imei 490154203237518: profile \"Nope\" is not in the catalog");
+  EXPECT_EQ(r.error().code, CatalogErrc::unknown_profile);  // the first line's
   EXPECT_TRUE(store_->devices()->empty());
 }
 

@@ -139,14 +139,14 @@ TEST(Ledger, FullDiskRefusesEveryEnrollmentUntilSpaceReturns) {
 // as an auditor would after the last kill.
 std::map<std::string, std::string> latest_states(const std::string& db_path, std::string& integrity) {
   auto store = daemon::StateStore::open(db_path);
-  EXPECT_TRUE(store) << (store ? "" : store.error());
+  EXPECT_TRUE(store) << (store ? "" : store.error().message());
   if (!store) return {};
   integrity = (*store)->integrity_check().value_or("unreadable");
   std::map<std::string, std::string> out;
   daemon::LedgerQuery all;
   all.limit = 1'000'000;
   const auto entries = (*store)->ledger(all);
-  EXPECT_TRUE(entries) << (entries ? "" : entries.error());
+  EXPECT_TRUE(entries) << (entries ? "" : entries.error().message());
   if (!entries) return {};
   for (const auto& e : *entries)
     if (!e.refusal) out[e.device] = std::string(daemon::display_name(e.state));

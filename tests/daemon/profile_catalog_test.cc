@@ -435,7 +435,7 @@ TEST(ProfileCatalog, LargestPackageCoversEveryDevice) {
   d.set_wifi_mac("aa:bb:cc:dd:ee:ff");
   ASSERT_EQ(identity_problem(d), "");
   auto extras = provisioning_extras(package);
-  ASSERT_TRUE(extras) << extras.error();
+  ASSERT_TRUE(extras) << extras.error().message();
   for (const auto& [key, value] : *extras) (*package.mutable_provisioning_extras())[key] = value;
   EXPECT_LE(package.ByteSizeLong(), largest_package_bytes(profile));
   EXPECT_GT(package.ByteSizeLong() + 2048, largest_package_bytes(profile));  // and counts little more

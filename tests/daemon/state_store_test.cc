@@ -36,7 +36,7 @@ class StateStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<StateStore> open() {
     auto store = StateStore::open(path_);
-    EXPECT_TRUE(store) << (store ? "" : store.error());
+    EXPECT_TRUE(store) << (store ? "" : store.error().message());
     return store ? std::move(*store) : nullptr;
   }
   static LedgerEntry entry(const std::string& device, DeviceState state, std::int64_t time_ms = 0) {
@@ -59,7 +59,7 @@ TEST_F(StateStoreTest, RecordsTransitionsInOrderAndSurvivesReopen) {
     ASSERT_TRUE(store->record(entry("490154203237518", DeviceState::profile_assigned, 1000)));
     ASSERT_TRUE(store->record(entry("490154203237518", DeviceState::provisioning, 2000)));
     auto done = store->record(entry("490154203237518", DeviceState::provisioned, 3000));
-    ASSERT_TRUE(done) << done.error().message;
+    ASSERT_TRUE(done) << done.error().message();
     EXPECT_GT(done->id, 0);
   }
   auto store = open();
@@ -77,11 +77,11 @@ TEST_F(StateStoreTest, RefusesProvisionedWithoutProvisioning) {
   ASSERT_TRUE(store->record(entry("R58M1", DeviceState::profile_assigned)));
   auto refused = store->record(entry("R58M1", DeviceState::provisioned));
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().kind, StoreFailure::refused);
-  EXPECT_NE(refused.error().message.find("cannot go from Profile assigned to Provisioned"), std::string::npos)
-      << refused.error().message;
+  EXPECT_EQ(refused.error().code, InventoryErrc::transition_not_allowed);
+  EXPECT_NE(refused.error().detail.find("cannot go from Profile assigned to Provisioned"), std::string::npos)
+      << refused.error().detail;
   EXPECT_EQ(store->ledger({})->size(), 1u);  // nothing half-written
-  EXPECT_FALSE(store->record(entry("", DeviceState::rejected)));
+  EXPECT_EQ(store->record(entry("", DeviceState::rejected)).error().code, InventoryErrc::invalid_identifier);
 }
 
 TEST_F(StateStoreTest, FiltersByDeviceAndTime) {
@@ -106,7 +106,7 @@ TEST_F(StateStoreTest, RepeatedRefusalsCountInOneRowAndLeaveTheStateAlone) {
   for (int i = 0; i < 5; ++i) {
     refusal.time_ms = 2000 + i;
     auto r = store->record_refusal(refusal);
-    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(r) << r.error().message();
     EXPECT_EQ(r->count, i + 1);
   }
   // A refusal is not a transition: the transfer under way may still finish.
@@ -163,8 +163,9 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
   sqlite3_close(db);
   auto newer = StateStore::open(path_);
   ASSERT_FALSE(newer);
-  EXPECT_NE(newer.error().find("newer kdad (schema version 99; this kdad knows up to 5)"), std::string::npos)
-      << newer.error();
+  EXPECT_NE(newer.error().detail.find("newer kdad (schema version 99; this kdad knows up to 5)"), std::string::npos)
+      << newer.error().detail;
+  EXPECT_EQ(newer.error().code, StoreErrc::schema_too_new);
 }
 
 TEST_F(StateStoreTest, ARefusedLargeImportLeavesNoWalBehind) {
@@ -174,8 +175,9 @@ TEST_F(StateStoreTest, ARefusedLargeImportLeavesNoWalBehind) {
   for (int i = 1; i <= kDevices; ++i) csv += "WAL" + std::to_string(1'000'000 + i) + "\n";
   // The last device is refused after every other row was written in the transaction.
   ImportOptions options{.source = "r1"};
-  options.check = [](const Device& d) {
-    return d.serial == "WAL" + std::to_string(1'000'000 + kDevices) ? std::string("refused for the test") : std::string();
+  options.check = [](const Device& d) -> Result<void> {
+    if (d.serial != "WAL" + std::to_string(1'000'000 + kDevices)) return {};
+    return fail(CatalogErrc::unknown_profile, "refused for the test");
   };
   auto refused = store->import_devices(csv, options);
   ASSERT_FALSE(refused);
@@ -209,7 +211,8 @@ TEST_F(StateStoreTest, EveryIdentifierAClaimIsMatchedOnHasAnIndex) {
 TEST_F(StateStoreTest, UnwritablePathIsAClearError) {
   auto store = StateStore::open(dir_ + "/missing-dir/kdad.db");
   ASSERT_FALSE(store);
-  EXPECT_NE(store.error().find("missing-dir/kdad.db"), std::string::npos) << store.error();
+  EXPECT_NE(store.error().detail.find("missing-dir/kdad.db"), std::string::npos) << store.error().detail;
+  EXPECT_EQ(store.error().code, StoreErrc::unavailable);  // SQLITE_CANTOPEN
 }
 
 }  // namespace

@@ -12,19 +12,21 @@
 
 namespace kda::daemon {
 
-std::string admission_refusal(uid_t uid, OpenConnections open, const ControlServerOptions& options) {
+Result<void> admission_check(uid_t uid, OpenConnections open, const ControlServerOptions& options) {
+  const auto refuse = [](std::string why) { return fail(ControlErrc::too_many_connections, std::move(why)); };
   if (uid == 0) {
     const std::size_t limit = options.max_connections + options.root_reserve;
     if (open.total < limit) return {};
-    return "too many control connections open (" + std::to_string(open.total) + ", root's limit " +
-           std::to_string(limit) + "); try again";
+    return refuse("too many control connections open (" + std::to_string(open.total) + ", root's limit " +
+                  std::to_string(limit) + "); try again");
   }
   if (options.connections_per_user > 0 && open.of_uid >= options.connections_per_user)
-    return "too many control connections from uid " + std::to_string(uid) + " (" + std::to_string(open.of_uid) +
-           " open, limit " + std::to_string(options.connections_per_user) + "); close one and try again";
+    return refuse("too many control connections from uid " + std::to_string(uid) + " (" +
+                  std::to_string(open.of_uid) + " open, limit " + std::to_string(options.connections_per_user) +
+                  "); close one and try again");
   if (open.total >= options.max_connections)
-    return "too many control connections open (" + std::to_string(open.total) + ", limit " +
-           std::to_string(options.max_connections) + "); try again";
+    return refuse("too many control connections open (" + std::to_string(open.total) + ", limit " +
+                  std::to_string(options.max_connections) + "); try again");
   return {};
 }
 
@@ -83,7 +85,7 @@ std::vector<gid_t> peer_groups(const ControlPeer& peer) {
   return groups;
 }
 
-tl::expected<gid_t, std::string> resolve_group(std::string_view name_or_id) {
+Result<gid_t> resolve_group(std::string_view name_or_id) {
   gid_t gid = 0;
   const char* end = name_or_id.data() + name_or_id.size();
   if (auto [ptr, ec] = std::from_chars(name_or_id.data(), end, gid); ec == std::errc() && ptr == end) return gid;
@@ -92,7 +94,7 @@ tl::expected<gid_t, std::string> resolve_group(std::string_view name_or_id) {
   group gr{};
   group* found = nullptr;
   if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found)
-    return tl::unexpected("unknown group '" + name + "'");
+    return fail(ConfigErrc::bad_value, "unknown group '" + name + "'");
   return found->gr_gid;
 }
 

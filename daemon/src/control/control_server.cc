@@ -92,11 +92,10 @@ void tidy(v1::ControlResponse& response) {
     if (c == '\n' || c == '\r') c = ' ';
 }
 
-v1::ControlResponse error_response(std::string text) {
-  v1::ControlResponse response;
-  response.set_ok(false);
-  response.set_error(std::move(text));
-  return response;
+v1::ControlResponse error_response(const Error& e) { return refusal(e); }
+
+v1::ControlResponse error_response(ControlErrc code, std::string text) {
+  return error_response(Error(code, std::move(text)));
 }
 
 }  // namespace
@@ -202,8 +201,8 @@ asio::awaitable<boost::system::error_code> write_response(std::shared_ptr<State>
 }
 
 // Answers a bad or refused connection once, then the caller closes it.
-asio::awaitable<void> refuse(std::shared_ptr<State> s, std::shared_ptr<Connection> c, std::string text) {
-  const v1::ControlResponse response = error_response(std::move(text));
+asio::awaitable<void> refuse(std::shared_ptr<State> s, std::shared_ptr<Connection> c, Error why) {
+  const v1::ControlResponse response = error_response(why);
   co_await write_response(s, c, response);
 }
 
@@ -237,7 +236,8 @@ v1::ControlResponse checked(v1::ControlResponse response) {
   tidy(response);
   const std::size_t size = response.ByteSizeLong();
   if (size > kMaxControlResponseSize)
-    return error_response("response too large (" + mib(size) + ", limit " + mib(kMaxControlResponseSize) +
+    return error_response(ControlErrc::response_too_large,
+                          "response too large (" + mib(size) + ", limit " + mib(kMaxControlResponseSize) +
                           "); narrow the request");
   return response;
 }
@@ -251,7 +251,7 @@ v1::ControlResponse open_stream(State& s, const v1::ControlRequest& request, con
   } catch (...) {
     s.log("control: " + describe(peer) + ": handler failed", TransportEvent::error);
   }
-  return error_response("internal error in kdad (see its log)");
+  return error_response(ControlErrc::internal, "internal error in kdad (see its log)");
 }
 
 // The handler's responses to one request, written as they come.
@@ -280,7 +280,8 @@ asio::awaitable<boost::system::error_code> answer_request(std::shared_ptr<State>
   Replies replies(s, c);
   std::string failure;
   if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET) {
-    co_await replies.send(error_response("unknown command: this kdad does not know it (is kdactl newer than kdad?)"));
+    co_await replies.send(error_response(ControlErrc::unknown_command,
+                                         "unknown command: this kdad does not know it (is kdactl newer than kdad?)"));
     co_return replies.ec;
   }
   try {
@@ -292,7 +293,7 @@ asio::awaitable<boost::system::error_code> answer_request(std::shared_ptr<State>
   }
   if (!failure.empty()) s->log("control: " + describe(peer) + ": handler failed: " + failure, TransportEvent::error);
   if (!replies.last && !replies.ec && !s->closed)
-    co_await replies.send(error_response("internal error in kdad (see its log)"));
+    co_await replies.send(error_response(ControlErrc::internal, "internal error in kdad (see its log)"));
   co_return replies.ec;
 }
 
@@ -303,7 +304,7 @@ std::optional<v1::ControlResponse> take_upload(State& s, ImportUpload& upload, v
                                                const ControlPeer& peer) {
   if (request.has_devices_import_chunk()) {
     if (auto added = upload.add(request.devices_import_chunk().csv()); !added) {
-      s.log("control: " + describe(peer) + ": devices import refused: " + added.error());
+      s.log("control: " + describe(peer) + ": devices import refused: " + added.error().message());
       return error_response(added.error());
     }
     v1::ControlResponse response;
@@ -314,12 +315,13 @@ std::optional<v1::ControlResponse> take_upload(State& s, ImportUpload& upload, v
   if (upload.active() && !request.has_devices_import()) {
     upload.drop();
     s.log("control: " + describe(peer) + ": devices import abandoned mid-upload");
-    return error_response("devices import abandoned: another request came before its last piece; nothing imported");
+    return error_response(ControlErrc::bad_request,
+                          "devices import abandoned: another request came before its last piece; nothing imported");
   }
   if (upload.active()) {
     auto* import = request.mutable_devices_import();
     if (auto added = upload.add(import->csv()); !added) {
-      s.log("control: " + describe(peer) + ": devices import refused: " + added.error());
+      s.log("control: " + describe(peer) + ": devices import refused: " + added.error().message());
       return error_response(added.error());
     }
     *import->mutable_csv() = upload.take();
@@ -353,36 +355,40 @@ asio::awaitable<void> send_stream(std::shared_ptr<State> s, std::shared_ptr<Conn
     v1::ControlResponse next = std::move(q->queue.front());
     q->queue.pop_front();
     tidy(next);
-    if (next.ByteSizeLong() > kMaxControlResponseSize) next = error_response("stream response too large");
+    if (next.ByteSizeLong() > kMaxControlResponseSize)
+      next = error_response(ControlErrc::response_too_large, "stream response too large");
     if (co_await write_response(s, c, next)) break;
   }
   if (q->overflowed && !s->closed) {
     s->log("control: " + who + ": stream ended, the client fell " + std::to_string(kStreamBacklog) +
            " responses behind");
-    co_await refuse(s, c, "stream ended: kdactl fell " + std::to_string(kStreamBacklog) + " responses behind");
+    co_await refuse(s, c,
+                    Error(ControlErrc::fell_behind,
+                          "stream ended: kdactl fell " + std::to_string(kStreamBacklog) + " responses behind"));
   }
   q->end();
   boost::system::error_code ignored;
   c->socket.close(ignored);
 }
 
-// Why `peer` may not use the socket now, or empty.
-std::string refusal(State& s, const ControlPeer& peer) {
+// Whether `peer` may use the socket now.
+Result<void> admission(State& s, const ControlPeer& peer) {
   if (!peer_allowed(peer, s.own_uid, s.options.group, peer_groups)) {
     s.log("control: refused " + describe(peer) + ": " + s.who_may(), TransportEvent::warning);
-    return "permission denied: uid " + std::to_string(peer.uid) + " (" + s.who_may() + ")";
+    return fail(ControlErrc::not_permitted,
+                "permission denied: uid " + std::to_string(peer.uid) + " (" + s.who_may() + ")");
   }
-  std::string why = admission_refusal(peer.uid, s.admitted(peer.uid), s.options);
-  if (!why.empty()) s.log("control: refused " + describe(peer) + ": " + why, TransportEvent::warning);
-  return why;
+  auto admitted = admission_check(peer.uid, s.admitted(peer.uid), s.options);
+  if (!admitted)
+    s.log("control: refused " + describe(peer) + ": " + admitted.error().message(), TransportEvent::warning);
+  return admitted;
 }
 
 asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection> c) {
   const ControlPeer peer = c->peer;
   const std::string who = describe(peer);
-  std::string refused = refusal(*s, peer);
-  if (!refused.empty()) {
-    co_await refuse(s, c, std::move(refused));
+  if (auto admitted = admission(*s, peer); !admitted) {
+    co_await refuse(s, c, std::move(admitted.error()));
     co_return;
   }
   c->admitted = true;
@@ -410,11 +416,12 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
     if (!size) {
       const std::uint32_t claimed = std::uint32_t{header[0]} << 24 | std::uint32_t{header[1]} << 16 |
                                     std::uint32_t{header[2]} << 8 | header[3];
-      std::string why = size.error() == Errc::frame_too_large
-                            ? "request too large: " + std::to_string(claimed) + " bytes (limit " +
-                                  mib(s->options.max_request_size) + "; a devices import goes in chunks)"
-                            : std::string("malformed request: empty frame");
-      s->log("control: " + who + ": " + why);
+      Error why = size.error() == Errc::frame_too_large
+                      ? Error(ControlErrc::request_too_large,
+                              "request too large: " + std::to_string(claimed) + " bytes (limit " +
+                                  mib(s->options.max_request_size) + "; a devices import goes in chunks)")
+                      : Error(ControlErrc::bad_request, "malformed request: empty frame");
+      s->log("control: " + who + ": " + why.message());
       co_await refuse(s, c, std::move(why));
       co_return;
     }
@@ -429,8 +436,7 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
     v1::ControlRequest request;
     if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       s->log("control: " + who + ": malformed request (" + std::to_string(body.size()) + " bytes)");
-      std::string why = "malformed request: not a kda.v1.ControlRequest";
-      co_await refuse(s, c, std::move(why));
+      co_await refuse(s, c, Error(ControlErrc::bad_request, "malformed request: not a kda.v1.ControlRequest"));
       co_return;
     }
     Bytes().swap(body);

@@ -9,14 +9,15 @@ std::string mib(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)
 
 }  // namespace
 
-tl::expected<void, std::string> ImportUpload::add(std::string_view piece) {
+Result<void> ImportUpload::add(std::string_view piece) {
   if (csv_.size() + piece.size() > max_size_) {
     drop();
-    return tl::unexpected("devices import too large: more than " + mib(max_size_) + " of CSV; nothing imported");
+    return fail(ControlErrc::request_too_large,
+                "devices import too large: more than " + mib(max_size_) + " of CSV; nothing imported");
   }
   if (counted_ && buffered_ + piece.size() > budget_) {
     drop();
-    return tl::unexpected(std::string("kdad is busy receiving other uploads; try again shortly; nothing imported"));
+    return fail(ControlErrc::busy, "kdad is busy receiving other uploads; try again shortly; nothing imported");
   }
   active_ = true;
   csv_.append(piece);

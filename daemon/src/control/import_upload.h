@@ -9,7 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include <tl/expected.hpp>
+#include "kda/core/error.h"
+#include "kda/daemon/errors.h"
 
 namespace kda::daemon {
 
@@ -26,9 +27,10 @@ class ImportUpload {
   bool active() const { return active_; }
   std::size_t size() const { return csv_.size(); }
 
-  // Appends a piece. Errors (one line; the upload is dropped): the joined CSV
-  // would pass max_size, or the shared budget is spent.
-  tl::expected<void, std::string> add(std::string_view piece);
+  // Appends a piece. Errors (the upload is dropped): the joined CSV would
+  // pass max_size (ControlErrc::request_too_large), or the shared budget is
+  // spent (ControlErrc::busy).
+  Result<void> add(std::string_view piece);
   // The joined CSV; the upload is over.
   std::string take();
   // Ends the upload, discarding what arrived.

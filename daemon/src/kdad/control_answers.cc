@@ -7,12 +7,9 @@
 
 namespace kda::daemon {
 
-v1::ControlResponse failed(std::string line) {
-  v1::ControlResponse r;
-  r.set_ok(false);
-  r.set_error(std::move(line));
-  return r;
-}
+v1::ControlResponse failed(const Error& e) { return refusal(e); }
+
+v1::ControlResponse failed(std::error_code code, std::string line) { return failed(Error(code, std::move(line))); }
 
 v1::ControlResponse done(std::string message, std::uint32_t count) {
   v1::ControlResponse r;
@@ -62,17 +59,18 @@ void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
   row.set_last(iso8601(e.last_ms));
 }
 
-tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f) {
+Result<DeviceFilter> to_filter(const v1::DeviceFilter& f) {
   DeviceFilter out;
   if (f.has_approval()) {
     for (auto a : {Approval::pending, Approval::approved, Approval::rejected})
       if (approval_name(a) == f.approval()) out.approval = a;
-    if (!out.approval) return tl::unexpected("unknown approval \"" + f.approval() + "\" (pending, approved, rejected)");
+    if (!out.approval)
+      return fail(ControlErrc::bad_request, "unknown approval \"" + f.approval() + "\" (pending, approved, rejected)");
   }
   if (f.has_profile()) out.profile = f.profile();
   if (f.has_state()) {
     out.state = parse_device_state(f.state());
-    if (!out.state) return tl::unexpected("unknown state \"" + f.state() + "\"");
+    if (!out.state) return fail(ControlErrc::bad_request, "unknown state \"" + f.state() + "\"");
   }
   return out;
 }

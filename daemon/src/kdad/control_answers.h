@@ -11,13 +11,15 @@
 
 namespace kda::daemon {
 
-v1::ControlResponse failed(std::string line);
+// The refusal's line for the admin and its code for programs (docs/ERRORS.md).
+v1::ControlResponse failed(const Error& e);
+v1::ControlResponse failed(std::error_code code, std::string line);
 v1::ControlResponse done(std::string message, std::uint32_t count);
 v1::ControlResponse ok();
 
 void fill_row(const InventoryDevice& d, v1::DeviceRow& row);
 void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row);
-tl::expected<DeviceFilter, std::string> to_filter(const v1::DeviceFilter& f);
+Result<DeviceFilter> to_filter(const v1::DeviceFilter& f);
 
 // The admin's user name (SO_PEERCRED's uid), for the ledger: "alice", or
 // "uid 1234" when the uid has no name.

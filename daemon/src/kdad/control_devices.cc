@@ -24,8 +24,8 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
   std::set<std::string> profiles;
   for (const auto* p : catalog_.list()) profiles.insert(p->name());
   options.check = [profiles = std::move(profiles)](const Device& d) {
-    return d.profile.empty() || profiles.count(d.profile) ? std::string()
-                                                          : "profile \"" + d.profile + "\" is not in the catalog";
+    if (d.profile.empty() || profiles.count(d.profile)) return Result<void>();
+    return Result<void>(fail(CatalogErrc::unknown_profile, "profile \"" + d.profile + "\" is not in the catalog"));
   };
   auto summary = co_await writer_.run([&](StateStore& st) { return st.import_devices(req.csv(), options); });
   const std::string how = req.dry_run() ? "dry run of " : "import of ";
@@ -35,7 +35,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
     const std::size_t listed = refusal.errors.size();
     const std::string counted = count_of(refusal.total, "error") +
                                 (listed < refusal.total ? ", the first " + std::to_string(listed) + " listed" : "");
-    r = failed(file + ": " +
+    r = failed(refusal.code, file + ": " +
                (req.dry_run()            ? "dry run: the import would be refused, nothing changed"
                 : refusal.written == 0 ? "import refused, nothing changed"
                                          : "import stopped part-way, " + count_of(refusal.written, "device") +
@@ -75,9 +75,9 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
 
 // A filter naming a profile that neither the catalog nor any device has is
 // a typo, not an empty answer.
-std::optional<std::string> ControlService::unknown_profile(const DeviceFilter& filter, bool found_any) const {
+Result<void> ControlService::known_profile(const DeviceFilter& filter, bool found_any) const {
   if (!filter.profile || filter.profile->empty() || found_any || catalog_.find(*filter.profile)) return {};
-  return "no profile named \"" + *filter.profile + "\"";
+  return fail(CatalogErrc::unknown_profile, "no profile named \"" + *filter.profile + "\"");
 }
 
 namespace {
@@ -88,10 +88,10 @@ struct BatchTarget {
   std::optional<DeviceFilter> filter;
 };
 
-tl::expected<BatchTarget, std::string> batch_target(const google::protobuf::RepeatedPtrField<std::string>& keys,
-                                                    bool all, const v1::DeviceFilter& filter) {
-  if (all && !keys.empty()) return tl::unexpected(std::string("name devices or give --all, not both"));
-  if (!all && keys.empty()) return tl::unexpected(std::string("name at least one device (or --all)"));
+Result<BatchTarget> batch_target(const google::protobuf::RepeatedPtrField<std::string>& keys, bool all,
+                                 const v1::DeviceFilter& filter) {
+  if (all && !keys.empty()) return fail(ControlErrc::bad_request, "name devices or give --all, not both");
+  if (!all && keys.empty()) return fail(ControlErrc::bad_request, "name at least one device (or --all)");
   BatchTarget target;
   if (!all) {
     target.keys.assign(keys.begin(), keys.end());
@@ -103,7 +103,7 @@ tl::expected<BatchTarget, std::string> batch_target(const google::protobuf::Repe
   return target;
 }
 
-tl::expected<BatchTarget, std::string> batch_target(const v1::DeviceKeysRequest& r) {
+Result<BatchTarget> batch_target(const v1::DeviceKeysRequest& r) {
   return batch_target(r.keys(), r.all(), r.filter());
 }
 
@@ -113,7 +113,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
                                                                    const ControlPeer& peer) {
   using R = v1::ControlRequest;
   const auto command = req.command_case();
-  tl::expected<BatchTarget, std::string> target = BatchTarget{};
+  Result<BatchTarget> target = BatchTarget{};
   std::string profile;  // assign, move: the profile the devices go to
   switch (command) {
     case R::kDevicesApprove: target = batch_target(req.devices_approve()); break;
@@ -134,14 +134,14 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
       profile = req.devices_move().to_profile();
       break;
     }
-    default: co_return failed("internal error: not a batch");
+    default: co_return failed(ControlErrc::internal, "internal error: not a batch");
   }
   if (!target) co_return failed(target.error());
   if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(profile))
-    co_return failed("no profile named \"" + profile + "\"");
+    co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + profile + "\"");
   const std::string by = actor(peer);
   const std::string re_armer = who(peer);
-  auto n = co_await writer_.run([&](StateStore& st) -> tl::expected<std::size_t, std::string> {
+  auto n = co_await writer_.run([&](StateStore& st) -> Result<std::size_t> {
     std::vector<std::string> keys = std::move(target->keys);
     if (target->filter) {
       auto matched = st.keys(*target->filter);
@@ -157,12 +157,12 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
       case R::kDevicesUnassign: return st.assign(keys, "", by);
       case R::kDevicesDelete: return st.remove(keys);
       case R::kDevicesReset: return st.rearm(keys, re_armer);
-      default: return tl::unexpected(std::string("internal error: not a batch"));
+      default: return fail(ControlErrc::internal, "internal error: not a batch");
     }
   });
   if (!n) co_return failed(n.error());
   if (*n == 0 && target->filter && command != R::kDevicesMove)
-    if (auto unknown = unknown_profile(*target->filter, false)) co_return failed(*unknown);
+    if (auto known = known_profile(*target->filter, false); !known) co_return failed(known.error());
   const std::string devices = count_of(*n, "device");
   const auto count = static_cast<std::uint32_t>(*n);
   switch (command) {
@@ -180,8 +180,8 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
       co_return done(devices + " back on the default profile", count);
     case R::kDevicesMove:
       if (*n == 0 && !catalog_.find(req.devices_move().from_profile()))
-        co_return failed("no profile named \"" + req.devices_move().from_profile() +
-                         "\" (and no device assigned to it)");
+        co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + req.devices_move().from_profile() +
+                                                           "\" (and no device assigned to it)");
       log_.info(who(peer) + ": moved " + devices + " to " + profile);
       co_return done(devices + " moved to " + profile, count);
     case R::kDevicesDelete:
@@ -207,7 +207,7 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
   bool first = true;
   for (;;) {
     std::size_t rows_read = 0;
-    auto page = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+    auto page = co_await reader_.run([&](StateStore& st) -> Result<v1::ControlResponse> {
       auto rows = st.devices_page(*filter, after, kPageRows);
       if (!rows) return tl::unexpected(rows.error());
       rows_read = rows->size();
@@ -232,8 +232,8 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
       co_return;
     }
     if (first && rows_read == 0)
-      if (auto unknown = unknown_profile(*filter, false)) {
-        co_await replies.send(failed(*unknown));
+      if (auto known = known_profile(*filter, false); !known) {
+        co_await replies.send(failed(known.error()));
         co_return;
       }
     const bool more = page->more();
@@ -243,10 +243,10 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key) {
-  auto found = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+  auto found = co_await reader_.run([&](StateStore& st) -> Result<v1::ControlResponse> {
     auto d = st.device(key);
     if (!d) return tl::unexpected(d.error());
-    if (!*d) return failed("no device " + key + " in the inventory");
+    if (!*d) return failed(InventoryErrc::unknown_device, "no device " + key + " in the inventory");
     v1::ControlResponse r = ok();
     fill_row(**d, *r.mutable_device()->mutable_device());
     LedgerQuery q;

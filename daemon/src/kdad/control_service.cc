@@ -15,7 +15,7 @@ namespace kda::daemon {
 namespace {
 
 template <typename T>
-bool failed_with(const tl::expected<T, std::string>& result, v1::ControlResponse& out) {
+bool failed_with(const Result<T>& result, v1::ControlResponse& out) {
   if (result) return false;
   out = failed(result.error());
   return true;
@@ -82,7 +82,8 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
     case R::kConfirm: {
       auto id = waiting_session(req.confirm().session_id());
       if (!id) return failed(id.error());
-      if (!enrollment_.confirm(*id)) return failed("no session " + *id + " is waiting for confirmation");
+      if (!enrollment_.confirm(*id))
+        return failed(ControlErrc::unknown_session, "no session " + *id + " is waiting for confirmation");
       log_.info(who(peer) + ": confirmed session " + *id);
       return done("session " + *id + " confirmed", 1);
     }
@@ -90,11 +91,11 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       auto id = waiting_session(req.reject_session().session_id());
       if (!id) return failed(id.error());
       if (!enrollment_.reject(*id, req.reject_session().reason()))
-        return failed("no session " + *id + " is waiting for confirmation");
+        return failed(ControlErrc::unknown_session, "no session " + *id + " is waiting for confirmation");
       log_.info(who(peer) + ": rejected session " + *id);
       return done("session " + *id + " rejected", 1);
     }
-    case R::kMonitor: return failed("monitor is a stream (this kdactl is not)");
+    case R::kMonitor: return failed(ControlErrc::bad_request, "monitor is a stream (this kdactl is not)");
     case R::kProfileShow: return profile_show(req.profile_show());
     case R::kProfileAdd:
     case R::kProfileEdit: {
@@ -102,11 +103,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       const std::string source = req.profile_add().file_name().empty() ? "profile" : req.profile_add().file_name();
       auto name = add ? catalog_.add(req.profile_add().json(), source, false)
                       : catalog_.edit(req.profile_edit().name(), req.profile_edit().json());
-      if (!name) {
-        std::string all;
-        for (const auto& e : name.error()) all += (all.empty() ? "" : "\n") + e;
-        return failed(all);
-      }
+      if (!name) return failed(name.error());
       log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
       return done("profile \"" + *name + "\" " + (add ? "added" : "updated") +
                       (add && catalog_.is_default(*name) ? "; it is now the default profile" : ""),
@@ -115,7 +112,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
     case R::kProfileCopy: {
       const auto& c = req.profile_copy();
       auto name = catalog_.copy(c.name(), c.new_name());
-      if (!name) return failed(name.error().front());
+      if (!name) return failed(name.error());
       log_.info(who(peer) + ": profile \"" + c.name() + "\" copied to \"" + *name + "\"");
       return done("profile \"" + c.name() + "\" copied to \"" + *name + "\" (secrets included)", 1);
     }
@@ -129,7 +126,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
     // server and never reaches a handler.
     default: break;
   }
-  return failed("unknown command: this kdad is older than kdactl");
+  return failed(ControlErrc::unknown_command, "unknown command: this kdad is older than kdactl");
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::status() {
@@ -200,8 +197,8 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::s
   auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   if (!counts) co_return failed(counts.error());
   if (auto it = counts->profiles.find(name); it != counts->profiles.end() && it->second > 0)
-    co_return failed("\"" + name + "\" has " + count_of(it->second, "device") +
-                     " assigned; move or unassign them first");
+    co_return failed(CatalogErrc::profile_in_use,
+                     "\"" + name + "\" has " + count_of(it->second, "device") + " assigned; move or unassign them first");
   if (auto removed = catalog_.remove(name); !removed) co_return failed(removed.error());
   log_.info(who(peer) + ": profile \"" + name + "\" deleted");
   co_return done("profile \"" + name + "\" deleted", 1);
@@ -209,7 +206,7 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::s
 
 v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& req) {
   const auto* p = catalog_.find(req.name());
-  if (!p) return failed("no profile named \"" + req.name() + "\"");
+  if (!p) return failed(CatalogErrc::unknown_profile, "no profile named \"" + req.name() + "\"");
   auto r = ok();
   *r.mutable_profile() = *p;
   r.mutable_profile()->set_is_default(catalog_.is_default(p->name()));
@@ -223,11 +220,11 @@ v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& r
 
 v1::ControlResponse ControlService::profile_output(const std::string& name, bool ndef) {
   const auto* p = catalog_.find(name);
-  if (!p) return failed("no profile named \"" + name + "\"");
+  if (!p) return failed(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   v1::EnrollmentPackage package;
   *package.mutable_profile() = *p;
   auto extras = provisioning_extras(package);
-  if (!extras) return failed("profile \"" + name + "\": " + extras.error());
+  if (!extras) return failed(extras.error().code, "profile \"" + name + "\": " + extras.error().detail);
   // Android reads an absent boolean extra as false: leaving the false ones
   // out saves ~120 bytes, which lets a typical code fit 80 columns.
   for (auto key : {extra::kWifiHidden, extra::kLeaveAllSystemAppsEnabled, extra::kSkipEducationScreens})
@@ -239,13 +236,13 @@ v1::ControlResponse ControlService::profile_output(const std::string& name, bool
   if (!p->wifi().password().empty()) secrets.push_back("Wi-Fi password");
   if (ndef) {
     auto message = provisioning_ndef_message(*extras);
-    if (!message) return failed("profile \"" + name + "\": " + message.error());
+    if (!message) return failed(message.error().code, "profile \"" + name + "\": " + message.error().detail);
     r.mutable_ndef()->set_profile(name);
     r.mutable_ndef()->set_message(message->data(), message->size());
     for (const auto& secret : secrets) r.mutable_ndef()->add_secrets(secret);
   } else {
     auto json = provisioning_qr_json(*extras);
-    if (!json) return failed("profile \"" + name + "\": " + json.error());
+    if (!json) return failed(json.error().code, "profile \"" + name + "\": " + json.error().detail);
     r.mutable_qr()->set_profile(name);
     r.mutable_qr()->set_json(*json);
     for (const auto& secret : secrets) r.mutable_qr()->add_secrets(secret);
@@ -288,30 +285,30 @@ v1::ControlResponse ControlService::sessions() {
 
 // A session waiting for confirmation, named by its id, a unique prefix of
 // it, or its SAS code (what the admin reads off the phone).
-tl::expected<std::string, std::string> ControlService::waiting_session(const std::string& given) const {
-  if (given.empty()) return tl::unexpected(std::string("name a session: its id, an id prefix or its SAS code"));
+Result<std::string> ControlService::waiting_session(const std::string& given) const {
+  if (given.empty()) return fail(ControlErrc::bad_request, "name a session: its id, an id prefix or its SAS code");
   std::vector<std::string> matches;
   for (const auto& w : enrollment_.pending()) {
     if (w.session_id == given) return given;
     if (w.session_id.starts_with(given) || w.session.sas == given) matches.push_back(w.session_id);
   }
   if (matches.size() == 1) return matches.front();
-  if (matches.empty()) return tl::unexpected("no session " + given + " is waiting for confirmation");
+  if (matches.empty()) return fail(ControlErrc::unknown_session, "no session " + given + " is waiting for confirmation");
   std::string all;
   for (const auto& m : matches) all += (all.empty() ? "" : ", ") + m;
-  return tl::unexpected("\"" + given + "\" names " + std::to_string(matches.size()) +
-                        " sessions waiting for confirmation (" + all + "); give more of the id");
+  return fail(ControlErrc::bad_request, "\"" + given + "\" names " + std::to_string(matches.size()) +
+                                            " sessions waiting for confirmation (" + all + "); give more of the id");
 }
 
 v1::ControlResponse ControlService::open_stream(const v1::ControlRequest& req, const ControlPeer& peer,
                                                 std::shared_ptr<ControlStream> stream) {
-  if (!streams_) return failed("this kdad cannot stream");
+  if (!streams_) return failed(ControlErrc::internal, "this kdad cannot stream");
   if (req.has_monitor()) {
     streams_->monitor(std::move(stream));
     log_.info(who(peer) + ": monitor started");
     return ok();
   }
-  if (req.ledger().until_ms() != 0) return failed("a ledger follow has no end: leave out until");
+  if (req.ledger().until_ms() != 0) return failed(ControlErrc::bad_request, "a ledger follow has no end: leave out until");
   // The entries so far come from the sessions' connection, in one response
   // (a follow shows the newest 1000 unless asked for more).
   const std::int64_t cursor = streams_->newest_id();
@@ -327,7 +324,7 @@ v1::ControlResponse ControlService::open_stream(const v1::ControlRequest& req, c
   return r;
 }
 
-tl::expected<LedgerQuery, std::string> ControlService::ledger_query(StateStore& store, const v1::LedgerRequest& req) {
+Result<LedgerQuery> ControlService::ledger_query(StateStore& store, const v1::LedgerRequest& req) {
   LedgerQuery q;
   if (!req.device().empty()) {
     auto d = store.device(req.device());  // any identifier; the ledger files under the key
@@ -337,7 +334,7 @@ tl::expected<LedgerQuery, std::string> ControlService::ledger_query(StateStore& 
       any.device = req.device();
       any.limit = 1;
       if (auto seen = store.ledger(any); seen && seen->empty())
-        return tl::unexpected("no device " + req.device() + " in the inventory or the ledger");
+        return fail(InventoryErrc::unknown_device, "no device " + req.device() + " in the inventory or the ledger");
     }
   }
   if (req.since_ms() > 0) q.since_ms = req.since_ms();
@@ -352,7 +349,7 @@ tl::expected<LedgerQuery, std::string> ControlService::ledger_query(StateStore& 
 asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, ControlReplies& replies) {
   LedgerQuery page_query;
   std::size_t left = 0;  // entries still to list
-  auto start = co_await reader_.run([&](StateStore& st) -> tl::expected<LedgerStart, std::string> {
+  auto start = co_await reader_.run([&](StateStore& st) -> Result<LedgerStart> {
     auto q = ledger_query(st, req);
     if (!q) return tl::unexpected(q.error());
     auto s = st.ledger_start(*q);
@@ -370,10 +367,10 @@ asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, Contr
   }
   bool first = true;
   for (;;) {
-    auto page = co_await reader_.run([&](StateStore& st) -> tl::expected<v1::ControlResponse, std::string> {
+    auto page = co_await reader_.run([&](StateStore& st) -> Result<v1::ControlResponse> {
       LedgerQuery q = page_query;
       q.limit = std::min(left, kPageRows);
-      auto entries = q.limit ? st.ledger_page(q) : tl::expected<LedgerPage, std::string>(LedgerPage{});
+      auto entries = q.limit ? st.ledger_page(q) : Result<LedgerPage>(LedgerPage{});
       if (!entries) return tl::unexpected(entries.error());
       v1::ControlResponse r = ok();
       auto* list = r.mutable_ledger();

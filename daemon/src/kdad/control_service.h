@@ -56,7 +56,7 @@ class ControlService final : public ControlHandler {
   asio::awaitable<v1::ControlResponse> status();
   asio::awaitable<v1::ControlResponse> devices_import(const v1::DevicesImportRequest& r, const ControlPeer& peer);
   asio::awaitable<v1::ControlResponse> devices_batch(const v1::ControlRequest& r, const ControlPeer& peer);
-  std::optional<std::string> unknown_profile(const DeviceFilter& filter, bool found_any) const;
+  Result<void> known_profile(const DeviceFilter& filter, bool found_any) const;
   asio::awaitable<void> devices_pages(const v1::DeviceFilter& filter, const v1::DevicesExportRequest* export_request,
                                       ControlReplies& replies);
   asio::awaitable<v1::ControlResponse> devices_show(const std::string& key);
@@ -66,8 +66,8 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse profile_output(const std::string& name, bool ndef);
   v1::ControlResponse sessions();
   asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies);
-  static tl::expected<LedgerQuery, std::string> ledger_query(StateStore& store, const v1::LedgerRequest& r);
-  tl::expected<std::string, std::string> waiting_session(const std::string& id_prefix_or_sas) const;
+  static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r);
+  Result<std::string> waiting_session(const std::string& id_prefix_or_sas) const;
   asio::awaitable<v1::ControlResponse> report();
 
   DaemonFacts facts_;

@@ -70,7 +70,7 @@ class Daemon {
       log_.warning(config_.state_dir + "/kdad.lock: cannot record the pid");
 
     auto store = StateStore::open(config_.state_dir + "/kdad.db");
-    if (!store) return fail(store.error());
+    if (!store) return fail(store.error().message());
     store_ = std::move(*store);
     auto key = load_or_create_primary_key(config_.state_dir + "/primary.key");
     if (!key) return fail(key.error());
@@ -123,11 +123,11 @@ class Daemon {
     DeviceFilter filter;
     filter.state = DeviceState::provisioning;
     auto stuck = store_->devices(filter);
-    if (!stuck) return log_.warning("inventory: " + stuck.error());
+    if (!stuck) return log_.warning("inventory: " + stuck.error().message());
     for (const auto& d : *stuck) {
       LedgerEntry e{.device = d.key, .state = DeviceState::failed, .transport = "kdad",
                     .reason = "kdad stopped during the transfer; no acknowledgement was received"};
-      if (auto r = store_->record(e); !r) log_.warning("ledger: " + r.error().message);
+      if (auto r = store_->record(e); !r) log_.warning("ledger: " + r.error().message());
       else log_.warning("device " + d.key + ": transfer interrupted by the last stop, recorded as failed");
     }
   }
@@ -330,10 +330,10 @@ class Daemon {
     auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
       if (control_service_) control_service_->ledger_written(id);
     });
-    if (!writer) return tl::unexpected(writer.error());
+    if (!writer) return tl::unexpected(writer.error().message());
     store_writer_ = std::move(*writer);
     auto reader = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::reader);
-    if (!reader) return tl::unexpected(reader.error());
+    if (!reader) return tl::unexpected(reader.error().message());
     store_reader_ = std::move(*reader);
     control_service_ = std::make_unique<ControlService>(
         std::move(facts), *store_, *store_writer_, *store_reader_, *catalog_, *service_, config_,
@@ -348,7 +348,7 @@ class Daemon {
     options.connections_per_user = config_.limits.control_connections_per_user;
     if (!config_.control_group.empty()) {
       auto gid = resolve_group(config_.control_group);
-      if (!gid) return tl::unexpected(gid.error());
+      if (!gid) return tl::unexpected(gid.error().message());
       options.group = *gid;
     }
     options.log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
@@ -374,7 +374,7 @@ class Daemon {
     notify_reloading();
     auto next = load_();
     if (!next) {
-      for (const auto& e : next.error()) log_.error("reload: " + e);
+      for (const auto& e : next.error()) log_.error("reload: " + e.message());
       log_.error("reload refused: the running configuration stays");
       notify_ready(service_status());
       return;
@@ -498,7 +498,7 @@ int main(int argc, char** argv) {
   const std::string source = flags.config.empty() ? "(embedded defaults)" : flags.config;
   auto config = load();
   if (!config) {
-    for (const auto& e : config.error()) std::fprintf(stderr, "kdad: %s\n", e.c_str());
+    for (const auto& e : config.error()) std::fprintf(stderr, "kdad: %s\n", e.message().c_str());
     return 2;
   }
   if (flags.check_only) {

@@ -32,7 +32,7 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
 }
 
 ConfigLoader config_loader(Flags flags) {
-  return [flags]() -> tl::expected<Config, std::vector<std::string>> {
+  return [flags]() -> tl::expected<Config, std::vector<Error>> {
     auto config = load_config(flags.config);
     if (!config) return config;
     if (!flags.state_dir.empty()) config->state_dir = flags.state_dir;
@@ -47,10 +47,10 @@ ConfigLoader config_loader(Flags flags) {
   };
 }
 
-tl::expected<Config, std::vector<std::string>> load_config(const std::string& path) {
+tl::expected<Config, std::vector<Error>> load_config(const std::string& path) {
   if (path.empty()) return parse_config("", "(embedded defaults)", built_in_radio_configs());
   std::ifstream in(path);
-  if (!in) return tl::unexpected(std::vector<std::string>{path + ": cannot read the configuration"});
+  if (!in) return tl::unexpected(std::vector<Error>{{ConfigErrc::unreadable, path + ": cannot read the configuration"}});
   std::stringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path, built_in_radio_configs());

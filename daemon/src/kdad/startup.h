@@ -28,13 +28,13 @@ struct Flags {
 std::optional<int> parse_flags(int argc, char** argv, Flags& flags);
 
 // Reads the configuration as it is now (file, then command-line flags).
-using ConfigLoader = std::function<tl::expected<Config, std::vector<std::string>>()>;
+using ConfigLoader = std::function<tl::expected<Config, std::vector<Error>>()>;
 
 // The file, then the flags: the same on a reload, so a flag never reads
 // as a changed setting.
 ConfigLoader config_loader(Flags flags);
 // The configuration file alone; an empty path is the embedded defaults.
-tl::expected<Config, std::vector<std::string>> load_config(const std::string& path);
+tl::expected<Config, std::vector<Error>> load_config(const std::string& path);
 
 // One descriptor per session under way: the default soft limit of 1024
 // would cap a busy staging desk well below what it can serve.

@@ -2,11 +2,11 @@
 
 namespace kda::daemon {
 
-tl::expected<std::unique_ptr<StoreWorker>, std::string> StoreWorker::start(
-    StateStore& sessions_store, asio::any_io_executor home, Role role,
-    std::function<void(std::int64_t)> ledger_written) {
+kda::Result<std::unique_ptr<StoreWorker>> StoreWorker::start(StateStore& sessions_store, asio::any_io_executor home,
+                                                             Role role,
+                                                             std::function<void(std::int64_t)> ledger_written) {
   auto store = sessions_store.open_bulk_companion();
-  if (!store) return tl::unexpected("store worker: " + store.error());
+  if (!store) return fail(store.error().code, "store worker: " + store.error().detail);
   return std::unique_ptr<StoreWorker>(
       new StoreWorker(std::move(*store), std::move(home), role, std::move(ledger_written)));
 }

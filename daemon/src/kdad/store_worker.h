@@ -33,7 +33,7 @@ class StoreWorker {
   // reader for status, listings and the ledger, so that neither waits for
   // the other (WAL readers never wait for a writer).
   enum class Role { writer, reader };
-  static tl::expected<std::unique_ptr<StoreWorker>, std::string> start(
+  static kda::Result<std::unique_ptr<StoreWorker>> start(
       StateStore& sessions_store, asio::any_io_executor home, Role role,
       std::function<void(std::int64_t id)> ledger_written = {});
   // Lets the item under way finish (an import's slice loop included), drops

@@ -24,20 +24,25 @@ const char* bool_text(bool b) { return b ? "true" : "false"; }
 // Invalid UTF-8 must not make nlohmann throw; replace it instead.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-tl::expected<json, std::string> parse_object(std::string_view text, std::string_view what) {
+// A profile that cannot be rendered is refused as invalid: one the catalog
+// accepted always renders.
+tl::unexpected<Error> cannot_render(std::string detail) {
+  return fail(CatalogErrc::invalid_profile, std::move(detail));
+}
+
+Result<json> parse_object(std::string_view text, std::string_view what) {
   auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object())
-    return tl::unexpected(std::string(what) + " is not a JSON object");
+  if (parsed.is_discarded() || !parsed.is_object()) return cannot_render(std::string(what) + " is not a JSON object");
   return parsed;
 }
 
-tl::expected<std::string_view, std::string> security_type(WifiSettings::Security s) {
+Result<std::string_view> security_type(WifiSettings::Security s) {
   switch (s) {
     case WifiSettings::SECURITY_NONE: return "NONE";
     case WifiSettings::SECURITY_WEP: return "WEP";
     case WifiSettings::SECURITY_WPA: return "WPA";
     case WifiSettings::SECURITY_EAP: return "EAP";
-    default: return tl::unexpected(std::string("wifi.security is not set to a known value"));
+    default: return cannot_render("wifi.security is not set to a known value");
   }
 }
 
@@ -136,8 +141,7 @@ std::string properties_escape_value(std::string_view value) {
   return properties_escape(value, false);
 }
 
-tl::expected<ProvisioningExtras, std::string> provisioning_extras(
-    const v1::EnrollmentPackage& package) {
+Result<ProvisioningExtras> provisioning_extras(const v1::EnrollmentPackage& package) {
   const auto& p = package.profile();
   ProvisioningExtras x;
   const auto put = [&](std::string_view key, const std::string& value) {
@@ -166,7 +170,7 @@ tl::expected<ProvisioningExtras, std::string> provisioning_extras(
     bundle = std::move(*custom);
     for (const auto& [key, value] : bundle.items())
       if (is_reserved_admin_extra(key))
-        return tl::unexpected("custom_json uses the key '" + key + "', which kda sets itself");
+        return cannot_render("custom_json uses the key '" + key + "', which kda sets itself");
   }
   const auto add = [&](std::string_view key, const std::string& value) {
     if (!value.empty()) bundle[std::string(key)] = value;
@@ -179,7 +183,7 @@ tl::expected<ProvisioningExtras, std::string> provisioning_extras(
   return x;
 }
 
-tl::expected<std::string, std::string> provisioning_qr_json(const ProvisioningExtras& extras) {
+Result<std::string> provisioning_qr_json(const ProvisioningExtras& extras) {
   json out = json::object();
   for (const auto& [key, value] : extras) {
     if (key == extra::kAdminExtrasBundle) {
@@ -188,7 +192,7 @@ tl::expected<std::string, std::string> provisioning_qr_json(const ProvisioningEx
       out[key] = std::move(*bundle);
     } else if (is_boolean_extra(key)) {
       if (value != "true" && value != "false")
-        return tl::unexpected(key + " must be true or false");
+        return cannot_render(key + " must be true or false");
       out[key] = value == "true";
     } else {
       out[key] = value;
@@ -197,7 +201,7 @@ tl::expected<std::string, std::string> provisioning_qr_json(const ProvisioningEx
   return dump(out);
 }
 
-tl::expected<std::string, std::string> provisioning_properties(const ProvisioningExtras& extras) {
+Result<std::string> provisioning_properties(const ProvisioningExtras& extras) {
   std::string out;
   for (const auto& [key, value] : extras) {
     std::string text = value;
@@ -211,13 +215,15 @@ tl::expected<std::string, std::string> provisioning_properties(const Provisionin
   return out;
 }
 
-tl::expected<Bytes, std::string> provisioning_ndef_message(const ProvisioningExtras& extras) {
+Result<Bytes> provisioning_ndef_message(const ProvisioningExtras& extras) {
   auto text = provisioning_properties(extras);
   if (!text) return tl::unexpected(text.error());
   const NdefRecord record{Tnf::mime_media,
                                Bytes(kProvisioningMimeType.begin(), kProvisioningMimeType.end()), {},
                                Bytes(text->begin(), text->end())};
-  return ndef_encode(std::span(&record, 1));
+  auto message = ndef_encode(std::span(&record, 1));
+  if (!message) return cannot_render(message.error());
+  return std::move(*message);
 }
 
 }  // namespace kda::daemon

@@ -14,20 +14,21 @@ class Reader {
  public:
   explicit Reader(std::string_view source) : source_(source) {}
 
-  void error(const toml::node* node, const std::string& key, const std::string& what) {
+  void error(const toml::node* node, const std::string& key, const std::string& what,
+             ConfigErrc code = ConfigErrc::bad_value) {
     std::string where(source_);
     if (node) {
       const auto& b = node->source().begin;
       where += ":" + std::to_string(b.line) + ":" + std::to_string(b.column);
     }
-    errors_.push_back(where + ": " + key + ": " + what);
+    errors_.emplace_back(code, where + ": " + key + ": " + what);
   }
 
   // Refuses keys this version does not know, so a typo is not silently ignored.
   void only(const toml::table& table, const std::string& prefix, std::set<std::string_view> allowed) {
     for (const auto& [key, node] : table)
       if (!allowed.count(key.str()))
-        error(&node, prefix + std::string(key.str()), "unknown setting");
+        error(&node, prefix + std::string(key.str()), "unknown setting", ConfigErrc::unknown_key);
   }
 
   void text(const toml::table& t, const std::string& prefix, std::string_view key, std::string& out) {
@@ -110,24 +111,25 @@ class Reader {
     out[std::string(key.name)] = value;
   }
 
-  std::vector<std::string> take_errors() { return std::move(errors_); }
+  std::vector<Error> take_errors() { return std::move(errors_); }
 
  private:
   std::string_view source_;
-  std::vector<std::string> errors_;
+  std::vector<Error> errors_;
 };
 
 }  // namespace
 
-tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source,
-                                                            const std::vector<RadioConfig>& radios) {
+tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std::string_view source,
+                                                      const std::vector<RadioConfig>& radios) {
   toml::table root;
   try {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    return tl::unexpected(std::vector<std::string>{std::string(source) + ":" + std::to_string(b.line) + ":" +
-                                                   std::to_string(b.column) + ": " + std::string(e.description())});
+    return tl::unexpected(std::vector<Error>{{ConfigErrc::syntax, std::string(source) + ":" + std::to_string(b.line) +
+                                                                      ":" + std::to_string(b.column) + ": " +
+                                                                      std::string(e.description())}});
   }
   Config config;
   for (const auto& radio : radios)

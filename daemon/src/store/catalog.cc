@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -22,26 +23,34 @@ namespace fs = std::filesystem;
 constexpr const char* kDefaultMarker = ".default";
 constexpr const char* kDeletedList = ".deleted";  // built-in profiles the admin deleted, one a line
 
-std::string read_file(const fs::path& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = path.string() + ": cannot read";
-    return {};
+// A profile file that cannot be written or read, by errno.
+Error file_error(int err, std::string detail) {
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT: return Error(StoreErrc::full, std::move(detail));
+    case EROFS:
+    case EACCES:
+    case EPERM: return Error(StoreErrc::read_only, std::move(detail));
+    default: return Error(StoreErrc::unavailable, std::move(detail));
   }
+}
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return tl::unexpected(file_error(errno, path.string() + ": cannot read"));
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-std::string joined(const std::vector<ProfileError>& errors) {
+std::string joined(const std::vector<ProfileError>& errors, const char* separator) {
   std::string out;
-  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.to_string();
+  for (const auto& e : errors) out += (out.empty() ? "" : separator) + e.to_string();
   return out;
 }
 
 std::set<std::string> read_lines(const fs::path& path) {
-  std::string error;
-  std::istringstream in(read_file(path, error));
+  std::istringstream in(read_file(path).value_or(""));
   std::set<std::string> out;
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.insert(line);
@@ -68,7 +77,7 @@ Catalog Catalog::load(const std::string& state_profiles_dir, const std::vector<s
     for (const auto& [source, json] : embedded_profiles()) {
       auto p = parse_profile_json(json, source);
       if (!p) {
-        errors.push_back("embedded " + joined(p.error()));
+        errors.push_back("embedded " + joined(p.error(), "; "));
         continue;
       }
       c.built_in_.insert(p->name());
@@ -88,15 +97,14 @@ Catalog Catalog::load(const std::string& state_profiles_dir, const std::vector<s
       if (entry.path().extension() == ".json") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
-      std::string error;
-      const std::string json = read_file(path, error);
-      if (!error.empty()) {
-        errors.push_back(error);
+      const auto json = read_file(path);
+      if (!json) {
+        errors.push_back(json.error().detail);
         continue;
       }
-      auto p = parse_profile_json(json, path.string());
+      auto p = parse_profile_json(*json, path.string());
       if (!p) {
-        errors.push_back(joined(p.error()));
+        errors.push_back(joined(p.error(), "; "));
         continue;
       }
       p->clear_is_default();  // the default is chosen by .default alone
@@ -113,9 +121,8 @@ Catalog Catalog::load(const std::string& state_profiles_dir, const std::vector<s
     c.deleted_built_in_.clear();
     load_built_in(false);
   }
-  std::string error;
-  const std::string chosen = read_file(fs::path(state_profiles_dir) / kDefaultMarker, error);
-  if (error.empty() && c.profiles_.count(chosen)) c.default_name_ = chosen;
+  const auto chosen = read_file(fs::path(state_profiles_dir) / kDefaultMarker);
+  if (chosen && c.profiles_.count(*chosen)) c.default_name_ = *chosen;
   if (!c.profiles_.count(c.default_name_)) c.default_name_ = c.profiles_.begin()->first;
   return c;
 }
@@ -135,29 +142,26 @@ const v1::EnrollmentProfile* Catalog::find(const std::string& name) const {
 
 const v1::EnrollmentProfile& Catalog::default_profile() const { return profiles_.at(default_name_); }
 
-tl::expected<std::string, std::vector<std::string>> Catalog::add(const std::string& json, const std::string& source,
-                                                                 bool replace) {
+Result<std::string> Catalog::add(const std::string& json, const std::string& source, bool replace) {
   auto p = parse_profile_json(json, source);
   if (p)
     if (auto hidden = hidden_secret_errors(*p, source); !hidden.empty()) p = tl::unexpected(std::move(hidden));
-  if (!p) {
-    std::vector<std::string> errors;
-    for (const auto& e : p.error()) errors.push_back(e.to_string());
-    return tl::unexpected(std::move(errors));
-  }
+  if (!p)
+    return fail(json.size() > kMaxProfileFileBytes ? CatalogErrc::too_large : CatalogErrc::invalid_profile,
+                joined(p.error(), "\n"));
   const bool make_default = p->is_default();
   p->clear_is_default();
   const bool exists = profiles_.count(p->name()) > 0;
   if (exists && !replace)
-    return tl::unexpected(std::vector<std::string>{source + ": a profile named \"" + p->name() +
-                                                   "\" exists already (use profile edit to change it)"});
+    return fail(CatalogErrc::profile_exists,
+                source + ": a profile named \"" + p->name() + "\" exists already (use profile edit to change it)");
   if (!exists && replace)
-    return tl::unexpected(std::vector<std::string>{source + ": no profile named \"" + p->name() + "\" to edit"});
-  if (auto ok = persist(*p); !ok) return tl::unexpected(std::vector<std::string>{ok.error()});
+    return fail(CatalogErrc::unknown_profile, source + ": no profile named \"" + p->name() + "\" to edit");
+  if (auto ok = persist(*p); !ok) return tl::unexpected(ok.error());
   profiles_[p->name()] = *p;
   origin_[p->name()] = Origin::added;
   if (make_default)
-    if (auto ok = select_default(p->name()); !ok) return tl::unexpected(std::vector<std::string>{ok.error()});
+    if (auto ok = select_default(p->name()); !ok) return tl::unexpected(ok.error());
   return p->name();
 }
 
@@ -180,45 +184,46 @@ std::string lower_camel(const std::string& key) {
 
 }  // namespace
 
-tl::expected<std::string, std::vector<std::string>> Catalog::edit(const std::string& name,
-                                                                  const std::string& fields_json) {
-  using Errors = std::vector<std::string>;
+Result<std::string> Catalog::edit(const std::string& name, const std::string& fields_json) {
   const auto* current = find(name);
-  if (!current) return tl::unexpected(Errors{"no profile named \"" + name + "\""});
+  if (!current) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   const std::string source = "profile edit " + name;
   auto patch = nlohmann::json::parse(fields_json, nullptr, false);
   if (patch.is_discarded() || !patch.is_object())
-    return tl::unexpected(Errors{source + ": expected a JSON object of the fields to change"});
+    return fail(CatalogErrc::invalid_profile, source + ": expected a JSON object of the fields to change");
   std::string current_json;
   (void)google::protobuf::util::MessageToJsonString(*current, &current_json);
   auto merged = nlohmann::json::parse(current_json, nullptr, false);
   // "(hidden)" is what profile show printed: the admin kept the secret.
-  auto keep = [&](nlohmann::json& value, const std::string& stored, const char* field) -> std::string {
+  auto keep = [&](nlohmann::json& value, const std::string& stored, const char* field) -> Result<void> {
     if (!value.is_string() || value.get<std::string>() != kHiddenSecret) return {};
-    if (stored.empty()) return source + ": " + field + ": is \"(hidden)\" but the profile has no secret to keep";
+    if (stored.empty())
+      return fail(CatalogErrc::invalid_profile,
+                  source + ": " + field + ": is \"(hidden)\" but the profile has no secret to keep");
     value = stored;
     return {};
   };
   for (auto [key, value] : patch.items()) {
     const std::string field = lower_camel(key);
-    std::string error;
-    if (field == "enrollmentToken") error = keep(value, current->enrollment_token(), "enrollment_token");
+    Result<void> ok;
+    if (field == "enrollmentToken") ok = keep(value, current->enrollment_token(), "enrollment_token");
     if (field == "wifi" && value.is_object() && value.contains("password"))
-      error = keep(value["password"], current->wifi().password(), "wifi.password");
+      ok = keep(value["password"], current->wifi().password(), "wifi.password");
     if (field == "isDefault" && value == false && is_default(name))
-      error = source + ": is_default: \"" + name + "\" is the default profile; select another one instead";
-    if (!error.empty()) return tl::unexpected(Errors{error});
+      ok = fail(CatalogErrc::default_profile,
+                source + ": is_default: \"" + name + "\" is the default profile; select another one instead");
+    if (!ok) return tl::unexpected(ok.error());
     merged[field] = value;
   }
   if (!merged.contains("name") || merged["name"] != name)
-    return tl::unexpected(Errors{source + ": a profile cannot be renamed; add a new one and move its devices"});
+    return fail(CatalogErrc::invalid_profile,
+                source + ": a profile cannot be renamed; add a new one and move its devices");
   return add(merged.dump(), source, true);
 }
 
-tl::expected<std::string, std::vector<std::string>> Catalog::copy(const std::string& name,
-                                                                  const std::string& new_name) {
+Result<std::string> Catalog::copy(const std::string& name, const std::string& new_name) {
   const auto* current = find(name);
-  if (!current) return tl::unexpected(std::vector<std::string>{"no profile named \"" + name + "\""});
+  if (!current) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   v1::EnrollmentProfile p = *current;
   p.set_name(new_name);
   std::string json;
@@ -226,12 +231,14 @@ tl::expected<std::string, std::vector<std::string>> Catalog::copy(const std::str
   return add(json, "profile copy", false);
 }
 
-tl::expected<void, std::string> Catalog::remove(const std::string& name) {
-  if (!profiles_.count(name)) return tl::unexpected("no profile named \"" + name + "\"");
-  if (name == default_name_) return tl::unexpected("\"" + name + "\" is the default profile; select another first");
+Result<void> Catalog::remove(const std::string& name) {
+  if (!profiles_.count(name)) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+  if (name == default_name_)
+    return fail(CatalogErrc::default_profile, "\"" + name + "\" is the default profile; select another first");
   if (origin_[name] == Origin::directory)
-    return tl::unexpected("\"" + name + "\" comes from " + directory_[name] +
-                          " (catalog.profile_dirs), which kdad never changes; remove its file there");
+    return fail(CatalogErrc::read_only_profile, "\"" + name + "\" comes from " + directory_[name] +
+                                                    " (catalog.profile_dirs), which kdad never changes; remove its "
+                                                    "file there");
   if (built_in_.count(name)) {
     // Recorded first: a built-in the admin edited has a file too, and
     // without the record the embedded one would come back on restart.
@@ -244,7 +251,8 @@ tl::expected<void, std::string> Catalog::remove(const std::string& name) {
   if (origin_[name] == Origin::added) {
     std::error_code ec;
     fs::remove(fs::path(dir_) / file_name(name), ec);
-    if (ec) return tl::unexpected(dir_ + ": cannot remove the file of \"" + name + "\": " + ec.message());
+    if (ec) return tl::unexpected(file_error(ec.value(), dir_ + ": cannot remove the file of \"" + name + "\": " +
+                                                             ec.message()));
   }
   profiles_.erase(name);
   origin_.erase(name);
@@ -258,8 +266,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Catalog::placehold
   return out;
 }
 
-tl::expected<void, std::string> Catalog::select_default(const std::string& name) {
-  if (!profiles_.count(name)) return tl::unexpected("no profile named \"" + name + "\"");
+Result<void> Catalog::select_default(const std::string& name) {
+  if (!profiles_.count(name)) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   const std::string previous = default_name_;
   default_name_ = name;
   if (auto ok = persist_default(); !ok) {
@@ -272,7 +280,7 @@ tl::expected<void, std::string> Catalog::select_default(const std::string& name)
 namespace {
 
 // Write to a temporary file, then rename: a crash leaves the old or the new file.
-tl::expected<void, std::string> write_atomically(const fs::path& path, const std::string& text) {
+Result<void> write_atomically(const fs::path& path, const std::string& text) {
   std::error_code ec;
   // The profiles hold tokens and Wi-Fi passwords: the directory is private
   // whatever the umask.
@@ -281,20 +289,20 @@ tl::expected<void, std::string> write_atomically(const fs::path& path, const std
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return tl::unexpected(tmp.string() + ": cannot write");
+    if (!out) return tl::unexpected(file_error(errno, tmp.string() + ": cannot write"));
     ::chmod(tmp.c_str(), 0600);
     out << text;
     out.flush();
-    if (!out) return tl::unexpected(tmp.string() + ": write failed");
+    if (!out) return tl::unexpected(file_error(errno, tmp.string() + ": write failed"));
   }
   fs::rename(tmp, path, ec);
-  if (ec) return tl::unexpected(path.string() + ": " + ec.message());
+  if (ec) return tl::unexpected(file_error(ec.value(), path.string() + ": " + ec.message()));
   return {};
 }
 
 }  // namespace
 
-tl::expected<void, std::string> Catalog::persist(const v1::EnrollmentProfile& profile) {
+Result<void> Catalog::persist(const v1::EnrollmentProfile& profile) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -302,11 +310,11 @@ tl::expected<void, std::string> Catalog::persist(const v1::EnrollmentProfile& pr
   return write_atomically(fs::path(dir_) / file_name(profile.name()), json);
 }
 
-tl::expected<void, std::string> Catalog::persist_default() {
+Result<void> Catalog::persist_default() {
   return write_atomically(fs::path(dir_) / kDefaultMarker, default_name_);
 }
 
-tl::expected<void, std::string> Catalog::persist_deleted() {
+Result<void> Catalog::persist_deleted() {
   std::string lines;
   for (const auto& name : deleted_built_in_) lines += name + "\n";
   return write_atomically(fs::path(dir_) / kDeletedList, lines);

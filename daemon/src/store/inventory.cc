@@ -64,33 +64,43 @@ InventoryDevice read_device(const Statement& stmt) {
   return d;
 }
 
+// How far a change in slices got: the devices applied, and what stopped it
+// (no code when nothing did).
+struct Sliced {
+  std::size_t done = 0;
+  Error failure;
+};
+
 // Runs apply(i) for each i below n, in slices: each slice one transaction
 // of at most kSliceDevices, ended early when a session waits to write. A
-// failure stops it; the slices before it stay. Returns how many were applied.
+// failure stops it; the slices before it stay.
 template <typename F>
-std::size_t in_slices(Database& db, std::size_t n, std::string& failure, F&& apply) {
-  std::size_t done = 0;
-  while (done < n && failure.empty()) {
-    std::size_t next = done;
-    auto slice = db.transaction([&]() -> DbResult<bool> {
-      const std::size_t end = std::min(n, done + kSliceDevices);
+Sliced in_slices(Database& db, std::size_t n, F&& apply) {
+  Sliced out;
+  while (out.done < n && !out.failure) {
+    std::size_t next = out.done;
+    auto slice = db.transaction([&]() -> Result<void> {
+      const std::size_t end = std::min(n, out.done + kSliceDevices);
       while (next < end) {
-        if (auto error = apply(next); !error.empty()) return tl::unexpected(SqliteError{std::move(error)});
+        if (auto applied = apply(next); !applied) return applied;
         ++next;
         if (db.someone_waits()) break;
       }
-      return true;
+      return {};
     });
-    if (!slice) failure = slice.error().message;
-    else done = next;
+    if (!slice) out.failure = slice.error();
+    else out.done = next;
     db.checkpoint();  // outside the turn: sessions write meanwhile
   }
-  return done;
+  return out;
 }
 
-std::string stopped(std::size_t done, std::size_t total, const std::string& why) {
-  return why + " (stopped after " + std::to_string(done) + " of " + std::to_string(total) +
-         " devices; those stay changed: run it again for the rest)";
+// A failure part-way, saying what stays changed.
+Error stopped(const Sliced& sliced, std::size_t total) {
+  if (sliced.done == 0) return sliced.failure;
+  return Error(sliced.failure.code, sliced.failure.detail + " (stopped after " + std::to_string(sliced.done) +
+                                        " of " + std::to_string(total) +
+                                        " devices; those stay changed: run it again for the rest)");
 }
 
 }  // namespace
@@ -104,25 +114,25 @@ std::string_view approval_name(Approval a) {
   return "pending";
 }
 
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::select_devices(
-    const std::string& where, const std::vector<std::string>& args, const std::string& tail) {
+Result<std::vector<InventoryDevice>> StateStore::select_devices(const std::string& where,
+                                                                const std::vector<std::string>& args,
+                                                                const std::string& tail) {
   auto stmt = db_->cached(std::string("SELECT ") + kColumns + " FROM devices WHERE " + where +
                           (tail.empty() ? " ORDER BY key" : " " + tail));
-  if (!stmt) return tl::unexpected(stmt.error().message);
+  if (!stmt) return tl::unexpected(stmt.error());
   for (std::size_t i = 0; i < args.size(); ++i) (*stmt)->bind(static_cast<int>(i + 1), args[i]);
   std::vector<InventoryDevice> out;
   for (;;) {
     auto row = (*stmt)->step();
-    if (!row) return tl::unexpected(row.error().message);
+    if (!row) return tl::unexpected(row.error());
     if (!*row) break;
     out.push_back(read_device(**stmt));
   }
   return out;
 }
 
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page(const DeviceFilter& filter,
-                                                                             const std::string& after_key,
-                                                                             std::size_t limit) {
+Result<std::vector<InventoryDevice>> StateStore::devices_page(const DeviceFilter& filter,
+                                                              const std::string& after_key, std::size_t limit) {
   // The state the inventory shows, as read_device() works it out.
   const std::string shown_state = std::string("COALESCE(state, CASE WHEN approval = 'rejected' THEN '") +
                                   std::string(display_name(DeviceState::rejected)) + "' WHEN profile = '' THEN '" +
@@ -131,7 +141,7 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page
   auto stmt = db_->cached(std::string("SELECT ") + kColumns +
                           " FROM devices WHERE (?1 IS NULL OR approval = ?1) AND (?2 IS NULL OR profile = ?2) AND "
                           "(?3 IS NULL OR " + shown_state + " = ?3) AND key > ?4 ORDER BY key LIMIT ?5");
-  if (!stmt) return tl::unexpected(stmt.error().message);
+  if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
   if (filter.approval) select.bind(1, approval_name(*filter.approval));
   select.bind(2, filter.profile);
@@ -140,7 +150,7 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page
   std::vector<InventoryDevice> out;
   for (;;) {
     auto row = select.step();
-    if (!row) return tl::unexpected(row.error().message);
+    if (!row) return tl::unexpected(row.error());
     if (!*row) break;
     out.push_back(read_device(select));
   }
@@ -148,7 +158,7 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices_page
 }
 
 
-tl::expected<std::vector<std::string>, std::string> StateStore::keys(const DeviceFilter& filter) {
+Result<std::vector<std::string>> StateStore::keys(const DeviceFilter& filter) {
   std::vector<std::string> out;
   std::string after;
   for (;;) {
@@ -162,117 +172,66 @@ tl::expected<std::vector<std::string>, std::string> StateStore::keys(const Devic
 
 namespace {
 
-// Refuses the whole upload: nothing is written.
-constexpr const char* kRefused = "import refused";
-
 std::string profile_reason(const std::string& profile, const ImportOptions& options) {
   return (profile.empty() ? std::string("unassigned") : "assigned to " + profile) + " by " + options.actor +
          " (import of " + options.file + ")";
 }
 
-// What an import does to one device, worked out before anything is written.
-// Small: the device itself waits in the parsed file, merged in place.
-struct PlannedDevice {
-  std::size_t line = 0;  // in the parsed file
-  std::string key;
-  bool added = false;
-  Approval approval = Approval::pending;
-  std::string recorded;  // the ledger's reason, for a trusted approval or a profile change
-};
-
 }  // namespace
+
+// What an import does, worked out whole before anything is written.
+struct StateStore::ImportPlan {
+  // What it does to one device. Small: the device itself waits in the
+  // parsed file, merged in place.
+  struct Planned {
+    std::size_t line = 0;  // in the parsed file
+    std::string key;
+    bool added = false;
+    Approval approval = Approval::pending;
+    std::string recorded;  // the ledger's reason, for a trusted approval or a profile change
+  };
+
+  DeviceCsvResult parsed;
+  std::vector<Planned> devices;   // to write
+  std::set<std::string> changed;  // known devices some line already changes
+  ImportSummary summary;
+  ImportRefusal refusal;
+
+  // The first line refused gives the refusal its code.
+  void refuse(std::error_code code, std::string line) {
+    if (refusal.total == 0) refusal.code = code;
+    if (refusal.errors.size() < kMaxDeviceCsvErrors) refusal.errors.push_back(std::move(line));
+    ++refusal.total;
+  }
+  void refuse(const Error& e) { refuse(e.code, e.detail); }
+};
 
 tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::string_view csv,
                                                                       const ImportOptions& options) {
-  auto parsed = parse_device_csv(csv, {.ignore_unknown_columns = options.ignore_unknown_columns});
-  ImportRefusal refusal;
-  if (!parsed.ok()) {
-    for (const auto& e : parsed.errors) refusal.errors.push_back(e.to_string());
-    refusal.total = parsed.error_total;
-    return tl::unexpected(std::move(refusal));
+  ImportPlan plan{.parsed = parse_device_csv(csv, {.ignore_unknown_columns = options.ignore_unknown_columns})};
+  if (!plan.parsed.ok()) {
+    for (const auto& e : plan.parsed.errors) plan.refusal.errors.push_back(e.to_string());
+    plan.refusal.total = plan.parsed.error_total;
+    plan.refusal.code = InventoryErrc::invalid_upload;
+    return tl::unexpected(std::move(plan.refusal));
   }
-  const auto refuse = [&](std::string line) {
-    if (refusal.errors.size() < kMaxDeviceCsvErrors) refusal.errors.push_back(std::move(line));
-    ++refusal.total;
-  };
-  ImportSummary summary;
-  summary.ignored_columns = parsed.ignored_columns;
+  plan.summary.ignored_columns = plan.parsed.ignored_columns;
   // First the whole file is worked out against the inventory, writing
   // nothing: any error refuses it. Only the admin's work changes devices'
   // identities and records (kdad does it on one thread), so what is worked
-  // out here still holds when it is written.
-  std::vector<PlannedDevice> plan;
-  std::set<std::string> planned;  // known devices some line already changes
-  // One read snapshot for the whole file (SQLite locks once, not per line).
+  // out here still holds when it is written. One read snapshot for the
+  // whole file (SQLite locks once, not per line).
   db_->reading([&] {
-    for (std::size_t line = 0; line < parsed.devices.size(); ++line) {
-      Device& row = parsed.devices[line];
-      row.source = options.source;
-      const auto key = device_key(row);
-      auto known = known_devices(row);
-      if (!known) {
-        refuse(known.error());
-        return;
-      }
-      if (known->size() > 1) {
-        refuse(key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
-        continue;
-      }
-      const InventoryDevice* before = known->empty() ? nullptr : &known->front();
-      if (before && !planned.insert(before->key).second) {
-        refuse(key->to_string() + ": names the same known device (" + before->key + ") as another line");
-        continue;
-      }
-      Device device = before && !options.replace ? merge_device(before->device, row, parsed.columns) : std::move(row);
-      if (before && !options.replace) {
-        // A merge can break a rule no single column does (imei2 left without imei).
-        for (const auto& e : check_device(device)) refuse(key->to_string() + ": " + e.to_string());
-      }
-      if (options.check && (!before || device.profile != before->device.profile))
-        if (auto why = options.check(device); !why.empty()) {
-          refuse(key->to_string() + ": " + why);
-          continue;
-        }
-      if (refusal.total > 0) continue;  // only errors from here on matter
-      if (before && before->device == device) {
-        ++summary.unchanged;
-        continue;
-      }
-      PlannedDevice p{.line = line, .key = before ? before->key : key->value, .added = !before};
-      p.approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
-      if (before) {
-        ++summary.updated;
-        if (device.profile != before->device.profile && p.approval == Approval::approved) {
-          if (before->state == DeviceState::provisioning) {
-            refuse(key->to_string() + ": a transfer is under way; its profile cannot change now");
-            continue;
-          }
-          ++summary.profile_changes;
-          p.recorded = profile_reason(device.profile, options);
-        }
-      } else {
-        ++summary.added;
-        if (p.approval == Approval::approved) {
-          ++summary.approved;
-          p.recorded = "uploaded by trusted reseller " + options.source;
-        }
-      }
-      if (options.dry_run)
-        summary.changes.push_back({p.key, p.added, before ? describe_changes(before->device, device)
-                                                          : std::vector<std::string>{}});
-      else
-        plan.push_back(std::move(p));
-      row = std::move(device);
-    }
+    for (std::size_t line = 0; line < plan.parsed.devices.size(); ++line)
+      if (!plan_import_line(plan, line, options)) return;
   });
-  if (refusal.total > 0) return tl::unexpected(std::move(refusal));
-  if (options.dry_run) return summary;
+  if (plan.refusal.total > 0) return tl::unexpected(std::move(plan.refusal));
+  if (options.dry_run) return std::move(plan.summary);
 
   const std::int64_t now = unix_ms();
-  std::string failure;
-  const std::size_t written = in_slices(*db_, plan.size(), failure, [&](std::size_t i) -> std::string {
-    const PlannedDevice& p = plan[i];
-    const Device& d = parsed.devices[p.line];
+  const Sliced sliced = in_slices(*db_, plan.devices.size(), [&](std::size_t i) -> Result<void> {
+    const ImportPlan::Planned& p = plan.devices[i];
+    const Device& d = plan.parsed.devices[p.line];
     // A new device takes up the state its ledger left it in, if it had one.
     auto write = db_->cached(
         p.added ? std::string("INSERT INTO devices (") + kColumns +
@@ -281,25 +240,93 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
                 : std::string("UPDATE devices SET imei = ?2, imei2 = ?3, meid = ?4, serial = ?5, wifi_mac = ?6, "
                               "user_id = ?7, password = ?8, profile = ?9, tags = ?10, source = ?11, approval = ?12, "
                               "updated_ms = ?13 WHERE key = ?1"));
-    if (!write) return write.error().message;
+    if (!write) return tl::unexpected(write.error());
     Statement& w = **write;
     w.bind(1, p.key).bind(2, d.imei).bind(3, d.imei2).bind(4, d.meid).bind(5, d.serial).bind(6, d.wifi_mac);
     w.bind(7, d.user_id).bind(8, d.password).bind(9, d.profile).bind(10, join_tags(d.tags)).bind(11, d.source);
     w.bind(12, approval_name(p.approval)).bind(13, now);
-    if (auto ok = w.run(); !ok) return ok.error().message;
+    if (auto ok = w.run(); !ok) return ok;
     if (!p.recorded.empty()) {
       LedgerEntry e{.device = p.key, .state = resting_state(d.profile), .transport = "admin", .reason = p.recorded};
-      if (auto r = record_in_transaction(std::move(e)); !r) return p.key + ": " + r.error().message;
+      if (auto r = record_in_transaction(std::move(e)); !r) return fail(r.error().code, p.key + ": " + r.error().detail);
     }
     return {};
   });
-  if (!failure.empty()) {
-    refuse(written == 0 ? failure : stopped(written, plan.size(), failure));
-    refusal.written = written;
-    return tl::unexpected(std::move(refusal));
+  if (sliced.failure) {
+    plan.refuse(stopped(sliced, plan.devices.size()));
+    plan.refusal.written = sliced.done;
+    return tl::unexpected(std::move(plan.refusal));
   }
-  if (plan.size() > kSliceDevices) shrink_journal();
-  return summary;
+  if (plan.devices.size() > kSliceDevices) shrink_journal();
+  return std::move(plan.summary);
+}
+
+// One line of an upload against the inventory: refused, unchanged, or
+// planned (on a dry run: described). False when the inventory cannot be
+// read, which ends the planning.
+bool StateStore::plan_import_line(ImportPlan& plan, std::size_t line, const ImportOptions& options) {
+  Device& row = plan.parsed.devices[line];
+  row.source = options.source;
+  const auto key = device_key(row);
+  auto known = known_devices(row);
+  if (!known) {
+    plan.refuse(known.error());
+    return false;
+  }
+  if (known->size() > 1) {
+    plan.refuse(InventoryErrc::duplicate_identifier,
+                key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
+    return true;
+  }
+  const InventoryDevice* before = known->empty() ? nullptr : &known->front();
+  if (before && !plan.changed.insert(before->key).second) {
+    plan.refuse(InventoryErrc::duplicate_identifier,
+                key->to_string() + ": names the same known device (" + before->key + ") as another line");
+    return true;
+  }
+  Device device = before && !options.replace ? merge_device(before->device, row, plan.parsed.columns) : std::move(row);
+  if (before && !options.replace) {
+    // A merge can break a rule no single column does (imei2 left without imei).
+    for (const auto& e : check_device(device))
+      plan.refuse(InventoryErrc::invalid_upload, key->to_string() + ": " + e.to_string());
+  }
+  if (options.check && (!before || device.profile != before->device.profile))
+    if (auto checked = options.check(device); !checked) {
+      plan.refuse(checked.error().code, key->to_string() + ": " + checked.error().detail);
+      return true;
+    }
+  if (plan.refusal.total > 0) return true;  // only errors from here on matter
+  if (before && before->device == device) {
+    ++plan.summary.unchanged;
+    return true;
+  }
+  ImportPlan::Planned p{.line = line, .key = before ? before->key : key->value, .added = !before};
+  p.approval = before ? before->approval : options.trusted ? Approval::approved : Approval::pending;
+  if (before) {
+    ++plan.summary.updated;
+    if (device.profile != before->device.profile && p.approval == Approval::approved) {
+      if (before->state == DeviceState::provisioning) {
+        plan.refuse(InventoryErrc::transfer_under_way,
+                    key->to_string() + ": a transfer is under way; its profile cannot change now");
+        return true;
+      }
+      ++plan.summary.profile_changes;
+      p.recorded = profile_reason(device.profile, options);
+    }
+  } else {
+    ++plan.summary.added;
+    if (p.approval == Approval::approved) {
+      ++plan.summary.approved;
+      p.recorded = "uploaded by trusted reseller " + options.source;
+    }
+  }
+  if (options.dry_run)
+    plan.summary.changes.push_back(
+        {p.key, p.added, before ? describe_changes(before->device, device) : std::vector<std::string>{}});
+  else
+    plan.devices.push_back(std::move(p));
+  row = std::move(device);
+  return true;
 }
 
 namespace {
@@ -323,7 +350,7 @@ struct AnyIdentifier {
 }  // namespace
 
 // The known devices sharing an identifier with an uploaded row.
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::known_devices(const Device& row) {
+Result<std::vector<InventoryDevice>> StateStore::known_devices(const Device& row) {
   AnyIdentifier any;
   any.add("imei = ? OR imei2 = ?", row.imei);
   any.add("imei = ? OR imei2 = ?", row.imei2);
@@ -333,7 +360,7 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::known_device
   return select_devices(any.where, any.args);
 }
 
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candidates(const v1::DeviceIdentity& claim) {
+Result<std::vector<InventoryDevice>> StateStore::claim_candidates(const v1::DeviceIdentity& claim) {
   std::string mac = claim.wifi_mac();
   for (char& c : mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   AnyIdentifier any;
@@ -345,7 +372,7 @@ tl::expected<std::vector<InventoryDevice>, std::string> StateStore::claim_candid
   return select_devices(any.where, any.args);
 }
 
-tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(const std::string& key) {
+Result<std::optional<InventoryDevice>> StateStore::device(const std::string& key) {
   // Admins name a device by whichever identifier they have at hand; a
   // batch by filter names them by key, which one index lookup finds.
   if (auto exact = select_devices("key = ?1", {key}); exact && !exact->empty())
@@ -357,15 +384,15 @@ tl::expected<std::optional<InventoryDevice>, std::string> StateStore::device(con
   return std::optional<InventoryDevice>(std::move(found->front()));
 }
 
-tl::expected<std::vector<InventoryDevice>, std::string> StateStore::devices(const DeviceFilter& filter) {
+Result<std::vector<InventoryDevice>> StateStore::devices(const DeviceFilter& filter) {
   return devices_page(filter, "", SIZE_MAX);
 }
 
-tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::string>& keys,
-                                                         const DeviceCheck& check, const DeviceCheck& apply) {
+Result<std::size_t> StateStore::batch(const std::vector<std::string>& keys, const DeviceCheck& check,
+                                      const DeviceCheck& apply) {
   std::vector<std::string> unknown;
   std::vector<std::string> named;  // distinct devices, in the order first named
-  auto resolved = db_->reading([&]() -> tl::expected<void, std::string> {
+  auto resolved = db_->reading([&]() -> Result<void> {
     std::set<std::string> seen;
     for (const auto& key : keys) {
       auto d = device(key);
@@ -375,7 +402,7 @@ tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::
         continue;
       }
       if (!unknown.empty() || !seen.insert((*d)->key).second) continue;
-      if (auto why = check(**d); !why.empty()) return tl::unexpected(why);
+      if (auto checked = check(**d); !checked) return checked;
       named.push_back((*d)->key);
     }
     return {};
@@ -384,20 +411,20 @@ tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::
   if (!unknown.empty()) {
     std::string list;
     for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + k;
-    return tl::unexpected(unknown.size() == 1 ? "no device " + list + " in the inventory"
-                                              : "no devices " + list + " in the inventory (" +
-                                                    std::to_string(unknown.size()) + " unknown keys; nothing changed)");
+    return fail(InventoryErrc::unknown_device,
+                unknown.size() == 1 ? "no device " + list + " in the inventory"
+                                    : "no devices " + list + " in the inventory (" + std::to_string(unknown.size()) +
+                                          " unknown keys; nothing changed)");
   }
-  std::string failure;
-  const std::size_t done = in_slices(*db_, named.size(), failure, [&](std::size_t i) -> std::string {
+  const Sliced sliced = in_slices(*db_, named.size(), [&](std::size_t i) -> Result<void> {
     // Read again in its slice: a session may have moved it on meanwhile.
     auto d = select_devices("key = ?1", {named[i]});
-    if (!d) return d.error();
-    if (d->empty()) return "no device " + named[i] + " in the inventory";
-    if (auto why = check(d->front()); !why.empty()) return why;
+    if (!d) return tl::unexpected(d.error());
+    if (d->empty()) return fail(InventoryErrc::unknown_device, "no device " + named[i] + " in the inventory");
+    if (auto checked = check(d->front()); !checked) return checked;
     return apply(d->front());
   });
-  if (!failure.empty()) return tl::unexpected(done == 0 ? failure : stopped(done, named.size(), failure));
+  if (sliced.failure) return tl::unexpected(stopped(sliced, named.size()));
   if (named.size() > kSliceDevices) shrink_journal();
   return named.size();
 }
@@ -405,16 +432,26 @@ tl::expected<std::size_t, std::string> StateStore::batch(const std::vector<std::
 namespace {
 
 // The ledger's refusal, worked out before the batch writes anything.
-std::string transition_problem(const InventoryDevice& d, DeviceState to) {
+Result<void> transition_problem(const InventoryDevice& d, DeviceState to) {
   if (transition_allowed(d.state, to)) return {};
-  return "device " + d.key + ": cannot go from " + std::string(display_name(d.state)) + " to " +
-         std::string(display_name(to));
+  return fail(InventoryErrc::transition_not_allowed, "device " + d.key + ": cannot go from " +
+                                                         std::string(display_name(d.state)) + " to " +
+                                                         std::string(display_name(to)));
+}
+
+// Runs a statement that changes a device row.
+template <typename Bind>
+Result<void> update_row(Database& db, const char* sql, Bind&& bind) {
+  auto stmt = db.cached(sql);
+  if (!stmt) return tl::unexpected(stmt.error());
+  bind(**stmt);
+  return (*stmt)->run();
 }
 
 }  // namespace
 
-tl::expected<std::size_t, std::string> StateStore::set_approval(const std::vector<std::string>& keys,
-                                                                Approval approval, const std::string& actor) {
+Result<std::size_t> StateStore::set_approval(const std::vector<std::string>& keys, Approval approval,
+                                             const std::string& actor) {
   const bool approved = approval == Approval::approved;
   auto next_state = [&](const InventoryDevice& d) {
     return approved ? resting_state(d.device.profile) : DeviceState::rejected;
@@ -422,39 +459,38 @@ tl::expected<std::size_t, std::string> StateStore::set_approval(const std::vecto
   return batch(
       keys,
       [&](const InventoryDevice& d) {
-        return d.approval == approval ? std::string() : transition_problem(d, next_state(d));
+        return d.approval == approval ? Result<void>() : transition_problem(d, next_state(d));
       },
-      [&](const InventoryDevice& d) -> std::string {
+      [&](const InventoryDevice& d) -> Result<void> {
         if (d.approval == approval) return {};
         // The state goes with the approval in one write; the ledger's own
         // update of the row then finds nothing left to change.
-        auto stmt = db_->cached("UPDATE devices SET approval = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3");
-        if (!stmt) return stmt.error().message;
-        (*stmt)->bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
-        (*stmt)->bind(4, display_name(next_state(d)));
-        if (auto ok = (*stmt)->run(); !ok) return ok.error().message;
+        auto updated = update_row(*db_, "UPDATE devices SET approval = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3",
+                                  [&](Statement& s) {
+                                    s.bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
+                                    s.bind(4, display_name(next_state(d)));
+                                  });
+        if (!updated) return updated;
         LedgerEntry e{.device = d.key, .state = next_state(d), .transport = "admin",
                       .reason = (approved ? "approved by " : "rejected by ") + actor};
-        auto r = record_in_transaction(e);
-        return r ? std::string() : r.error().message;
+        if (auto r = record_in_transaction(e); !r) return tl::unexpected(r.error());
+        return {};
       });
 }
 
-tl::expected<std::size_t, std::string> StateStore::rearm(const std::vector<std::string>& keys,
-                                                         const std::string& actor) {
+Result<std::size_t> StateStore::rearm(const std::vector<std::string>& keys, const std::string& actor) {
   std::size_t changed = 0;
   auto done = batch(
       keys,
-      [](const InventoryDevice& d) {
-        return d.state == DeviceState::provisioning ? d.key + ": a transfer is under way; nothing re-armed"
-                                                    : std::string();
+      [](const InventoryDevice& d) -> Result<void> {
+        if (d.state != DeviceState::provisioning) return {};
+        return fail(InventoryErrc::transfer_under_way, d.key + ": a transfer is under way; nothing re-armed");
       },
-      [&](const InventoryDevice& d) -> std::string {
+      [&](const InventoryDevice& d) -> Result<void> {
         if (d.state == DeviceState::unassigned || d.state == DeviceState::profile_assigned) return {};
         LedgerEntry e{.device = d.key, .state = resting_state(d.device.profile), .transport = "admin",
                       .reason = "re-armed by " + actor};
-        auto r = record_in_transaction(e);
-        if (!r) return r.error().message;
+        if (auto r = record_in_transaction(e); !r) return tl::unexpected(r.error());
         ++changed;
         return {};
       });
@@ -462,8 +498,8 @@ tl::expected<std::size_t, std::string> StateStore::rearm(const std::vector<std::
   return changed;
 }
 
-tl::expected<std::size_t, std::string> StateStore::assign(const std::vector<std::string>& keys,
-                                                          const std::string& profile, const std::string& actor) {
+Result<std::size_t> StateStore::assign(const std::vector<std::string>& keys, const std::string& profile,
+                                       const std::string& actor) {
   // Only an approved device's assignment is a transition the ledger records.
   auto recorded = [&](const InventoryDevice& d) {
     return d.device.profile != profile && d.approval == Approval::approved;
@@ -471,27 +507,29 @@ tl::expected<std::size_t, std::string> StateStore::assign(const std::vector<std:
   return batch(
       keys,
       [&](const InventoryDevice& d) {
-        return recorded(d) ? transition_problem(d, resting_state(profile)) : std::string();
+        return recorded(d) ? transition_problem(d, resting_state(profile)) : Result<void>();
       },
-      [&](const InventoryDevice& d) -> std::string {
+      [&](const InventoryDevice& d) -> Result<void> {
         if (d.device.profile == profile) return {};
         // A recorded assignment's state goes with the profile in one write.
-        auto stmt = db_->cached(recorded(d) ? "UPDATE devices SET profile = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3"
-                                            : "UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3");
-        if (!stmt) return stmt.error().message;
-        (*stmt)->bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
-        if (recorded(d)) (*stmt)->bind(4, display_name(resting_state(profile)));
-        if (auto ok = (*stmt)->run(); !ok) return ok.error().message;
-        if (!recorded(d)) return {};
+        auto updated = update_row(
+            *db_,
+            recorded(d) ? "UPDATE devices SET profile = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3"
+                        : "UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3",
+            [&](Statement& s) {
+              s.bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
+              if (recorded(d)) s.bind(4, display_name(resting_state(profile)));
+            });
+        if (!updated || !recorded(d)) return updated;
         LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",
                       .reason = profile.empty() ? "unassigned by " + actor : "assigned to " + profile + " by " + actor};
-        auto r = record_in_transaction(e);
-        return r ? std::string() : r.error().message;
+        if (auto r = record_in_transaction(e); !r) return tl::unexpected(r.error());
+        return {};
       });
 }
 
-tl::expected<std::size_t, std::string> StateStore::move_profile(const std::string& from, const std::string& to,
-                                                                const std::string& actor) {
+Result<std::size_t> StateStore::move_profile(const std::string& from, const std::string& to,
+                                             const std::string& actor) {
   DeviceFilter filter;
   filter.profile = from;
   auto list = keys(filter);
@@ -499,20 +537,15 @@ tl::expected<std::size_t, std::string> StateStore::move_profile(const std::strin
   return assign(*list, to, actor);
 }
 
-tl::expected<std::size_t, std::string> StateStore::remove(const std::vector<std::string>& keys) {
+Result<std::size_t> StateStore::remove(const std::vector<std::string>& keys) {
   return batch(
-      keys, [](const InventoryDevice&) { return std::string(); },
-      [&](const InventoryDevice& d) -> std::string {
-        auto stmt = db_->cached("DELETE FROM devices WHERE key = ?1");
-        if (!stmt) return stmt.error().message;
-        (*stmt)->bind(1, d.key);
-        auto ok = (*stmt)->run();
-        return ok ? std::string() : ok.error().message;
+      keys, [](const InventoryDevice&) { return Result<void>(); },
+      [&](const InventoryDevice& d) {
+        return update_row(*db_, "DELETE FROM devices WHERE key = ?1", [&](Statement& s) { s.bind(1, d.key); });
       });
 }
 
-
-tl::expected<std::string, std::string> StateStore::export_csv() {
+Result<std::string> StateStore::export_csv() {
   auto all = devices();
   if (!all) return tl::unexpected(all.error());
   std::vector<Device> list;

@@ -4,6 +4,19 @@
 
 namespace kda::daemon {
 
+Error sqlite_error(int rc, std::string detail) {
+  switch (rc & 0xff) {  // the primary code: SQLITE_IOERR_NOMEM is an I/O error
+    case SQLITE_FULL: return Error(StoreErrc::full, std::move(detail));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Error(StoreErrc::corrupt, std::move(detail));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Error(StoreErrc::busy, std::move(detail));
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return Error(StoreErrc::read_only, std::move(detail));
+    default: return Error(StoreErrc::unavailable, std::move(detail));
+  }
+}
+
 Statement& Statement::bind(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
@@ -24,7 +37,7 @@ DbResult<bool> Statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return tl::unexpected(SqliteError{sqlite3_errmsg(db_), rc & 0xff});
+  return tl::unexpected(sqlite_error(rc, sqlite3_errmsg(db_)));
 }
 
 DbResult<void> Statement::run() {
@@ -77,10 +90,10 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
-SqliteError Database::error(std::string_view during) const {
-  return SqliteError{path_ + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory") + " (while " +
-                         std::string(during) + ")",
-                     db_ ? sqlite3_errcode(db_) & 0xff : SQLITE_NOMEM};
+Error Database::error(std::string_view during) const {
+  return sqlite_error(db_ ? sqlite3_errcode(db_) : SQLITE_NOMEM,
+                      path_ + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory") + " (while " +
+                          std::string(during) + ")");
 }
 
 void Database::roll_back() {
@@ -92,8 +105,8 @@ DbResult<void> Database::exec(std::string_view sql) {
   char* message = nullptr;
   const std::string text(sql);
   if (const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message); rc != SQLITE_OK) {
-    SqliteError e{path_ + ": " + (message ? message : "error") + " (while running " + text.substr(0, 40) + ")",
-                  rc & 0xff};
+    Error e = sqlite_error(rc, path_ + ": " + (message ? message : "error") + " (while running " +
+                                   text.substr(0, 40) + ")");
     sqlite3_free(message);
     return tl::unexpected(e);
   }

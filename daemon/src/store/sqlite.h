@@ -1,5 +1,6 @@
 // A thin seam over SQLite: one connection, prepared statements, transactions.
-// Errors come back as SqliteError text (never thrown across this seam).
+// Errors come back as kda::Error with a kda.store code (sqlite_error()),
+// never thrown across this seam.
 #pragma once
 
 #include <sqlite3.h>
@@ -14,19 +15,18 @@
 #include <utility>
 #include <vector>
 
-#include <tl/expected.hpp>
-
+#include "kda/core/error.h"
+#include "kda/daemon/errors.h"
 #include "write_turns.h"
 
 namespace kda::daemon {
 
-struct SqliteError {
-  std::string message;  // "kdad.db: database is locked (while ...)"
-  int code = SQLITE_ERROR;  // SQLite's primary result code: SQLITE_FULL when the disk is full
-};
+// A SQLite result code as a kda.store code (SQLITE_FULL: full, ...), with
+// the line saying where ("kdad.db: database is locked (while ...)").
+Error sqlite_error(int rc, std::string detail);
 
 template <typename T>
-using DbResult = tl::expected<T, SqliteError>;
+using DbResult = Result<T>;
 
 class Statement {
  public:
@@ -136,7 +136,7 @@ class Database {
 
  private:
   explicit Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  SqliteError error(std::string_view during) const;
+  Error error(std::string_view during) const;
   // Rolls back and gives the WAL's space back: a refused large write must
   // not leave the disk filled with pages nobody will use.
   void roll_back();

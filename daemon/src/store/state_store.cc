@@ -80,24 +80,21 @@ CREATE INDEX devices_wifi_mac ON devices(wifi_mac);
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 constexpr int kSchemaVersion = std::size(kMigrations);
 
-StoreError store_error(const SqliteError& e) {
-  return {e.code == SQLITE_FULL ? StoreFailure::full : StoreFailure::unavailable, e.message};
-}
-
-tl::expected<int, std::string> schema_version(Database& db) {
+Result<int> schema_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");
-  if (!stmt) return tl::unexpected(stmt.error().message);
+  if (!stmt) return tl::unexpected(stmt.error());
   auto row = stmt->step();
-  if (!row) return tl::unexpected(row.error().message);
+  if (!row) return tl::unexpected(row.error());
   return static_cast<int>(stmt->column_int(0));
 }
 
-tl::expected<void, std::string> migrate(Database& db, const std::string& path) {
+Result<void> migrate(Database& db, const std::string& path) {
   auto version = schema_version(db);
   if (!version) return tl::unexpected(version.error());
   if (*version > kSchemaVersion)
-    return tl::unexpected(path + ": written by a newer kdad (schema version " + std::to_string(*version) +
-                          "; this kdad knows up to " + std::to_string(kSchemaVersion) + ")");
+    return fail(StoreErrc::schema_too_new, path + ": written by a newer kdad (schema version " +
+                                               std::to_string(*version) + "; this kdad knows up to " +
+                                               std::to_string(kSchemaVersion) + ")");
   for (int v = *version; v < kSchemaVersion; ++v) {
     auto done = db.transaction([&]() -> DbResult<bool> {
       if (auto ok = db.exec(kMigrations[v]); !ok) return tl::unexpected(ok.error());
@@ -105,15 +102,10 @@ tl::expected<void, std::string> migrate(Database& db, const std::string& path) {
       return true;
     });
     if (!done)
-      return tl::unexpected(path + ": cannot bring the schema to version " + std::to_string(v + 1) + ": " +
-                            done.error().message);
+      return fail(done.error().code, path + ": cannot bring the schema to version " + std::to_string(v + 1) + ": " +
+                                          done.error().detail);
   }
   return {};
-}
-
-template <typename T>
-tl::expected<T, std::string> text_error(const SqliteError& e) {
-  return tl::unexpected(e.message);
 }
 
 }  // namespace
@@ -128,22 +120,22 @@ StateStore::StateStore(std::unique_ptr<Database> db, std::string path) : db_(std
 }
 StateStore::~StateStore() = default;
 
-tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open(const std::string& path) {
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
   auto db = Database::open(path);
-  if (!db) return tl::unexpected(db.error().message);
+  if (!db) return tl::unexpected(db.error());
   if (auto ok = migrate(**db, path); !ok) return tl::unexpected(ok.error());
   (*db)->share_turns(std::make_shared<WriteTurns>(), true);
   return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path));
 }
 
-tl::expected<std::unique_ptr<StateStore>, std::string> StateStore::open_bulk_companion() {
+Result<std::unique_ptr<StateStore>> StateStore::open_bulk_companion() {
   auto db = Database::open(path_);
-  if (!db) return tl::unexpected(db.error().message);
+  if (!db) return tl::unexpected(db.error());
   // Checkpoints are the companion's work (checkpoint()), outside anyone's
   // turn to write: a session's commit never copies an import into the
   // database file.
   for (Database* each : {db_.get(), db->get()})
-    if (auto ok = each->exec("PRAGMA wal_autocheckpoint=0"); !ok) return tl::unexpected(ok.error().message);
+    if (auto ok = each->exec("PRAGMA wal_autocheckpoint=0"); !ok) return tl::unexpected(ok.error());
   (*db)->share_turns(db_->turns(), false);
   return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path_));
 }
@@ -152,13 +144,13 @@ void StateStore::shrink_journal() { db_->checkpoint(true); }
 
 void StateStore::checkpoint() { db_->checkpoint(); }
 
-tl::expected<InventoryCounts, std::string> StateStore::counts() {
+Result<InventoryCounts> StateStore::counts() {
   auto stmt = db_->cached("SELECT approval, state, profile, count(*) FROM devices GROUP BY approval, state, profile");
-  if (!stmt) return text_error<InventoryCounts>(stmt.error());
+  if (!stmt) return tl::unexpected(stmt.error());
   InventoryCounts out;
   for (;;) {
     auto row = (*stmt)->step();
-    if (!row) return text_error<InventoryCounts>(row.error());
+    if (!row) return tl::unexpected(row.error());
     if (!*row) break;
     const auto n = static_cast<std::size_t>((*stmt)->column_int(3));
     const std::string approval = (*stmt)->column_text(0);
@@ -175,72 +167,59 @@ tl::expected<InventoryCounts, std::string> StateStore::counts() {
   return out;
 }
 
-tl::expected<std::optional<DeviceState>, std::string> StateStore::current_state(const std::string& device) {
+Result<std::optional<DeviceState>> StateStore::current_state(const std::string& device) {
   auto stmt = db_->cached("SELECT state FROM ledger WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1");
-  if (!stmt) return text_error<std::optional<DeviceState>>(stmt.error());
+  if (!stmt) return tl::unexpected(stmt.error());
   (*stmt)->bind(1, device);
   auto row = (*stmt)->step();
-  if (!row) return text_error<std::optional<DeviceState>>(row.error());
+  if (!row) return tl::unexpected(row.error());
   if (!*row) return std::optional<DeviceState>{};
   return parse_device_state((*stmt)->column_text(0));
 }
 
-tl::expected<LedgerEntry, StoreError> StateStore::record(LedgerEntry entry) {
-  return write(std::move(entry), false);
-}
+Result<LedgerEntry> StateStore::record(LedgerEntry entry) { return write(std::move(entry), false); }
 
-tl::expected<LedgerEntry, StoreError> StateStore::record_refusal(LedgerEntry entry) {
-  return write(std::move(entry), true);
-}
+Result<LedgerEntry> StateStore::record_refusal(LedgerEntry entry) { return write(std::move(entry), true); }
 
-tl::expected<LedgerEntry, StoreError> StateStore::write(LedgerEntry entry, bool refusal) {
-  std::optional<StoreError> failed;
-  auto result = db_->transaction([&]() -> DbResult<LedgerEntry> {
-    auto recorded = refusal ? count_refusal(std::move(entry)) : record_in_transaction(std::move(entry));
-    if (!recorded) {
-      failed = recorded.error();
-      return tl::unexpected(SqliteError{recorded.error().message});
-    }
-    return *recorded;
+Result<LedgerEntry> StateStore::write(LedgerEntry entry, bool refusal) {
+  return db_->transaction([&] {
+    return refusal ? count_refusal(std::move(entry)) : record_in_transaction(std::move(entry));
   });
-  if (result) return *result;
-  if (failed) return tl::unexpected(*failed);
-  return tl::unexpected(store_error(result.error()));
 }
 
-tl::expected<LedgerEntry, StoreError> StateStore::record_in_transaction(LedgerEntry entry) {
-  if (entry.device.empty()) return tl::unexpected(StoreError{StoreFailure::refused, "ledger entry without a device"});
+Result<LedgerEntry> StateStore::record_in_transaction(LedgerEntry entry) {
+  if (entry.device.empty()) return fail(InventoryErrc::invalid_identifier, "ledger entry without a device");
   if (entry.time_ms == 0) entry.time_ms = unix_ms();
   entry.refusal = false;
   entry.count = 1;
   auto current = current_state(entry.device);
-  if (!current) return tl::unexpected(StoreError{StoreFailure::unavailable, current.error()});
+  if (!current) return tl::unexpected(current.error());
   if (*current && !transition_allowed(**current, entry.state))
-    return tl::unexpected(StoreError{StoreFailure::refused, "device " + entry.device + ": cannot go from " +
-                                                                std::string(display_name(**current)) + " to " +
-                                                                std::string(display_name(entry.state))});
+    return fail(InventoryErrc::transition_not_allowed, "device " + entry.device + ": cannot go from " +
+                                                           std::string(display_name(**current)) + " to " +
+                                                           std::string(display_name(entry.state)));
   return insert(std::move(entry));
 }
 
-tl::expected<LedgerEntry, StoreError> StateStore::count_refusal(LedgerEntry entry) {
-  if (entry.device.empty()) return tl::unexpected(StoreError{StoreFailure::refused, "ledger entry without a device"});
+Result<LedgerEntry> StateStore::count_refusal(LedgerEntry entry) {
+  if (entry.device.empty()) return fail(InventoryErrc::invalid_identifier, "ledger entry without a device");
   if (entry.time_ms == 0) entry.time_ms = unix_ms();
   entry.refusal = true;
   entry.state = DeviceState::rejected;
   auto found = db_->cached(
       "SELECT id, refusal, reason, transport, time_ms, count FROM ledger WHERE device = ?1 ORDER BY id DESC LIMIT 1");
-  if (!found) return tl::unexpected(store_error(found.error()));
+  if (!found) return tl::unexpected(found.error());
   Statement* latest = found->get();
   latest->bind(1, entry.device);
   auto row = latest->step();
-  if (!row) return tl::unexpected(store_error(row.error()));
+  if (!row) return tl::unexpected(row.error());
   if (*row && latest->column_int(1) != 0 && latest->column_text(2) == entry.reason &&
       latest->column_text(3) == entry.transport) {
     const std::int64_t id = latest->column_int(0);
     auto update = db_->cached("UPDATE ledger SET count = count + 1, last_ms = ?2, session = ?3, sas = ?4 WHERE id = ?1");
-    if (!update) return tl::unexpected(store_error(update.error()));
+    if (!update) return tl::unexpected(update.error());
     (*update)->bind(1, id).bind(2, entry.time_ms).bind(3, entry.session).bind(4, entry.sas);
-    if (auto ok = (*update)->run(); !ok) return tl::unexpected(store_error(ok.error()));
+    if (auto ok = (*update)->run(); !ok) return tl::unexpected(ok.error());
     entry.id = id;
     written_.push_back(id);
     entry.last_ms = entry.time_ms;
@@ -252,30 +231,30 @@ tl::expected<LedgerEntry, StoreError> StateStore::count_refusal(LedgerEntry entr
   return insert(std::move(entry));
 }
 
-tl::expected<LedgerEntry, StoreError> StateStore::insert(LedgerEntry entry) {
+Result<LedgerEntry> StateStore::insert(LedgerEntry entry) {
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
   auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
       "last_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-  if (!stmt) return tl::unexpected(store_error(stmt.error()));
+  if (!stmt) return tl::unexpected(stmt.error());
   Statement& insert = **stmt;
   insert.bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
   insert.bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
   insert.bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
-  if (auto ok = insert.run(); !ok) return tl::unexpected(store_error(ok.error()));
+  if (auto ok = insert.run(); !ok) return tl::unexpected(ok.error());
   entry.id = db_->last_insert_id();
   if (!entry.refusal) {
     // The device's row carries its latest state (schema v4).
     auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1 AND state IS NOT ?2");
-    if (!mark) return tl::unexpected(store_error(mark.error()));
+    if (!mark) return tl::unexpected(mark.error());
     (*mark)->bind(1, entry.device).bind(2, display_name(entry.state));
-    if (auto ok = (*mark)->run(); !ok) return tl::unexpected(store_error(ok.error()));
+    if (auto ok = (*mark)->run(); !ok) return tl::unexpected(ok.error());
   }
   written_.push_back(entry.id);
   return entry;
 }
 
-tl::expected<std::vector<LedgerEntry>, std::string> StateStore::ledger(const LedgerQuery& query) {
+Result<std::vector<LedgerEntry>> StateStore::ledger(const LedgerQuery& query) {
   auto page = ledger_page(query);
   if (!page) return tl::unexpected(page.error());
   return std::move(page->entries);
@@ -307,12 +286,12 @@ DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
 
 // The newest `limit` rows (newest first, then turned around), and how many
 // older ones the range holds beyond them; or, oldest_first, the oldest.
-tl::expected<LedgerPage, std::string> StateStore::ledger_page(const LedgerQuery& query) {
+Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
   auto stmt = db_->cached(
       std::string("SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
                   "last_ms FROM ledger ") +
       kLedgerRange + (query.oldest_first ? "ORDER BY id ASC LIMIT ?5" : "ORDER BY id DESC LIMIT ?5"));
-  if (!stmt) return text_error<LedgerPage>(stmt.error());
+  if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
   bind_range(select, query);
   select.bind(5, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, INT64_MAX)));
@@ -320,7 +299,7 @@ tl::expected<LedgerPage, std::string> StateStore::ledger_page(const LedgerQuery&
   std::vector<LedgerEntry>& out = page.entries;
   for (;;) {
     auto row = select.step();
-    if (!row) return text_error<LedgerPage>(row.error());
+    if (!row) return tl::unexpected(row.error());
     if (!*row) break;
     LedgerEntry e;
     e.id = select.column_int(0);
@@ -341,44 +320,40 @@ tl::expected<LedgerPage, std::string> StateStore::ledger_page(const LedgerQuery&
   std::reverse(out.begin(), out.end());
   if (out.size() < query.limit) return page;
   auto total = count_range(*db_, query);
-  if (!total) return text_error<LedgerPage>(total.error());
+  if (!total) return tl::unexpected(total.error());
   page.omitted = static_cast<std::size_t>(*total) - out.size();
   return page;
 }
 
-tl::expected<LedgerStart, std::string> StateStore::ledger_start(const LedgerQuery& query) {
+Result<LedgerStart> StateStore::ledger_start(const LedgerQuery& query) {
   LedgerStart start{.after_id = query.after_id};
   auto newest = db_->cached(std::string("SELECT max(id) FROM ledger ") + kLedgerRange);
-  if (!newest) return text_error<LedgerStart>(newest.error());
+  if (!newest) return tl::unexpected(newest.error());
   bind_range(**newest, query);
-  if (auto row = (*newest)->step(); !row) return text_error<LedgerStart>(row.error());
+  if (auto row = (*newest)->step(); !row) return tl::unexpected(row.error());
   start.up_to_id = (*newest)->column_int(0);
   newest.value().reset();
   if (query.limit == 0) return start;
   // The limit-th newest entry of the range: the listing starts with it.
   auto oldest = db_->cached(std::string("SELECT id FROM ledger ") + kLedgerRange +
                             "ORDER BY id DESC LIMIT 1 OFFSET ?5");
-  if (!oldest) return text_error<LedgerStart>(oldest.error());
+  if (!oldest) return tl::unexpected(oldest.error());
   bind_range(**oldest, query);
   (*oldest)->bind(5, static_cast<std::int64_t>(std::min<std::size_t>(query.limit - 1, INT64_MAX)));
   auto row = (*oldest)->step();
-  if (!row) return text_error<LedgerStart>(row.error());
+  if (!row) return tl::unexpected(row.error());
   if (!*row) return start;  // the range holds no more than the limit
   const std::int64_t first_shown = (*oldest)->column_int(0);
   oldest.value().reset();
   LedgerQuery older = query;
   older.up_to_id = first_shown - 1;
   auto omitted = count_range(*db_, older);
-  if (!omitted) return text_error<LedgerStart>(omitted.error());
+  if (!omitted) return tl::unexpected(omitted.error());
   start.omitted = static_cast<std::size_t>(*omitted);
   start.after_id = first_shown - 1;
   return start;
 }
 
-tl::expected<std::string, std::string> StateStore::integrity_check() {
-  auto report = db_->integrity_check();
-  if (!report) return tl::unexpected(report.error().message);
-  return *report;
-}
+Result<std::string> StateStore::integrity_check() { return db_->integrity_check(); }
 
 }  // namespace kda::daemon

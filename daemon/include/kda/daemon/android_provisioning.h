@@ -14,10 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include <tl/expected.hpp>
-
 #include "kda/core/bytes.h"
+#include "kda/core/error.h"
 #include "kda/core/ndef.h"
+#include "kda/daemon/errors.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
@@ -59,18 +59,18 @@ bool is_reserved_admin_extra(std::string_view key);
 // never log it.
 using ProvisioningExtras = std::map<std::string, std::string, std::less<>>;
 
-// Errors are one line naming the field; they never hold a secret.
-tl::expected<ProvisioningExtras, std::string> provisioning_extras(
-    const v1::EnrollmentPackage& package);
+// Errors are CatalogErrc::invalid_profile with one line naming the field;
+// they never hold a secret.
+Result<ProvisioningExtras> provisioning_extras(const v1::EnrollmentPackage& package);
 
 // The QR code payload: one JSON object; booleans as JSON booleans, the admin
 // extras bundle as a nested object. Compact, keys sorted.
-tl::expected<std::string, std::string> provisioning_qr_json(const ProvisioningExtras& extras);
+Result<std::string> provisioning_qr_json(const ProvisioningExtras& extras);
 
 // The NFC payload: "key=value\n" lines with Java Properties escaping. The
 // admin extras bundle becomes Properties text itself (every value a string),
 // stored as one escaped value, as PropertiesProvisioningDataParser loads it.
-tl::expected<std::string, std::string> provisioning_properties(const ProvisioningExtras& extras);
+Result<std::string> provisioning_properties(const ProvisioningExtras& extras);
 
 // java.util.Properties.store() escaping of one key or value; non-ASCII as
 // \uXXXX (UTF-16, so astral code points become surrogate pairs), ill-formed
@@ -84,6 +84,6 @@ inline constexpr std::string_view kProvisioningMimeType =
     "application/com.android.managedprovisioning";
 
 // One MIME record of type kProvisioningMimeType with provisioning_properties().
-tl::expected<Bytes, std::string> provisioning_ndef_message(const ProvisioningExtras& extras);
+Result<Bytes> provisioning_ndef_message(const ProvisioningExtras& extras);
 
 }  // namespace kda::daemon

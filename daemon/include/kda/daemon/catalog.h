@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <tl/expected.hpp>
-
+#include "kda/core/error.h"
+#include "kda/daemon/errors.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
@@ -30,20 +30,24 @@ class Catalog {
   const v1::EnrollmentProfile& default_profile() const;
   bool is_default(const std::string& name) const { return name == default_name_; }
 
+  // Each change returns the profile's name or why not: a kda.catalog code
+  // (CatalogErrc::invalid_profile, profile_exists, unknown_profile, ...) or,
+  // when its file cannot be written, a kda.store one. An invalid profile's
+  // detail holds every problem found, one line each (ProfileError lines).
+
   // Validates and stores (replacing a profile of the same name only when
   // `replace`); persisted atomically, mode 0600 (profiles hold tokens). A
   // secret that is the "(hidden)" marker is refused; is_default: true makes
   // it the default profile (the flag itself is not stored).
-  tl::expected<std::string, std::vector<std::string>> add(const std::string& json, const std::string& source,
-                                                          bool replace);
+  Result<std::string> add(const std::string& json, const std::string& source, bool replace);
   // Replaces the fields given in `fields_json` (a JSON object; proto or
   // lowerCamel names) and validates the whole profile again. No renames. A
   // secret given as the "(hidden)" marker keeps the stored one.
-  tl::expected<std::string, std::vector<std::string>> edit(const std::string& name, const std::string& fields_json);
+  Result<std::string> edit(const std::string& name, const std::string& fields_json);
   // Stores a copy of `name` as `new_name`, secrets included, never default.
-  tl::expected<std::string, std::vector<std::string>> copy(const std::string& name, const std::string& new_name);
-  tl::expected<void, std::string> remove(const std::string& name);
-  tl::expected<void, std::string> select_default(const std::string& name);
+  Result<std::string> copy(const std::string& name, const std::string& new_name);
+  Result<void> remove(const std::string& name);
+  Result<void> select_default(const std::string& name);
 
   // Profiles that still carry example values, in list() order, with the
   // fields concerned (see placeholder_fields(); names, never values).
@@ -52,9 +56,9 @@ class Catalog {
  private:
   enum class Origin { built_in, directory, added };
 
-  tl::expected<void, std::string> persist(const v1::EnrollmentProfile& profile);
-  tl::expected<void, std::string> persist_default();
-  tl::expected<void, std::string> persist_deleted();
+  Result<void> persist(const v1::EnrollmentProfile& profile);
+  Result<void> persist_default();
+  Result<void> persist_deleted();
 
   std::string dir_;
   std::map<std::string, v1::EnrollmentProfile> profiles_;

@@ -12,7 +12,9 @@
 
 #include <tl/expected.hpp>
 
+#include "kda/core/error.h"
 #include "kda/core/radio_config.h"
+#include "kda/daemon/errors.h"
 
 namespace kda::daemon {
 
@@ -63,10 +65,13 @@ struct Config {
   std::vector<std::string> trusted_resellers;
 };
 
-// Errors: one line each, "FILE:LINE:COL: KEY: what is wrong". `radios` are
-// the transports there are tables for (kda::built_in_radio_configs()).
-tl::expected<Config, std::vector<std::string>> parse_config(std::string_view text, std::string_view source,
-                                                            const std::vector<RadioConfig>& radios);
+// Errors: every problem of the file, not only the first (an admin fixes them
+// in one go), so a list; each its own kda.config code (ConfigErrc::syntax,
+// unknown_key, bad_value) and one line, "FILE:LINE:COL: KEY: what is
+// wrong". `radios` are the transports there are tables for
+// (kda::built_in_radio_configs()).
+tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std::string_view source,
+                                                      const std::vector<RadioConfig>& radios);
 
 // The annotated example configuration (installed as /etc/kdad/kdad.toml).
 std::string example_config(const std::vector<RadioConfig>& radios);

@@ -11,6 +11,8 @@
 #include <memory>
 
 #include "kda/core/asio.h"
+#include "kda/core/error.h"
+#include "kda/daemon/errors.h"
 #include "kda/proto/control.pb.h"
 
 namespace kda::daemon {
@@ -32,6 +34,17 @@ class ControlStream {
   virtual void push(v1::ControlResponse response) = 0;
   virtual bool closed() const = 0;
 };
+
+// A refusal: ok = false, `error` the line for the admin, `error_code` the
+// code for programs (docs/ERRORS.md).
+inline v1::ControlResponse refusal(const Error& e) {
+  v1::ControlResponse r;
+  r.set_ok(false);
+  r.set_error(e.message());
+  r.mutable_error_code()->set_category(e.code.category().name());
+  r.mutable_error_code()->set_value(e.code.value());
+  return r;
+}
 
 // Requests answered by a stream rather than by one response.
 inline bool opens_stream(const v1::ControlRequest& request) {
@@ -66,9 +79,7 @@ class ControlHandler {
   virtual v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
                                           std::shared_ptr<ControlStream> stream) {
     (void)request, (void)peer, (void)stream;
-    v1::ControlResponse r;
-    r.set_error("this kdad cannot stream");
-    return r;
+    return refusal(Error(ControlErrc::unknown_command, "this kdad cannot stream"));
   }
 };
 

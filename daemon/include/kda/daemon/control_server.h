@@ -33,10 +33,12 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/asio.h"
+#include "kda/core/error.h"
 #include "kda/core/transport.h"
 #include "kda/daemon/control_client.h"
 #include "kda/daemon/control_handler.h"
 #include "kda/daemon/device_csv.h"
+#include "kda/daemon/errors.h"
 
 namespace kda::daemon {
 
@@ -109,10 +111,10 @@ struct OpenConnections {
   std::size_t of_uid = 0;  // the asking peer's uid's
 };
 
-// The limits rule: empty when a peer of `uid` may open one more connection,
-// else the refusal as one line ("too many control connections from uid
-// 1000 (8 open, limit 8); close one and try again").
-std::string admission_refusal(uid_t uid, OpenConnections open, const ControlServerOptions& options);
+// The limits rule: whether a peer of `uid` may open one more connection;
+// else ControlErrc::too_many_connections with one line ("too many control
+// connections from uid 1000 (8 open, limit 8); close one and try again").
+Result<void> admission_check(uid_t uid, OpenConnections open, const ControlServerOptions& options);
 
 // Supplementary groups from the text of /proc/<pid>/status ("Groups:" line);
 // empty when the line is missing.
@@ -122,7 +124,8 @@ std::vector<gid_t> parse_proc_status_groups(std::string_view status_text);
 // database for its uid (getgrouplist).
 std::vector<gid_t> peer_groups(const ControlPeer& peer);
 
-// A group name or number -> gid. Errors: "unknown group 'staging'".
-tl::expected<gid_t, std::string> resolve_group(std::string_view name_or_id);
+// A group name or number -> gid. Errors: ConfigErrc::bad_value, "unknown
+// group 'staging'".
+Result<gid_t> resolve_group(std::string_view name_or_id);
 
 }  // namespace kda::daemon

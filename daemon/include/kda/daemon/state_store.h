@@ -1,6 +1,9 @@
 // kdad's durable state in one SQLite file (WAL): the device inventory and
 // the ledger of device state transitions. Single-threaded use per object;
-// errors come back as human lines. A session's change is one transaction.
+// errors come back as kda::Error: a kda.store code when the file fails
+// (StoreErrc::full: the disk is full), a kda.inventory code when the
+// inventory's or the ledger's rules refuse, with the line for the admin.
+// A session's change is one transaction.
 // A bulk change (an import, a batch of keys) is checked whole first: a
 // refused one changes nothing. It is then written in slices of at most
 // kSliceDevices devices, each one transaction, so that a session waits at
@@ -17,8 +20,10 @@
 
 #include <tl/expected.hpp>
 
+#include "kda/core/error.h"
 #include "kda/daemon/device.h"
 #include "kda/daemon/device_state.h"
+#include "kda/daemon/errors.h"
 #include "kda/proto/kda.pb.h"
 
 namespace kda::daemon {
@@ -39,15 +44,6 @@ struct LedgerEntry {
   bool refusal = false;
   std::int64_t count = 1;
   std::int64_t last_ms = 0;
-};
-
-// Why a write did not land. `full`: the disk is full (SQLITE_FULL);
-// `refused`: the ledger's rules forbid it (a transition not allowed);
-// `unavailable`: anything else (I/O error, locked, corrupt).
-enum class StoreFailure { unavailable, full, refused };
-struct StoreError {
-  StoreFailure kind = StoreFailure::unavailable;
-  std::string message;
 };
 
 // A range of the ledger; its newest `limit` entries come back, oldest first.
@@ -94,8 +90,8 @@ struct ImportOptions {
   bool ignore_unknown_columns = false;
   std::string actor = "admin";   // who imports, for the ledger
   std::string file = "upload";   // names the upload in the ledger
-  // May refuse a device (e.g. a profile the catalog lacks): returns why, or "".
-  std::function<std::string(const Device&)> check;
+  // May refuse a device (e.g. a profile the catalog lacks).
+  std::function<Result<void>(const Device&)> check;
 };
 
 // A device an import adds or changes.
@@ -115,7 +111,12 @@ struct ImportSummary {
   std::vector<DeviceChange> changes;  // on a dry run: every device added or updated
 };
 
+// A refused import keeps every line (an upload has many independent
+// errors) beside one code: why the first listed line refused it
+// (InventoryErrc::invalid_upload, duplicate_identifier, ...; a kda.store
+// code when writing failed).
 struct ImportRefusal {
+  std::error_code code;
   std::vector<std::string> errors;  // at most kMaxDeviceCsvErrors, file order
   std::size_t total = 0;            // every error, listed or not
   // A write that failed part-way (a full disk): the devices of the slices
@@ -145,36 +146,36 @@ class Database;
 
 class StateStore {
  public:
-  static tl::expected<std::unique_ptr<StateStore>, std::string> open(const std::string& path);
+  static Result<std::unique_ptr<StateStore>> open(const std::string& path);
   // A second connection to the same file, for a thread of its own (kdad's
   // store worker, which does the admin's bulk work). The two take turns to
   // write, this store first: the companion writes in slices and lets this
   // one in between any two of them. Checkpoints become the companion's.
-  tl::expected<std::unique_ptr<StateStore>, std::string> open_bulk_companion();
+  Result<std::unique_ptr<StateStore>> open_bulk_companion();
   ~StateStore();
 
   // Appends a transition, durable when this returns. Refused when the
   // device's current state does not allow it (transition_allowed): e.g.
   // Provisioned without Provisioning.
-  tl::expected<LedgerEntry, StoreError> record(LedgerEntry entry);
+  Result<LedgerEntry> record(LedgerEntry entry);
   // Records a refused claim (entry.refusal is set here): when the device's
   // latest row is a refusal with the same reason and transport, that row's
   // count and last_ms go up instead of a new row being added.
-  tl::expected<LedgerEntry, StoreError> record_refusal(LedgerEntry entry);
+  Result<LedgerEntry> record_refusal(LedgerEntry entry);
   // The device's latest state (refusals aside), if it has any ledger entry.
-  tl::expected<std::optional<DeviceState>, std::string> current_state(const std::string& device);
+  Result<std::optional<DeviceState>> current_state(const std::string& device);
   // The newest query.limit entries of the range, oldest first.
-  tl::expected<std::vector<LedgerEntry>, std::string> ledger(const LedgerQuery& query);
+  Result<std::vector<LedgerEntry>> ledger(const LedgerQuery& query);
   // The same, with the count of older entries left out.
-  tl::expected<LedgerPage, std::string> ledger_page(const LedgerQuery& query);
+  Result<LedgerPage> ledger_page(const LedgerQuery& query);
   // For a listing in pages: where the range's newest query.limit entries
   // begin; then ledger_page with oldest_first from there.
-  tl::expected<LedgerStart, std::string> ledger_start(const LedgerQuery& query);
+  Result<LedgerStart> ledger_start(const LedgerQuery& query);
   // Runs once the transaction that added a ledger row or counted a refusal
   // again has committed, with the row's id (on this store's thread).
   void on_ledger_write(std::function<void(std::int64_t id)> observer) { ledger_observer_ = std::move(observer); }
   // "ok" or SQLite's report.
-  tl::expected<std::string, std::string> integrity_check();
+  Result<std::string> integrity_check();
 
   // --- Inventory (inventory.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
@@ -184,23 +185,22 @@ class StateStore {
   tl::expected<ImportSummary, ImportRefusal> import_devices(std::string_view csv, const ImportOptions& options);
   // Every device sharing an identifier with the claim (IMEIs, MEID, serial
   // in any case, Wi-Fi MAC); match_claim() decides which one it names.
-  tl::expected<std::vector<InventoryDevice>, std::string> claim_candidates(const v1::DeviceIdentity& claim);
+  Result<std::vector<InventoryDevice>> claim_candidates(const v1::DeviceIdentity& claim);
   // Re-arms finished devices (Provisioned, Failed, Cancelled, Rejected) so
   // they may get a package again: each goes back to its resting state, with
   // a ledger entry naming `actor`. All keys must exist; returns how many
   // changed.
-  tl::expected<std::size_t, std::string> rearm(const std::vector<std::string>& keys, const std::string& actor);
+  Result<std::size_t> rearm(const std::vector<std::string>& keys, const std::string& actor);
   // By key, or by any IMEI, the MEID or the serial (serial and MEID in any case).
-  tl::expected<std::optional<InventoryDevice>, std::string> device(const std::string& key);
-  tl::expected<std::vector<InventoryDevice>, std::string> devices(const DeviceFilter& filter = {});
+  Result<std::optional<InventoryDevice>> device(const std::string& key);
+  Result<std::vector<InventoryDevice>> devices(const DeviceFilter& filter = {});
   // A listing's page: up to `limit` devices the filter matches with keys
   // after `after_key`, in key order.
-  tl::expected<std::vector<InventoryDevice>, std::string> devices_page(const DeviceFilter& filter,
-                                                                       const std::string& after_key,
-                                                                       std::size_t limit);
+  Result<std::vector<InventoryDevice>> devices_page(const DeviceFilter& filter, const std::string& after_key,
+                                                    std::size_t limit);
   // The keys of every device the filter matches (a batch by filter).
-  tl::expected<std::vector<std::string>, std::string> keys(const DeviceFilter& filter);
-  tl::expected<InventoryCounts, std::string> counts();
+  Result<std::vector<std::string>> keys(const DeviceFilter& filter);
+  Result<InventoryCounts> counts();
   // Gives the WAL's space back after a large write (a truncating checkpoint).
   void shrink_journal();
   // Copies the WAL into the database without blocking anyone. A store with a
@@ -210,33 +210,35 @@ class StateStore {
   // Batches by key: every key must exist, or nothing changes (the error
   // names every unknown key). They return how many devices the keys name: a
   // device named twice counts once. `actor` names who, in the ledger.
-  tl::expected<std::size_t, std::string> set_approval(const std::vector<std::string>& keys, Approval approval,
-                                                      const std::string& actor = "admin");
-  tl::expected<std::size_t, std::string> assign(const std::vector<std::string>& keys, const std::string& profile,
-                                                const std::string& actor = "admin");
-  tl::expected<std::size_t, std::string> move_profile(const std::string& from, const std::string& to,
-                                                      const std::string& actor = "admin");
-  tl::expected<std::size_t, std::string> remove(const std::vector<std::string>& keys);
+  Result<std::size_t> set_approval(const std::vector<std::string>& keys, Approval approval,
+                                   const std::string& actor = "admin");
+  Result<std::size_t> assign(const std::vector<std::string>& keys, const std::string& profile,
+                             const std::string& actor = "admin");
+  Result<std::size_t> move_profile(const std::string& from, const std::string& to,
+                                   const std::string& actor = "admin");
+  Result<std::size_t> remove(const std::vector<std::string>& keys);
   // The whole inventory at once (kdad's export goes by devices_page).
-  tl::expected<std::string, std::string> export_csv();
+  Result<std::string> export_csv();
 
  private:
   explicit StateStore(std::unique_ptr<Database> db, std::string path);
-  tl::expected<std::vector<InventoryDevice>, std::string> select_devices(const std::string& where,
-                                                                         const std::vector<std::string>& args,
-                                                                         const std::string& tail = "");
-  tl::expected<std::vector<InventoryDevice>, std::string> known_devices(const Device& row);
+  Result<std::vector<InventoryDevice>> select_devices(const std::string& where,
+                                                      const std::vector<std::string>& args,
+                                                      const std::string& tail = "");
+  Result<std::vector<InventoryDevice>> known_devices(const Device& row);
+  struct ImportPlan;  // inventory.cc
+  bool plan_import_line(ImportPlan& plan, std::size_t line, const ImportOptions& options);
   // A batch by key: resolves every key (all must exist), checks each device
   // (any error refuses the batch), then applies the change in slices, each
   // device re-read and checked again in its slice. Returns how many devices
   // the keys named.
-  using DeviceCheck = std::function<std::string(const InventoryDevice&)>;
-  tl::expected<std::size_t, std::string> batch(const std::vector<std::string>& keys, const DeviceCheck& check,
-                                               const DeviceCheck& apply);
-  tl::expected<LedgerEntry, StoreError> write(LedgerEntry entry, bool refusal);
-  tl::expected<LedgerEntry, StoreError> record_in_transaction(LedgerEntry entry);
-  tl::expected<LedgerEntry, StoreError> count_refusal(LedgerEntry entry);
-  tl::expected<LedgerEntry, StoreError> insert(LedgerEntry entry);
+  using DeviceCheck = std::function<Result<void>(const InventoryDevice&)>;
+  Result<std::size_t> batch(const std::vector<std::string>& keys, const DeviceCheck& check,
+                            const DeviceCheck& apply);
+  Result<LedgerEntry> write(LedgerEntry entry, bool refusal);
+  Result<LedgerEntry> record_in_transaction(LedgerEntry entry);
+  Result<LedgerEntry> count_refusal(LedgerEntry entry);
+  Result<LedgerEntry> insert(LedgerEntry entry);
   std::unique_ptr<Database> db_;
   std::string path_;
   std::function<void(std::int64_t)> ledger_observer_;
