@@ -1,17 +1,15 @@
 // Paged answers (issue 16): kdactl prints devices list, devices export and
 // ledger as the pages arrive, the same text as one answer would give, with
-// its memory bounded whatever the inventory. First against a fake kdad that
-// answers in scripted pages, then against the real kdad with 300,000
-// devices; and the batch commands' --all (CTest label daemon).
+// its memory bounded whatever the inventory, against a fake kdad that
+// answers in scripted pages (the real kdad with 300,000 devices:
+// inventory_pages_binary_test.cc); and the batch commands' --all (CTest
+// label daemon).
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "desk.h"
+#include "kdactl_measure.h"
 #include "kdactl_run.h"
 #include "kda/proto/control.pb.h"
 
@@ -227,123 +226,9 @@ v1::ControlResponse failure(const std::string& error) {
   return r;
 }
 
-// A program's exit status and peak RSS, stdout and stderr into files.
-//
-// A child's ru_maxrss starts at the high-water mark of the process that
-// spawned it, and this test process is not small (the fake kdad's pages,
-// gtest). So, as kda-bench does, a fresh copy of this binary is the
-// launcher: before main() it spawns the program, waits for it (wait4) and
-// writes "maxrss status" on fd 3. Its own small footprint is the floor.
-constexpr const char* kLauncherEnv = "KDA_TEST_MEASURE_LAUNCHER";
-
-[[maybe_unused]] const bool kIsLauncher = [] {
-  if (!std::getenv(kLauncherEnv)) return false;
-  const std::string cmdline = test::read_file("/proc/self/cmdline");
-  std::vector<std::string> args;
-  for (std::size_t at = 0; at < cmdline.size();) {
-    const auto end = cmdline.find('\0', at);
-    args.push_back(cmdline.substr(at, end - at));
-    at = end == std::string::npos ? cmdline.size() : end + 1;
-  }
-  std::vector<char*> argv;
-  for (std::size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].data());  // args[0]: this binary
-  argv.push_back(nullptr);
-  ::fcntl(3, F_SETFD, FD_CLOEXEC);
-  ::unsetenv(kLauncherEnv);
-  pid_t pid = 0;
-  if (argv.size() < 2 || ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) ::_exit(127);
-  int raw = 0;
-  rusage usage{};
-  while (::wait4(pid, &raw, 0, &usage) < 0 && errno == EINTR) {
-  }
-  const std::string line = std::to_string(usage.ru_maxrss) + " " +
-                           std::to_string(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1) + "\n";
-  ::_exit(::write(3, line.data(), line.size()) == static_cast<ssize_t>(line.size()) ? 0 : 1);
-}();
-
-struct Measured {
-  int status = -1;
-  long maxrss_kib = -1;
-};
-
-Measured run_measured(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
-  std::vector<std::string> copy{"kda-measure"};
-  copy.insert(copy.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings{std::string(kLauncherEnv) + "=1"};
-  std::vector<char*> env{env_strings[0].data()};
-  for (char** e = environ; *e; ++e) env.push_back(*e);
-  env.push_back(nullptr);
-  int result[2];
-  Measured m;
-  if (::pipe2(result, O_CLOEXEC) != 0) return m;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, result[1], 3);
-  pid_t pid = 0;
-  const bool started = ::posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), env.data()) == 0;
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(result[1]);
-  std::string line;
-  char buf[64];
-  for (ssize_t n; started && (n = ::read(result[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(result[0]);
-  if (started) ::waitpid(pid, nullptr, 0);
-  if (std::sscanf(line.c_str(), "%ld %d", &m.maxrss_kib, &m.status) != 2) m.status = -1;
-  return m;
-}
-
-// Lines of a file and occurrences of `needle`, read in pieces (the test
-// process stays small: its peak is the floor of kdactl's figure).
-struct Counted {
-  std::size_t lines = 0, needles = 0;
-  std::string head, tail;  // the first and the last 64 bytes
-};
-
-Counted count_file(const std::string& path, const std::string& needle) {
-  Counted c;
-  std::ifstream in(path, std::ios::binary);
-  std::string carry;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    const std::string chunk(buf, static_cast<std::size_t>(in.gcount()));
-    if (c.head.size() < 64) c.head += chunk.substr(0, 64 - c.head.size());
-    c.lines += static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n'));
-    std::string text = carry + chunk;
-    if (!needle.empty()) {
-      for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-        if (at + needle.size() > carry.size()) ++c.needles;
-      carry = text.substr(text.size() - std::min(text.size(), needle.size() - 1));
-    }
-    c.tail = (c.tail + chunk).substr((c.tail + chunk).size() - std::min<std::size_t>(64, (c.tail + chunk).size()));
-  }
-  return c;
-}
-
-constexpr long kMaxKdactlRssKib = 64 * 1024;
-
-// kdactl ARGS (a vector, no shell) with stdout into `out`; fails the test
-// unless it exits 0 with a peak RSS under 64 MiB (not measured under ASan).
-void expect_small(const std::vector<std::string>& args, const std::string& out, const std::string& what) {
-  std::vector<std::string> argv{std::string(KDA_BIN_DIR) + "/kdactl"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const std::string err = out + ".err";
-  const Measured m = run_measured(argv, out, err);
-  ASSERT_EQ(m.status, 0) << what << ": " << test::read_file(err);
-  std::printf("[ kdactl   ] %s: peak RSS %.1f MiB\n", what.c_str(), static_cast<double>(m.maxrss_kib) / 1024);
-  if (!test::kUnderAddressSanitizer) {
-    EXPECT_LT(m.maxrss_kib, kMaxKdactlRssKib) << what << ": kdactl's peak RSS " << m.maxrss_kib << " KiB";
-  }
-}
+using test::Counted;
+using test::count_file;
+using test::expect_small;
 
 class KdactlPages : public ::testing::Test {
  protected:
@@ -623,104 +508,6 @@ TEST_F(KdactlPages, AllIsKeysOrAllNotBothNorNeither) {
   EXPECT_EQ(yes.out, "3 devices deleted\n");
   EXPECT_TRUE(kdad_->last().devices_delete().all());
   EXPECT_EQ(kdad_->last().devices_delete().filter().state(), "Rejected");
-}
-
-// ---- The real kdad with 300,000 devices --------------------------------------
-
-
-class InventoryPages : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(kdad_.start()) << kdad_.log(); }
-
-  // kdactl ARGS against this kdad, stdout into `out`; its peak RSS checked.
-  void listing(const std::string& what, const std::vector<std::string>& args, const std::string& out) {
-    std::vector<std::string> argv{"--socket", kdad_.socket()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    expect_small(argv, out, what);
-  }
-
-  test::TcpKdad kdad_;
-};
-
-// Issue 16's acceptance: a listing of 300k devices streams, kdactl's memory
-// bounded (not timed).
-TEST_F(InventoryPages, AListingOf300000DevicesStreams) {
-  // Under AddressSanitizer memory is not measured (expect_small skips it):
-  // 30 pages show the streaming as well as 300 and keep the run short.
-  const unsigned kDevices = test::kUnderAddressSanitizer ? 30000 : 300000;
-  const unsigned kPerFile = std::min(kDevices, 100000u);  // kdad's limit for one upload
-  for (unsigned first = 0; first < kDevices; first += kPerFile) {
-    const std::string csv = test::write_devices_csv(kdad_.dir() + "/inventory.csv", first, kPerFile);
-    auto imported = kdad_.ctl("devices import " + csv);
-    ASSERT_EQ(imported.status, 0) << imported.out;
-    EXPECT_NE(imported.out.find(std::to_string(kPerFile) + " added"), std::string::npos) << imported.out;
-    fs::remove(csv);
-  }
-
-  const std::string out = kdad_.dir() + "/listing";
-  listing("--json devices list", {"--json", "devices", "list"}, out);
-  Counted c = count_file(out, "{\"key\":\"");
-  EXPECT_EQ(c.needles, kDevices);
-  EXPECT_EQ(c.lines, 1u);
-  EXPECT_EQ(c.head.rfind("{\"devices\":[{\"key\":\"", 0), 0u) << c.head;
-  EXPECT_EQ(c.tail.substr(c.tail.size() - 4), "}]}\n") << c.tail;
-
-  listing("devices list", {"devices", "list"}, out);
-  c = count_file(out, " SOAK");
-  EXPECT_EQ(c.lines, kDevices + 2);  // the header, the rows, the total
-  EXPECT_EQ(c.needles, kDevices);
-  EXPECT_EQ(c.head.rfind("KEY              SERIAL", 0), 0u) << c.head;
-  const std::string total = std::to_string(kDevices) + " devices\n";
-  EXPECT_EQ(c.tail.substr(c.tail.size() - total.size()), total) << c.tail;
-
-  listing("devices export", {"devices", "export"}, out);
-  c = count_file(out, ",SOAK");
-  EXPECT_EQ(c.lines, kDevices + 1);  // the header, the rows
-  EXPECT_EQ(c.needles, kDevices);
-  EXPECT_EQ(c.head.rfind("imei,", 0), 0u) << c.head;
-
-  const std::string file = kdad_.dir() + "/export.csv";
-  listing("devices export -o FILE", {"devices", "export", "-o", file}, out);
-  EXPECT_EQ(count_file(file, ",SOAK").needles, kDevices);
-  EXPECT_EQ(count_file(out, "").lines, 0u);
-
-  listing("devices list --approval pending --json", {"devices", "list", "--approval", "pending", "--json"}, out);
-  EXPECT_EQ(count_file(out, "\"approval\":\"pending\"").needles, kDevices);
-}
-
-TEST_F(InventoryPages, ApproveAllPendingApprovesExactlyThePendingOnes) {
-  auto import = [&](unsigned first, unsigned count, const std::string& source) {
-    const std::string csv = test::write_devices_csv(kdad_.dir() + "/d.csv", first, count);
-    auto r = kdad_.ctl("devices import " + csv + (source.empty() ? "" : " --source " + source));
-    ASSERT_EQ(r.status, 0) << r.out;
-  };
-  import(0, 5, "");  // pending
-  import(100, 3, "");
-  std::string rejected;
-  for (unsigned n = 100; n < 103; ++n) rejected += " " + test::test_imei(n);
-  ASSERT_EQ(kdad_.ctl("devices reject" + rejected).status, 0);
-  import(200, 4, "");
-  std::string approved;
-  for (unsigned n = 200; n < 204; ++n) approved += " " + test::test_imei(n);
-  ASSERT_EQ(kdad_.ctl("devices approve" + approved).status, 0);
-
-  auto r = kdad_.ctl("devices approve --all --approval pending");
-  ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(r.out.find("5 devices approved"), std::string::npos) << r.out;
-
-  auto list = json::parse(kdad_.ctl("--json devices list").out, nullptr, false);
-  ASSERT_TRUE(list.is_object()) << kdad_.ctl("--json devices list").out;
-  std::map<std::string, std::string> approval;
-  for (const auto& d : list["devices"]) approval[d.value("imei", "")] = d.value("approval", "");
-  ASSERT_EQ(approval.size(), 12u);
-  for (unsigned n = 0; n < 5; ++n) EXPECT_EQ(approval[test::test_imei(n)], "approved") << n;
-  for (unsigned n = 100; n < 103; ++n) EXPECT_EQ(approval[test::test_imei(n)], "rejected") << n;
-  for (unsigned n = 200; n < 204; ++n) EXPECT_EQ(approval[test::test_imei(n)], "approved") << n;
-
-  // Nothing pending any more: nothing to do, and nothing else changed.
-  auto again = kdad_.ctl("devices approve --all --approval pending");
-  EXPECT_EQ(again.status, 0) << again.out;
-  EXPECT_NE(kdad_.ctl("devices list --approval rejected").out.find("3 devices"), std::string::npos);
 }
 
 }  // namespace
