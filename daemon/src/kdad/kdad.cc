@@ -18,6 +18,7 @@
 #include "kda/daemon/clock.h"
 #include "kda/daemon/control_server.h"
 #include "kda/core/frame_codec.h"
+#include "kda/core/frames.h"
 #include "kda/core/protobuf_log.h"
 #include "kda/core/secret_memory.h"
 #include "kda/core/session.h"
@@ -73,10 +74,10 @@ class Daemon {
     if (!store) return fail(store.error().message());
     store_ = std::move(*store);
     auto key = load_or_create_primary_key(config_.state_dir + "/primary.key");
-    if (!key) return fail(key.error());
+    if (!key) return fail(key.error().message());
     key_.emplace(*key);
     auto oob = load_or_create_oob_secret(config_.state_dir + "/oob.psk");
-    if (!oob) return fail(oob.error());
+    if (!oob) return fail(oob.error().message());
     oob_secret_ = std::move(*oob);
 
     close_interrupted_transfers();
@@ -94,7 +95,7 @@ class Daemon {
                                                    primary_id(*key_), log_);
     summarise_each_minute();
 
-    if (auto ok = start_radios(); !ok) return fail(ok.error());
+    if (auto ok = start_radios(); !ok) return fail(ok.error().message());
     if (auto ok = start_control(); !ok) return fail(ok.error());
 
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -215,12 +216,10 @@ class Daemon {
   // A link turned away before any session work: one clear Error frame says
   // why, then it closes.
   void refuse_link(LinkPtr link, Errc code) {
-    v1::Frame error;
-    error.mutable_error()->set_code(static_cast<std::uint32_t>(code));
-    error.mutable_error()->set_message(make_error_code(code).message());
     auto owned = std::shared_ptr<Link>(std::move(link));
     auto executor = owned->executor();
-    asio::co_spawn(executor, [owned, bytes = serialize_frame(error)]() -> asio::awaitable<void> {
+    const Bytes bytes = serialize_frame(frames::error(code, make_error_code(code).message()));
+    asio::co_spawn(executor, [owned, bytes]() -> asio::awaitable<void> {
       co_await owned->write_frame(bytes);
       owned->close();
     }, asio::detached);
@@ -251,7 +250,7 @@ class Daemon {
   // A radio that cannot start is reported and left out; kdad keeps serving
   // the others (a desk without its reader still enrolls over TCP), unless the
   // radio is required (TCP: a taken port stops kdad).
-  tl::expected<void, std::string> start_radios() {
+  Result<void> start_radios() {
     Advertisement ad{.protocol_version = kProtocolVersion, .primary_id = primary_id(*key_),
                      .profile_count = static_cast<std::uint32_t>(catalog_->list().size()), .name = config_.name};
     TransportLog radio_log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
@@ -268,7 +267,7 @@ class Daemon {
                                            .advertisement = ad, .log = radio_log, .state_dir = config_.state_dir,
                                            .secret = radio_secret()});
       if (!started) {
-        if (radio->required_when_enabled) return tl::unexpected(started.error().message());
+        if (radio->required_when_enabled) return tl::unexpected(started.error());
         log_.error(started.error().message());
         radio_status_[name] = started.error().message();
         continue;
@@ -281,12 +280,10 @@ class Daemon {
     return {};
   }
 
-  // A radio's secret file in the state directory (the Wi-Fi Direct WPS PIN).
+  // A radio's secret file in the state directory (a WPS PIN).
   std::function<Result<std::string>(std::string_view, const std::function<std::string()>&)> radio_secret() {
     return [dir = config_.state_dir](std::string_view file, const std::function<std::string()>& make) {
-      auto text = load_or_create_radio_secret(dir + "/" + std::string(file), make);
-      if (!text) return Result<std::string>(kda::fail(Errc::internal_error, text.error()));
-      return Result<std::string>(std::move(*text));
+      return load_or_create_radio_secret(dir + "/" + std::string(file), make);
     };
   }
 
