@@ -63,25 +63,25 @@ void wipe(std::string& text) {
 }
 
 // The first line of `path`, 64 hex digits (the desk's oob.psk as it is).
-tl::expected<noise::Key, std::string> read_psk_file(const std::string& path) {
+Result<noise::Key> read_psk_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return tl::unexpected(path + ": cannot read: " + std::strerror(errno));
+  if (!in) return fail(std::error_code(errno, std::generic_category()), path + ": cannot read: " + std::strerror(errno));
   std::string line;
   std::getline(in, line);
   while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
   auto key = hex_key<noise::Key>(line);
   wipe(line);
-  if (!key) return tl::unexpected(path + ": expected 64 hex digits on the first line");
+  if (!key) return fail(std::errc::invalid_argument, path + ": expected 64 hex digits on the first line");
   return *key;
 }
 
 // Where the PSK comes from, best first: a file or the environment, which
 // other users cannot read; the command line, which they can
 // (/proc/PID/cmdline, ps), so it is wiped from argv at once and warned about.
-std::optional<std::string> resolve_psk(Args& a, int argc, char** argv) {
+Result<void> resolve_psk(Args& a, int argc, char** argv) {
   if (!a.psk_file.empty()) {
     auto key = read_psk_file(a.psk_file);
-    if (!key) return key.error();
+    if (!key) return tl::unexpected(key.error());
     a.psk = *key;
   } else if (!a.psk_hex.empty()) {
     std::fprintf(stderr, "kda-target: warning: --psk puts the secret where every local user can read it "
@@ -96,9 +96,9 @@ std::optional<std::string> resolve_psk(Args& a, int argc, char** argv) {
     a.psk = hex_key<noise::Key>(env);
     OPENSSL_cleanse(env, std::strlen(env));
     ::unsetenv("KDA_PSK");
-    if (!a.psk) return std::string("KDA_PSK: expected 64 hex digits");
+    if (!a.psk) return fail(std::errc::invalid_argument, "KDA_PSK: expected 64 hex digits");
   }
-  return std::nullopt;
+  return {};
 }
 
 void progress_bar(std::uint64_t got, std::uint64_t total) {
@@ -176,8 +176,8 @@ const RadioChoice& chosen_radio(const Args& a) {
   return a.radios.front();
 }
 
-// Empty when the radio options make sense together; else what is wrong.
-std::optional<std::string> radio_usage(const Args& a) {
+// Whether the radio options make sense together, and if not, what is wrong.
+Result<void> radio_usage(const Args& a) {
   std::string all, with_address;
   const RadioChoice* chosen = nullptr;
   for (const auto& c : a.radios) {
@@ -186,9 +186,10 @@ std::optional<std::string> radio_usage(const Args& a) {
       with_address += (with_address.empty() ? "" : " or ") + std::string(c.radio->target.flag);
     if (c.given()) chosen = &c;
   }
-  if (!chosen) return "say how to reach the primary: " + all;
-  if (!a.address.empty() && !chosen->radio->target.takes_peer_address) return "--address goes with " + with_address;
-  return std::nullopt;
+  if (!chosen) return fail(std::errc::invalid_argument, "say how to reach the primary: " + all);
+  if (!a.address.empty() && !chosen->radio->target.takes_peer_address)
+    return fail(std::errc::invalid_argument, "--address goes with " + with_address);
+  return {};
 }
 
 std::string upper(std::string_view text) {
@@ -314,12 +315,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   enroll_cmd->add_flag("--json", a.json, "Print one JSON object with the outcome and the whole package");
   if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;
-  if (auto error = resolve_psk(a, argc, argv)) {
-    std::fprintf(stderr, "kda-target enroll: %s\n", error->c_str());
+  if (auto psk = resolve_psk(a, argc, argv); !psk) {
+    std::fprintf(stderr, "kda-target enroll: %s\n", psk.error().message().c_str());
     return kExitUsage;
   }
-  if (auto error = radio_usage(a)) {
-    std::fprintf(stderr, "kda-target enroll: %s\n", error->c_str());
+  if (auto usage = radio_usage(a); !usage) {
+    std::fprintf(stderr, "kda-target enroll: %s\n", usage.error().message().c_str());
     return kExitUsage;
   }
   if (a.imeis.size() > 2) {

@@ -86,7 +86,7 @@ TEST(Ndef, RoundTrips) {
   };
   for (const auto& records : messages) {
     const auto wire = ndef_encode(records);
-    ASSERT_TRUE(wire) << wire.error();
+    ASSERT_TRUE(wire) << wire.error().message();
     EXPECT_EQ(ndef_decode(*wire).value(), records);
   }
 }
@@ -118,23 +118,24 @@ TEST(Ndef, DecodeRefusesMalformedInput) {
   for (const auto& [wire, why] : cases) {
     const auto decoded = ndef_decode(hex(wire));
     ASSERT_FALSE(decoded) << wire;
-    EXPECT_EQ(decoded.error(), why) << wire;
+    EXPECT_EQ(decoded.error().detail, why) << wire;
+    EXPECT_EQ(decoded.error().code, std::errc::bad_message);
   }
 }
 
 TEST(Ndef, EncodeRefusesWhatCannotBeWritten) {
-  EXPECT_EQ(ndef_encode({}).error(), "an NDEF message needs at least one record");
+  EXPECT_EQ(ndef_encode({}).error().detail, "an NDEF message needs at least one record");
   NdefRecord r = mime("x");
   r.type = Bytes(256, 'a');
-  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error(), "record 0: type longer than 255 bytes");
+  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error().detail, "record 0: type longer than 255 bytes");
   r = mime("x");
   r.id = Bytes(256, 'i');
-  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error(), "record 0: id longer than 255 bytes");
+  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error().detail, "record 0: id longer than 255 bytes");
   r = {Tnf::unchanged, {}, {}, {}};
-  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error(),
+  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error().detail,
             "record 0: TNF 6 (unchanged) is only valid inside a chunked record");
   r = {Tnf::empty, {}, {}, bytes("x")};
-  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error(),
+  EXPECT_EQ(ndef_encode(std::span(&r, 1)).error().detail,
             "record 0: an empty (TNF 0) record must have no type, id or payload");
 }
 

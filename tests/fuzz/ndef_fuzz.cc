@@ -9,7 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace kda;
   auto records = ndef_decode(kda::ByteView(data, size));
   if (!records) {
-    if (records.error().empty()) __builtin_trap();
+    if (records.error().detail.empty()) __builtin_trap();
     return 0;
   }
   auto wire = ndef_encode(*records);

@@ -24,18 +24,18 @@ std::string tnf_rule(Tnf tnf, std::size_t type, std::size_t id, std::size_t payl
 
 }  // namespace
 
-tl::expected<Bytes, std::string> ndef_encode(std::span<const NdefRecord> records) {
-  if (records.empty()) return tl::unexpected(std::string("an NDEF message needs at least one record"));
+Result<Bytes> ndef_encode(std::span<const NdefRecord> records) {
+  if (records.empty()) return kda::fail(std::errc::invalid_argument, "an NDEF message needs at least one record");
   Bytes out;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     const auto where = "record " + std::to_string(i) + ": ";
-    if (static_cast<std::uint8_t>(r.tnf) > 7) return tl::unexpected(where + "TNF above 7");
-    if (r.type.size() > 255) return tl::unexpected(where + "type longer than 255 bytes");
-    if (r.id.size() > 255) return tl::unexpected(where + "id longer than 255 bytes");
-    if (r.payload.size() > 0xFFFFFFFFu) return tl::unexpected(where + "payload over 4 GiB");
+    if (static_cast<std::uint8_t>(r.tnf) > 7) return kda::fail(std::errc::invalid_argument, where + "TNF above 7");
+    if (r.type.size() > 255) return kda::fail(std::errc::invalid_argument, where + "type longer than 255 bytes");
+    if (r.id.size() > 255) return kda::fail(std::errc::invalid_argument, where + "id longer than 255 bytes");
+    if (r.payload.size() > 0xFFFFFFFFu) return kda::fail(std::errc::invalid_argument, where + "payload over 4 GiB");
     if (auto rule = tnf_rule(r.tnf, r.type.size(), r.id.size(), r.payload.size()); !rule.empty())
-      return tl::unexpected(where + rule);
+      return kda::fail(std::errc::invalid_argument, where + rule);
     const bool short_record = r.payload.size() < 256;
     std::uint8_t header = static_cast<std::uint8_t>(r.tnf);
     if (i == 0) header |= kMb;
@@ -58,15 +58,15 @@ tl::expected<Bytes, std::string> ndef_encode(std::span<const NdefRecord> records
   return out;
 }
 
-tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message) {
-  if (message.empty()) return tl::unexpected(std::string("empty NDEF message"));
+Result<std::vector<NdefRecord>> ndef_decode(ByteView message) {
+  if (message.empty()) return kda::fail(std::errc::bad_message, "empty NDEF message");
   std::vector<NdefRecord> records;
   std::size_t pos = 0;
   for (std::size_t index = 0;; ++index) {
     const std::size_t start = pos;
     const auto fail = [&](std::string_view why) {
-      return tl::unexpected("record " + std::to_string(index) + " at byte " + std::to_string(start) +
-                            ": " + std::string(why));
+      return kda::fail(std::errc::bad_message,
+                       "record " + std::to_string(index) + " at byte " + std::to_string(start) + ": " + std::string(why));
     };
     const std::size_t left = message.size() - pos;
     const std::uint8_t header = message[pos];
@@ -105,8 +105,7 @@ tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message)
     records.push_back(std::move(r));
     if (me) {
       if (pos != message.size())
-        return tl::unexpected(byte_count(message.size() - pos) +
-                              " after the record with the ME flag");
+        return kda::fail(std::errc::bad_message, byte_count(message.size() - pos) + " after the record with the ME flag");
       return records;
     }
     if (pos == message.size()) return fail("the message ends without a record carrying the ME flag");

@@ -7,24 +7,22 @@
 #include <functional>
 #include <string>
 
-#include <tl/expected.hpp>
-
+#include "kda/core/error.h"
 #include "kda/core/noise/noise.h"
 
 namespace kda::daemon {
 
-tl::expected<noise::Keypair, std::string> load_or_create_primary_key(const std::string& path);
+Result<noise::Keypair> load_or_create_primary_key(const std::string& path);
 // The desk's out-of-band secret (<state_dir>/oob.psk, hex, mode 0600),
 // handed to targets by a bump or a QR code (kda-target --psk-file):
 // sessions that prove it run Noise_NXpsk2 and skip the admin's SAS
 // confirmation.
-tl::expected<SecretKey, std::string> load_or_create_oob_secret(const std::string& path);
+Result<SecretKey> load_or_create_oob_secret(const std::string& path);
 
 // A radio's own secret (PrimaryContext::secret): the first line of `path`,
 // or, when there is no file yet, `make()`'s text written there (mode 0600).
 // Never logged.
-tl::expected<std::string, std::string> load_or_create_radio_secret(const std::string& path,
-                                                                   const std::function<std::string()>& make);
+Result<std::string> load_or_create_radio_secret(const std::string& path, const std::function<std::string()>& make);
 
 // Short id shown to targets and in the ledger: the first 8 hex digits of
 // SHA-256 of the public key.

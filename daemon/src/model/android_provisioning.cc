@@ -222,7 +222,7 @@ Result<Bytes> provisioning_ndef_message(const ProvisioningExtras& extras) {
                                Bytes(kProvisioningMimeType.begin(), kProvisioningMimeType.end()), {},
                                Bytes(text->begin(), text->end())};
   auto message = ndef_encode(std::span(&record, 1));
-  if (!message) return cannot_render(message.error());
+  if (!message) return cannot_render(message.error().message());
   return std::move(*message);
 }
 

@@ -88,5 +88,9 @@ inline tl::unexpected<Error> fail(Errc e, std::string detail = {}) {
 inline tl::unexpected<Error> fail(std::error_code code, std::string detail = {}) {
   return tl::unexpected(Error(code, std::move(detail)));
 }
+// A POSIX code (std::errc::invalid_argument for input a pure function refuses).
+inline tl::unexpected<Error> fail(std::errc code, std::string detail = {}) {
+  return fail(std::make_error_code(code), std::move(detail));
+}
 
 }  // namespace kda

@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <tl/expected.hpp>
-
 #include "kda/core/bytes.h"
+#include "kda/core/error.h"
 
 namespace kda {
 
@@ -38,11 +37,11 @@ struct NdefRecord {
 // MB on the first record, ME on the last, SR when the payload is under 256
 // bytes, IL when the record has an id. Fails for an empty list, a type or id
 // over 255 bytes, or a TNF that cannot stand alone (unchanged, reserved).
-tl::expected<Bytes, std::string> ndef_encode(std::span<const NdefRecord> records);
+Result<Bytes> ndef_encode(std::span<const NdefRecord> records);
 
 // Parses one complete message. Refuses chunked records (CF), missing or
 // misplaced MB/ME, lengths past the end, bytes after ME, and field lengths the
 // TNF forbids. Errors name the record index and byte offset.
-tl::expected<std::vector<NdefRecord>, std::string> ndef_decode(ByteView message);
+Result<std::vector<NdefRecord>> ndef_decode(ByteView message);
 
 }  // namespace kda
