@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "kda/core/clock.h"
 #include "kda/core/fault_link.h"
 #include "kda/core/loopback.h"
 #include "kda/core/session.h"
@@ -31,6 +32,7 @@ class ScriptedBackend : public EnrollmentBackend {
   std::optional<SessionReport> finished;
   std::optional<v1::EnrollmentPackage> granted_package;
   asio::any_io_executor executor;
+  Clock* clock = &steady_clock();  // what "late" is measured on
   // A ledger that cannot record the transfer, or the acknowledgement.
   std::optional<StepRefusal> refuse_transfer;
   std::optional<StepRefusal> refuse_ack;
@@ -50,7 +52,7 @@ class ScriptedBackend : public EnrollmentBackend {
 
  private:
   std::function<void(AuthorizationDecision)> held_;
-  std::shared_ptr<asio::steady_timer> late_timer_;
+  std::unique_ptr<Timer> late_timer_;
 };
 
 struct Outcome {
@@ -63,12 +65,29 @@ SessionConfig fast_config();
 PrimaryOptions primary_options();
 TargetOptions target_options();
 
-// Runs both roles on the two ends until both finish; `during` runs once both
-// sessions are started (e.g. to call stop()).
+// Whether a fixture's cases run on simulated time: yes unless it says
+// `static constexpr bool kSimulatedTime = false;`, as one whose links move
+// bytes where the io_context cannot see (a helper thread) must: idle would
+// not mean that everybody waits for a deadline (see run_io).
+template <typename Fixture>
+constexpr bool simulated_time() {
+  if constexpr (requires { Fixture::kSimulatedTime; }) return Fixture::kSimulatedTime;
+  return true;
+}
+
+// Runs `io` until it has no work left. On a ManualClock, time jumps to the
+// next deadline whenever nothing has happened for a few real milliseconds;
+// on any other clock this is io.run().
+void run_io(asio::io_context& io, Clock& clock);
+
+// Runs both roles on the two ends until both finish, on popts' clock (the
+// backend's too); `during` runs once both sessions are started (e.g. to call
+// stop()).
 Outcome run_enrollment(asio::io_context& io, LinkPtr target_end, LinkPtr primary_end, ScriptedBackend& backend,
                        PrimaryOptions popts, TargetOptions topts,
                        std::function<void(PrimarySession&, TargetSession&)> during = {});
-// Runs only a primary session against whatever the test does with the other end.
+// Runs only a primary session against whatever the test does with the other
+// end; the same for a target. Each on its options' clock.
 SessionReport run_primary(asio::io_context& io, LinkPtr primary_end, ScriptedBackend& backend, PrimaryOptions popts);
 SessionReport run_target(asio::io_context& io, LinkPtr target_end, TargetOptions topts);
 

@@ -5,7 +5,8 @@
 //
 // Each transport instantiates the suite in its own test file, with a fixture
 // shaped like LoopbackFixture (harness.h): kName, a constructor taking the
-// io_context, connect(io, FaultPlan) -> LinkPair, and static write_raw():
+// io_context, connect(io, FaultPlan) -> LinkPair, static write_raw(), and
+// kSimulatedTime = false if its links move frames on a thread of their own:
 //
 //   #include "session_conformance.h"
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Bluetooth, SessionConformance,
@@ -24,19 +25,61 @@ struct FixtureNames {
   static std::string GetName(int) { return T::kName; }
 };
 
+// Each case runs on simulated time when its fixture allows (simulated_time()):
+// deadlines of seconds pass as soon as nothing else can happen.
 template <typename Fixture>
 class SessionConformance : public ::testing::Test {
  protected:
+  SessionConformance() {
+    if (simulated_time<Fixture>()) manual.emplace();
+  }
+
   asio::io_context io;
+  std::optional<ManualClock> manual;  // before everything that holds its timers
   Fixture fixture{io};
   ScriptedBackend backend;
 
-  Outcome enroll(FaultPlan faults = {}, PrimaryOptions popts = primary_options(),
-                 TargetOptions topts = target_options(),
+  Clock& clock() { return manual ? static_cast<Clock&>(*manual) : steady_clock(); }
+  PrimaryOptions popts() {
+    auto o = primary_options();
+    o.config.clock = &clock();
+    return o;
+  }
+  TargetOptions topts() {
+    auto o = target_options();
+    o.config.clock = &clock();
+    return o;
+  }
+  // A test's own timer (cancel or stop "later"), on the case's clock.
+  std::unique_ptr<Timer> later(std::chrono::milliseconds after, std::function<void()> then) {
+    auto timer = clock().make_timer(io.get_executor());
+    timer->expires_after(after);
+    timer->async_wait([then = std::move(then)](bool) { then(); });
+    return timer;
+  }
+
+  // Options default to popts() and topts().
+  Outcome enroll(FaultPlan faults = {}, std::optional<PrimaryOptions> po = {}, std::optional<TargetOptions> to = {},
                  std::function<void(PrimarySession&, TargetSession&)> during = {}) {
+    faults.clock = &clock();
     auto pair = fixture.connect(io, faults);
-    return run_enrollment(io, std::move(pair.target), std::move(pair.primary), backend, std::move(popts),
-                          std::move(topts), std::move(during));
+    return run_enrollment(io, std::move(pair.target), std::move(pair.primary), backend,
+                          po ? std::move(*po) : popts(), to ? std::move(*to) : topts(), std::move(during));
+  }
+
+  // Reads what the primary answers to one frame sent from a bare target end.
+  std::pair<SessionReport, Result<v1::Frame>> primary_answer(Bytes frame) {
+    auto pair = fixture.connect(io);
+    Link& target = *pair.target;
+    Result<v1::Frame> answer = fail(Errc::link_closed);
+    asio::co_spawn(target.executor(), [&]() -> asio::awaitable<void> {
+      co_await target.write_frame(frame);
+      auto bytes = co_await target.read_frame();
+      if (bytes) answer = parse_frame(*bytes);
+      target.close();  // a bare end says nothing more
+    }, asio::detached);
+    auto report = run_primary(io, std::move(pair.primary), backend, popts());
+    return {report, answer};
   }
 };
 
@@ -48,9 +91,9 @@ inline bool same_package(const v1::EnrollmentPackage& a, const v1::EnrollmentPac
 
 TYPED_TEST_P(SessionConformance, FullEnrollment) {
   std::string target_sas;
-  auto topts = target_options();
+  auto topts = this->topts();
   topts.on_sas = [&](const std::string& sas) { target_sas = sas; };
-  auto out = this->enroll({}, primary_options(), std::move(topts));
+  auto out = this->enroll({}, this->popts(), std::move(topts));
   ASSERT_TRUE(out.primary.provisioned()) << out.primary.reason;
   ASSERT_TRUE(out.target.provisioned()) << out.target.reason;
   ASSERT_TRUE(out.target.package.has_value());
@@ -67,10 +110,10 @@ TYPED_TEST_P(SessionConformance, FullEnrollment) {
 TYPED_TEST_P(SessionConformance, EnrollmentWithOutOfBandSecretAndPinnedKey) {
   noise::Key psk{};
   psk.fill(0x42);
-  auto popts = primary_options();
+  auto popts = this->popts();
   popts.psk = psk;
   popts.require_psk = true;
-  auto topts = target_options();
+  auto topts = this->topts();
   topts.psk = psk;
   topts.pinned_primary_key = popts.static_key.public_key();
   auto out = this->enroll({}, popts, topts);
@@ -82,9 +125,9 @@ TYPED_TEST_P(SessionConformance, EnrollmentWithOutOfBandSecretAndPinnedKey) {
 TYPED_TEST_P(SessionConformance, LargePackageInChunks) {
   this->backend.package_size = 1024 * 1024;
   std::vector<std::uint64_t> progress;
-  auto topts = target_options();
+  auto topts = this->topts();
   topts.on_progress = [&](std::uint64_t received, std::uint64_t) { progress.push_back(received); };
-  auto out = this->enroll({}, primary_options(), std::move(topts));
+  auto out = this->enroll({}, this->popts(), std::move(topts));
   ASSERT_TRUE(out.target.provisioned()) << out.target.reason;
   ASSERT_TRUE(out.primary.provisioned()) << out.primary.reason;
   EXPECT_TRUE(same_package(*out.target.package, *this->backend.granted_package));
@@ -152,7 +195,7 @@ TYPED_TEST_P(SessionConformance, DelayedLinkStillEnrolls) {
 
 TYPED_TEST_P(SessionConformance, SilentTargetHitsPrimaryDeadline) {
   auto pair = this->fixture.connect(this->io);
-  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, this->popts());
   EXPECT_EQ(report.error, Errc::timeout);
   EXPECT_EQ(report.outcome, v1::OUTCOME_FAILED);
   ASSERT_TRUE(this->backend.finished.has_value());
@@ -160,7 +203,7 @@ TYPED_TEST_P(SessionConformance, SilentTargetHitsPrimaryDeadline) {
 
 TYPED_TEST_P(SessionConformance, SilentPrimaryHitsTargetDeadline) {
   auto pair = this->fixture.connect(this->io);
-  auto report = run_target(this->io, std::move(pair.target), target_options());
+  auto report = run_target(this->io, std::move(pair.target), this->topts());
   EXPECT_EQ(report.error, Errc::timeout);
   EXPECT_FALSE(report.provisioned());
 }
@@ -200,9 +243,9 @@ TYPED_TEST_P(SessionConformance, WrongPskIsRefused) {
   noise::Key a{}, b{};
   a.fill(1);
   b.fill(2);
-  auto popts = primary_options();
+  auto popts = this->popts();
   popts.psk = a;
-  auto topts = target_options();
+  auto topts = this->topts();
   topts.psk = b;
   auto out = this->enroll({}, popts, topts);
   EXPECT_EQ(out.target.error, Errc::handshake_failed);
@@ -212,19 +255,19 @@ TYPED_TEST_P(SessionConformance, WrongPskIsRefused) {
 }
 
 TYPED_TEST_P(SessionConformance, MissingPskIsRefused) {
-  auto popts = primary_options();
+  auto popts = this->popts();
   popts.psk = noise::Key{};
   popts.require_psk = true;
-  auto out = this->enroll({}, popts, target_options());
+  auto out = this->enroll({}, popts, this->topts());
   EXPECT_EQ(out.primary.error, Errc::psk_required);
   EXPECT_EQ(out.target.error, Errc::psk_required);
   EXPECT_TRUE(out.target.peer_reported);
 }
 
 TYPED_TEST_P(SessionConformance, WrongPinnedKeyIsRefused) {
-  auto topts = target_options();
+  auto topts = this->topts();
   topts.pinned_primary_key = noise::Keypair::generate()->public_key();
-  auto out = this->enroll({}, primary_options(), topts);
+  auto out = this->enroll({}, this->popts(), topts);
   EXPECT_EQ(out.target.error, Errc::peer_key_mismatch);
   EXPECT_EQ(out.primary.error, Errc::peer_key_mismatch);
   EXPECT_FALSE(out.primary.provisioned());
@@ -235,7 +278,7 @@ TYPED_TEST_P(SessionConformance, OversizedLengthPrefixIsRefused) {
   auto pair = this->fixture.connect(this->io);
   const std::uint8_t prefix[] = {0x7f, 0xff, 0xff, 0xff};
   TypeParam::write_raw(*pair.target, prefix);
-  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, this->popts());
   EXPECT_EQ(report.error, Errc::frame_too_large);
 }
 
@@ -246,7 +289,7 @@ TYPED_TEST_P(SessionConformance, HelloSizedLimitBeforeTheHandshake) {
   Bytes prefix;
   put_length_prefix(prefix, kMaxHelloFrameSize + 1);
   TypeParam::write_raw(*pair.target, prefix);
-  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, this->popts());
   EXPECT_EQ(report.error, Errc::frame_too_large);
   EXPECT_EQ(this->backend.events, (std::vector<std::string>{"finished:OUTCOME_FAILED"}));
 }
@@ -255,25 +298,8 @@ TYPED_TEST_P(SessionConformance, GarbageBytesAreRefused) {
   auto pair = this->fixture.connect(this->io);
   const std::uint8_t garbage[] = {0x00, 0x00, 0x00, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   TypeParam::write_raw(*pair.target, garbage);
-  auto report = run_primary(this->io, std::move(pair.primary), this->backend, primary_options());
+  auto report = run_primary(this->io, std::move(pair.primary), this->backend, this->popts());
   EXPECT_EQ(report.error, Errc::malformed_frame);
-}
-
-// Reads what the primary answers to one frame sent from a bare target end.
-template <typename Fixture>
-std::pair<SessionReport, Result<v1::Frame>> primary_answer(Fixture& fixture, asio::io_context& io,
-                                                           ScriptedBackend& backend, Bytes frame) {
-  auto pair = fixture.connect(io);
-  Link& target = *pair.target;
-  Result<v1::Frame> answer = fail(Errc::link_closed);
-  asio::co_spawn(target.executor(), [&]() -> asio::awaitable<void> {
-    co_await target.write_frame(frame);
-    auto bytes = co_await target.read_frame();
-    if (bytes) answer = parse_frame(*bytes);
-    target.close();  // a bare end says nothing more
-  }, asio::detached);
-  auto report = run_primary(io, std::move(pair.primary), backend, primary_options());
-  return {report, answer};
 }
 
 TYPED_TEST_P(SessionConformance, UnkeyedErrorReasonIsEscaped) {
@@ -281,7 +307,7 @@ TYPED_TEST_P(SessionConformance, UnkeyedErrorReasonIsEscaped) {
   forged.mutable_error()->set_code(305);
   forged.mutable_error()->set_message("x\n2026-12-06 10:00:00 info    device 490154203237518 provisioned\x1b[2J" +
                                       std::string(300, 'y'));
-  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(forged));
+  auto [report, answer] = this->primary_answer(serialize_frame(forged));
   EXPECT_EQ(report.reason.find('\n'), std::string::npos) << report.reason;
   EXPECT_EQ(report.reason.find('\x1b'), std::string::npos) << report.reason;
   EXPECT_NE(report.reason.find("unauthenticated peer sent code 305: x\\x0a2026"), std::string::npos) << report.reason;
@@ -290,7 +316,7 @@ TYPED_TEST_P(SessionConformance, UnkeyedErrorReasonIsEscaped) {
 
 TYPED_TEST_P(SessionConformance, UnknownFrameTypeIsRefused) {
   const Bytes unknown = {0x7a, 0x00};  // field 15, length 0: not a body this version knows
-  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, unknown);
+  auto [report, answer] = this->primary_answer(unknown);
   EXPECT_EQ(report.error, Errc::unknown_frame_type);
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->has_error());
@@ -302,7 +328,7 @@ TYPED_TEST_P(SessionConformance, UnsupportedVersionGetsErrorNamingBoth) {
   hello.mutable_hello()->set_protocol_version(7);
   hello.mutable_hello()->set_role(v1::ROLE_TARGET);
   hello.mutable_hello()->set_noise_pattern(v1::NOISE_NX);
-  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(hello));
+  auto [report, answer] = this->primary_answer(serialize_frame(hello));
   EXPECT_EQ(report.error, Errc::unsupported_version);
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->has_error());
@@ -318,7 +344,7 @@ TYPED_TEST_P(SessionConformance, FutureHelloIsAnsweredWithVersionNotValidation) 
   hello.mutable_hello()->set_protocol_version(2);
   hello.mutable_hello()->set_role(static_cast<v1::Role>(9));
   hello.mutable_hello()->set_noise_pattern(static_cast<v1::NoisePattern>(7));
-  auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(hello));
+  auto [report, answer] = this->primary_answer(serialize_frame(hello));
   EXPECT_EQ(report.error, Errc::unsupported_version);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(answer->error().supported_version(), kProtocolVersion);
@@ -365,7 +391,7 @@ TYPED_TEST_P(SessionConformance, HelloAlteredOnTheWayBreaksTheHandshake) {
     ASSERT_TRUE(msg1);
     h->set_noise_message(msg1->data(), msg1->size());
     if (altered) h->add_capabilities("injected");
-    auto [report, answer] = primary_answer(this->fixture, this->io, this->backend, serialize_frame(hello));
+    auto [report, answer] = this->primary_answer(serialize_frame(hello));
     ASSERT_TRUE(answer.has_value());
     ASSERT_TRUE(answer->has_handshake());
     auto offer = hs->read_message(as_bytes(answer->handshake().noise_message()));
@@ -383,13 +409,11 @@ TYPED_TEST_P(SessionConformance, ForgedClearCloseAfterHandshakeIsNotACancel) {
   v1::Frame forged;
   forged.mutable_close()->set_code(static_cast<std::uint32_t>(Errc::cancelled));
   const Bytes wire = encode_for_stream(serialize_frame(forged));
-  asio::steady_timer later(this->io);
+  std::unique_ptr<Timer> later;
   auto out = run_enrollment(this->io, std::move(pair.target), std::move(pair.primary), this->backend,
-                            primary_options(), target_options(), [&](PrimarySession&, TargetSession&) {
-                              later.expires_after(std::chrono::milliseconds(300));
-                              later.async_wait([&](const boost::system::error_code&) {
-                                TypeParam::write_raw(*target_end, wire);
-                              });
+                            this->popts(), this->topts(), [&](PrimarySession&, TargetSession&) {
+                              later = this->later(std::chrono::milliseconds(300),
+                                                  [&] { TypeParam::write_raw(*target_end, wire); });
                             });
   EXPECT_EQ(out.primary.error, Errc::unexpected_frame);
   EXPECT_EQ(out.primary.outcome, v1::OUTCOME_FAILED);
@@ -408,19 +432,19 @@ TYPED_TEST_P(SessionConformance, RejectedDeviceGetsReason) {
 
 TYPED_TEST_P(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) {
   this->backend.mode = ScriptedBackend::Mode::deny;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = this->clock().now();
   auto out = this->enroll();
   EXPECT_EQ(out.primary.outcome, v1::OUTCOME_REJECTED);
   // Both sides lingering for each other would take the whole close_timeout.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, fast_config().close_timeout);
+  EXPECT_LT(this->clock().now() - start, fast_config().close_timeout);
 }
 
 TYPED_TEST_P(SessionConformance, UnrecordedTransferSendsNoPackage) {
   this->backend.refuse_transfer = StepRefusal{Errc::store_full, "the staging desk's disk is full"};
   std::size_t chunk_bytes = 0;
-  TargetOptions topts = target_options();
+  TargetOptions topts = this->topts();
   topts.on_progress = [&](std::uint64_t received, std::uint64_t) { chunk_bytes = received; };
-  auto out = this->enroll({}, primary_options(), topts);
+  auto out = this->enroll({}, this->popts(), topts);
   EXPECT_FALSE(out.target.provisioned());
   EXPECT_EQ(out.target.error, Errc::store_full);
   EXPECT_NE(out.target.reason.find("disk is full"), std::string::npos) << out.target.reason;
@@ -449,10 +473,9 @@ TYPED_TEST_P(SessionConformance, KeepAlivesCarrySlowAuthorization) {
 
 TYPED_TEST_P(SessionConformance, UserCancelsWhileWaiting) {
   this->backend.mode = ScriptedBackend::Mode::never;
-  asio::steady_timer later(this->io);
-  auto out = this->enroll({}, primary_options(), target_options(), [&](PrimarySession&, TargetSession& t) {
-    later.expires_after(std::chrono::milliseconds(500));
-    later.async_wait([&t](const boost::system::error_code&) { t.cancel(); });
+  std::unique_ptr<Timer> later;
+  auto out = this->enroll({}, {}, {}, [&](PrimarySession&, TargetSession& t) {
+    later = this->later(std::chrono::milliseconds(500), [&t] { t.cancel(); });
   });
   EXPECT_EQ(out.target.outcome, v1::OUTCOME_CANCELLED);
   EXPECT_EQ(out.primary.outcome, v1::OUTCOME_CANCELLED);
@@ -461,10 +484,9 @@ TYPED_TEST_P(SessionConformance, UserCancelsWhileWaiting) {
 
 TYPED_TEST_P(SessionConformance, PrimaryShutdownEndsSessionWithClose) {
   this->backend.mode = ScriptedBackend::Mode::never;
-  asio::steady_timer later(this->io);
-  auto out = this->enroll({}, primary_options(), target_options(), [&](PrimarySession& p, TargetSession&) {
-    later.expires_after(std::chrono::milliseconds(500));
-    later.async_wait([&p](const boost::system::error_code&) { p.stop(); });
+  std::unique_ptr<Timer> later;
+  auto out = this->enroll({}, {}, {}, [&](PrimarySession& p, TargetSession&) {
+    later = this->later(std::chrono::milliseconds(500), [&p] { p.stop(); });
   });
   EXPECT_EQ(out.primary.error, Errc::shutdown);
   EXPECT_EQ(out.target.error, Errc::shutdown);

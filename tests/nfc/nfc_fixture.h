@@ -16,6 +16,9 @@ void quiet_libnfc_environment();
 
 struct NfcFixture {
   static constexpr const char* kName = "nfc";
+  // Real time: the DEP pump thread moves frames where the io_context cannot
+  // see, so an idle io_context does not mean nothing is on its way.
+  static constexpr bool kSimulatedTime = false;
   explicit NfcFixture(asio::io_context& io);
   ~NfcFixture();
   LinkPair connect(asio::io_context& io, FaultPlan faults = {});

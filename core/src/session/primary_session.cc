@@ -184,9 +184,8 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
   auto& ch = *channel_;
   struct Slot {
     std::optional<AuthorizationDecision> decision;
-    // Only made when the decision does not come at once: a timer brings in
-    // the io_context's reactor, which loopback sessions otherwise never need.
-    std::optional<asio::steady_timer> wake;
+    // On the session's clock; made only when the decision does not come at once.
+    std::unique_ptr<Timer> wake;
     std::atomic<bool> in_authorize{false};
     std::thread::id session_thread = std::this_thread::get_id();
   };
@@ -210,8 +209,8 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
     co_await asio::post(ch.executor(), asio::use_awaitable);
   }
   if (slot->decision) co_return std::move(*slot->decision);
-  slot->wake.emplace(ch.executor());
-  ch.set_wait_timer(&*slot->wake);
+  slot->wake = ch.make_timer();
+  ch.set_wait_timer(slot->wake.get());
   std::error_code peer_ec;
   bool watching = false, watch_done = false;
   while (!slot->decision) {
@@ -236,9 +235,8 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
       }, asio::detached);
     }
     slot->wake->expires_after(ch.config().keepalive_interval);
-    boost::system::error_code ec;
-    co_await slot->wake->async_wait(with_ec(ec));
-    if (!ec && !slot->decision && !peer_ec) {
+    const bool expired = co_await slot->wake->wait();
+    if (expired && !slot->decision && !peer_ec) {
       v1::Frame keepalive;
       keepalive.mutable_keep_alive();
       if (auto werr = co_await ch.write_sealed(keepalive)) peer_ec = werr;
@@ -249,8 +247,7 @@ asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(co
     ch.link().cancel();
     while (!watch_done) {
       slot->wake->expires_after(std::chrono::seconds(5));
-      boost::system::error_code ec;
-      co_await slot->wake->async_wait(with_ec(ec));
+      co_await slot->wake->wait();
     }
   }
   if (peer_ec) co_return tl::unexpected(peer_ec);

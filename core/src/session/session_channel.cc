@@ -24,21 +24,28 @@ SessionChannel::SessionChannel(LinkPtr link, const SessionConfig& config)
 void SessionChannel::arm(std::chrono::milliseconds timeout) {
   deadline_fired_ = false;
   operation_pending_ = true;
-  deadline_at_ = Watchdog::Clock::now() + timeout;
-  if (!watchdog_) {
-    watchdog_.emplace(link_->executor(), [weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->on_deadline();
-    });
-  }
-  // An armed watchdog that fires no later than the new deadline will re-check.
-  if (const auto at = watchdog_->armed(); at && *at <= deadline_at_) return;
-  watchdog_->arm(deadline_at_);
+  deadline_at_ = config_.clock->now() + timeout;
+  // A pending wait that ends no later than the new deadline will re-check.
+  if (timer_expiry_ && *timer_expiry_ <= deadline_at_) return;
+  wait_for_deadline();
 }
 
+void SessionChannel::wait_for_deadline() {
+  if (!deadline_timer_) deadline_timer_ = make_timer();
+  timer_expiry_ = deadline_at_;
+  deadline_timer_->expires_at(deadline_at_);  // the wait it replaces ends as cancelled
+  deadline_timer_->async_wait([weak = weak_from_this()](bool expired) {
+    if (auto self = weak.lock(); self && expired) self->on_deadline();
+  });
+}
+
+// Expiries are checked against deadline_at_, so one that was already queued
+// when the timer was set again does no harm.
 void SessionChannel::on_deadline() {
-  if (!operation_pending_) return;  // idle: the next operation re-arms
-  if (Watchdog::Clock::now() < deadline_at_) {
-    watchdog_->arm(deadline_at_);  // fired for an earlier operation's deadline
+  timer_expiry_.reset();
+  if (!operation_pending_) return;  // idle: the next operation sets the timer
+  if (config_.clock->now() < deadline_at_) {
+    wait_for_deadline();  // fired for an earlier operation's deadline
     return;
   }
   deadline_fired_ = true;
@@ -218,9 +225,9 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
     // Lingering close: read (and drop) until the peer hangs up, so closing
     // with unread data does not reset the connection before the peer has
     // read our farewell.
-    const auto give_up = std::chrono::steady_clock::now() + config_.close_timeout;
+    const auto give_up = config_.clock->now() + config_.close_timeout;
     while (!sent) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - config_.clock->now());
       if (left.count() <= 0 || begin_io(left)) break;
       if (!finish_read(co_await link_->read_frame())) break;
     }
@@ -231,7 +238,9 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
 void SessionChannel::close_link() {
   ended_ = true;
   link_->close();
-  if (watchdog_) watchdog_->disarm();
+  // A pending wait would hold the io_context until the deadline.
+  if (deadline_timer_) deadline_timer_->cancel();
+  timer_expiry_.reset();
 }
 
 void SessionChannel::fill_counters(SessionReport& report) const {

@@ -6,10 +6,10 @@
 
 #include <optional>
 
+#include "kda/core/clock.h"
 #include "kda/core/link.h"
 #include "kda/core/secure_channel.h"
 #include "kda/core/session.h"
-#include "watchdog.h"
 
 namespace kda {
 
@@ -47,8 +47,10 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   // Any thread. The current or next wait ends with `reason`.
   void interrupt(Errc reason);
   std::optional<Errc> interrupted() const { return interrupt_; }
+  // A timer on the session's clock and executor, for waits outside link I/O.
+  std::unique_ptr<Timer> make_timer() { return config_.clock->make_timer(executor()); }
   // A timer the owner is waiting on outside link I/O; interrupt() cancels it.
-  void set_wait_timer(asio::steady_timer* timer) { wait_timer_ = timer; }
+  void set_wait_timer(Timer* timer) { wait_timer_ = timer; }
 
   bool peer_reported() const { return peer_reported_; }
   // The code and reason of the peer's Error or Close; the reason is
@@ -74,14 +76,17 @@ class SessionChannel : public std::enable_shared_from_this<SessionChannel> {
   SessionConfig config_;
   void on_deadline();
 
-  // One lazily armed watchdog: an operation only moves `deadline_at_`; the
-  // watchdog is re-armed when it fires early, or when a deadline comes sooner.
-  std::optional<Watchdog> watchdog_;
-  Watchdog::Clock::time_point deadline_at_{};
+  // One lazily armed deadline timer: an operation only moves `deadline_at_`;
+  // the timer is set again when it fires early, or when a deadline comes
+  // sooner (few timer-queue updates for the many operations of a session).
+  void wait_for_deadline();
+  std::unique_ptr<Timer> deadline_timer_;
+  std::optional<Clock::time_point> timer_expiry_;  // its pending wait's
+  Clock::time_point deadline_at_{};
   bool operation_pending_ = false;
   bool deadline_fired_ = false;
   std::optional<Errc> interrupt_;
-  asio::steady_timer* wait_timer_ = nullptr;
+  Timer* wait_timer_ = nullptr;
   std::optional<SecureChannel> secure_;
   bool ended_ = false;
   std::optional<v1::Frame> farewell_;

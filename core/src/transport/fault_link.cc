@@ -29,9 +29,9 @@ asio::awaitable<std::error_code> FaultInjectingLink::write_frame(ByteView frame)
   const int index = ++writes_;
   if (index == plan_.fail_write_at) co_return make_error_code(Errc::link_failed);
   if (plan_.delay.count() > 0) {
-    asio::steady_timer timer(inner_->executor(), plan_.delay);
-    boost::system::error_code ignored;
-    co_await timer.async_wait(with_ec(ignored));
+    auto timer = plan_.clock->make_timer(inner_->executor());
+    timer->expires_after(plan_.delay);
+    co_await timer->wait();
   }
   if (index == plan_.swap_write_at) {
     held_ = Bytes(frame.begin(), frame.end());

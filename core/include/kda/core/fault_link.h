@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 
+#include "kda/core/clock.h"
 #include "kda/core/link.h"
 
 namespace kda {
@@ -19,6 +20,7 @@ struct FaultPlan {
   int fail_write_at = 0;     // that write fails with link_failed
   int drop_after_frame = 0;  // close the link after this many frames passed
   std::chrono::milliseconds delay{0};  // before every write
+  Clock* clock = &steady_clock();      // the delay's
   // Adversary (tests only; honest links never reorder or duplicate).
   int corrupt_write_at = 0;    // flip the last byte of that write
   int duplicate_write_at = 0;  // send that write twice

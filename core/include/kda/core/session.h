@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "kda/core/clock.h"
 #include "kda/core/enrollment_backend.h"
 #include "kda/core/frame_validator.h"
 #include "kda/core/link.h"
@@ -23,6 +24,9 @@ struct SessionConfig {
   std::chrono::milliseconds close_timeout{1'000};       // last Close/Error frame
   std::size_t chunk_size = 32 * 1024;                   // package bytes per chunk
   std::size_t max_package_size = kMaxPackageSize;
+  // Every deadline, keep-alive and close wait above runs on this clock; it
+  // outlives the sessions. Tests pass a ManualClock.
+  Clock* clock = &steady_clock();
 };
 
 class SessionChannel;
