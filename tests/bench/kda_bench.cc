@@ -87,9 +87,10 @@ long positive(int argc, char** argv, int& i, const char* name) {
   return v;
 }
 
+// The enroll guards. The ratio to the X25519 bound (ratio_vs_limit) is
+// reported for comparison only.
 struct Targets {
   static constexpr double ratio_vs_tls13 = 1.3;
-  static constexpr double ratio_vs_limit = 0.8;
   static constexpr double overhead_bytes = 400;
 };
 
@@ -129,27 +130,25 @@ int enroll(int argc, char** argv) {
   const double ratio_tls = best_enroll.enroll_per_s / best_tls.handshakes_per_s;
   const double ratio_limit = best_enroll.enroll_per_s / best_dh;
   const double overhead = static_cast<double>(best_enroll.wire_bytes) - static_cast<double>(best_enroll.package_bytes);
-  const bool pass = ratio_tls >= Targets::ratio_vs_tls13 && ratio_limit >= Targets::ratio_vs_limit &&
-                    overhead <= Targets::overhead_bytes;
+  const bool pass = ratio_tls >= Targets::ratio_vs_tls13 && overhead <= Targets::overhead_bytes;
   if (json) {
     std::printf(
         "{\"bench\":\"enroll\",\"package_bytes\":%llu,\"enroll_per_s\":%.1f,\"tls13_per_s\":%.1f,"
         "\"dh_bound_per_s\":%.1f,\"ratio_vs_tls13\":%.3f,\"ratio_vs_limit\":%.3f,"
         "\"wire_bytes_per_enroll\":%llu,\"wire_overhead_bytes\":%.0f,\"tls13_wire_bytes\":%llu,"
-        "\"rounds\":%d,\"round_ms\":%ld,\"targets\":{\"ratio_vs_tls13\":%.1f,\"ratio_vs_limit\":%.1f,"
+        "\"rounds\":%d,\"round_ms\":%ld,\"targets\":{\"ratio_vs_tls13\":%.1f,"
         "\"wire_overhead_bytes\":%.0f},\"pass\":%s}\n",
         static_cast<unsigned long long>(best_enroll.package_bytes), best_enroll.enroll_per_s,
         best_tls.handshakes_per_s, best_dh, ratio_tls, ratio_limit,
         static_cast<unsigned long long>(best_enroll.wire_bytes), overhead,
         static_cast<unsigned long long>(best_tls.wire_bytes), rounds, round_ms, Targets::ratio_vs_tls13,
-        Targets::ratio_vs_limit, Targets::overhead_bytes, pass ? "true" : "false");
+        Targets::overhead_bytes, pass ? "true" : "false");
   } else {
     std::printf("package              %llu bytes\n", static_cast<unsigned long long>(best_enroll.package_bytes));
     std::printf("enrollments/s        %.1f\n", best_enroll.enroll_per_s);
     std::printf("TLS 1.3 handshakes/s %.1f   (ratio %.2f, target >= %.1f)\n", best_tls.handshakes_per_s, ratio_tls,
                 Targets::ratio_vs_tls13);
-    std::printf("X25519 bound/s       %.1f   (ratio %.2f, target >= %.1f)\n", best_dh, ratio_limit,
-                Targets::ratio_vs_limit);
+    std::printf("X25519 bound/s       %.1f   (ratio %.2f, reported only)\n", best_dh, ratio_limit);
     std::printf("wire bytes           %llu   (overhead %.0f, target <= %.0f)\n",
                 static_cast<unsigned long long>(best_enroll.wire_bytes), overhead, Targets::overhead_bytes);
     std::printf("%s\n", pass ? "PASS" : "FAIL");
