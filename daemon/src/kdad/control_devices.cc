@@ -107,15 +107,18 @@ Result<BatchTarget> batch_target(const v1::DeviceKeysRequest& r) {
   return batch_target(r.keys(), r.all(), r.filter());
 }
 
-}  // namespace
-
-asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::ControlRequest& req,
-                                                                   const ControlPeer& peer) {
-  using R = v1::ControlRequest;
-  const auto command = req.command_case();
-  Result<BatchTarget> target = BatchTarget{};
+// A batch as its request names it.
+struct Batch {
+  v1::ControlRequest::CommandCase command;
+  BatchTarget target;
   std::string profile;  // assign, move: the profile the devices go to
-  switch (command) {
+};
+
+Result<Batch> batch_of(const v1::ControlRequest& req) {
+  using R = v1::ControlRequest;
+  Batch batch{.command = req.command_case()};
+  Result<BatchTarget> target = BatchTarget{};
+  switch (batch.command) {
     case R::kDevicesApprove: target = batch_target(req.devices_approve()); break;
     case R::kDevicesReject: target = batch_target(req.devices_reject()); break;
     case R::kDevicesUnassign: target = batch_target(req.devices_unassign()); break;
@@ -124,45 +127,63 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
     case R::kDevicesAssign: {
       const auto& a = req.devices_assign();
       target = batch_target(a.keys(), a.all(), a.filter());
-      profile = a.profile();
+      batch.profile = a.profile();
       break;
     }
     case R::kDevicesMove: {
       DeviceFilter from;
       from.profile = req.devices_move().from_profile();
       target = BatchTarget{.filter = from};
-      profile = req.devices_move().to_profile();
+      batch.profile = req.devices_move().to_profile();
       break;
     }
-    default: co_return failed(ControlErrc::internal, "internal error: not a batch");
+    default: return fail(ControlErrc::internal, "internal error: not a batch");
   }
-  if (!target) co_return failed(target.error());
+  if (!target) return tl::unexpected(target.error());
+  batch.target = std::move(*target);
+  return batch;
+}
+
+// The batch's change, on the writer: to the devices its filter matches now,
+// or to its keys. `by` goes into the ledger, `re_armer` into a reset's.
+Result<std::size_t> apply_batch(StateStore& st, Batch& batch, const std::string& by, const std::string& re_armer) {
+  using R = v1::ControlRequest;
+  std::vector<std::string> keys = std::move(batch.target.keys);
+  if (batch.target.filter) {
+    auto matched = st.keys(*batch.target.filter);
+    if (!matched) return tl::unexpected(matched.error());
+    keys = std::move(*matched);
+    if (keys.empty()) return 0;
+  }
+  switch (batch.command) {
+    case R::kDevicesApprove: return st.set_approval(keys, Approval::approved, by);
+    case R::kDevicesReject: return st.set_approval(keys, Approval::rejected, by);
+    case R::kDevicesAssign:
+    case R::kDevicesMove: return st.assign(keys, batch.profile, by);
+    case R::kDevicesUnassign: return st.assign(keys, "", by);
+    case R::kDevicesDelete: return st.remove(keys);
+    case R::kDevicesReset: return st.rearm(keys, re_armer);
+    default: return fail(ControlErrc::internal, "internal error: not a batch");
+  }
+}
+
+}  // namespace
+
+asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::ControlRequest& req,
+                                                                   const ControlPeer& peer) {
+  using R = v1::ControlRequest;
+  auto batch = batch_of(req);
+  if (!batch) co_return failed(batch.error());
+  const auto command = batch->command;
+  const std::string& profile = batch->profile;
   if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(profile))
     co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + profile + "\"");
   const std::string by = actor(peer);
   const std::string re_armer = who(peer);
-  auto n = co_await writer_.run([&](StateStore& st) -> Result<std::size_t> {
-    std::vector<std::string> keys = std::move(target->keys);
-    if (target->filter) {
-      auto matched = st.keys(*target->filter);
-      if (!matched) return tl::unexpected(matched.error());
-      keys = std::move(*matched);
-      if (keys.empty()) return 0;
-    }
-    switch (command) {
-      case R::kDevicesApprove: return st.set_approval(keys, Approval::approved, by);
-      case R::kDevicesReject: return st.set_approval(keys, Approval::rejected, by);
-      case R::kDevicesAssign:
-      case R::kDevicesMove: return st.assign(keys, profile, by);
-      case R::kDevicesUnassign: return st.assign(keys, "", by);
-      case R::kDevicesDelete: return st.remove(keys);
-      case R::kDevicesReset: return st.rearm(keys, re_armer);
-      default: return fail(ControlErrc::internal, "internal error: not a batch");
-    }
-  });
+  auto n = co_await writer_.run([&](StateStore& st) { return apply_batch(st, *batch, by, re_armer); });
   if (!n) co_return failed(n.error());
-  if (*n == 0 && target->filter && command != R::kDevicesMove)
-    if (auto known = known_profile(*target->filter, false); !known) co_return failed(known.error());
+  if (*n == 0 && batch->target.filter && command != R::kDevicesMove)
+    if (auto known = known_profile(*batch->target.filter, false); !known) co_return failed(known.error());
   const std::string devices = count_of(*n, "device");
   const auto count = static_cast<std::uint32_t>(*n);
   switch (command) {
