@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -223,14 +224,23 @@ Step best_of_step(Desk& desk, const std::string& name, const std::vector<std::st
 
 std::string verdict(const std::optional<bool>& pass) { return !pass ? "" : *pass ? "PASS" : "FAIL"; }
 
-}  // namespace
+// What kda-bench inventory measured: its JSON line and its table are made of this.
+struct InventoryRun {
+  long devices = 0;
+  std::size_t uploads = 0;
+  Baseline baseline;
+  ChildRun floor;  // the launcher alone
+  Step startup;    // kdactl --version
+  long empty_rss = 0, idle_rss = 0, wal = 0;
+  bool idle_pass = false;
+  bool hwm_resets = false;
+  std::vector<Step> steps;
+  bool pass = false;
+};
 
-// ---- kda-bench inventory ---------------------------------------------------
-
-int inventory_command(int argc, char** argv) {
-  CommonOptions o;
-  o.devices = 100'000;
-  int runs = 5;
+// kda-bench inventory's own flags besides the common ones; an exit status
+// when they are wrong.
+std::optional<int> inventory_options(int argc, char** argv, CommonOptions& o, int& runs) {
   try {
     for (int i = 0; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -242,6 +252,162 @@ int inventory_command(int argc, char** argv) {
     std::fprintf(stderr, "kda-bench inventory: %s\n", e.what());
     return 2;
   }
+  return std::nullopt;
+}
+
+// A step that went well is checked against kdad's report: `problem` says
+// what is wrong with it, or "". A report that cannot be read leaves the
+// step as it was, "not verified".
+void verify_with_report(Desk& desk, Step& s, const std::function<std::string(const v1::Report&)>& problem) {
+  if (s.status != "ok") return;
+  try {
+    const std::string why = problem(desk.report());
+    if (!why.empty()) {
+      s.status = "failed";
+      s.detail = why;
+    }
+  } catch (const std::exception& e) {
+    s.detail = std::string("not verified: ") + e.what();
+  }
+}
+
+Step import_step(Desk& desk, const std::vector<std::string>& files, long n, const Baseline& baseline) {
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& f : files) cmds.push_back({"devices", "import", f});
+  Step s = sequence_step(desk, "import", cmds);
+  verify_with_report(desk, s, [n](const v1::Report& r) {
+    return r.devices() == static_cast<std::uint32_t>(n)
+               ? std::string()
+               : "kdad reports " + std::to_string(r.devices()) + " devices after the import";
+  });
+  if (baseline.status == "ok") {
+    s.target = {{"max_ms", kImportMaxRatio * baseline.ms}, {"ratio", s.ms / baseline.ms},
+                {"max_ratio", kImportMaxRatio}};
+    char t[96];
+    std::snprintf(t, sizeof t, "<= 3x sqlite3 = %.0f ms (%.2fx)", kImportMaxRatio * baseline.ms, s.ms / baseline.ms);
+    s.target_text = t;
+    s.pass = s.status == "ok" && s.ms <= kImportMaxRatio * baseline.ms;
+  }
+  return s;
+}
+
+Step reimport_step(Desk& desk, const std::vector<std::string>& changed) {
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& f : changed) cmds.push_back({"devices", "import", f});
+  Step s = sequence_step(desk, "reimport", cmds);
+  s.method = "tags column changed on every device";
+  return s;
+}
+
+// approve --all --approval pending; a kdactl (or kdad) without the filter
+// form gets the keys on stdin, in requests under the control socket's 1 MiB
+// limit.
+Step approve_all_step(Desk& desk, const std::string& dir, long n) {
+  Step s = sequence_step(desk, "approve_all", {{"devices", "approve", "--all", "--approval", "pending"}});
+  s.method = "devices approve --all --approval pending";
+  if (s.status != "ok") {
+    const std::string first_error = s.detail;
+    std::vector<std::vector<std::string>> cmds;
+    std::vector<std::string> stdins;
+    constexpr long kKeysPerCall = 50'000;
+    for (long begin = 0; begin < n; begin += kKeysPerCall) {
+      stdins.push_back(dir + "/keys-" + std::to_string(begin / kKeysPerCall) + ".txt");
+      std::ofstream out(stdins.back());
+      for (long i = begin; i < std::min(n, begin + kKeysPerCall); ++i) out << load_imei(static_cast<std::uint64_t>(i)) << '\n';
+      cmds.push_back({"devices", "approve", "-"});
+    }
+    s = sequence_step(desk, "approve_all", cmds, stdins);
+    s.method = "keys on stdin, " + std::to_string(kKeysPerCall) + " per kdactl (--all refused: " + first_error + ")";
+  }
+  verify_with_report(desk, s, [](const v1::Report& r) {
+    return r.pending_approval() == 0 ? std::string()
+                                     : std::to_string(r.pending_approval()) + " devices still pending";
+  });
+  const double limit = kApproveMsPer100k * static_cast<double>(n) / 100'000.0;
+  s.target = {{"max_ms", limit}, {"rule", "2 s per 100000 devices"}};
+  s.target_text = "<= " + std::to_string(static_cast<long>(limit)) + " ms";
+  s.pass = s.status == "ok" && s.ms <= limit;
+  return s;
+}
+
+// A listing (table, JSON, export): kdactl's peak RSS is what is judged.
+Step listing_step(Desk& desk, const std::string& name, const std::vector<std::string>& args) {
+  Step s = sequence_step(desk, name, {args});
+  s.target = json{{"kdactl_max_kib", kListingMaxKib}};
+  s.target_text = "kdactl <= 65536 KiB";
+  s.pass = s.status == "ok" && s.kdactl_peak_kib >= 0 && s.kdactl_peak_kib <= kListingMaxKib;
+  return s;
+}
+
+// status and report: the best of `runs`, kdactl spawn included, and the
+// same round trip in-process. The target applies to kdactl's figure unless
+// kdactl's own start-up takes half the target or more
+// (`startup_dominates`); then to the in-process round trip, the fair
+// measure of kdad.
+Step read_step(Desk& desk, const std::string& name, const std::function<void(v1::ControlRequest&)>& fill, int runs,
+               bool startup_dominates) {
+  Step s = best_of_step(desk, name, {name}, runs, fill);
+  s.method = "best of " + std::to_string(runs);
+  const double judged = startup_dominates ? s.inproc_ms : s.ms;
+  s.target = {{"max_ms", kStatusReportMaxMs}, {"applies_to", startup_dominates ? "inproc_ms" : "ms"}};
+  s.target_text = startup_dominates ? "in-process <= 50 ms" : "kdactl <= 50 ms";
+  s.pass = s.status == "ok" && judged >= 0 && judged <= kStatusReportMaxMs;
+  return s;
+}
+
+json inventory_json(const InventoryRun& r, const CommonOptions& o) {
+  json out = {{"bench", "inventory"},
+              {"devices", r.devices},
+              {"uploads", r.uploads},
+              {"bin_dir", o.bin_dir.empty() ? std::string("(next to kda-bench)") : o.bin_dir},
+              {"baseline", {{"what", "sqlite3 .import + INSERT SELECT into kdad's devices table, WAL, its 7 indexes"},
+                            {"status", r.baseline.status},
+                            {"ms", std::round(r.baseline.ms * 10) / 10}}},
+              {"kdad_peak", r.hwm_resets ? "VmHWM, reset before each step" : "VmRSS sampled every 5 ms"},
+              {"launcher_floor_kib", r.floor.maxrss_kib},
+              {"kdactl_startup_ms", std::round(r.startup.ms * 100) / 100},
+              {"kdad_empty_rss_kib", r.empty_rss},
+              {"steps", json::array()},
+              {"kdad_idle_rss_kib", r.idle_rss},
+              {"kdad_idle_target_kib", kIdleMaxKib},
+              {"kdad_idle_pass", r.idle_pass},
+              {"wal_bytes_after", r.wal},
+              {"pass", r.pass}};
+  if (!r.baseline.detail.empty()) out["baseline"]["detail"] = r.baseline.detail;
+  for (const auto& s : r.steps) out["steps"].push_back(s.to_json());
+  return out;
+}
+
+void print_inventory(const InventoryRun& r, int runs) {
+  std::printf("devices          %ld in %zu uploads\n", r.devices, r.uploads);
+  std::printf("sqlite3 baseline %.1f ms (%s)\n", r.baseline.ms, r.baseline.status.c_str());
+  std::printf("kdactl start-up  %.2f ms (--version, best of %d); launcher floor %ld KiB\n", r.startup.ms, runs,
+              r.floor.maxrss_kib);
+  std::printf("%-12s %-8s %10s %10s %12s %12s  %-28s %s\n", "step", "status", "ms", "inproc ms", "kdactl KiB",
+              "kdad KiB", "target", "");
+  for (const auto& s : r.steps) {
+    const std::string& t = s.target_text;
+    std::printf("%-12s %-8s %10.1f %10s %12ld %12ld  %-28s %s\n", s.name.c_str(), s.status.c_str(), s.ms,
+                s.inproc_ms >= 0 ? std::to_string(s.inproc_ms).substr(0, 7).c_str() : "-", s.kdactl_peak_kib,
+                s.kdad_peak_kib, t.c_str(), verdict(s.pass).c_str());
+    if (!s.method.empty()) std::printf("             method: %s\n", s.method.c_str());
+    if (!s.detail.empty()) std::printf("             detail: %s\n", s.detail.c_str());
+  }
+  std::printf("kdad idle RSS    %ld KiB (empty %ld KiB; target <= %ld) %s\n", r.idle_rss, r.empty_rss, kIdleMaxKib,
+              r.idle_pass ? "PASS" : "FAIL");
+  std::printf("WAL after        %ld bytes\n", r.wal);
+  std::printf("%s\n", r.pass ? "PASS" : "FAIL");
+}
+
+}  // namespace
+
+// ---- kda-bench inventory ---------------------------------------------------
+
+int inventory_command(int argc, char** argv) {
+  CommonOptions o;
+  o.devices = 100'000;
+  int runs = 5;
+  if (auto status = inventory_options(argc, argv, o, runs)) return *status;
   o.progress = !o.json || isatty(2);
   std::signal(SIGPIPE, SIG_IGN);
   const long n = o.devices;
@@ -255,178 +421,58 @@ int inventory_command(int argc, char** argv) {
   const auto files = inventory_files(dir, n, 't');
   const auto changed = inventory_files(dir, n, 'u');
 
+  InventoryRun r;
+  r.devices = n;
+  r.uploads = files.size();
   note(o, "sqlite3 baseline");
-  const Baseline baseline = sqlite_baseline(dir, files, n, o.step_timeout);
-  const long empty_rss = proc_status_kib(desk.kdad.pid, "VmRSS:");
+  r.baseline = sqlite_baseline(dir, files, n, o.step_timeout);
+  r.empty_rss = proc_status_kib(desk.kdad.pid, "VmRSS:");
 
   // What a spawn costs before any work: the launcher's floor and kdactl's start-up.
-  const ChildRun floor = run_measured({{"/bin/true"}});
-  Step startup;
-  startup.name = "kdactl --version";
-  for (int r = 0; r < runs; ++r) absorb(startup, run_measured({{desk.kdactl, "--version"}}), false);
+  r.floor = run_measured({{"/bin/true"}});
+  r.startup.name = "kdactl --version";
+  for (int i = 0; i < runs; ++i) absorb(r.startup, run_measured({{desk.kdactl, "--version"}}), false);
 
-  std::vector<Step> steps;
-  auto progress = [&](const Step& s) {
+  auto add = [&](Step s) {
     note(o, s.name + ": " + s.status + ", " + std::to_string(static_cast<long>(s.ms)) + " ms");
+    r.steps.push_back(std::move(s));
   };
-
-  {
-    note(o, "import");
-    std::vector<std::vector<std::string>> cmds;
-    for (const auto& f : files) cmds.push_back({"devices", "import", f});
-    Step s = sequence_step(desk, "import", cmds);
-    if (s.status == "ok") try {
-        const auto r = desk.report();
-        if (r.devices() != static_cast<std::uint32_t>(n)) {
-          s.status = "failed";
-          s.detail = "kdad reports " + std::to_string(r.devices()) + " devices after the import";
-        }
-      } catch (const std::exception& e) {
-        s.detail = std::string("not verified: ") + e.what();
-      }
-    if (baseline.status == "ok") {
-      s.target = {{"max_ms", kImportMaxRatio * baseline.ms}, {"ratio", s.ms / baseline.ms},
-                  {"max_ratio", kImportMaxRatio}};
-      char t[96];
-      std::snprintf(t, sizeof t, "<= 3x sqlite3 = %.0f ms (%.2fx)", kImportMaxRatio * baseline.ms, s.ms / baseline.ms);
-      s.target_text = t;
-      s.pass = s.status == "ok" && s.ms <= kImportMaxRatio * baseline.ms;
-    }
-    progress(s);
-    steps.push_back(std::move(s));
-  }
-  {
-    note(o, "re-import (tags changed)");
-    std::vector<std::vector<std::string>> cmds;
-    for (const auto& f : changed) cmds.push_back({"devices", "import", f});
-    Step s = sequence_step(desk, "reimport", cmds);
-    s.method = "tags column changed on every device";
-    progress(s);
-    steps.push_back(std::move(s));
-  }
-  {
-    note(o, "approve all");
-    Step s = sequence_step(desk, "approve_all", {{"devices", "approve", "--all", "--approval", "pending"}});
-    s.method = "devices approve --all --approval pending";
-    if (s.status != "ok") {
-      // A kdactl (or kdad) without the filter form: the keys on stdin, in
-      // requests under the control socket's 1 MiB limit.
-      const std::string first_error = s.detail;
-      std::vector<std::vector<std::string>> cmds;
-      std::vector<std::string> stdins;
-      constexpr long kKeysPerCall = 50'000;
-      for (long begin = 0; begin < n; begin += kKeysPerCall) {
-        stdins.push_back(dir + "/keys-" + std::to_string(begin / kKeysPerCall) + ".txt");
-        std::ofstream out(stdins.back());
-        for (long i = begin; i < std::min(n, begin + kKeysPerCall); ++i) out << load_imei(static_cast<std::uint64_t>(i)) << '\n';
-        cmds.push_back({"devices", "approve", "-"});
-      }
-      s = sequence_step(desk, "approve_all", cmds, stdins);
-      s.method = "keys on stdin, " + std::to_string(kKeysPerCall) + " per kdactl (--all refused: " + first_error + ")";
-    }
-    if (s.status == "ok") try {
-        const auto r = desk.report();
-        if (r.pending_approval() != 0) {
-          s.status = "failed";
-          s.detail = std::to_string(r.pending_approval()) + " devices still pending";
-        }
-      } catch (const std::exception& e) {
-        s.detail = std::string("not verified: ") + e.what();
-      }
-    const double limit = kApproveMsPer100k * static_cast<double>(n) / 100'000.0;
-    s.target = {{"max_ms", limit}, {"rule", "2 s per 100000 devices"}};
-    s.target_text = "<= " + std::to_string(static_cast<long>(limit)) + " ms";
-    s.pass = s.status == "ok" && s.ms <= limit;
-    progress(s);
-    steps.push_back(std::move(s));
-  }
-  const json listing_target = {{"kdactl_max_kib", kListingMaxKib}};
+  note(o, "import");
+  add(import_step(desk, files, n, r.baseline));
+  note(o, "re-import (tags changed)");
+  add(reimport_step(desk, changed));
+  note(o, "approve all");
+  add(approve_all_step(desk, dir, n));
   for (const auto& [name, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{
            {"list_table", {"devices", "list"}},
            {"list_json", {"--json", "devices", "list"}},
            {"export", {"devices", "export"}}}) {
     note(o, name);
-    Step s = sequence_step(desk, name, {args});
-    s.target = listing_target;
-    s.target_text = "kdactl <= 65536 KiB";
-    s.pass = s.status == "ok" && s.kdactl_peak_kib >= 0 && s.kdactl_peak_kib <= kListingMaxKib;
-    progress(s);
-    steps.push_back(std::move(s));
+    add(listing_step(desk, name, args));
   }
-  // status and report: the best of `runs`, kdactl spawn included, and the
-  // same round trip in-process. The target applies to kdactl's figure unless
-  // kdactl's own start-up takes half the target or more; then to the
-  // in-process round trip, the fair measure of kdad.
-  const bool startup_dominates = startup.ms >= kStatusReportMaxMs / 2;
+  const bool startup_dominates = r.startup.ms >= kStatusReportMaxMs / 2;
   for (const auto& [name, fill] : std::vector<std::pair<std::string, std::function<void(v1::ControlRequest&)>>>{
-           {"status", [](v1::ControlRequest& r) { r.mutable_status(); }},
-           {"report", [](v1::ControlRequest& r) { r.mutable_report(); }}}) {
+           {"status", [](v1::ControlRequest& q) { q.mutable_status(); }},
+           {"report", [](v1::ControlRequest& q) { q.mutable_report(); }}}) {
     note(o, name);
-    Step s = best_of_step(desk, name, {name}, runs, fill);
-    s.method = "best of " + std::to_string(runs);
-    const double judged = startup_dominates ? s.inproc_ms : s.ms;
-    s.target = {{"max_ms", kStatusReportMaxMs}, {"applies_to", startup_dominates ? "inproc_ms" : "ms"}};
-    s.target_text = startup_dominates ? "in-process <= 50 ms" : "kdactl <= 50 ms";
-    s.pass = s.status == "ok" && judged >= 0 && judged <= kStatusReportMaxMs;
-    progress(s);
-    steps.push_back(std::move(s));
+    add(read_step(desk, name, fill, runs, startup_dominates));
   }
 
   note(o, "idle");
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  const long idle_rss = proc_status_kib(desk.kdad.pid, "VmRSS:");
-  const long wal = desk.wal_bytes();
-  const bool idle_pass = idle_rss > 0 && idle_rss <= kIdleMaxKib;
+  r.idle_rss = proc_status_kib(desk.kdad.pid, "VmRSS:");
+  r.wal = desk.wal_bytes();
+  r.idle_pass = r.idle_rss > 0 && r.idle_rss <= kIdleMaxKib;
+  r.hwm_resets = desk.hwm_resets;
   desk.control.reset();
   stop_kdad(desk.kdad);
 
-  bool pass = idle_pass;
-  for (const auto& s : steps)
-    if (s.pass && !*s.pass) pass = false;
-
-  json out = {{"bench", "inventory"},
-              {"devices", n},
-              {"uploads", files.size()},
-              {"bin_dir", o.bin_dir.empty() ? std::string("(next to kda-bench)") : o.bin_dir},
-              {"baseline", {{"what", "sqlite3 .import + INSERT SELECT into kdad's devices table, WAL, its 7 indexes"},
-                            {"status", baseline.status},
-                            {"ms", std::round(baseline.ms * 10) / 10}}},
-              {"kdad_peak", desk.hwm_resets ? "VmHWM, reset before each step" : "VmRSS sampled every 5 ms"},
-              {"launcher_floor_kib", floor.maxrss_kib},
-              {"kdactl_startup_ms", std::round(startup.ms * 100) / 100},
-              {"kdad_empty_rss_kib", empty_rss},
-              {"steps", json::array()},
-              {"kdad_idle_rss_kib", idle_rss},
-              {"kdad_idle_target_kib", kIdleMaxKib},
-              {"kdad_idle_pass", idle_pass},
-              {"wal_bytes_after", wal},
-              {"pass", pass}};
-  if (!baseline.detail.empty()) out["baseline"]["detail"] = baseline.detail;
-  for (const auto& s : steps) out["steps"].push_back(s.to_json());
-
-  if (o.json) {
-    std::printf("%s\n", out.dump().c_str());
-  } else {
-    std::printf("devices          %ld in %zu uploads\n", n, files.size());
-    std::printf("sqlite3 baseline %.1f ms (%s)\n", baseline.ms, baseline.status.c_str());
-    std::printf("kdactl start-up  %.2f ms (--version, best of %d); launcher floor %ld KiB\n", startup.ms, runs,
-                floor.maxrss_kib);
-    std::printf("%-12s %-8s %10s %10s %12s %12s  %-28s %s\n", "step", "status", "ms", "inproc ms", "kdactl KiB",
-                "kdad KiB", "target", "");
-    for (const auto& s : steps) {
-      const std::string& t = s.target_text;
-      std::printf("%-12s %-8s %10.1f %10s %12ld %12ld  %-28s %s\n", s.name.c_str(), s.status.c_str(), s.ms,
-                  s.inproc_ms >= 0 ? std::to_string(s.inproc_ms).substr(0, 7).c_str() : "-", s.kdactl_peak_kib,
-                  s.kdad_peak_kib, t.c_str(), verdict(s.pass).c_str());
-      if (!s.method.empty()) std::printf("             method: %s\n", s.method.c_str());
-      if (!s.detail.empty()) std::printf("             detail: %s\n", s.detail.c_str());
-    }
-    std::printf("kdad idle RSS    %ld KiB (empty %ld KiB; target <= %ld) %s\n", idle_rss, empty_rss, kIdleMaxKib,
-                idle_pass ? "PASS" : "FAIL");
-    std::printf("WAL after        %ld bytes\n", wal);
-    std::printf("%s\n", pass ? "PASS" : "FAIL");
-  }
-  return o.check && !pass ? 1 : 0;
+  r.pass = r.idle_pass;
+  for (const auto& s : r.steps)
+    if (s.pass && !*s.pass) r.pass = false;
+  if (o.json) std::printf("%s\n", inventory_json(r, o).dump().c_str());
+  else print_inventory(r, runs);
+  return o.check && !r.pass ? 1 : 0;
 }
 
 }  // namespace kda::bench
