@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cmath>
 #include <csignal>
+#include <functional>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -165,27 +167,106 @@ void absorb_admin(Phase& phase, const ChildRun& run) {
   }
 }
 
-}  // namespace
-
-int admin_latency_command(int argc, char** argv) {
-  CommonOptions o;
-  o.devices = 300'000;
+struct LatencyOptions {
+  CommonOptions common;
   int loops = 4;
   long pool = 20'000;
   int max_list_runs = 5;
+};
+
+// kda-bench admin-latency's own flags besides the common ones; an exit
+// status when they are wrong.
+std::optional<int> latency_options(int argc, char** argv, LatencyOptions& l) {
   try {
     for (int i = 0; i < argc; ++i) {
       const std::string arg = argv[i];
-      if (common_arg(o, argc, argv, i)) continue;
-      if (arg == "--loops") loops = static_cast<int>(positive_arg(argc, argv, i, "--loops"));
-      else if (arg == "--pool") pool = positive_arg(argc, argv, i, "--pool");
-      else if (arg == "--list-runs") max_list_runs = static_cast<int>(positive_arg(argc, argv, i, "--list-runs"));
+      if (common_arg(l.common, argc, argv, i)) continue;
+      if (arg == "--loops") l.loops = static_cast<int>(positive_arg(argc, argv, i, "--loops"));
+      else if (arg == "--pool") l.pool = positive_arg(argc, argv, i, "--pool");
+      else if (arg == "--list-runs") l.max_list_runs = static_cast<int>(positive_arg(argc, argv, i, "--list-runs"));
       else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "kda-bench admin-latency: %s\n", e.what());
     return 2;
   }
+  return std::nullopt;
+}
+
+// Enrollments with nothing else going on, for comparison: up to 10 s, or
+// until the loops have twice the samples a judged phase needs.
+Phase idle_phase(EnrollLoops& enroll, int loops) {
+  Phase p;
+  p.name = "idle";
+  p.admin = "none";
+  enroll.start(loops);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (enroll.count() < 2 * kMinSamples && Clock::now() < deadline && !enroll.exhausted())
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  p.samples = enroll.stop();
+  return p;
+}
+
+// Enrollments while the admin works: `admin_run` runs at least once, then
+// again while `may_run` allows, until the loops have kMinSamples samples or
+// an admin run fails. Judged.
+Phase during_admin(EnrollLoops& enroll, int loops, Phase p, const std::function<bool(const Phase&)>& may_run,
+                   const std::function<ChildRun()>& admin_run) {
+  p.judged = true;
+  enroll.start(loops);
+  while (may_run(p) && (p.admin_runs == 0 || enroll.count() < kMinSamples) && p.admin_status == "ok")
+    absorb_admin(p, admin_run());
+  p.samples = enroll.stop();
+  return p;
+}
+
+// What kda-bench admin-latency measured.
+struct LatencyRun {
+  long devices = 0;
+  bool exhausted = false;  // the enrollment pool ran out
+  std::vector<Phase> phases;
+  bool pass = true;
+};
+
+json latency_json(const LatencyRun& r, const LatencyOptions& l) {
+  json out = {{"bench", "admin-latency"},
+              {"devices", r.devices},
+              {"pool", l.pool},
+              {"loops", l.loops},
+              {"targets", "in-process kda-target sessions over kdad's TCP transport"},
+              {"bin_dir", l.common.bin_dir.empty() ? std::string("(next to kda-bench)") : l.common.bin_dir},
+              {"pool_exhausted", r.exhausted},
+              {"phases", json::array()},
+              {"pass", r.pass}};
+  for (const auto& p : r.phases) out["phases"].push_back(p.to_json());
+  return out;
+}
+
+void print_latency(const LatencyRun& r, const LatencyOptions& l) {
+  std::printf("devices %ld, enrollment pool %ld, %d concurrent enrollment loops\n", r.devices, l.pool, l.loops);
+  std::printf("%-18s %8s %7s %9s %9s %9s %10s  %s\n", "phase", "samples", "failed", "p50 ms", "p99 ms", "max ms",
+              "admin ms", "target");
+  for (const auto& p : r.phases) {
+    const auto v = p.ms();
+    std::printf("%-18s %8zu %7d %9.1f %9.1f %9.1f %10.1f  %s\n", p.name.c_str(), p.samples.size(), p.failed(),
+                percentile(v, 0.5), percentile(v, 0.99), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()),
+                p.admin_ms,
+                p.judged ? (std::string("p99 <= 100 ms, >= 100 samples, none failed: ") + (p.pass() ? "PASS" : "FAIL")).c_str()
+                         : "(for comparison)");
+    std::printf("                   admin: %s x%d (%s%s%s)\n", p.admin.c_str(), p.admin_runs, p.admin_status.c_str(),
+                p.admin_detail.empty() ? "" : ": ", p.admin_detail.c_str());
+  }
+  if (r.exhausted) std::printf("the enrollment pool ran out (--pool)\n");
+  std::printf("%s\n", r.pass ? "PASS" : "FAIL");
+}
+
+}  // namespace
+
+int admin_latency_command(int argc, char** argv) {
+  LatencyOptions l;
+  CommonOptions& o = l.common;
+  o.devices = 300'000;
+  if (auto status = latency_options(argc, argv, l)) return *status;
   o.progress = !o.json || isatty(2);
   std::signal(SIGPIPE, SIG_IGN);
   const long n = o.devices;
@@ -195,97 +276,48 @@ int admin_latency_command(int argc, char** argv) {
   desk.step_timeout = o.step_timeout;
   desk.start("kda-latency", "kda-bench admin-latency");
   const std::string& dir = desk.dir->path();
-  note(o, "writing " + std::to_string(n) + " devices and a pool of " + std::to_string(pool));
+  note(o, "writing " + std::to_string(n) + " devices and a pool of " + std::to_string(l.pool));
   const auto files = inventory_files(dir, n, 't');
-  const std::string pool_csv = write_pool_csv(dir, pool);
+  const std::string pool_csv = write_pool_csv(dir, l.pool);
   {
     // The pool is approved at once (trusted source): each loop enrollment provisions one device.
     const auto run = desk.kdactl_run({"devices", "import", "--source", "bench", pool_csv});
     if (!run.ok()) throw std::runtime_error("pool import: " + run.describe());
   }
-  const std::string address = desk.tcp_address();
   long next = 0;
-  EnrollLoops enroll(address, pool, next);
-  std::vector<Phase> phases;
+  EnrollLoops enroll(desk.tcp_address(), l.pool, next);
+  LatencyRun r;
+  r.devices = n;
 
-  {
-    note(o, "idle enrollments");
-    Phase p;
-    p.name = "idle";
-    p.admin = "none";
-    enroll.start(loops);
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (enroll.count() < 2 * kMinSamples && Clock::now() < deadline && !enroll.exhausted())
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    p.samples = enroll.stop();
-    phases.push_back(std::move(p));
-  }
+  note(o, "idle enrollments");
+  r.phases.push_back(idle_phase(enroll, l.loops));
+  note(o, "enrollments during imports");
   std::size_t imported = 0;
-  {
-    note(o, "enrollments during imports");
-    Phase p;
-    p.name = "during_import";
-    p.admin = "kdactl devices import (" + std::to_string(std::min(n, kChunk)) + " devices per upload)";
-    p.judged = true;
-    enroll.start(loops);
-    while (imported < files.size() && (imported == 0 || enroll.count() < kMinSamples) && p.admin_status == "ok")
-      absorb_admin(p, desk.kdactl_run({"devices", "import", files[imported++]}));
-    p.samples = enroll.stop();
-    phases.push_back(std::move(p));
-  }
+  r.phases.push_back(during_admin(
+      enroll, l.loops,
+      {.name = "during_import",
+       .admin = "kdactl devices import (" + std::to_string(std::min(n, kChunk)) + " devices per upload)"},
+      [&](const Phase&) { return imported < files.size(); },
+      [&] { return desk.kdactl_run({"devices", "import", files[imported++]}); }));
   while (imported < files.size()) {
     const auto run = desk.kdactl_run({"devices", "import", files[imported++]});
     if (!run.ok()) throw std::runtime_error("import: " + run.describe());
   }
-  {
-    note(o, "enrollments during devices list --json");
-    Phase p;
-    p.name = "during_list_json";
-    p.admin = "kdactl --json devices list (" + std::to_string(n + pool) + " devices)";
-    p.judged = true;
-    enroll.start(loops);
-    while (p.admin_runs < max_list_runs && (p.admin_runs == 0 || enroll.count() < kMinSamples) && p.admin_status == "ok")
-      absorb_admin(p, desk.kdactl_run({"--json", "devices", "list"}));
-    p.samples = enroll.stop();
-    phases.push_back(std::move(p));
-  }
-  const bool exhausted = enroll.exhausted();
+  note(o, "enrollments during devices list --json");
+  r.phases.push_back(during_admin(
+      enroll, l.loops,
+      {.name = "during_list_json", .admin = "kdactl --json devices list (" + std::to_string(n + l.pool) + " devices)"},
+      [&](const Phase& p) { return p.admin_runs < l.max_list_runs; },
+      [&] { return desk.kdactl_run({"--json", "devices", "list"}); }));
+  r.exhausted = enroll.exhausted();
   desk.control.reset();
   stop_kdad(desk.kdad);
 
-  bool pass = true;
-  for (const auto& p : phases)
-    if (p.judged && !p.pass()) pass = false;
-  json out = {{"bench", "admin-latency"},
-              {"devices", n},
-              {"pool", pool},
-              {"loops", loops},
-              {"targets", "in-process kda-target sessions over kdad's TCP transport"},
-              {"bin_dir", o.bin_dir.empty() ? std::string("(next to kda-bench)") : o.bin_dir},
-              {"pool_exhausted", exhausted},
-              {"phases", json::array()},
-              {"pass", pass}};
-  for (const auto& p : phases) out["phases"].push_back(p.to_json());
-  if (o.json) {
-    std::printf("%s\n", out.dump().c_str());
-  } else {
-    std::printf("devices %ld, enrollment pool %ld, %d concurrent enrollment loops\n", n, pool, loops);
-    std::printf("%-18s %8s %7s %9s %9s %9s %10s  %s\n", "phase", "samples", "failed", "p50 ms", "p99 ms", "max ms",
-                "admin ms", "target");
-    for (const auto& p : phases) {
-      const auto v = p.ms();
-      std::printf("%-18s %8zu %7d %9.1f %9.1f %9.1f %10.1f  %s\n", p.name.c_str(), p.samples.size(), p.failed(),
-                  percentile(v, 0.5), percentile(v, 0.99), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()),
-                  p.admin_ms,
-                  p.judged ? (std::string("p99 <= 100 ms, >= 100 samples, none failed: ") + (p.pass() ? "PASS" : "FAIL")).c_str()
-                           : "(for comparison)");
-      std::printf("                   admin: %s x%d (%s%s%s)\n", p.admin.c_str(), p.admin_runs, p.admin_status.c_str(),
-                  p.admin_detail.empty() ? "" : ": ", p.admin_detail.c_str());
-    }
-    if (exhausted) std::printf("the enrollment pool ran out (--pool)\n");
-    std::printf("%s\n", pass ? "PASS" : "FAIL");
-  }
-  return o.check && !pass ? 1 : 0;
+  for (const auto& p : r.phases)
+    if (p.judged && !p.pass()) r.pass = false;
+  if (o.json) std::printf("%s\n", latency_json(r, l).dump().c_str());
+  else print_latency(r, l);
+  return o.check && !r.pass ? 1 : 0;
 }
 
 }  // namespace kda::bench
