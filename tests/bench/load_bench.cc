@@ -166,6 +166,10 @@ struct Tally {
   void add_failures(Stage stage, std::string reason, int count) {
     done += count;
     failed_at[static_cast<int>(stage)] += count;
+    add_reason(std::move(reason), count);
+  }
+  // The reasons alone: distinct, first seen first, with counts.
+  void add_reason(std::string reason, int count) {
     auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == reason; });
     if (it != reasons.end()) it->second += count;
     else reasons.emplace_back(std::move(reason), count);
@@ -232,6 +236,128 @@ void run_targets(const std::string& address, int begin, int end, const LoadOptio
   io.run();
 }
 
+// kdad's configuration for the burst. Every simulated phone comes from
+// 127.0.0.1, one source to kdad: its per-source limits would turn the burst
+// away, so they are off here.
+std::string write_load_config(const TempDir& dir) {
+  const std::string config = dir.file("kdad.toml");
+  std::ofstream out(config);
+  out << "[daemon]\nname = \"kda-bench load\"\n\n"
+         "[limits]\nsessions_per_minute = 0\nrefused_claims_per_minute = 0\n\n"
+         "[transports.tcp]\nenabled = true\nlisten = \"127.0.0.1:0\"\n\n"
+         "[inventory]\ntrusted_resellers = [\"load\"]\n";
+  if (!out) throw std::runtime_error(config + ": cannot write");
+  return config;
+}
+
+// A forked part's tally as text for its parent: "+ MS QUEUE_MS" per
+// provisioned target, "- COUNT REASON" per distinct failure, "s C W S" the
+// failures by stage.
+std::string tally_text(const Tally& part) {
+  std::string out;
+  for (std::size_t k = 0; k < part.latencies.size(); ++k)
+    out += "+ " + std::to_string(part.latencies[k]) + " " + std::to_string(part.queue_waits[k]) + "\n";
+  for (const auto& [reason, count] : part.reasons) out += "- " + std::to_string(count) + " " + reason + "\n";
+  out += "s " + std::to_string(part.failed_at[0]) + " " + std::to_string(part.failed_at[1]) + " " +
+         std::to_string(part.failed_at[2]) + "\n";
+  return out;
+}
+
+// Adds a part's tally_text to `tally`.
+void merge_tally_text(Tally& tally, const std::string& text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t eol = std::min(text.find('\n', pos), text.size());
+    const std::string line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.rfind("+ ", 0) == 0) {
+      char* rest = nullptr;
+      const double ms = std::strtod(line.c_str() + 2, &rest);
+      tally.add_provisioned(ms, std::strtod(rest, nullptr));
+    } else if (line.rfind("- ", 0) == 0) {
+      char* rest = nullptr;
+      const int count = static_cast<int>(std::strtol(line.c_str() + 2, &rest, 10));
+      // Counted by stage from the "s" line; here only the reasons.
+      tally.done += count;
+      tally.add_reason(rest && *rest == ' ' ? rest + 1 : "", count);
+    } else if (line.rfind("s ", 0) == 0) {
+      std::istringstream in(line.substr(2));
+      for (int& n : tally.failed_at) {
+        int k = 0;
+        in >> k;
+        n += k;
+      }
+    }
+  }
+}
+
+// Targets [0, n) split over `parts` forked processes that start together
+// and send their tallies back.
+void run_forked(const std::string& address, int n, int parts, const LoadOptions& options, Tally& tally) {
+  std::vector<std::pair<pid_t, int>> children;
+  for (int p = 0; p < parts; ++p) {
+    const int begin = static_cast<int>(static_cast<long>(n) * p / parts);
+    const int end = static_cast<int>(static_cast<long>(n) * (p + 1) / parts);
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+      ::close(fds[0]);
+      Tally part;
+      run_targets(address, begin, end, options, part, false);
+      const std::string out = tally_text(part);
+      for (std::size_t off = 0; off < out.size();) {
+        const ssize_t w = ::write(fds[1], out.data() + off, out.size() - off);
+        if (w <= 0) break;
+        off += static_cast<std::size_t>(w);
+      }
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    children.emplace_back(pid, fds[0]);
+  }
+  for (auto& [pid, fd] : children) {
+    std::string text;
+    char buf[65536];
+    for (ssize_t got; (got = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(got));
+    ::close(fd);
+    ::waitpid(pid, nullptr, 0);
+    merge_tally_text(tally, text);
+  }
+}
+
+// The figures of a burst from its tally; `listen_before` and
+// `listen_after` are listen_counters() around it.
+LoadResult load_result(Tally& tally, const LoadOptions& options, std::pair<long, long> listen_before,
+                       std::pair<long, long> listen_after) {
+  LoadResult result;
+  if (listen_before.first >= 0 && listen_after.first >= 0)
+    result.listen_overflows = listen_after.first - listen_before.first;
+  if (listen_before.second >= 0 && listen_after.second >= 0)
+    result.listen_drops = listen_after.second - listen_before.second;
+  result.targets = options.targets;
+  result.provisioned = tally.provisioned;
+  result.failed = options.targets - tally.provisioned;
+  std::vector<double> served;  // the desk's handshake reply to report, per provisioned target
+  for (std::size_t k = 0; k < tally.latencies.size(); ++k) {
+    served.push_back(tally.latencies[k] - tally.queue_waits[k]);
+    result.waited_over_session_timeout +=
+        tally.queue_waits[k] > std::chrono::duration<double, std::milli>(options.session_timeout).count();
+  }
+  const Spread total = spread(tally.latencies);
+  result.p50_ms = total.p50_ms;
+  result.p99_ms = total.p99_ms;
+  result.max_ms = total.max_ms;
+  result.queue_wait = spread(tally.queue_waits);
+  result.served = spread(std::move(served));
+  result.failed_connecting = tally.failed_at[0];
+  result.failed_waiting = tally.failed_at[1];
+  result.failed_served = tally.failed_at[2];
+  result.failure_reasons = std::move(tally.reasons);
+  return result;
+}
+
 }  // namespace
 
 std::string load_imei(std::uint64_t index) {
@@ -255,17 +381,7 @@ LoadResult run_load(const LoadOptions& options) {
   const std::string exe = bench_binary("kdad", options.bin_dir);
 
   TempDir dir("kda-load");
-  const std::string config = dir.file("kdad.toml");
-  {
-    std::ofstream out(config);
-    // Every simulated phone comes from 127.0.0.1, one source to kdad: its
-    // per-source limits would turn the burst away, so they are off here.
-    out << "[daemon]\nname = \"kda-bench load\"\n\n"
-           "[limits]\nsessions_per_minute = 0\nrefused_claims_per_minute = 0\n\n"
-           "[transports.tcp]\nenabled = true\nlisten = \"127.0.0.1:0\"\n\n"
-           "[inventory]\ntrusted_resellers = [\"load\"]\n";
-    if (!out) throw std::runtime_error(config + ": cannot write");
-  }
+  const std::string config = write_load_config(dir);
   Kdad kdad;
   spawn_kdad(kdad, exe, config, dir.path());
   const long nofile = raise_nofile(n);
@@ -278,107 +394,18 @@ LoadResult run_load(const LoadOptions& options) {
 
   // When one process may not hold a socket per target (the hard limit is
   // the limit, e.g. 20000 open files for a burst of 20000), the burst is
-  // split over forked processes that start together and send their tallies back.
+  // split over forked processes.
   const int parts = nofile > 128 ? std::max(1, static_cast<int>((n + nofile - 129) / (nofile - 128))) : 1;
   Tally tally;
   const auto listen_before = listen_counters();
   const auto start = Clock::now();
-  if (parts == 1) {
-    run_targets(address, 0, n, options, tally, options.progress);
-  } else {
-    std::vector<std::pair<pid_t, int>> children;
-    for (int p = 0; p < parts; ++p) {
-      const int begin = static_cast<int>(static_cast<long>(n) * p / parts);
-      const int end = static_cast<int>(static_cast<long>(n) * (p + 1) / parts);
-      int fds[2];
-      if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-      const pid_t pid = ::fork();
-      if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-      if (pid == 0) {
-        ::close(fds[0]);
-        Tally part;
-        run_targets(address, begin, end, options, part, false);
-        // "+ MS QUEUE_MS" per provisioned target, "- COUNT REASON" per
-        // distinct failure, "s C W S" the failures by stage.
-        std::string out;
-        for (std::size_t k = 0; k < part.latencies.size(); ++k)
-          out += "+ " + std::to_string(part.latencies[k]) + " " + std::to_string(part.queue_waits[k]) + "\n";
-        for (const auto& [reason, count] : part.reasons) out += "- " + std::to_string(count) + " " + reason + "\n";
-        out += "s " + std::to_string(part.failed_at[0]) + " " + std::to_string(part.failed_at[1]) + " " +
-               std::to_string(part.failed_at[2]) + "\n";
-        for (std::size_t off = 0; off < out.size();) {
-          const ssize_t w = ::write(fds[1], out.data() + off, out.size() - off);
-          if (w <= 0) break;
-          off += static_cast<std::size_t>(w);
-        }
-        ::_exit(0);
-      }
-      ::close(fds[1]);
-      children.emplace_back(pid, fds[0]);
-    }
-    for (auto& [pid, fd] : children) {
-      std::string text;
-      char buf[65536];
-      for (ssize_t got; (got = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(got));
-      ::close(fd);
-      ::waitpid(pid, nullptr, 0);
-      std::size_t pos = 0;
-      while (pos < text.size()) {
-        const std::size_t eol = std::min(text.find('\n', pos), text.size());
-        const std::string line = text.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (line.rfind("+ ", 0) == 0) {
-          char* rest = nullptr;
-          const double ms = std::strtod(line.c_str() + 2, &rest);
-          tally.add_provisioned(ms, std::strtod(rest, nullptr));
-        } else if (line.rfind("- ", 0) == 0) {
-          char* rest = nullptr;
-          const int count = static_cast<int>(std::strtol(line.c_str() + 2, &rest, 10));
-          std::string reason = rest && *rest == ' ' ? rest + 1 : "";
-          // Counted by stage from the "s" line; here only the reasons.
-          tally.done += count;
-          auto it = std::find_if(tally.reasons.begin(), tally.reasons.end(), [&](const auto& r) { return r.first == reason; });
-          if (it != tally.reasons.end()) it->second += count;
-          else tally.reasons.emplace_back(std::move(reason), count);
-        } else if (line.rfind("s ", 0) == 0) {
-          std::istringstream in(line.substr(2));
-          for (int& n : tally.failed_at) {
-            int k = 0;
-            in >> k;
-            n += k;
-          }
-        }
-      }
-    }
-  }
+  if (parts == 1) run_targets(address, 0, n, options, tally, options.progress);
+  else run_forked(address, n, parts, options, tally);
+  const double elapsed_ms = ms_since(start);
 
-  LoadResult result;
-  result.elapsed_ms = ms_since(start);
-  const auto listen_after = listen_counters();
-  if (listen_before.first >= 0 && listen_after.first >= 0)
-    result.listen_overflows = listen_after.first - listen_before.first;
-  if (listen_before.second >= 0 && listen_after.second >= 0)
-    result.listen_drops = listen_after.second - listen_before.second;
+  LoadResult result = load_result(tally, options, listen_before, listen_counters());
+  result.elapsed_ms = elapsed_ms;
   result.processes = parts;
-  result.targets = n;
-  result.provisioned = tally.provisioned;
-  result.failed = n - tally.provisioned;
-  std::vector<double> served;  // the desk's handshake reply to report, per provisioned target
-  for (std::size_t k = 0; k < tally.latencies.size(); ++k) {
-    served.push_back(tally.latencies[k] - tally.queue_waits[k]);
-    result.waited_over_session_timeout +=
-        tally.queue_waits[k] > std::chrono::duration<double, std::milli>(options.session_timeout).count();
-  }
-  const Spread total = spread(tally.latencies);
-  result.p50_ms = total.p50_ms;
-  result.p99_ms = total.p99_ms;
-  result.max_ms = total.max_ms;
-  result.queue_wait = spread(tally.queue_waits);
-  result.served = spread(std::move(served));
-  result.failed_connecting = tally.failed_at[0];
-  result.failed_waiting = tally.failed_at[1];
-  result.failed_served = tally.failed_at[2];
-  result.failure_reasons = std::move(tally.reasons);
   result.kdad_peak_rss_kib = peak_rss_kib(kdad.pid);
   result.nofile_limit = nofile;
   if (result.failed > 0)
