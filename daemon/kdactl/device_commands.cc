@@ -98,7 +98,7 @@ int devices_export(const Global& g, const Filter& filter, bool passwords, const 
                        return true;
                      }});
   std::optional<PrivateFile> into;
-  auto written = [&](const tl::expected<void, std::string>& w) {
+  auto written = [&](const Result<void>& w) {
     if (!w) fail(w.error());
     return w.has_value();
   };

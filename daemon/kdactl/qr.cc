@@ -9,7 +9,7 @@
 
 namespace kdactl {
 
-tl::expected<QrMatrix, std::string> encode_qr(std::string_view text) {
+kda::Result<QrMatrix> encode_qr(std::string_view text) {
   const auto* data = reinterpret_cast<const unsigned char*>(text.data());
   QRcode* code = QRcode_encodeData(static_cast<int>(text.size()), data, 0, QR_ECLEVEL_M);
   if (!code || code->width + 2 * kTerminalMargin > kTerminalColumns) {
@@ -22,10 +22,12 @@ tl::expected<QrMatrix, std::string> encode_qr(std::string_view text) {
     }
   }
   if (!code) {
-    if (errno == ERANGE)
-      return tl::unexpected("the QR payload (" + std::to_string(text.size()) +
-                            " bytes) does not fit a QR code (at most 2953); shorten the profile's custom JSON");
-    return tl::unexpected(std::string("cannot encode the QR code"));
+    const int err = errno;
+    if (err == ERANGE)
+      return kda::fail(std::make_error_code(std::errc::message_size),
+                       "the QR payload (" + std::to_string(text.size()) +
+                           " bytes) does not fit a QR code (at most 2953); shorten the profile's custom JSON");
+    return kda::fail(std::error_code(err != 0 ? err : EINVAL, std::generic_category()), "cannot encode the QR code");
   }
   QrMatrix m;
   m.width = code->width;
@@ -103,11 +105,12 @@ bool encode_png(const QrMatrix& qr, int scale, int margin, std::string* out, std
 
 }  // namespace
 
-tl::expected<std::string, std::string> render_png(const QrMatrix& qr, int scale, int margin) {
+kda::Result<std::string> render_png(const QrMatrix& qr, int scale, int margin) {
   const int side = (qr.width + 2 * margin) * scale;
   std::vector<png_byte> row(static_cast<std::size_t>(side + 7) / 8);
   std::string out;
-  if (!encode_png(qr, scale, margin, &out, row)) return tl::unexpected(std::string("cannot encode the PNG image"));
+  if (!encode_png(qr, scale, margin, &out, row))
+    return kda::fail(std::make_error_code(std::errc::io_error), "cannot encode the PNG image");
   return out;
 }
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include <tl/expected.hpp>
+#include "kda/core/error.h"
 
 namespace kdactl {
 
@@ -26,8 +26,10 @@ inline constexpr int kTerminalMargin = 2;  // light modules around the code on a
 
 // Byte mode, error correction M; L when the text is too long for M or when
 // L's smaller symbol fits kTerminalColumns and M's does not (a screen shows
-// the code without the smudges M guards against).
-tl::expected<QrMatrix, std::string> encode_qr(std::string_view text);
+// the code without the smudges M guards against). Errors: EMSGSIZE
+// (std::generic_category()) for a text no QR code holds, else the errno
+// libqrencode left.
+kda::Result<QrMatrix> encode_qr(std::string_view text);
 
 // Half blocks: one module per column, two module rows per line, `margin`
 // light modules around. Light modules are drawn as blocks; `ansi` forces
@@ -45,7 +47,8 @@ TextSize terminal_size(const QrMatrix& qr, int margin = kTerminalMargin);
 // size; else one line that says so and points to --png.
 std::string fit_hint(const QrMatrix& qr, TextSize terminal, int text_lines);
 
-// PNG bytes: `scale` pixels a module, `margin` modules of quiet zone.
-tl::expected<std::string, std::string> render_png(const QrMatrix& qr, int scale = 8, int margin = 4);
+// PNG bytes: `scale` pixels a module, `margin` modules of quiet zone. An
+// error (libpng's, which has no code of its own) is EIO.
+kda::Result<std::string> render_png(const QrMatrix& qr, int scale = 8, int margin = 4);
 
 }  // namespace kdactl

@@ -17,6 +17,8 @@ int fail(const std::string& line) {
   return kExitFailure;
 }
 
+int fail(const Error& error) { return fail(error.message()); }
+
 void out(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 namespace {
@@ -45,7 +47,7 @@ std::string payload_json(const v1::ControlResponse& r, const char* expected) {
   return to_json(r.GetReflection()->GetMessage(r, field));
 }
 
-tl::expected<v1::ControlResponse, std::string> round_trip(const Global& g, const v1::ControlRequest& request) {
+Result<v1::ControlResponse> round_trip(const Global& g, const v1::ControlRequest& request) {
   auto client = daemon::ControlClient::connect(g.socket);
   if (!client) return tl::unexpected(client.error());
   return client->call(request);

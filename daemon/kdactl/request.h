@@ -5,8 +5,7 @@
 #include <functional>
 #include <string>
 
-#include <tl/expected.hpp>
-
+#include "kda/core/error.h"
 #include "kda/proto/control.pb.h"
 
 namespace kdactl {
@@ -20,13 +19,15 @@ struct Global {
 
 // One line on stderr ("kdactl: LINE"); returns kExitFailure.
 int fail(const std::string& line);
+// The same with the error's message (its detail).
+int fail(const kda::Error& error);
 void out(const std::string& text);
 // out() then a flush, for pages and streams.
 void out_now(const std::string& text);
 
 // The set payload of a response as JSON; {} when there is none.
 std::string payload_json(const kda::v1::ControlResponse& r, const char* expected = nullptr);
-tl::expected<kda::v1::ControlResponse, std::string> round_trip(const Global& g, const kda::v1::ControlRequest& request);
+kda::Result<kda::v1::ControlResponse> round_trip(const Global& g, const kda::v1::ControlRequest& request);
 
 using Printer = std::function<int(const kda::v1::ControlResponse&)>;
 

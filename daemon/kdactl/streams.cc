@@ -10,6 +10,7 @@
 
 #include "kda/daemon/control_client.h"
 #include "print.h"
+#include "request.h"
 
 #include "kda/core/untrusted_text.h"
 #include "util.h"
@@ -19,11 +20,6 @@ namespace {
 
 using namespace kda;
 
-int fail(const std::string& line) {
-  std::fprintf(stderr, "kdactl: %s\n", line.c_str());
-  return 1;
-}
-
 // Flushed at once: a follower is often a pipe (| grep, | jq).
 void emit(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -31,23 +27,23 @@ void emit(const std::string& text) {
 }
 
 // The stream's connection, after kdad took the request.
-tl::expected<daemon::ControlClient, std::string> open(const std::string& socket, const v1::ControlRequest& request,
-                                                     v1::ControlResponse& first) {
+Result<daemon::ControlClient> open(const std::string& socket, const v1::ControlRequest& request,
+                                   v1::ControlResponse& first) {
   auto client = daemon::ControlClient::connect(socket);
   if (!client) return tl::unexpected(client.error());
   auto r = client->call(request);
   if (!r) return tl::unexpected(r.error());
-  if (!r->ok()) return tl::unexpected(r->error());
+  if (!r->ok()) return tl::unexpected(daemon::response_error(*r));
   first = std::move(*r);
   return std::move(*client);
 }
 
 // The next response that is not a keep-alive.
-tl::expected<v1::ControlResponse, std::string> next(daemon::ControlClient& client) {
+Result<v1::ControlResponse> next(daemon::ControlClient& client) {
   for (;;) {
     auto r = client.next();
-    if (!r) return tl::unexpected("the stream ended: " + r.error());
-    if (!r->ok()) return tl::unexpected(r->error());
+    if (!r) return kda::fail(r.error().code, "the stream ended: " + r.error().message());
+    if (!r->ok()) return tl::unexpected(daemon::response_error(*r));
     if (r->payload_case() != v1::ControlResponse::PAYLOAD_NOT_SET) return r;
   }
 }
@@ -55,9 +51,9 @@ tl::expected<v1::ControlResponse, std::string> next(daemon::ControlClient& clien
 // One short request beside the stream; its outcome as a line.
 std::string send(const std::string& socket, const v1::ControlRequest& request) {
   auto client = daemon::ControlClient::connect(socket);
-  if (!client) return "kdactl: " + client.error() + "\n";
+  if (!client) return "kdactl: " + client.error().message() + "\n";
   auto r = client->call(request);
-  if (!r) return "kdactl: " + r.error() + "\n";
+  if (!r) return "kdactl: " + r.error().message() + "\n";
   if (!r->ok()) return "kdactl: " + r->error() + "\n";
   return r->done().message() + "\n";
 }
@@ -159,7 +155,7 @@ int monitor(const std::string& socket, bool json) {
     }
     if (fds[0].revents != 0) {
       auto r = client->next();  // one response: a keep-alive must not hold up the prompt
-      if (!r) return fail("the stream ended: " + r.error());
+      if (!r) return fail("the stream ended: " + r.error().message());
       if (!r->ok()) return fail(r->error());
       if (!r->has_monitor_event()) continue;
       const auto& e = r->monitor_event();

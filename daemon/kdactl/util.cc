@@ -24,31 +24,44 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-tl::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes) {
+namespace {
+
+// A failed file call: errno as the code, the line for the admin as the detail.
+tl::unexpected<kda::Error> file_error(int err, std::string line) {
+  return kda::fail(std::error_code(err, std::generic_category()), std::move(line));
+}
+
+tl::unexpected<kda::Error> cannot(const char* what, const std::string& path, int err) {
+  return file_error(err, std::string("cannot ") + what + " " + path + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+kda::Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return tl::unexpected("cannot read " + path + ": " + std::strerror(errno));
+  if (!in) return cannot("read", path, errno);
   std::string data;
   char buf[65536];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     data.append(buf, static_cast<std::size_t>(in.gcount()));
     if (data.size() > max_bytes)
-      return tl::unexpected(path + " is too large (more than " + std::to_string(max_bytes / 1024) + " KiB)");
+      return file_error(EFBIG, path + " is too large (more than " + std::to_string(max_bytes / 1024) + " KiB)");
   }
-  if (in.bad()) return tl::unexpected("cannot read " + path + ": " + std::strerror(errno));
+  if (in.bad()) return cannot("read", path, errno);
   return data;
 }
 
-tl::expected<void, std::string> write_private_file(const std::string& path, std::string_view data) {
+kda::Result<void> write_private_file(const std::string& path, std::string_view data) {
   auto file = PrivateFile::create(path);
   if (!file) return tl::unexpected(file.error());
   if (auto w = file->write(data); !w) return w;
   return file->commit();
 }
 
-tl::expected<PrivateFile, std::string> PrivateFile::create(const std::string& path) {
+kda::Result<PrivateFile> PrivateFile::create(const std::string& path) {
   std::string tmp = path + ".kdactl-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return tl::unexpected("cannot write " + path + ": " + std::strerror(errno));
+  if (fd < 0) return cannot("write", path, errno);
   return PrivateFile(path, std::move(tmp), fd);
 }
 
@@ -61,15 +74,15 @@ PrivateFile::~PrivateFile() {
   ::unlink(tmp_.c_str());
 }
 
-tl::expected<void, std::string> PrivateFile::failed(int err) {
+kda::Result<void> PrivateFile::failed(int err) {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   ::unlink(tmp_.c_str());
-  return tl::unexpected("cannot write " + path_ + ": " + std::strerror(err));
+  return cannot("write", path_, err);
 }
 
-tl::expected<void, std::string> PrivateFile::write(std::string_view data) {
-  if (fd_ < 0) return tl::unexpected("cannot write " + path_ + ": already closed");
+kda::Result<void> PrivateFile::write(std::string_view data) {
+  if (fd_ < 0) return file_error(EBADF, "cannot write " + path_ + ": already closed");
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
@@ -80,13 +93,13 @@ tl::expected<void, std::string> PrivateFile::write(std::string_view data) {
   return {};
 }
 
-tl::expected<void, std::string> PrivateFile::commit() {
-  if (fd_ < 0) return tl::unexpected("cannot write " + path_ + ": already closed");
+kda::Result<void> PrivateFile::commit() {
+  if (fd_ < 0) return file_error(EBADF, "cannot write " + path_ + ": already closed");
   const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0 || ::rename(tmp_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp_.c_str());
-    return tl::unexpected("cannot write " + path_ + ": " + std::strerror(err));
+    return cannot("write", path_, err);
   }
   return {};
 }

@@ -7,36 +7,39 @@
 #include <string_view>
 
 #include <google/protobuf/message.h>
-#include <tl/expected.hpp>
+
+#include "kda/core/error.h"
 
 namespace kdactl {
 
 // The last component of a path ("kdad/devices.csv" -> "devices.csv").
 std::string base_name(const std::string& path);
 
-// Whole file; errors "cannot read FILE: No such file or directory".
-tl::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes);
+// Whole file; errors "cannot read FILE: No such file or directory". The
+// files' errors carry errno (std::generic_category(); EFBIG for a file above
+// `max_bytes`) and the line to print.
+kda::Result<std::string> read_file(const std::string& path, std::size_t max_bytes);
 // Writes via a temporary file and rename, mode 0600: what kdactl writes
 // (QR images, NDEF messages, exports) may hold secrets.
-tl::expected<void, std::string> write_private_file(const std::string& path, std::string_view data);
+kda::Result<void> write_private_file(const std::string& path, std::string_view data);
 
 // The same, piece by piece (an export written as its pages arrive): the
 // temporary file takes each piece, commit() renames it into place. Dropped
 // before commit() (a failure part-way), it is removed and PATH is untouched.
 class PrivateFile {
  public:
-  static tl::expected<PrivateFile, std::string> create(const std::string& path);
+  static kda::Result<PrivateFile> create(const std::string& path);
   PrivateFile(PrivateFile&& other) noexcept;
   PrivateFile& operator=(PrivateFile&&) = delete;
   PrivateFile(const PrivateFile&) = delete;
   ~PrivateFile();
 
-  tl::expected<void, std::string> write(std::string_view data);
-  tl::expected<void, std::string> commit();
+  kda::Result<void> write(std::string_view data);
+  kda::Result<void> commit();
 
  private:
   PrivateFile(std::string path, std::string tmp, int fd) : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd) {}
-  tl::expected<void, std::string> failed(int err);
+  kda::Result<void> failed(int err);
 
   std::string path_, tmp_;
   int fd_ = -1;

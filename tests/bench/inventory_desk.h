@@ -91,7 +91,7 @@ struct Desk {
 
   daemon::ControlClient connect() const {
     auto client = daemon::ControlClient::connect(socket, step_timeout);
-    if (!client) throw std::runtime_error("control socket: " + client.error());
+    if (!client) throw std::runtime_error("control socket: " + client.error().message());
     return std::move(*client);
   }
 

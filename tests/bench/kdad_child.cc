@@ -121,7 +121,7 @@ daemon::ControlClient connect_control(Kdad& kdad, const std::string& socket) {
     if (fs::exists(socket)) {
       auto client = daemon::ControlClient::connect(socket, std::chrono::seconds(60));
       if (client) return std::move(*client);
-      last = client.error();
+      last = client.error().message();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -130,7 +130,7 @@ daemon::ControlClient connect_control(Kdad& kdad, const std::string& socket) {
 
 v1::ControlResponse call(daemon::ControlClient& client, const v1::ControlRequest& request, const char* what) {
   auto response = client.call(request);
-  if (!response) throw std::runtime_error(std::string(what) + ": " + response.error());
+  if (!response) throw std::runtime_error(std::string(what) + ": " + response.error().message());
   if (!response->ok()) {
     std::string detail = response->error();
     if (response->has_import_summary() && response->import_summary().errors_size() > 0)
@@ -168,7 +168,7 @@ v1::ControlResponse call_joined(daemon::ControlClient& client, const v1::Control
     finished = !page.more();
     return true;
   });
-  if (!paged) throw std::runtime_error(std::string(what) + ": " + paged.error());
+  if (!paged) throw std::runtime_error(std::string(what) + ": " + paged.error().message());
   if (!refused.empty())
     throw std::runtime_error(std::string(what) + ": " + refused + " (after " + std::to_string(pages) + " pages)");
   if (!finished) throw std::runtime_error(std::string(what) + ": kdad ended the answer without its last page");

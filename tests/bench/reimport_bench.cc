@@ -37,7 +37,7 @@ double timed_import(daemon::ControlClient& client, const std::string& csv, const
   const auto start = Clock::now();
   auto response = client.import_devices(import);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (!response) throw std::runtime_error("devices import: " + response.error());
+  if (!response) throw std::runtime_error("devices import: " + response.error().message());
   if (!response->ok()) throw std::runtime_error("devices import: " + response->error());
   summary = response->import_summary();
   return ms;

@@ -260,7 +260,7 @@ TEST(Ndef, ProvisioningMessageHoldsOneMimeRecord) {
   auto wire = provisioning_ndef_message(*extras);
   ASSERT_TRUE(wire) << wire.error().message();
   auto records = ndef_decode(*wire);
-  ASSERT_TRUE(records) << records.error();
+  ASSERT_TRUE(records) << records.error().message();
   ASSERT_EQ(records->size(), 1u);
   const auto& r = records->front();
   EXPECT_EQ(r.tnf, Tnf::mime_media);

@@ -67,7 +67,7 @@ long rss_mib(long pid) {
 std::string status_as_nobody(const std::string& path) {
   return test::AsUser(test::kNobody, {kControlGroup}, [&] {
            auto client = ControlClient::connect(path);
-           return client ? test::status_result(*client) : "connect: " + client.error();
+           return client ? test::status_result(*client) : "connect: " + client.error().message();
          }).output();
 }
 

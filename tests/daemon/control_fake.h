@@ -86,7 +86,7 @@ inline bool eventually(const std::function<bool()>& done) {
 
 inline std::string status_call_result(const std::string& path) {
   auto client = ControlClient::connect(path);
-  if (!client) return "connect: " + client.error();
+  if (!client) return "connect: " + client.error().message();
   return test::status_result(*client);
 }
 

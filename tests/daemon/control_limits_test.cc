@@ -87,7 +87,9 @@ TEST(ControlLimits, ClientRefusesARequestOverTheLimit) {
   req.mutable_profile_add()->set_json(std::string(kMaxControlRequestSize, 'x'));
   auto r = client->call(req);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("kdad accepts at most 1 MiB per request"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("kdad accepts at most 1 MiB per request"), std::string::npos)
+      << r.error().message();
+  EXPECT_EQ(r.error(), ControlErrc::request_too_large);
   EXPECT_EQ(rig.handler.calls(), 0);
 }
 
@@ -112,7 +114,7 @@ TEST(ControlUpload, ChunksAreJoinedForTheHandler) {
     EXPECT_EQ(total, import.csv().size());
     progress.push_back(sent);
   });
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_TRUE(r->ok()) << r->error();
   EXPECT_EQ(r->import_summary().added(), 1u);
   const auto got = rig.handler.last_import();
@@ -137,7 +139,7 @@ TEST(ControlUpload, TooLargeUploadIsRefusedAndTheConnectionStays) {
   v1::DevicesImportRequest import;
   import.set_csv(csv_of(2 * kControlUploadChunkSize + 1));
   auto r = client->import_devices(import);
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_FALSE(r->ok());
   EXPECT_EQ(r->error(), "devices import too large: more than 1 MiB of CSV; nothing imported");
   EXPECT_EQ(rig.handler.calls(), 0);

@@ -28,7 +28,7 @@ class ControlRig {
     };
     auto started = ControlServer::start(io.get_executor(), std::move(options), handler);
     if (!started) {
-      error = started.error();
+      error = started.error().message();
       return;
     }
     server = std::move(*started);

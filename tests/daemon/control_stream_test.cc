@@ -89,7 +89,7 @@ TEST(ControlStream, PushedResponsesFollowTheFirstAndIdleTimeoutSparesTheStream) 
   rig.push_to_all("after the wait");
   for (;;) {
     auto next = client->next();
-    ASSERT_TRUE(next) << next.error();
+    ASSERT_TRUE(next) << next.error().message();
     ASSERT_TRUE(next->ok());
     if (next->payload_case() == v1::ControlResponse::PAYLOAD_NOT_SET) continue;  // keep-alive
     ASSERT_EQ(next->ledger().entries(0).device(), "after the wait");

@@ -45,9 +45,9 @@ TEST(ControlServer, StatusRoundTripCarriesThePeerCredentials) {
   Rig rig;
   ASSERT_TRUE(rig.error.empty()) << rig.error;
   auto client = ControlClient::connect(rig.path());
-  ASSERT_TRUE(client) << client.error();
+  ASSERT_TRUE(client) << client.error().message();
   auto r = client->call(status_request());
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_TRUE(r->ok());
   EXPECT_EQ(r->status().name(), "test desk");
   EXPECT_EQ(rig.handler.last_peer().uid, ::geteuid());
@@ -62,7 +62,7 @@ TEST(ControlServer, SeveralRequestsOnOneConnection) {
     v1::ControlRequest req;
     req.mutable_devices_list();
     auto r = client->call(req);
-    ASSERT_TRUE(r) << r.error();
+    ASSERT_TRUE(r) << r.error().message();
     EXPECT_EQ(r->devices().devices_size(), 3);
   }
   EXPECT_EQ(rig.handler.calls(), 5);
@@ -88,6 +88,8 @@ TEST(ControlServer, RefusalsCarryOneLineAndTheConnectionStays) {
   // ... and says so to programs too (docs/ERRORS.md).
   EXPECT_EQ(unknown->error_code().category(), "kda.control");
   EXPECT_EQ(unknown->error_code().value(), static_cast<int>(ControlErrc::unknown_command));
+  EXPECT_EQ(response_error(*unknown), ControlErrc::unknown_command);
+  EXPECT_EQ(response_error(*unknown).detail, unknown->error());
 
   v1::ControlRequest report;
   report.mutable_report();
@@ -102,7 +104,8 @@ TEST(ControlServer, RefusalsCarryOneLineAndTheConnectionStays) {
 
   auto empty = client->call(v1::ControlRequest{});
   ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error(), "no command in the request");
+  EXPECT_EQ(empty.error().message(), "no command in the request");
+  EXPECT_EQ(empty.error(), ControlErrc::bad_request);
 }
 
 TEST(ControlServer, HandlerExceptionBecomesAnInternalError) {
@@ -194,7 +197,7 @@ TEST(ControlServer, StaleSocketFileIsReplaced) {
   ASSERT_TRUE(rig.error.empty()) << rig.error;
   EXPECT_TRUE(rig.logged("stale"));
   auto client = ControlClient::connect(path);
-  ASSERT_TRUE(client) << client.error();
+  ASSERT_TRUE(client) << client.error().message();
   EXPECT_TRUE(client->call(status_request()).value().ok());
 }
 
@@ -224,8 +227,9 @@ TEST(ControlServer, PathErrorsNameThePath) {
 TEST(ControlClient, UnreachableSocketSaysSo) {
   auto client = ControlClient::connect("/nonexistent-kda-dir/kdad.sock");
   ASSERT_FALSE(client);
-  EXPECT_EQ(client.error(),
+  EXPECT_EQ(client.error().message(),
             "cannot reach kdad at /nonexistent-kda-dir/kdad.sock: No such file or directory — is kdad running?");
+  EXPECT_EQ(client.error().code, std::errc::no_such_file_or_directory);
 }
 
 TEST(ControlClient, ServerGoneMidConversationIsAnError) {
@@ -236,7 +240,7 @@ TEST(ControlClient, ServerGoneMidConversationIsAnError) {
   rig.stop();
   auto r = client->call(status_request());
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("kdad closed the connection"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("kdad closed the connection"), std::string::npos) << r.error().message();
 }
 
 // ---- Default paths ----------------------------------------------------------

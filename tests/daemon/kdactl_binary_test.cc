@@ -106,7 +106,7 @@ class KdactlBinary : public ::testing::Test {
   void SetUp() override {
     socket_ = temp_.socket("kdad.sock");
     auto started = ControlServer::start(io_.get_executor(), {.path = socket_}, kdad_);
-    ASSERT_TRUE(started) << started.error();
+    ASSERT_TRUE(started) << started.error().message();
     server_ = std::move(*started);
     thread_ = std::thread([this] { io_.run(); });
   }

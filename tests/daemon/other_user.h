@@ -24,7 +24,7 @@ inline std::string status_result(daemon::ControlClient& client) {
   v1::ControlRequest req;
   req.mutable_status();
   auto r = client.call(req);
-  if (!r) return "call: " + r.error();
+  if (!r) return "call: " + r.error().message();
   return r->ok() ? "ok" : "refused: " + r->error();
 }
 
@@ -90,7 +90,7 @@ inline std::function<std::string()> hold_connections(const std::string& path, in
     for (int i = 0; i < count; ++i) {
       auto client = daemon::ControlClient::connect(path);
       if (!client) {
-        lines += "connect: " + client.error() + "\n";
+        lines += "connect: " + client.error().message() + "\n";
         continue;
       }
       lines += status_result(*client) + "\n";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kda/core/frame_codec.h"
+#include "kda/daemon/errors.h"
 
 namespace kda::daemon {
 namespace {
@@ -34,17 +35,25 @@ std::string permission_error(const std::string& path) {
   return "permission denied: " + path + " (needs root or group " + group_name(st.st_gid) + ")";
 }
 
-std::string reach_error(const std::string& path, int err) {
-  if (err == EACCES || err == EPERM) return permission_error(path);
+std::error_code errno_code(int err) { return {err, std::generic_category()}; }
+
+tl::unexpected<Error> reach_error(const std::string& path, int err) {
+  if (err == EACCES || err == EPERM) return fail(errno_code(err), permission_error(path));
   std::string line = "cannot reach kdad at " + path + ": " + std::strerror(err);
   if (err == ENOENT || err == ECONNREFUSED) line += " — is kdad running?";
-  return line;
+  return fail(errno_code(err), std::move(line));
 }
 
-std::string io_error(const std::string& path, int err) {
-  if (err == EAGAIN || err == EWOULDBLOCK) return "kdad at " + path + " did not answer in time";
-  if (err == EPIPE || err == ECONNRESET) return "kdad closed the connection (see its log)";
-  return "talking to kdad at " + path + ": " + std::strerror(err);
+Error io_error(const std::string& path, int err) {
+  if (err == EAGAIN || err == EWOULDBLOCK)
+    return {std::make_error_code(std::errc::timed_out), "kdad at " + path + " did not answer in time"};
+  if (err == EPIPE || err == ECONNRESET) return {errno_code(err), "kdad closed the connection (see its log)"};
+  return {errno_code(err), "talking to kdad at " + path + ": " + std::strerror(err)};
+}
+
+// kdad ended the stream (end of file) where a response should be.
+tl::unexpected<Error> closed_error(std::string line) {
+  return fail(std::make_error_code(std::errc::connection_reset), std::move(line));
 }
 
 // 0 on success, else errno; -1 for end of stream.
@@ -77,18 +86,18 @@ int write_all(int fd, const std::uint8_t* data, std::size_t size) {
 
 }  // namespace
 
-tl::expected<ControlClient, std::string> ControlClient::connect(const std::string& path,
-                                                                std::chrono::milliseconds timeout) {
+Result<ControlClient> ControlClient::connect(const std::string& path, std::chrono::milliseconds timeout) {
   sockaddr_un addr{};
-  if (path.empty()) return tl::unexpected(std::string("no control socket path given"));
+  if (path.empty()) return fail(std::make_error_code(std::errc::invalid_argument), "no control socket path given");
   if (path.size() >= sizeof(addr.sun_path))
-    return tl::unexpected("control socket path too long (" + std::to_string(path.size()) + " bytes, at most " +
-                          std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
+    return fail(std::make_error_code(std::errc::filename_too_long),
+                "control socket path too long (" + std::to_string(path.size()) + " bytes, at most " +
+                    std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.data(), path.size());
 
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return tl::unexpected(std::string("cannot create a socket: ") + std::strerror(errno));
+  if (fd < 0) return fail(errno_code(errno), std::string("cannot create a socket: ") + std::strerror(errno));
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>(timeout.count() % 1000 * 1000);
@@ -101,7 +110,7 @@ tl::expected<ControlClient, std::string> ControlClient::connect(const std::strin
   if (rc != 0) {
     const int err = errno;
     ::close(fd);
-    return tl::unexpected(reach_error(path, err));
+    return reach_error(path, err);
   }
   return ControlClient(fd, path);
 }
@@ -125,21 +134,22 @@ void ControlClient::close() {
   fd_ = -1;
 }
 
-tl::expected<v1::ControlResponse, std::string> ControlClient::call(const v1::ControlRequest& request) {
+Result<v1::ControlResponse> ControlClient::call(const v1::ControlRequest& request) {
   const int write_err = send(request);
   if (write_err < 0) return tl::unexpected(std::move(send_error_));
   return receive(write_err);
 }
 
-tl::expected<void, std::string> ControlClient::call_paged(const v1::ControlRequest& request, const Page& on_page) {
+Result<void> ControlClient::call_paged(const v1::ControlRequest& request, const Page& on_page) {
   auto response = call(request);
   for (std::size_t pages = 1;; ++pages) {
     if (!response) {
       if (pages == 1) return tl::unexpected(std::move(response.error()));
       const std::string after = std::to_string(pages - 1) + (pages == 2 ? " page" : " pages");
+      const std::error_code code = response.error().code;
       if (closed_by_kdad_)
-        return tl::unexpected("kdad closed the connection after " + after + ", before the last (see its log)");
-      return tl::unexpected("the answer broke off after " + after + ": " + response.error());
+        return fail(code, "kdad closed the connection after " + after + ", before the last (see its log)");
+      return fail(code, "the answer broke off after " + after + ": " + response.error().message());
     }
     const bool last = !response->ok() || !response->more();
     if (!on_page(*response)) {
@@ -153,18 +163,19 @@ tl::expected<void, std::string> ControlClient::call_paged(const v1::ControlReque
 
 int ControlClient::send(const v1::ControlRequest& request) {
   if (fd_ < 0) {
-    send_error_ = "not connected to kdad at " + path_;
+    send_error_ = Error(std::make_error_code(std::errc::not_connected), "not connected to kdad at " + path_);
     return -1;
   }
   // It would serialize to nothing, which the framing cannot carry.
   if (request.command_case() == v1::ControlRequest::COMMAND_NOT_SET && request.ByteSizeLong() == 0) {
-    send_error_ = "no command in the request";
+    send_error_ = Error(ControlErrc::bad_request, "no command in the request");
     return -1;
   }
   const std::size_t size = request.ByteSizeLong();
   if (size > kMaxControlRequestSize) {
-    send_error_ = "request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
-                  std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB per request)";
+    send_error_ = Error(ControlErrc::request_too_large,
+                        "request too large (" + std::to_string(size) + " bytes; kdad accepts at most " +
+                            std::to_string(kMaxControlRequestSize / (1024 * 1024)) + " MiB per request)");
     return -1;
   }
   Bytes out;
@@ -183,38 +194,41 @@ int ControlClient::send(const v1::ControlRequest& request) {
   return write_err;
 }
 
-tl::expected<v1::ControlResponse, std::string> ControlClient::receive(int write_err) {
-  if (fd_ < 0) return tl::unexpected("not connected to kdad at " + path_);
+Result<v1::ControlResponse> ControlClient::receive(int write_err) {
+  if (fd_ < 0) return fail(std::make_error_code(std::errc::not_connected), "not connected to kdad at " + path_);
   std::array<std::uint8_t, kLengthPrefixSize> header{};
   closed_by_kdad_ = false;
   if (int err = read_all(fd_, header.data(), header.size()); err != 0) {
     close();
     closed_by_kdad_ = err < 0 && write_err == 0;
     if (write_err != 0) return tl::unexpected(io_error(path_, write_err));
-    if (err < 0) return tl::unexpected(std::string("kdad closed the connection without answering (see its log)"));
+    if (err < 0) return closed_error("kdad closed the connection without answering (see its log)");
     return tl::unexpected(io_error(path_, err));
   }
   auto body_size = read_length_prefix(header, kMaxControlResponseSize);
   if (!body_size) {
     close();
-    return tl::unexpected(std::string("kdad sent a response this kdactl cannot read (bad length prefix)"));
+    const std::error_code code = body_size.error() == Errc::frame_too_large
+                                     ? make_error_code(ControlErrc::response_too_large)
+                                     : std::make_error_code(std::errc::bad_message);
+    return fail(code, "kdad sent a response this kdactl cannot read (bad length prefix)");
   }
   Bytes body(*body_size);
   if (int err = read_all(fd_, body.data(), body.size()); err != 0) {
     close();
-    if (err < 0) return tl::unexpected(std::string("kdad closed the connection in the middle of a response"));
+    if (err < 0) return closed_error("kdad closed the connection in the middle of a response");
     return tl::unexpected(io_error(path_, err));
   }
   v1::ControlResponse response;
   if (!response.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     close();
-    return tl::unexpected(std::string("kdad sent a response this kdactl cannot parse"));
+    return fail(std::make_error_code(std::errc::bad_message), "kdad sent a response this kdactl cannot parse");
   }
   return response;
 }
 
-tl::expected<v1::ControlResponse, std::string> ControlClient::import_devices(const v1::DevicesImportRequest& request,
-                                                                             const Progress& progress) {
+Result<v1::ControlResponse> ControlClient::import_devices(const v1::DevicesImportRequest& request,
+                                                          const Progress& progress) {
   const std::string_view csv = request.csv();
   std::size_t sent = 0;
   v1::ControlRequest chunk;
@@ -225,9 +239,9 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::import_devices(con
     sent += kControlUploadChunkSize;
     if (response->import_progress().received() != sent) {
       close();
-      return tl::unexpected("kdad lost part of the upload (holds " +
-                            std::to_string(response->import_progress().received()) + " of " + std::to_string(sent) +
-                            " bytes sent)");
+      return fail(std::make_error_code(std::errc::protocol_error),
+                  "kdad lost part of the upload (holds " + std::to_string(response->import_progress().received()) +
+                      " of " + std::to_string(sent) + " bytes sent)");
     }
     if (progress) progress(sent, csv.size());
   }
@@ -237,6 +251,15 @@ tl::expected<v1::ControlResponse, std::string> ControlClient::import_devices(con
   *import = request;  // every option of the import rides on the last piece
   import->set_csv(std::string(csv.substr(sent)));
   return call(last);
+}
+
+Error response_error(const v1::ControlResponse& response) {
+  const auto& code = response.error_code();
+  std::vector<const std::error_category*> known = daemon_categories();
+  known.push_back(&kda_category());
+  for (const auto* category : known)
+    if (code.category() == category->name() && code.value() != 0) return {{code.value(), *category}, response.error()};
+  return {ControlErrc::internal, response.error()};
 }
 
 }  // namespace kda::daemon

@@ -487,52 +487,60 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
 
 }  // namespace
 
-tl::expected<std::unique_ptr<ControlServer>, std::string> ControlServer::start(asio::any_io_executor executor,
-                                                                               ControlServerOptions options,
-                                                                               ControlHandler& handler) {
-  using Err = tl::unexpected<std::string>;
+Result<std::unique_ptr<ControlServer>> ControlServer::start(asio::any_io_executor executor,
+                                                            ControlServerOptions options, ControlHandler& handler) {
+  const auto os_error = [](int err, std::string line) {
+    return fail(std::error_code(err, std::generic_category()), std::move(line));
+  };
   const std::string path = options.path;
-  if (path.empty()) return Err("control socket: no path configured");
+  if (path.empty()) return fail(ConfigErrc::bad_value, "control socket: no path configured");
   if (path.size() >= sizeof(sockaddr_un::sun_path))
-    return Err("control socket path too long (" + std::to_string(path.size()) + " bytes, at most " +
-               std::to_string(sizeof(sockaddr_un::sun_path) - 1) + "): " + path);
+    return fail(ConfigErrc::bad_value, "control socket path too long (" + std::to_string(path.size()) +
+                                           " bytes, at most " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                           "): " + path);
 
   auto s = std::make_shared<State>(executor, std::move(options), handler);
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return Err(path + " exists and is not a socket; not replacing it");
+    if (!S_ISSOCK(st.st_mode)) return os_error(EEXIST, path + " exists and is not a socket; not replacing it");
     int err = 0;
     switch (probe_socket(path, err)) {
-      case Probe::answers: return Err("another server (a running kdad?) answers on " + path);
-      case Probe::unknown: return Err("cannot check whether " + path + " is in use: " + std::strerror(err));
+      case Probe::answers: return os_error(EADDRINUSE, "another server (a running kdad?) answers on " + path);
+      case Probe::unknown:
+        return os_error(err, "cannot check whether " + path + " is in use: " + std::strerror(err));
       case Probe::stale: break;
     }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      return Err("cannot remove the stale socket " + path + ": " + std::strerror(errno));
+      return os_error(errno, "cannot remove the stale socket " + path + ": " + std::strerror(errno));
     s->log("control: replaced stale socket " + path);
   } else if (errno != ENOENT) {
-    return Err("cannot inspect " + path + ": " + std::strerror(errno));
+    return os_error(errno, "cannot inspect " + path + ": " + std::strerror(errno));
   }
 
   boost::system::error_code ec;
   const stream_protocol::endpoint endpoint(path);
   s->acceptor.open(endpoint.protocol(), ec);
   if (!ec) s->acceptor.bind(endpoint, ec);
-  if (ec) return Err("cannot bind the control socket " + path + ": " + ec.message());
+  if (ec) return fail(ec, "cannot bind the control socket " + path + ": " + ec.message());
   // Until chmod the file carries the umask's mode; SO_PEERCRED still guards it.
-  auto undo = [&](std::string line) {
+  auto undo = [&](std::error_code code, std::string line) {
     s->acceptor.close(ec);
     ::unlink(path.c_str());
-    return Err(std::move(line));
+    return fail(code, std::move(line));
   };
-  if (::chmod(path.c_str(), 0660) != 0) return undo("cannot chmod " + path + ": " + std::strerror(errno));
-  if (s->options.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *s->options.group) != 0)
-    return undo("cannot give " + path + " to group " + group_label(*s->options.group) + ": " + std::strerror(errno));
-  if (::stat(path.c_str(), &st) != 0) return undo("cannot stat " + path + ": " + std::strerror(errno));
+  const auto undo_errno = [&](int err, const std::string& what) {
+    return undo({err, std::generic_category()}, what + ": " + std::strerror(err));
+  };
+  if (::chmod(path.c_str(), 0660) != 0) return undo_errno(errno, "cannot chmod " + path);
+  if (s->options.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *s->options.group) != 0) {
+    const int err = errno;  // before group_label(), which may change it
+    return undo_errno(err, "cannot give " + path + " to group " + group_label(*s->options.group));
+  }
+  if (::stat(path.c_str(), &st) != 0) return undo_errno(errno, "cannot stat " + path);
   s->dev = st.st_dev;
   s->ino = st.st_ino;
   s->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return undo("cannot listen on " + path + ": " + ec.message());
+  if (ec) return undo(ec, "cannot listen on " + path + ": " + ec.message());
 
   asio::co_spawn(s->executor, accept_loop(s), asio::detached);
   return std::unique_ptr<ControlServer>(new ControlServer(std::move(s)));

@@ -350,7 +350,7 @@ class Daemon {
     }
     options.log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
     auto server = ControlServer::start(io_.get_executor(), std::move(options), *control_service_);
-    if (!server) return tl::unexpected(server.error());
+    if (!server) return tl::unexpected(server.error().message());
     control_ = std::move(*server);
     log_.info("control socket " + config_.socket);
     return {};

@@ -67,7 +67,7 @@ void expect_decodes_to(const std::string& text, const QrMatrix& qr, int margin) 
 
 TEST(QrTerminal, ShortPayloadFitsAnEightyByTwentyFourTerminalWithItsQuietZone) {
   auto qr = encode_qr("https://mdm.example.com/enroll?t=0123456789");
-  ASSERT_TRUE(qr) << qr.error();
+  ASSERT_TRUE(qr) << qr.error().message();
   const std::string text = render_terminal(*qr, false);
   const TextSize size = terminal_size(*qr);
   EXPECT_LE(size.columns, kTerminalColumns);
@@ -79,7 +79,7 @@ TEST(QrTerminal, ShortPayloadFitsAnEightyByTwentyFourTerminalWithItsQuietZone) {
 
 TEST(QrTerminal, EachHalfBlockMapsBackToTwoModulesWithAnsiColoursToo) {
   auto qr = encode_qr(kDefaultProfileJson);
-  ASSERT_TRUE(qr) << qr.error();
+  ASSERT_TRUE(qr) << qr.error().message();
   expect_decodes_to(render_terminal(*qr, false), *qr, kTerminalMargin);
   expect_decodes_to(render_terminal(*qr, true), *qr, kTerminalMargin);
   expect_decodes_to(render_terminal(*qr, false, 4), *qr, 4);

@@ -76,10 +76,12 @@ class ControlServer {
   // Replaces a stale socket file (a socket nobody answers on), binds,
   // chmods 0660, chowns to the group and starts accepting. Refuses to touch
   // a path that is not a socket or that a live server answers on. The
-  // handler must outlive the server. Errors are one line naming the path.
-  static tl::expected<std::unique_ptr<ControlServer>, std::string> start(asio::any_io_executor executor,
-                                                                         ControlServerOptions options,
-                                                                         ControlHandler& handler);
+  // handler must outlive the server. An error's detail is one line naming
+  // the path; its code is ConfigErrc::bad_value for a missing or too long
+  // path, EADDRINUSE when a live server answers there, EEXIST when the path
+  // is not a socket, else the failing call's errno.
+  static Result<std::unique_ptr<ControlServer>> start(asio::any_io_executor executor, ControlServerOptions options,
+                                                      ControlHandler& handler);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
