@@ -1,9 +1,9 @@
-#include <atomic>
-#include <thread>
-
 #include "kda/core/frame_codec.h"
+#include "kda/core/frames.h"
 #include "kda/core/digest.h"
 #include "kda/core/sas.h"
+#include "kda/core/signal.h"
+#include "kda/core/thread_check.h"
 #include "kda/core/untrusted_text.h"
 #include "handshake_setup.h"
 #include "session_channel.h"
@@ -32,6 +32,7 @@ asio::any_io_executor PrimarySession::executor() const { return channel_->execut
 void PrimarySession::stop() { channel_->interrupt(Errc::shutdown); }
 
 asio::awaitable<SessionReport> PrimarySession::run() {
+  KDA_ASSERT_ON(executor());
   auto self = shared_from_this();
   SessionReport report = co_await exchange();
   co_return co_await finish(std::move(report));
@@ -69,11 +70,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   if (!hello->has_hello()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Hello");
   const auto& h = hello->hello();
   if (h.protocol_version() != kProtocolVersion) {
-    v1::Frame err;
-    err.mutable_error()->set_code(static_cast<std::uint32_t>(Errc::unsupported_version));
-    err.mutable_error()->set_supported_version(kProtocolVersion);
-    err.mutable_error()->set_message("target speaks protocol version " + std::to_string(h.protocol_version()) +
-                                     "; this primary speaks version " + std::to_string(kProtocolVersion));
+    v1::Frame err = frames::unsupported_version(h.protocol_version());
     const std::string text = err.error().message();
     ch.set_farewell(std::move(err));
     co_return failure(make_error_code(Errc::unsupported_version), text);
@@ -98,13 +95,11 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   if (auto payload = hs->read_message(as_bytes(h.noise_message())); !payload)
     co_return failure(make_error_code(Errc::handshake_failed), "");
 
-  v1::Frame offer;
-  *offer.mutable_profile_offer() = backend_.offer(info_);
+  const v1::Frame offer = frames::profile_offer(backend_.offer(info_));
   if (validate_frame(offer, FrameLayer::sealed))
     co_return failure(make_error_code(Errc::internal_error), "profile offer from the backend is invalid");
   auto msg2 = hs->write_message(serialize_frame(offer));
-  v1::Frame hs2;
-  if (msg2) hs2.mutable_handshake()->set_noise_message(msg2->data(), msg2->size());
+  const v1::Frame hs2 = msg2 ? frames::handshake(*msg2) : v1::Frame{};
   if (!msg2 || hs2.ByteSizeLong() > kMaxFrameSize)
     co_return failure(make_error_code(Errc::internal_error), "profile offer too large for handshake message 2");
   if (auto ec = co_await ch.write_clear(hs2)) co_return failure(ec, "");
@@ -127,11 +122,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   auto decision = co_await await_decision(request->enroll_request());
   if (!decision) co_return failure(decision.error().code, "");
   if (!decision->granted) {
-    v1::Frame refusal;
-    auto* a = refusal.mutable_authorization();
-    a->set_code(static_cast<std::uint32_t>(decision->code));
-    a->set_reason(decision->reason);
-    if (auto ec = co_await ch.write_sealed(refusal)) co_return failure(ec, "");
+    if (auto ec = co_await ch.write_sealed(frames::refusal(decision->code, decision->reason))) co_return failure(ec, "");
     co_return failure(make_error_code(decision->code), decision->reason);
   }
   const auto& package = decision->package;
@@ -145,10 +136,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // ledger's Provisioning entry is durable before the first byte leaves.
   if (auto recorded = backend_.on_transfer_started(info_); !recorded) {
     const StepRefusal& why = recorded.error();
-    v1::Frame refusal;
-    refusal.mutable_authorization()->set_code(static_cast<std::uint32_t>(why.code));
-    refusal.mutable_authorization()->set_reason(why.reason);
-    if (auto ec = co_await ch.write_sealed(refusal)) co_return failure(ec, "");
+    if (auto ec = co_await ch.write_sealed(frames::refusal(why.code, why.reason))) co_return failure(ec, "");
     co_return failure(make_error_code(why.code), why.reason);
   }
   const ByteView bytes = as_bytes(package.bytes());
@@ -170,88 +158,87 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // Result is recorded Provisioned, whatever happens to this process next.
   if (auto recorded = backend_.on_acknowledged(info_); !recorded)
     co_return failure(make_error_code(recorded.error().code), recorded.error().reason);
-  v1::Frame result;
-  result.mutable_result()->set_outcome(v1::OUTCOME_PROVISIONED);
-  co_await ch.write_sealed(result);  // lost or not, the target has acknowledged
+  co_await ch.write_sealed(frames::result(v1::OUTCOME_PROVISIONED));  // lost or not, the target has acknowledged
   SessionReport done;
   done.outcome = v1::OUTCOME_PROVISIONED;
   co_return done;
 }
 
-// Waits for the backend's decision, sending keep-alives so the target's
-// idle deadline does not fire, and watching for the target hanging up.
+namespace {
+
+// What the wait for the backend's decision shares with the backend's
+// callback and with the read that watches the target meanwhile. All of them
+// run on the session's executor (EnrollmentBackend's rule), so plain fields.
+struct DecisionWait {
+  explicit DecisionWait(const asio::any_io_executor& ex) : executor(ex), watch_ended(ex) {}
+  asio::any_io_executor executor;
+  std::optional<AuthorizationDecision> decision;
+  // On the session's clock; made only when the decision does not come at once.
+  std::unique_ptr<Timer> wake;
+  bool watching = false;   // watch_target() is under way
+  Signal watch_ended;       // set when it is not
+  std::error_code peer_ec;  // what it saw: the target cancelled, hung up or spoke
+  void poke() {
+    if (wake) wake->cancel();
+  }
+};
+
+// A read in parallel with the wait notices a target that cancels or hangs
+// up meanwhile; await_decision cancels it once decided and waits for it.
+asio::awaitable<void> watch_target(std::shared_ptr<SessionChannel> ch, std::shared_ptr<DecisionWait> wait) {
+  auto frame = co_await ch->read_sealed(std::chrono::hours(24));
+  if (!frame) {
+    // Our own cancel() of this read is not news; a peer's Close(302) is.
+    if (ch->peer_reported() || frame.error() != Errc::cancelled) wait->peer_ec = frame.error().code;
+  } else {
+    wait->peer_ec = make_error_code(Errc::unexpected_frame);
+  }
+  wait->watching = false;
+  wait->watch_ended.set();
+  wait->poke();
+}
+
+// Until decided, interrupted or the target is gone, a keep-alive every
+// interval so the target's idle deadline does not fire.
+asio::awaitable<std::error_code> keep_alive_until_decided(SessionChannel& ch, DecisionWait& wait) {
+  const auto interval = ch.config().keepalive_interval;
+  for (;;) {
+    if (auto reason = ch.interrupted()) co_return make_error_code(*reason);
+    if (wait.decision || wait.peer_ec) co_return std::error_code{};
+    if (interval.count() > 0) wait.wake->expires_after(interval);
+    else wait.wake->expires_at(Clock::time_point::max());
+    const bool expired = co_await wait.wake->wait();
+    if (expired && !wait.decision && !wait.peer_ec)
+      if (auto werr = co_await ch.write_sealed(frames::keep_alive())) co_return werr;
+  }
+}
+
+}  // namespace
+
 asio::awaitable<Result<AuthorizationDecision>> PrimarySession::await_decision(const v1::EnrollRequest& request) {
   auto& ch = *channel_;
-  struct Slot {
-    std::optional<AuthorizationDecision> decision;
-    // On the session's clock; made only when the decision does not come at once.
-    std::unique_ptr<Timer> wake;
-    std::atomic<bool> in_authorize{false};
-    std::thread::id session_thread = std::this_thread::get_id();
-  };
-  auto slot = std::make_shared<Slot>();
-  slot->in_authorize = true;
-  backend_.authorize(info_, request, [slot, ex = ch.executor()](AuthorizationDecision d) {
-    // Answered inside authorize() on our own thread: no hop needed.
-    if (slot->in_authorize && std::this_thread::get_id() == slot->session_thread) {
-      slot->decision = std::move(d);
-      return;
-    }
-    asio::post(ex, [slot, d = std::move(d)]() mutable {
-      slot->decision = std::move(d);
-      if (slot->wake) slot->wake->cancel();
-    });
+  auto wait = std::make_shared<DecisionWait>(ch.executor());
+  backend_.authorize(info_, request, [wait](AuthorizationDecision d) {
+    KDA_ASSERT_ON(wait->executor);  // EnrollmentBackend: done runs on the session's executor
+    wait->decision = std::move(d);
+    wait->poke();
   });
-  slot->in_authorize = false;
-  if (!slot->decision) {
-    // A backend that answered at once from elsewhere has posted: let it land
-    // before starting the watch below.
-    co_await asio::post(ch.executor(), asio::use_awaitable);
-  }
-  if (slot->decision) co_return std::move(*slot->decision);
-  slot->wake = ch.make_timer();
-  ch.set_wait_timer(slot->wake.get());
-  std::error_code peer_ec;
-  bool watching = false, watch_done = false;
-  while (!slot->decision) {
-    if (auto reason = ch.interrupted()) {
-      ch.set_wait_timer(nullptr);
-      co_return fail(*reason);
-    }
-    if (peer_ec) break;
-    if (!watching && ch.config().keepalive_interval.count() > 0) {
-      // A read in parallel notices a target that cancels or hangs up while we wait.
-      watching = true;
-      asio::co_spawn(ch.executor(), [&, slot, keep = channel_]() -> asio::awaitable<void> {
-        auto frame = co_await keep->read_sealed(std::chrono::hours(24));
-        if (!frame) {
-          // Our own cancel() of this read is not news; a peer's Close(302) is.
-          if (keep->peer_reported() || frame.error() != Errc::cancelled) peer_ec = frame.error().code;
-        } else {
-          peer_ec = make_error_code(Errc::unexpected_frame);
-        }
-        watch_done = true;
-        slot->wake->cancel();
-      }, asio::detached);
-    }
-    slot->wake->expires_after(ch.config().keepalive_interval);
-    const bool expired = co_await slot->wake->wait();
-    if (expired && !slot->decision && !peer_ec) {
-      v1::Frame keepalive;
-      keepalive.mutable_keep_alive();
-      if (auto werr = co_await ch.write_sealed(keepalive)) peer_ec = werr;
-    }
-  }
+  if (wait->decision) co_return std::move(*wait->decision);  // answered inside authorize()
+
+  wait->wake = ch.make_timer();
+  ch.set_wait_timer(wait->wake.get());
+  wait->watching = true;
+  asio::co_spawn(ch.executor(), watch_target(channel_, wait), asio::detached);
+  const std::error_code ec = co_await keep_alive_until_decided(ch, *wait);
   ch.set_wait_timer(nullptr);
-  if (watching && !watch_done) {
+  if (wait->watching) {  // the link's one reader must be done before the session reads again
     ch.link().cancel();
-    while (!watch_done) {
-      slot->wake->expires_after(std::chrono::seconds(5));
-      co_await slot->wake->wait();
-    }
+    co_await wait->watch_ended.wait();
   }
-  if (peer_ec) co_return tl::unexpected(peer_ec);
-  co_return std::move(*slot->decision);
+  wait->wake.reset();  // a late done() finds no timer: the clock need only outlive the session
+  if (ec) co_return tl::unexpected(ec);
+  if (wait->peer_ec) co_return tl::unexpected(wait->peer_ec);
+  co_return std::move(*wait->decision);
 }
 
 }  // namespace kda

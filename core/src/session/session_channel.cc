@@ -2,6 +2,8 @@
 
 #include "kda/core/frame_codec.h"
 #include "kda/core/frame_validator.h"
+#include "kda/core/frames.h"
+#include "kda/core/thread_check.h"
 #include "kda/core/untrusted_text.h"
 
 namespace kda {
@@ -136,18 +138,21 @@ bool SessionChannel::clear_error_allowed(const v1::Frame& frame) const {
 }
 
 asio::awaitable<Result<v1::Frame>> SessionChannel::read_clear(std::chrono::milliseconds timeout) {
+  KDA_ASSERT_ON(executor());
   if (auto ec = begin_io(timeout)) co_return tl::unexpected(ec);
   auto bytes = finish_read(co_await link_->read_frame());
   co_return decode_clear(bytes);
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_clear(const v1::Frame& frame) {
+  KDA_ASSERT_ON(executor());
   Bytes bytes = serialize_frame(frame);
   if (auto ec = begin_io(config_.idle_timeout)) co_return ec;
   co_return finish_write(co_await link_->write_frame(bytes), bytes.size());
 }
 
 asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::milliseconds timeout) {
+  KDA_ASSERT_ON(executor());
   for (;;) {
     if (auto ec = begin_io(timeout)) co_return tl::unexpected(ec);
     auto bytes = finish_read(co_await link_->read_frame());
@@ -177,11 +182,13 @@ asio::awaitable<Result<v1::Frame>> SessionChannel::read_sealed(std::chrono::mill
 // Plain functions: the frame is sealed when called, and only write_bytes is
 // a coroutine (one coroutine frame per write, not two).
 asio::awaitable<std::error_code> SessionChannel::write_sealed(const v1::Frame& frame) {
+  KDA_ASSERT_ON(executor());
   return write_bytes(secure_->seal(frame));
 }
 
 asio::awaitable<std::error_code> SessionChannel::write_chunk(std::uint64_t offset, std::uint64_t total, ByteView data,
                                                              ByteView sha256) {
+  KDA_ASSERT_ON(executor());
   return write_bytes(secure_->seal_chunk(offset, total, data, sha256));
 }
 
@@ -192,24 +199,17 @@ asio::awaitable<std::error_code> SessionChannel::write_bytes(Result<ByteView> se
 }
 
 asio::awaitable<void> SessionChannel::end(std::error_code error, const std::string& text) {
+  KDA_ASSERT_ON(executor());
   if (ended_) co_return;
   ended_ = true;
   interrupt_.reset();  // the farewell frame itself must not be refused
   const bool link_gone = error == Errc::link_closed || error == Errc::link_failed ||
                          error == Errc::timeout || peer_reported_;
   if (!link_gone) {
-    v1::Frame farewell = farewell_.value_or(v1::Frame{});
     const bool orderly = !error || error == Errc::shutdown || error == Errc::cancelled ||
                          error == Errc::rejected;
-    if (farewell_) {
-      // as given
-    } else if (orderly) {
-      farewell.mutable_close()->set_code(static_cast<std::uint32_t>(error.value()));
-      farewell.mutable_close()->set_reason(text);
-    } else {
-      farewell.mutable_error()->set_code(static_cast<std::uint32_t>(error.value()));
-      farewell.mutable_error()->set_message(text);
-    }
+    const auto code = static_cast<std::uint32_t>(error.value());
+    const v1::Frame farewell = farewell_ ? *farewell_ : orderly ? frames::close(code, text) : frames::error(code, text);
     // A failed receive direction does not stop us sealing on the send direction.
     std::error_code sent = make_error_code(Errc::internal_error);
     Bytes clear;
@@ -236,6 +236,7 @@ asio::awaitable<void> SessionChannel::end(std::error_code error, const std::stri
 }
 
 void SessionChannel::close_link() {
+  KDA_ASSERT_ON(executor());
   ended_ = true;
   link_->close();
   // A pending wait would hold the io_context until the deadline.
