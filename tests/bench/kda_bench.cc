@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include <unistd.h>
@@ -162,10 +163,9 @@ int enroll(int argc, char** argv) {
 constexpr long kLoadMaxRssKib = 128 * 1024;
 constexpr int kLoadRssJudgedUpTo = 10'000;
 
-int load(int argc, char** argv) {
-  bool json = false;
-  bool check = false;
-  kda::bench::LoadOptions options;
+// kda-bench load's flags into `options`; an exit status when kda-bench
+// should stop there (--help, a usage error).
+std::optional<int> load_options(int argc, char** argv, kda::bench::LoadOptions& options, bool& json, bool& check) {
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json") json = true;
@@ -185,66 +185,92 @@ int load(int argc, char** argv) {
     std::fprintf(stderr, "kda-bench load: --targets is at most 100000\n");
     return 2;
   }
+  return std::nullopt;
+}
+
+// A burst's result against the load targets.
+struct LoadVerdict {
+  int refused_fds = 0;  // kdad's EMFILE lines and targets refused for descriptors
+  bool rss_judged = false, rss_met = false, met = false;
+  long timeout_s = 0, queue_timeout_s = 0;
+};
+
+LoadVerdict judge_load(const kda::bench::LoadResult& r, const kda::bench::LoadOptions& options) {
+  LoadVerdict v;
+  v.refused_fds = r.emfile_lines;
+  for (const auto& [reason, count] : r.failure_reasons)
+    if (reason.find("Too many open files") != std::string::npos) v.refused_fds += count;
+  v.rss_judged = r.targets <= kLoadRssJudgedUpTo;
+  v.rss_met = r.kdad_peak_rss_kib >= 0 && r.kdad_peak_rss_kib <= kLoadMaxRssKib;
+  v.met = r.provisioned == r.targets && v.refused_fds == 0 && (!v.rss_judged || v.rss_met);
+  v.timeout_s = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options.session_timeout).count());
+  v.queue_timeout_s =
+      static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options.queue_timeout).count());
+  return v;
+}
+
+void print_load_json(const kda::bench::LoadResult& r, const LoadVerdict& v) {
+  std::printf("{\"bench\":\"load\",\"targets\":%d,\"provisioned\":%d,\"failed\":%d,\"p50_ms\":%.1f,"
+              "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"queue_wait\":{\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f},"
+              "\"served\":{\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f},\"queued_over_timeout\":%d,"
+              "\"failed_connecting\":%d,\"failed_waiting\":%d,\"failed_served\":%d,"
+              "\"timeout_s\":%ld,\"queue_timeout_s\":%ld,\"listen_overflows\":%ld,\"listen_drops\":%ld,"
+              "\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
+              "\"refused_for_descriptors\":%d,\"bench_nofile_limit\":%ld,\"bench_processes\":%d,"
+              "\"target\":{\"provisioned\":%d,\"refused_for_descriptors\":0,\"kdad_peak_rss_max_kib\":%s},"
+              "\"targets_met\":%s}\n",
+              r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.queue_wait.p50_ms,
+              r.queue_wait.p99_ms, r.queue_wait.max_ms, r.served.p50_ms, r.served.p99_ms, r.served.max_ms,
+              r.waited_over_session_timeout, r.failed_connecting, r.failed_waiting, r.failed_served, v.timeout_s,
+              v.queue_timeout_s, r.listen_overflows, r.listen_drops, r.elapsed_ms, r.kdad_peak_rss_kib,
+              v.refused_fds, r.nofile_limit, r.processes, r.targets,
+              v.rss_judged ? std::to_string(kLoadMaxRssKib).c_str() : "null", v.met ? "true" : "false");
+}
+
+void print_load_table(const kda::bench::LoadResult& r, const LoadVerdict& v) {
+  std::printf("targets          %d concurrent over TCP\n", r.targets);
+  std::printf("provisioned      %d   (failed %d: %d connecting, %d waiting for the desk, %d once served;"
+              " target: all)\n",
+              r.provisioned, r.failed, r.failed_connecting, r.failed_waiting, r.failed_served);
+  std::printf("latency          p50 %.1f ms, p99 %.1f ms, max %.1f ms   (connect to report)\n", r.p50_ms, r.p99_ms,
+              r.max_ms);
+  std::printf("  queue wait     p50 %.1f ms, p99 %.1f ms, max %.1f ms   (connect to the desk's handshake reply;"
+              " bound %ld s)\n",
+              r.queue_wait.p50_ms, r.queue_wait.p99_ms, r.queue_wait.max_ms, v.queue_timeout_s);
+  std::printf("  served         p50 %.1f ms, p99 %.1f ms, max %.1f ms   (%ld s per wait)\n", r.served.p50_ms,
+              r.served.p99_ms, r.served.max_ms, v.timeout_s);
+  std::printf("  queued > %ld s  %d provisioned targets (a phone giving up after %ld s in the queue would"
+              " have failed)\n",
+              v.timeout_s, r.waited_over_session_timeout, v.timeout_s);
+  std::printf("listen backlog   %ld overflows, %ld drops during the burst (whole network namespace)\n",
+              r.listen_overflows, r.listen_drops);
+  std::printf("elapsed          %.1f ms\n", r.elapsed_ms);
+  std::printf("no descriptors   %d refused   (target 0; kda-bench's open-file limit %ld)\n", v.refused_fds,
+              r.nofile_limit);
+  if (v.rss_judged)
+    std::printf("kdad peak RSS    %ld KiB   (target <= %ld) %s\n", r.kdad_peak_rss_kib, kLoadMaxRssKib,
+                v.rss_met ? "PASS" : "FAIL");
+  else
+    std::printf("kdad peak RSS    %ld KiB   (judged up to %d targets)\n", r.kdad_peak_rss_kib, kLoadRssJudgedUpTo);
+  std::printf("%s\n", v.met ? "PASS" : "FAIL");
+}
+
+int load(int argc, char** argv) {
+  bool json = false;
+  bool check = false;
+  kda::bench::LoadOptions options;
+  if (auto status = load_options(argc, argv, options, json, check)) return *status;
   options.progress = isatty(2);
   const auto r = kda::bench::run_load(options);
-  int refused_fds = r.emfile_lines;
-  for (const auto& [reason, count] : r.failure_reasons)
-    if (reason.find("Too many open files") != std::string::npos) refused_fds += count;
-  const bool rss_judged = r.targets <= kLoadRssJudgedUpTo;
-  const bool rss_met = r.kdad_peak_rss_kib >= 0 && r.kdad_peak_rss_kib <= kLoadMaxRssKib;
-  const bool met = r.provisioned == r.targets && refused_fds == 0 && (!rss_judged || rss_met);
+  const LoadVerdict v = judge_load(r, options);
   if (!r.failure_reasons.empty()) {
     std::fprintf(stderr, "kda-bench load: %d targets failed; first reasons:\n", r.failed);
     for (std::size_t k = 0; k < r.failure_reasons.size() && k < 5; ++k)
       std::fprintf(stderr, "  %5d x %s\n", r.failure_reasons[k].second, r.failure_reasons[k].first.c_str());
   }
-  const long timeout_s = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options.session_timeout).count());
-  const long queue_timeout_s =
-      static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options.queue_timeout).count());
-  if (json) {
-    std::printf("{\"bench\":\"load\",\"targets\":%d,\"provisioned\":%d,\"failed\":%d,\"p50_ms\":%.1f,"
-                "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"queue_wait\":{\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f},"
-                "\"served\":{\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f},\"queued_over_timeout\":%d,"
-                "\"failed_connecting\":%d,\"failed_waiting\":%d,\"failed_served\":%d,"
-                "\"timeout_s\":%ld,\"queue_timeout_s\":%ld,\"listen_overflows\":%ld,\"listen_drops\":%ld,"
-                "\"elapsed_ms\":%.1f,\"kdad_peak_rss_kib\":%ld,"
-                "\"refused_for_descriptors\":%d,\"bench_nofile_limit\":%ld,\"bench_processes\":%d,"
-                "\"target\":{\"provisioned\":%d,\"refused_for_descriptors\":0,\"kdad_peak_rss_max_kib\":%s},"
-                "\"targets_met\":%s}\n",
-                r.targets, r.provisioned, r.failed, r.p50_ms, r.p99_ms, r.max_ms, r.queue_wait.p50_ms,
-                r.queue_wait.p99_ms, r.queue_wait.max_ms, r.served.p50_ms, r.served.p99_ms, r.served.max_ms,
-                r.waited_over_session_timeout, r.failed_connecting, r.failed_waiting, r.failed_served, timeout_s,
-                queue_timeout_s, r.listen_overflows, r.listen_drops, r.elapsed_ms, r.kdad_peak_rss_kib,
-                refused_fds, r.nofile_limit, r.processes, r.targets,
-                rss_judged ? std::to_string(kLoadMaxRssKib).c_str() : "null", met ? "true" : "false");
-  } else {
-    std::printf("targets          %d concurrent over TCP\n", r.targets);
-    std::printf("provisioned      %d   (failed %d: %d connecting, %d waiting for the desk, %d once served;"
-                " target: all)\n",
-                r.provisioned, r.failed, r.failed_connecting, r.failed_waiting, r.failed_served);
-    std::printf("latency          p50 %.1f ms, p99 %.1f ms, max %.1f ms   (connect to report)\n", r.p50_ms, r.p99_ms,
-                r.max_ms);
-    std::printf("  queue wait     p50 %.1f ms, p99 %.1f ms, max %.1f ms   (connect to the desk's handshake reply;"
-                " bound %ld s)\n",
-                r.queue_wait.p50_ms, r.queue_wait.p99_ms, r.queue_wait.max_ms, queue_timeout_s);
-    std::printf("  served         p50 %.1f ms, p99 %.1f ms, max %.1f ms   (%ld s per wait)\n", r.served.p50_ms,
-                r.served.p99_ms, r.served.max_ms, timeout_s);
-    std::printf("  queued > %ld s  %d provisioned targets (a phone giving up after %ld s in the queue would"
-                " have failed)\n",
-                timeout_s, r.waited_over_session_timeout, timeout_s);
-    std::printf("listen backlog   %ld overflows, %ld drops during the burst (whole network namespace)\n",
-                r.listen_overflows, r.listen_drops);
-    std::printf("elapsed          %.1f ms\n", r.elapsed_ms);
-    std::printf("no descriptors   %d refused   (target 0; kda-bench's open-file limit %ld)\n", refused_fds,
-                r.nofile_limit);
-    if (rss_judged)
-      std::printf("kdad peak RSS    %ld KiB   (target <= %ld) %s\n", r.kdad_peak_rss_kib, kLoadMaxRssKib,
-                  rss_met ? "PASS" : "FAIL");
-    else
-      std::printf("kdad peak RSS    %ld KiB   (judged up to %d targets)\n", r.kdad_peak_rss_kib, kLoadRssJudgedUpTo);
-    std::printf("%s\n", met ? "PASS" : "FAIL");
-  }
-  return check && !met ? 1 : 0;
+  if (json) print_load_json(r, v);
+  else print_load_table(r, v);
+  return check && !v.met ? 1 : 0;
 }
 
 // The re-import target: the merge import within 2x the first.
