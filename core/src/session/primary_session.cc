@@ -58,32 +58,27 @@ asio::awaitable<SessionReport> PrimarySession::finish(SessionReport report) {
   co_return report;
 }
 
-asio::awaitable<SessionReport> PrimarySession::exchange() {
-  const auto& cfg = options_.config;
+// Steps 1 and 2: the Hello, in clear, carrying Noise handshake message 1;
+// then message 2, carrying the offer. Until the handshake completes the peer
+// is nobody: it gets what a Hello needs. Leaves the channel keyed.
+asio::awaitable<Result<void>> PrimarySession::handshake() {
   auto& ch = *channel_;
-
-  // 1. Hello, in clear, carrying Noise handshake message 1. Until the
-  // handshake completes the peer is nobody: it gets what a Hello needs.
   ch.link().set_max_frame_size(kMaxHelloFrameSize);
-  auto hello = co_await ch.read_clear(cfg.handshake_timeout);
-  if (!hello) co_return failure(hello.error().code, "");
-  if (!hello->has_hello()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Hello");
+  auto hello = co_await ch.read_clear(options_.config.handshake_timeout);
+  if (!hello) co_return fail(hello.error().code);
+  if (!hello->has_hello()) co_return fail(Errc::unexpected_frame, "expected Hello");
   const auto& h = hello->hello();
   if (h.protocol_version() != kProtocolVersion) {
     v1::Frame err = frames::unsupported_version(h.protocol_version());
-    const std::string text = err.error().message();
+    std::string text = err.error().message();
     ch.set_farewell(std::move(err));
-    co_return failure(make_error_code(Errc::unsupported_version), text);
+    co_return fail(Errc::unsupported_version, std::move(text));
   }
   const bool with_psk = h.noise_pattern() == v1::NOISE_NX_PSK2;
-  if (with_psk && !options_.psk)
-    co_return failure(make_error_code(Errc::psk_required), "target uses an out-of-band secret this primary lacks");
-  if (!with_psk && options_.require_psk)
-    co_return failure(make_error_code(Errc::psk_required), "this transport requires an out-of-band secret");
+  if (with_psk && !options_.psk) co_return fail(Errc::psk_required, "target uses an out-of-band secret this primary lacks");
+  if (!with_psk && options_.require_psk) co_return fail(Errc::psk_required, "this transport requires an out-of-band secret");
   info_.out_of_band_secret = with_psk;
 
-  // 2. Noise handshake: message 1 (from the Hello) in, message 2 (carrying
-  // the offer) out.
   noise::HandshakeOptions hs_options;
   hs_options.protocol = handshake_protocol(h.noise_pattern());
   hs_options.role = noise::Role::responder;
@@ -91,23 +86,51 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   hs_options.local_static = options_.static_key;
   if (with_psk) hs_options.psk = options_.psk;
   auto hs = noise::HandshakeState::create(std::move(hs_options));
-  if (!hs) co_return failure(hs.error().code, "");
-  if (auto payload = hs->read_message(as_bytes(h.noise_message())); !payload)
-    co_return failure(make_error_code(Errc::handshake_failed), "");
+  if (!hs) co_return fail(hs.error().code);
+  if (auto payload = hs->read_message(as_bytes(h.noise_message())); !payload) co_return fail(Errc::handshake_failed);
 
   const v1::Frame offer = frames::profile_offer(backend_.offer(info_));
   if (validate_frame(offer, FrameLayer::sealed))
-    co_return failure(make_error_code(Errc::internal_error), "profile offer from the backend is invalid");
+    co_return fail(Errc::internal_error, "profile offer from the backend is invalid");
   auto msg2 = hs->write_message(serialize_frame(offer));
   const v1::Frame hs2 = msg2 ? frames::handshake(*msg2) : v1::Frame{};
   if (!msg2 || hs2.ByteSizeLong() > kMaxFrameSize)
-    co_return failure(make_error_code(Errc::internal_error), "profile offer too large for handshake message 2");
-  if (auto ec = co_await ch.write_clear(hs2)) co_return failure(ec, "");
+    co_return fail(Errc::internal_error, "profile offer too large for handshake message 2");
+  if (auto ec = co_await ch.write_clear(hs2)) co_return fail(ec);
   info_.sas = sas_code(hs->handshake_hash());
   auto split = hs->split();
-  if (!split) co_return failure(split.error().code, "");
+  if (!split) co_return fail(split.error().code);
   ch.start_secure(SecureChannel(std::move(split->responder_to_initiator), std::move(split->initiator_to_responder)));
   ch.link().set_max_frame_size(kMaxFrameSize);
+  co_return Result<void>{};
+}
+
+// Step 5: the package, in chunks; the digest rides in the last one. The
+// ledger's Provisioning entry is durable before the first byte leaves.
+asio::awaitable<Result<void>> PrimarySession::send_package(const PreparedPackage& package) {
+  auto& ch = *channel_;
+  if (auto recorded = backend_.on_transfer_started(info_); !recorded) {
+    const StepRefusal& why = recorded.error();
+    if (auto ec = co_await ch.write_sealed(frames::refusal(why.code, why.reason))) co_return fail(ec);
+    co_return fail(why.code, why.reason);
+  }
+  const ByteView bytes = as_bytes(package.bytes());
+  const std::size_t total = bytes.size();
+  for (std::size_t offset = 0; offset < total;) {
+    const std::size_t n = std::min(options_.config.chunk_size, total - offset);
+    const ByteView digest = offset + n == total ? ByteView(package.sha256()) : ByteView();
+    if (auto ec = co_await ch.write_chunk(offset, total, bytes.subspan(offset, n), digest)) co_return fail(ec);
+    offset += n;
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<SessionReport> PrimarySession::exchange() {
+  const auto& cfg = options_.config;
+  auto& ch = *channel_;
+
+  // 1, 2. Hello and the handshake.
+  if (auto keyed = co_await handshake(); !keyed) co_return failure(keyed.error().code, keyed.error().detail);
 
   // 3. The device's claim and choice.
   auto request = co_await ch.read_sealed(cfg.idle_timeout);
@@ -132,22 +155,8 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   info_.package_id = package.package_id();
   info_.profile_name = package.profile_name();
 
-  // 5. The package, in chunks; the digest rides in the last one. The
-  // ledger's Provisioning entry is durable before the first byte leaves.
-  if (auto recorded = backend_.on_transfer_started(info_); !recorded) {
-    const StepRefusal& why = recorded.error();
-    if (auto ec = co_await ch.write_sealed(frames::refusal(why.code, why.reason))) co_return failure(ec, "");
-    co_return failure(make_error_code(why.code), why.reason);
-  }
-  const ByteView bytes = as_bytes(package.bytes());
-  const std::size_t total = bytes.size();
-  for (std::size_t offset = 0; offset < total;) {
-    const std::size_t n = std::min(cfg.chunk_size, total - offset);
-    const ByteView digest = offset + n == total ? ByteView(package.sha256()) : ByteView();
-    auto ec = co_await ch.write_chunk(offset, total, bytes.subspan(offset, n), digest);
-    if (ec) co_return failure(ec, "");
-    offset += n;
-  }
+  // 5. The package.
+  if (auto sent = co_await send_package(package); !sent) co_return failure(sent.error().code, sent.error().detail);
 
   // 6. Acknowledgement: only now is the device provisioned.
   auto ack = co_await ch.read_sealed(cfg.idle_timeout);

@@ -45,13 +45,12 @@ asio::awaitable<SessionReport> TargetSession::run() {
   co_return report;
 }
 
-asio::awaitable<SessionReport> TargetSession::exchange() {
-  const auto& cfg = options_.config;
+// Steps 1 and 2: Hello carrying Noise handshake message 1, in clear; then
+// message 2, carrying the profile offer. Leaves the channel keyed and the SAS
+// in `report`.
+asio::awaitable<Result<void>> TargetSession::handshake(SessionReport& report) {
   auto& ch = *channel_;
-  SessionReport report;
   const bool with_psk = options_.psk.has_value();
-
-  // 1. Hello, in clear, carrying Noise handshake message 1.
   v1::Frame hello = frames::hello(ch.link().kind(), with_psk ? v1::NOISE_NX_PSK2 : v1::NOISE_NX);
   auto* h = hello.mutable_hello();
   noise::HandshakeOptions hs_options;
@@ -60,60 +59,50 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
   hs_options.prologue = handshake_prologue(*h);
   hs_options.psk = options_.psk;
   auto hs = noise::HandshakeState::create(std::move(hs_options));
-  if (!hs) co_return failure(hs.error().code);
+  if (!hs) co_return fail(hs.error().code);
   auto msg1 = hs->write_message({});
-  if (!msg1) co_return failure(msg1.error().code);
+  if (!msg1) co_return fail(msg1.error().code);
   h->set_noise_message(msg1->data(), msg1->size());
-  if (auto ec = co_await ch.write_clear(hello)) co_return failure(ec);
+  if (auto ec = co_await ch.write_clear(hello)) co_return fail(ec);
 
-  // 2. Noise handshake message 2, carrying the profile offer.
-  auto msg2 = co_await ch.read_clear(cfg.handshake_timeout);
-  if (!msg2) co_return failure(msg2.error().code);
-  if (!msg2->has_handshake()) co_return failure(make_error_code(Errc::unexpected_frame), "expected handshake message 2");
+  auto msg2 = co_await ch.read_clear(options_.config.handshake_timeout);
+  if (!msg2) co_return fail(msg2.error().code);
+  if (!msg2->has_handshake()) co_return fail(Errc::unexpected_frame, "expected handshake message 2");
   auto payload = hs->read_message(as_bytes(msg2->handshake().noise_message()));
-  if (!payload) co_return failure(make_error_code(Errc::handshake_failed));
+  if (!payload) co_return fail(Errc::handshake_failed);
   if (options_.pinned_primary_key && hs->remote_static() != options_.pinned_primary_key)
-    co_return failure(make_error_code(Errc::peer_key_mismatch));
+    co_return fail(Errc::peer_key_mismatch);
   auto offer = parse_frame(*payload);
-  if (!offer) co_return failure(offer.error().code);
-  if (auto ec = validate_frame(*offer, FrameLayer::sealed)) co_return failure(ec);
-  if (!offer->has_profile_offer()) co_return failure(make_error_code(Errc::unexpected_frame), "expected ProfileOffer");
+  if (!offer) co_return fail(offer.error().code);
+  if (auto ec = validate_frame(*offer, FrameLayer::sealed)) co_return fail(ec);
+  if (!offer->has_profile_offer()) co_return fail(Errc::unexpected_frame, "expected ProfileOffer");
   report.info.sas = sas_code(hs->handshake_hash());
   report.info.out_of_band_secret = with_psk;
   if (options_.on_sas) options_.on_sas(report.info.sas);
   auto split = hs->split();
-  if (!split) co_return failure(split.error().code);
+  if (!split) co_return fail(split.error().code);
   ch.start_secure(SecureChannel(std::move(split->initiator_to_responder), std::move(split->responder_to_initiator)));
+  co_return Result<void>{};
+}
 
-  // 3. Claim and choice.
-  if (auto ec = co_await ch.write_sealed(frames::enroll_request(options_.device, options_.profile_name)))
-    co_return failure(ec);
-
-  // 4. Authorization: a refusal, or the package's first chunk.
-  auto frame = co_await ch.read_sealed(cfg.idle_timeout);
-  if (!frame) co_return failure(frame.error().code);
-  if (frame->has_authorization()) {
-    const auto& a = frame->authorization();
-    ch.close_link();  // the primary ends the session with its own Close
-    co_return failure(std::error_code(static_cast<int>(a.code()), kda_category()), "primary refused: " + a.reason());
-  }
-
-  // 5. Package chunks, in order, then the digest check.
+// Step 5: the package's chunks, in order from `frame` (the first), then the
+// digest check and the package itself.
+asio::awaitable<Result<v1::EnrollmentPackage>> TargetSession::receive_package(Result<v1::Frame> frame) {
+  const auto& cfg = options_.config;
   std::string package_bytes;
   std::uint64_t total = 0;
   for (bool first = true;; first = false) {
-    if (!first) frame = co_await ch.read_sealed(cfg.idle_timeout);
-    if (!frame) co_return failure(frame.error().code);
+    if (!first) frame = co_await channel_->read_sealed(cfg.idle_timeout);
+    if (!frame) co_return fail(frame.error().code);
     if (!frame->has_package_chunk())
-      co_return failure(make_error_code(Errc::unexpected_frame),
-                        first ? "expected PackageChunk or Authorization" : "expected PackageChunk");
+      co_return fail(Errc::unexpected_frame, first ? "expected PackageChunk or Authorization" : "expected PackageChunk");
     auto& c = *frame->mutable_package_chunk();
     if (first) {
-      if (c.total() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large));
+      if (c.total() > cfg.max_package_size) co_return fail(Errc::package_too_large);
       total = c.total();
     }
     if (c.offset() != package_bytes.size() || c.total() != total)
-      co_return failure(make_error_code(Errc::invalid_frame), "package chunk out of sequence");
+      co_return fail(Errc::invalid_frame, "package chunk out of sequence");
     if (first && c.data().size() == total) {
       package_bytes = std::move(*c.mutable_data());  // one chunk: no copy
     } else {
@@ -125,20 +114,44 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
       const auto digest = sha256(as_bytes(package_bytes));
       if (c.sha256().size() != digest.size() ||
           !std::equal(digest.begin(), digest.end(), reinterpret_cast<const std::uint8_t*>(c.sha256().data())))
-        co_return failure(make_error_code(Errc::package_digest_mismatch));
+        co_return fail(Errc::package_digest_mismatch);
       break;
     }
   }
   v1::EnrollmentPackage package;
   if (!package.ParseFromArray(package_bytes.data(), static_cast<int>(package_bytes.size())) ||
       package.package_id().empty())
-    co_return failure(make_error_code(Errc::invalid_frame), "enrollment package does not parse or has no id");
-  report.info.profile_name = package.profile().name();
-  report.info.package_id = package.package_id();
+    co_return fail(Errc::invalid_frame, "enrollment package does not parse or has no id");
+  co_return package;
+}
+
+asio::awaitable<SessionReport> TargetSession::exchange() {
+  auto& ch = *channel_;
+  SessionReport report;
+  // 1, 2. Hello and the handshake.
+  if (auto keyed = co_await handshake(report); !keyed) co_return failure(keyed.error().code, keyed.error().detail);
+
+  // 3. Claim and choice.
+  if (auto ec = co_await ch.write_sealed(frames::enroll_request(options_.device, options_.profile_name)))
+    co_return failure(ec);
+
+  // 4. Authorization: a refusal, or the package's first chunk.
+  auto frame = co_await ch.read_sealed(options_.config.idle_timeout);
+  if (frame && frame->has_authorization()) {
+    const auto& a = frame->authorization();
+    ch.close_link();  // the primary ends the session with its own Close
+    co_return failure(std::error_code(static_cast<int>(a.code()), kda_category()), "primary refused: " + a.reason());
+  }
+
+  // 5. The package.
+  auto package = co_await receive_package(std::move(frame));
+  if (!package) co_return failure(package.error().code, package.error().detail);
+  report.info.profile_name = package->profile().name();
+  report.info.package_id = package->package_id();
 
   // 6. Acknowledge, then the primary's Result.
   if (auto ec = co_await ch.write_sealed(frames::ack())) co_return failure(ec);
-  auto result = co_await ch.read_sealed(cfg.idle_timeout);
+  auto result = co_await ch.read_sealed(options_.config.idle_timeout);
   if (!result) co_return failure(result.error().code, "package acknowledged but the primary's result never came");
   if (!result->has_result()) co_return failure(make_error_code(Errc::unexpected_frame), "expected Result");
   if (result->result().outcome() != v1::OUTCOME_PROVISIONED) {
@@ -150,7 +163,7 @@ asio::awaitable<SessionReport> TargetSession::exchange() {
     co_return r;
   }
   report.outcome = v1::OUTCOME_PROVISIONED;
-  report.package = std::move(package);
+  report.package = std::move(*package);
   co_return report;
 }
 

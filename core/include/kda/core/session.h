@@ -55,6 +55,8 @@ class PrimarySession : public std::enable_shared_from_this<PrimarySession> {
  private:
   PrimarySession(LinkPtr link, PrimaryOptions options, EnrollmentBackend& backend, std::string id);
   asio::awaitable<SessionReport> exchange();
+  asio::awaitable<Result<void>> handshake();
+  asio::awaitable<Result<void>> send_package(const PreparedPackage& package);
   asio::awaitable<Result<AuthorizationDecision>> await_decision(const v1::EnrollRequest& request);
   asio::awaitable<SessionReport> finish(SessionReport report);
 
@@ -90,6 +92,8 @@ class TargetSession : public std::enable_shared_from_this<TargetSession> {
  private:
   TargetSession(LinkPtr link, TargetOptions options);
   asio::awaitable<SessionReport> exchange();
+  asio::awaitable<Result<void>> handshake(SessionReport& report);
+  asio::awaitable<Result<v1::EnrollmentPackage>> receive_package(Result<v1::Frame> first);
 
   std::shared_ptr<SessionChannel> channel_;
   TargetOptions options_;
