@@ -49,7 +49,6 @@ int profile_qr(const Global& g, const std::string& name, const std::string& png)
   request.mutable_profile_qr()->set_name(name);
   auto r = round_trip(g, request);
   if (!r) return fail(r.error());
-  if (!r->ok()) return fail(r->error());
   const auto& qr = r->qr();
   auto matrix = encode_qr(qr.json());
   if (!matrix) return fail(matrix.error());
@@ -79,7 +78,6 @@ int profile_ndef(const Global& g, const std::string& name, const std::string& fi
   request.mutable_profile_ndef()->set_name(name);
   auto r = round_trip(g, request);
   if (!r) return fail(r.error());
-  if (!r->ok()) return fail(r->error());
   const std::string& bytes = r->ndef().message();
   if (!file.empty())
     if (auto w = write_private_file(file, bytes); !w) return fail(w.error());

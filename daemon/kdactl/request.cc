@@ -50,14 +50,15 @@ std::string payload_json(const v1::ControlResponse& r, const char* expected) {
 Result<v1::ControlResponse> round_trip(const Global& g, const v1::ControlRequest& request) {
   auto client = daemon::ControlClient::connect(g.socket);
   if (!client) return tl::unexpected(client.error());
-  return client->call(request);
+  auto r = client->call(request);
+  if (r && !r->ok()) return tl::unexpected(daemon::response_error(*r));
+  return r;
 }
 
 // One request; on success the payload as JSON (--json) or through `human`.
 int run(const Global& g, const v1::ControlRequest& request, const Printer& human) {
   auto r = round_trip(g, request);
   if (!r) return fail(r.error());
-  if (!r->ok()) return fail(r->error());
   if (g.json) {
     out(payload_json(*r, expected_payload(request)) + "\n");
     return 0;

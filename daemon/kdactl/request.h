@@ -27,6 +27,8 @@ void out_now(const std::string& text);
 
 // The set payload of a response as JSON; {} when there is none.
 std::string payload_json(const kda::v1::ControlResponse& r, const char* expected = nullptr);
+// One request that kdad should answer ok: its response, or why not (the
+// connection's error, or kdad's refusal with its code).
 kda::Result<kda::v1::ControlResponse> round_trip(const Global& g, const kda::v1::ControlRequest& request);
 
 using Printer = std::function<int(const kda::v1::ControlResponse&)>;
