@@ -10,8 +10,6 @@ packages=(
   libexpected-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libcli11-dev libtomlplusplus-dev
   libqrencode-dev libpng-dev
-  # tcmalloc_minimal, the allocator kdad, kda-target and kda-bench link
-  libgoogle-perftools-dev
   libgtest-dev libgmock-dev
   # tests/docs/admin_guide_test.py replays docs/ADMIN.md's commands;
   # tests/protocol/ is a target written from docs/PROTOCOL.md (Noise: cryptography)

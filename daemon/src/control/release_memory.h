@@ -4,9 +4,8 @@
 
 namespace kda::daemon {
 
-// tcmalloc's free pages when the program links tcmalloc (kdad does with
-// KDA_TCMALLOC), else glibc's free arena memory (malloc_trim). Costs up to a
-// few milliseconds: call it after bursts, not per request.
+// glibc's free arena memory (malloc_trim). Costs up to a few milliseconds:
+// call it after bursts, not per request.
 void release_free_memory();
 
 }  // namespace kda::daemon
