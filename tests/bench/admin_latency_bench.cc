@@ -1,10 +1,8 @@
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <csignal>
 #include <functional>
 #include <cstdio>
 #include <optional>
@@ -267,14 +265,9 @@ int admin_latency_command(int argc, char** argv) {
   CommonOptions& o = l.common;
   o.devices = 300'000;
   if (auto status = latency_options(argc, argv, l)) return *status;
-  o.progress = !o.json || isatty(2);
-  std::signal(SIGPIPE, SIG_IGN);
-  const long n = o.devices;
-
   Desk desk;
-  desk.bin_dir = o.bin_dir;
-  desk.step_timeout = o.step_timeout;
-  desk.start("kda-latency", "kda-bench admin-latency");
+  start_desk(desk, o, "kda-latency", "kda-bench admin-latency");
+  const long n = o.devices;
   const std::string& dir = desk.dir->path();
   note(o, "writing " + std::to_string(n) + " devices and a pool of " + std::to_string(l.pool));
   const auto files = inventory_files(dir, n, 't');

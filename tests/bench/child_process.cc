@@ -43,25 +43,14 @@ pid_t spawn_launcher(const ChildSpec& spec, const std::string& err_path, int res
   posix_spawn_file_actions_addopen(&actions, 1, spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, result_fd, 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group: a timeout kills launcher and program
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  const SpawnAttr attr(true);  // its own group: a timeout kills launcher and program
   static const std::string launcher =
       (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "kda-bench-measure").string();
   std::vector<std::string> args = {launcher};
   args.insert(args.end(), spec.argv.begin(), spec.argv.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, launcher.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, launcher.c_str(), &actions, attr.get(), spawn_argv(args).data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) throw std::runtime_error("cannot start the launcher for " + spec.argv.at(0) + ": " + std::strerror(rc));
   return pid;
 }
@@ -108,6 +97,23 @@ void take_result(ChildRun& run, const std::string& line, int launcher_status) {
 }
 
 }  // namespace
+
+SpawnAttr::SpawnAttr(bool own_group) {
+  posix_spawnattr_init(&attr_);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr_, &defaults);
+  if (own_group) posix_spawnattr_setpgroup(&attr_, 0);
+  posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | (own_group ? POSIX_SPAWN_SETPGROUP : 0));
+}
+
+std::vector<char*> spawn_argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return argv;
+}
 
 bool ChildRun::ok() const { return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 

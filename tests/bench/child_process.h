@@ -9,6 +9,8 @@
 // footprint is the floor of any figure (measure /bin/true to see it).
 #pragma once
 
+#include <spawn.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -34,5 +36,23 @@ struct ChildRun {
 };
 
 ChildRun run_measured(const ChildSpec& spec);
+
+// posix_spawn attributes for kda-bench's children: SIGPIPE back to its
+// default action (kda-bench ignores it; a child starts from the defaults),
+// and with `own_group` a process group of its own (a timeout kills it whole).
+class SpawnAttr {
+ public:
+  explicit SpawnAttr(bool own_group = false);
+  ~SpawnAttr() { posix_spawnattr_destroy(&attr_); }
+  SpawnAttr(const SpawnAttr&) = delete;
+  SpawnAttr& operator=(const SpawnAttr&) = delete;
+  const posix_spawnattr_t* get() const { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
+// posix_spawn's argv: pointers into `args`, then nullptr.
+std::vector<char*> spawn_argv(std::vector<std::string>& args);
 
 }  // namespace kda::bench

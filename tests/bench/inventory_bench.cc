@@ -1,12 +1,10 @@
 #include "inventory_bench.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -408,14 +406,9 @@ int inventory_command(int argc, char** argv) {
   o.devices = 100'000;
   int runs = 5;
   if (auto status = inventory_options(argc, argv, o, runs)) return *status;
-  o.progress = !o.json || isatty(2);
-  std::signal(SIGPIPE, SIG_IGN);
-  const long n = o.devices;
-
   Desk desk;
-  desk.bin_dir = o.bin_dir;
-  desk.step_timeout = o.step_timeout;
-  desk.start("kda-inventory", "kda-bench inventory");
+  start_desk(desk, o, "kda-inventory", "kda-bench inventory");
+  const long n = o.devices;
   const std::string& dir = desk.dir->path();
   note(o, "writing " + std::to_string(n) + " devices in " + std::to_string((n + kChunk - 1) / kChunk) + " files");
   const auto files = inventory_files(dir, n, 't');

@@ -1,6 +1,9 @@
 #include "inventory_desk.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -83,6 +86,14 @@ bool common_arg(CommonOptions& o, int argc, char** argv, int& i) {
 
 void note(const CommonOptions& o, const std::string& what) {
   if (o.progress) std::fprintf(stderr, "kda-bench: %s\n", what.c_str());
+}
+
+void start_desk(Desk& desk, CommonOptions& o, const std::string& prefix, const std::string& name) {
+  o.progress = !o.json || isatty(2);
+  std::signal(SIGPIPE, SIG_IGN);
+  desk.bin_dir = o.bin_dir;
+  desk.step_timeout = o.step_timeout;
+  desk.start(prefix, name);
 }
 
 }  // namespace kda::bench

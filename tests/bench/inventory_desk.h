@@ -135,4 +135,8 @@ bool common_arg(CommonOptions& o, int argc, char** argv, int& i);
 // A progress line on stderr (unless --json output goes to a pipe).
 void note(const CommonOptions& o, const std::string& what);
 
+// What both commands do first: progress lines unless --json output goes to
+// a pipe, SIGPIPE ignored, kdad started in a directory named `prefix`.
+void start_desk(Desk& desk, CommonOptions& o, const std::string& prefix, const std::string& name);
+
 }  // namespace kda::bench

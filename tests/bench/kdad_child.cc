@@ -1,5 +1,7 @@
 #include "kdad_child.h"
 
+#include "child_process.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -90,20 +92,10 @@ void spawn_kdad(Kdad& kdad, const std::string& exe, const std::string& config, c
   posix_spawn_file_actions_addopen(&actions, 2, kdad.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, 2, 1);
   // kda-bench ignores SIGPIPE; kdad should start from the defaults and set its own.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  const SpawnAttr attr;
   std::vector<std::string> args = {exe, "--config", config, "--state-dir", dir};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int rc = ::posix_spawn(&kdad.pid, exe.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = ::posix_spawn(&kdad.pid, exe.c_str(), &actions, attr.get(), spawn_argv(args).data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     kdad.pid = -1;
     throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
