@@ -90,6 +90,15 @@ inline std::string status_call_result(const std::string& path) {
   return test::status_result(*client);
 }
 
+// The line of kdad's refusal of `request` (the call itself must go through).
+inline std::string refusal_of(ControlClient& client, const v1::ControlRequest& request) {
+  auto r = client.call(request);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message());
+  if (!r) return "(no answer)";
+  EXPECT_FALSE(r->ok());
+  return r->error();
+}
+
 // A raw connection for writing bytes no ControlClient would.
 inline int raw_connect(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);

@@ -72,6 +72,9 @@ class ControlAsOtherUser : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
   }
+  // The control group of these tests: no account on the machine is in it,
+  // so only the children given it are.
+  static constexpr gid_t kGroup = 4242;
 };
 
 TEST_F(ControlAsOtherUser, ForeignUidIsRefusedByTheServer) {
@@ -86,12 +89,11 @@ TEST_F(ControlAsOtherUser, ForeignUidIsRefusedByTheServer) {
 }
 
 TEST_F(ControlAsOtherUser, ControlGroupMemberIsAllowed) {
-  const gid_t group = 4242;
-  Rig rig({.group = group});
+  Rig rig({.group = kGroup});
   ASSERT_TRUE(rig.error.empty()) << rig.error;
   ::chmod(rig.dir.path().c_str(), 0755);
   const std::string path = rig.path();
-  EXPECT_EQ(as_nobody({group}, [&] { return status_call_result(path); }), "ok");
+  EXPECT_EQ(as_nobody({kGroup}, [&] { return status_call_result(path); }), "ok");
   EXPECT_EQ(rig.handler.last_peer().uid, 65534u);
 }
 
@@ -105,37 +107,34 @@ TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {
 
 // Another allowed user holds every connection it may: root still answers.
 TEST_F(ControlAsOtherUser, RootAnswersWhileAnotherUserHoldsConnections) {
-  const gid_t group = 4242;
-  Rig rig({.group = group, .max_connections = 6, .root_reserve = 2, .connections_per_user = 0});
+  Rig rig({.group = kGroup, .max_connections = 6, .root_reserve = 2, .connections_per_user = 0});
   ::chmod(rig.dir.path().c_str(), 0755);
-  test::AsUser holder(test::kNobody, {group}, test::hold_connections(rig.path(), 8));
+  test::AsUser holder(test::kNobody, {kGroup}, test::hold_connections(rig.path(), 8));
   EXPECT_EQ(test::count_lines(holder.output(), "ok"), 6) << holder.output();
   EXPECT_EQ(test::count_lines(holder.output(), "refused: too many control connections open (6, limit 6); try again"),
             2)
       << holder.output();
   EXPECT_EQ(status_call_result(rig.path()), "ok");
   holder.release();
-  EXPECT_TRUE(eventually([&] { return as_nobody({group}, [&] { return status_call_result(rig.path()); }) == "ok"; }));
+  EXPECT_TRUE(eventually([&] { return as_nobody({kGroup}, [&] { return status_call_result(rig.path()); }) == "ok"; }));
 }
 
 TEST_F(ControlAsOtherUser, PerUserLimitLeavesRoomForOthers) {
-  const gid_t group = 4242;
-  Rig rig({.group = group, .max_connections = 6, .root_reserve = 0, .connections_per_user = 3});
+  Rig rig({.group = kGroup, .max_connections = 6, .root_reserve = 0, .connections_per_user = 3});
   ::chmod(rig.dir.path().c_str(), 0755);
-  test::AsUser holder(test::kNobody, {group}, test::hold_connections(rig.path(), 4));
+  test::AsUser holder(test::kNobody, {kGroup}, test::hold_connections(rig.path(), 4));
   EXPECT_EQ(test::count_lines(holder.output(), "ok"), 3) << holder.output();
   EXPECT_EQ(test::count_lines(holder.output(), "refused: too many control connections from uid 65534 (3 open, "
                                                "limit 3); close one and try again"),
             1)
       << holder.output();
   // Another uid of the group still gets in.
-  EXPECT_EQ(test::AsUser(65533, {group}, [&] { return status_call_result(rig.path()); }).output(), "ok");
+  EXPECT_EQ(test::AsUser(65533, {kGroup}, [&] { return status_call_result(rig.path()); }).output(), "ok");
 }
 
 // Chunks of other users share one budget; root's never count against it.
 TEST_F(ControlAsOtherUser, UploadBudgetBoundsOtherUsersButNotRoot) {
-  const gid_t group = 4242;
-  Rig rig({.group = group, .upload_budget = kControlUploadChunkSize + 1000});
+  Rig rig({.group = kGroup, .upload_budget = kControlUploadChunkSize + 1000});
   ::chmod(rig.dir.path().c_str(), 0755);
   const std::string path = rig.path();
   auto chunk_of = [](std::size_t n) {
@@ -143,7 +142,7 @@ TEST_F(ControlAsOtherUser, UploadBudgetBoundsOtherUsersButNotRoot) {
     chunk.mutable_devices_import_chunk()->set_csv(std::string(n, 'a'));
     return chunk;
   };
-  const std::string result = as_nobody({group}, [&] {
+  const std::string result = as_nobody({kGroup}, [&] {
     auto a = ControlClient::connect(path), b = ControlClient::connect(path);
     if (!a || !b) return std::string("connect failed");
     auto first = a->call(chunk_of(kControlUploadChunkSize));
