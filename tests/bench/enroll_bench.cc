@@ -51,16 +51,13 @@ EnrollResult run_enroll(std::size_t package_size, std::chrono::milliseconds dura
   LoopbackHub hub(io.get_executor());
   auto listener = std::move(*hub.listen("bench"));
   FixedPackageBackend backend(package_size, "Bench profile");
-  auto key = noise::Keypair::generate();
-  if (!key) throw std::runtime_error("key generation failed");
-  TargetOptions topts;
-  topts.device.add_imei("490154203237518");
-  topts.device.set_serial("BENCH0001");
+  const auto key = bench_primary_key();
+  const TargetOptions topts = bench_target();
 
   EnrollResult result;
   result.package_bytes = backend.package_bytes();
   std::string failure;
-  asio::co_spawn(io, serve(*listener, backend, *key), asio::detached);
+  asio::co_spawn(io, serve(*listener, backend, key), asio::detached);
   const auto start = Clock::now();
   asio::co_spawn(io, enroll_until(Clock::now() + duration, hub, *listener, topts, result, failure), asio::detached);
   io.run();

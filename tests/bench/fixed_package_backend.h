@@ -3,9 +3,12 @@
 // inventory (and as the TLS baseline sends a ready buffer).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 
 #include "kda/core/enrollment_backend.h"
+#include "kda/core/noise/noise.h"
+#include "kda/core/session.h"
 
 namespace kda::bench {
 
@@ -44,5 +47,20 @@ class FixedPackageBackend : public EnrollmentBackend {
   PreparedPackage package_;
   std::string failure_;
 };
+
+// The phone of the in-process benchmarks (enroll, nfc): one IMEI, one serial.
+inline TargetOptions bench_target() {
+  TargetOptions t;
+  t.device.add_imei("490154203237518");
+  t.device.set_serial("BENCH0001");
+  return t;
+}
+
+// A fresh primary key for a benchmark's primary.
+inline noise::Keypair bench_primary_key() {
+  auto key = noise::Keypair::generate();
+  if (!key) throw std::runtime_error("key generation failed");
+  return std::move(*key);
+}
 
 }  // namespace kda::bench

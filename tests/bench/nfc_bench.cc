@@ -53,12 +53,9 @@ NfcResult run_nfc_enroll(std::size_t package_size) {
   auto& target_dep = dynamic_cast<nfc::DepLink&>(*target_link);
 
   FixedPackageBackend backend(package_size, "NFC bench");
-  auto key = noise::Keypair::generate();
-  if (!key) throw std::runtime_error("key generation failed");
-  TargetOptions topts;
-  topts.device.add_imei("490154203237518");
-  topts.device.set_serial("BENCH0001");
-  auto primary = PrimarySession::create(std::move(primary_link), PrimaryOptions{.static_key = *key}, backend, "bench");
+  const auto key = bench_primary_key();
+  const TargetOptions topts = bench_target();
+  auto primary = PrimarySession::create(std::move(primary_link), PrimaryOptions{.static_key = key}, backend, "bench");
   auto target = TargetSession::create(std::move(target_link), topts);
   SessionReport target_report;
   asio::co_spawn(primary->executor(), primary->run(), asio::detached);
