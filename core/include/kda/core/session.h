@@ -69,7 +69,7 @@ class PrimarySession : public std::enable_shared_from_this<PrimarySession> {
 struct TargetOptions {
   v1::DeviceIdentity device;
   std::string profile_name;                      // empty: the primary assigns
-  std::optional<noise::Key> psk;                 // from an NFC bump or QR code
+  std::optional<noise::Key> psk;                 // handed over out of band (a bump, a QR code)
   std::optional<noise::PublicKey> pinned_primary_key;
   SessionConfig config;
   std::function<void(const std::string& sas)> on_sas;

@@ -33,7 +33,7 @@ namespace kda {
 
 class Signal {
  public:
-  // Deadlines are on the steady clock (radio and wpa_supplicant waits);
+  // Deadlines are on the steady clock (radio waits);
   // sessions' simulated time (kda::Clock) does not reach here.
   using SteadyClock = std::chrono::steady_clock;
 
@@ -99,7 +99,7 @@ class Signal {
   bool set_ = false;
 };
 
-// One coroutine at a time in a section (wpa_supplicant requests); FIFO is
+// One coroutine at a time in a section (a radio's control requests); FIFO is
 // not promised. On one executor, like Signal.
 class AsyncMutex {
  public:

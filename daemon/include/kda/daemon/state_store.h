@@ -33,7 +33,7 @@ struct LedgerEntry {
   std::int64_t time_ms = 0;  // unix milliseconds; 0 = now
   std::string device;        // device key: IMEI, else MEID, else serial
   DeviceState state = DeviceState::unassigned;
-  std::string transport;     // "tcp", "bluetooth", ... or "admin"
+  std::string transport;     // a radio's name (kda/core/radio.h) or "admin"
   std::string session;
   std::string sas;
   std::string reason;
