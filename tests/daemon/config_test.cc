@@ -125,6 +125,15 @@ TEST(Config, ExampleNamesEveryRadioTable) {
       EXPECT_NE(example.find("[transports." + std::string(radio.name) + "]"), std::string::npos) << radio.name;
 }
 
+// A radio key of the wrong type is one error, not also "expected pbc or pin".
+TEST(Config, RadioKeyOfTheWrongTypeIsOneError) {
+  auto c = parse_config("[transports.wifidirect]\nwps = 1\n", "k.toml", radios);
+  ASSERT_FALSE(c);
+  ASSERT_EQ(c.error().size(), 1u);
+  EXPECT_NE(c.error()[0].message().find("transports.wifidirect.wps: expected a string"), std::string::npos)
+      << c.error()[0].message();
+}
+
 TEST(Config, SyntaxErrorNamesThePlace) {
   auto c = parse_config(read("syntax.toml"), "syntax.toml", radios);
   ASSERT_FALSE(c);

@@ -97,8 +97,8 @@ class Reader {
   void radio_key(const toml::table& t, const std::string& prefix, const RadioKey& key, RadioSettings& out) {
     const auto* node = t.get(key.name);
     if (!node) return;
-    std::string value;
-    text(t, prefix, key.name, value);
+    if (!node->is_string()) return error(node, prefix + std::string(key.name), "expected a string");
+    const std::string value = *node->value<std::string>();
     const std::string name = prefix + std::string(key.name);
     if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(), value) == key.choices.end()) {
       std::string list;
