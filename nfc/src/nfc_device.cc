@@ -129,6 +129,23 @@ DeviceResult<std::optional<Bytes>> NfcDevice::target_init(ByteView general_bytes
   return std::optional<Bytes>(std::move(gi));
 }
 
+DeviceResult<bool> NfcDevice::card_init(int timeout_ms) {
+  nfc_target target{};
+  target.nm = {NMT_ISO14443A, NBR_UNDEFINED};
+  auto& card = target.nti.nai;
+  card.abtAtqa[0] = 0x00;
+  card.abtAtqa[1] = 0x04;
+  // The PN532 emulates a 4-byte UID whose first byte is 08 ("random UID").
+  std::memcpy(card.abtUid, "\x08\x6b\x64\x61", 4);
+  card.szUidLen = 4;
+  card.btSak = 0x20;  // ISO/IEC 14443-4 compliant: the chip answers RATS itself
+  std::array<std::uint8_t, kMaxPdu + 2> rx{};
+  const int r = nfc_target_init(device_, &target, rx.data(), rx.size(), timeout_ms);
+  if (r == NFC_ETIMEOUT) return false;
+  if (r < 0) return tl::unexpected(error("card init", r));
+  return true;
+}
+
 DeviceResult<Bytes> NfcDevice::target_receive(int timeout_ms) {
   std::array<std::uint8_t, kMaxPdu + 2> rx{};
   const int r = nfc_target_receive_bytes(device_, rx.data(), rx.size(), timeout_ms);

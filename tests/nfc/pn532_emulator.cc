@@ -52,6 +52,11 @@ constexpr std::uint8_t kOk = 0x00;
 constexpr std::uint8_t kRfTimeout = 0x01;
 constexpr std::uint8_t kTargetReleased = 0x29;
 
+// TgInitAsTarget's mode byte (user manual §7.3.14): PICC only restricts the
+// chip to ISO/IEC 14443-4 card emulation; SEL_RES bit 0x20 announces it.
+constexpr std::uint8_t kPiccOnly = 0x04;
+constexpr std::uint8_t kSelResIso14443_4 = 0x20;
+
 // How long an InJumpForDEP listens for a target before answering "timeout".
 constexpr auto kJumpListenWindow = std::chrono::milliseconds(300);
 
@@ -66,6 +71,9 @@ struct Pn532Pair::Impl {
     Bytes nfcid3i, gi;         // InJumpForDEP
     std::uint8_t baud = 0, act_pass = 0;
     Bytes nfcid3t, gt;         // TgInitAsTarget
+    std::uint8_t mode = 0;     // TgInitAsTarget
+    Bytes mifare, tk;          // TgInitAsTarget: SENS_RES(2) NFCID1t(3) SEL_RES, historical bytes
+    bool card() const { return (mode & kPiccOnly) && mifare.size() == 6 && (mifare[5] & kSelResIso14443_4); }
   };
   struct Chip {
     int index = 0;
@@ -80,6 +88,8 @@ struct Pn532Pair::Impl {
     std::chrono::milliseconds delay{0};
     int corrupt = 0, nack = 0;
   };
+  // A DEP link, or an ISO/IEC 14443-4 card link (tag mode): the same
+  // exchanges (InDataExchange, TgGetData, TgSetData) move the bytes.
   struct DepLink {
     int initiator = -1, target = -1;
     std::optional<Bytes> to_target, to_initiator;
@@ -92,7 +102,7 @@ struct Pn532Pair::Impl {
   std::optional<DepLink> link;
   bool field_lost = false;
   bool stopping = false;
-  int exchanges = 0, activations = 0;
+  int exchanges = 0, activations = 0, card_activations = 0;
   int lose_at = 0;  // exchanges count at which the field goes, 0: never
 
   void open_chip(Chip& c) {
@@ -149,7 +159,7 @@ struct Pn532Pair::Impl {
     switch (p.cmd) {
       case InJumpForDEP: {
         Chip& t = peer(c);
-        if (!field_lost && t.pending && t.pending->cmd == TgInitAsTarget) {
+        if (!field_lost && t.pending && t.pending->cmd == TgInitAsTarget && !(t.pending->mode & kPiccOnly)) {
           activate(c, t);
         } else if (Clock::now() >= p.deadline) {
           c.pending.reset();
@@ -245,6 +255,7 @@ struct Pn532Pair::Impl {
       case PowerDown:
         return reply(c, cmd, {kOk});
       case InListPassiveTarget:
+        return list_passive(c, args);
       case InAutoPoll:
         return reply(c, cmd, {0x00});  // passive polls: no target
       case InCommunicateThru:
@@ -312,12 +323,41 @@ struct Pn532Pair::Impl {
     // Mode, MIFARE params (6), FeliCa params (18), NFCID3t (10), LenGt, Gt, LenTk, Tk.
     if (args.size() < 36) return send_raw(c, syntax_error_frame());
     Pending p{TgInitAsTarget};
+    p.mode = args[0];
+    p.mifare.assign(args.begin() + 1, args.begin() + 7);
     p.nfcid3t.assign(args.begin() + 25, args.begin() + 35);
     const std::size_t gt_len = args[35];
     if (36 + gt_len <= args.size()) p.gt.assign(args.begin() + 36, args.begin() + 36 + static_cast<long>(gt_len));
+    if (37 + gt_len <= args.size()) {
+      const std::size_t tk_at = 37 + gt_len, tk_len = std::min<std::size_t>(args[36 + gt_len], args.size() - tk_at);
+      p.tk.assign(args.begin() + static_cast<long>(tk_at), args.begin() + static_cast<long>(tk_at + tk_len));
+    }
     if (link && link->target == c.index) link.reset();
     c.pending = p;
     evaluate(c);
+  }
+
+  // InListPassiveTarget at 106 kbps type A finds a chip waiting as an
+  // ISO/IEC 14443-4 card, which the chip activates at once (RATS/ATS) as
+  // a real PN532 does; anything else (type B, FeliCa, Jewel, no card): none.
+  void list_passive(Chip& c, const Bytes& args) {
+    Chip& t = peer(c);
+    const bool type_a = args.size() >= 2 && args[1] == 0x00;
+    if (!type_a || field_lost || !t.pending || t.pending->cmd != TgInitAsTarget || !t.pending->card())
+      return reply(c, InListPassiveTarget, {0x00});
+    const Pending card = *t.pending;
+    t.pending.reset();
+    link = DepLink{c.index, t.index, {}, {}, false, kTargetReleased};
+    ++card_activations;
+    // The target's mode byte: 106 kbps, ISO/IEC 14443-4 PICC; then the RATS it answered.
+    reply(t, TgInitAsTarget, {0x08, 0xE0, 0x80});
+    // NbTg, Tg, SENS_RES, SEL_RES, NFCID1 (4 bytes, 08 first as the PN532 makes
+    // it), ATS: TL T0 (FSCI 8) TA TB TC, historical bytes.
+    Bytes found{0x01, 0x01, card.mifare[1], card.mifare[0], card.mifare[5], 0x04, 0x08,
+                card.mifare[2], card.mifare[3], card.mifare[4]};
+    found.insert(found.end(), {static_cast<std::uint8_t>(5 + card.tk.size()), 0x78, 0x80, 0x70, 0x02});
+    found.insert(found.end(), card.tk.begin(), card.tk.end());
+    reply(c, InListPassiveTarget, std::move(found));
   }
 
   void on_frame(Chip& c, HostFrame frame) {
@@ -447,6 +487,11 @@ int Pn532Pair::data_exchanges() const {
 int Pn532Pair::activations() const {
   std::lock_guard lock(impl_->mu);
   return impl_->activations;
+}
+
+int Pn532Pair::card_activations() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->card_activations;
 }
 
 }  // namespace kda::test::pn532

@@ -2,6 +2,11 @@
 // air", speaking the PN532 UART host protocol well enough for libnfc's real
 // pn532_uart driver (connstring "pn532_uart:<pty path>").
 //
+// Besides DEP, a chip waiting in TgInitAsTarget as an ISO/IEC 14443-4 card
+// (PICC-only mode, SEL_RES 0x20: libnfc's NMT_ISO14443A target, a Type 4
+// Tag) is found by the other chip's InListPassiveTarget (type A, 106 kbps),
+// and the two exchange APDUs as InDataExchange / TgGetData / TgSetData.
+//
 // Each chip has its own thread reading its pty master; the air between the
 // chips (DEP activation, exchanged PDUs, the field) is guarded by one mutex.
 // Fault switches are safe to flip from any thread.
@@ -45,6 +50,7 @@ class Pn532Pair {
   // Counters for tests.
   int data_exchanges() const;  // InDataExchange commands that reached a target
   int activations() const;     // successful InJumpForDEP
+  int card_activations() const;  // ISO/IEC 14443-4 cards found by InListPassiveTarget
 
  private:
   struct Impl;

@@ -47,6 +47,12 @@ class NfcDevice {
   DeviceResult<Bytes> transceive(ByteView pdu, int timeout_ms);
   void deselect();
 
+  // --- card (tag mode: the desk's reader is a Type 4 Tag) ---
+  // Waits up to `timeout_ms` to be activated by a reader as an ISO/IEC
+  // 14443-4 type A card (the PN532's PICC emulation, UID 08 6B 64 61);
+  // true once activated. target_receive/target_send then carry the APDUs.
+  DeviceResult<bool> card_init(int timeout_ms);
+
   // --- target (the phone) ---
   // Waits up to `timeout_ms` for an initiator; its general bytes once
   // activated, nothing on timeout.
