@@ -35,12 +35,9 @@ class DemoBackend : public kda::EnrollmentBackend {
     profile->mutable_wifi()->set_ssid("staging-desk");
     *pkg.mutable_device() = request.device();
     (*pkg.mutable_provisioning_extras())["android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED"] = "true";
-    kda::AuthorizationDecision d;
-    d.granted = true;
-    d.package = kda::PreparedPackage::prepare(pkg);
-    done(std::move(d));
+    done(kda::PreparedPackage::prepare(pkg));
   }
-  kda::StepResult on_transfer_started(const kda::SessionInfo&) override {
+  kda::Result<void> on_transfer_started(const kda::SessionInfo&) override {
     std::printf("primary: sending package\n");
     return {};
   }

@@ -32,9 +32,9 @@ class FixedPackageBackend : public EnrollmentBackend {
     return o;
   }
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
-    done(AuthorizationDecision{.granted = true, .package = package_});
+    done(package_);
   }
-  StepResult on_transfer_started(const SessionInfo&) override { return {}; }
+  Result<void> on_transfer_started(const SessionInfo&) override { return {}; }
   void on_finished(const SessionReport& r) override {
     if (!r.provisioned() && failure_.empty()) failure_ = r.reason.empty() ? "not provisioned" : r.reason;
   }

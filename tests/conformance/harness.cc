@@ -46,15 +46,12 @@ void ScriptedBackend::authorize(const SessionInfo&, const v1::EnrollRequest& req
   events.push_back("authorize");
   AuthorizationDecision d;
   if (mode == Mode::deny) {
-    d.granted = false;
-    d.code = Errc::rejected;
-    d.reason = "device not in inventory";
+    d = fail(Errc::rejected, "device not in inventory");
   } else {
-    d.granted = true;
     auto package = make_package(package_size);
     *package.mutable_device() = request.device();
     granted_package = package;
-    d.package = PreparedPackage::prepare(package);
+    d = PreparedPackage::prepare(package);
   }
   if (mode == Mode::never) {
     held_ = std::move(done);

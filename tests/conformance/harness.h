@@ -34,17 +34,17 @@ class ScriptedBackend : public EnrollmentBackend {
   asio::any_io_executor executor;
   Clock* clock = &steady_clock();  // what "late" is measured on
   // A ledger that cannot record the transfer, or the acknowledgement.
-  std::optional<StepRefusal> refuse_transfer;
-  std::optional<StepRefusal> refuse_ack;
+  std::optional<Error> refuse_transfer;
+  std::optional<Error> refuse_ack;
 
   v1::ProfileOffer offer(const SessionInfo&) override;
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override;
-  StepResult on_transfer_started(const SessionInfo&) override {
+  Result<void> on_transfer_started(const SessionInfo&) override {
     events.push_back("transfer");
     if (refuse_transfer) return tl::unexpected(*refuse_transfer);
     return {};
   }
-  StepResult on_acknowledged(const SessionInfo&) override {
+  Result<void> on_acknowledged(const SessionInfo&) override {
     if (refuse_ack) return tl::unexpected(*refuse_ack);
     return {};
   }

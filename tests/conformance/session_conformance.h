@@ -440,7 +440,7 @@ TYPED_TEST_P(SessionConformance, RejectionEndsWithoutWaitingOutTheCloseTimeout) 
 }
 
 TYPED_TEST_P(SessionConformance, UnrecordedTransferSendsNoPackage) {
-  this->backend.refuse_transfer = StepRefusal{Errc::store_full, "the staging desk's disk is full"};
+  this->backend.refuse_transfer = Error{Errc::store_full, "the staging desk's disk is full"};
   std::size_t chunk_bytes = 0;
   TargetOptions topts = this->topts();
   topts.on_progress = [&](std::uint64_t received, std::uint64_t) { chunk_bytes = received; };
@@ -453,7 +453,7 @@ TYPED_TEST_P(SessionConformance, UnrecordedTransferSendsNoPackage) {
 }
 
 TYPED_TEST_P(SessionConformance, UnrecordedAcknowledgementWithholdsTheResult) {
-  this->backend.refuse_ack = StepRefusal{Errc::store_unavailable, "the ledger cannot be written"};
+  this->backend.refuse_ack = Error{Errc::store_unavailable, "the ledger cannot be written"};
   auto out = this->enroll();
   EXPECT_FALSE(out.target.provisioned());
   EXPECT_FALSE(out.target.package.has_value());

@@ -54,9 +54,9 @@ class OtherThreadBackend : public EnrollmentBackend {
     return o;
   }
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
-    std::thread([&] { done(AuthorizationDecision{.code = Errc::rejected, .reason = "decided elsewhere"}); }).join();
+    std::thread([&] { done(fail(Errc::rejected, "decided elsewhere")); }).join();
   }
-  StepResult on_transfer_started(const SessionInfo&) override { return {}; }
+  Result<void> on_transfer_started(const SessionInfo&) override { return {}; }
   void on_finished(const SessionReport&) override {}
 };
 

@@ -34,22 +34,15 @@ class OneShotBackend : public EnrollmentBackend {
     return o;
   }
   void authorize(const SessionInfo&, const v1::EnrollRequest& r, std::function<void(AuthorizationDecision)> done) override {
-    AuthorizationDecision d;
-    if (!grant) {
-      d.reason = "device " + r.device().serial() + " is not in the inventory";
-      done(std::move(d));
-      return;
-    }
+    if (!grant) return done(fail(Errc::rejected, "device " + r.device().serial() + " is not in the inventory"));
     v1::EnrollmentPackage p;
     p.set_package_id("pkg-7");
     p.mutable_profile()->set_name("Staging default");
     p.mutable_profile()->set_server_url("https://mdm.example.com");
     p.mutable_profile()->set_enrollment_token("generated-test-token");
-    d.granted = true;
-    d.package = PreparedPackage::prepare(p);
-    done(std::move(d));
+    done(PreparedPackage::prepare(p));
   }
-  StepResult on_transfer_started(const SessionInfo&) override { return {}; }
+  Result<void> on_transfer_started(const SessionInfo&) override { return {}; }
   void on_finished(const SessionReport& r) override { finished = r; }
   std::optional<SessionReport> finished;
 };

@@ -110,9 +110,9 @@ asio::awaitable<Result<void>> PrimarySession::handshake() {
 asio::awaitable<Result<void>> PrimarySession::send_package(const PreparedPackage& package) {
   auto& ch = *channel_;
   if (auto recorded = backend_.on_transfer_started(info_); !recorded) {
-    const StepRefusal& why = recorded.error();
-    if (auto ec = co_await ch.write_sealed(frames::refusal(why.code, why.reason))) co_return fail(ec);
-    co_return fail(why.code, why.reason);
+    const Error& why = recorded.error();
+    if (auto ec = co_await ch.write_sealed(frames::refusal(wire_errc(why.code), why.message()))) co_return fail(ec);
+    co_return fail(why.code, why.message());
   }
   const ByteView bytes = as_bytes(package.bytes());
   const std::size_t total = bytes.size();
@@ -144,11 +144,12 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // frame; a grant is the package's first chunk.
   auto decision = co_await await_decision(request->enroll_request());
   if (!decision) co_return failure(decision.error().code, "");
-  if (!decision->granted) {
-    if (auto ec = co_await ch.write_sealed(frames::refusal(decision->code, decision->reason))) co_return failure(ec, "");
-    co_return failure(make_error_code(decision->code), decision->reason);
+  if (!*decision) {
+    const Error& why = decision->error();
+    if (auto ec = co_await ch.write_sealed(frames::refusal(wire_errc(why.code), why.message()))) co_return failure(ec, "");
+    co_return failure(why.code, why.message());
   }
-  const auto& package = decision->package;
+  const PreparedPackage& package = **decision;
   if (package.empty() || package.package_id().empty())
     co_return failure(make_error_code(Errc::internal_error), "backend granted an empty package");
   if (package.bytes().size() > cfg.max_package_size) co_return failure(make_error_code(Errc::package_too_large), "");
@@ -166,7 +167,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
   // Provisioned is committed before the Result says so: a target that hears
   // Result is recorded Provisioned, whatever happens to this process next.
   if (auto recorded = backend_.on_acknowledged(info_); !recorded)
-    co_return failure(make_error_code(recorded.error().code), recorded.error().reason);
+    co_return failure(recorded.error().code, recorded.error().message());
   co_await ch.write_sealed(frames::result(v1::OUTCOME_PROVISIONED));  // lost or not, the target has acknowledged
   SessionReport done;
   done.outcome = v1::OUTCOME_PROVISIONED;

@@ -71,7 +71,7 @@ bool Admission::admit_session(const std::string& peer) {
   return false;
 }
 
-std::optional<StepRefusal> Admission::before_claim(const std::string& peer) {
+Result<void> Admission::before_claim(const std::string& peer) {
   const std::string source = session_source(peer);
   if (!refusals_.allows(source, unix_ms())) {
     window_sources_.insert(source);
@@ -79,15 +79,15 @@ std::optional<StepRefusal> Admission::before_claim(const std::string& peer) {
                                                          "refused_claims_per_minute = " +
                                                     std::to_string(config_.limits.refused_claims_per_minute) +
                                                     " allows; its sessions are refused for now");
-    return StepRefusal{Errc::rate_limited, "too many refused claims from this source; try again later"};
+    return fail(Errc::rate_limited, "too many refused claims from this source; try again later");
   }
   if (const DiskSpace space = disk(); space.low()) {
     note(&AdmissionCounts::refused_low_space, config_.state_dir + " has " + mib(*space.free_bytes) +
                                                   " free, below [limits] min_free_mb = " +
                                                   mib(space.min_free_bytes) + "; new sessions are refused");
-    return StepRefusal{Errc::store_full, "the staging desk's disk is full; it cannot record an enrollment"};
+    return fail(Errc::store_full, "the staging desk's disk is full; it cannot record an enrollment");
   }
-  return std::nullopt;
+  return {};
 }
 
 void Admission::reconfigure() {

@@ -60,7 +60,7 @@ class Admission {
   bool admit_session(const std::string& peer);
   // Before a device's claim is looked up: a refusal when the source has
   // used up its refused claims or the state dir is short of space.
-  std::optional<StepRefusal> before_claim(const std::string& peer);
+  Result<void> before_claim(const std::string& peer);
   // A claim from `peer` was refused (unknown, unapproved, busy device).
   void claim_refused(const std::string& peer);
   void bare_connection();

@@ -77,14 +77,14 @@ v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
   return offer;
 }
 
-StepResult EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
+Result<void> EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
                                      const std::string& reason) {
   LedgerEntry e{.device = device, .state = state, .transport = std::string(transport_name(session.transport)),
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
   auto r = store_.record(e);
   if (r) return {};
   log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
-  return tl::unexpected(StepRefusal{code_for(r.error()), make_error_code(code_for(r.error())).message()});
+  return fail(code_for(r.error()));
 }
 
 // A refused claim is recorded (counted with its repeats) before the target
@@ -95,18 +95,13 @@ AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, cons
   admission_.claim_refused(session.peer);
   LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = std::string(transport_name(session.transport)),
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
-  AuthorizationDecision d;
-  d.code = code;
-  d.reason = reason;
   if (auto r = store_.record_refusal(e); !r) {
     log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
-    d.code = code_for(r.error());
-    d.reason = make_error_code(d.code).message();
-    return d;
+    return fail(code_for(r.error()));
   }
   const std::string line = "session " + session.session_id + ": device " + device + " refused: " + reason;
   security_event ? log_.warning(line) : log_.info(line);
-  return d;
+  return fail(code, reason);
 }
 
 AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, const v1::EnrollRequest& request) {
@@ -116,12 +111,7 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
     profile = catalog_.find(request.profile_name());
     if (!profile) profile = &catalog_.default_profile();
   }
-  AuthorizationDecision d;
-  if (!profile) {
-    d.code = Errc::rejected;
-    d.reason = "assigned profile \"" + device.device.profile + "\" no longer exists";
-    return d;
-  }
+  if (!profile) return fail(Errc::rejected, "assigned profile \"" + device.device.profile + "\" no longer exists");
   v1::EnrollmentPackage package;
   package.set_package_id(random_id());
   package.set_issued_at(now_s());
@@ -132,26 +122,16 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
   package.mutable_credentials()->set_password(device.device.password);
   *package.mutable_device() = request.device();
   auto extras = provisioning_extras(package);
-  if (!extras) {
-    d.code = Errc::internal_error;
-    d.reason = "profile \"" + profile->name() + "\": " + extras.error().message();
-    return d;
-  }
+  if (!extras) return fail(Errc::internal_error, "profile \"" + profile->name() + "\": " + extras.error().message());
   for (const auto& [key, value] : *extras) (*package.mutable_provisioning_extras())[key] = value;
-  d.granted = true;
-  d.package = PreparedPackage::prepare(package);
-  return d;
+  return PreparedPackage::prepare(package);
 }
 
 void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                                   std::function<void(AuthorizationDecision)> done) {
   KDA_ASSERT_ON(executor_);
-  if (auto why = admission_.before_claim(session.peer)) {
-    AuthorizationDecision d;
-    d.code = why->code;
-    d.reason = why->reason;
-    return done(std::move(d));
-  }
+  if (auto admitted = admission_.before_claim(session.peer); !admitted)
+    return done(tl::unexpected(std::move(admitted.error())));
   if (const std::string problem = identity_problem(request.device()); !problem.empty())
     return done(refuse(session, escape_untrusted(claimed_key(request.device()), 64),
                        "identity claim is malformed: " + problem));
@@ -159,10 +139,7 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
   auto candidates = store_.claim_candidates(request.device());
   if (!candidates) {
     log_.error("session " + session.session_id + ": inventory: " + candidates.error().message());
-    AuthorizationDecision d;
-    d.code = Errc::store_unavailable;
-    d.reason = "the staging desk cannot read its inventory";
-    return done(std::move(d));
+    return done(fail(Errc::store_unavailable, "the staging desk cannot read its inventory"));
   }
   std::vector<Device> records;
   std::vector<std::string> keys;
@@ -188,16 +165,16 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
   session_device_[session.session_id] = device.key;
   device_session_[device.key] = session.session_id;
   auto decision = grant(device, request);
-  if (!decision.granted) {
-    (void)record(session, device.key, DeviceState::failed, decision.reason);
-    log_.warning("session " + session.session_id + ": device " + device.key + ": " + decision.reason);
+  if (!decision) {
+    (void)record(session, device.key, DeviceState::failed, decision.error().detail);
+    log_.warning("session " + session.session_id + ": device " + device.key + ": " + decision.error().detail);
     end_session(session.session_id);  // recorded here, not again when it ends
     return done(std::move(decision));
   }
   const auto& policy = settings_for(session.transport);
   if (policy.confirm == ConfirmPolicy::proximity || session.out_of_band_secret) {
     log_.info("session " + session.session_id + ": device " + device.key + " authorized (profile \"" +
-              decision.package.profile_name() + "\")");
+              decision->profile_name() + "\")");
     return done(std::move(decision));
   }
   auto w = std::make_unique<Waiting>(executor_);
@@ -251,14 +228,14 @@ std::vector<PendingConfirmation> EnrollmentService::pending() const {
   return out;
 }
 
-StepResult EnrollmentService::on_transfer_started(const SessionInfo& session) {
+Result<void> EnrollmentService::on_transfer_started(const SessionInfo& session) {
   KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
   if (it == session_device_.end()) return {};
   return record(session, it->second, DeviceState::provisioning, "package " + session.package_id);
 }
 
-StepResult EnrollmentService::on_acknowledged(const SessionInfo& session) {
+Result<void> EnrollmentService::on_acknowledged(const SessionInfo& session) {
   KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
   if (it == session_device_.end()) return {};

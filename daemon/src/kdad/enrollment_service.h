@@ -35,8 +35,8 @@ class EnrollmentService final : public EnrollmentBackend {
   v1::ProfileOffer offer(const SessionInfo& session) override;
   void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                  std::function<void(AuthorizationDecision)> done) override;
-  StepResult on_transfer_started(const SessionInfo& session) override;
-  StepResult on_acknowledged(const SessionInfo& session) override;
+  Result<void> on_transfer_started(const SessionInfo& session) override;
+  Result<void> on_acknowledged(const SessionInfo& session) override;
   void on_finished(const SessionReport& report) override;
 
   std::vector<PendingConfirmation> pending() const;
@@ -51,7 +51,7 @@ class EnrollmentService final : public EnrollmentBackend {
   // security_event: logged at warning (the admin rejected the SAS code).
   AuthorizationDecision refuse(const SessionInfo& session, const std::string& device, const std::string& reason,
                                Errc code = Errc::rejected, bool security_event = false);
-  StepResult record(const SessionInfo& session, const std::string& device, DeviceState state,
+  Result<void> record(const SessionInfo& session, const std::string& device, DeviceState state,
                     const std::string& reason);
   void end_session(const std::string& session_id);
   void finish_wait(const std::string& session_id, bool confirmed, const std::string& why);

@@ -38,20 +38,10 @@ struct SessionReport {
   bool provisioned() const { return outcome == v1::OUTCOME_PROVISIONED; }
 };
 
-struct AuthorizationDecision {
-  bool granted = false;
-  Errc code = Errc::rejected;   // when refused
-  std::string reason;           // when refused: shown to the target
-  PreparedPackage package;      // when granted; must have a package_id
-};
-
-// A step the backend could not record: the session ends with `code`
-// (store_unavailable, store_full) and `reason`, and goes no further.
-struct StepRefusal {
-  Errc code = Errc::store_unavailable;
-  std::string reason;
-};
-using StepResult = tl::expected<void, StepRefusal>;
+// A grant is the package (it must have a package_id); a refusal is an Error
+// whose code is kda's (rejected, device_busy, rate_limited, store_full, ...)
+// and whose detail is the line the target is shown.
+using AuthorizationDecision = Result<PreparedPackage>;
 
 // Threading: one rule, kdad's. Every call comes on the session's executor,
 // and `done` runs there too, inside authorize() or later from a handler on
@@ -72,14 +62,16 @@ class EnrollmentBackend {
   virtual void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                          std::function<void(AuthorizationDecision)> done) = 0;
   // The package transfer is about to start (ledger: Provisioning). Nothing
-  // of the package leaves until this returns; refused, the target gets an
-  // Authorization with the refusal's code instead of the first chunk.
-  virtual StepResult on_transfer_started(const SessionInfo& session) = 0;
+  // of the package leaves until this returns; an error (a kda Errc such as
+  // store_unavailable or store_full, and a line for the target) ends the
+  // session there: the target gets an Authorization refusal with that code
+  // instead of the first chunk.
+  virtual Result<void> on_transfer_started(const SessionInfo& session) = 0;
   // The target acknowledged the package (ledger: Provisioned). The final
-  // Result goes out only after this returns; refused, the target gets an
-  // Error with the refusal's code instead, so it never believes itself
-  // provisioned while the ledger says otherwise.
-  virtual StepResult on_acknowledged(const SessionInfo&) { return {}; }
+  // Result goes out only after this returns; an error goes to the target as
+  // an Error frame instead, so it never believes itself provisioned while
+  // the ledger says otherwise.
+  virtual Result<void> on_acknowledged(const SessionInfo&) { return {}; }
   // Exactly once per session, with its final outcome.
   virtual void on_finished(const SessionReport& report) = 0;
 };

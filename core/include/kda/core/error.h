@@ -52,6 +52,12 @@ inline std::error_code make_error_code(Errc e) noexcept {
   return {static_cast<int>(e), kda_category()};
 }
 
+// The code a frame carries for `ec`: its own value when it is kda's, else
+// internal_error (a peer knows only kda's codes).
+inline Errc wire_errc(const std::error_code& ec) noexcept {
+  return ec.category() == kda_category() ? static_cast<Errc>(ec.value()) : Errc::internal_error;
+}
+
 }  // namespace kda
 
 template <>
