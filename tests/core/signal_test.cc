@@ -146,6 +146,32 @@ TEST_F(AsyncTest, ASignalDestroyedUnderItsWaitersNeverResumesThemIntoIt) {
   EXPECT_EQ(deadline_result, false) << "the deadline waiter returns without touching the signal";
 }
 
+// The shape of every radio: an object keeps itself alive in a coroutine that
+// waits on its own Signal. Destroying the io_context ends that wait, as it
+// ends asio's own pending operations, so the object does not leak.
+TEST(SignalLifetime, AnIoContextShuttingDownDropsWaitersThatKeepTheirOwnerAlive) {
+  struct Owner {
+    explicit Owner(asio::any_io_executor ex) : signal(std::move(ex)) {}
+    Signal signal;
+  };
+  std::weak_ptr<Owner> watch;
+  bool resumed = false;
+  {
+    asio::io_context io;
+    auto owner = std::make_shared<Owner>(io.get_executor());
+    watch = owner;
+    asio::co_spawn(io, [owner, &resumed]() -> asio::awaitable<void> {
+      co_await owner->signal.wait();
+      resumed = true;
+    }, asio::detached);
+    owner.reset();
+    io.poll();
+    EXPECT_FALSE(watch.expired()) << "the waiting coroutine keeps its owner";
+  }
+  EXPECT_TRUE(watch.expired()) << "the io_context's shutdown let go of the waiter";
+  EXPECT_FALSE(resumed);
+}
+
 TEST_F(AsyncTest, AsyncMutexLetsOneCoroutineInAtATime) {
   AsyncMutex mutex(io.get_executor());
   Signal step(io.get_executor());

@@ -20,7 +20,10 @@
 // their own executor, never inside notify()/set().
 // Lifetime: destroy it only once nobody waits (owners keep themselves alive
 // in their coroutines). Plain waiters still pending then are dropped with
-// their coroutines, never resumed; deadline waiters return false.
+// their coroutines, never resumed; deadline waiters return false. When the
+// io_context shuts down (its destructor), plain waiters are dropped too, as
+// asio drops its own pending operations: a coroutine that keeps its owner
+// alive while it waits on the owner's Signal does not outlive the context.
 #pragma once
 
 #include <chrono>
@@ -31,13 +34,15 @@
 
 namespace kda {
 
+class SignalRegistry;  // per execution context, in signal.cc
+
 class Signal {
  public:
   // Deadlines are on the steady clock (radio waits);
   // sessions' simulated time (kda::Clock) does not reach here.
   using SteadyClock = std::chrono::steady_clock;
 
-  explicit Signal(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  explicit Signal(asio::any_io_executor executor);
   ~Signal();
   Signal(const Signal&) = delete;
   Signal& operator=(const Signal&) = delete;
@@ -93,7 +98,9 @@ class Signal {
     bool signal_gone = false;  // the Signal was destroyed under it
   };
 
+  friend class SignalRegistry;
   asio::any_io_executor executor_;
+  SignalRegistry& registry_;
   std::vector<std::unique_ptr<Waiter>> waiters_;
   std::vector<std::shared_ptr<Timed>> timed_;
   bool set_ = false;
