@@ -104,6 +104,13 @@ void FakeWpaSupplicant::on(const std::string& prefix, Handler handler) {
   handlers_[prefix] = std::move(handler);
 }
 
+void FakeWpaSupplicant::forget_handlers() {
+  on_thread([this] {
+    std::lock_guard lock(mutex_);
+    handlers_.clear();
+  });
+}
+
 void FakeWpaSupplicant::reply(const std::string& prefix, const std::string& reply) {
   on(prefix, [reply](const std::string&) { return reply; });
 }
@@ -170,6 +177,11 @@ FakeP2pAir::FakeP2pAir(FakeWpaSupplicant& go, FakeWpaSupplicant& client, AirConf
     : go_(go), client_(client), config_(std::move(config)) {
   script_go();
   script_client();
+}
+
+FakeP2pAir::~FakeP2pAir() {
+  go_.forget_handlers();
+  client_.forget_handlers();
 }
 
 bool FakeP2pAir::group_up() const {

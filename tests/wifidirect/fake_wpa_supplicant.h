@@ -37,6 +37,9 @@ class FakeWpaSupplicant {
   using Handler = std::function<std::string(const std::string& command)>;
   void on(const std::string& prefix, Handler handler);
   void reply(const std::string& prefix, const std::string& reply);
+  // Drops every handler; returns once none is running (the fake's thread
+  // runs them), so whatever they captured may then go.
+  void forget_handlers();
 
   // "<level>line" to every ATTACHed monitor.
   void inject(const std::string& line, int level = 3);
@@ -98,6 +101,9 @@ struct AirConfig {
 class FakeP2pAir {
  public:
   FakeP2pAir(FakeWpaSupplicant& go, FakeWpaSupplicant& client, AirConfig config = {});
+  ~FakeP2pAir();  // the fakes may outlive it: their scripts go first
+  FakeP2pAir(const FakeP2pAir&) = delete;
+  FakeP2pAir& operator=(const FakeP2pAir&) = delete;
   bool group_up() const;
   bool advertising() const;  // the GO holds the _kda._tcp records
   // The GO ends the group (as if wpa_supplicant dropped it).
