@@ -99,7 +99,8 @@ Map load_properties(std::string_view text) {
 
 const char* kChecksum = "zAHdr8NF0PAqv2n4TNigdXDMZbcPGbLgG2L0x7pcL-g";
 const char* kBundle =
-    R"({"kda.enrollment_token":"example-token-replace-me","kda.server_url":"https://mdm.example.com:8443/enroll","kiosk":true,"retries":3,"site":"berlin-1"})";
+    R"({"kda.enrollment_token":"example-token-replace-me","kda.server_url":"https://mdm.example.com:8443/enroll","kiosk":"true","retries":"3","site":"berlin-1"})";
+constexpr std::int64_t kTime = 1765000000123;  // PROVISIONING_LOCAL_TIME in these tests
 
 TEST(ProvisioningExtras, FromFullProfile) {
   auto extras = provisioning_extras(full_package());
@@ -109,12 +110,15 @@ TEST(ProvisioningExtras, FromFullProfile) {
       {"android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION",
        "https://mdm.example.com/agent/agent-4.2.1.apk"},
       {"android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM", kChecksum},
+      {"android.app.extra.PROVISIONING_ORGANIZATION_NAME", "Example Corp"},
       {"android.app.extra.PROVISIONING_WIFI_SSID", "Staging-Desk"},
       {"android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE", "WPA"},
       {"android.app.extra.PROVISIONING_WIFI_PASSWORD", "correct horse battery"},
       {"android.app.extra.PROVISIONING_WIFI_HIDDEN", "false"},
       {"android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED", "true"},
-      {"android.app.extra.PROVISIONING_SKIP_EDUCATION_SCREENS", "true"},
+      {"android.app.extra.PROVISIONING_SKIP_EDUCATION_SCREENS", "false"},  // skip_setup_wizard is KME's
+      {"android.app.extra.PROVISIONING_SKIP_ENCRYPTION", "false"},
+      {"android.app.extra.PROVISIONING_USE_MOBILE_DATA", "false"},
       {"android.app.extra.PROVISIONING_LOCALE", "en_US"},
       {"android.app.extra.PROVISIONING_TIME_ZONE", "Europe/Berlin"},
       {"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE", kBundle},
@@ -154,12 +158,12 @@ TEST(ProvisioningExtras, RefusesWhatCannotBeRendered) {
 const ProvisioningExtras kSmall = {
     {"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME", "a.b/.C"},
     {"android.app.extra.PROVISIONING_WIFI_HIDDEN", "true"},
-    {"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE", R"({"k":"v w","n":1})"},
+    {"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE", R"({"k":"v w","n":"1"})"},
 };
 
 TEST(ProvisioningQr, ExactText) {
   EXPECT_EQ(provisioning_qr_json(kSmall).value(),
-            R"({"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"k":"v w","n":1},)"
+            R"({"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"k":"v w","n":"1"},)"
             R"("android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME":"a.b/.C",)"
             R"("android.app.extra.PROVISIONING_WIFI_HIDDEN":true})");
 }
@@ -168,15 +172,18 @@ TEST(ProvisioningQr, FullPackageTypes) {
   auto extras = provisioning_extras(full_package());
   ASSERT_TRUE(extras);
   auto qr = nlohmann::json::parse(provisioning_qr_json(*extras).value());
-  EXPECT_EQ(qr.size(), extras->size());
+  EXPECT_EQ(qr.size(), extras->size() - 2);  // all but SKIP_EDUCATION_SCREENS and ORGANIZATION_NAME
+  EXPECT_FALSE(qr.contains(std::string(extra::kSkipEducationScreens)));
+  EXPECT_FALSE(qr.contains(std::string(extra::kOrganizationName)));
   EXPECT_EQ(qr[std::string(extra::kWifiHidden)], false);
   EXPECT_EQ(qr[std::string(extra::kLeaveAllSystemAppsEnabled)], true);
-  EXPECT_EQ(qr[std::string(extra::kSkipEducationScreens)], true);
+  EXPECT_EQ(qr[std::string(extra::kSkipEncryption)], false);
   EXPECT_EQ(qr[std::string(extra::kWifiSecurityType)], "WPA");
+  EXPECT_EQ(qr[std::string(extra::kWifiSsid)], "Staging-Desk");  // unquoted, as the QR documentation shows
   const auto& bundle = qr[std::string(extra::kAdminExtrasBundle)];
   ASSERT_TRUE(bundle.is_object());
-  EXPECT_EQ(bundle["kiosk"], true);
-  EXPECT_EQ(bundle["retries"], 3);
+  EXPECT_EQ(bundle["kiosk"], "true");
+  EXPECT_EQ(bundle["retries"], "3");
   EXPECT_EQ(bundle["kda.server_url"], "https://mdm.example.com:8443/enroll");
 }
 
@@ -214,9 +221,10 @@ TEST(Properties, EscapingVectors) {
 }
 
 TEST(Properties, ExactText) {
-  EXPECT_EQ(provisioning_properties(kSmall).value(),
+  EXPECT_EQ(provisioning_properties(kSmall, kTime).value(),
             "android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE=k\\=v w\\nn\\=1\\n\n"
             "android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME=a.b/.C\n"
+            "android.app.extra.PROVISIONING_LOCAL_TIME=1765000000123\n"
             "android.app.extra.PROVISIONING_WIFI_HIDDEN=true\n");
 }
 
@@ -228,11 +236,10 @@ TEST(Properties, LoaderReadsBackEveryEscape) {
 
 TEST(Properties, FullPackageLoadsAsAospDoes) {
   auto package = full_package();
-  package.mutable_profile()->set_custom_json(
-      R"({"site":"caf\u00e9 #1","nested":{"a":[1,2]},"off":false,"none":null})");
+  package.mutable_profile()->set_custom_json(R"({"site":"caf\u00e9 #1","off":"false"})");
   auto extras = provisioning_extras(package);
   ASSERT_TRUE(extras);
-  auto text = provisioning_properties(*extras);
+  auto text = provisioning_properties(*extras, kTime);
   ASSERT_TRUE(text);
   for (unsigned char c : *text) EXPECT_LT(c, 0x80);  // ASCII only
 
@@ -245,10 +252,13 @@ TEST(Properties, FullPackageLoadsAsAospDoes) {
   outer.erase(bundle_key);
   Map expected_outer(extras->begin(), extras->end());
   expected_outer.erase(bundle_key);
+  expected_outer.erase(std::string(extra::kOrganizationName));  // the NFC parser does not read these
+  expected_outer.erase(std::string(extra::kSkipEducationScreens));
+  expected_outer[std::string(extra::kWifiSsid)] = "\"Staging-Desk\"";
+  expected_outer[std::string(extra::kLocalTime)] = "1765000000123";
   EXPECT_EQ(outer, expected_outer);
   EXPECT_EQ(bundle, (Map{{"kda.enrollment_token", "example-token-replace-me"},
                          {"kda.server_url", "https://mdm.example.com:8443/enroll"},
-                         {"nested", R"({"a":[1,2]})"},
                          {"off", "false"},
                          {"site", "caf\xC3\xA9 #1"}}));
 }
@@ -257,7 +267,7 @@ TEST(Properties, FullPackageLoadsAsAospDoes) {
 TEST(Ndef, ProvisioningMessageHoldsOneMimeRecord) {
   auto extras = provisioning_extras(full_package());
   ASSERT_TRUE(extras);
-  auto wire = provisioning_ndef_message(*extras);
+  auto wire = provisioning_ndef_message(*extras, kTime);
   ASSERT_TRUE(wire) << wire.error().message();
   auto records = ndef_decode(*wire);
   ASSERT_TRUE(records) << records.error().message();
@@ -265,7 +275,7 @@ TEST(Ndef, ProvisioningMessageHoldsOneMimeRecord) {
   const auto& r = records->front();
   EXPECT_EQ(r.tnf, Tnf::mime_media);
   EXPECT_EQ(r.type, bytes("application/com.android.managedprovisioning"));
-  EXPECT_EQ(r.payload, bytes(provisioning_properties(*extras).value()));
+  EXPECT_EQ(r.payload, bytes(provisioning_properties(*extras, kTime).value()));
   EXPECT_EQ((*wire)[0], r.payload.size() < 256 ? 0xD2 : 0xC2);
 }
 

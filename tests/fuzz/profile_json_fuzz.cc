@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   *package.mutable_profile() = *result;
   auto extras = provisioning_extras(package);
   if (!extras || !provisioning_qr_json(*extras)) __builtin_trap();
-  auto ndef = provisioning_ndef_message(*extras);
+  auto ndef = provisioning_ndef_message(*extras, /*local_time_ms=*/0);
   if (!ndef || !kda::ndef_decode(*ndef)) __builtin_trap();
   return 0;
 }

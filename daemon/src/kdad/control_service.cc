@@ -225,17 +225,16 @@ v1::ControlResponse ControlService::profile_output(const std::string& name, bool
   *package.mutable_profile() = *p;
   auto extras = provisioning_extras(package);
   if (!extras) return failed(extras.error().code, "profile \"" + name + "\": " + extras.error().detail);
-  // Android reads an absent boolean extra as false: leaving the false ones
-  // out saves ~120 bytes, which lets a typical code fit 80 columns.
-  for (auto key : {extra::kWifiHidden, extra::kLeaveAllSystemAppsEnabled, extra::kSkipEducationScreens})
-    if (auto it = extras->find(key); it != extras->end() && it->second == "false") extras->erase(it);
+  // Leaving the false booleans out lets a typical code fit 80 columns.
+  omit_false_booleans(*extras);
   auto r = ok();
   // What kdactl warns about: only the secrets this record really carries.
   std::vector<std::string> secrets;
   if (!p->enrollment_token().empty()) secrets.push_back("enrollment token");
   if (!p->wifi().password().empty()) secrets.push_back("Wi-Fi password");
+  if (!p->wifi().user_certificate().empty()) secrets.push_back("Wi-Fi client key");
   if (ndef) {
-    auto message = provisioning_ndef_message(*extras);
+    auto message = provisioning_ndef_message(*extras, unix_ms());  // PROVISIONING_LOCAL_TIME
     if (!message) return failed(message.error().code, "profile \"" + name + "\": " + message.error().detail);
     r.mutable_ndef()->set_profile(name);
     r.mutable_ndef()->set_message(message->data(), message->size());

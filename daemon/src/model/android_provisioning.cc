@@ -1,6 +1,5 @@
 #include "kda/daemon/android_provisioning.h"
 
-#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -10,19 +9,58 @@ namespace {
 using nlohmann::json;
 using v1::WifiSettings;
 
-constexpr std::array kBooleanExtras = {extra::kWifiHidden, extra::kLeaveAllSystemAppsEnabled,
-                                       extra::kSkipEducationScreens};
+// Which record carries an extra, and how. An extra not listed is a string
+// that both carry.
+struct ExtraRule {
+  std::string_view key;
+  bool boolean;
+  bool in_qr;
+  bool in_nfc;
+};
+constexpr ExtraRule kExtraRules[] = {
+    {extra::kWifiHidden, true, true, true},
+    {extra::kLeaveAllSystemAppsEnabled, true, true, true},
+    {extra::kSkipEncryption, true, true, true},
+    {extra::kUseMobileData, true, true, true},
+    // ExtrasProvisioningDataParser.shouldSkipEducationScreens() answers false
+    // for a QR trigger and for ACTION_NDEF_DISCOVERED, and
+    // PropertiesProvisioningDataParser never reads it: only an intent (kda's
+    // own package) carries it.
+    {extra::kSkipEducationScreens, true, false, false},
+    // Read by ExtrasProvisioningDataParser (intent extras) only, not by the
+    // NFC parser. DevicePolicyManager documents it (@SystemApi) for the
+    // trusted-source intent a setup wizard sends, not as a QR extra, and its
+    // ~70 bytes would push a typical code past 80 terminal columns: only
+    // kda's own package carries it.
+    {extra::kOrganizationName, false, false, false},
+    // NFC only, and from the time the record is produced (not the map).
+    {extra::kLocalTime, false, false, false},
+};
 
+const ExtraRule* rule_of(std::string_view key) {
+  for (const auto& rule : kExtraRules)
+    if (rule.key == key) return &rule;
+  return nullptr;
+}
 bool is_boolean_extra(std::string_view key) {
-  for (auto k : kBooleanExtras)
-    if (k == key) return true;
-  return false;
+  const auto* rule = rule_of(key);
+  return rule && rule->boolean;
+}
+bool in_qr(std::string_view key) {
+  const auto* rule = rule_of(key);
+  return !rule || rule->in_qr;
+}
+bool in_nfc(std::string_view key) {
+  const auto* rule = rule_of(key);
+  return !rule || rule->in_nfc;
 }
 
 const char* bool_text(bool b) { return b ? "true" : "false"; }
 
 // Invalid UTF-8 must not make nlohmann throw; replace it instead.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j, bool ascii = false) {
+  return j.dump(-1, ' ', ascii, json::error_handler_t::replace);
+}
 
 // A profile that cannot be rendered is refused as invalid: one the catalog
 // accepted always renders.
@@ -114,22 +152,61 @@ std::string properties_escape(std::string_view text, bool escape_space) {
   return out;
 }
 
+// A value the two records would deliver differently; empty when all are strings.
+std::string non_string_value(const json& object) {
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_string()) continue;
+    const char* kind = value.is_object()    ? "an object"
+                       : value.is_array()   ? "an array"
+                       : value.is_null()    ? "null"
+                       : value.is_boolean() ? "a boolean"
+                                            : "a number";
+    return "the value of '" + key + "' is " + kind +
+           "; every value must be a JSON string (an NFC record carries strings only, so a QR "
+           "code's typed value would reach the DPC as another type)";
+  }
+  return {};
+}
+
 // The admin extras bundle as PropertiesProvisioningDataParser rebuilds it:
-// Properties text whose every value becomes a bundle string.
+// Properties text whose every value becomes a bundle string. Only string
+// values get here (non_string_value).
 std::string bundle_properties(const json& bundle) {
   std::string out;
-  for (const auto& [key, value] : bundle.items()) {
-    std::string text;
-    if (value.is_null()) continue;
-    if (value.is_string()) text = value.get<std::string>();
-    else if (value.is_boolean()) text = bool_text(value.get<bool>());
-    else text = dump(value);
-    out += properties_escape_key(key) + "=" + properties_escape_value(text) + "\n";
-  }
+  for (const auto& [key, value] : bundle.items())
+    out += properties_escape_key(key) + "=" + properties_escape_value(value.get<std::string>()) + "\n";
   return out;
 }
 
+Result<json> parse_bundle(std::string_view text, std::string_view what) {
+  auto bundle = parse_object(text, what);
+  if (!bundle) return bundle;
+  if (auto problem = non_string_value(*bundle); !problem.empty())
+    return cannot_render(std::string(what) + ": " + problem);
+  return bundle;
+}
+
+// The EAP extras of an EAP network (AOSP reads them only then).
+void put_eap(ProvisioningExtras& x, const WifiSettings& w) {
+  const std::pair<std::string_view, const std::string*> fields[] = {
+      {extra::kWifiEapMethod, &w.eap_method()},
+      {extra::kWifiPhase2Auth, &w.phase2_auth()},
+      {extra::kWifiIdentity, &w.identity()},
+      {extra::kWifiAnonymousIdentity, &w.anonymous_identity()},
+      {extra::kWifiCaCertificate, &w.ca_certificate()},
+      {extra::kWifiUserCertificate, &w.user_certificate()},
+      {extra::kWifiDomain, &w.domain()},
+  };
+  for (const auto& [key, value] : fields)
+    if (!value->empty()) x.emplace(key, *value);
+}
+
 }  // namespace
+
+std::string admin_extras_problem(std::string_view object_text) {
+  const auto parsed = json::parse(object_text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_object() ? non_string_value(parsed) : std::string();
+}
 
 bool is_reserved_admin_extra(std::string_view key) {
   return key == kAdminExtraServerUrl || key == kAdminExtraEnrollmentToken ||
@@ -150,6 +227,7 @@ Result<ProvisioningExtras> provisioning_extras(const v1::EnrollmentPackage& pack
   put(extra::kAdminComponentName, p.admin_component_name());
   put(extra::kAdminPackageDownloadLocation, p.mdm_agent_apk_url());
   put(extra::kAdminSignatureChecksum, p.signature_checksum());
+  put(extra::kOrganizationName, p.company_name());
   if (p.has_wifi()) {
     const auto security = security_type(p.wifi().security());
     if (!security) return tl::unexpected(security.error());
@@ -157,15 +235,18 @@ Result<ProvisioningExtras> provisioning_extras(const v1::EnrollmentPackage& pack
     x.emplace(extra::kWifiSecurityType, *security);
     put(extra::kWifiPassword, p.wifi().password());
     x.emplace(extra::kWifiHidden, bool_text(p.wifi().hidden()));
+    if (p.wifi().security() == WifiSettings::SECURITY_EAP) put_eap(x, p.wifi());
   }
   x.emplace(extra::kLeaveAllSystemAppsEnabled, bool_text(p.leave_system_apps_enabled()));
-  x.emplace(extra::kSkipEducationScreens, bool_text(p.skip_setup_wizard()));
+  x.emplace(extra::kSkipEducationScreens, bool_text(p.skip_education_screens()));
+  x.emplace(extra::kSkipEncryption, bool_text(p.skip_encryption()));
+  x.emplace(extra::kUseMobileData, bool_text(p.use_mobile_data()));
   put(extra::kLocale, p.locale());
   put(extra::kTimeZone, p.time_zone());
 
   json bundle = json::object();
   if (!p.custom_json().empty()) {
-    auto custom = parse_object(p.custom_json(), "custom_json");
+    auto custom = parse_bundle(p.custom_json(), "custom_json");
     if (!custom) return tl::unexpected(custom.error());
     bundle = std::move(*custom);
     for (const auto& [key, value] : bundle.items())
@@ -183,11 +264,16 @@ Result<ProvisioningExtras> provisioning_extras(const v1::EnrollmentPackage& pack
   return x;
 }
 
+void omit_false_booleans(ProvisioningExtras& extras) {
+  std::erase_if(extras, [](const auto& kv) { return is_boolean_extra(kv.first) && kv.second == "false"; });
+}
+
 Result<std::string> provisioning_qr_json(const ProvisioningExtras& extras) {
   json out = json::object();
   for (const auto& [key, value] : extras) {
+    if (!in_qr(key)) continue;
     if (key == extra::kAdminExtrasBundle) {
-      auto bundle = parse_object(value, "the admin extras bundle");
+      auto bundle = parse_bundle(value, "the admin extras bundle");
       if (!bundle) return tl::unexpected(bundle.error());
       out[key] = std::move(*bundle);
     } else if (is_boolean_extra(key)) {
@@ -198,25 +284,34 @@ Result<std::string> provisioning_qr_json(const ProvisioningExtras& extras) {
       out[key] = value;
     }
   }
-  return dump(out);
+  return dump(out, /*ascii=*/true);
 }
 
-Result<std::string> provisioning_properties(const ProvisioningExtras& extras) {
-  std::string out;
+Result<std::string> provisioning_properties(const ProvisioningExtras& extras,
+                                            std::int64_t local_time_ms) {
+  ProvisioningExtras lines;
   for (const auto& [key, value] : extras) {
-    std::string text = value;
+    if (!in_nfc(key)) continue;
     if (key == extra::kAdminExtrasBundle) {
-      auto bundle = parse_object(value, "the admin extras bundle");
+      auto bundle = parse_bundle(value, "the admin extras bundle");
       if (!bundle) return tl::unexpected(bundle.error());
-      text = bundle_properties(*bundle);
+      lines.emplace(key, bundle_properties(*bundle));
+    } else if (key == extra::kWifiSsid) {
+      lines.emplace(key, "\"" + value + "\"");
+    } else {
+      lines.emplace(key, value);
     }
-    out += properties_escape_key(key) + "=" + properties_escape_value(text) + "\n";
   }
+  lines.emplace(extra::kLocalTime, std::to_string(local_time_ms));
+  std::string out;
+  for (const auto& [key, text] : lines)
+    out += properties_escape_key(key) + "=" + properties_escape_value(text) + "\n";
   return out;
 }
 
-Result<Bytes> provisioning_ndef_message(const ProvisioningExtras& extras) {
-  auto text = provisioning_properties(extras);
+Result<Bytes> provisioning_ndef_message(const ProvisioningExtras& extras,
+                                        std::int64_t local_time_ms) {
+  auto text = provisioning_properties(extras, local_time_ms);
   if (!text) return tl::unexpected(text.error());
   const NdefRecord record{Tnf::mime_media,
                                Bytes(kProvisioningMimeType.begin(), kProvisioningMimeType.end()), {},

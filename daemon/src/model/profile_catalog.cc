@@ -10,12 +10,12 @@
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/device.h"  // kMaxTextLength: user_id, password
 #include "profile_text.h"
+#include "profile_wifi.h"
 
 namespace kda::daemon {
 namespace {
 
 using v1::EnrollmentProfile;
-using v1::WifiSettings;
 
 constexpr std::string_view kForbiddenNameChars = "\\#/$*%^&()+?{}[]";
 
@@ -26,13 +26,6 @@ bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool is_base64url(char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_'; }
 bool all_of(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
-
-bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7F;
-  });
-}
 
 // Input is valid UTF-8 by now (the JSON pass checked it): count lead bytes.
 std::size_t char_count(std::string_view s) {
@@ -68,8 +61,6 @@ bool dns_name(std::string_view host) {
   }
   return true;
 }
-
-std::string security_names() { return enum_value_names(*WifiSettings::Security_descriptor()); }
 
 // ---- KME rules ---------------------------------------------------------------
 
@@ -143,41 +134,7 @@ std::string check_custom_json(std::string_view text) {
   for (const auto& [key, value] : parsed.items()) {
     if (is_reserved_admin_extra(key)) return "uses the key '" + key + "', which kda sets itself";
   }
-  return {};
-}
-
-std::string check_wifi_password(const WifiSettings& wifi) {
-  const auto& pw = wifi.password();
-  const auto printable = [](char c) { return c >= 0x20 && c < 0x7F; };
-  switch (wifi.security()) {
-    case WifiSettings::SECURITY_NONE:
-      return pw.empty() ? std::string() : "must be empty for SECURITY_NONE";
-    case WifiSettings::SECURITY_WPA:
-      if (pw.empty()) return "is required for SECURITY_WPA";
-      if ((pw.size() >= 8 && pw.size() <= 63 && all_of(pw, printable)) ||
-          (pw.size() == 64 && all_of(pw, is_hex)))
-        return {};
-      return "must be 8 to 63 printable ASCII characters (or 64 hex digits) for WPA";
-    case WifiSettings::SECURITY_WEP:
-      if (pw.empty()) return "is required for SECURITY_WEP";
-      if (((pw.size() == 5 || pw.size() == 13) && all_of(pw, printable)) ||
-          ((pw.size() == 10 || pw.size() == 26) && all_of(pw, is_hex)))
-        return {};
-      return "must be 5 or 13 characters, or 10 or 26 hex digits, for WEP";
-    default:
-      return {};  // EAP credentials belong to the network; nothing to check here
-  }
-}
-
-void check_wifi(Checker& c, const WifiSettings& wifi) {
-  if (wifi.ssid().empty()) c.add("wifi.ssid", "is required");
-  else if (wifi.ssid().size() > 32) c.add("wifi.ssid", "is longer than 32 bytes");
-  if (wifi.security() == WifiSettings::SECURITY_UNSPECIFIED)
-    c.add("wifi.security", "is required: one of " + security_names());
-  else if (!WifiSettings::Security_IsValid(wifi.security()))
-    c.add("wifi.security", "is unknown (" + std::to_string(wifi.security()) +
-                               "); use one of " + security_names());
-  else c.add("wifi.password", check_wifi_password(wifi));
+  return admin_extras_problem(text);
 }
 
 std::string required(std::string_view value, std::string (*check)(std::string_view)) {
@@ -189,6 +146,13 @@ std::string single_line(std::string_view value) {
 }
 
 }  // namespace
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  });
+}
 
 std::string enum_value_names(const google::protobuf::EnumDescriptor& e) {
   std::string out;
@@ -360,7 +324,8 @@ std::vector<ProfileError> check_profile(const EnrollmentProfile& p, std::string_
   if (days != 0 && (days < kMinTokenValidityDays || days > kMaxTokenValidityDays))
     c.add("token_validity_days", "is " + std::to_string(days) +
                                      "; must be 0 (never expires) or 7 to 999 days");
-  if (p.has_wifi()) check_wifi(c, p.wifi());
+  if (p.has_wifi())
+    for (auto& problem : wifi_problems(p.wifi())) c.add(std::move(problem.field), std::move(problem.message));
   if (!p.locale().empty()) c.add("locale", check_locale(p.locale()));
   if (!p.time_zone().empty()) c.add("time_zone", check_time_zone(p.time_zone()));
   if (!p.custom_json().empty()) c.add("custom_json", check_custom_json(p.custom_json()));

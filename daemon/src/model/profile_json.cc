@@ -16,7 +16,7 @@ namespace {
 using v1::EnrollmentProfile;
 
 // Fields whose values an error message must never show.
-constexpr std::string_view kSecretFields[] = {"enrollment_token", "wifi.password"};
+constexpr std::string_view kSecretFields[] = {"enrollment_token", "wifi.password", "wifi.user_certificate"};
 
 // ---- strict JSON pass (nlohmann SAX) ----------------------------------------
 // protobuf's parser accepts single quotes, duplicate keys and "true" for a

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include <google/protobuf/descriptor.h>
 
@@ -13,5 +14,7 @@ namespace kda::daemon {
 std::string enum_value_names(const google::protobuf::EnumDescriptor& e);
 // "16,777,216": sizes an admin compares at a glance.
 std::string grouped(std::size_t n);
+// A byte below 0x20 or DEL: text a profile keeps on one line refuses it.
+bool has_control(std::string_view s);
 
 }  // namespace kda::daemon
