@@ -14,6 +14,9 @@ packages=(
   # tests/docs/admin_guide_test.py replays docs/ADMIN.md's commands;
   # tests/protocol/ is a target written from docs/PROTOCOL.md (Noise: cryptography)
   python3 python3-cryptography
+  # tests/daemon: the NFC provisioning payload loaded by java.util.Properties
+  # (ProvisioningProperties.java), the QR PNG decoded by zbarimg
+  default-jre-headless zbar-tools
   clang libclang-rt-14-dev
   # Bluetooth (bt/): sdbus-c++ and its xml2cpp generator; dbus-daemon for the rig
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev dbus
