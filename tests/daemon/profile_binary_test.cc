@@ -149,6 +149,27 @@ TEST_F(ProfileBinaryTest, IsDefaultIsReportedAndHonoured) {
   EXPECT_TRUE(has(unset.out, "select another one instead")) << unset.out;
 }
 
+// Issue 18: an EAP client's key (wifi.user_certificate, a PKCS#12 with the
+// private key) is a secret like the password: hidden by profile show, kept
+// by profile edit, named by the QR warning.
+TEST_F(ProfileBinaryTest, EapClientKeyIsHiddenKeptAndWarnedAbout) {
+  std::ifstream in(std::string(KDA_TESTDATA_DIR) + "/eap/user_cert.p12.b64");
+  std::string p12;
+  std::getline(in, p12);
+  ASSERT_EQ(kdad_.ctl("profile add " + write_profile("Tls", R"(, "wifi": {"ssid": "Corp", "security": "SECURITY_EAP",
+      "eap_method": "TLS", "identity": "jdoe", "user_certificate": ")" + p12 + R"("})")).status, 0);
+  const std::string shown = kdad_.dir() + "/tls.json";
+  ASSERT_EQ(kdad_.ctl("profile show Tls > " + shown).status, 0);
+  EXPECT_FALSE(has(read_file(shown), p12));
+  EXPECT_TRUE(has(read_file(shown), "\"user_certificate\": \"(hidden)\""));
+  auto edited = kdad_.ctl("profile edit Tls --file " + shown);
+  EXPECT_EQ(edited.status, 0) << edited.out;
+  EXPECT_TRUE(has(kdad_.ctl("profile show Tls --reveal-secrets").out, p12)) << "the client key was replaced";
+  EXPECT_TRUE(has(kdad_.ctl("profile qr Tls").out, "It carries the Wi-Fi client key: treat it as a secret.\n"));
+  auto added = kdad_.ctl("profile add " + shown);
+  EXPECT_TRUE(has(added.out, "wifi.user_certificate: is \"(hidden)\"")) << added.out;
+}
+
 // Defect 9: the "treat it as a secret" warning only when a secret is there.
 TEST_F(ProfileBinaryTest, QrAndNdefWarnOnlyAboutSecretsTheyCarry) {
   auto plain = kdad_.ctl("profile qr Default");

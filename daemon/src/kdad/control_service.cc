@@ -214,6 +214,7 @@ v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& r
     const std::string hidden(kHiddenSecret);
     if (!p->enrollment_token().empty()) r.mutable_profile()->set_enrollment_token(hidden);
     if (!p->wifi().password().empty()) r.mutable_profile()->mutable_wifi()->set_password(hidden);
+    if (!p->wifi().user_certificate().empty()) r.mutable_profile()->mutable_wifi()->set_user_certificate(hidden);
   }
   return r;
 }

@@ -348,6 +348,7 @@ std::vector<ProfileError> hidden_secret_errors(const EnrollmentProfile& p, std::
       "(profile show --reveal-secrets), or use profile copy or profile edit, which keep it";
   if (p.enrollment_token() == kHiddenSecret) c.add("enrollment_token", why);
   if (p.wifi().password() == kHiddenSecret) c.add("wifi.password", why);
+  if (p.wifi().user_certificate() == kHiddenSecret) c.add("wifi.user_certificate", why);
   return std::move(c.errors);
 }
 
@@ -382,6 +383,7 @@ std::vector<std::string> placeholder_fields(const EnrollmentProfile& p) {
   if (p.enrollment_token() == kExampleToken || p.enrollment_token() == kHiddenSecret)
     out.push_back("enrollment_token");
   if (p.wifi().password() == kHiddenSecret) out.push_back("wifi.password");
+  if (p.wifi().user_certificate() == kHiddenSecret) out.push_back("wifi.user_certificate");
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "kda/daemon/android_provisioning.h"
+#include "kda/daemon/profile_catalog.h"  // kHiddenSecret
 #include "profile_text.h"
 
 namespace kda::daemon {
@@ -152,7 +153,8 @@ void check_eap(std::vector<FieldProblem>& out, const WifiSettings& w) {
   for (const auto& [field, value] : texts)
     if (has_control(*value)) add(field, "contains a control character");
   if (!w.ca_certificate().empty()) add("wifi.ca_certificate", check_ca_certificate(w.ca_certificate()));
-  if (!w.user_certificate().empty())
+  // "(hidden)", what profile show prints, is hidden_secret_errors()'s to name.
+  if (!w.user_certificate().empty() && w.user_certificate() != kHiddenSecret)
     add("wifi.user_certificate", check_user_certificate(w.user_certificate()));
   // What the methods themselves need: a client certificate for TLS; an
   // identity and password for the password-based ones.

@@ -209,6 +209,9 @@ Result<std::string> Catalog::edit(const std::string& name, const std::string& fi
     if (field == "enrollmentToken") ok = keep(value, current->enrollment_token(), "enrollment_token");
     if (field == "wifi" && value.is_object() && value.contains("password"))
       ok = keep(value["password"], current->wifi().password(), "wifi.password");
+    for (const char* key : {"user_certificate", "userCertificate"})  // an EAP client's private key
+      if (ok && field == "wifi" && value.is_object() && value.contains(key))
+        ok = keep(value[key], current->wifi().user_certificate(), "wifi.user_certificate");
     if (field == "isDefault" && value == false && is_default(name))
       ok = fail(CatalogErrc::default_profile,
                 source + ": is_default: \"" + name + "\" is the default profile; select another one instead");
