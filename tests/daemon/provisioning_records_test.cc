@@ -172,8 +172,19 @@ TEST(ProvisioningRecords, EapSettingsAreCheckedAgainstAospsSets) {
       "wifi.phase2_auth: must be one of NONE, PAP, MSCHAP, MSCHAPV2, GTC, SIM, AKA, AKA_PRIME, or left out",
       "wifi.ca_certificate: is not base64 (RFC 4648, no line breaks): give the PEM body without its "
       "header, footer and line breaks",
-      "wifi.user_certificate: is not a PKCS#12 keystore with an empty password holding a private key and "
-      "its certificate (base64), which is what stock Android loads"}));
+      "wifi.user_certificate: is not a PKCS#12 keystore with an empty password (base64), which is what "
+      "stock Android loads: the client's private key and certificate"}));
+  w.clear_eap_method();
+  w.clear_phase2_auth();
+  w.clear_ca_certificate();
+  const std::string refused =
+      "wifi.user_certificate: is not a PKCS#12 keystore with an empty password (base64), which is what "
+      "stock Android loads: the client's private key and certificate";
+  w.set_eap_method("TLS");
+  w.set_user_certificate(testdata("eap/user_cert_password_secret.p12.b64"));  // AOSP opens it with ""
+  EXPECT_EQ(rule_errors(p), std::vector<std::string>{refused});
+  w.set_user_certificate(testdata("eap/user_cert_200000_iterations.p12.b64"));  // a stall, refused
+  EXPECT_EQ(rule_errors(p), std::vector<std::string>{refused});
   w.Clear();
   w.set_ssid("Corp");
   w.set_security(WifiSettings::SECURITY_EAP);

@@ -78,24 +78,35 @@ std::string check_ca_certificate(std::string_view text) {
 }
 
 // WifiConfigurationProvider.loadKeystoreFromCertificate: a PKCS#12 keystore
-// opened with an empty password, whose one entry holds the private key and
-// its certificate chain.
+// opened with an empty password (its one entry, the private key with its
+// chain, Android checks itself). Only the structure and the MAC are checked
+// here: the key derivation runs as many rounds as the file says, so a file
+// asking for more than kMaxPkcs12Iterations (Java writes 10,000, OpenSSL
+// 2,048) is refused rather than left to stall kdad; decrypting the bags would
+// run rounds the file sets as well.
+constexpr long kMaxPkcs12Iterations = 100'000;
+
+bool empty_password_mac(PKCS12* p12) {
+  if (!PKCS12_mac_present(p12)) return true;
+  const ASN1_INTEGER* iterations = nullptr;
+  PKCS12_get0_mac(nullptr, nullptr, nullptr, &iterations, p12);
+  const long n = iterations ? ASN1_INTEGER_get(iterations) : 1;
+  if (n < 1 || n > kMaxPkcs12Iterations) return false;
+  // An empty password is written either as no password or as "" (OpenSSL's
+  // PKCS12_parse tries both too).
+  return PKCS12_verify_mac(p12, "", 0) == 1 || PKCS12_verify_mac(p12, nullptr, 0) == 1;
+}
+
 std::string check_user_certificate(std::string_view text) {
   const auto der = decode_base64(text);
   if (!der) return kNotBase64;
   const auto* p = reinterpret_cast<const unsigned char*>(der->data());
   PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(der->size()));
-  EVP_PKEY* key = nullptr;
-  X509* cert = nullptr;
-  STACK_OF(X509)* chain = nullptr;
-  const bool ok = p12 && PKCS12_parse(p12, "", &key, &cert, &chain) == 1 && key && cert;
-  EVP_PKEY_free(key);
-  X509_free(cert);
-  sk_X509_pop_free(chain, X509_free);
+  const bool ok = p12 && empty_password_mac(p12);
   PKCS12_free(p12);
   return ok ? std::string()
-            : "is not a PKCS#12 keystore with an empty password holding a private key and its "
-              "certificate (base64), which is what stock Android loads";
+            : "is not a PKCS#12 keystore with an empty password (base64), which is what stock "
+              "Android loads: the client's private key and certificate";
 }
 
 // WPA: WifiConfigurationProvider.updateForWPAConfiguration always writes
