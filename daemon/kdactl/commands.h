@@ -23,6 +23,7 @@ struct Args {
   bool follow = false;  // ledger
   bool replace = false, dry_run = false, ignore_unknown = false;  // devices import
   bool all = false, yes = false;  // devices approve|reject|assign|unassign|delete|reset
+  std::uint32_t reads = 1, seconds = 60;  // nfc tag
 };
 
 // Expands "-" into the whitespace-separated keys on stdin.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "commands.h"
+#include "kda/daemon/clock.h"
 #include "kda/daemon/command_line.h"
 #include "kda/daemon/paths.h"
 #include "kda/daemon/profile_catalog.h"
@@ -37,6 +38,7 @@ class Commands {
     add_status_and_sessions(app);
     add_profile(*app.add_subcommand("profile", "Enrollment profiles (the catalog)"));
     add_devices(*app.add_subcommand("devices", "The device inventory"));
+    add_nfc(*app.add_subcommand("nfc", "The desk's NFC reader"));
     add_ledger_and_report(app);
   }
   Commands(const Commands&) = delete;
@@ -150,6 +152,30 @@ class Commands {
     ndef->add_option("NAME", a_.name, "Profile name")->required();
     ndef->add_option("-o,--output", a_.file, "Write the NDEF bytes to FILE (mode 0600); default: a hex dump");
     on(ndef, [this] { return profile_ndef(g_, a_.name, a_.file); });
+  }
+
+  void add_nfc(CLI::App& nfc) {
+    nfc.require_subcommand(1);
+    auto* tag = nfc.add_subcommand(
+        "tag", "Arm the NFC reader as a provisioning tag: a phone at its welcome screen reads the profile's NFC "
+               "record from it. Disarmed after N reads or T seconds; each read is recorded in the ledger");
+    tag->add_option("PROFILE", a_.name, "Profile name")->required();
+    tag->add_option("--reads", a_.reads, "Disarm after N complete reads (1 to 100)")
+        ->default_val(1)->check(CLI::Range(1, 100));
+    tag->add_option("--for", a_.seconds, "Disarm after SECONDS at the latest (1 to 3600)")
+        ->default_val(60)->check(CLI::Range(1, 3600));
+    simple(tag, [this] {
+      v1::ControlRequest r;
+      r.mutable_nfc_tag()->set_profile(a_.name);
+      r.mutable_nfc_tag()->set_reads(a_.reads);
+      r.mutable_nfc_tag()->set_seconds(a_.seconds);
+      return r;
+    }, text([](const v1::ControlResponse& r) {
+      const auto& t = r.nfc_tag();
+      return "Profile \"" + t.profile() + "\": " + t.reader() + " is its provisioning tag for " +
+             std::to_string(t.reads()) + (t.reads() == 1 ? " read" : " reads") + " or until " +
+             daemon::iso8601(t.until_ms()) + ".\nHold the phone, at its welcome screen, on the reader.\n";
+    }));
   }
 
   // KEY... or --all: every device the filter flags match (none: the whole

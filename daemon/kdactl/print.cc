@@ -167,7 +167,9 @@ namespace {
 std::vector<std::string> ledger_cells(const v1::LedgerRow& e) {
   std::string reason = one_line(e.reason());
   if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
-  return {format_time(e.time_ms()), e.device(), e.state(), or_dash(e.transport()), or_dash(e.session()),
+  // An event names no device (a provisioning tag read): its profile instead.
+  if (!e.event().empty()) reason = "profile " + e.profile() + (reason.empty() ? "" : ", " + reason);
+  return {format_time(e.time_ms()), or_dash(e.device()), e.state(), or_dash(e.transport()), or_dash(e.session()),
           or_dash(e.sas()), reason};
 }
 

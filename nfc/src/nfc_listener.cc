@@ -1,9 +1,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "dep_pump.h"
 #include "kda/core/link_queue.h"
+#include "kda/nfc/nfc_tag.h"
 #include "kda/nfc/nfc_transport.h"
 
 namespace kda::nfc {
@@ -32,6 +35,9 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
   std::mutex mu;
   std::condition_variable cv;
   std::shared_ptr<DepChannel> active;  // guarded by mu
+  std::optional<TagRequest> tag_job;    // guarded by mu: armed, not yet taken by the device thread
+  bool tag_armed = false;               // guarded by mu: from arm_tag until the tag run ends
+  std::atomic<bool> tag_cancel{false};
 
   void log(TransportEvent e, std::string line) { post_log(executor, options.log, e, std::move(line)); }
   void pause(std::chrono::milliseconds d) {
@@ -44,8 +50,13 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
     if (auto r = device->initiator_init(); !r) log(TransportEvent::error, r.error().message());
     log(TransportEvent::info, "nfc: polling for targets on " + device->name());
     while (!stopping) {
+      if (auto job = take_tag_job()) {
+        run_tag(std::move(*job));
+        continue;
+      }
       auto found = device->select_dep_target(kda_general_bytes(), kSelectWindowMs);
       if (stopping) break;
+      if (tag_pending()) continue;  // the poll was cut short for tag mode
       if (!found) {
         log(TransportEvent::warning, found.error().message());
         pause(kAfterErrorPause);
@@ -79,8 +90,66 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
     device->idle();
   }
 
+  bool tag_pending() {
+    std::lock_guard lock(mu);
+    return tag_job.has_value();
+  }
+  std::optional<TagRequest> take_tag_job() {
+    std::lock_guard lock(mu);
+    return std::exchange(tag_job, std::nullopt);
+  }
+
+  Result<void> arm(TagRequest request) {
+    auto tag = Type4Tag::make(request.ndef_message);
+    if (!tag) return tl::unexpected(tag.error());
+    std::lock_guard lock(mu);
+    if (stopping) return fail(Errc::shutdown, "nfc: the reader is shutting down");
+    if (tag_armed) return fail(Errc::device_busy, "nfc: the reader is already armed as a tag");
+    if (active) return fail(Errc::device_busy, "nfc: the reader is in an enrollment session; try again when it ends");
+    tag_armed = true;
+    tag_cancel = false;
+    tag_job = std::move(request);
+    // Under the lock: the device thread takes the job only after this abort,
+    // so the abort ends the DEP poll, or is consumed before the tag starts.
+    device->abort();
+    return {};
+  }
+
+  void disarm() {
+    std::lock_guard lock(mu);
+    if (!tag_armed) return;
+    tag_cancel = true;
+    device->abort();
+  }
+
+  // The device thread: the tag, then the reader polls again.
+  void run_tag(TagRequest request) {
+    device->idle();  // also takes an abort arm() left pending between two calls
+    log(TransportEvent::info, "nfc: " + device->connstring() + " armed as a provisioning tag (" +
+                                  std::to_string(request.reads) + " reads or " +
+                                  std::to_string(request.duration.count()) + " s)");
+    TagRun run{request.reads, std::chrono::steady_clock::now() + request.duration,
+               [this, on_read = request.on_read](int n) {
+                 if (on_read) asio::post(executor, [on_read, n] { on_read(n); });
+               },
+               &tag_cancel};
+    auto tag = Type4Tag::make(request.ndef_message);
+    const TagOutcome outcome = serve_tag(*device, std::move(*tag), run);
+    {
+      std::lock_guard lock(mu);
+      tag_armed = false;
+    }
+    const std::string how = nfc::describe(outcome);
+    log(outcome.end == TagEnd::failed ? TransportEvent::warning : TransportEvent::info,
+        "nfc: tag disarmed after " + how);
+    if (request.on_end) asio::post(executor, [on_end = request.on_end, how] { on_end(how); });
+    if (!stopping && !device->initiator_init())
+      log(TransportEvent::warning, "nfc: " + device->connstring() + ": initiator re-init failed");
+  }
+
   void stop() {
     stopping = true;
+    tag_cancel = true;
     {
       std::lock_guard lock(mu);
       if (active) active->stop();
@@ -120,6 +189,10 @@ void NfcListener::close() {
   state_->stop();
   state_->links.close();
 }
+
+Result<void> NfcListener::arm_tag(TagRequest request) { return state_->arm(std::move(request)); }
+
+void NfcListener::disarm_tag() { state_->disarm(); }
 
 std::string NfcListener::describe() const { return "nfc " + state_->options.connstring + " (DEP initiator)"; }
 

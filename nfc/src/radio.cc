@@ -27,6 +27,11 @@ Result<std::unique_ptr<Connector>> connector(const TargetContext& context) {
   return std::unique_ptr<Connector>(std::move(*made));
 }
 
+// kdactl nfc tag: the listener start() made is an NfcListener.
+Result<void> arm_tag(Listener& listener, TagRequest request) {
+  return static_cast<NfcListener&>(listener).arm_tag(std::move(request));
+}
+
 }  // namespace
 
 const Radio& radio() {
@@ -41,6 +46,7 @@ const Radio& radio() {
                  .help = "Enroll over NFC as a DEP target on this libnfc device, e.g. pn532_uart:/dev/ttyUSB0"},
       .start_primary = start,
       .make_connector = connector,
+      .arm_tag = arm_tag,
   };
   return radio;
 }

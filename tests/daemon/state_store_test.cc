@@ -163,9 +163,27 @@ TEST_F(StateStoreTest, SchemaOneIsBroughtForwardAndANewerSchemaIsRefused) {
   sqlite3_close(db);
   auto newer = StateStore::open(path_);
   ASSERT_FALSE(newer);
-  EXPECT_NE(newer.error().detail.find("newer kdad (schema version 99; this kdad knows up to 5)"), std::string::npos)
+  EXPECT_NE(newer.error().detail.find("newer kdad (schema version 99; this kdad knows up to 6)"), std::string::npos)
       << newer.error().detail;
   EXPECT_EQ(newer.error().code, StoreErrc::schema_too_new);
+}
+
+// Schema v6: events that are no device's transition (a provisioning tag
+// read) carry their kind and profile and leave every device's state alone.
+TEST_F(StateStoreTest, AnEventIsRecordedWithItsKindAndProfile) {
+  auto store = open();
+  LedgerEntry read{.transport = "nfc", .reason = "read 1 of 2", .primary = "desk1",
+                   .event = std::string(kEventProvisioningTagRead), .profile = "staging"};
+  auto written = store->record_event(read);
+  ASSERT_TRUE(written) << written.error().message();
+  auto all = store->ledger({});
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].event, "Provisioning tag read");
+  EXPECT_EQ((*all)[0].profile, "staging");
+  EXPECT_EQ((*all)[0].primary, "desk1");
+  EXPECT_TRUE((*all)[0].device.empty());
+  EXPECT_FALSE(store->record_event(LedgerEntry{.device = "A", .event = "x"}));  // events name no device
+  EXPECT_FALSE(store->record_event(LedgerEntry{}));                             // nor are they kindless
 }
 
 TEST_F(StateStoreTest, ARefusedLargeImportLeavesNoWalBehind) {

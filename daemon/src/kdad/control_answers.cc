@@ -46,7 +46,8 @@ void fill_row(const InventoryDevice& d, v1::DeviceRow& row) {
 void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
   row.set_time_ms(e.time_ms);
   row.set_device(e.device);
-  row.set_state(std::string(display_name(e.state)));
+  // An event (a provisioning tag read) shows its kind where a state would be.
+  row.set_state(e.event.empty() ? std::string(display_name(e.state)) : e.event);
   row.set_transport(e.transport);
   row.set_session(e.session);
   row.set_sas(e.sas);
@@ -57,6 +58,10 @@ void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
   row.set_last_ms(e.last_ms);
   row.set_time(iso8601(e.time_ms));
   row.set_last(iso8601(e.last_ms));
+  if (!e.event.empty()) {
+    row.set_event(e.event);
+    row.set_profile(e.profile);
+  }
 }
 
 Result<DeviceFilter> to_filter(const v1::DeviceFilter& f) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control_streams.h"
+#include "kda/core/radio.h"
 #include "enrollment_service.h"
 #include "store_worker.h"
 #include "kda/daemon/control_handler.h"
@@ -25,6 +26,9 @@ struct DaemonFacts {
   std::string primary_id;   // the short id the log uses
   std::string config_file;  // the file in use, or "(embedded defaults)"
   asio::any_io_executor executor;                                 // for streams (ledger follow, monitor)
+  // Arms the NFC reader as a tag (kdactl nfc tag); the reader's name, or why
+  // not. Null when no running radio can be a tag.
+  std::function<Result<std::string>(TagRequest)> arm_tag;
 };
 
 // A live session as kdactl sessions shows it.
@@ -64,6 +68,7 @@ class ControlService final : public ControlHandler {
   asio::awaitable<v1::ControlResponse> profile_delete(const std::string& name, const ControlPeer& peer);
   v1::ControlResponse profile_show(const v1::ProfileShowRequest& r);
   v1::ControlResponse profile_output(const std::string& name, bool ndef);
+  v1::ControlResponse nfc_tag(const v1::NfcTagRequest& r);  // control_nfc_tag.cc
   v1::ControlResponse sessions();
   asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies);
   static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r);

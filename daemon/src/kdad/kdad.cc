@@ -314,6 +314,18 @@ class Daemon {
     return out;
   }
 
+  // kdactl nfc tag: the first running radio whose reader can be a tag.
+  Result<std::string> arm_tag(TagRequest request) {
+    for (const Radio* radio : built_in_radios()) {
+      auto running = radios_.find(std::string(radio->config.name));
+      if (!radio->arm_tag || running == radios_.end()) continue;
+      if (auto armed = radio->arm_tag(*running->second.listener, std::move(request)); !armed)
+        return tl::unexpected(armed.error());
+      return running->second.address;
+    }
+    return kda::fail(ControlErrc::bad_request, "kdad has no NFC reader running: enable [transports.nfc] with its connstring");
+  }
+
   tl::expected<void, std::string> start_control() {
     DaemonFacts facts{.name = config_.name, .version = std::string(kVersion), .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
@@ -323,6 +335,7 @@ class Daemon {
     facts.config_file = config_source_;
     facts.executor = io_.get_executor();
     facts.transports = [this] { return transport_status(); };
+    facts.arm_tag = [this](TagRequest request) { return arm_tag(std::move(request)); };
     // The admin's store work runs beside the sessions (store_worker.h).
     auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
       if (control_service_) control_service_->ledger_written(id);

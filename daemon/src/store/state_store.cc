@@ -77,7 +77,14 @@ constexpr const char* kSchemaV5 = R"sql(
 CREATE INDEX devices_wifi_mac ON devices(wifi_mac);
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+// Events that are no device's transition (a provisioning tag read by a phone
+// the desk does not know yet): their kind, and the profile they concern.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE ledger ADD COLUMN event TEXT NOT NULL DEFAULT '';
+ALTER TABLE ledger ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
 constexpr int kSchemaVersion = std::size(kMigrations);
 
 Result<int> schema_version(Database& db) {
@@ -181,6 +188,15 @@ Result<LedgerEntry> StateStore::record(LedgerEntry entry) { return write(std::mo
 
 Result<LedgerEntry> StateStore::record_refusal(LedgerEntry entry) { return write(std::move(entry), true); }
 
+Result<LedgerEntry> StateStore::record_event(LedgerEntry entry) {
+  if (entry.event.empty() || !entry.device.empty())
+    return fail(InventoryErrc::invalid_identifier, "a ledger event has a kind and no device");
+  if (entry.time_ms == 0) entry.time_ms = unix_ms();
+  entry.refusal = false;
+  entry.count = 1;
+  return db_->transaction([&] { return insert(std::move(entry)); });
+}
+
 Result<LedgerEntry> StateStore::write(LedgerEntry entry, bool refusal) {
   return db_->transaction([&] {
     return refusal ? count_refusal(std::move(entry)) : record_in_transaction(std::move(entry));
@@ -235,15 +251,16 @@ Result<LedgerEntry> StateStore::insert(LedgerEntry entry) {
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
   auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
-      "last_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "last_ms, event, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& insert = **stmt;
   insert.bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
   insert.bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
   insert.bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
+  insert.bind(12, entry.event).bind(13, entry.profile);
   if (auto ok = insert.run(); !ok) return tl::unexpected(ok.error());
   entry.id = db_->last_insert_id();
-  if (!entry.refusal) {
+  if (!entry.refusal && entry.event.empty()) {
     // The device's row carries its latest state (schema v4).
     auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1 AND state IS NOT ?2");
     if (!mark) return tl::unexpected(mark.error());
@@ -289,7 +306,7 @@ DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
 Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
   auto stmt = db_->cached(
       std::string("SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
-                  "last_ms FROM ledger ") +
+                  "last_ms, event, profile FROM ledger ") +
       kLedgerRange + (query.oldest_first ? "ORDER BY id ASC LIMIT ?5" : "ORDER BY id DESC LIMIT ?5"));
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
@@ -314,6 +331,8 @@ Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
     e.refusal = select.column_int(9) != 0;
     e.count = select.column_int(10);
     e.last_ms = select.column_int(11);
+    e.event = select.column_text(12);
+    e.profile = select.column_text(13);
     out.push_back(std::move(e));
   }
   if (query.oldest_first) return page;

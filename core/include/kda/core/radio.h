@@ -48,6 +48,17 @@ struct PrimaryTransport {
   std::string address;                     // where it listens, as kdactl status shows it
 };
 
+// Tag mode (kdactl nfc tag): a reader that can act as a read-only NFC Forum
+// tag holding one NDEF message, for N completed reads or a while, then goes
+// back to listening. The callbacks run on the listener's executor.
+struct TagRequest {
+  Bytes ndef_message;  // carries secrets (enrollment token, Wi-Fi password): never logged
+  int reads = 1;
+  std::chrono::seconds duration{60};
+  std::function<void(int reads_so_far)> on_read;   // after each completed read of the whole message
+  std::function<void(std::string how)> on_end;     // disarmed: "1 read, all it was armed for", ...
+};
+
 // What kda-target gives a radio to open its target side.
 struct TargetContext {
   asio::io_context& io;
@@ -82,6 +93,9 @@ struct Radio {
   // lives inside one process).
   Result<PrimaryTransport> (*start_primary)(const PrimaryContext&) = nullptr;
   Result<std::unique_ptr<Connector>> (*make_connector)(const TargetContext&) = nullptr;
+  // Null unless the radio's reader can be a tag; `listener` is the one
+  // start_primary made. Fails with device_busy while armed or in a session.
+  Result<void> (*arm_tag)(Listener& listener, TagRequest request) = nullptr;
 };
 
 // The radios built into this program, TCP first, in registration order.

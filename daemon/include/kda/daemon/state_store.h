@@ -44,7 +44,15 @@ struct LedgerEntry {
   bool refusal = false;
   std::int64_t count = 1;
   std::int64_t last_ms = 0;
+  // An event that is no device's transition (record_event): its kind, one
+  // of the kEvent* names, and the profile it concerns; device is empty.
+  std::string event;
+  std::string profile;
 };
+
+// A phone read the provisioning record of `profile` from the desk's NFC
+// reader armed as a tag (kdactl nfc tag). The phone is not known yet.
+inline constexpr std::string_view kEventProvisioningTagRead = "Provisioning tag read";
 
 // A range of the ledger; its newest `limit` entries come back, oldest first.
 struct LedgerQuery {
@@ -162,6 +170,9 @@ class StateStore {
   // latest row is a refusal with the same reason and transport, that row's
   // count and last_ms go up instead of a new row being added.
   Result<LedgerEntry> record_refusal(LedgerEntry entry);
+  // Records an event (entry.event set, entry.device empty): no device's
+  // state changes.
+  Result<LedgerEntry> record_event(LedgerEntry entry);
   // The device's latest state (refusals aside), if it has any ledger entry.
   Result<std::optional<DeviceState>> current_state(const std::string& device);
   // The newest query.limit entries of the range, oldest first.

@@ -17,6 +17,7 @@
 
 #include <tl/expected.hpp>
 
+#include "kda/core/radio.h"
 #include "kda/core/transport.h"
 #include "kda/nfc/dep_link.h"
 
@@ -35,6 +36,14 @@ class NfcListener final : public Listener {
   asio::awaitable<Result<LinkPtr>> accept() override;
   void close() override;
   std::string describe() const override;
+
+  // Tag mode (kda/nfc/nfc_tag.h): the reader stops polling for DEP targets
+  // and is a Type 4 Tag holding the request's message until its reads are
+  // done or its time is up, then polls again. device_busy while armed or
+  // while an enrollment session holds the reader; shutdown once closed.
+  Result<void> arm_tag(TagRequest request);
+  // Ends tag mode now, if armed (on_end says "disarmed").
+  void disarm_tag();
 
   struct State;
 

@@ -1,0 +1,183 @@
+// Tag mode at the desk: the real kdad with [transports.nfc] on emulated chip
+// 0, armed with `kdactl nfc tag`; a phone (T4tReader: libnfc alone) on chip 1
+// runs the NFC Forum Type 4 Tag read procedure. Each completed read is a
+// ledger event; unarmed, or once its reads or time are used up, the reader
+// is no tag; a write is refused; the record never reaches kdad's log.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "../daemon/child_process.h"
+#include "../daemon/run_command.h"
+#include "nfc_fixture.h"
+#include "t4t_reader.h"
+
+namespace kda::test {
+namespace {
+
+using namespace std::chrono_literals;
+const std::string kProfile = "'Staging default'";
+
+// The Properties lines of a one-record NDEF message, LOCAL_TIME apart (it is
+// the desk's clock when the record is made, so it differs by design), and
+// false booleans apart (Android reads an absent boolean extra as false, and
+// kdactl profile ndef may leave them out).
+std::vector<std::string> properties_lines(const Bytes& m, std::string* local_time = nullptr) {
+  if (m.size() < 3) return {};
+  const bool short_record = m[0] & 0x10;
+  const std::size_t type_length = m[1];
+  std::size_t at = 2, length = 0;
+  for (int k = 0; k < (short_record ? 1 : 4); ++k) length = (length << 8) | m[at++];
+  at += type_length;
+  if (at + length > m.size()) return {};
+  std::vector<std::string> lines;
+  std::string line;
+  for (std::size_t k = at; k < at + length; ++k) {
+    if (m[k] != '\n') {
+      line += static_cast<char>(m[k]);
+      continue;
+    }
+    if (line.starts_with("android.app.extra.PROVISIONING_LOCAL_TIME=")) {
+      if (local_time) *local_time = line.substr(line.find('=') + 1);
+    } else if (!line.ends_with("=false")) {
+      lines.push_back(line);
+    }
+    line.clear();
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class NfcTagDesk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    quiet_libnfc_environment();
+    chips = std::make_unique<pn532::Pn532Pair>();
+    desk = std::make_unique<KdadProcess>(KdadOptions{
+        .config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n"
+                  "[transports.nfc]\nenabled = true\nconnstring = \"" + chips->connstring(0) + "\"\n",
+        .dir_prefix = "kda-nfc-tag"});
+    ASSERT_TRUE(desk->start(10s)) << desk->log();
+    phone = std::make_unique<T4tReader>(chips->connstring(1));
+  }
+  void TearDown() override {
+    if (!desk) return;
+    const std::string log = desk->log();
+    // The record carries the enrollment token and the Wi-Fi password.
+    EXPECT_EQ(log.find("example-token-replace-me"), std::string::npos) << log;
+    EXPECT_EQ(log.find("example-wifi-passphrase"), std::string::npos) << log;
+    phone.reset();
+    EXPECT_EQ(desk->stop(), 0) << log;
+  }
+  std::size_t tag_reads_in_ledger() {
+    return count_of(desk->ctl("--json ledger").out, "\"event\":\"Provisioning tag read\"");
+  }
+  Bytes profile_ndef() {
+    const std::string file = desk->dir() + "/profile.ndef";
+    EXPECT_EQ(desk->ctl("profile ndef " + kProfile + " -o " + file).status, 0);
+    const std::string bytes = read_file(file);
+    return Bytes(bytes.begin(), bytes.end());
+  }
+
+  std::unique_ptr<pn532::Pn532Pair> chips;
+  std::unique_ptr<KdadProcess> desk;
+  std::unique_ptr<T4tReader> phone;
+};
+
+TEST_F(NfcTagDesk, ArmedTagIsReadAndEachReadIsALedgerEvent) {
+  EXPECT_FALSE(phone->find_tag(700ms)) << "an unarmed desk is no tag";
+  const auto before_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count();
+  auto armed = desk->ctl("nfc tag " + kProfile);
+  ASSERT_EQ(armed.status, 0) << armed.out << desk->log();
+  EXPECT_NE(armed.out.find("is its provisioning tag for 1 read or until"), std::string::npos) << armed.out;
+  ASSERT_TRUE(phone->find_tag(5s)) << desk->log();
+  auto message = phone->read_ndef();
+  ASSERT_TRUE(message) << message.error().message();
+  std::string local_time;
+  EXPECT_EQ(properties_lines(*message, &local_time), properties_lines(profile_ndef()));
+  EXPECT_EQ((*message)[0] & 0x07, 0x02) << "a MIME record";
+  ASSERT_FALSE(local_time.empty()) << "PROVISIONING_LOCAL_TIME is set at arming";
+  EXPECT_GE(std::stoll(local_time), before_ms);
+  EXPECT_TRUE(wait_until([&] { return tag_reads_in_ledger() == 1; }, 5s)) << desk->ctl("ledger").out;
+  const std::string ledger = desk->ctl("--json ledger").out;
+  EXPECT_NE(ledger.find("\"profile\":\"Staging default\""), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("\"reason\":\"read 1 of 1\""), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("\"primary\":\""), std::string::npos) << ledger;
+  EXPECT_NE(desk->ctl("ledger").out.find("profile Staging default, read 1 of 1"), std::string::npos);
+  phone->release();
+  EXPECT_FALSE(phone->find_tag(1s)) << "disarmed after its one read";
+  EXPECT_TRUE(wait_until([&] { return desk->log().find("disarmed after 1 read, all it was armed for") !=
+                                      std::string::npos; }, 3s)) << desk->log();
+}
+
+TEST_F(NfcTagDesk, DisarmedAfterNReads) {
+  ASSERT_EQ(desk->ctl("nfc tag " + kProfile + " --reads 2 --for 30").status, 0);
+  for (int k = 0; k < 2; ++k) {
+    ASSERT_TRUE(phone->find_tag(5s)) << "read " << k << desk->log();
+    auto message = phone->read_ndef();
+    ASSERT_TRUE(message) << message.error().message();
+    phone->release();
+  }
+  EXPECT_TRUE(wait_until([&] { return tag_reads_in_ledger() == 2; }, 5s)) << desk->ctl("ledger").out;
+  EXPECT_NE(desk->ctl("--json ledger").out.find("\"reason\":\"read 2 of 2\""), std::string::npos);
+  EXPECT_FALSE(phone->find_tag(1s)) << "disarmed after 2 reads";
+}
+
+TEST_F(NfcTagDesk, AWriteIsRefused) {
+  ASSERT_EQ(desk->ctl("nfc tag " + kProfile).status, 0);
+  ASSERT_TRUE(phone->find_tag(5s)) << desk->log();
+  ASSERT_TRUE(phone->transceive({0x00, 0xA4, 0x04, 0x00, 0x07, 0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01, 0x00}));
+  ASSERT_TRUE(phone->transceive({0x00, 0xA4, 0x00, 0x0C, 0x02, 0xE1, 0x04}));
+  auto update = phone->transceive({0x00, 0xD6, 0x00, 0x00, 0x02, 0x00, 0x00});
+  ASSERT_TRUE(update) << update.error().message();
+  EXPECT_EQ(status_word(*update), "6985");
+  auto message = phone->read_ndef();
+  ASSERT_TRUE(message) << message.error().message();
+  EXPECT_EQ(properties_lines(*message), properties_lines(profile_ndef()));
+}
+
+TEST_F(NfcTagDesk, TimeRunsOutThenTheDeskPollsAgain) {
+  ASSERT_EQ(desk->ctl("nfc tag " + kProfile + " --for 1").status, 0);
+  EXPECT_TRUE(wait_until([&] { return desk->log().find("disarmed after 0 reads, then its time ran out") !=
+                                      std::string::npos; }, 5s)) << desk->log();
+  EXPECT_FALSE(phone->find_tag(700ms));
+  EXPECT_EQ(tag_reads_in_ledger(), 0u);
+  // Armed again: the reader went back to polling and can be armed anew.
+  EXPECT_EQ(desk->ctl("nfc tag " + kProfile + " --for 1").status, 0) << desk->log();
+}
+
+TEST_F(NfcTagDesk, RefusalsSayWhy) {
+  auto unknown = desk->ctl("nfc tag nosuchprofile");
+  EXPECT_EQ(unknown.status, 1) << unknown.out;
+  EXPECT_NE(unknown.out.find("no profile named \"nosuchprofile\""), std::string::npos) << unknown.out;
+  EXPECT_EQ(desk->ctl("nfc tag " + kProfile + " --reads 0").status, 2);
+  EXPECT_EQ(desk->ctl("nfc tag " + kProfile + " --reads 101").status, 2);
+  EXPECT_EQ(desk->ctl("nfc tag " + kProfile + " --for 0").status, 2);
+  EXPECT_EQ(desk->ctl("nfc tag " + kProfile + " --for 3601").status, 2);
+  ASSERT_EQ(desk->ctl("nfc tag " + kProfile + " --for 30").status, 0);
+  auto twice = desk->ctl("nfc tag " + kProfile);
+  EXPECT_EQ(twice.status, 1) << twice.out;
+  EXPECT_NE(twice.out.find("already armed"), std::string::npos) << twice.out;
+}
+
+TEST(NfcTagWithoutReader, IsRefusedWithAClearLine) {
+  KdadProcess desk({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n", .dir_prefix = "kda-no-nfc"});
+  ASSERT_TRUE(desk.start(10s)) << desk.log();
+  auto r = desk.ctl("nfc tag " + kProfile);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("kdad has no NFC reader running"), std::string::npos) << r.out;
+  EXPECT_EQ(desk.stop(), 0);
+}
+
+}  // namespace
+}  // namespace kda::test
