@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -176,6 +177,34 @@ TEST(NfcTagWithoutReader, IsRefusedWithAClearLine) {
   auto r = desk.ctl("nfc tag " + kProfile);
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("kdad has no NFC reader running"), std::string::npos) << r.out;
+  EXPECT_EQ(desk.stop(), 0);
+}
+
+// Interop: libnfc's own Type 4 Tag emulator (Debian libnfc-examples,
+// unmodified) serves the file `kdactl profile ndef -o` wrote, and the same
+// reader reads it back byte for byte: emulator and reader agree with code kda
+// did not write.
+TEST(NfcTagInterop, LibnfcForumTag4ExampleServesKdactlsRecordToTheSameReader) {
+  if (!std::filesystem::exists("/usr/bin/nfc-emulate-forum-tag4"))
+    GTEST_SKIP() << "libnfc-examples (nfc-emulate-forum-tag4) is not installed";
+  quiet_libnfc_environment();
+  KdadProcess desk({.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n", .dir_prefix = "kda-tag4"});
+  ASSERT_TRUE(desk.start(10s)) << desk.log();
+  const std::string file = desk.dir() + "/record.ndef";
+  auto written = desk.ctl("profile ndef " + kProfile + " -o " + file);
+  ASSERT_EQ(written.status, 0) << written.out;
+  const std::string record = read_file(file);
+  ASSERT_GT(record.size(), 200u);  // longer than one READ BINARY of the example (MLe 0x54)
+
+  pn532::Pn532Pair chips;
+  ChildProcess tag({"env", "LIBNFC_DEFAULT_DEVICE=" + chips.connstring(0), "nfc-emulate-forum-tag4", file},
+                   desk.dir() + "/tag4.log");
+  T4tReader phone(chips.connstring(1));
+  ASSERT_TRUE(phone.find_tag(10s)) << read_file(desk.dir() + "/tag4.log");
+  auto message = phone.read_ndef();
+  ASSERT_TRUE(message) << message.error().message() << read_file(desk.dir() + "/tag4.log");
+  EXPECT_EQ(std::string(message->begin(), message->end()), record);
+  EXPECT_EQ(to_hex(phone.capability_container()).substr(0, 6), "000f20");  // mapping 2.0
   EXPECT_EQ(desk.stop(), 0);
 }
 
