@@ -25,6 +25,9 @@ packages=(
   # Wi-Fi Direct (wifidirect/): the rig's namespaces and veths; the real
   # wpa_supplicant for the control-client smoke test
   iproute2 wpasupplicant
+  # A fleet's store (issue 19): PostgreSQL 15, whose throw-away clusters the
+  # fleet tests start (tests/support/pg_cluster.h), and libpq to reach it
+  postgresql-15 libpq-dev
 )
 
 missing=()
