@@ -194,6 +194,11 @@ Result<void> NfcListener::arm_tag(TagRequest request) { return state_->arm(std::
 
 void NfcListener::disarm_tag() { state_->disarm(); }
 
-std::string NfcListener::describe() const { return "nfc " + state_->options.connstring + " (DEP initiator)"; }
+// kdactl status shows it: while armed the reader is a tag, not polling.
+std::string NfcListener::describe() const {
+  std::lock_guard lock(state_->mu);
+  const char* role = state_->tag_armed ? " (armed as a provisioning tag)" : " (DEP initiator)";
+  return "nfc " + state_->options.connstring + role;
+}
 
 }  // namespace kda::nfc

@@ -123,6 +123,7 @@ TEST_F(NfcTagDesk, ArmedTagIsReadAndEachReadIsALedgerEvent) {
 
 TEST_F(NfcTagDesk, DisarmedAfterNReads) {
   ASSERT_EQ(desk->ctl("nfc tag " + kProfile + " --reads 2 --for 30").status, 0);
+  EXPECT_NE(desk->ctl("status").out.find("armed as a provisioning tag"), std::string::npos);
   for (int k = 0; k < 2; ++k) {
     ASSERT_TRUE(phone->find_tag(5s)) << "read " << k << desk->log();
     auto message = phone->read_ndef();
@@ -132,6 +133,7 @@ TEST_F(NfcTagDesk, DisarmedAfterNReads) {
   EXPECT_TRUE(wait_until([&] { return tag_reads_in_ledger() == 2; }, 5s)) << desk->ctl("ledger").out;
   EXPECT_NE(desk->ctl("--json ledger").out.find("\"reason\":\"read 2 of 2\""), std::string::npos);
   EXPECT_FALSE(phone->find_tag(1s)) << "disarmed after 2 reads";
+  EXPECT_NE(desk->ctl("status").out.find("(DEP initiator)"), std::string::npos) << "polling again";
 }
 
 TEST_F(NfcTagDesk, AWriteIsRefused) {
