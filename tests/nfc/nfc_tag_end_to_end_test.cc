@@ -136,6 +136,24 @@ TEST_F(NfcTagDesk, DisarmedAfterNReads) {
   EXPECT_NE(desk->ctl("status").out.find("(DEP initiator)"), std::string::npos) << "polling again";
 }
 
+// The DEP listener yields the reader while armed and gets it back after: a
+// kda phone bumped once the tag is disarmed enrolls over NFC as before.
+TEST_F(NfcTagDesk, AKdaPhoneEnrollsOverNfcOnceTheTagIsDisarmed) {
+  ASSERT_EQ(desk->ctl("nfc tag " + kProfile).status, 0);
+  ASSERT_TRUE(phone->find_tag(5s)) << desk->log();
+  ASSERT_TRUE(phone->read_ndef());
+  phone.reset();  // the phone's chip is kda-target's now
+  const auto polling = [&] { return desk->ctl("status").out.find("(DEP initiator)") != std::string::npos; };
+  ASSERT_TRUE(wait_until(polling, 5s));
+  const std::string examples = std::string(KDA_SOURCE_DIR) + "/examples";
+  ASSERT_EQ(desk->ctl("devices import " + examples + "/devices.csv --source desk").status, 0);
+  ASSERT_EQ(desk->ctl("devices approve 490154203237518").status, 0);
+  auto target = run_command(std::string(KDA_BIN_DIR) + "/kda-target enroll --nfc " + chips->connstring(1) +
+                            " --imei 490154203237518 --serial R58M12345AB --timeout 30 2>&1");
+  EXPECT_EQ(target.status, 0) << target.out << desk->log();
+  EXPECT_NE(desk->ctl("ledger --device 490154203237518").out.find("Provisioned"), std::string::npos);
+}
+
 TEST_F(NfcTagDesk, AWriteIsRefused) {
   ASSERT_EQ(desk->ctl("nfc tag " + kProfile).status, 0);
   ASSERT_TRUE(phone->find_tag(5s)) << desk->log();
