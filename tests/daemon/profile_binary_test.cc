@@ -209,10 +209,9 @@ TEST_F(ProfileBinaryTest, QrOfATypicalProfileFitsEightyColumns) {
 
 // Issue 18, fix 5: the PNG kdactl writes, read by a decoder kda did not
 // write (zbarimg, Debian zbar-tools), gives back the JSON kdad sent byte
-// for byte, for an SSID and password with é, ñ and an emoji: non-ASCII is
-// escaped as \uXXXX, so no decoder has a charset to guess.
-// Every profile kdad serves (the built-in ones and a Unicode one): the PNG
-// kdactl writes decodes, with a decoder kda did not write, to the JSON kdad sent.
+// for byte, for every profile kdad serves: the built-in ones and one whose
+// SSID and password hold é, ñ and an emoji (non-ASCII is escaped as \uXXXX,
+// so no decoder has a charset to guess).
 TEST_F(ProfileBinaryTest, EveryQrPngDecodesToTheSameJsonByteForByte) {
   if (run_command("command -v zbarimg >/dev/null 2>&1").status != 0)
     GTEST_SKIP() << "zbarimg is not installed (Debian: zbar-tools); the QR PNG was not decoded";
