@@ -96,7 +96,7 @@ class Daemon {
     summarise_each_minute();
 
     if (auto ok = start_radios(); !ok) return fail(ok.error().message());
-    if (auto ok = start_control(); !ok) return fail(ok.error());
+    if (auto ok = start_control(); !ok) return fail(ok.error().message());
 
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (!ec) stop(signal);
@@ -326,7 +326,7 @@ class Daemon {
     return kda::fail(ControlErrc::bad_request, "kdad has no NFC reader running: enable [transports.nfc] with its connstring");
   }
 
-  tl::expected<void, std::string> start_control() {
+  Result<void> start_control() {
     DaemonFacts facts{.name = config_.name, .version = std::string(kVersion), .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
     facts.started_ms = unix_ms();
@@ -340,10 +340,10 @@ class Daemon {
     auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
       if (control_service_) control_service_->ledger_written(id);
     });
-    if (!writer) return tl::unexpected(writer.error().message());
+    if (!writer) return tl::unexpected(writer.error());
     store_writer_ = std::move(*writer);
     auto reader = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::reader);
-    if (!reader) return tl::unexpected(reader.error().message());
+    if (!reader) return tl::unexpected(reader.error());
     store_reader_ = std::move(*reader);
     control_service_ = std::make_unique<ControlService>(
         std::move(facts), *store_, *store_writer_, *store_reader_, *catalog_, *service_, config_,
@@ -358,12 +358,12 @@ class Daemon {
     options.connections_per_user = config_.limits.control_connections_per_user;
     if (!config_.control_group.empty()) {
       auto gid = resolve_group(config_.control_group);
-      if (!gid) return tl::unexpected(gid.error().message());
+      if (!gid) return tl::unexpected(gid.error());
       options.group = *gid;
     }
     options.log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
     auto server = ControlServer::start(io_.get_executor(), std::move(options), *control_service_);
-    if (!server) return tl::unexpected(server.error().message());
+    if (!server) return tl::unexpected(server.error());
     control_ = std::move(*server);
     log_.info("control socket " + config_.socket);
     return {};
