@@ -176,6 +176,12 @@ class Commands {
              std::to_string(t.reads()) + (t.reads() == 1 ? " read" : " reads") + " or until " +
              daemon::iso8601(t.until_ms()) + ".\nHold the phone, at its welcome screen, on the reader.\n";
     }));
+    auto* untag = nfc.add_subcommand("untag", "Disarm the provisioning tag now (kdactl nfc tag armed it)");
+    simple(untag, [] {
+      v1::ControlRequest r;
+      r.mutable_nfc_untag();
+      return r;
+    }, text([](const v1::ControlResponse&) { return std::string("The NFC reader is no longer a provisioning tag.\n"); }));
   }
 
   // KEY... or --all: every device the filter flags match (none: the whole

@@ -115,11 +115,12 @@ struct NfcListener::State : std::enable_shared_from_this<NfcListener::State> {
     return {};
   }
 
-  void disarm() {
+  bool disarm() {
     std::lock_guard lock(mu);
-    if (!tag_armed) return;
+    if (!tag_armed) return false;
     tag_cancel = true;
     device->abort();
+    return true;
   }
 
   // The device thread: the tag, then the reader polls again.
@@ -192,7 +193,7 @@ void NfcListener::close() {
 
 Result<void> NfcListener::arm_tag(TagRequest request) { return state_->arm(std::move(request)); }
 
-void NfcListener::disarm_tag() { state_->disarm(); }
+bool NfcListener::disarm_tag() { return state_->disarm(); }
 
 // kdactl status shows it: while armed the reader is a tag, not polling.
 std::string NfcListener::describe() const {

@@ -31,6 +31,7 @@ Result<std::unique_ptr<Connector>> connector(const TargetContext& context) {
 Result<void> arm_tag(Listener& listener, TagRequest request) {
   return static_cast<NfcListener&>(listener).arm_tag(std::move(request));
 }
+bool disarm_tag(Listener& listener) { return static_cast<NfcListener&>(listener).disarm_tag(); }
 
 }  // namespace
 
@@ -47,6 +48,7 @@ const Radio& radio() {
       .start_primary = start,
       .make_connector = connector,
       .arm_tag = arm_tag,
+      .disarm_tag = disarm_tag,
   };
   return radio;
 }

@@ -177,6 +177,21 @@ TEST_F(NfcTagDesk, TimeRunsOutThenTheDeskPollsAgain) {
   EXPECT_EQ(desk->ctl("nfc tag " + kProfile + " --for 1").status, 0) << desk->log();
 }
 
+TEST_F(NfcTagDesk, UntagDisarmsItAtOnce) {
+  auto nothing = desk->ctl("nfc untag");
+  EXPECT_EQ(nothing.status, 1) << nothing.out;
+  EXPECT_NE(nothing.out.find("no NFC reader is armed as a tag"), std::string::npos) << nothing.out;
+  ASSERT_EQ(desk->ctl("nfc tag " + kProfile + " --for 600").status, 0);
+  ASSERT_TRUE(phone->find_tag(5s)) << desk->log();
+  phone->release();
+  auto untag = desk->ctl("nfc untag");
+  EXPECT_EQ(untag.status, 0) << untag.out;
+  EXPECT_NE(untag.out.find("no longer a provisioning tag"), std::string::npos) << untag.out;
+  EXPECT_TRUE(wait_until([&] { return desk->log().find("then disarmed") != std::string::npos; }, 5s)) << desk->log();
+  EXPECT_FALSE(phone->find_tag(700ms));
+  EXPECT_EQ(tag_reads_in_ledger(), 0u);
+}
+
 TEST_F(NfcTagDesk, RefusalsSayWhy) {
   auto unknown = desk->ctl("nfc tag nosuchprofile");
   EXPECT_EQ(unknown.status, 1) << unknown.out;

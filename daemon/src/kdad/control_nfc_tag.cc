@@ -1,5 +1,6 @@
 // kdactl nfc tag: the desk's NFC reader armed as a provisioning tag (a Type 4
-// Tag holding one profile's NDEF record) for N reads or T seconds. Each
+// Tag holding one profile's NDEF record) for N reads or T seconds, or until
+// kdactl nfc untag. Each
 // completed read is a ledger event of the profile and the desk. The record
 // carries the enrollment token and Wi-Fi password: it goes to the reader and
 // nowhere else (no log line, no answer).
@@ -71,6 +72,12 @@ v1::ControlResponse ControlService::nfc_tag(const v1::NfcTagRequest& r) {
   armed->set_until_ms(until);
   armed->set_reader(*reader);
   return answer;
+}
+
+// The admin ends it early (kdactl nfc untag); on_end logs "disarmed".
+v1::ControlResponse ControlService::nfc_untag() {
+  if (!facts_.disarm_tag || !facts_.disarm_tag()) return failed(ControlErrc::bad_request, "no NFC reader is armed as a tag");
+  return ok();
 }
 
 }  // namespace kda::daemon

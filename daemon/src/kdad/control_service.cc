@@ -123,6 +123,7 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
     case R::kProfileQr: return profile_output(req.profile_qr().name(), false);
     case R::kProfileNdef: return profile_output(req.profile_ndef().name(), true);
     case R::kNfcTag: return nfc_tag(req.nfc_tag());
+    case R::kNfcUntag: return nfc_untag();
     // The store's commands are answer()'s; a chunk is joined by the control
     // server and never reaches a handler.
     default: break;

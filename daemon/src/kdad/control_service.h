@@ -29,6 +29,7 @@ struct DaemonFacts {
   // Arms the NFC reader as a tag (kdactl nfc tag); the reader's name, or why
   // not. Null when no running radio can be a tag.
   std::function<Result<std::string>(TagRequest)> arm_tag;
+  std::function<bool()> disarm_tag;  // kdactl nfc untag: false when nothing was armed
 };
 
 // A live session as kdactl sessions shows it.
@@ -69,6 +70,7 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse profile_show(const v1::ProfileShowRequest& r);
   v1::ControlResponse profile_output(const std::string& name, bool ndef);
   v1::ControlResponse nfc_tag(const v1::NfcTagRequest& r);  // control_nfc_tag.cc
+  v1::ControlResponse nfc_untag();                            // control_nfc_tag.cc
   v1::ControlResponse sessions();
   asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies);
   static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r);

@@ -326,6 +326,16 @@ class Daemon {
     return kda::fail(ControlErrc::bad_request, "kdad has no NFC reader running: enable [transports.nfc] with its connstring");
   }
 
+  // kdactl nfc untag: false when no reader was armed.
+  bool disarm_tag() {
+    bool disarmed = false;
+    for (const Radio* radio : built_in_radios()) {
+      auto running = radios_.find(std::string(radio->config.name));
+      if (radio->disarm_tag && running != radios_.end()) disarmed |= radio->disarm_tag(*running->second.listener);
+    }
+    return disarmed;
+  }
+
   Result<void> start_control() {
     DaemonFacts facts{.name = config_.name, .version = std::string(kVersion), .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
@@ -336,6 +346,7 @@ class Daemon {
     facts.executor = io_.get_executor();
     facts.transports = [this] { return transport_status(); };
     facts.arm_tag = [this](TagRequest request) { return arm_tag(std::move(request)); };
+    facts.disarm_tag = [this] { return disarm_tag(); };
     // The admin's store work runs beside the sessions (store_worker.h).
     auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
       if (control_service_) control_service_->ledger_written(id);

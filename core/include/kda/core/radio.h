@@ -96,6 +96,8 @@ struct Radio {
   // Null unless the radio's reader can be a tag; `listener` is the one
   // start_primary made. Fails with device_busy while armed or in a session.
   Result<void> (*arm_tag)(Listener& listener, TagRequest request) = nullptr;
+  // Ends tag mode now (on_end hears "disarmed"); false when it was not armed.
+  bool (*disarm_tag)(Listener& listener) = nullptr;
 };
 
 // The radios built into this program, TCP first, in registration order.

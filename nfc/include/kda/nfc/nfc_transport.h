@@ -43,7 +43,7 @@ class NfcListener final : public Listener {
   // while an enrollment session holds the reader; shutdown once closed.
   Result<void> arm_tag(TagRequest request);
   // Ends tag mode now, if armed (on_end says "disarmed").
-  void disarm_tag();
+  bool disarm_tag();  // false: it was not armed
 
   struct State;
 
