@@ -13,6 +13,7 @@
 
 #include "../daemon/child_process.h"
 #include "../daemon/run_command.h"
+#include "kda/core/ndef.h"
 #include "nfc_fixture.h"
 #include "t4t_reader.h"
 
@@ -27,18 +28,13 @@ const std::string kProfile = "'Staging default'";
 // false booleans apart (Android reads an absent boolean extra as false, and
 // kdactl profile ndef may leave them out).
 std::vector<std::string> properties_lines(const Bytes& m, std::string* local_time = nullptr) {
-  if (m.size() < 3) return {};
-  const bool short_record = m[0] & 0x10;
-  const std::size_t type_length = m[1];
-  std::size_t at = 2, length = 0;
-  for (int k = 0; k < (short_record ? 1 : 4); ++k) length = (length << 8) | m[at++];
-  at += type_length;
-  if (at + length > m.size()) return {};
+  auto records = ndef_decode(m);
+  if (!records || records->size() != 1) return {};
   std::vector<std::string> lines;
   std::string line;
-  for (std::size_t k = at; k < at + length; ++k) {
-    if (m[k] != '\n') {
-      line += static_cast<char>(m[k]);
+  for (const std::uint8_t byte : records->front().payload) {
+    if (byte != '\n') {
+      line += static_cast<char>(byte);
       continue;
     }
     if (line.starts_with("android.app.extra.PROVISIONING_LOCAL_TIME=")) {

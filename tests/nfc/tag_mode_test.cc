@@ -6,8 +6,9 @@
 #include <future>
 #include <thread>
 
-#include "nfc_fixture.h"
+#include "kda/core/ndef.h"
 #include "kda/nfc/nfc_tag.h"
+#include "nfc_fixture.h"
 #include "t4t_reader.h"
 
 namespace kda::test {
@@ -21,11 +22,9 @@ using Clock = std::chrono::steady_clock;
 Bytes record() {
   const std::string type = "application/com.android.managedprovisioning";
   const std::string payload = "android.app.extra.PROVISIONING_WIFI_SSID=\"desk\"\n" + std::string(400, 'x');
-  Bytes m{0xC2, static_cast<std::uint8_t>(type.size())};
-  for (int k = 3; k >= 0; --k) m.push_back(static_cast<std::uint8_t>(payload.size() >> (8 * k)));
-  m.insert(m.end(), type.begin(), type.end());
-  m.insert(m.end(), payload.begin(), payload.end());
-  return m;
+  const NdefRecord r{.tnf = Tnf::mime_media, .type = Bytes(type.begin(), type.end()),
+                     .payload = Bytes(payload.begin(), payload.end())};
+  return ndef_encode(std::span(&r, 1)).value();
 }
 
 class TagMode : public ::testing::Test {
