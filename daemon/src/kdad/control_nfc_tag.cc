@@ -20,11 +20,8 @@ constexpr std::uint32_t kMaxSeconds = 3600;  // an hour: never left broadcasting
 // The record `kdactl profile ndef` writes, with PROVISIONING_LOCAL_TIME the
 // desk's clock at this arming.
 Result<Bytes> tag_record(const v1::EnrollmentProfile& profile) {
-  v1::EnrollmentPackage package;
-  *package.mutable_profile() = profile;
-  auto extras = provisioning_extras(package);
+  auto extras = profile_record_extras(profile);
   if (!extras) return tl::unexpected(extras.error());
-  omit_false_booleans(*extras);
   return provisioning_ndef_message(*extras, unix_ms());
 }
 

@@ -224,12 +224,8 @@ v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& r
 v1::ControlResponse ControlService::profile_output(const std::string& name, bool ndef) {
   const auto* p = catalog_.find(name);
   if (!p) return failed(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
-  v1::EnrollmentPackage package;
-  *package.mutable_profile() = *p;
-  auto extras = provisioning_extras(package);
+  auto extras = profile_record_extras(*p);
   if (!extras) return failed(extras.error().code, "profile \"" + name + "\": " + extras.error().detail);
-  // Leaving the false booleans out lets a typical code fit 80 columns.
-  omit_false_booleans(*extras);
   auto r = ok();
   // What kdactl warns about: only the secrets this record really carries.
   std::vector<std::string> secrets;

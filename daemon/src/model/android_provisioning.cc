@@ -268,6 +268,14 @@ void omit_false_booleans(ProvisioningExtras& extras) {
   std::erase_if(extras, [](const auto& kv) { return is_boolean_extra(kv.first) && kv.second == "false"; });
 }
 
+Result<ProvisioningExtras> profile_record_extras(const v1::EnrollmentProfile& profile) {
+  v1::EnrollmentPackage package;
+  *package.mutable_profile() = profile;
+  auto extras = provisioning_extras(package);
+  if (extras) omit_false_booleans(*extras);  // lets a typical code fit 80 columns
+  return extras;
+}
+
 Result<std::string> provisioning_qr_json(const ProvisioningExtras& extras) {
   json out = json::object();
   for (const auto& [key, value] : extras) {

@@ -107,6 +107,10 @@ Result<ProvisioningExtras> provisioning_extras(const v1::EnrollmentPackage& pack
 // of a QR code or NFC record saves ~40 bytes each.
 void omit_false_booleans(ProvisioningExtras& extras);
 
+// What a QR code or NFC record of `profile` carries (kdactl profile qr/ndef,
+// the NFC tag): its extras, with the false booleans left out.
+Result<ProvisioningExtras> profile_record_extras(const v1::EnrollmentProfile& profile);
+
 // The QR code payload: one JSON object; booleans as JSON booleans, the admin
 // extras bundle as a nested object. Compact, keys sorted, every non-ASCII
 // character escaped as \uXXXX (surrogate pairs past U+FFFF): a QR code in
