@@ -151,5 +151,98 @@ TEST(Config, WrongTypes) {
   EXPECT_NE(text.find("catalog.profile_dirs: expected a list of strings"), std::string::npos) << text;
 }
 
+// [store] url: the desk's own SQLite file unless the admin names another
+// database.
+TEST(ConfigStore, DefaultIsTheSqliteFileInTheStateDir) {
+  auto c = parse_config("[daemon]\nstate_dir = \"/var/lib/kdad\"\n", "k.toml", radios);
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_TRUE(c->store.url.empty());
+  EXPECT_EQ(store_location(*c), "/var/lib/kdad/kdad.db");
+  auto example = parse_config(example_config(radios), "example", radios);
+  ASSERT_TRUE(example) << joined(example.error());
+  EXPECT_TRUE(example->store.url.empty());  // the example states the default
+  EXPECT_NE(example_config(radios).find("[store]"), std::string::npos);
+}
+
+std::string store_error(const std::string& url) {
+  auto c = parse_config("[store]\nurl = \"" + url + "\"\n", "k.toml", radios);
+  return c ? std::string() : joined(c.error());
+}
+
+TEST(ConfigStore, TakesWhatLibpqConnectsWith) {
+  const char* good[] = {
+      "postgresql://kdad@db.example.com:5432/kda?sslmode=verify-full&passfile=/etc/kdad/pgpass",
+      "postgres://kdad@db.example.com/kda",
+      "postgresql:///kda?host=/run/postgresql",
+      "host=db.example.com dbname=kda user=kdad passfile=/etc/kdad/pgpass sslmode=verify-full",
+      "host = db.example.com  application_name = 'kda desk 3'",
+      // A primary and its standby: libpq finds the one that takes writes.
+      "postgresql://kdad@db1.example.com:5432,db2.example.com:5432/kda?target_session_attrs=read-write",
+      "host=db1.example.com,db2.example.com port=5432,5433 dbname=kda target_session_attrs=read-write",
+      "/srv/kda/kdad.db",
+  };
+  for (const char* url : good) {
+    auto c = parse_config("[store]\nurl = \"" + std::string(url) + "\"\n", "k.toml", radios);
+    ASSERT_TRUE(c) << url << ": " << joined(c.error());
+    EXPECT_EQ(c->store.url, url);
+    EXPECT_EQ(store_location(*c), url);
+    EXPECT_EQ(check_store_url(url), "") << url;
+  }
+}
+
+TEST(ConfigStore, LibpqSyntaxErrorsNameThePlace) {
+  EXPECT_EQ(store_error("host=db dbname"),
+            "k.toml:2:7: store.url: not a valid libpq connection string: missing \"=\" after \"dbname\" in "
+            "connection info string\n");
+  EXPECT_EQ(store_error("hots=db"),
+            "k.toml:2:7: store.url: not a valid libpq connection string: invalid connection option \"hots\"\n");
+  EXPECT_EQ(store_error("host='db"),
+            "k.toml:2:7: store.url: not a valid libpq connection string: unterminated quoted string in connection "
+            "info string\n");
+  EXPECT_EQ(store_error("postgresql://db/kda?sslmod=require"),
+            "k.toml:2:7: store.url: not a valid PostgreSQL URI: invalid URI query parameter: \"sslmod\"\n");
+  EXPECT_EQ(store_error("kdad.db"),
+            "k.toml:2:7: store.url: expected a postgresql:// URI, a libpq key=value connection string or the "
+            "absolute path of a SQLite file\n");
+  auto number = parse_config("[store]\nurl = 5\n", "k.toml", radios);
+  ASSERT_FALSE(number);
+  EXPECT_EQ(joined(number.error()), "k.toml:2:7: store.url: expected a string\n");
+  auto typo = parse_config("[store]\nuri = 'host=db'\n", "k.toml", radios);
+  ASSERT_FALSE(typo);
+  EXPECT_EQ(joined(typo.error()), "k.toml:2:7: store.uri: unknown setting\n");
+}
+
+// The configuration is readable by all (0644) and shown in tickets: a
+// password is refused, and the refusal never repeats it.
+TEST(ConfigStore, PasswordIsRefusedForAPasswordFile) {
+  const char* with_password[] = {
+      "postgresql://kdad:s3cret@db.example.com/kda",
+      "postgresql://kdad:s3cret@[db.example.com/kda",  // bad syntax too: libpq's error would quote it
+      "postgresql://kdad@db.example.com/kda?password=s3cret",
+      "postgresql://kdad@db.example.com/kda?sslmode=require&pass%77ord=s3cret",
+      "host=db.example.com password=s3cret",
+      "host=db.example.com password = 's3 cret' dbname=kda",
+      "password=s3cret host=db.example.com dbname",
+  };
+  for (const char* url : with_password) {
+    const auto error = store_error(url);
+    EXPECT_EQ(error,
+              "k.toml:2:7: store.url: holds a password; the configuration holds no secrets: put the password in a "
+              "password file readable only by kdad's user (passfile=FILE in the url, or ~/.pgpass or PGPASSFILE)\n")
+        << url;
+    EXPECT_EQ(error.find("s3"), std::string::npos) << url;
+  }
+  const auto key = store_error("host=db.example.com sslkey=/etc/kdad/client.key sslpassword=s3cret");
+  EXPECT_NE(key.find("store.url: holds the client key's passphrase (sslpassword)"), std::string::npos) << key;
+  EXPECT_EQ(key.find("s3"), std::string::npos) << key;
+  // Too broken to find the password in: libpq's quote of the text is left out.
+  EXPECT_EQ(store_error("postgresql://%zz@kdad:s3cret@db.example.com/kda"),
+            "k.toml:2:7: store.url: not a valid PostgreSQL URI: invalid percent-encoded token: \"...\" (quote left "
+            "out: the url may hold a password)\n");
+  // A password file, and a user without a password, are fine.
+  EXPECT_EQ(check_store_url("postgresql://kdad@db.example.com/kda?passfile=/etc/kdad/pgpass"), "");
+  EXPECT_EQ(check_store_url("postgresql://kdad:@db.example.com/kda"), "");
+}
+
 }  // namespace
 }  // namespace kda::daemon

@@ -135,7 +135,7 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
   for (const auto& radio : radios)
     config.transports[std::string(radio.name)] = {.enabled = radio.enabled_by_default, .settings = radio.defaults()};
   Reader r(source);
-  r.only(root, "", {"daemon", "limits", "transports", "catalog", "inventory"});
+  r.only(root, "", {"daemon", "limits", "store", "transports", "catalog", "inventory"});
   if (const auto* daemon = root["daemon"].as_table()) {
     r.only(*daemon, "daemon.", {"name", "state_dir", "socket", "control_group", "log_level", "dumpable"});
     r.flag(*daemon, "daemon.", "dumpable", config.dumpable);
@@ -163,6 +163,12 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
     r.count(*limits, "limits.", "control_connections_per_user", l.control_connections_per_user);
     r.count(*limits, "limits.", "max_sessions", l.max_sessions);
   }
+  if (const auto* store = root["store"].as_table()) {
+    r.only(*store, "store.", {"url"});
+    r.text(*store, "store.", "url", config.store.url);
+    if (!config.store.url.empty())
+      if (auto wrong = check_store_url(config.store.url); !wrong.empty()) r.error(store->get("url"), "store.url", wrong);
+  }
   if (const auto* transports = root["transports"].as_table()) {
     std::set<std::string_view> names;
     for (const auto& radio : radios) names.insert(radio.name);
@@ -177,11 +183,15 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
     r.only(*inventory, "inventory.", {"trusted_resellers"});
     r.list(*inventory, "inventory.", "trusted_resellers", config.trusted_resellers);
   }
-  for (const char* section : {"daemon", "limits", "transports", "catalog", "inventory"})
+  for (const char* section : {"daemon", "limits", "store", "transports", "catalog", "inventory"})
     if (root.contains(section) && !root[section].is_table()) r.error(root.get(section), section, "expected a table");
   auto errors = r.take_errors();
   if (!errors.empty()) return tl::unexpected(std::move(errors));
   return config;
+}
+
+std::string store_location(const Config& config) {
+  return config.store.url.empty() ? config.state_dir + "/kdad.db" : config.store.url;
 }
 
 namespace {
@@ -232,6 +242,13 @@ refused_claim_burst = 30
 min_free_mb = 64                   # below this free in the state dir, new sessions are refused
 control_connections_per_user = 8   # kdactl connections one user may hold; root always has a slot
 max_sessions = 1000                # sessions under way at once, all sources; more phones wait in the queue
+
+[store]                            # inventory and ledger: kdad.db in the state dir by default
+# url = "/srv/kda/kdad.db"         # another SQLite file, for a desk of its own
+# A fleet of desks shares one PostgreSQL database: a libpq URI or key=value
+# string, never with a password in it; libpq reads that from a password file
+# (passfile=, else ~/.pgpass or PGPASSFILE of kdad's user).
+# url = "postgresql://kdad@db1.example.com,db2.example.com/kda?target_session_attrs=read-write&passfile=/etc/kdad/pgpass"
 
 )toml";
   for (const auto& radio : radios)

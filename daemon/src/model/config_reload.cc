@@ -76,6 +76,7 @@ ConfigReload apply_reload(Config& running, const Config& next) {
   d.restart("daemon.socket", running.socket, next.socket);
   d.restart("daemon.control_group", running.control_group, next.control_group);
   d.restart("daemon.dumpable", running.dumpable, next.dumpable);
+  d.restart("store.url", running.store.url, next.store.url);  // the store is opened at start
   d.limits();
   for (auto& [name, now] : running.transports)
     if (auto then = next.transports.find(name); then != next.transports.end()) d.transport(name, now, then->second);

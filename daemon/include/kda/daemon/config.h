@@ -51,6 +51,16 @@ struct Limits {
   std::uint32_t max_sessions = 1000;
 };
 
+// [store]: where the inventory and the ledger live.
+struct StoreSettings {
+  // Empty: the desk's own SQLite file, <state_dir>/kdad.db. Else a fleet's
+  // PostgreSQL server as a libpq URI (postgresql://...) or key=value
+  // connection string, never with a password in it (a password file does
+  // that), or the absolute path of a SQLite file.
+  std::string url;
+  bool operator==(const StoreSettings&) const = default;
+};
+
 struct Config {
   std::string name = "kda staging desk";
   std::string state_dir;       // empty: kdad picks (see kdad --help)
@@ -59,6 +69,7 @@ struct Config {
   std::string log_level = "info";
   bool dumpable = false;       // core dumps of kdad (they would hold keys and secrets): debugging only
   Limits limits;
+  StoreSettings store;
   // One per radio that kdad can start, by name, defaults filled in.
   std::map<std::string, TransportSettings, std::less<>> transports;
   std::vector<std::string> profile_dirs;
@@ -72,6 +83,15 @@ struct Config {
 // (kda::built_in_radio_configs()).
 tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std::string_view source,
                                                       const std::vector<RadioConfig>& radios);
+
+// What StateStore::open is given: store.url, else <state_dir>/kdad.db.
+std::string store_location(const Config& config);
+
+// What is wrong with a [store] url, for the admin ("" when nothing): a
+// connection string libpq's own parser refuses (PQconninfoParse), one that
+// holds a password, or a SQLite path that is not absolute. Never repeats a
+// password. Pure.
+std::string check_store_url(std::string_view url);
 
 // The annotated example configuration (installed as /etc/kdad/kdad.toml).
 std::string example_config(const std::vector<RadioConfig>& radios);
