@@ -37,9 +37,9 @@ class DemoBackend : public kda::EnrollmentBackend {
     (*pkg.mutable_provisioning_extras())["android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED"] = "true";
     done(kda::PreparedPackage::prepare(pkg));
   }
-  kda::Result<void> on_transfer_started(const kda::SessionInfo&) override {
+  kda::asio::awaitable<kda::Result<void>> on_transfer_started(const kda::SessionInfo&) override {
     std::printf("primary: sending package\n");
-    return {};
+    co_return kda::Result<void>{};
   }
   void on_finished(const kda::SessionReport& r) override {
     std::printf("primary: %s (%s)\n", kda::v1::Outcome_Name(r.outcome).c_str(), r.reason.c_str());

@@ -34,7 +34,7 @@ class FixedPackageBackend : public EnrollmentBackend {
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
     done(package_);
   }
-  Result<void> on_transfer_started(const SessionInfo&) override { return {}; }
+  asio::awaitable<Result<void>> on_transfer_started(const SessionInfo&) override { co_return Result<void>{}; }
   void on_finished(const SessionReport& r) override {
     if (!r.provisioned() && failure_.empty()) failure_ = r.reason.empty() ? "not provisioned" : r.reason;
   }

@@ -39,14 +39,14 @@ class ScriptedBackend : public EnrollmentBackend {
 
   v1::ProfileOffer offer(const SessionInfo&) override;
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override;
-  Result<void> on_transfer_started(const SessionInfo&) override {
+  asio::awaitable<Result<void>> on_transfer_started(const SessionInfo&) override {
     events.push_back("transfer");
-    if (refuse_transfer) return tl::unexpected(*refuse_transfer);
-    return {};
+    if (refuse_transfer) co_return tl::unexpected(*refuse_transfer);
+    co_return Result<void>{};
   }
-  Result<void> on_acknowledged(const SessionInfo&) override {
-    if (refuse_ack) return tl::unexpected(*refuse_ack);
-    return {};
+  asio::awaitable<Result<void>> on_acknowledged(const SessionInfo&) override {
+    if (refuse_ack) co_return tl::unexpected(*refuse_ack);
+    co_return Result<void>{};
   }
   void on_finished(const SessionReport& report) override;
 

@@ -56,7 +56,7 @@ class OtherThreadBackend : public EnrollmentBackend {
   void authorize(const SessionInfo&, const v1::EnrollRequest&, std::function<void(AuthorizationDecision)> done) override {
     std::thread([&] { done(fail(Errc::rejected, "decided elsewhere")); }).join();
   }
-  Result<void> on_transfer_started(const SessionInfo&) override { return {}; }
+  asio::awaitable<Result<void>> on_transfer_started(const SessionInfo&) override { co_return Result<void>{}; }
   void on_finished(const SessionReport&) override {}
 };
 

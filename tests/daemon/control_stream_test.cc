@@ -26,13 +26,13 @@ class StreamingHandler : public ControlHandler {
     r.mutable_status()->set_name("desk");
     return r;
   }
-  v1::ControlResponse open_stream(const v1::ControlRequest&, const ControlPeer&,
-                                  std::shared_ptr<ControlStream> stream) override {
+  asio::awaitable<v1::ControlResponse> open_stream(const v1::ControlRequest&, const ControlPeer&,
+                                                   std::shared_ptr<ControlStream> stream) override {
     streams.push_back(stream);
     v1::ControlResponse r;
     r.set_ok(true);
     r.mutable_ledger();
-    return r;
+    co_return r;
   }
   std::vector<std::weak_ptr<ControlStream>> streams;  // io thread only
 };

@@ -42,7 +42,7 @@ class OneShotBackend : public EnrollmentBackend {
     p.mutable_profile()->set_enrollment_token("generated-test-token");
     done(PreparedPackage::prepare(p));
   }
-  Result<void> on_transfer_started(const SessionInfo&) override { return {}; }
+  asio::awaitable<Result<void>> on_transfer_started(const SessionInfo&) override { co_return Result<void>{}; }
   void on_finished(const SessionReport& r) override { finished = r; }
   std::optional<SessionReport> finished;
 };

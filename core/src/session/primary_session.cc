@@ -109,7 +109,7 @@ asio::awaitable<Result<void>> PrimarySession::handshake() {
 // ledger's Provisioning entry is durable before the first byte leaves.
 asio::awaitable<Result<void>> PrimarySession::send_package(const PreparedPackage& package) {
   auto& ch = *channel_;
-  if (auto recorded = backend_.on_transfer_started(info_); !recorded) {
+  if (auto recorded = co_await backend_.on_transfer_started(info_); !recorded) {
     const Error& why = recorded.error();
     if (auto ec = co_await ch.write_sealed(frames::refusal(wire_errc(why.code), why.message()))) co_return fail(ec);
     co_return fail(why.code, why.message());
@@ -166,7 +166,7 @@ asio::awaitable<SessionReport> PrimarySession::exchange() {
     co_return failure(make_error_code(Errc::unexpected_frame), "expected Acknowledgement of the package");
   // Provisioned is committed before the Result says so: a target that hears
   // Result is recorded Provisioned, whatever happens to this process next.
-  if (auto recorded = backend_.on_acknowledged(info_); !recorded)
+  if (auto recorded = co_await backend_.on_acknowledged(info_); !recorded)
     co_return failure(recorded.error().code, recorded.error().message());
   co_await ch.write_sealed(frames::result(v1::OUTCOME_PROVISIONED));  // lost or not, the target has acknowledged
   SessionReport done;

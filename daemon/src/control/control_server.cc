@@ -242,16 +242,17 @@ v1::ControlResponse checked(v1::ControlResponse response) {
   return response;
 }
 
-v1::ControlResponse open_stream(State& s, const v1::ControlRequest& request, const ControlPeer& peer,
-                                const std::shared_ptr<StreamQueue>& stream) {
+asio::awaitable<v1::ControlResponse> open_stream(State& s, const v1::ControlRequest& request,
+                                                 const ControlPeer& peer, std::shared_ptr<StreamQueue> stream) {
+  std::string failure;
   try {
-    return checked(s.handler->open_stream(request, peer, stream));
+    co_return checked(co_await s.handler->open_stream(request, peer, stream));
   } catch (const std::exception& e) {
-    s.log("control: " + describe(peer) + ": handler failed: " + e.what(), TransportEvent::error);
+    failure = std::string(": ") + e.what();
   } catch (...) {
-    s.log("control: " + describe(peer) + ": handler failed", TransportEvent::error);
   }
-  return error_response(ControlErrc::internal, "internal error in kdad (see its log)");
+  s.log("control: " + describe(peer) + ": handler failed" + failure, TransportEvent::error);
+  co_return error_response(ControlErrc::internal, "internal error in kdad (see its log)");
 }
 
 // The handler's responses to one request, written as they come.
@@ -444,7 +445,7 @@ asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection
       ec = co_await write_response(s, c, checked(std::move(*early)));
     } else if (opens_stream(request)) {
       auto stream = std::make_shared<StreamQueue>(s->executor);
-      const v1::ControlResponse response = open_stream(*s, request, peer, stream);
+      const v1::ControlResponse response = co_await open_stream(*s, request, peer, stream);
       if (s->closed) co_return;
       ec = co_await write_response(s, c, response);
       if (!ec && response.ok()) {

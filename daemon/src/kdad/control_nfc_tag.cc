@@ -46,9 +46,16 @@ v1::ControlResponse ControlService::nfc_tag(const v1::NfcTagRequest& r) {
     const std::string of = std::to_string(n) + " of " + std::to_string(reads);
     LedgerEntry read{.transport = "nfc", .reason = "read " + of, .primary = facts_.primary_id,
                      .event = std::string(kEventProvisioningTagRead), .profile = name};
-    if (auto written = store_.record_event(std::move(read)); !written)
-      log_.warning("ledger: provisioning tag read of profile \"" + name + "\": " + written.error().message());
     log_.info("nfc: a phone read the provisioning tag of profile \"" + name + "\" (" + of + ")");
+    asio::co_spawn(
+        facts_.executor,
+        [this, read = std::move(read), name]() -> asio::awaitable<void> {
+          const auto write = [read](StateStore& st) { return st.record_event(read); };
+          auto written = co_await sessions_store_.run(write);
+          if (!written)
+            log_.warning("ledger: provisioning tag read of profile \"" + name + "\": " + written.error().message());
+        },
+        asio::detached);
   };
   request.on_end = [this, name](const std::string& how) {
     log_.info("nfc: provisioning tag of profile \"" + name + "\" disarmed after " + how);

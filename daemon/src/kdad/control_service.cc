@@ -27,16 +27,16 @@ constexpr std::uint32_t kLedgerDefault = 1000;
 
 }  // namespace
 
-ControlService::ControlService(DaemonFacts facts, StateStore& store, StoreWorker& writer, StoreWorker& reader,
+ControlService::ControlService(DaemonFacts facts, StoreWorker& sessions_store, StoreWorker& writer, StoreWorker& reader,
                                Catalog& catalog,
                                EnrollmentService& enrollment, const Config& config,
                                std::function<std::vector<LiveSession>()> sessions, Log& log)
-    : facts_(std::move(facts)), store_(store), writer_(writer), reader_(reader), catalog_(catalog),
+    : facts_(std::move(facts)), sessions_store_(sessions_store), writer_(writer), reader_(reader), catalog_(catalog),
       enrollment_(enrollment),
       config_(config), live_sessions_(std::move(sessions)), log_(log) {
   if (facts_.executor)
     streams_ = std::make_unique<ControlStreams>(
-        facts_.executor, store_, [this] { return this->sessions().sessions(); },
+        facts_.executor, reader_, [this] { return this->sessions().sessions(); },
         [](const LedgerEntry& e) {
           v1::LedgerRow row;
           fill_ledger(e, row);
@@ -298,28 +298,42 @@ Result<std::string> ControlService::waiting_session(const std::string& given) co
                                             " sessions waiting for confirmation (" + all + "); give more of the id");
 }
 
-v1::ControlResponse ControlService::open_stream(const v1::ControlRequest& req, const ControlPeer& peer,
-                                                std::shared_ptr<ControlStream> stream) {
-  if (!streams_) return failed(ControlErrc::internal, "this kdad cannot stream");
+asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::ControlRequest& req,
+                                                                 const ControlPeer& peer,
+                                                                 std::shared_ptr<ControlStream> stream) {
+  if (!streams_) co_return failed(ControlErrc::internal, "this kdad cannot stream");
   if (req.has_monitor()) {
-    streams_->monitor(std::move(stream));
+    co_await streams_->monitor(std::move(stream));
     log_.info(who(peer) + ": monitor started");
-    return ok();
+    co_return ok();
   }
-  if (req.ledger().until_ms() != 0) return failed(ControlErrc::bad_request, "a ledger follow has no end: leave out until");
-  // The entries so far come from the sessions' connection, in one response
-  // (a follow shows the newest 1000 unless asked for more).
-  const std::int64_t cursor = streams_->newest_id();
-  auto q = ledger_query(store_, req.ledger());
-  if (!q) return failed(q.error());
-  auto page = store_.ledger_page(*q);
-  if (!page) return failed(page.error());
+  if (req.ledger().until_ms() != 0)
+    co_return failed(ControlErrc::bad_request, "a ledger follow has no end: leave out until");
+  // The entries so far, in one response (a follow shows the newest 1000
+  // unless asked for more), and where the follow goes on from: one read.
+  struct Start {
+    LedgerQuery query;
+    LedgerPage page;
+    std::int64_t cursor = 0;
+  };
+  auto start = co_await reader_.run([&req](StateStore& st) -> Result<Start> {
+    LedgerQuery newest;
+    newest.limit = 1;
+    auto last = st.ledger_page(newest);
+    if (!last) return tl::unexpected(last.error());
+    auto q = ledger_query(st, req.ledger());
+    if (!q) return tl::unexpected(q.error());
+    auto page = st.ledger_page(*q);
+    if (!page) return tl::unexpected(page.error());
+    return Start{*q, std::move(*page), last->entries.empty() ? 0 : last->entries.back().id};
+  });
+  if (!start) co_return failed(start.error());
   auto r = ok();
   auto* list = r.mutable_ledger();
-  for (const auto& e : page->entries) fill_ledger(e, *list->add_entries());
-  list->set_omitted(page->omitted);
-  streams_->follow_ledger(std::move(stream), q->device, cursor);
-  return r;
+  for (const auto& e : start->page.entries) fill_ledger(e, *list->add_entries());
+  list->set_omitted(start->page.omitted);
+  streams_->follow_ledger(std::move(stream), start->query.device, start->cursor);
+  co_return r;
 }
 
 Result<LedgerQuery> ControlService::ledger_query(StateStore& store, const v1::LedgerRequest& req) {

@@ -40,9 +40,9 @@ struct LiveSession {
 
 class ControlService final : public ControlHandler {
  public:
-  // `store` is the sessions' connection (streams read the ledger through
-  // it); `writer` does the imports and batches, `reader` the rest.
-  ControlService(DaemonFacts facts, StateStore& store, StoreWorker& writer, StoreWorker& reader, Catalog& catalog,
+  // `sessions_store` is the sessions' store worker (a tag read's ledger event goes
+  // through it); `writer` does the imports and batches, `reader` the rest.
+  ControlService(DaemonFacts facts, StoreWorker& sessions_store, StoreWorker& writer, StoreWorker& reader, Catalog& catalog,
                  EnrollmentService& enrollment, const Config& config,
                  std::function<std::vector<LiveSession>()> sessions, Log& log);
 
@@ -52,8 +52,8 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) override;
   asio::awaitable<void> answer(const v1::ControlRequest& request, const ControlPeer& peer,
                                ControlReplies& replies) override;
-  v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
-                                  std::shared_ptr<ControlStream> stream) override;
+  asio::awaitable<v1::ControlResponse> open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
+                                                   std::shared_ptr<ControlStream> stream) override;
   // A ledger row the store worker wrote (for followers and monitors).
   void ledger_written(std::int64_t id);
 
@@ -78,7 +78,7 @@ class ControlService final : public ControlHandler {
   asio::awaitable<v1::ControlResponse> report();
 
   DaemonFacts facts_;
-  StateStore& store_;
+  StoreWorker& sessions_store_;
   StoreWorker& writer_;
   StoreWorker& reader_;
   Catalog& catalog_;

@@ -29,33 +29,34 @@ v1::SessionRow comparable(v1::SessionRow row) {
 
 }  // namespace
 
-ControlStreams::ControlStreams(asio::any_io_executor executor, StateStore& store, SessionsNow sessions,
+ControlStreams::ControlStreams(asio::any_io_executor executor, StoreWorker& reader, SessionsNow sessions,
                                LedgerRowOf row_of)
-    : executor_(executor), store_(store), sessions_(std::move(sessions)), row_of_(std::move(row_of)),
-      session_timer_(executor) {
-  store_.on_ledger_write([this](std::int64_t id) { ledger_written(id); });
-}
+    : executor_(executor), reader_(reader), sessions_(std::move(sessions)), row_of_(std::move(row_of)),
+      session_timer_(executor) {}
 
-ControlStreams::~ControlStreams() {
-  store_.on_ledger_write(nullptr);
-  session_timer_.cancel();
-}
+ControlStreams::~ControlStreams() { session_timer_.cancel(); }
 
-std::int64_t ControlStreams::newest_id() {
-  LedgerQuery q;
-  q.limit = 1;
-  auto page = store_.ledger_page(q);
-  return page && !page->entries.empty() ? page->entries.back().id : 0;
+asio::awaitable<std::int64_t> ControlStreams::newest_id() {
+  auto page = co_await reader_.run([](StateStore& st) {
+    LedgerQuery q;
+    q.limit = 1;
+    return st.ledger_page(q);
+  });
+  co_return page && !page->entries.empty() ? page->entries.back().id : 0;
 }
 
 void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device,
                                   std::int64_t after_id) {
-  subscribers_.push_back({.stream = stream, .device = std::move(device), .cursor = after_id});
+  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream, .device = std::move(device),
+                                                                 .cursor = after_id}));
 }
 
-void ControlStreams::monitor(std::shared_ptr<ControlStream> stream) {
-  subscribers_.push_back({.stream = stream, .monitor = true, .cursor = newest_id()});
-  compare_sessions(subscribers_.back(), sessions_());
+asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream) {
+  std::weak_ptr<int> alive = alive_;
+  const std::int64_t cursor = co_await newest_id();
+  if (!alive.lock()) co_return;
+  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream, .monitor = true, .cursor = cursor}));
+  compare_sessions(*subscribers_.back(), sessions_());
   if (!watching_sessions_) {
     watching_sessions_ = true;
     watch_sessions();
@@ -63,72 +64,88 @@ void ControlStreams::monitor(std::shared_ptr<ControlStream> stream) {
 }
 
 bool ControlStreams::prune() {
-  std::erase_if(subscribers_, [](const Subscriber& s) {
-    auto stream = s.stream.lock();
+  std::erase_if(subscribers_, [](const std::shared_ptr<Subscriber>& s) {
+    auto stream = s->stream.lock();
     return !stream || stream->closed();
   });
-  return std::any_of(subscribers_.begin(), subscribers_.end(), [](const Subscriber& s) { return s.monitor; });
+  return std::any_of(subscribers_.begin(), subscribers_.end(), [](const auto& s) { return s->monitor; });
 }
 
 void ControlStreams::ledger_written(std::int64_t id) {
   if (subscribers_.empty()) return;
   updated_.push_back(id);
-  if (delivery_posted_) return;
-  delivery_posted_ = true;
-  asio::post(executor_, [this, alive = std::weak_ptr<int>(alive_)] {
-    if (alive.lock()) deliver_ledger();
-  });
+  if (delivering_) return;  // the delivery under way goes round again
+  delivering_ = true;
+  asio::co_spawn(executor_, deliver_ledger(), asio::detached);
 }
 
-void ControlStreams::deliver_ledger() {
-  delivery_posted_ = false;
-  // A session quicker than the poll still shows, before its ledger lines.
-  if (prune()) {
-    const v1::SessionList now = sessions_();
-    for (auto& s : subscribers_)
-      if (s.monitor) compare_sessions(s, now);
+// Reads what followers have not seen yet through the reader worker, one
+// subscriber at a time, until no write came in meanwhile.
+asio::awaitable<void> ControlStreams::deliver_ledger() {
+  std::weak_ptr<int> alive = alive_;
+  while (!updated_.empty()) {
+    const std::vector<std::int64_t> updated = std::exchange(updated_, {});
+    // A session quicker than the poll still shows, before its ledger lines.
+    if (prune()) {
+      const v1::SessionList now = sessions_();
+      for (auto& s : subscribers_)
+        if (s->monitor) compare_sessions(*s, now);
+    }
+    for (const auto subscriber : std::vector(subscribers_)) {
+      // Named: GCC 12 destroys temporaries in co_await operands twice.
+      const auto read_unseen = [s = *subscriber, updated](StateStore& st) { return unseen(st, s, updated); };
+      auto read = co_await reader_.run(read_unseen);
+      if (!alive.lock()) co_return;
+      if (read) push(*subscriber, std::move(*read));
+    }
   }
-  for (auto& s : subscribers_) {
-    std::vector<LedgerEntry> entries;
-    // A refusal counted again is an old row with a new count.
-    for (std::int64_t id : updated_) {
-      if (id > s.cursor) continue;
-      LedgerQuery one;
-      one.device = s.device;
-      one.after_id = id - 1;
-      one.up_to_id = id;
-      one.limit = 1;
-      if (auto row = store_.ledger(one); row && !row->empty()) entries.push_back(std::move(row->front()));
-    }
-    LedgerQuery q;
-    q.device = s.device;
-    q.after_id = s.cursor;
-    q.limit = kBatch;
-    auto page = store_.ledger_page(q);
-    if (!page) continue;
-    for (auto& e : page->entries) {
-      s.cursor = std::max(s.cursor, e.id);
-      entries.push_back(std::move(e));
-    }
-    if (entries.empty()) continue;
-    auto stream = s.stream.lock();
-    if (!stream) continue;
-    if (s.monitor) {
-      for (const auto& e : entries) {
-        auto r = event("ledger");
-        *r.mutable_monitor_event()->mutable_ledger() = row_of_(e);
-        stream->push(std::move(r));
-      }
-      continue;
-    }
-    v1::ControlResponse r;
-    r.set_ok(true);
-    auto* list = r.mutable_ledger();
-    for (const auto& e : entries) *list->add_entries() = row_of_(e);
-    list->set_omitted(page->omitted);
-    stream->push(std::move(r));
+  delivering_ = false;
+}
+
+// What a subscriber has not seen: refusals counted again (old rows with a
+// new count, at or below its cursor) and the rows after its cursor.
+Result<LedgerPage> ControlStreams::unseen(StateStore& store, const Subscriber& s,
+                                         const std::vector<std::int64_t>& updated) {
+  LedgerPage out;
+  for (std::int64_t id : updated) {
+    if (id > s.cursor) continue;
+    LedgerQuery one;
+    one.device = s.device;
+    one.after_id = id - 1;
+    one.up_to_id = id;
+    one.limit = 1;
+    if (auto row = store.ledger(one); row && !row->empty()) out.entries.push_back(std::move(row->front()));
   }
-  updated_.clear();
+  LedgerQuery q;
+  q.device = s.device;
+  q.after_id = s.cursor;
+  q.limit = kBatch;
+  auto page = store.ledger_page(q);
+  if (!page) return tl::unexpected(page.error());
+  for (auto& e : page->entries) out.entries.push_back(std::move(e));
+  out.omitted = page->omitted;
+  return out;
+}
+
+void ControlStreams::push(Subscriber& s, LedgerPage page) {
+  for (const auto& e : page.entries) s.cursor = std::max(s.cursor, e.id);
+  if (page.entries.empty()) return;
+  auto stream = s.stream.lock();
+  if (!stream) return;
+  if (s.monitor) {
+    for (const auto& e : page.entries) {
+      auto r = event("ledger");
+      *r.mutable_monitor_event()->mutable_ledger() = row_of_(e);
+      stream->push(std::move(r));
+    }
+    return;
+  }
+  v1::ControlResponse r;
+  r.set_ok(true);
+  auto* list = r.mutable_ledger();
+  for (const auto& e : page.entries) *list->add_entries() = row_of_(e);
+  list->set_omitted(page.omitted);
+  stream->push(std::move(r));
 }
 
 void ControlStreams::watch_sessions() {
@@ -141,7 +158,7 @@ void ControlStreams::watch_sessions() {
     }
     const v1::SessionList now = sessions_();
     for (auto& s : subscribers_)
-      if (s.monitor) compare_sessions(s, now);
+      if (s->monitor) compare_sessions(*s, now);
     watch_sessions();
   });
 }

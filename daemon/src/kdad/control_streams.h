@@ -1,7 +1,8 @@
 // The control socket's streams: `kdactl ledger --follow` and `kdactl
-// monitor`. A ledger write is noticed through the store's observer and read
-// back once the write's transaction is over (posted), so a rolled-back row
-// never reaches a follower. Sessions have no such hook: while a monitor is
+// monitor`. A committed ledger write is told here by the store worker that
+// wrote it (ledger_written) and read back through the reader worker, so a
+// rolled-back row never reaches a follower and the io_context never waits
+// for the store. Sessions have no such hook: while a monitor is
 // open they are compared with what it last saw every 250 ms. Lives on the
 // daemon's io_context thread; streams are held weakly and dropped once their
 // client has gone.
@@ -17,6 +18,7 @@
 #include "kda/core/asio.h"
 #include "kda/daemon/control_handler.h"
 #include "kda/daemon/state_store.h"
+#include "store_worker.h"
 
 namespace kda::daemon {
 
@@ -24,8 +26,7 @@ class ControlStreams {
  public:
   using SessionsNow = std::function<v1::SessionList()>;
   using LedgerRowOf = std::function<v1::LedgerRow(const LedgerEntry&)>;
-  // Takes the store's ledger observer.
-  ControlStreams(asio::any_io_executor executor, StateStore& store, SessionsNow sessions, LedgerRowOf row_of);
+  ControlStreams(asio::any_io_executor executor, StoreWorker& reader, SessionsNow sessions, LedgerRowOf row_of);
   ~ControlStreams();
   ControlStreams(const ControlStreams&) = delete;
   ControlStreams& operator=(const ControlStreams&) = delete;
@@ -34,11 +35,10 @@ class ControlStreams {
   // `after_id`, as LedgerList responses.
   void follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device, std::int64_t after_id);
   // Each session under way now, then session and ledger events.
-  void monitor(std::shared_ptr<ControlStream> stream);
+  asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream);
   // The newest ledger entry's id (0 for an empty ledger): a new follower's cursor.
-  std::int64_t newest_id();
-  // A committed ledger row (the store's observer, or the store worker's
-  // rows told on this executor).
+  asio::awaitable<std::int64_t> newest_id();
+  // A committed ledger row (a store worker's rows, told on this executor).
   void ledger_written(std::int64_t id);
 
  private:
@@ -49,18 +49,20 @@ class ControlStreams {
     std::int64_t cursor = 0;
     std::map<std::string, v1::SessionRow> seen;  // a monitor's sessions, by id
   };
-  void deliver_ledger();
+  asio::awaitable<void> deliver_ledger();
+  static Result<LedgerPage> unseen(StateStore& store, const Subscriber& s, const std::vector<std::int64_t>& updated);
+  void push(Subscriber& s, LedgerPage page);
   void watch_sessions();
   void compare_sessions(Subscriber& s, const v1::SessionList& now);
   bool prune();  // drops ended streams; whether any monitor is left
 
   asio::any_io_executor executor_;
-  StateStore& store_;
+  StoreWorker& reader_;
   SessionsNow sessions_;
   LedgerRowOf row_of_;
-  std::vector<Subscriber> subscribers_;
-  std::vector<std::int64_t> updated_;  // refusals counted again (ids at or below cursors)
-  bool delivery_posted_ = false;
+  std::vector<std::shared_ptr<Subscriber>> subscribers_;
+  std::vector<std::int64_t> updated_;  // rows written since the last delivery
+  bool delivering_ = false;
   asio::steady_timer session_timer_;
   bool watching_sessions_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks it

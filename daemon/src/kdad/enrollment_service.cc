@@ -51,10 +51,10 @@ struct EnrollmentService::Waiting {
   asio::steady_timer timer;
 };
 
-EnrollmentService::EnrollmentService(asio::any_io_executor executor, StateStore& store, Catalog& catalog,
+EnrollmentService::EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Catalog& catalog,
                                      const Config& config, Admission& admission, std::string primary_id, Log& log)
     : executor_(std::move(executor)), store_(store), catalog_(catalog), config_(config),
-      primary_id_(std::move(primary_id)), admission_(admission), log_(log) {}
+      primary_id_(std::move(primary_id)), admission_(admission), log_(log), renewal_(executor_) {}
 
 EnrollmentService::~EnrollmentService() = default;
 
@@ -77,31 +77,35 @@ v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
   return offer;
 }
 
-Result<void> EnrollmentService::record(const SessionInfo& session, const std::string& device, DeviceState state,
-                                     const std::string& reason) {
+asio::awaitable<Result<void>> EnrollmentService::record(SessionInfo session, std::string device, DeviceState state,
+                                                      std::string reason) {
   LedgerEntry e{.device = device, .state = state, .transport = std::string(transport_name(session.transport)),
-                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
-  auto r = store_.record(e);
-  if (r) return {};
+                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_,
+                .desk = config_.name};
+  const auto write = [e](StateStore& st) { return st.record(e); };
+  auto r = co_await store_.run(write);
+  if (r) co_return Result<void>{};
   log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
-  return fail(code_for(r.error()));
+  co_return fail(code_for(r.error()));
 }
 
 // A refused claim is recorded (counted with its repeats) before the target
 // hears of it; if even that cannot be written, the refusal carries the
 // store's code instead.
-AuthorizationDecision EnrollmentService::refuse(const SessionInfo& session, const std::string& device,
-                                                const std::string& reason, Errc code, bool security_event) {
+asio::awaitable<AuthorizationDecision> EnrollmentService::refuse(SessionInfo session, std::string device,
+                                                                 std::string reason, Errc code, bool security_event) {
   admission_.claim_refused(session.peer);
   LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = std::string(transport_name(session.transport)),
-                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_};
-  if (auto r = store_.record_refusal(e); !r) {
+                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_,
+                .desk = config_.name};
+  const auto write = [e](StateStore& st) { return st.record_refusal(e); };
+  if (auto r = co_await store_.run(write); !r) {
     log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
-    return fail(code_for(r.error()));
+    co_return fail(code_for(r.error()));
   }
   const std::string line = "session " + session.session_id + ": device " + device + " refused: " + reason;
   security_event ? log_.warning(line) : log_.info(line);
-  return fail(code, reason);
+  co_return fail(code, reason);
 }
 
 AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, const v1::EnrollRequest& request) {
@@ -130,52 +134,101 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
 void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                                   std::function<void(AuthorizationDecision)> done) {
   KDA_ASSERT_ON(executor_);
-  if (auto admitted = admission_.before_claim(session.peer); !admitted)
-    return done(tl::unexpected(std::move(admitted.error())));
-  if (const std::string problem = identity_problem(request.device()); !problem.empty())
-    return done(refuse(session, escape_untrusted(claimed_key(request.device()), 64),
-                       "identity claim is malformed: " + problem));
-  const std::string claimed = claimed_key(request.device());
-  auto candidates = store_.claim_candidates(request.device());
-  if (!candidates) {
-    log_.error("session " + session.session_id + ": inventory: " + candidates.error().message());
-    return done(fail(Errc::store_unavailable, "the staging desk cannot read its inventory"));
-  }
+  deciding_.insert(session.session_id);
+  asio::co_spawn(executor_, decide(session, request, std::move(done)), asio::detached);
+}
+
+// The claim waits for the store on its worker thread; a session may end
+// meanwhile (on_finished), and its decision is then dropped uncalled.
+asio::awaitable<void> EnrollmentService::decide(SessionInfo session, v1::EnrollRequest request,
+                                                std::function<void(AuthorizationDecision)> done) {
+  auto decision = co_await claim(session, request, done);
+  const bool live = deciding_.erase(session.session_id) > 0;
+  if (decision && live) done(std::move(*decision));
+}
+
+// Why a claim is refused, or (no reason) the candidate it names. Decided
+// before anything is written, so that the coroutine awaits one refusal
+// with named arguments (GCC 12 destroys temporaries in co_await operands
+// twice).
+struct EnrollmentService::ClaimCheck {
+  std::size_t index = 0;
+  std::string device;  // for the ledger
+  std::string reason;  // empty: granted to candidates[index]
+  Errc code = Errc::rejected;
+};
+
+EnrollmentService::ClaimCheck EnrollmentService::check_claim(const v1::DeviceIdentity& claim,
+                                                             const std::vector<InventoryDevice>& candidates) const {
   std::vector<Device> records;
   std::vector<std::string> keys;
-  for (const auto& c : *candidates) {
+  for (const auto& c : candidates) {
     records.push_back(c.device);
     keys.push_back(c.key);
   }
-  const ClaimMatch match = match_claim(request.device(), records, keys);
+  const ClaimMatch match = match_claim(claim, records, keys);
   if (match.kind == ClaimMatch::Kind::unknown)
-    return done(refuse(session, claimed, "device is not in the inventory of this staging desk"));
-  if (match.kind == ClaimMatch::Kind::conflict) return done(refuse(session, keys.front(), match.why));
-  const InventoryDevice& device = (*candidates)[match.index];
+    return {.device = claimed_key(claim), .reason = "device is not in the inventory of this staging desk"};
+  if (match.kind == ClaimMatch::Kind::conflict) return {.device = keys.front(), .reason = match.why};
+  const InventoryDevice& device = candidates[match.index];
+  ClaimCheck out{.index = match.index, .device = device.key};
   if (device.state == DeviceState::provisioned)
-    return done(refuse(session, device.key,
-                       "device is already provisioned; an admin re-arms it with kdactl devices reset " + device.key));
-  if (device.approval == Approval::pending)
-    return done(refuse(session, device.key, "device awaits the admin's approval"));
-  if (device.approval == Approval::rejected) return done(refuse(session, device.key, "device was rejected by the admin"));
-  if (auto busy = device_session_.find(device.key); busy != device_session_.end())
-    return done(refuse(session, device.key, "another session for this device is under way (session " + busy->second + ")",
-                       Errc::device_busy));
+    out.reason = "device is already provisioned; an admin re-arms it with kdactl devices reset " + device.key;
+  else if (device.approval == Approval::pending)
+    out.reason = "device awaits the admin's approval";
+  else if (device.approval == Approval::rejected)
+    out.reason = "device was rejected by the admin";
+  else if (auto busy = device_session_.find(device.key); busy != device_session_.end())
+    out = {.device = device.key, .reason = "another session for this device is under way (session " + busy->second + ")",
+           .code = Errc::device_busy};
+  return out;
+}
+
+// The decision, or nothing when the session ended while the store was
+// asked, or when it waits for the admin's confirmation (`done` is kept
+// with it then).
+asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
+    const SessionInfo& session, const v1::EnrollRequest& request, std::function<void(AuthorizationDecision)>& done) {
+  if (auto admitted = admission_.before_claim(session.peer); !admitted)
+    co_return AuthorizationDecision(tl::unexpected(std::move(admitted.error())));
+  if (const std::string problem = identity_problem(request.device()); !problem.empty()) {
+    const std::string device = escape_untrusted(claimed_key(request.device()), 64);
+    const std::string reason = "identity claim is malformed: " + problem;
+    co_return co_await refuse(session, device, reason);
+  }
+  const auto lookup = [identity = request.device()](StateStore& st) { return st.claim_candidates(identity); };
+  auto candidates = co_await store_.run(lookup);
+  if (!deciding_.count(session.session_id)) co_return std::nullopt;
+  if (!candidates) {
+    log_.error("session " + session.session_id + ": inventory: " + candidates.error().message());
+    co_return AuthorizationDecision(fail(Errc::store_unavailable, "the staging desk cannot read its inventory"));
+  }
+  const ClaimCheck check = check_claim(request.device(), *candidates);
+  if (!check.reason.empty()) co_return co_await refuse(session, check.device, check.reason, check.code);
+  const InventoryDevice& device = (*candidates)[check.index];
 
   session_device_[session.session_id] = device.key;
   device_session_[device.key] = session.session_id;
+  if (auto refusal = co_await lease(session, device.key); refusal) {
+    if (!deciding_.count(session.session_id)) co_return std::nullopt;
+    end_session(session.session_id, false);
+    co_return co_await refuse(session, device.key, refusal->reason, refusal->code);
+  }
+  if (!deciding_.count(session.session_id)) co_return std::nullopt;  // on_finished released it
   auto decision = grant(device, request);
   if (!decision) {
-    (void)record(session, device.key, DeviceState::failed, decision.error().detail);
-    log_.warning("session " + session.session_id + ": device " + device.key + ": " + decision.error().detail);
-    end_session(session.session_id);  // recorded here, not again when it ends
-    return done(std::move(decision));
+    const std::string key = device.key;
+    log_.warning("session " + session.session_id + ": device " + key + ": " + decision.error().detail);
+    end_session(session.session_id, false);  // recorded here, not again when it ends
+    (void)co_await record(session, key, DeviceState::failed, decision.error().detail);
+    (void)co_await release(session.session_id, key);
+    co_return std::move(decision);
   }
   const auto& policy = settings_for(session.transport);
   if (policy.confirm == ConfirmPolicy::proximity || session.out_of_band_secret) {
     log_.info("session " + session.session_id + ": device " + device.key + " authorized (profile \"" +
               decision->profile_name() + "\")");
-    return done(std::move(decision));
+    co_return std::move(decision);
   }
   auto w = std::make_unique<Waiting>(executor_);
   w->info = {session.session_id, session, device.key};
@@ -190,6 +243,7 @@ void EnrollmentService::authorize(const SessionInfo& session, const v1::EnrollRe
   });
   log_.info("session " + id + ": device " + device.key + ", SAS " + session.sas + ": waiting for kdactl confirm " + id);
   waiting_[id] = std::move(w);
+  co_return std::nullopt;
 }
 
 void EnrollmentService::finish_wait(const std::string& session_id, bool confirmed, const std::string& why) {
@@ -203,7 +257,12 @@ void EnrollmentService::finish_wait(const std::string& session_id, bool confirme
     log_.info("session " + session_id + ": SAS confirmed by the admin");
     w->done(std::move(w->decision));
   } else {
-    w->done(refuse(w->info.session, w->info.device, why, Errc::rejected, true));
+    asio::co_spawn(
+        executor_,
+        [this, w = std::move(w), why]() -> asio::awaitable<void> {
+          w->done(co_await refuse(w->info.session, w->info.device, why, Errc::rejected, true));
+        },
+        asio::detached);
   }
 }
 
@@ -228,29 +287,38 @@ std::vector<PendingConfirmation> EnrollmentService::pending() const {
   return out;
 }
 
-Result<void> EnrollmentService::on_transfer_started(const SessionInfo& session) {
+asio::awaitable<Result<void>> EnrollmentService::on_transfer_started(const SessionInfo& session) {
   KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
-  if (it == session_device_.end()) return {};
-  return record(session, it->second, DeviceState::provisioning, "package " + session.package_id);
+  if (it == session_device_.end()) co_return Result<void>{};
+  const std::string device = it->second;
+  const std::string reason = "package " + session.package_id;
+  co_return co_await record(session, device, DeviceState::provisioning, reason);
 }
 
-Result<void> EnrollmentService::on_acknowledged(const SessionInfo& session) {
+asio::awaitable<Result<void>> EnrollmentService::on_acknowledged(const SessionInfo& session) {
   KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
-  if (it == session_device_.end()) return {};
-  return record(session, it->second, DeviceState::provisioned, "package " + session.package_id + " acknowledged");
+  if (it == session_device_.end()) co_return Result<void>{};
+  const std::string device = it->second;
+  const std::string reason = "package " + session.package_id + " acknowledged";
+  co_return co_await record(session, device, DeviceState::provisioned, reason);
 }
 
-void EnrollmentService::end_session(const std::string& session_id) {
+void EnrollmentService::end_session(const std::string& session_id, bool release_lease) {
   if (auto w = waiting_.find(session_id); w != waiting_.end()) {
     w->second->timer.cancel();
     waiting_.erase(w);
   }
   auto it = session_device_.find(session_id);
   if (it == session_device_.end()) return;
+  if (release_lease) asio::co_spawn(executor_, release(session_id, it->second), asio::detached);
   device_session_.erase(it->second);
   session_device_.erase(it);
+  if (session_device_.empty() && renewing_) {  // nothing to renew: no timer keeps a stopping kdad up
+    renewal_.cancel();
+    renewing_ = false;
+  }
 }
 
 void EnrollmentService::on_finished(const SessionReport& report) {
@@ -258,7 +326,8 @@ void EnrollmentService::on_finished(const SessionReport& report) {
   const auto& s = report.info;
   auto it = session_device_.find(s.session_id);
   const std::string device = it == session_device_.end() ? std::string() : it->second;
-  end_session(s.session_id);
+  deciding_.erase(s.session_id);
+  end_session(s.session_id, false);  // the lease goes once the outcome is written
   if (device.empty()) {
     // Refusals were logged when made, and what admission turned away is
     // counted; a peer that never finished a handshake is counted too, so
@@ -275,17 +344,27 @@ void EnrollmentService::on_finished(const SessionReport& report) {
   switch (report.outcome) {
     case v1::OUTCOME_PROVISIONED:  // recorded before the Result went out
       log_.info("session " + s.session_id + ": device " + device + " provisioned (profile \"" + s.profile_name + "\")");
+      asio::co_spawn(executor_, release(s.session_id, device), asio::detached);
       return;
-    case v1::OUTCOME_REJECTED:
-      return;  // recorded when refused
+    case v1::OUTCOME_REJECTED:  // recorded when refused
+      asio::co_spawn(executor_, release(s.session_id, device), asio::detached);
+      return;
     case v1::OUTCOME_CANCELLED:
-      (void)record(s, device, DeviceState::cancelled, report.reason);
+      asio::co_spawn(executor_, close(s, device, DeviceState::cancelled, report.reason), asio::detached);
       break;
     default:
-      (void)record(s, device, DeviceState::failed, report.reason);
+      asio::co_spawn(executor_, close(s, device, DeviceState::failed, report.reason), asio::detached);
   }
   const std::string line = "session " + s.session_id + ": device " + device + ": " + report.reason;
   security_failure(report.error) ? log_.warning(line) : log_.info(line);
+}
+
+// The attempt's outcome first, then the lease: another desk that claims the
+// device next finds this attempt already in the ledger.
+asio::awaitable<void> EnrollmentService::close(SessionInfo session, std::string device, DeviceState state,
+                                               std::string reason) {
+  (void)co_await record(session, device, state, reason);
+  (void)co_await release(session.session_id, device);
 }
 
 }  // namespace kda::daemon

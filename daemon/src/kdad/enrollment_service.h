@@ -3,11 +3,15 @@
 // session per device, policy, admin confirmation of the SAS code) and the
 // ledger entries for each outcome. A step whose ledger entry cannot be
 // written does not happen: the session ends with the store's error code.
-// Lives on the daemon's io_context thread.
+// Lives on the daemon's io_context thread; its store calls run on the
+// sessions' store worker, which the io_context never waits for.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "kda/core/asio.h"
 #include "kda/core/enrollment_backend.h"
@@ -15,6 +19,7 @@
 #include "kda/daemon/config.h"
 #include "kda/daemon/state_store.h"
 #include "admission.h"
+#include "store_worker.h"
 #include "log.h"
 
 namespace kda::daemon {
@@ -28,15 +33,22 @@ struct PendingConfirmation {
 
 class EnrollmentService final : public EnrollmentBackend {
  public:
-  EnrollmentService(asio::any_io_executor executor, StateStore& store, Catalog& catalog, const Config& config,
+  // A session's lease on its device (StateStore::claim_lease) lasts this
+  // long unless renewed, which the desk does every kLeaseRenewal while the
+  // session lives: a desk that stops frees its devices for other desks
+  // within kLeaseTime.
+  static constexpr std::chrono::seconds kLeaseTime{30};
+  static constexpr std::chrono::seconds kLeaseRenewal{10};
+
+  EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Catalog& catalog, const Config& config,
                     Admission& admission, std::string primary_id, Log& log);
   ~EnrollmentService() override;
 
   v1::ProfileOffer offer(const SessionInfo& session) override;
   void authorize(const SessionInfo& session, const v1::EnrollRequest& request,
                  std::function<void(AuthorizationDecision)> done) override;
-  Result<void> on_transfer_started(const SessionInfo& session) override;
-  Result<void> on_acknowledged(const SessionInfo& session) override;
+  asio::awaitable<Result<void>> on_transfer_started(const SessionInfo& session) override;
+  asio::awaitable<Result<void>> on_acknowledged(const SessionInfo& session) override;
   void on_finished(const SessionReport& report) override;
 
   std::vector<PendingConfirmation> pending() const;
@@ -49,15 +61,34 @@ class EnrollmentService final : public EnrollmentBackend {
   const TransportSettings& settings_for(v1::TransportKind kind) const;
   AuthorizationDecision grant(const InventoryDevice& device, const v1::EnrollRequest& request);
   // security_event: logged at warning (the admin rejected the SAS code).
-  AuthorizationDecision refuse(const SessionInfo& session, const std::string& device, const std::string& reason,
-                               Errc code = Errc::rejected, bool security_event = false);
-  Result<void> record(const SessionInfo& session, const std::string& device, DeviceState state,
-                    const std::string& reason);
-  void end_session(const std::string& session_id);
+  // Coroutines take their arguments by value: they outlive the caller's.
+  asio::awaitable<AuthorizationDecision> refuse(SessionInfo session, std::string device, std::string reason,
+                                                Errc code = Errc::rejected, bool security_event = false);
+  asio::awaitable<Result<void>> record(SessionInfo session, std::string device, DeviceState state,
+                                       std::string reason);
+  struct ClaimCheck;
+  ClaimCheck check_claim(const v1::DeviceIdentity& claim, const std::vector<InventoryDevice>& candidates) const;
+  asio::awaitable<void> decide(SessionInfo session, v1::EnrollRequest request,
+                               std::function<void(AuthorizationDecision)> done);
+  asio::awaitable<std::optional<AuthorizationDecision>> claim(const SessionInfo& session,
+                                                              const v1::EnrollRequest& request,
+                                                              std::function<void(AuthorizationDecision)>& done);
+  // Forgets the session; `release_lease` also gives its device's lease back
+  // (else the caller does, once the outcome is written).
+  void end_session(const std::string& session_id, bool release_lease = true);
+  // enrollment_leases.cc
+  struct LeaseRefusal {
+    std::string reason;
+    Errc code = Errc::rejected;
+  };
+  asio::awaitable<std::optional<LeaseRefusal>> lease(SessionInfo session, std::string device);
+  asio::awaitable<Result<void>> release(std::string session_id, std::string device);
+  asio::awaitable<void> close(SessionInfo session, std::string device, DeviceState state, std::string reason);
+  void renew_leases_soon();
   void finish_wait(const std::string& session_id, bool confirmed, const std::string& why);
 
   asio::any_io_executor executor_;
-  StateStore& store_;
+  StoreWorker& store_;
   Catalog& catalog_;
   const Config& config_;
   std::string primary_id_;
@@ -66,6 +97,9 @@ class EnrollmentService final : public EnrollmentBackend {
   std::map<std::string, std::string> session_device_;  // session id -> device key
   std::map<std::string, std::string> device_session_;  // device key -> its one live session
   std::map<std::string, std::unique_ptr<Waiting>> waiting_;
+  std::set<std::string> deciding_;  // sessions whose claim the store is asked about
+  asio::steady_timer renewal_;
+  bool renewing_ = false;
 };
 
 }  // namespace kda::daemon

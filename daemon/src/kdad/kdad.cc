@@ -70,17 +70,17 @@ class Daemon {
     if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0)
       log_.warning(config_.state_dir + "/kdad.lock: cannot record the pid");
 
-    auto store = StateStore::open(config_.state_dir + "/kdad.db");
-    if (!store) return fail(store.error().message());
-    store_ = std::move(*store);
     auto key = load_or_create_primary_key(config_.state_dir + "/primary.key");
     if (!key) return fail(key.error().message());
     key_.emplace(*key);
+    auto store = StateStore::open(store_location(config_));
+    if (!store) return fail(store.error().message());
+    close_interrupted_transfers(**store);  // before the workers: one thread per connection
+    if (auto ok = start_store_workers(std::move(*store)); !ok) return fail(ok.error().message());
     auto oob = load_or_create_oob_secret(config_.state_dir + "/oob.psk");
     if (!oob) return fail(oob.error().message());
     oob_secret_ = std::move(*oob);
 
-    close_interrupted_transfers();
     std::vector<std::string> profile_errors;
     catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
@@ -91,7 +91,7 @@ class Daemon {
                    "): replace them before enrolling real devices");
     }
     admission_.emplace(config_, log_);
-    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_, *catalog_, config_, *admission_,
+    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_sessions_, *catalog_, config_, *admission_,
                                                    primary_id(*key_), log_);
     summarise_each_minute();
 
@@ -118,17 +118,35 @@ class Daemon {
     return 1;
   }
 
+  // The sessions' worker and the admin's writer and reader, each with its
+  // own connection; the companions are opened from the sessions' store
+  // before its worker starts using it.
+  Result<void> start_store_workers(std::unique_ptr<StateStore> store) {
+    auto told = [this](std::int64_t id) {
+      if (control_service_) control_service_->ledger_written(id);
+    };
+    auto writer = StoreWorker::start(*store, io_.get_executor(), StoreWorker::Role::writer, told);
+    if (!writer) return tl::unexpected(writer.error());
+    store_writer_ = std::move(*writer);
+    auto reader = StoreWorker::start(*store, io_.get_executor(), StoreWorker::Role::reader);
+    if (!reader) return tl::unexpected(reader.error());
+    store_reader_ = std::move(*reader);
+    store_sessions_ = StoreWorker::sessions(std::move(store), io_.get_executor(), told);
+    return {};
+  }
+
   // A transfer that was under way when kdad last stopped hard never got its
   // acknowledgement: the ledger says so instead of leaving it Provisioning.
-  void close_interrupted_transfers() {
-    DeviceFilter filter;
-    filter.state = DeviceState::provisioning;
-    auto stuck = store_->devices(filter);
+  // In a fleet, only this desk's: another desk's transfer under way keeps
+  // its live lease.
+  void close_interrupted_transfers(StateStore& store) {
+    auto stuck = store.interrupted_transfers(primary_id(*key_), unix_ms());
     if (!stuck) return log_.warning("inventory: " + stuck.error().message());
     for (const auto& d : *stuck) {
       LedgerEntry e{.device = d.key, .state = DeviceState::failed, .transport = "kdad",
-                    .reason = "kdad stopped during the transfer; no acknowledgement was received"};
-      if (auto r = store_->record(e); !r) log_.warning("ledger: " + r.error().message());
+                    .reason = "kdad stopped during the transfer; no acknowledgement was received",
+                    .primary = primary_id(*key_), .desk = config_.name};
+      if (auto r = store.record(e); !r) log_.warning("ledger: " + r.error().message());
       else log_.warning("device " + d.key + ": transfer interrupted by the last stop, recorded as failed");
     }
   }
@@ -347,17 +365,8 @@ class Daemon {
     facts.transports = [this] { return transport_status(); };
     facts.arm_tag = [this](TagRequest request) { return arm_tag(std::move(request)); };
     facts.disarm_tag = [this] { return disarm_tag(); };
-    // The admin's store work runs beside the sessions (store_worker.h).
-    auto writer = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::writer, [this](std::int64_t id) {
-      if (control_service_) control_service_->ledger_written(id);
-    });
-    if (!writer) return tl::unexpected(writer.error());
-    store_writer_ = std::move(*writer);
-    auto reader = StoreWorker::start(*store_, io_.get_executor(), StoreWorker::Role::reader);
-    if (!reader) return tl::unexpected(reader.error());
-    store_reader_ = std::move(*reader);
     control_service_ = std::make_unique<ControlService>(
-        std::move(facts), *store_, *store_writer_, *store_reader_, *catalog_, *service_, config_,
+        std::move(facts), *store_sessions_, *store_writer_, *store_reader_, *catalog_, *service_, config_,
         [this] {
           std::vector<LiveSession> out;
           for (const auto& [id, s] : sessions_) out.push_back({s.session->info(), s.started_ms});
@@ -473,7 +482,6 @@ class Daemon {
   asio::io_context io_;
   asio::signal_set signals_;
   asio::signal_set reload_signal_{io_, SIGHUP};
-  std::unique_ptr<StateStore> store_;
   std::optional<noise::Keypair> key_;
   std::optional<Catalog> catalog_;
   std::optional<Admission> admission_;
@@ -481,6 +489,9 @@ class Daemon {
   std::unique_ptr<EnrollmentService> service_;
   std::map<std::string, PrimaryTransport> radios_;   // running, by name
   std::map<std::string, std::string> radio_status_;  // not running: disabled, or why not
+  // The store is used on these threads only (store_worker.h): the io_context
+  // never waits for it.
+  std::unique_ptr<StoreWorker> store_sessions_;
   std::unique_ptr<StoreWorker> store_writer_;
   std::unique_ptr<StoreWorker> store_reader_;
   std::unique_ptr<ControlService> control_service_;
@@ -524,6 +535,13 @@ int main(int argc, char** argv) {
   }
   if (flags.check_only) {
     std::printf("kdad: %s: configuration is valid\n", source.c_str());
+    auto store = describe_store(*config);
+    if (!store) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "kdad: %s\n", store.error().detail.c_str());
+      return 2;
+    }
+    std::printf("kdad: %s\n", store->c_str());
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,6 +1,7 @@
 #include "startup.h"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "kda/core/radio.h"
 #include "kda/daemon/command_line.h"
 #include "kda/daemon/paths.h"
+#include "kda/daemon/state_store.h"
 
 namespace kda::daemon {
 
@@ -24,8 +26,9 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
   app.add_option("--tcp", flags.tcp, "Listen for targets on HOST:PORT (default 127.0.0.1:4711)")
       ->check([](const std::string& v) { return parse_host_port(v) ? "" : "expected HOST:PORT or [IPv6]:PORT"; });
   app.add_flag("--check-config", flags.check_only,
-               "Check the configuration (--config FILE, or the embedded defaults) and exit: 0 when it is valid, 2 "
-               "with every error as FILE:LINE:COL otherwise. Nothing is started.");
+               "Check the configuration (--config FILE, or the embedded defaults) and the store's schema version, "
+               "and exit: 0 when kdad could start on them, 2 with every error as FILE:LINE:COL (or the store's "
+               "line) otherwise. Nothing is started or created.");
   app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly; SIGHUP reloads the "
              "configuration and the profile directories.");
   return kda::daemon::parse_command_line(app, argc, argv);
@@ -54,6 +57,27 @@ tl::expected<Config, std::vector<Error>> load_config(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path, built_in_radio_configs());
+}
+
+Result<std::string> describe_store(const Config& config) {
+  const std::string location = store_location(config);
+  const bool server = StateStore::names_server(location);
+  std::error_code ec;
+  if (!server && !std::filesystem::exists(location, ec) && !ec)  // opening it would create it
+    return "store: SQLite " + location + " does not exist yet (kdad creates it at start)";
+  auto status = StateStore::schema_status(location);
+  if (!status)
+    return fail(status.error().code, std::string("store: cannot read the schema version of ") +
+                                         (server ? "PostgreSQL" : "SQLite") + ": " + status.error().detail);
+  const auto& s = *status;
+  const std::string line = "store: " + s.engine + " " + s.where + ", schema version " + std::to_string(s.version);
+  const std::string known = std::to_string(s.known);
+  if (s.version > s.known)
+    return fail(StoreErrc::schema_too_new, line + " was written by a newer kdad; this kdad knows up to version " +
+                                               known + " and would refuse to start");
+  if (s.version == 0) return line + " (empty; kdad creates version " + known + " at start)";
+  if (s.version < s.known) return line + " (this kdad knows up to " + known + " and upgrades it at start)";
+  return line + " (this kdad knows up to " + known + ")";
 }
 
 // One descriptor per session under way: the default soft limit of 1024

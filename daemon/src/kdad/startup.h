@@ -36,6 +36,13 @@ ConfigLoader config_loader(Flags flags);
 // The configuration file alone; an empty path is the embedded defaults.
 tl::expected<Config, std::vector<Error>> load_config(const std::string& path);
 
+// kdad --check-config's line about the store: the engine and where, and
+// its schema version against the newest this kdad knows. An error (its
+// detail is the line) where kdad would not start: a schema newer than this
+// kdad, a database that cannot be reached or read. Changes nothing: a
+// SQLite file that is not there yet stays so.
+Result<std::string> describe_store(const Config& config);
+
 // One descriptor per session under way: the default soft limit of 1024
 // would cap a busy staging desk well below what it can serve.
 void raise_open_file_limit();

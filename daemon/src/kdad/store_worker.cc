@@ -11,6 +11,12 @@ kda::Result<std::unique_ptr<StoreWorker>> StoreWorker::start(StateStore& session
       new StoreWorker(std::move(*store), std::move(home), role, std::move(ledger_written)));
 }
 
+std::unique_ptr<StoreWorker> StoreWorker::sessions(std::unique_ptr<StateStore> store, asio::any_io_executor home,
+                                                  std::function<void(std::int64_t)> ledger_written) {
+  return std::unique_ptr<StoreWorker>(
+      new StoreWorker(std::move(store), std::move(home), Role::sessions, std::move(ledger_written)));
+}
+
 StoreWorker::StoreWorker(std::unique_ptr<StateStore> store, asio::any_io_executor home, Role role,
                          std::function<void(std::int64_t)> ledger_written)
     : store_(std::move(store)), home_(std::move(home)), ledger_written_(std::move(ledger_written)),

@@ -1,7 +1,10 @@
-// The admin's store work, on a thread of its own with its own connection to
-// kdad.db (StateStore::open_bulk_companion): an import, an approval of every
-// device or a listing of 300,000 runs beside the sessions, which keep their
-// store calls on the daemon's io_context (their fast path). Work runs one
+// Store work on a thread of its own with its own connection, so that no
+// store call blocks the daemon's io_context (a PostgreSQL server may be a
+// network away, or failing over). kdad runs three: the sessions' (their
+// ledger writes and claims, in the order each session asks), and the
+// admin's writer and reader (StateStore::open_bulk_companion): an import, an
+// approval of every device or a listing of 300,000 runs beside the
+// sessions without delaying them. Work runs one
 // item at a time in the order it was asked for; a listing is one item per
 // page, so a `kdactl status` asked during it waits at most one page. Bulk
 // writes go in slices that let a session's write in between (write_turns.h).
@@ -32,10 +35,14 @@ class StoreWorker {
   // rows at a time. kdad runs two: a writer for imports and batches, a
   // reader for status, listings and the ledger, so that neither waits for
   // the other (WAL readers never wait for a writer).
-  enum class Role { writer, reader };
+  enum class Role { writer, reader, sessions };
   static kda::Result<std::unique_ptr<StoreWorker>> start(
       StateStore& sessions_store, asio::any_io_executor home, Role role,
       std::function<void(std::int64_t id)> ledger_written = {});
+  // The sessions' worker, which takes the store the companions were opened
+  // from (open them first: a connection is used by one thread at a time).
+  static std::unique_ptr<StoreWorker> sessions(std::unique_ptr<StateStore> store, asio::any_io_executor home,
+                                               std::function<void(std::int64_t id)> ledger_written);
   // Lets the item under way finish (an import's slice loop included), drops
   // the rest and joins.
   ~StoreWorker();
@@ -44,10 +51,12 @@ class StoreWorker {
 
   // Runs fn(store) on the worker thread; the awaiting coroutine resumes on
   // its own executor with the result (an exception travels along).
+  // Not a coroutine itself: the closure that carries `fn` is no temporary
+  // in a co_await operand (GCC 12 destroys those twice).
   template <typename F>
   auto run(F fn) -> asio::awaitable<std::invoke_result_t<F&, StateStore&>> {
     using Result = std::invoke_result_t<F&, StateStore&>;
-    co_return co_await asio::co_spawn(
+    return asio::co_spawn(
         context_, [this, fn = std::move(fn)]() mutable -> asio::awaitable<Result> { co_return fn(*store_); },
         asio::use_awaitable);
   }

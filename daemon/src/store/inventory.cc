@@ -7,7 +7,7 @@
 #include "kda/daemon/clock.h"
 #include "kda/daemon/device_csv.h"
 #include "kda/daemon/state_store.h"
-#include "sqlite.h"
+#include "database.h"
 
 namespace kda::daemon {
 namespace {
@@ -139,8 +139,8 @@ Result<std::vector<InventoryDevice>> StateStore::devices_page(const DeviceFilter
                                   std::string(display_name(DeviceState::unassigned)) + "' ELSE '" +
                                   std::string(display_name(DeviceState::profile_assigned)) + "' END)";
   auto stmt = db_->cached(std::string("SELECT ") + kColumns +
-                          " FROM devices WHERE (?1 IS NULL OR approval = ?1) AND (?2 IS NULL OR profile = ?2) AND "
-                          "(?3 IS NULL OR " + shown_state + " = ?3) AND key > ?4 ORDER BY key LIMIT ?5");
+                          " FROM devices WHERE (approval = ?1 OR ?1 IS NULL) AND (profile = ?2 OR ?2 IS NULL) AND "
+                          "(" + shown_state + " = ?3 OR ?3 IS NULL) AND key > ?4 ORDER BY key LIMIT ?5");
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
   if (filter.approval) select.bind(1, approval_name(*filter.approval));
@@ -366,7 +366,7 @@ Result<std::vector<InventoryDevice>> StateStore::claim_candidates(const v1::Devi
   AnyIdentifier any;
   for (const auto& imei : claim.imei()) any.add("imei = ? OR imei2 = ?", imei);
   any.add("meid = upper(?)", claim.meid());
-  any.add("serial = ? COLLATE NOCASE", claim.serial());
+  any.add("lower(serial) = lower(?)", claim.serial());
   any.add("wifi_mac = ?", mac);
   if (any.where.empty()) return std::vector<InventoryDevice>{};
   return select_devices(any.where, any.args);
@@ -378,7 +378,7 @@ Result<std::optional<InventoryDevice>> StateStore::device(const std::string& key
   if (auto exact = select_devices("key = ?1", {key}); exact && !exact->empty())
     return std::optional<InventoryDevice>(std::move(exact->front()));
   auto found = select_devices(
-      "key = ?1 OR imei = ?1 OR imei2 = ?1 OR meid = upper(?1) OR serial = ?1 COLLATE NOCASE", {key});
+      "key = ?1 OR imei = ?1 OR imei2 = ?1 OR meid = upper(?1) OR lower(serial) = lower(?1)", {key});
   if (!found) return tl::unexpected(found.error());
   if (found->empty()) return std::optional<InventoryDevice>{};
   return std::optional<InventoryDevice>(std::move(found->front()));

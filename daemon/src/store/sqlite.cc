@@ -17,48 +17,56 @@ Error sqlite_error(int rc, std::string detail) {
   }
 }
 
-Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  return *this;
-}
+namespace {
 
-Statement& Statement::bind(int index, const std::optional<std::string>& text) {
-  if (text) return bind(index, std::string_view(*text));
-  sqlite3_bind_null(stmt_, index);
-  return *this;
-}
+class SqliteStatement final : public Statement {
+ public:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
 
-Statement& Statement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
-  return *this;
-}
-
-DbResult<bool> Statement::step() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return tl::unexpected(sqlite_error(rc, sqlite3_errmsg(db_)));
-}
-
-DbResult<void> Statement::run() {
-  for (;;) {
-    auto row = step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return {};
+  Statement& bind(int index, std::string_view text) override {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
   }
-}
+  Statement& bind(int index, std::int64_t value) override {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Statement& bind_null(int index) override {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+  }
+  using Statement::bind;
 
-std::string Statement::column_text(int index) const {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
-  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))) : std::string();
-}
+  DbResult<bool> step() override {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return tl::unexpected(sqlite_error(rc, sqlite3_errmsg(db_)));
+  }
+  void reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
-std::optional<std::string> Statement::column_optional_text(int index) const {
-  if (sqlite3_column_type(stmt_, index) == SQLITE_NULL) return std::nullopt;
-  return column_text(index);
-}
+  std::int64_t column_int(int index) const override { return sqlite3_column_int64(stmt_, index); }
+  std::string column_text(int index) const override {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+    return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))) : std::string();
+  }
+  std::optional<std::string> column_optional_text(int index) const override {
+    if (sqlite3_column_type(stmt_, index) == SQLITE_NULL) return std::nullopt;
+    return column_text(index);
+  }
 
-DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace
+
+DbResult<std::unique_ptr<Database>> SqliteDatabase::open(const std::string& path) {
   // Each connection is used by one thread (the sessions' or the store
   // worker's): SQLite need not lock around every call, nor count memory.
   static const bool configured = [] {
@@ -69,7 +77,7 @@ DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
-  std::unique_ptr<Database> db(new Database(raw, path));
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(raw, path));
   if (rc != SQLITE_OK) return tl::unexpected(db->error("opening"));
   // The inventory holds device passwords: owner only. SQLite gives its -wal
   // and -shm files the same mode.
@@ -82,30 +90,30 @@ DbResult<std::unique_ptr<Database>> Database::open(const std::string& path) {
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                              "PRAGMA journal_size_limit=4194304"})
     if (auto ok = db->exec(pragma); !ok) return tl::unexpected(ok.error());
-  return db;
+  return std::unique_ptr<Database>(std::move(db));
 }
 
-Database::~Database() {
-  statements_.clear();
+SqliteDatabase::~SqliteDatabase() {
+  drop_cached();
   sqlite3_close_v2(db_);
 }
 
-Error Database::error(std::string_view during) const {
+Error SqliteDatabase::error(std::string_view during) const {
   return sqlite_error(db_ ? sqlite3_errcode(db_) : SQLITE_NOMEM,
-                      path_ + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory") + " (while " +
+                      where() + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory") + " (while " +
                           std::string(during) + ")");
 }
 
-void Database::roll_back() {
+void SqliteDatabase::roll_back() {
   (void)exec("ROLLBACK");
   (void)exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
-DbResult<void> Database::exec(std::string_view sql) {
+DbResult<void> SqliteDatabase::exec(std::string_view sql) {
   char* message = nullptr;
   const std::string text(sql);
   if (const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message); rc != SQLITE_OK) {
-    Error e = sqlite_error(rc, path_ + ": " + (message ? message : "error") + " (while running " +
+    Error e = sqlite_error(rc, where() + ": " + (message ? message : "error") + " (while running " +
                                    text.substr(0, 40) + ")");
     sqlite3_free(message);
     return tl::unexpected(e);
@@ -113,40 +121,42 @@ DbResult<void> Database::exec(std::string_view sql) {
   return {};
 }
 
-DbResult<Statement> Database::prepare(std::string_view sql) {
+DbResult<std::unique_ptr<Statement>> SqliteDatabase::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK)
     return tl::unexpected(error("preparing a statement"));
-  return Statement(db_, stmt);
+  return std::unique_ptr<Statement>(new SqliteStatement(db_, stmt));
 }
 
-void Database::checkpoint(bool truncate) {
+void SqliteDatabase::checkpoint(bool truncate) {
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (!truncate) return;
   Turn turn(turns_.get(), first_);
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
-DbResult<CachedStatement> Database::cached(const std::string& sql) {
-  if (auto it = statements_.find(sql); it != statements_.end()) return CachedStatement(it->second.get());
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-      SQLITE_OK)
-    return tl::unexpected(error("preparing a statement"));
-  auto [it, added] = statements_.emplace(sql, std::make_unique<Statement>(db_, stmt));
-  return CachedStatement(it->second.get());
+DbResult<int> SqliteDatabase::schema_version() {
+  auto stmt = prepare("PRAGMA user_version");
+  if (!stmt) return tl::unexpected(stmt.error());
+  if (auto row = (*stmt)->step(); !row) return tl::unexpected(row.error());
+  return static_cast<int>((*stmt)->column_int(0));
 }
 
-DbResult<std::string> Database::integrity_check() {
+DbResult<void> SqliteDatabase::set_schema_version(int version) {
+  return exec("PRAGMA user_version = " + std::to_string(version));
+}
+
+DbResult<std::string> SqliteDatabase::integrity_check() {
   auto stmt = prepare("PRAGMA integrity_check");
   if (!stmt) return tl::unexpected(stmt.error());
   std::string report;
   for (;;) {
-    auto row = stmt->step();
+    auto row = (*stmt)->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
     if (!report.empty()) report += "\n";
-    report += stmt->column_text(0);
+    report += (*stmt)->column_text(0);
   }
   return report;
 }

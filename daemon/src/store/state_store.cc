@@ -5,119 +5,29 @@
 #include <iterator>
 
 #include "kda/daemon/clock.h"
+#include "postgresql.h"
 #include "sqlite.h"
 
 namespace kda::daemon {
 namespace {
 
-// Each schema version is the statements that bring a file from the one
-// before to it; user_version says where a file is. Forward only.
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE IF NOT EXISTS ledger (
-  id        INTEGER PRIMARY KEY,
-  time_ms   INTEGER NOT NULL,
-  device    TEXT NOT NULL,
-  state     TEXT NOT NULL,
-  transport TEXT NOT NULL DEFAULT '',
-  session   TEXT NOT NULL DEFAULT '',
-  sas       TEXT NOT NULL DEFAULT '',
-  reason    TEXT NOT NULL DEFAULT '',
-  primary_id TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS ledger_device ON ledger(device, id);
-CREATE INDEX IF NOT EXISTS ledger_time ON ledger(time_ms);
-CREATE TABLE IF NOT EXISTS devices (
-  key        TEXT PRIMARY KEY,
-  imei       TEXT NOT NULL DEFAULT '',
-  imei2      TEXT NOT NULL DEFAULT '',
-  meid       TEXT NOT NULL DEFAULT '',
-  serial     TEXT NOT NULL DEFAULT '',
-  wifi_mac   TEXT NOT NULL DEFAULT '',
-  user_id    TEXT NOT NULL DEFAULT '',
-  password   TEXT NOT NULL DEFAULT '',
-  profile    TEXT NOT NULL DEFAULT '',
-  tags       TEXT NOT NULL DEFAULT '',
-  source     TEXT NOT NULL DEFAULT '',
-  approval   TEXT NOT NULL,
-  updated_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS devices_imei ON devices(imei);
-CREATE INDEX IF NOT EXISTS devices_imei2 ON devices(imei2);
-CREATE INDEX IF NOT EXISTS devices_meid ON devices(meid);
-CREATE INDEX IF NOT EXISTS devices_serial ON devices(serial);
-)sql";
-
-// Refused claims: not transitions, and counted in one row when repeated.
-constexpr const char* kSchemaV2 = R"sql(
-ALTER TABLE ledger ADD COLUMN refusal INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE ledger ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE ledger ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX ledger_transitions ON ledger(device, id) WHERE refusal = 0;
-)sql";
-
-// A claim's serial is matched in any case, through an index.
-constexpr const char* kSchemaV3 = R"sql(
-CREATE INDEX devices_serial_nocase ON devices(serial COLLATE NOCASE);
-)sql";
-
-// A device's latest state is kept on its row (written with each transition)
-// so that listings filter and count it through an index instead of asking
-// the ledger for every device; the summary index answers status, report
-// and profile counts without reading a row.
-constexpr const char* kSchemaV4 = R"sql(
-ALTER TABLE devices ADD COLUMN state TEXT;
-UPDATE devices SET state =
-  (SELECT state FROM ledger WHERE ledger.device = devices.key AND refusal = 0 ORDER BY id DESC LIMIT 1);
-CREATE INDEX devices_summary ON devices(approval, state, profile);
-)sql";
-
-// A claim may name a device by its Wi-Fi MAC alone: every identifier a
-// claim is matched on has its index, or one claim reads every device.
-constexpr const char* kSchemaV5 = R"sql(
-CREATE INDEX devices_wifi_mac ON devices(wifi_mac);
-)sql";
-
-// Events that are no device's transition (a provisioning tag read by a phone
-// the desk does not know yet): their kind, and the profile they concern.
-constexpr const char* kSchemaV6 = R"sql(
-ALTER TABLE ledger ADD COLUMN event TEXT NOT NULL DEFAULT '';
-ALTER TABLE ledger ADD COLUMN profile TEXT NOT NULL DEFAULT '';
-)sql";
-
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
-constexpr int kSchemaVersion = std::size(kMigrations);
-
-Result<int> schema_version(Database& db) {
-  auto stmt = db.prepare("PRAGMA user_version");
-  if (!stmt) return tl::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return tl::unexpected(row.error());
-  return static_cast<int>(stmt->column_int(0));
+std::span<const Migration> migrations_for(const Database& db) {
+  return db.engine() == Database::Engine::postgresql ? postgresql_migrations() : sqlite_migrations();
 }
 
-Result<void> migrate(Database& db, const std::string& path) {
-  auto version = schema_version(db);
-  if (!version) return tl::unexpected(version.error());
-  if (*version > kSchemaVersion)
-    return fail(StoreErrc::schema_too_new, path + ": written by a newer kdad (schema version " +
-                                               std::to_string(*version) + "; this kdad knows up to " +
-                                               std::to_string(kSchemaVersion) + ")");
-  for (int v = *version; v < kSchemaVersion; ++v) {
-    auto done = db.transaction([&]() -> DbResult<bool> {
-      if (auto ok = db.exec(kMigrations[v]); !ok) return tl::unexpected(ok.error());
-      if (auto ok = db.exec("PRAGMA user_version = " + std::to_string(v + 1)); !ok) return tl::unexpected(ok.error());
-      return true;
-    });
-    if (!done)
-      return fail(done.error().code, path + ": cannot bring the schema to version " + std::to_string(v + 1) + ": " +
-                                          done.error().detail);
-  }
-  return {};
+DbResult<std::unique_ptr<Database>> connect(const std::string& location) {
+  return StateStore::names_server(location) ? PgDatabase::open(location) : SqliteDatabase::open(location);
 }
 
 }  // namespace
 
-StateStore::StateStore(std::unique_ptr<Database> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {
+bool StateStore::names_server(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
+         location.find('=') != std::string_view::npos;
+}
+
+StateStore::StateStore(std::unique_ptr<Database> db, std::string location, int schema)
+    : db_(std::move(db)), location_(std::move(location)), schema_(schema) {
   // Observers hear of rows once they are committed, never of rolled-back ones.
   db_->after_transaction([this](bool committed) {
     auto ids = std::exchange(written_, {});
@@ -127,24 +37,38 @@ StateStore::StateStore(std::unique_ptr<Database> db, std::string path) : db_(std
 }
 StateStore::~StateStore() = default;
 
-Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
-  auto db = Database::open(path);
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& location) {
+  auto db = connect(location);
   if (!db) return tl::unexpected(db.error());
-  if (auto ok = migrate(**db, path); !ok) return tl::unexpected(ok.error());
-  (*db)->share_turns(std::make_shared<WriteTurns>(), true);
-  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path));
+  auto schema = (*db)->migrate(migrations_for(**db));
+  if (!schema) return tl::unexpected(schema.error());
+  if ((*db)->engine() == Database::Engine::sqlite) (*db)->share_turns(std::make_shared<WriteTurns>(), true);
+  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), location, *schema));
+}
+
+Result<SchemaStatus> StateStore::schema_status(const std::string& location) {
+  auto db = connect(location);
+  if (!db) return tl::unexpected(db.error());
+  auto version = (*db)->schema_version();
+  if (!version) return tl::unexpected(version.error());
+  return SchemaStatus{.engine = (*db)->engine() == Database::Engine::postgresql ? "PostgreSQL" : "SQLite",
+                      .where = (*db)->where(),
+                      .version = *version,
+                      .known = static_cast<int>(migrations_for(**db).size())};
 }
 
 Result<std::unique_ptr<StateStore>> StateStore::open_bulk_companion() {
-  auto db = Database::open(path_);
+  auto db = connect(location_);
   if (!db) return tl::unexpected(db.error());
+  if ((*db)->engine() == Database::Engine::postgresql)  // the server keeps writers apart
+    return std::unique_ptr<StateStore>(new StateStore(std::move(*db), location_, schema_));
   // Checkpoints are the companion's work (checkpoint()), outside anyone's
   // turn to write: a session's commit never copies an import into the
   // database file.
   for (Database* each : {db_.get(), db->get()})
     if (auto ok = each->exec("PRAGMA wal_autocheckpoint=0"); !ok) return tl::unexpected(ok.error());
   (*db)->share_turns(db_->turns(), false);
-  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), path_));
+  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), location_, schema_));
 }
 
 void StateStore::shrink_journal() { db_->checkpoint(true); }
@@ -251,18 +175,21 @@ Result<LedgerEntry> StateStore::insert(LedgerEntry entry) {
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
   auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
-      "last_ms, event, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      "last_ms, event, profile, desk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+      "RETURNING id");
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& insert = **stmt;
   insert.bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
   insert.bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
   insert.bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
-  insert.bind(12, entry.event).bind(13, entry.profile);
-  if (auto ok = insert.run(); !ok) return tl::unexpected(ok.error());
-  entry.id = db_->last_insert_id();
+  insert.bind(12, entry.event).bind(13, entry.profile).bind(14, entry.desk);
+  auto inserted = insert.step();
+  if (!inserted) return tl::unexpected(inserted.error());
+  entry.id = insert.column_int(0);
+  if (auto done = insert.run(); !done) return tl::unexpected(done.error());
   if (!entry.refusal && entry.event.empty()) {
     // The device's row carries its latest state (schema v4).
-    auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1 AND state IS NOT ?2");
+    auto mark = db_->cached("UPDATE devices SET state = ?2 WHERE key = ?1 AND (state IS NULL OR state <> ?2)");
     if (!mark) return tl::unexpected(mark.error());
     (*mark)->bind(1, entry.device).bind(2, display_name(entry.state));
     if (auto ok = (*mark)->run(); !ok) return tl::unexpected(ok.error());
@@ -280,8 +207,8 @@ Result<std::vector<LedgerEntry>> StateStore::ledger(const LedgerQuery& query) {
 namespace {
 
 constexpr const char* kLedgerRange =
-    "WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time_ms >= ?2) AND (?3 IS NULL OR time_ms <= ?3) "
-    "AND id > ?4 AND (?6 IS NULL OR id <= ?6) ";
+    "WHERE (device = ?1 OR ?1 IS NULL) AND (time_ms >= ?2 OR ?2 IS NULL) AND (time_ms <= ?3 OR ?3 IS NULL) "
+    "AND id > ?4 AND (id <= ?6 OR ?6 IS NULL) ";
 
 void bind_range(Statement& stmt, const LedgerQuery& query) {
   stmt.bind(1, query.device);
@@ -306,7 +233,7 @@ DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
 Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
   auto stmt = db_->cached(
       std::string("SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
-                  "last_ms, event, profile FROM ledger ") +
+                  "last_ms, event, profile, desk FROM ledger ") +
       kLedgerRange + (query.oldest_first ? "ORDER BY id ASC LIMIT ?5" : "ORDER BY id DESC LIMIT ?5"));
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
@@ -333,6 +260,7 @@ Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
     e.last_ms = select.column_int(11);
     e.event = select.column_text(12);
     e.profile = select.column_text(13);
+    e.desk = select.column_text(14);
     out.push_back(std::move(e));
   }
   if (query.oldest_first) return page;

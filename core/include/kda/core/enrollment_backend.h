@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "kda/core/asio.h"
 #include "kda/core/error.h"
 #include "kda/core/prepared_package.h"
 #include "kda/proto/kda.pb.h"
@@ -65,13 +66,15 @@ class EnrollmentBackend {
   // of the package leaves until this returns; an error (a kda Errc such as
   // store_unavailable or store_full, and a line for the target) ends the
   // session there: the target gets an Authorization refusal with that code
-  // instead of the first chunk.
-  virtual Result<void> on_transfer_started(const SessionInfo& session) = 0;
+  // instead of the first chunk. A coroutine, like on_acknowledged: kdad
+  // writes its ledger on a store thread and the session waits without
+  // holding its io_context (it resumes on the session's executor).
+  virtual asio::awaitable<Result<void>> on_transfer_started(const SessionInfo& session) = 0;
   // The target acknowledged the package (ledger: Provisioned). The final
   // Result goes out only after this returns; an error goes to the target as
   // an Error frame instead, so it never believes itself provisioned while
   // the ledger says otherwise.
-  virtual Result<void> on_acknowledged(const SessionInfo&) { return {}; }
+  virtual asio::awaitable<Result<void>> on_acknowledged(const SessionInfo&) { co_return Result<void>{}; }
   // Exactly once per session, with its final outcome.
   virtual void on_finished(const SessionReport& report) = 0;
 };

@@ -76,10 +76,10 @@ class ControlHandler {
   }
   // A request that opens_stream(): the first response; when it is ok, the
   // handler keeps `stream` and pushes the rest. Never throws.
-  virtual v1::ControlResponse open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
-                                          std::shared_ptr<ControlStream> stream) {
+  virtual asio::awaitable<v1::ControlResponse> open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
+                                                           std::shared_ptr<ControlStream> stream) {
     (void)request, (void)peer, (void)stream;
-    return refusal(Error(ControlErrc::unknown_command, "this kdad cannot stream"));
+    co_return refusal(Error(ControlErrc::unknown_command, "this kdad cannot stream"));
   }
 };
 

@@ -1,5 +1,7 @@
-// kdad's durable state in one SQLite file (WAL): the device inventory and
-// the ledger of device state transitions. Single-threaded use per object;
+// kdad's durable state: the device inventory and the ledger of device state
+// transitions, in a single desk's SQLite file (WAL) or in a fleet's
+// PostgreSQL database that many desks share (the engines sit behind
+// daemon/src/store/database.h). Single-threaded use per object;
 // errors come back as kda::Error: a kda.store code when the file fails
 // (StoreErrc::full: the disk is full), a kda.inventory code when the
 // inventory's or the ledger's rules refuse, with the line for the admin.
@@ -37,7 +39,8 @@ struct LedgerEntry {
   std::string session;
   std::string sas;
   std::string reason;
-  std::string primary;
+  std::string primary;  // the id of the desk that wrote it (its primary key's)
+  std::string desk;     // ... and its name ([daemon] name)
   // A refused claim is not a transition: it leaves the device's state alone,
   // and repeats of the same refusal count in one row (first seen is
   // time_ms, last seen last_ms).
@@ -150,12 +153,55 @@ struct InventoryCounts {
 // as a session waits to write.
 inline constexpr std::size_t kSliceDevices = 5000;
 
+// A desk's hold on a device while one of its sessions enrolls it: desks
+// that share a fleet's database enroll a device one session at a time. The
+// desk renews it while the session lives; a desk that stops (killed, cut
+// off) leaves a lease that expires, and the next claim records that
+// attempt Failed before it goes on.
+struct Lease {
+  std::string device;     // the device's key
+  std::string desk_id;    // LedgerEntry::primary
+  std::string desk_name;  // LedgerEntry::desk
+  std::string session;
+  std::int64_t expires_ms = 0;
+};
+
+struct LeaseClaim {
+  enum class Outcome {
+    granted,
+    held,          // a live lease of another session: `holder`
+    provisioned,   // the device was provisioned meanwhile
+    not_approved,  // its approval was withdrawn meanwhile
+    unknown,       // it left the inventory meanwhile
+  };
+  Outcome outcome = Outcome::granted;
+  Lease holder;
+  // Granted over an expired lease: that attempt, now recorded Failed.
+  std::optional<Lease> lost;
+};
+
 class Database;
+
+// Where a database's schema is, for kdad --check-config.
+struct SchemaStatus {
+  std::string engine;  // "SQLite" or "PostgreSQL"
+  std::string where;   // the file, or the server and database (no password)
+  int version = 0;     // 0: an empty database
+  int known = 0;       // the newest version this kdad knows
+};
 
 class StateStore {
  public:
-  static Result<std::unique_ptr<StateStore>> open(const std::string& path);
-  // A second connection to the same file, for a thread of its own (kdad's
+  // `location` is a SQLite file's path, or a PostgreSQL server as a libpq
+  // connection URI (postgresql://...) or key=value string ([store] url).
+  // Brings the schema up to date first (refused when it is newer than this
+  // kdad knows: StoreErrc::schema_too_new, the line names both versions).
+  static Result<std::unique_ptr<StateStore>> open(const std::string& location);
+  static bool names_server(std::string_view location);
+  // Reads the schema version without changing anything.
+  static Result<SchemaStatus> schema_status(const std::string& location);
+  int schema_version() const { return schema_; }
+  // A second connection to the same database, for a thread of its own (kdad's
   // store worker, which does the admin's bulk work). The two take turns to
   // write, this store first: the companion writes in slices and lets this
   // one in between any two of them. Checkpoints become the companion's.
@@ -187,6 +233,21 @@ class StateStore {
   void on_ledger_write(std::function<void(std::int64_t id)> observer) { ledger_observer_ = std::move(observer); }
   // "ok" or SQLite's report.
   Result<std::string> integrity_check();
+
+  // --- Leases (leases.cc) ---
+  // Claims `wanted.device` for `wanted.session` until wanted.expires_ms,
+  // checking under the device row's lock that it is still approved and not
+  // provisioned. A session's own lease is renewed.
+  Result<LeaseClaim> claim_lease(const Lease& wanted, std::int64_t now_ms);
+  // Moves the leases of these (device, session) pairs to `expires_ms`, in
+  // one transaction; returns how many were still held.
+  Result<std::size_t> renew_leases(const std::vector<Lease>& leases, std::int64_t expires_ms);
+  Result<void> release_lease(const std::string& device, const std::string& session);
+  // A desk starting: the devices left Provisioning by a transfer that never
+  // ended, except those another desk's live lease covers (its transfer goes
+  // on); and the desk's own leases, which died with its sessions, go.
+  Result<std::vector<InventoryDevice>> interrupted_transfers(const std::string& desk_id, std::int64_t now_ms);
+  Result<std::vector<Lease>> leases();
 
   // --- Inventory (inventory.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
@@ -232,7 +293,7 @@ class StateStore {
   Result<std::string> export_csv();
 
  private:
-  explicit StateStore(std::unique_ptr<Database> db, std::string path);
+  StateStore(std::unique_ptr<Database> db, std::string location, int schema);
   Result<std::vector<InventoryDevice>> select_devices(const std::string& where,
                                                       const std::vector<std::string>& args,
                                                       const std::string& tail = "");
@@ -251,7 +312,8 @@ class StateStore {
   Result<LedgerEntry> count_refusal(LedgerEntry entry);
   Result<LedgerEntry> insert(LedgerEntry entry);
   std::unique_ptr<Database> db_;
-  std::string path_;
+  std::string location_;
+  int schema_ = 0;
   std::function<void(std::int64_t)> ledger_observer_;
   std::vector<std::int64_t> written_;  // ledger rows of the open transaction, for the observer
 };

@@ -1,0 +1,93 @@
+// PostgreSQL's schema, one numbered migration per version (database.h); the
+// one-row table kda_schema_version says where a database is. Forward only:
+// a released version is never edited, a change is a new one. Version 1 is
+// SQLite's final schema (schema_sqlite.cc, its versions 1 to 7) at once:
+// the same tables, columns in the same order, defaults and indexes, in
+// PostgreSQL's types. Where it differs, and why:
+// - INTEGER is 64-bit in SQLite: BIGINT here (PostgreSQL's is 32-bit), as
+//   time_ms, a ledger id and counts need.
+// - ledger.id: SQLite's INTEGER PRIMARY KEY numbers rows by itself; an
+//   identity column does here, and is never written by hand (ALWAYS).
+// - Text is TEXT COLLATE "C": SQLite compares text byte by byte, so order
+//   (listings, pages by key) and lower() (ASCII only, as SQLite's) are the
+//   same whatever locale the database was created with.
+// - devices.state is NULL until a device's first transition, as in SQLite
+//   (the column was added by an ALTER there).
+// - The serial is matched in any case through an index on lower(serial)
+//   (SQLite's version 7), not COLLATE NOCASE, which is SQLite's alone.
+#include "postgresql.h"
+
+namespace kda::daemon {
+namespace {
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE ledger (
+  id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  time_ms    BIGINT NOT NULL,
+  device     TEXT COLLATE "C" NOT NULL,
+  state      TEXT COLLATE "C" NOT NULL,
+  transport  TEXT COLLATE "C" NOT NULL DEFAULT '',
+  session    TEXT COLLATE "C" NOT NULL DEFAULT '',
+  sas        TEXT COLLATE "C" NOT NULL DEFAULT '',
+  reason     TEXT COLLATE "C" NOT NULL DEFAULT '',
+  primary_id TEXT COLLATE "C" NOT NULL DEFAULT '',
+  refusal    BIGINT NOT NULL DEFAULT 0,
+  count      BIGINT NOT NULL DEFAULT 1,
+  last_ms    BIGINT NOT NULL DEFAULT 0,
+  event      TEXT COLLATE "C" NOT NULL DEFAULT '',
+  profile    TEXT COLLATE "C" NOT NULL DEFAULT ''
+);
+CREATE INDEX ledger_device ON ledger(device, id);
+CREATE INDEX ledger_time ON ledger(time_ms);
+-- Refused claims are no transitions: a device's latest state skips them.
+CREATE INDEX ledger_transitions ON ledger(device, id) WHERE refusal = 0;
+
+CREATE TABLE devices (
+  key        TEXT COLLATE "C" PRIMARY KEY,
+  imei       TEXT COLLATE "C" NOT NULL DEFAULT '',
+  imei2      TEXT COLLATE "C" NOT NULL DEFAULT '',
+  meid       TEXT COLLATE "C" NOT NULL DEFAULT '',
+  serial     TEXT COLLATE "C" NOT NULL DEFAULT '',
+  wifi_mac   TEXT COLLATE "C" NOT NULL DEFAULT '',
+  user_id    TEXT COLLATE "C" NOT NULL DEFAULT '',
+  password   TEXT COLLATE "C" NOT NULL DEFAULT '',
+  profile    TEXT COLLATE "C" NOT NULL DEFAULT '',
+  tags       TEXT COLLATE "C" NOT NULL DEFAULT '',
+  source     TEXT COLLATE "C" NOT NULL DEFAULT '',
+  approval   TEXT COLLATE "C" NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  state      TEXT COLLATE "C" NULL
+);
+-- Every identifier a claim is matched on has its index.
+CREATE INDEX devices_imei ON devices(imei);
+CREATE INDEX devices_imei2 ON devices(imei2);
+CREATE INDEX devices_meid ON devices(meid);
+CREATE INDEX devices_serial ON devices(serial);
+CREATE INDEX devices_serial_lower ON devices(lower(serial));
+CREATE INDEX devices_wifi_mac ON devices(wifi_mac);
+-- Status, report and profile counts without reading a row.
+CREATE INDEX devices_summary ON devices(approval, state, profile);
+)sql";
+
+// Desks sharing one inventory: each ledger row names the desk that wrote
+// it besides its id, and a device being enrolled is leased to one desk's
+// session at a time (store/leases.cc). SQLite's version 8.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE ledger ADD COLUMN desk TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE TABLE leases (
+  device     TEXT COLLATE "C" PRIMARY KEY,
+  desk_id    TEXT COLLATE "C" NOT NULL,
+  desk_name  TEXT COLLATE "C" NOT NULL,
+  session    TEXT COLLATE "C" NOT NULL,
+  expires_ms BIGINT NOT NULL
+);
+CREATE INDEX leases_desk ON leases(desk_id);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}};
+
+}  // namespace
+
+std::span<const Migration> postgresql_migrations() { return kMigrations; }
+
+}  // namespace kda::daemon

@@ -1,0 +1,113 @@
+// SQLite's schema, one numbered migration per version (database.h);
+// PRAGMA user_version says where a file is. Forward only: a released
+// version is never edited, a change is a new one.
+#include "sqlite.h"
+
+namespace kda::daemon {
+namespace {
+
+// Each schema version is the statements that bring a file from the one
+// before to it; user_version says where a file is. Forward only.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS ledger (
+  id        INTEGER PRIMARY KEY,
+  time_ms   INTEGER NOT NULL,
+  device    TEXT NOT NULL,
+  state     TEXT NOT NULL,
+  transport TEXT NOT NULL DEFAULT '',
+  session   TEXT NOT NULL DEFAULT '',
+  sas       TEXT NOT NULL DEFAULT '',
+  reason    TEXT NOT NULL DEFAULT '',
+  primary_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS ledger_device ON ledger(device, id);
+CREATE INDEX IF NOT EXISTS ledger_time ON ledger(time_ms);
+CREATE TABLE IF NOT EXISTS devices (
+  key        TEXT PRIMARY KEY,
+  imei       TEXT NOT NULL DEFAULT '',
+  imei2      TEXT NOT NULL DEFAULT '',
+  meid       TEXT NOT NULL DEFAULT '',
+  serial     TEXT NOT NULL DEFAULT '',
+  wifi_mac   TEXT NOT NULL DEFAULT '',
+  user_id    TEXT NOT NULL DEFAULT '',
+  password   TEXT NOT NULL DEFAULT '',
+  profile    TEXT NOT NULL DEFAULT '',
+  tags       TEXT NOT NULL DEFAULT '',
+  source     TEXT NOT NULL DEFAULT '',
+  approval   TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_imei ON devices(imei);
+CREATE INDEX IF NOT EXISTS devices_imei2 ON devices(imei2);
+CREATE INDEX IF NOT EXISTS devices_meid ON devices(meid);
+CREATE INDEX IF NOT EXISTS devices_serial ON devices(serial);
+)sql";
+
+// Refused claims: not transitions, and counted in one row when repeated.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE ledger ADD COLUMN refusal INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ledger ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE ledger ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX ledger_transitions ON ledger(device, id) WHERE refusal = 0;
+)sql";
+
+// A claim's serial is matched in any case, through an index.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE INDEX devices_serial_nocase ON devices(serial COLLATE NOCASE);
+)sql";
+
+// A device's latest state is kept on its row (written with each transition)
+// so that listings filter and count it through an index instead of asking
+// the ledger for every device; the summary index answers status, report
+// and profile counts without reading a row.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE devices ADD COLUMN state TEXT;
+UPDATE devices SET state =
+  (SELECT state FROM ledger WHERE ledger.device = devices.key AND refusal = 0 ORDER BY id DESC LIMIT 1);
+CREATE INDEX devices_summary ON devices(approval, state, profile);
+)sql";
+
+// A claim may name a device by its Wi-Fi MAC alone: every identifier a
+// claim is matched on has its index, or one claim reads every device.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX devices_wifi_mac ON devices(wifi_mac);
+)sql";
+
+// Events that are no device's transition (a provisioning tag read by a phone
+// the desk does not know yet): their kind, and the profile they concern.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE ledger ADD COLUMN event TEXT NOT NULL DEFAULT '';
+ALTER TABLE ledger ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+)sql";
+
+// The claim's serial is matched in any case as lower(serial) = lower(?), in
+// SQL both engines share, through an expression index (COLLATE NOCASE is
+// SQLite's alone).
+constexpr const char* kSchemaV7 = R"sql(
+DROP INDEX devices_serial_nocase;
+CREATE INDEX devices_serial_lower ON devices(lower(serial));
+)sql";
+
+// Desks sharing one inventory (a fleet): each ledger row names the desk
+// that wrote it besides its id (primary_id), and a device being enrolled is
+// leased to one desk's session at a time (store/leases.cc).
+constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE ledger ADD COLUMN desk TEXT NOT NULL DEFAULT '';
+CREATE TABLE leases (
+  device     TEXT PRIMARY KEY,
+  desk_id    TEXT NOT NULL,
+  desk_name  TEXT NOT NULL,
+  session    TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+CREATE INDEX leases_desk ON leases(desk_id);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
+                                     {5, kSchemaV5}, {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8}};
+
+}  // namespace
+
+std::span<const Migration> sqlite_migrations() { return kMigrations; }
+
+}  // namespace kda::daemon
