@@ -3,8 +3,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
-#include <optional>
-#include <set>
+#include <stdexcept>
 
 #include "support/pg_cluster.h"
 
@@ -134,41 +133,6 @@ PostgresStore::~PostgresStore() {
   // FORCE: a test that failed half-way may have left a connection open.
   auto dropped = pg_exec(cluster().connection_string(), "DROP DATABASE " + name_ + " WITH (FORCE)");
   EXPECT_TRUE(dropped) << dropped.error().message();
-}
-
-// Finding 1 (issue 19): a range whose every filter may be absent is written
-// "(?1 IS NULL OR device = ?1)" (state_store.cc kLedgerRange, inventory.cc
-// devices_page). PostgreSQL types a parameter where it first meets it, and
-// "$1 IS NULL" leaves it unknown: preparing fails with "could not determine
-// data type of parameter $1" (SQLite has no such types). The comparison
-// first, "(device = ?1 OR ?1 IS NULL)", runs on both: with it every case
-// here passes on PostgreSQL. Until then the cases that list the ledger or
-// the devices skip, saying so; once the probe passes they run again.
-std::string PostgresStore::finding(daemon::StateStore& store) {
-  static const std::set<std::string, std::less<>> kListing = {
-      "ABatchThroughOneConnectionIsReadThroughAnother", "ABulkCompanionWritesBesideTheStore",
-      "ACheckCanRefuseTheWholeUpload",
-      "AProfileChangeByImportIsInTheLedgerLikeAssign", "ARefusalSeenThroughAnotherConnectionCountsInTheSameRow",
-      "ARolledBackBatchChangesNothing", "AnEventIsRecordedWithItsKindAndProfile",
-      "AnImportStoppedPartWaySaysHowManyDevicesItWrote", "AssignMoveUnassignDeleteAndExport",
-      "BadUploadIsRefusedWholeWithEveryError", "BatchesNameEveryUnknownKeyAndCountDevicesOnce",
-      "DryRunTellsWhatWouldChangeAndChangesNothing",
-      "EveryRangeFilterWorksAloneAndTogether", "FiltersByDeviceAndTime", "IdsIncreaseAcrossConnections",
-      "ListingFiltersMayEachBeAbsent", "PagesCountTheEntriesTheyLeaveOut",
-      "RearmPutsFinishedDevicesBackAndRefusesATransferUnderWay", "RecordsTransitionsInOrderAndSurvivesReopen",
-      "RefusesProvisionedWithoutProvisioning", "RepeatedRefusalsCountInOneRowAndLeaveTheStateAlone",
-      "TrustedResellerUploadsAreApprovedAtOnce", "UploadsArrivePendingThenApprovalRecordsTheKmeState"};
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  if (!test || !kListing.contains(std::string_view(test->name()))) return "";
-  const auto untyped = [](const auto& result) {
-    return !result && result.error().detail.find("could not determine data type of parameter") != std::string::npos;
-  };
-  auto ledger = store.ledger({});
-  auto devices = store.devices();
-  if (!untyped(ledger) && !untyped(devices)) return "";
-  return "PostgreSQL: finding 1: \"(?1 IS NULL OR device = ?1)\" in the ledger's and the inventory's listings "
-         "does not prepare: " + (untyped(ledger) ? ledger.error().detail : devices.error().detail) +
-         " (the comparison first, \"(device = ?1 OR ?1 IS NULL)\", prepares on both engines)";
 }
 
 Result<void> PostgresStore::refuse_insert(const std::string& table, const std::string& column,
