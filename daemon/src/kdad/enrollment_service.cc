@@ -51,9 +51,11 @@ struct EnrollmentService::Waiting {
   asio::steady_timer timer;
 };
 
-EnrollmentService::EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Catalog& catalog,
-                                     const Config& config, Admission& admission, std::string primary_id, Log& log)
-    : executor_(std::move(executor)), store_(store), catalog_(catalog), config_(config),
+EnrollmentService::EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Outbox& outbox,
+                                     Catalog& catalog, const Config& config, Admission& admission,
+                                     std::string primary_id, Log& log)
+    : executor_(std::move(executor)), store_(store), outbox_(outbox), outbox_timer_(executor_), catalog_(catalog),
+      config_(config),
       primary_id_(std::move(primary_id)), admission_(admission), log_(log), renewal_(executor_) {}
 
 EnrollmentService::~EnrollmentService() = default;
@@ -77,11 +79,16 @@ v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
   return offer;
 }
 
+LedgerEntry EnrollmentService::entry(const SessionInfo& session, const std::string& device, DeviceState state,
+                                     const std::string& reason) const {
+  return LedgerEntry{.device = device, .state = state, .transport = std::string(transport_name(session.transport)),
+                     .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_,
+                     .desk = config_.name};
+}
+
 asio::awaitable<Result<void>> EnrollmentService::record(SessionInfo session, std::string device, DeviceState state,
                                                       std::string reason) {
-  LedgerEntry e{.device = device, .state = state, .transport = std::string(transport_name(session.transport)),
-                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_,
-                .desk = config_.name};
+  const LedgerEntry e = entry(session, device, state, reason);
   const auto write = [e](StateStore& st) { return st.record(e); };
   auto r = co_await store_.run(write);
   if (r) co_return Result<void>{};
@@ -302,7 +309,7 @@ asio::awaitable<Result<void>> EnrollmentService::on_acknowledged(const SessionIn
   if (it == session_device_.end()) co_return Result<void>{};
   const std::string device = it->second;
   const std::string reason = "package " + session.package_id + " acknowledged";
-  co_return co_await record(session, device, DeviceState::provisioned, reason);
+  co_return co_await record_outcome(session, device, DeviceState::provisioned, reason);
 }
 
 void EnrollmentService::end_session(const std::string& session_id, bool release_lease) {
@@ -363,7 +370,7 @@ void EnrollmentService::on_finished(const SessionReport& report) {
 // device next finds this attempt already in the ledger.
 asio::awaitable<void> EnrollmentService::close(SessionInfo session, std::string device, DeviceState state,
                                                std::string reason) {
-  (void)co_await record(session, device, state, reason);
+  (void)co_await record_outcome(session, device, state, reason);
   (void)co_await release(session.session_id, device);
 }
 

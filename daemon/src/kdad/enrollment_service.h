@@ -17,6 +17,7 @@
 #include "kda/core/enrollment_backend.h"
 #include "kda/daemon/catalog.h"
 #include "kda/daemon/config.h"
+#include "kda/daemon/outbox.h"
 #include "kda/daemon/state_store.h"
 #include "admission.h"
 #include "store_worker.h"
@@ -40,8 +41,9 @@ class EnrollmentService final : public EnrollmentBackend {
   static constexpr std::chrono::seconds kLeaseTime{30};
   static constexpr std::chrono::seconds kLeaseRenewal{10};
 
-  EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Catalog& catalog, const Config& config,
-                    Admission& admission, std::string primary_id, Log& log);
+  // `outbox` is used on the store worker's thread only.
+  EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Outbox& outbox, Catalog& catalog,
+                    const Config& config, Admission& admission, std::string primary_id, Log& log);
   ~EnrollmentService() override;
 
   v1::ProfileOffer offer(const SessionInfo& session) override;
@@ -52,6 +54,12 @@ class EnrollmentService final : public EnrollmentBackend {
   void on_finished(const SessionReport& report) override;
 
   std::vector<PendingConfirmation> pending() const;
+  // kdad is stopping: no timer of the service keeps its io_context up
+  // (outcomes under way are still written).
+  void stop();
+  // Writes what the outbox keeps, now and then again with a growing pause
+  // while the store is away (enrollment_outbox.cc).
+  void drain_outbox_soon();
   // false when no such session waits.
   bool confirm(const std::string& session_id);
   bool reject(const std::string& session_id, const std::string& reason = {});
@@ -84,11 +92,22 @@ class EnrollmentService final : public EnrollmentBackend {
   asio::awaitable<std::optional<LeaseRefusal>> lease(SessionInfo session, std::string device);
   asio::awaitable<Result<void>> release(std::string session_id, std::string device);
   asio::awaitable<void> close(SessionInfo session, std::string device, DeviceState state, std::string reason);
+  // An outcome after the package left: to the store, or to the outbox while
+  // the store is away (enrollment_outbox.cc).
+  asio::awaitable<Result<void>> record_outcome(SessionInfo session, std::string device, DeviceState state,
+                                               std::string reason);
+  LedgerEntry entry(const SessionInfo& session, const std::string& device, DeviceState state,
+                    const std::string& reason) const;
   void renew_leases_soon();
   void finish_wait(const std::string& session_id, bool confirmed, const std::string& why);
 
   asio::any_io_executor executor_;
   StoreWorker& store_;
+  Outbox& outbox_;
+  asio::steady_timer outbox_timer_;
+  std::chrono::seconds outbox_pause_{1};
+  bool draining_ = false;
+  bool stopping_ = false;
   Catalog& catalog_;
   const Config& config_;
   std::string primary_id_;

@@ -75,6 +75,10 @@ class Daemon {
     key_.emplace(*key);
     auto store = StateStore::open(store_location(config_));
     if (!store) return fail(store.error().message());
+    auto outbox = Outbox::open(config_.state_dir + "/outbox.db");
+    if (!outbox) return fail(outbox.error().message());
+    outbox_ = std::move(*outbox);
+    outbox_waiting_ = outbox_->size().value_or(0);
     close_interrupted_transfers(**store);  // before the workers: one thread per connection
     if (auto ok = start_store_workers(std::move(*store)); !ok) return fail(ok.error().message());
     auto oob = load_or_create_oob_secret(config_.state_dir + "/oob.psk");
@@ -91,8 +95,12 @@ class Daemon {
                    "): replace them before enrolling real devices");
     }
     admission_.emplace(config_, log_);
-    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_sessions_, *catalog_, config_, *admission_,
-                                                   primary_id(*key_), log_);
+    service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_sessions_, *outbox_, *catalog_, config_,
+                                                   *admission_, primary_id(*key_), log_);
+    if (outbox_waiting_ > 0) {
+      log_.warning("outbox: " + std::to_string(outbox_waiting_) + " outcomes kept while the store was away; writing them");
+      service_->drain_outbox_soon();
+    }
     summarise_each_minute();
 
     if (auto ok = start_radios(); !ok) return fail(ok.error().message());
@@ -467,6 +475,7 @@ class Daemon {
       radio.listener->close();
     }
     for (auto& [id, s] : sessions_) s.session->stop();
+    if (service_) service_->stop();
     stopping_ = true;
     waiting_.clear();
     room_.cancel();
@@ -491,6 +500,10 @@ class Daemon {
   std::map<std::string, std::string> radio_status_;  // not running: disabled, or why not
   // The store is used on these threads only (store_worker.h): the io_context
   // never waits for it.
+  // Used on the sessions' store worker (enrollment_outbox.cc): declared
+  // first, so that it outlives the worker.
+  std::unique_ptr<Outbox> outbox_;
+  std::size_t outbox_waiting_ = 0;
   std::unique_ptr<StoreWorker> store_sessions_;
   std::unique_ptr<StoreWorker> store_writer_;
   std::unique_ptr<StoreWorker> store_reader_;

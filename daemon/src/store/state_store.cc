@@ -112,6 +112,22 @@ Result<LedgerEntry> StateStore::record(LedgerEntry entry) { return write(std::mo
 
 Result<LedgerEntry> StateStore::record_refusal(LedgerEntry entry) { return write(std::move(entry), true); }
 
+Result<LedgerEntry> StateStore::record_once(LedgerEntry entry) {
+  return db_->transaction([&]() -> Result<LedgerEntry> {
+    auto seen = db_->cached("SELECT id FROM ledger WHERE device = ?1 AND session = ?2 AND state = ?3 AND refusal = 0");
+    if (!seen) return tl::unexpected(seen.error());
+    (*seen)->bind(1, entry.device).bind(2, entry.session).bind(3, display_name(entry.state));
+    auto row = (*seen)->step();
+    if (!row) return tl::unexpected(row.error());
+    if (*row && !entry.session.empty()) {
+      entry.id = (*seen)->column_int(0);
+      return entry;
+    }
+    seen->reset();
+    return record_in_transaction(std::move(entry));
+  });
+}
+
 Result<LedgerEntry> StateStore::record_event(LedgerEntry entry) {
   if (entry.event.empty() || !entry.device.empty())
     return fail(InventoryErrc::invalid_identifier, "a ledger event has a kind and no device");

@@ -212,6 +212,10 @@ class StateStore {
   // device's current state does not allow it (transition_allowed): e.g.
   // Provisioned without Provisioning.
   Result<LedgerEntry> record(LedgerEntry entry);
+  // record(), unless the ledger already holds this session's entry of this
+  // state for the device (written before a connection broke and kept in
+  // the outbox anyway): then that one. Idempotent by session and state.
+  Result<LedgerEntry> record_once(LedgerEntry entry);
   // Records a refused claim (entry.refusal is set here): when the device's
   // latest row is a refusal with the same reason and transport, that row's
   // count and last_ms go up instead of a new row being added.
