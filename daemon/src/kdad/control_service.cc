@@ -157,6 +157,13 @@ asio::awaitable<v1::ControlResponse> ControlService::status() {
     s->set_pending_devices(static_cast<std::uint32_t>(counts->pending));
   }
   s->set_active_sessions(static_cast<std::uint32_t>(live_sessions_().size()));
+  StoreHealth& health = enrollment_.store_health();
+  health.saw(counts);
+  if (auto since = health.unavailable_since_ms()) {
+    s->set_store_unavailable_since_ms(*since);
+    s->set_store_unavailable_since(iso8601(*since));
+    s->set_store_error(health.last_error());
+  }
   s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
   if (facts_.transports)
     for (auto& t : facts_.transports()) *s->add_transports() = std::move(t);

@@ -15,6 +15,7 @@ asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentServic
                      .expires_ms = now + std::chrono::milliseconds(kLeaseTime).count()};
   const auto claim = [wanted, now](StateStore& st) { return st.claim_lease(wanted, now); };
   auto got = co_await store_.run(claim);
+  health_.saw(got);
   if (!got) {
     log_.error("session " + session.session_id + ": device " + device + ": lease: " + got.error().message());
     co_return LeaseRefusal{"the staging desk cannot reach its store", got.error() == StoreErrc::full
@@ -47,6 +48,7 @@ asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentServic
 asio::awaitable<Result<void>> EnrollmentService::release(std::string session_id, std::string device) {
   const auto give_back = [session_id, device](StateStore& st) { return st.release_lease(device, session_id); };
   auto released = co_await store_.run(give_back);
+  health_.saw(released);
   if (!released)  // it expires on its own within kLeaseTime
     log_.warning("session " + session_id + ": device " + device + ": lease: " + released.error().message());
   co_return released;
@@ -71,6 +73,7 @@ void EnrollmentService::renew_leases_soon() {
         [this, live = std::move(live), until]() -> asio::awaitable<void> {
           const auto renew = [live, until](StateStore& st) { return st.renew_leases(live, until); };
           auto renewed = co_await store_.run(renew);
+          health_.saw(renewed);
           if (!renewed) log_.warning("leases: cannot renew them: " + renewed.error().message());
         },
         asio::detached);

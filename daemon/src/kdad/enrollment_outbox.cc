@@ -18,15 +18,17 @@ asio::awaitable<Result<void>> EnrollmentService::record_outcome(SessionInfo sess
                                                                 DeviceState state, std::string reason) {
   const LedgerEntry e = entry(session, device, state, reason);
   Outbox* outbox = &outbox_;
-  // true: kept in the outbox, the store being away.
-  const auto write = [e, outbox](StateStore& st) -> Result<bool> {
+  // An error: kept in the outbox, the store being away for that reason.
+  const auto write = [e, outbox](StateStore& st) -> Result<std::optional<Error>> {
     auto recorded = st.record(e);
-    if (recorded) return false;
+    if (recorded) return std::nullopt;
     if (!store_away(recorded.error().code)) return tl::unexpected(recorded.error());
     if (auto kept = outbox->keep(e); !kept) return tl::unexpected(recorded.error());
-    return true;
+    return std::optional<Error>(recorded.error());
   };
   auto written = co_await store_.run(write);
+  if (written && *written) health_.failed(**written);
+  else health_.saw(written);
   if (!written) {
     log_.error("session " + session.session_id + ": device " + device + ": ledger: " + written.error().message());
     co_return fail(store_code(written.error()));
@@ -59,6 +61,7 @@ void EnrollmentService::drain_outbox_soon() {
         executor_,
         [this, drain]() -> asio::awaitable<void> {
           auto done = co_await store_.run(drain);
+          health_.saw(done.written);
           draining_ = false;
           for (const auto& line : done.dropped) log_.error("outbox: the store refused a kept outcome: " + line);
           if (done.written) {

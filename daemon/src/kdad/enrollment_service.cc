@@ -54,7 +54,8 @@ struct EnrollmentService::Waiting {
 EnrollmentService::EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Outbox& outbox,
                                      Catalog& catalog, const Config& config, Admission& admission,
                                      std::string primary_id, Log& log)
-    : executor_(std::move(executor)), store_(store), outbox_(outbox), outbox_timer_(executor_), catalog_(catalog),
+    : executor_(std::move(executor)), store_(store), outbox_(outbox), health_(log), outbox_timer_(executor_),
+      catalog_(catalog),
       config_(config),
       primary_id_(std::move(primary_id)), admission_(admission), log_(log), renewal_(executor_) {}
 
@@ -91,6 +92,7 @@ asio::awaitable<Result<void>> EnrollmentService::record(SessionInfo session, std
   const LedgerEntry e = entry(session, device, state, reason);
   const auto write = [e](StateStore& st) { return st.record(e); };
   auto r = co_await store_.run(write);
+  health_.saw(r);
   if (r) co_return Result<void>{};
   log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
   co_return fail(code_for(r.error()));
@@ -106,7 +108,9 @@ asio::awaitable<AuthorizationDecision> EnrollmentService::refuse(SessionInfo ses
                 .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_,
                 .desk = config_.name};
   const auto write = [e](StateStore& st) { return st.record_refusal(e); };
-  if (auto r = co_await store_.run(write); !r) {
+  auto r = co_await store_.run(write);
+  health_.saw(r);
+  if (!r) {
     log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
     co_return fail(code_for(r.error()));
   }
@@ -205,6 +209,7 @@ asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
   }
   const auto lookup = [identity = request.device()](StateStore& st) { return st.claim_candidates(identity); };
   auto candidates = co_await store_.run(lookup);
+  health_.saw(candidates);
   if (!deciding_.count(session.session_id)) co_return std::nullopt;
   if (!candidates) {
     log_.error("session " + session.session_id + ": inventory: " + candidates.error().message());

@@ -20,6 +20,7 @@
 #include "kda/daemon/outbox.h"
 #include "kda/daemon/state_store.h"
 #include "admission.h"
+#include "store_health.h"
 #include "store_worker.h"
 #include "log.h"
 
@@ -54,6 +55,7 @@ class EnrollmentService final : public EnrollmentBackend {
   void on_finished(const SessionReport& report) override;
 
   std::vector<PendingConfirmation> pending() const;
+  StoreHealth& store_health() { return health_; }
   // kdad is stopping: no timer of the service keeps its io_context up
   // (outcomes under way are still written).
   void stop();
@@ -104,6 +106,7 @@ class EnrollmentService final : public EnrollmentBackend {
   asio::any_io_executor executor_;
   StoreWorker& store_;
   Outbox& outbox_;
+  StoreHealth health_;
   asio::steady_timer outbox_timer_;
   std::chrono::seconds outbox_pause_{1};
   bool draining_ = false;
