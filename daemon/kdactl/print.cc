@@ -112,9 +112,9 @@ std::string format_status(const v1::StatusInfo& s) {
   field(out, "devices", std::to_string(s.devices()) + " (" + std::to_string(s.pending_devices()) + " pending approval)");
   field(out, "sessions", std::to_string(s.active_sessions()) + " active, " + std::to_string(s.awaiting_confirmation()) +
                              " awaiting confirmation");
-  if (s.store_unavailable_since_ms() > 0)
-    field(out, "store", "UNAVAILABLE since " + s.store_unavailable_since() + ": " + one_line(s.store_error()) +
-                            "; new sessions are refused");
+  if (s.has_store_unavailable())
+    field(out, "store", "UNAVAILABLE since " + s.store_unavailable().since() + ": " +
+                            one_line(s.store_unavailable().error()) + "; new sessions are refused");
   if (s.has_disk()) {
     const auto& d = s.disk();
     field(out, "disk", format_bytes(d.free_bytes()) + " free in the state dir (minimum " +

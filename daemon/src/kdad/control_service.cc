@@ -160,9 +160,10 @@ asio::awaitable<v1::ControlResponse> ControlService::status() {
   StoreHealth& health = enrollment_.store_health();
   health.saw(counts);
   if (auto since = health.unavailable_since_ms()) {
-    s->set_store_unavailable_since_ms(*since);
-    s->set_store_unavailable_since(iso8601(*since));
-    s->set_store_error(health.last_error());
+    auto* outage = s->mutable_store_unavailable();
+    outage->set_since_ms(*since);
+    outage->set_since(iso8601(*since));
+    outage->set_error(health.last_error());
   }
   s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
   if (facts_.transports)

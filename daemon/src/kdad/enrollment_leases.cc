@@ -12,7 +12,7 @@ asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentServic
   const std::int64_t now = unix_ms();
   const Lease wanted{.device = device, .desk_id = primary_id_, .desk_name = config_.name,
                      .session = session.session_id,
-                     .expires_ms = now + std::chrono::milliseconds(kLeaseTime).count()};
+                     .expires_ms = now + std::chrono::milliseconds(config_.store.lease).count()};
   const auto claim = [wanted, now](StateStore& st) { return st.claim_lease(wanted, now); };
   auto got = co_await store_.run(claim);
   health_.saw(got);
@@ -49,25 +49,25 @@ asio::awaitable<Result<void>> EnrollmentService::release(std::string session_id,
   const auto give_back = [session_id, device](StateStore& st) { return st.release_lease(device, session_id); };
   auto released = co_await store_.run(give_back);
   health_.saw(released);
-  if (!released)  // it expires on its own within kLeaseTime
+  if (!released)  // it expires on its own within [store] lease_seconds
     log_.warning("session " + session_id + ": device " + device + ": lease: " + released.error().message());
   co_return released;
 }
 
-// Every kLeaseRenewal while sessions hold leases, theirs, in one
+// Every third of [store] lease_seconds while sessions hold leases, theirs, in one
 // transaction on the sessions' store worker. Not armed while none does, so
 // that a stopping kdad's io_context runs out of work.
 void EnrollmentService::renew_leases_soon() {
   if (renewing_ || session_device_.empty()) return;
   renewing_ = true;
-  renewal_.expires_after(kLeaseRenewal);
+  renewal_.expires_after(std::chrono::milliseconds(config_.store.lease) / 3);
   renewal_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     renewing_ = false;
     std::vector<Lease> live;
     for (const auto& [session, device] : session_device_) live.push_back({.device = device, .session = session});
     if (live.empty()) return;
-    const auto until = unix_ms() + std::chrono::milliseconds(kLeaseTime).count();
+    const auto until = unix_ms() + std::chrono::milliseconds(config_.store.lease).count();
     asio::co_spawn(
         executor_,
         [this, live = std::move(live), until]() -> asio::awaitable<void> {

@@ -35,12 +35,6 @@ struct PendingConfirmation {
 
 class EnrollmentService final : public EnrollmentBackend {
  public:
-  // A session's lease on its device (StateStore::claim_lease) lasts this
-  // long unless renewed, which the desk does every kLeaseRenewal while the
-  // session lives: a desk that stops frees its devices for other desks
-  // within kLeaseTime.
-  static constexpr std::chrono::seconds kLeaseTime{30};
-  static constexpr std::chrono::seconds kLeaseRenewal{10};
 
   // `outbox` is used on the store worker's thread only.
   EnrollmentService(asio::any_io_executor executor, StoreWorker& store, Outbox& outbox, Catalog& catalog,

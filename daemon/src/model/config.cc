@@ -164,7 +164,12 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
     r.count(*limits, "limits.", "max_sessions", l.max_sessions);
   }
   if (const auto* store = root["store"].as_table()) {
-    r.only(*store, "store.", {"url"});
+    r.only(*store, "store.", {"url", "lease_seconds"});
+    if (const auto* lease = store->get("lease_seconds")) {
+      auto v = lease->value<std::int64_t>();
+      if (v && *v >= 3 && *v <= 3600) config.store.lease = std::chrono::seconds(*v);
+      else r.error(lease, "store.lease_seconds", "expected whole seconds from 3 to 3600");
+    }
     r.text(*store, "store.", "url", config.store.url);
     if (!config.store.url.empty())
       if (auto wrong = check_store_url(config.store.url); !wrong.empty()) r.error(store->get("url"), "store.url", wrong);
@@ -249,6 +254,7 @@ max_sessions = 1000                # sessions under way at once, all sources; mo
 # string, never with a password in it; libpq reads that from a password file
 # (passfile=, else ~/.pgpass or PGPASSFILE of kdad's user).
 # url = "postgresql://kdad@db1.example.com,db2.example.com/kda?target_session_attrs=read-write&passfile=/etc/kdad/pgpass"
+lease_seconds = 30                 # a device a stopped desk was enrolling waits this long for another desk
 
 )toml";
   for (const auto& radio : radios)

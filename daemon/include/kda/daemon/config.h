@@ -58,6 +58,10 @@ struct StoreSettings {
   // connection string, never with a password in it (a password file does
   // that), or the absolute path of a SQLite file.
   std::string url;
+  // How long a device stays leased to a desk's session that stopped
+  // renewing it (the desk killed, or cut off from the database) before
+  // another desk may enroll it; a live session renews it every third.
+  std::chrono::seconds lease{30};
   bool operator==(const StoreSettings&) const = default;
 };
 
