@@ -164,6 +164,18 @@ TEST(ConfigStore, DefaultIsTheSqliteFileInTheStateDir) {
   EXPECT_NE(example_config(radios).find("[store]"), std::string::npos);
 }
 
+TEST(ConfigStore, LeaseSecondsAreBounded) {
+  auto c = parse_config("[store]\nlease_seconds = 5\n", "k.toml", radios);
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_EQ(c->store.lease, std::chrono::seconds(5));
+  EXPECT_EQ(parse_config("", "k.toml", radios)->store.lease, std::chrono::seconds(30));
+  for (const char* bad : {"0", "2", "3601", "\"30\""}) {
+    auto wrong = parse_config(std::string("[store]\nlease_seconds = ") + bad + "\n", "k.toml", radios);
+    ASSERT_FALSE(wrong) << bad;
+    EXPECT_EQ(joined(wrong.error()), "k.toml:2:17: store.lease_seconds: expected whole seconds from 3 to 3600\n") << bad;
+  }
+}
+
 std::string store_error(const std::string& url) {
   auto c = parse_config("[store]\nurl = \"" + url + "\"\n", "k.toml", radios);
   return c ? std::string() : joined(c.error());
