@@ -44,7 +44,7 @@ v1::ControlResponse ControlService::nfc_tag(const v1::NfcTagRequest& r) {
                      .duration = std::chrono::seconds(seconds)};
   request.on_read = [this, name, reads](int n) {
     const std::string of = std::to_string(n) + " of " + std::to_string(reads);
-    LedgerEntry read{.transport = "nfc", .reason = "read " + of, .primary = facts_.primary_id,
+    LedgerEntry read{.transport = "nfc", .reason = "read " + of, .primary = facts_.primary_id, .desk = facts_.name,
                      .event = std::string(kEventProvisioningTagRead), .profile = name};
     log_.info("nfc: a phone read the provisioning tag of profile \"" + name + "\" (" + of + ")");
     asio::co_spawn(
