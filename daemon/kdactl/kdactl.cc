@@ -61,8 +61,9 @@ class Commands {
            [] { v1::ControlRequest r; r.mutable_status(); return r; },
            text([](const v1::ControlResponse& r) { return format_status(r.status()); }));
 
-    simple(app.add_subcommand("sessions", "List enrollment sessions under way, with SAS codes to confirm"),
-           [] { v1::ControlRequest r; r.mutable_sessions(); return r; },
+    auto* sessions = app.add_subcommand("sessions", "List enrollment sessions under way, with SAS codes to confirm");
+    sessions->add_flag("--fleet", a_.fleet, "Every desk's sessions, as the desks sharing this desk's store publish them");
+    simple(sessions, [this] { v1::ControlRequest r; r.mutable_sessions()->set_fleet(a_.fleet); return r; },
            text([](const v1::ControlResponse& r) { return format_sessions(r.sessions()); }));
 
     auto* confirm = app.add_subcommand("confirm", "Confirm a session's SAS code: the device may enroll");

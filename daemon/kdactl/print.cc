@@ -240,8 +240,19 @@ std::string format_device(const v1::DeviceDetail& detail) {
   return out;
 }
 
+// A fleet's sessions: the desk instead of the SAS code, which is each
+// desk's own.
+std::string format_fleet_sessions(const v1::SessionList& list) {
+  Table t({"DESK", "ID", "TRANSPORT", "PEER", "DEVICE", "STATE", "AGE"});
+  for (const auto& s : list.sessions())
+    t.add({s.desk(), s.id(), s.transport(), or_dash(one_line(s.peer())), or_dash(s.device()), or_dash(s.state()),
+           format_duration(s.age_seconds())});
+  return t.str();
+}
+
 std::string format_sessions(const v1::SessionList& list) {
   if (list.sessions_size() == 0) return "no active sessions\n";
+  if (list.sessions(0).has_desk()) return format_fleet_sessions(list);
   Table t({"ID", "TRANSPORT", "PEER", "DEVICE", "MODEL", "SERIAL", "SAS", "STATE", "AGE"});
   bool waiting = false;
   for (const auto& s : list.sessions()) {

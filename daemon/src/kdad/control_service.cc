@@ -63,6 +63,10 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies); break;
     case R::kDevicesExport: co_await devices_pages(req.devices_export().filter(), &req.devices_export(), replies); break;
     case R::kLedger: co_await ledger(req.ledger(), replies); break;
+    case R::kSessions:
+      if (req.sessions().fleet()) co_await replies.send(co_await fleet_sessions());
+      else co_await replies.send(sessions());
+      break;
     case R::kDevicesApprove:
     case R::kDevicesReject:
     case R::kDevicesAssign:

@@ -56,6 +56,11 @@ class ControlService final : public ControlHandler {
                                                    std::shared_ptr<ControlStream> stream) override;
   // A ledger row the store worker wrote (for followers and monitors).
   void ledger_written(std::int64_t id);
+  // Publishes this desk's sessions to the store every kPublishEvery, for
+  // the fleet's `kdactl sessions --fleet` (control_fleet.cc); stop() ends it.
+  void publish_sessions_each_while();
+  void stop();
+  static constexpr std::chrono::seconds kPublishEvery{2};
 
  private:
   asio::awaitable<v1::ControlResponse> status();
@@ -72,6 +77,7 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse nfc_tag(const v1::NfcTagRequest& r);  // control_nfc_tag.cc
   v1::ControlResponse nfc_untag();                            // control_nfc_tag.cc
   v1::ControlResponse sessions();
+  asio::awaitable<v1::ControlResponse> fleet_sessions();  // control_fleet.cc
   asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies);
   static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r);
   Result<std::string> waiting_session(const std::string& id_prefix_or_sas) const;
@@ -87,6 +93,9 @@ class ControlService final : public ControlHandler {
   std::function<std::vector<LiveSession>()> live_sessions_;
   Log& log_;
   std::unique_ptr<ControlStreams> streams_;  // once facts_.executor is given
+  std::unique_ptr<asio::steady_timer> publish_timer_;
+  bool published_any_ = false;  // what the store holds of this desk is not empty
+  bool publishing_stopped_ = false;
 };
 
 }  // namespace kda::daemon

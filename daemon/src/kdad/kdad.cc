@@ -75,6 +75,7 @@ class Daemon {
     key_.emplace(*key);
     auto store = StateStore::open(store_location(config_));
     if (!store) return fail(store.error().message());
+    (*store)->set_desk(primary_id(*key_), config_.name);
     auto outbox = Outbox::open(config_.state_dir + "/outbox.db");
     if (!outbox) return fail(outbox.error().message());
     outbox_ = std::move(*outbox);
@@ -381,6 +382,7 @@ class Daemon {
           return out;
         },
         log_);
+    control_service_->publish_sessions_each_while();
     ControlServerOptions options;
     options.path = config_.socket;
     options.connections_per_user = config_.limits.control_connections_per_user;
@@ -476,6 +478,7 @@ class Daemon {
     }
     for (auto& [id, s] : sessions_) s.session->stop();
     if (service_) service_->stop();
+    if (control_service_) control_service_->stop();
     stopping_ = true;
     waiting_.clear();
     room_.cancel();

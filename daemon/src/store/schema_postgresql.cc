@@ -84,7 +84,24 @@ CREATE TABLE leases (
 CREATE INDEX leases_desk ON leases(desk_id);
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}};
+// The sessions under way at each desk, as the desks publish them
+// (store/desk_sessions.cc): kdactl sessions --fleet. SQLite's version 9.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE desk_sessions (
+  session    TEXT COLLATE "C" PRIMARY KEY,
+  desk_id    TEXT COLLATE "C" NOT NULL,
+  desk_name  TEXT COLLATE "C" NOT NULL,
+  transport  TEXT COLLATE "C" NOT NULL,
+  peer       TEXT COLLATE "C" NOT NULL,
+  device     TEXT COLLATE "C" NOT NULL,
+  state      TEXT COLLATE "C" NOT NULL,
+  started_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL
+);
+CREATE INDEX desk_sessions_desk ON desk_sessions(desk_id);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
 
 }  // namespace
 

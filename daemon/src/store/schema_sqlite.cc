@@ -103,8 +103,25 @@ CREATE TABLE leases (
 CREATE INDEX leases_desk ON leases(desk_id);
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
-                                     {5, kSchemaV5}, {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8}};
+// The sessions under way at each desk, as the desks publish them
+// (store/desk_sessions.cc): kdactl sessions --fleet.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE desk_sessions (
+  session    TEXT PRIMARY KEY,
+  desk_id    TEXT NOT NULL,
+  desk_name  TEXT NOT NULL,
+  transport  TEXT NOT NULL,
+  peer       TEXT NOT NULL,
+  device     TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX desk_sessions_desk ON desk_sessions(desk_id);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5},
+                                     {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8}, {9, kSchemaV9}};
 
 }  // namespace
 

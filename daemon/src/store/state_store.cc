@@ -60,15 +60,21 @@ Result<SchemaStatus> StateStore::schema_status(const std::string& location) {
 Result<std::unique_ptr<StateStore>> StateStore::open_bulk_companion() {
   auto db = connect(location_);
   if (!db) return tl::unexpected(db.error());
-  if ((*db)->engine() == Database::Engine::postgresql)  // the server keeps writers apart
-    return std::unique_ptr<StateStore>(new StateStore(std::move(*db), location_, schema_));
+  std::unique_ptr<StateStore> companion;
+  if ((*db)->engine() == Database::Engine::postgresql) {  // the server keeps writers apart
+    companion.reset(new StateStore(std::move(*db), location_, schema_));
+    companion->set_desk(desk_id_, desk_name_);
+    return companion;
+  }
   // Checkpoints are the companion's work (checkpoint()), outside anyone's
   // turn to write: a session's commit never copies an import into the
   // database file.
   for (Database* each : {db_.get(), db->get()})
     if (auto ok = each->exec("PRAGMA wal_autocheckpoint=0"); !ok) return tl::unexpected(ok.error());
   (*db)->share_turns(db_->turns(), false);
-  return std::unique_ptr<StateStore>(new StateStore(std::move(*db), location_, schema_));
+  companion.reset(new StateStore(std::move(*db), location_, schema_));
+  companion->set_desk(desk_id_, desk_name_);
+  return companion;
 }
 
 void StateStore::shrink_journal() { db_->checkpoint(true); }
@@ -189,6 +195,8 @@ Result<LedgerEntry> StateStore::count_refusal(LedgerEntry entry) {
 
 Result<LedgerEntry> StateStore::insert(LedgerEntry entry) {
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
+  if (entry.primary.empty()) entry.primary = desk_id_;
+  if (entry.desk.empty()) entry.desk = desk_name_;
   auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
       "last_ms, event, profile, desk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "

@@ -180,6 +180,20 @@ struct LeaseClaim {
   std::optional<Lease> lost;
 };
 
+// A session under way at a desk, as the desk publishes it for the fleet
+// (kdactl sessions --fleet). No SAS code: it is for the desk's admin only.
+struct DeskSession {
+  std::string session;
+  std::string desk_id;
+  std::string desk_name;
+  std::string transport;
+  std::string peer;
+  std::string device;  // the key, or what the target claims until it is known
+  std::string state;   // as kdactl sessions says it ("enrolling", ...)
+  std::int64_t started_ms = 0;
+  std::int64_t updated_ms = 0;  // when the desk last published it
+};
+
 class Database;
 
 // Where a database's schema is, for kdad --check-config.
@@ -201,6 +215,13 @@ class StateStore {
   // Reads the schema version without changing anything.
   static Result<SchemaStatus> schema_status(const std::string& location);
   int schema_version() const { return schema_; }
+  // The desk this store writes for: a ledger entry that names no desk (an
+  // import, an admin's batch) gets its id (LedgerEntry::primary) and name.
+  // Bulk companions opened afterwards write for the same desk.
+  void set_desk(std::string id, std::string name) {
+    desk_id_ = std::move(id);
+    desk_name_ = std::move(name);
+  }
   // A second connection to the same database, for a thread of its own (kdad's
   // store worker, which does the admin's bulk work). The two take turns to
   // write, this store first: the companion writes in slices and lets this
@@ -252,6 +273,14 @@ class StateStore {
   // on); and the desk's own leases, which died with its sessions, go.
   Result<std::vector<InventoryDevice>> interrupted_transfers(const std::string& desk_id, std::int64_t now_ms);
   Result<std::vector<Lease>> leases();
+
+  // --- Desks' live sessions (desk_sessions.cc) ---
+  // Replaces what `desk_id` published before with `sessions`, in one
+  // transaction.
+  Result<void> publish_sessions(const std::string& desk_id, const std::vector<DeskSession>& sessions);
+  // Every desk's sessions published at or after `fresh_since_ms` (a desk
+  // that stopped publishing drops out), by desk name then start.
+  Result<std::vector<DeskSession>> fleet_sessions(std::int64_t fresh_since_ms);
 
   // --- Inventory (inventory.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
@@ -318,6 +347,8 @@ class StateStore {
   std::unique_ptr<Database> db_;
   std::string location_;
   int schema_ = 0;
+  std::string desk_id_;
+  std::string desk_name_;
   std::function<void(std::int64_t)> ledger_observer_;
   std::vector<std::int64_t> written_;  // ledger rows of the open transaction, for the observer
 };
