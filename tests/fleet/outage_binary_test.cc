@@ -56,7 +56,8 @@ TEST(StoreOutage, ClaimsAreRefusedWhileTheServerIsDownAndEnrollmentsGoOnAfter) {
   auto store = daemon::StateStore::open(pg.connection_string());
   ASSERT_TRUE(store) << store.error().message();
   std::map<std::string, int> provisioned;
-  for (const auto& e : (*store)->ledger({}).value())
+  const auto ledger = (*store)->ledger({}).value();  // named: the loop reads into it
+  for (const auto& e : ledger)
     if (e.state == daemon::DeviceState::provisioned) {
       ++provisioned[e.device];
       EXPECT_EQ(e.desk, "desk-a");

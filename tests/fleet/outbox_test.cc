@@ -38,7 +38,8 @@ class OutboxTest : public ::testing::Test {
   }
   std::size_t rows(const std::string& device, DeviceState state) {
     std::size_t n = 0;
-    for (const auto& e : store_->ledger({.device = device}).value()) n += e.state == state ? 1 : 0;
+    const auto ledger = store_->ledger({.device = device}).value();  // named: the loop reads into it
+    for (const auto& e : ledger) n += e.state == state ? 1 : 0;
     return n;
   }
   PgCluster pg_;
