@@ -35,7 +35,7 @@ void ControlService::publish_sessions_each_while() {
           const auto publish = [rows, desk = facts_.primary_id](StateStore& st) {
             return st.publish_sessions(desk, rows);
           };
-          auto published = co_await sessions_store_.run(publish);
+          auto published = co_await writer_.run(publish);  // the sessions' worker stays theirs
           enrollment_.store_health().saw(published);
           if (!published) published_any_ = true;  // try again next round, even with none
           publish_sessions_each_while();

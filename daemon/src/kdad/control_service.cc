@@ -321,30 +321,27 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
   }
   if (req.ledger().until_ms() != 0)
     co_return failed(ControlErrc::bad_request, "a ledger follow has no end: leave out until");
-  // The entries so far, in one response (a follow shows the newest 1000
-  // unless asked for more), and where the follow goes on from: one read.
+  // Where the follow goes on from, then the entries so far in one response
+  // (a follow shows the newest 1000 unless asked for more): in this order on
+  // the one reader, so that no entry falls between the two.
+  const std::int64_t cursor = co_await streams_->newest_id();
   struct Start {
     LedgerQuery query;
     LedgerPage page;
-    std::int64_t cursor = 0;
   };
   auto start = co_await reader_.run([&req](StateStore& st) -> Result<Start> {
-    LedgerQuery newest;
-    newest.limit = 1;
-    auto last = st.ledger_page(newest);
-    if (!last) return tl::unexpected(last.error());
     auto q = ledger_query(st, req.ledger());
     if (!q) return tl::unexpected(q.error());
     auto page = st.ledger_page(*q);
     if (!page) return tl::unexpected(page.error());
-    return Start{*q, std::move(*page), last->entries.empty() ? 0 : last->entries.back().id};
+    return Start{*q, std::move(*page)};
   });
   if (!start) co_return failed(start.error());
   auto r = ok();
   auto* list = r.mutable_ledger();
   for (const auto& e : start->page.entries) fill_ledger(e, *list->add_entries());
   list->set_omitted(start->page.omitted);
-  streams_->follow_ledger(std::move(stream), start->query.device, start->cursor);
+  streams_->follow_ledger(std::move(stream), start->query.device, cursor);
   co_return r;
 }
 

@@ -91,9 +91,11 @@ asio::awaitable<void> ControlStreams::deliver_ledger() {
       for (auto& s : subscribers_)
         if (s->monitor) compare_sessions(*s, now);
     }
-    for (const auto subscriber : std::vector(subscribers_)) {
+    for (const auto& subscriber : std::vector(subscribers_)) {  // a copy: subscribers may come and go meanwhile
       // Named: GCC 12 destroys temporaries in co_await operands twice.
-      const auto read_unseen = [s = *subscriber, updated](StateStore& st) { return unseen(st, s, updated); };
+      const auto read_unseen = [device = subscriber->device, cursor = subscriber->cursor, updated](StateStore& st) {
+        return unseen(st, device, cursor, updated);
+      };
       auto read = co_await reader_.run(read_unseen);
       if (!alive.lock()) co_return;
       if (read) push(*subscriber, std::move(*read));
@@ -104,21 +106,21 @@ asio::awaitable<void> ControlStreams::deliver_ledger() {
 
 // What a subscriber has not seen: refusals counted again (old rows with a
 // new count, at or below its cursor) and the rows after its cursor.
-Result<LedgerPage> ControlStreams::unseen(StateStore& store, const Subscriber& s,
-                                         const std::vector<std::int64_t>& updated) {
+Result<LedgerPage> ControlStreams::unseen(StateStore& store, const std::optional<std::string>& device,
+                                         std::int64_t cursor, const std::vector<std::int64_t>& updated) {
   LedgerPage out;
   for (std::int64_t id : updated) {
-    if (id > s.cursor) continue;
+    if (id > cursor) continue;
     LedgerQuery one;
-    one.device = s.device;
+    one.device = device;
     one.after_id = id - 1;
     one.up_to_id = id;
     one.limit = 1;
     if (auto row = store.ledger(one); row && !row->empty()) out.entries.push_back(std::move(row->front()));
   }
   LedgerQuery q;
-  q.device = s.device;
-  q.after_id = s.cursor;
+  q.device = device;
+  q.after_id = cursor;
   q.limit = kBatch;
   auto page = store.ledger_page(q);
   if (!page) return tl::unexpected(page.error());

@@ -50,7 +50,8 @@ class ControlStreams {
     std::map<std::string, v1::SessionRow> seen;  // a monitor's sessions, by id
   };
   asio::awaitable<void> deliver_ledger();
-  static Result<LedgerPage> unseen(StateStore& store, const Subscriber& s, const std::vector<std::int64_t>& updated);
+  static Result<LedgerPage> unseen(StateStore& store, const std::optional<std::string>& device, std::int64_t cursor,
+                                   const std::vector<std::int64_t>& updated);
   void push(Subscriber& s, LedgerPage page);
   void watch_sessions();
   void compare_sessions(Subscriber& s, const v1::SessionList& now);

@@ -18,9 +18,7 @@ asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentServic
   health_.saw(got);
   if (!got) {
     log_.error("session " + session.session_id + ": device " + device + ": lease: " + got.error().message());
-    co_return LeaseRefusal{"the staging desk cannot reach its store", got.error() == StoreErrc::full
-                                                                          ? Errc::store_full
-                                                                          : Errc::store_unavailable};
+    co_return LeaseRefusal{"the staging desk cannot reach its store", target_code(got.error())};
   }
   using Outcome = LeaseClaim::Outcome;
   switch (got->outcome) {

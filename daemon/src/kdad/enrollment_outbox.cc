@@ -9,9 +9,6 @@ namespace {
 
 constexpr std::chrono::seconds kOutboxPauseMax{30};
 
-// What the target hears when the ledger cannot be written.
-Errc store_code(const Error& e) { return e == StoreErrc::full ? Errc::store_full : Errc::store_unavailable; }
-
 }  // namespace
 
 asio::awaitable<Result<void>> EnrollmentService::record_outcome(SessionInfo session, std::string device,
@@ -31,7 +28,7 @@ asio::awaitable<Result<void>> EnrollmentService::record_outcome(SessionInfo sess
   else health_.saw(written);
   if (!written) {
     log_.error("session " + session.session_id + ": device " + device + ": ledger: " + written.error().message());
-    co_return fail(store_code(written.error()));
+    co_return fail(target_code(written.error()));
   }
   if (*written) {
     log_.warning("session " + session.session_id + ": device " + device + ": the store is unavailable; \"" +

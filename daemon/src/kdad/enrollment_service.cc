@@ -38,9 +38,6 @@ bool security_failure(const std::error_code& ec) {
   return ec.category() == kda_category() && ec.value() >= 200 && ec.value() < 300;
 }
 
-// What the target hears when the ledger cannot be written.
-Errc code_for(const Error& e) { return e == StoreErrc::full ? Errc::store_full : Errc::store_unavailable; }
-
 }  // namespace
 
 struct EnrollmentService::Waiting {
@@ -80,6 +77,10 @@ v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
   return offer;
 }
 
+Errc EnrollmentService::target_code(const Error& store_error) {
+  return store_error == StoreErrc::full ? Errc::store_full : Errc::store_unavailable;
+}
+
 LedgerEntry EnrollmentService::entry(const SessionInfo& session, const std::string& device, DeviceState state,
                                      const std::string& reason) const {
   return LedgerEntry{.device = device, .state = state, .transport = std::string(transport_name(session.transport)),
@@ -95,7 +96,7 @@ asio::awaitable<Result<void>> EnrollmentService::record(SessionInfo session, std
   health_.saw(r);
   if (r) co_return Result<void>{};
   log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
-  co_return fail(code_for(r.error()));
+  co_return fail(target_code(r.error()));
 }
 
 // A refused claim is recorded (counted with its repeats) before the target
@@ -104,15 +105,13 @@ asio::awaitable<Result<void>> EnrollmentService::record(SessionInfo session, std
 asio::awaitable<AuthorizationDecision> EnrollmentService::refuse(SessionInfo session, std::string device,
                                                                  std::string reason, Errc code, bool security_event) {
   admission_.claim_refused(session.peer);
-  LedgerEntry e{.device = device, .state = DeviceState::rejected, .transport = std::string(transport_name(session.transport)),
-                .session = session.session_id, .sas = session.sas, .reason = reason, .primary = primary_id_,
-                .desk = config_.name};
+  const LedgerEntry e = entry(session, device, DeviceState::rejected, reason);
   const auto write = [e](StateStore& st) { return st.record_refusal(e); };
   auto r = co_await store_.run(write);
   health_.saw(r);
   if (!r) {
     log_.error("session " + session.session_id + ": device " + device + ": ledger: " + r.error().message());
-    co_return fail(code_for(r.error()));
+    co_return fail(target_code(r.error()));
   }
   const std::string line = "session " + session.session_id + ": device " + device + " refused: " + reason;
   security_event ? log_.warning(line) : log_.info(line);

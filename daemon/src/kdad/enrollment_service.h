@@ -81,6 +81,9 @@ class EnrollmentService final : public EnrollmentBackend {
   // (else the caller does, once the outcome is written).
   void end_session(const std::string& session_id, bool release_lease = true);
   // enrollment_leases.cc
+  // What the target hears when the store refused a step: store_full for a
+  // full disk, else store_unavailable.
+  static Errc target_code(const Error& store_error);
   struct LeaseRefusal {
     std::string reason;
     Errc code = Errc::rejected;

@@ -61,7 +61,7 @@ tl::expected<Config, std::vector<Error>> load_config(const std::string& path) {
 
 Result<std::string> describe_store(const Config& config) {
   const std::string location = store_location(config);
-  const bool server = StateStore::names_server(location);
+  const bool server = store_names_server(location);
   std::error_code ec;
   if (!server && !std::filesystem::exists(location, ec) && !ec)  // opening it would create it
     return "store: SQLite " + location + " does not exist yet (kdad creates it at start)";

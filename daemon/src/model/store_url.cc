@@ -117,9 +117,13 @@ std::string refuse_secret(const std::string& keyword) {
 
 }  // namespace
 
+bool store_names_server(std::string_view location) {
+  return is_uri(location) || location.find('=') != std::string_view::npos;
+}
+
 std::string check_store_url(std::string_view url) {
   const bool uri = is_uri(url);
-  if (!uri && url.find('=') == std::string_view::npos) {
+  if (!store_names_server(url)) {
     if (url.starts_with('/')) return {};
     return "expected a postgresql:// URI, a libpq key=value connection string or the absolute path of a SQLite file";
   }

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "kda/daemon/clock.h"
+#include "kda/daemon/config.h"
 #include "postgresql.h"
 #include "sqlite.h"
 
@@ -16,15 +17,10 @@ std::span<const Migration> migrations_for(const Database& db) {
 }
 
 DbResult<std::unique_ptr<Database>> connect(const std::string& location) {
-  return StateStore::names_server(location) ? PgDatabase::open(location) : SqliteDatabase::open(location);
+  return store_names_server(location) ? PgDatabase::open(location) : SqliteDatabase::open(location);
 }
 
 }  // namespace
-
-bool StateStore::names_server(std::string_view location) {
-  return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
-         location.find('=') != std::string_view::npos;
-}
 
 StateStore::StateStore(std::unique_ptr<Database> db, std::string location, int schema)
     : db_(std::move(db)), location_(std::move(location)), schema_(schema) {

@@ -96,6 +96,9 @@ std::string store_location(const Config& config);
 // holds a password, or a SQLite path that is not absolute. Never repeats a
 // password. Pure.
 std::string check_store_url(std::string_view url);
+// Whether a store location names a PostgreSQL server (a postgresql:// URI
+// or a libpq key=value string) rather than a SQLite file.
+bool store_names_server(std::string_view location);
 
 // The annotated example configuration (installed as /etc/kdad/kdad.toml).
 std::string example_config(const std::vector<RadioConfig>& radios);

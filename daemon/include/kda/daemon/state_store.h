@@ -211,7 +211,6 @@ class StateStore {
   // Brings the schema up to date first (refused when it is newer than this
   // kdad knows: StoreErrc::schema_too_new, the line names both versions).
   static Result<std::unique_ptr<StateStore>> open(const std::string& location);
-  static bool names_server(std::string_view location);
   // Reads the schema version without changing anything.
   static Result<SchemaStatus> schema_status(const std::string& location);
   int schema_version() const { return schema_; }
