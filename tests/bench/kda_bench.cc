@@ -6,6 +6,7 @@
 //   kda-bench inventory [--json] [--check] [--devices N] [--runs R] [--bin-dir DIR] [--step-timeout-s S]
 //   kda-bench admin-latency [--json] [--check] [--devices N] [--loops L] [--pool P] [--list-runs R]
 //                           [--bin-dir DIR] [--step-timeout-s S]
+//   kda-bench fleet [--json] [--check] [--desks N] [--targets M] [--in-flight K] [--store-url URL]
 // Rounds interleave the enrollment, the X25519 bound and the TLS 1.3
 // baseline, and each metric keeps its best round, so a noisy neighbour
 // affects all three alike. Many short rounds (40 x 75 ms by default) rather
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "enroll_bench.h"
+#include "fleet_bench.h"
 #include "inventory_bench.h"
 #include "load_bench.h"
 #include "nfc_bench.h"
@@ -39,6 +41,8 @@ void usage(FILE* out) {
                "                           [--step-timeout-s S]\n"
                "       kda-bench admin-latency [--json] [--check] [--devices N] [--loops L] [--pool P]\n"
                "                           [--list-runs R] [--bin-dir DIR] [--step-timeout-s S]\n"
+               "       kda-bench fleet [--json] [--check] [--desks N] [--targets M] [--in-flight K]\n"
+               "                       [--store-url URL] [--timeout-s S]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
@@ -67,6 +71,9 @@ void usage(FILE* out) {
                "  admin-latency  enrollment p99 (L loops of in-process targets over TCP, default 4)\n"
                "           idle, during 100000-device imports and during kdactl --json devices list\n"
                "           of N devices (default 300000): p99 <= 100 ms, >= 100 samples, none failed\n"
+               "  fleet    N desks (default 3) on one PostgreSQL database enroll M targets (default\n"
+               "           1000) exactly once, against one SQLite desk: p50/p99, round trips per\n"
+               "           enrollment (kda-bench fleet --help says more)\n"
                "  --bin-dir  run kdad, kdactl (and so the daemon side) from DIR instead of next to\n"
                "           kda-bench, e.g. an older build for before/after figures\n"
                "  --step-timeout-s  kill a kdactl or sqlite3 run after S seconds (default 300)\n"
@@ -333,6 +340,9 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], "reimport") == 0) return reimport(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "inventory") == 0) return kda::bench::inventory_command(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "admin-latency") == 0) return kda::bench::admin_latency_command(argc - 2, argv + 2);
+#ifdef KDA_BENCH_FLEET
+    if (std::strcmp(argv[1], "fleet") == 0) return kda::bench::fleet_command(argc - 2, argv + 2);
+#endif
 #ifdef KDA_BENCH_NFC
     if (std::strcmp(argv[1], "nfc") == 0) return kda::bench::nfc_command(argc - 2, argv + 2);
 #endif

@@ -103,17 +103,21 @@ inline asio::awaitable<SessionReport> enroll(std::string address, v1::DeviceIden
 
 // Runs `groups` of claims, `parallel` groups at a time, in this process:
 // the claims of one group (one device at one or two desks) start at the
-// same moment. Their reports, in the shape of `groups`.
+// same moment. Their reports, in the shape of `groups`; with `ms`, each
+// claim's milliseconds from its connect to its report there, in that shape.
 inline std::vector<std::vector<SessionReport>> run_claim_groups(const std::vector<std::string>& addresses,
                                                                 const std::vector<std::vector<Claim>>& groups,
-                                                                int parallel, std::chrono::milliseconds timeout) {
+                                                                int parallel, std::chrono::milliseconds timeout,
+                                                                std::vector<std::vector<double>>* ms = nullptr) {
   asio::io_context io;
   std::vector<std::vector<SessionReport>> reports(groups.size());
+  if (ms) ms->assign(groups.size(), {});
   std::size_t next = 0;
   std::function<asio::awaitable<void>()> worker = [&]() -> asio::awaitable<void> {
     while (next < groups.size()) {
       const std::size_t g = next++;
       reports[g].resize(groups[g].size());
+      if (ms) (*ms)[g].resize(groups[g].size());
       // Boost 1.74 has no awaitable operators: the claims run as coroutines
       // of their own, and the last one to end wakes the worker.
       std::size_t running = groups[g].size();
@@ -121,7 +125,9 @@ inline std::vector<std::vector<SessionReport>> run_claim_groups(const std::vecto
       for (std::size_t i = 0; i < groups[g].size(); ++i) {
         const Claim c = groups[g][i];
         asio::co_spawn(io, [&, g, i, c]() -> asio::awaitable<void> {
+          const auto started = std::chrono::steady_clock::now();
           reports[g][i] = co_await enroll(addresses[c.desk], soak_device(c.device), timeout);
+          if (ms) (*ms)[g][i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
           if (--running == 0) all_ended.cancel();
         }, asio::detached);
       }
