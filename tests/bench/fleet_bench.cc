@@ -36,6 +36,7 @@ struct FleetOptions {
   int desks = 3;
   int targets = 1000;
   int in_flight = 12;  // target sessions under way per desk
+  int baseline_in_flight = 0;  // at the SQLite desk; 0: in_flight x desks
   std::string store_url;
   std::chrono::seconds timeout{60};  // each wait of a target session
   bool json = false;
@@ -59,12 +60,12 @@ struct RunResult {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: kda-bench fleet [--desks N] [--targets M] [--in-flight K] [--store-url URL]\n"
-               "                       [--timeout-s S] [--json] [--check]\n"
+               "                       [--baseline-in-flight B] [--timeout-s S] [--json] [--check]\n"
                "  Starts a throw-away PostgreSQL cluster (or uses URL: an empty database), N desks on\n"
                "  it (default 3) sharing one inventory of M approved devices (default 1000), and\n"
                "  enrolls M targets over TCP, K under way per desk (default 12); every fifth device\n"
                "  is claimed at a second desk at the same moment. Then the same M targets against\n"
-               "  one desk on the default SQLite store, K x N under way (the same offered load).\n"
+               "  one desk on the default SQLite store, K x N under way (the same offered load; or B).\n"
                "  provisioned   devices enrolled; duplicates: devices with more than one Provisioned\n"
                "                ledger entry (must be 0); failed: targets that failed otherwise\n"
                "  refused_busy  second claims refused while the first was under way at another desk\n"
@@ -93,6 +94,7 @@ FleetOptions parse(int argc, char** argv) {
     else if (arg == "--desks") o.desks = count(16);
     else if (arg == "--targets") o.targets = count(static_cast<long>(daemon::kMaxDeviceCsvRows));  // one import
     else if (arg == "--in-flight") o.in_flight = count(256);
+    else if (arg == "--baseline-in-flight") o.baseline_in_flight = count(4096);
     else if (arg == "--store-url") o.store_url = string_arg(argc, argv, i, "--store-url");
     else if (arg == "--timeout-s") o.timeout = std::chrono::seconds(count(3600));
     else throw std::invalid_argument("unknown argument '" + arg + "'");
@@ -231,14 +233,14 @@ RunResult run(const FleetOptions& o, const Desks& desks, int in_flight, const st
 }
 
 // The same targets against one desk on the default store (SQLite in its
-// state dir), as many under way at once as at the whole fleet: the same
-// offered load on the same machine.
+// state dir), by default as many under way at once as at the whole fleet:
+// the same offered load on the same machine.
 RunResult sqlite_baseline(const FleetOptions& o) {
   Desks desks;
   start_desks(desks, 1, "sqlite", "");  // an empty url: the default store
   import_devices(*desks[0], o.targets);
   note(o, "SQLite desk: " + std::to_string(o.targets) + " targets");
-  return run(o, desks, o.in_flight * o.desks, [] { return true; });
+  return run(o, desks, o.baseline_in_flight > 0 ? o.baseline_in_flight : o.in_flight * o.desks, [] { return true; });
 }
 
 RunResult fleet(const FleetOptions& o, const std::string& url) {
@@ -260,7 +262,7 @@ using ordered_json = nlohmann::ordered_json;
 ordered_json run_json(const RunResult& r) {
   ordered_json j = ordered_json::object();
   j["desks"] = r.desks;
-  j["in_flight"] = r.in_flight;
+  j["in_flight_per_desk"] = r.in_flight;
   j["provisioned"] = r.provisioned;
   j["failed"] = r.failed;
   j["p50_ms"] = std::round(r.p50_ms * 10) / 10;

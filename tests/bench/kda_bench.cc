@@ -42,7 +42,7 @@ void usage(FILE* out) {
                "       kda-bench admin-latency [--json] [--check] [--devices N] [--loops L] [--pool P]\n"
                "                           [--list-runs R] [--bin-dir DIR] [--step-timeout-s S]\n"
                "       kda-bench fleet [--json] [--check] [--desks N] [--targets M] [--in-flight K]\n"
-               "                       [--store-url URL] [--timeout-s S]\n"
+               "                       [--baseline-in-flight B] [--store-url URL] [--timeout-s S]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
