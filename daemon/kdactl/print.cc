@@ -112,6 +112,12 @@ std::string format_status(const v1::StatusInfo& s) {
   field(out, "devices", std::to_string(s.devices()) + " (" + std::to_string(s.pending_devices()) + " pending approval)");
   field(out, "sessions", std::to_string(s.active_sessions()) + " active, " + std::to_string(s.awaiting_confirmation()) +
                              " awaiting confirmation");
+  if (s.has_store()) {
+    const auto& st = s.store();
+    std::string line = st.engine() + " " + st.where();
+    if (st.session_round_trips() > 0) line += " (" + std::to_string(st.session_round_trips()) + " round trips by sessions)";
+    field(out, "store", line);
+  }
   if (s.has_store_unavailable())
     field(out, "store", "UNAVAILABLE since " + s.store_unavailable().since() + ": " +
                             one_line(s.store_unavailable().error()) + "; new sessions are refused");

@@ -163,6 +163,10 @@ asio::awaitable<v1::ControlResponse> ControlService::status() {
   s->set_active_sessions(static_cast<std::uint32_t>(live_sessions_().size()));
   StoreHealth& health = enrollment_.store_health();
   health.saw(counts);
+  const StateStore& store = sessions_store_.connection();
+  s->mutable_store()->set_engine(store.engine());
+  s->mutable_store()->set_where(store.where());
+  s->mutable_store()->set_session_round_trips(store.round_trips());
   if (auto since = health.unavailable_since_ms()) {
     auto* outage = s->mutable_store_unavailable();
     outage->set_since_ms(*since);

@@ -53,6 +53,10 @@ class StoreWorker {
   // its own executor with the result (an exception travels along).
   // Not a coroutine itself: the closure that carries `fn` is no temporary
   // in a co_await operand (GCC 12 destroys those twice).
+  // The worker's connection, for its facts only (engine, where, round
+  // trips), which any thread may read; run() does everything else.
+  const StateStore& connection() const { return *store_; }
+
   template <typename F>
   auto run(F fn) -> asio::awaitable<std::invoke_result_t<F&, StateStore&>> {
     using Result = std::invoke_result_t<F&, StateStore&>;

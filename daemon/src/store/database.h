@@ -10,6 +10,7 @@
 // across this seam. One thread at a time may use a Database.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -85,6 +86,9 @@ class Database {
   // Where this connection goes, for log lines and errors: the file's path,
   // or the server and database (never a password).
   const std::string& where() const { return where_; }
+  // Requests this connection sent and waited for an answer to (PostgreSQL;
+  // SQLite runs in-process: 0). Any thread may read it.
+  std::uint64_t round_trips() const { return round_trips_.load(std::memory_order_relaxed); }
 
   // Runs statements that return no rows (several, separated by ';').
   virtual DbResult<void> exec(std::string_view sql) = 0;
@@ -154,6 +158,18 @@ class Database {
     return result;
   }
 
+  // One statement that is a transaction by itself (no BEGIN or COMMIT: one
+  // round trip to a server); `body` runs it. The after-transaction hook
+  // runs as for transaction(), committed when `body` returns a value.
+  template <typename F>
+  auto single(F&& body) -> decltype(body()) {
+    Turn turn(turns_.get(), first_);
+    auto result = body();
+    turn.give();
+    if (after_) after_(result.has_value());
+    return result;
+  }
+
  protected:
   explicit Database(std::string where) : where_(std::move(where)) {}
   // BEGIN for a transaction that writes (SQLite: IMMEDIATE, taking the
@@ -166,6 +182,7 @@ class Database {
   virtual DbResult<void> lock_schema() { return {}; }
   virtual DbResult<void> set_schema_version(int version) = 0;
   void drop_cached() { statements_.clear(); }
+  void count_round_trip() { round_trips_.fetch_add(1, std::memory_order_relaxed); }
 
   struct Turn {
     Turn(WriteTurns* turns, bool first) : turns_(turns) {
@@ -182,6 +199,7 @@ class Database {
 
  private:
   std::string where_;
+  std::atomic<std::uint64_t> round_trips_{0};
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
   std::function<void(bool)> after_;
 };

@@ -263,7 +263,9 @@ Error PgDatabase::error(const PGresult* result, std::string_view during) {
   return postgresql_error(code, std::move(detail));
 }
 
+// Every request to the server comes back through here: one round trip each.
 DbResult<PGresult*> PgDatabase::checked(PGresult* result, std::string_view during) {
+  count_round_trip();
   switch (PQtransactionStatus(conn_)) {
     case PQTRANS_IDLE: in_transaction_ = false; break;
     case PQTRANS_INTRANS:

@@ -42,12 +42,26 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& location
   return std::unique_ptr<StateStore>(new StateStore(std::move(*db), location, *schema));
 }
 
+namespace {
+
+std::string engine_name(const Database& db) {
+  return db.engine() == Database::Engine::postgresql ? "PostgreSQL" : "SQLite";
+}
+
+}  // namespace
+
+std::string StateStore::engine() const { return engine_name(*db_); }
+
+std::string StateStore::where() const { return db_->where(); }
+
+std::uint64_t StateStore::round_trips() const { return db_->round_trips(); }
+
 Result<SchemaStatus> StateStore::schema_status(const std::string& location) {
   auto db = connect(location);
   if (!db) return tl::unexpected(db.error());
   auto version = (*db)->schema_version();
   if (!version) return tl::unexpected(version.error());
-  return SchemaStatus{.engine = (*db)->engine() == Database::Engine::postgresql ? "PostgreSQL" : "SQLite",
+  return SchemaStatus{.engine = engine_name(**db),
                       .where = (*db)->where(),
                       .version = *version,
                       .known = static_cast<int>(migrations_for(**db).size())};

@@ -214,6 +214,12 @@ class StateStore {
   // Reads the schema version without changing anything.
   static Result<SchemaStatus> schema_status(const std::string& location);
   int schema_version() const { return schema_; }
+  // "SQLite" or "PostgreSQL", and where (the file; the server and database).
+  std::string engine() const;
+  std::string where() const;
+  // Requests this connection has sent to a server and waited for (0 on
+  // SQLite, which runs in-process). Any thread may ask.
+  std::uint64_t round_trips() const;
   // The desk this store writes for: a ledger entry that names no desk (an
   // import, an admin's batch) gets its id (LedgerEntry::primary) and name.
   // Bulk companions opened afterwards write for the same desk.
