@@ -93,7 +93,7 @@ Result<void> run_as(std::vector<std::string> args, uid_t uid, gid_t gid, const s
 }  // namespace
 
 std::string PgCluster::unavailable() {
-  for (const char* name : {"initdb", "pg_ctl", "postgres"})
+  for (const char* name : {"initdb", "pg_ctl", "postgres", "pg_basebackup"})
     if (::access(program(name).c_str(), X_OK) != 0)
       return "no PostgreSQL 15 server: " + program(name) +
              " is missing (scripts/install-deps.sh installs postgresql-15)";
@@ -165,11 +165,33 @@ Result<void> PgCluster::start() {
   return {};
 }
 
-Result<void> PgCluster::stop() {
+Result<void> PgCluster::stop(StopMode mode) {
   if (!running_) return {};
   running_ = false;
-  return run_as({program("pg_ctl"), "stop", "-D", data_dir(), "-m", "immediate", "-w", "-t", "10"}, uid_,
-                gid_, dir_.file("pg_ctl.log"));
+  return run_as({program("pg_ctl"), "stop", "-D", data_dir(), "-m", mode == StopMode::fast ? "fast" : "immediate",
+                 "-w", "-t", "10"},
+                uid_, gid_, dir_.file("pg_ctl.log"));
+}
+
+Result<void> PgCluster::start_standby_of(const PgCluster& primary) {
+  if (initialized_) return fail(std::errc::invalid_argument, "a standby is made in place of the first start()");
+  auto copied = run_as({program("pg_basebackup"), "-D", data_dir(), "-R", "-X", "stream", "-c", "fast",
+                        "--no-sync", "-h", primary.socket_dir(), "-p", std::to_string(primary.port()), "-U",
+                        kSuperuser},
+                       uid_, gid_, dir_.file("basebackup.log"));
+  if (!copied) return copied;
+  // The copy's postgresql.conf names the primary's socket directory: a
+  // later line wins.
+  std::ofstream conf(data_dir() + "/postgresql.conf", std::ios::app);
+  conf << "\n# kda::test::PgCluster standby\nunix_socket_directories = '" << dir_.path() << "'\n";
+  if (!conf.flush()) return fail(std::errc::io_error, "cannot write " + data_dir() + "/postgresql.conf");
+  initialized_ = true;
+  return start();
+}
+
+Result<void> PgCluster::promote() {
+  return run_as({program("pg_ctl"), "promote", "-D", data_dir(), "-w", "-t", "10"}, uid_, gid_,
+                dir_.file("pg_ctl.log"));
 }
 
 std::string PgCluster::connection_string() const {

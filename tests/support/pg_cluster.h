@@ -42,9 +42,20 @@ class PgCluster {
   // data, port and socket. The error carries the programs' output.
   Result<void> start();
   // pg_ctl stop -m immediate: no checkpoint, as if the server crashed (its
-  // data stays, start() brings it back).
-  Result<void> stop();
+  // data stays, start() brings it back); or -m fast: an administrator's
+  // orderly stop (sessions ended, a checkpoint).
+  enum class StopMode { immediate, fast };
+  Result<void> stop(StopMode mode = StopMode::immediate);
   bool running() const { return running_; }
+
+  // Makes this cluster a streaming standby of `primary` (running) and starts
+  // it, in place of the first start(): its data directory is the primary's
+  // through pg_basebackup -R (standby.signal, primary_conninfo to the
+  // primary's socket), on a port and socket directory of its own. start()
+  // and stop() work on it as on any cluster.
+  Result<void> start_standby_of(const PgCluster& primary);
+  // pg_ctl promote: the standby ends recovery and takes writes (a failover).
+  Result<void> promote();
 
   // libpq connection strings to the `postgres` database as the superuser:
   // through the Unix socket, or over TCP to 127.0.0.1.
