@@ -6,16 +6,25 @@
 #include <fstream>
 
 #include "kda/daemon/catalog.h"
+#include "support/sync_catalog.h"
 #include "support/temp_dir.h"
 
 namespace kda::daemon {
 namespace {
 
+using test::SyncCatalog;
+
+// A catalog on a SQLite store in the test's directory; each load() is a
+// desk starting again on it.
 class CatalogTest : public ::testing::Test {
  protected:
-  Catalog load(std::vector<std::string> dirs = {}) {
+  SyncCatalog load(std::vector<std::string> dirs = {}) {
     errors_.clear();
-    return Catalog::load(dir_ + "/profiles", dirs, errors_);
+    auto c = SyncCatalog::open({.store = dir_ + "/kdad.db", .state_profiles_dir = dir_ + "/profiles",
+                                .dirs = std::move(dirs), .desk = "test"},
+                               errors_);
+    EXPECT_TRUE(c) << (c ? "" : c.error().message());
+    return std::move(c.value());
   }
   test::TempDir temp_{"kda-catalog"};
   std::string dir_ = temp_.path();
@@ -36,14 +45,12 @@ TEST_F(CatalogTest, EmbeddedProfilesAllParseAndDefaultComesFirst) {
   EXPECT_EQ(c.default_profile().name(), "Default");
 }
 
-TEST_F(CatalogTest, AddedProfilesPersistPrivatelyAndSurviveReload) {
+TEST_F(CatalogTest, AddedProfilesAreStoredAndSurviveReload) {
   auto c = load();
   auto added = c.add(kProfile, "field-sales.json", false);
   ASSERT_TRUE(added) << added.error().message();
   EXPECT_EQ(*added, "Field sales");
-  struct stat st{};
-  ASSERT_EQ(::stat((dir_ + "/profiles/Field_sales.json").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/profiles"));  // in the store, not a file
   ASSERT_TRUE(c.select_default("Field sales"));
   auto again = load();
   ASSERT_NE(again.find("Field sales"), nullptr);
@@ -112,18 +119,16 @@ TEST_F(CatalogTest, FilesOverTheOld256KiBLimitLoadWhenTheirPackageFits) {
   EXPECT_EQ(again.find("Long EULAs")->eulas(9).text().size(), 30u * 1024);
 }
 
-// The profiles hold tokens and Wi-Fi passwords: their directory is private
-// whatever the umask, and one an older kdad left open is closed on load.
-TEST_F(CatalogTest, ProfileDirectoryIsPrivateWhateverTheUmask) {
-  const mode_t saved = ::umask(0);
-  auto c = load();
-  ASSERT_TRUE(c.add(kProfile, "field-sales.json", false));
-  ::umask(saved);
-  struct stat st{};
-  ASSERT_EQ(::stat((dir_ + "/profiles").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
+// The profile files an older kdad kept hold tokens and Wi-Fi passwords:
+// once moved into the store they stay, renamed, in a directory that is
+// private however an older kdad left it.
+TEST_F(CatalogTest, AnOlderKdadsProfileDirectoryIsMadePrivate) {
+  std::filesystem::create_directories(dir_ + "/profiles");
   ::chmod((dir_ + "/profiles").c_str(), 0755);
-  load();
+  std::ofstream(dir_ + "/profiles/Field_sales.json") << kProfile;
+  auto c = load();
+  EXPECT_NE(c.find("Field sales"), nullptr);
+  struct stat st{};
   ASSERT_EQ(::stat((dir_ + "/profiles").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
@@ -184,7 +189,7 @@ TEST_F(CatalogTest, DeletedBuiltInProfilesStayDeleted) {
   auto removed = c.remove("Default");
   ASSERT_TRUE(removed) << removed.error().message();
   EXPECT_EQ(load().find("Default"), nullptr);
-  // Edited (so also a file in the state dir), then deleted: still gone.
+  // Edited (so also a row in the store), then deleted: still gone.
   auto d = load();
   ASSERT_TRUE(d.add(R"({"name": "Default", "companyName": "X", "mdmAgentApkUrl": "https://m.corp.test/a.apk",
       "adminComponentName": "com.example.mdm/.Admin", "serverUrl": "https://m.corp.test",

@@ -58,6 +58,10 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kReport: co_await replies.send(co_await report()); break;
     case R::kProfileList: co_await replies.send(co_await profile_list()); break;
     case R::kProfileDelete: co_await replies.send(co_await profile_delete(req.profile_delete().name(), peer)); break;
+    case R::kProfileAdd:
+    case R::kProfileEdit:
+    case R::kProfileCopy:
+    case R::kProfileSelect: co_await replies.send(co_await profile_change(req, peer)); break;
     case R::kDevicesImport: co_await replies.send(co_await devices_import(req.devices_import(), peer)); break;
     case R::kDevicesShow: co_await replies.send(co_await devices_show(req.devices_show().key())); break;
     case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies); break;
@@ -101,29 +105,6 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
     }
     case R::kMonitor: return failed(ControlErrc::bad_request, "monitor is a stream (this kdactl is not)");
     case R::kProfileShow: return profile_show(req.profile_show());
-    case R::kProfileAdd:
-    case R::kProfileEdit: {
-      const bool add = req.has_profile_add();
-      const std::string source = req.profile_add().file_name().empty() ? "profile" : req.profile_add().file_name();
-      auto name = add ? catalog_.add(req.profile_add().json(), source, false)
-                      : catalog_.edit(req.profile_edit().name(), req.profile_edit().json());
-      if (!name) return failed(name.error());
-      log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
-      return done("profile \"" + *name + "\" " + (add ? "added" : "updated") +
-                      (add && catalog_.is_default(*name) ? "; it is now the default profile" : ""),
-                  1);
-    }
-    case R::kProfileCopy: {
-      const auto& c = req.profile_copy();
-      auto name = catalog_.copy(c.name(), c.new_name());
-      if (!name) return failed(name.error());
-      log_.info(who(peer) + ": profile \"" + c.name() + "\" copied to \"" + *name + "\"");
-      return done("profile \"" + c.name() + "\" copied to \"" + *name + "\" (secrets included)", 1);
-    }
-    case R::kProfileSelect:
-      if (failed_with(catalog_.select_default(req.profile_select().name()), out)) return out;
-      log_.info(who(peer) + ": \"" + req.profile_select().name() + "\" is now the default profile");
-      return done("\"" + req.profile_select().name() + "\" is now the default profile", 1);
     case R::kProfileQr: return profile_output(req.profile_qr().name(), false);
     case R::kProfileNdef: return profile_output(req.profile_ndef().name(), true);
     case R::kNfcTag: return nfc_tag(req.nfc_tag());
@@ -211,13 +192,41 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_list() {
   co_return r;
 }
 
+// The catalog writes to the store on its own thread (kda/daemon/catalog.h).
+asio::awaitable<v1::ControlResponse> ControlService::profile_change(const v1::ControlRequest& req,
+                                                                    const ControlPeer& peer) {
+  if (req.has_profile_copy()) {
+    const auto& c = req.profile_copy();
+    auto name = co_await catalog_.copy(c.name(), c.new_name());
+    if (!name) co_return failed(name.error());
+    log_.info(who(peer) + ": profile \"" + c.name() + "\" copied to \"" + *name + "\"");
+    co_return done("profile \"" + c.name() + "\" copied to \"" + *name + "\" (secrets included)", 1);
+  }
+  if (req.has_profile_select()) {
+    const std::string& name = req.profile_select().name();
+    if (auto chosen = co_await catalog_.select_default(name); !chosen) co_return failed(chosen.error());
+    log_.info(who(peer) + ": \"" + name + "\" is now the default profile");
+    co_return done("\"" + name + "\" is now the default profile", 1);
+  }
+  const bool add = req.has_profile_add();
+  const std::string source = req.profile_add().file_name().empty() ? "profile" : req.profile_add().file_name();
+  Result<std::string> name;  // no co_await inside ?: (GCC 12 destroys its result twice)
+  if (add) name = co_await catalog_.add(req.profile_add().json(), source, false);
+  else name = co_await catalog_.edit(req.profile_edit().name(), req.profile_edit().json());
+  if (!name) co_return failed(name.error());
+  log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
+  co_return done("profile \"" + *name + "\" " + (add ? "added" : "updated") +
+                     (add && catalog_.is_default(*name) ? "; it is now the default profile" : ""),
+                 1);
+}
+
 asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::string& name, const ControlPeer& peer) {
   auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   if (!counts) co_return failed(counts.error());
   if (auto it = counts->profiles.find(name); it != counts->profiles.end() && it->second > 0)
     co_return failed(CatalogErrc::profile_in_use,
                      "\"" + name + "\" has " + count_of(it->second, "device") + " assigned; move or unassign them first");
-  if (auto removed = catalog_.remove(name); !removed) co_return failed(removed.error());
+  if (auto removed = co_await catalog_.remove(name); !removed) co_return failed(removed.error());
   log_.info(who(peer) + ": profile \"" + name + "\" deleted");
   co_return done("profile \"" + name + "\" deleted", 1);
 }

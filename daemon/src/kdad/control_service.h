@@ -72,6 +72,7 @@ class ControlService final : public ControlHandler {
   asio::awaitable<v1::ControlResponse> devices_show(const std::string& key);
   asio::awaitable<v1::ControlResponse> profile_list();
   asio::awaitable<v1::ControlResponse> profile_delete(const std::string& name, const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> profile_change(const v1::ControlRequest& r, const ControlPeer& peer);
   v1::ControlResponse profile_show(const v1::ProfileShowRequest& r);
   v1::ControlResponse profile_output(const std::string& name, bool ndef);
   v1::ControlResponse nfc_tag(const v1::NfcTagRequest& r);  // control_nfc_tag.cc

@@ -87,7 +87,12 @@ class Daemon {
     oob_secret_ = std::move(*oob);
 
     std::vector<std::string> profile_errors;
-    catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
+    auto catalog = Catalog::open({.store = store_location(config_), .state_profiles_dir = config_.state_dir + "/profiles",
+                                  .dirs = config_.profile_dirs, .desk = config_.name, .home = io_.get_executor(),
+                                  .note = [this](std::string_view line) { log_.info(line); }},
+                                 profile_errors);
+    if (!catalog) return fail(catalog.error().message());
+    catalog_ = std::move(*catalog);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
     for (const auto& [name, fields] : catalog_->placeholders()) {
       std::string list;
@@ -426,7 +431,7 @@ class Daemon {
     if (std::count(changes.applied.begin(), changes.applied.end(), "limits.max_sessions"))
       check_open_file_limit(config_.limits.max_sessions, log_);
     std::vector<std::string> profile_errors;
-    *catalog_ = Catalog::load(config_.state_dir + "/profiles", config_.profile_dirs, profile_errors);
+    catalog_->reload_directories(config_.profile_dirs, profile_errors);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
     auto join = [](const std::vector<std::string>& keys) {
       std::string out;
@@ -495,7 +500,7 @@ class Daemon {
   asio::signal_set signals_;
   asio::signal_set reload_signal_{io_, SIGHUP};
   std::optional<noise::Keypair> key_;
-  std::optional<Catalog> catalog_;
+  std::unique_ptr<Catalog> catalog_;
   std::optional<Admission> admission_;
   asio::steady_timer summary_timer_{io_};
   std::unique_ptr<EnrollmentService> service_;

@@ -3,45 +3,73 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <set>
-#include <sstream>
+#include <thread>
 
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include "catalog_notify.h"
+#include "catalog_tables.h"
+#include "kda/daemon/clock.h"
+#include "kda/daemon/config.h"
 #include "kda/daemon/profile_catalog.h"
 #include "kda_embedded_profiles.h"
+#include "postgresql.h"
+#include "sqlite.h"
 
 namespace kda::daemon {
+
+// The catalog's thread and its connection (a change never waits on home),
+// and on PostgreSQL the listener that hears other desks' changes.
+class CatalogBackend {
+ public:
+  explicit CatalogBackend(std::unique_ptr<Database> db)
+      : db_(std::move(db)), work_(context_.get_executor()), thread_([this] { context_.run(); }) {}
+  ~CatalogBackend() {
+    listener_.reset();  // first: it calls into the catalog
+    work_.reset();
+    context_.stop();
+    thread_.join();
+  }
+  // Runs fn(db) on the catalog's thread; the awaiting coroutine resumes on
+  // its own executor. Not a coroutine itself (see StoreWorker::run).
+  template <typename F>
+  auto run(F fn) -> asio::awaitable<std::invoke_result_t<F&, Database&>> {
+    using R = std::invoke_result_t<F&, Database&>;
+    return asio::co_spawn(
+        context_, [this, fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(*db_); },
+        asio::use_awaitable);
+  }
+  // Numbers the reads in the order they were made: a read applied late
+  // never undoes a later one.
+  std::uint64_t next_read() { return ++reads_; }
+
+  std::unique_ptr<CatalogListener> listener_;
+
+ private:
+  std::unique_ptr<Database> db_;
+  std::atomic<std::uint64_t> reads_{0};
+  asio::io_context context_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+struct Catalog::Snapshot {
+  std::uint64_t seq = 0;  // 0: not read (the change was written, the read after it failed)
+  CatalogRows rows;
+};
+
+struct Catalog::Checked {
+  std::string name;
+  std::string json;  // as stored
+  bool make_default = false;
+};
+
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr const char* kDefaultMarker = ".default";
-constexpr const char* kDeletedList = ".deleted";  // built-in profiles the admin deleted, one a line
-
-// A profile file that cannot be written or read, by errno.
-Error file_error(int err, std::string detail) {
-  switch (err) {
-    case ENOSPC:
-    case EDQUOT: return Error(StoreErrc::full, std::move(detail));
-    case EROFS:
-    case EACCES:
-    case EPERM: return Error(StoreErrc::read_only, std::move(detail));
-    default: return Error(StoreErrc::unavailable, std::move(detail));
-  }
-}
-
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return tl::unexpected(file_error(errno, path.string() + ": cannot read"));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string joined(const std::vector<ProfileError>& errors, const char* separator) {
   std::string out;
@@ -49,82 +77,145 @@ std::string joined(const std::vector<ProfileError>& errors, const char* separato
   return out;
 }
 
-std::set<std::string> read_lines(const fs::path& path) {
-  std::istringstream in(read_file(path).value_or(""));
-  std::set<std::string> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.insert(line);
-  return out;
-}
-
-// One file name per profile name; KME names hold no '/' but may hold spaces.
-std::string file_name(const std::string& profile) {
-  std::string out;
-  for (char c : profile) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
-  return out + ".json";
+DbResult<std::unique_ptr<Database>> connect(const std::string& location) {
+  auto db = store_names_server(location) ? PgDatabase::open(location) : SqliteDatabase::open(location);
+  if (!db) return db;
+  auto schema = (*db)->migrate((*db)->engine() == Database::Engine::postgresql ? postgresql_migrations()
+                                                                                : sqlite_migrations());
+  if (!schema) return tl::unexpected(schema.error());
+  return db;
 }
 
 }  // namespace
 
-Catalog Catalog::load(const std::string& state_profiles_dir, const std::vector<std::string>& dirs,
-                      std::vector<std::string>& errors) {
-  Catalog c;
-  c.dir_ = state_profiles_dir;
-  // An older kdad made it with the umask's mode (0755): made private here.
-  if (std::error_code ec; fs::is_directory(c.dir_, ec)) ::chmod(c.dir_.c_str(), 0700);
-  c.deleted_built_in_ = read_lines(fs::path(state_profiles_dir) / kDeletedList);
-  auto load_built_in = [&](bool skip_deleted) {
-    for (const auto& [source, json] : embedded_profiles()) {
-      auto p = parse_profile_json(json, source);
-      if (!p) {
-        errors.push_back("embedded " + joined(p.error(), "; "));
-        continue;
-      }
-      c.built_in_.insert(p->name());
-      if (skip_deleted && c.deleted_built_in_.count(p->name())) continue;
-      if (c.default_name_.empty()) c.default_name_ = p->name();
-      p->clear_is_default();
-      c.profiles_[p->name()] = *p;
-      c.origin_[p->name()] = Origin::built_in;
+Catalog::Catalog(Options options) : options_(std::move(options)), rows_(std::make_unique<CatalogRows>()) {}
+
+Catalog::~Catalog() {
+  if (backend_) backend_->listener_.reset();  // before the members its refreshes use go
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::open(Options options, std::vector<std::string>& errors) {
+  auto db = connect(options.store);
+  if (!db) return tl::unexpected(db.error());
+  // The files moved hold tokens too: the directory stays private.
+  if (std::error_code ec; fs::is_directory(options.state_profiles_dir, ec))
+    ::chmod(options.state_profiles_dir.c_str(), 0700);
+  auto moved = move_profile_files(**db, options.state_profiles_dir, {options.desk, unix_ms()}, errors);
+  if (!moved) return tl::unexpected(moved.error());
+  auto rows = read_catalog(**db);
+  if (!rows) return tl::unexpected(rows.error());
+  std::unique_ptr<Catalog> c(new Catalog(std::move(options)));
+  for (const auto& line : *moved)
+    if (c->options_.note) c->options_.note(line);
+  for (const auto& [source, json] : embedded_profiles()) {
+    auto p = parse_profile_json(json, source);
+    if (!p) {
+      errors.push_back("embedded " + joined(p.error(), "; "));
+      continue;
     }
-  };
-  load_built_in(true);
-  auto load_dir = [&](const std::string& dir, Origin origin) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return;
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.path().extension() == ".json") files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& path : files) {
-      const auto json = read_file(path);
-      if (!json) {
-        errors.push_back(json.error().detail);
-        continue;
-      }
-      auto p = parse_profile_json(*json, path.string());
-      if (!p) {
-        errors.push_back(joined(p.error(), "; "));
-        continue;
-      }
-      p->clear_is_default();  // the default is chosen by .default alone
-      c.profiles_[p->name()] = *p;
-      c.origin_[p->name()] = origin;
-      if (origin == Origin::directory) c.directory_[p->name()] = dir;
-    }
-  };
-  for (const auto& dir : dirs) load_dir(dir, Origin::directory);
-  load_dir(state_profiles_dir, Origin::added);
-  if (c.profiles_.empty()) {
-    // Every profile was deleted by hand: kdad needs a default profile.
-    errors.push_back(state_profiles_dir + ": no profiles left; the built-in ones are back");
-    c.deleted_built_in_.clear();
-    load_built_in(false);
+    p->clear_is_default();
+    c->built_in_profiles_.push_back(std::move(*p));
   }
-  const auto chosen = read_file(fs::path(state_profiles_dir) / kDefaultMarker);
-  if (chosen && c.profiles_.count(*chosen)) c.default_name_ = *chosen;
-  if (!c.profiles_.count(c.default_name_)) c.default_name_ = c.profiles_.begin()->first;
+  c->load_directories(c->options_.dirs, errors);
+  const bool listen = (*db)->engine() == Database::Engine::postgresql;
+  c->backend_ = std::make_unique<CatalogBackend>(std::move(*db));
+  c->apply(Snapshot{c->backend_->next_read(), std::move(*rows)}, errors);
+  if (listen)
+    c->backend_->listener_ = std::make_unique<CatalogListener>(
+        c->options_.store, [raw = c.get()] { raw->refresh(); },
+        [raw = c.get()](std::string_view line) {
+          if (raw->options_.note) raw->options_.note(line);
+        });
   return c;
+}
+
+void Catalog::load_directories(const std::vector<std::string>& dirs, std::vector<std::string>& errors) {
+  options_.dirs = dirs;
+  directory_profiles_.clear();
+  for (const auto& dir : dirs)
+    for (auto& file : read_profile_files(dir, errors)) {
+      file.profile.clear_is_default();  // the default is the store's choice alone
+      directory_profiles_.emplace_back(dir, std::move(file.profile));
+    }
+}
+
+void Catalog::reload_directories(const std::vector<std::string>& dirs, std::vector<std::string>& errors) {
+  load_directories(dirs, errors);
+  rebuild(errors);
+  refresh();
+}
+
+void Catalog::refresh() { asio::co_spawn(options_.home, read_again(), asio::detached); }
+
+asio::awaitable<void> Catalog::read_again() {
+  auto read = [b = backend_.get()](Database& db) -> Result<Snapshot> {
+    const std::uint64_t seq = b->next_read();
+    auto rows = read_catalog(db);
+    if (!rows) return tl::unexpected(rows.error());
+    return Snapshot{seq, std::move(*rows)};
+  };
+  auto snapshot = co_await backend_->run(read);
+  apply(snapshot);
+}
+
+void Catalog::apply(const Result<Snapshot>& snapshot) {
+  auto note = [this](const std::string& line) {
+    if (options_.note) options_.note(line);
+  };
+  if (!snapshot) return note("catalog: cannot read the profiles from the store: " + snapshot.error().message());
+  std::vector<std::string> errors;
+  apply(*snapshot, errors);
+  for (const auto& e : errors) note("profile skipped: " + e);
+}
+
+void Catalog::apply(const Snapshot& snapshot, std::vector<std::string>& errors) {
+  if (snapshot.seq == 0 || snapshot.seq <= applied_) return;
+  applied_ = snapshot.seq;
+  *rows_ = snapshot.rows;
+  rebuild(errors);
+}
+
+// Built-in profiles (less those deleted), then the configured directories',
+// then the store's: a later one of the same name wins.
+void Catalog::rebuild(std::vector<std::string>& errors) {
+  profiles_.clear();
+  origin_.clear();
+  directory_.clear();
+  built_in_.clear();
+  std::string first_built_in;
+  auto put_built_ins = [&](bool skip_deleted) {
+    for (const auto& p : built_in_profiles_) {
+      built_in_.insert(p.name());
+      if (skip_deleted && rows_->deleted.count(p.name())) continue;
+      if (first_built_in.empty()) first_built_in = p.name();
+      profiles_[p.name()] = p;
+      origin_[p.name()] = Origin::built_in;
+    }
+  };
+  put_built_ins(true);
+  for (const auto& [dir, p] : directory_profiles_) {
+    profiles_[p.name()] = p;
+    origin_[p.name()] = Origin::directory;
+    directory_[p.name()] = dir;
+  }
+  for (const auto& [name, json] : rows_->profiles) {
+    auto p = parse_profile_json(json, "store: profile \"" + name + "\"");
+    if (!p) {
+      errors.push_back(joined(p.error(), "; "));
+      continue;
+    }
+    p->clear_is_default();
+    profiles_[name] = std::move(*p);
+    origin_[name] = Origin::added;
+    directory_.erase(name);
+  }
+  if (profiles_.empty()) {
+    // Every profile was deleted: kdad needs a default profile.
+    errors.push_back("the store has no profiles left; the built-in ones are back");
+    put_built_ins(false);
+  }
+  default_name_ = profiles_.count(rows_->default_name) ? rows_->default_name : first_built_in;
+  if (!profiles_.count(default_name_)) default_name_ = profiles_.begin()->first;
 }
 
 std::vector<const v1::EnrollmentProfile*> Catalog::list() const {
@@ -142,14 +233,35 @@ const v1::EnrollmentProfile* Catalog::find(const std::string& name) const {
 
 const v1::EnrollmentProfile& Catalog::default_profile() const { return profiles_.at(default_name_); }
 
-Result<std::string> Catalog::add(const std::string& json, const std::string& source, bool replace) {
+std::vector<std::pair<std::string, std::vector<std::string>>> Catalog::placeholders() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const auto* p : list())
+    if (auto fields = placeholder_fields(*p); !fields.empty()) out.emplace_back(p->name(), std::move(fields));
+  return out;
+}
+
+asio::awaitable<Result<void>> Catalog::write(const std::function<Result<void>(Database&)>& change) {
+  auto job = [b = backend_.get(), change](Database& db) -> Result<Snapshot> {
+    if (auto ok = change(db); !ok) return tl::unexpected(ok.error());
+    const std::uint64_t seq = b->next_read();
+    auto rows = read_catalog(db);
+    return rows ? Snapshot{seq, std::move(*rows)} : Snapshot{};
+  };
+  auto written = co_await backend_->run(job);
+  if (!written) co_return tl::unexpected(written.error());
+  if (written->seq == 0) refresh();  // written, but not read back: soon
+  apply(written);
+  co_return Result<void>{};
+}
+
+Result<Catalog::Checked> Catalog::check_add(const std::string& json, const std::string& source, bool replace) const {
   auto p = parse_profile_json(json, source);
   if (p)
     if (auto hidden = hidden_secret_errors(*p, source); !hidden.empty()) p = tl::unexpected(std::move(hidden));
   if (!p)
     return fail(json.size() > kMaxProfileFileBytes ? CatalogErrc::too_large : CatalogErrc::invalid_profile,
                 joined(p.error(), "\n"));
-  const bool make_default = p->is_default();
+  Checked out{.name = p->name(), .make_default = p->is_default()};
   p->clear_is_default();
   const bool exists = profiles_.count(p->name()) > 0;
   if (exists && !replace)
@@ -157,12 +269,63 @@ Result<std::string> Catalog::add(const std::string& json, const std::string& sou
                 source + ": a profile named \"" + p->name() + "\" exists already (use profile edit to change it)");
   if (!exists && replace)
     return fail(CatalogErrc::unknown_profile, source + ": no profile named \"" + p->name() + "\" to edit");
-  if (auto ok = persist(*p); !ok) return tl::unexpected(ok.error());
-  profiles_[p->name()] = *p;
-  origin_[p->name()] = Origin::added;
-  if (make_default)
-    if (auto ok = select_default(p->name()); !ok) return tl::unexpected(ok.error());
-  return p->name();
+  (void)google::protobuf::util::MessageToJsonString(*p, &out.json);
+  return out;
+}
+
+asio::awaitable<Result<std::string>> Catalog::add(const std::string& json, const std::string& source, bool replace) {
+  auto checked = check_add(json, source, replace);
+  if (!checked) co_return tl::unexpected(checked.error());
+  const CatalogChange change{options_.desk, unix_ms()};
+  const std::function<Result<void>(Database&)> put = [c = *checked, replace, change](Database& db) {
+    return put_profile(db, c.name, c.json, replace, c.make_default, change);
+  };
+  auto ok = co_await write(put);
+  if (!ok) co_return tl::unexpected(ok.error());
+  co_return checked->name;
+}
+
+asio::awaitable<Result<std::string>> Catalog::copy(const std::string& name, const std::string& new_name) {
+  const auto* current = find(name);
+  if (!current) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+  v1::EnrollmentProfile p = *current;
+  p.set_name(new_name);
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(p, &json);
+  const std::string source = "profile copy";
+  co_return co_await add(json, source, false);
+}
+
+asio::awaitable<Result<std::string>> Catalog::edit(const std::string& name, const std::string& fields_json) {
+  auto json = edited_json(name, fields_json);
+  if (!json) co_return tl::unexpected(json.error());
+  const std::string source = "profile edit " + name;
+  co_return co_await add(*json, source, true);
+}
+
+asio::awaitable<Result<void>> Catalog::remove(const std::string& name) {
+  if (!profiles_.count(name)) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+  if (name == default_name_)
+    co_return fail(CatalogErrc::default_profile, "\"" + name + "\" is the default profile; select another first");
+  if (origin_[name] == Origin::directory)
+    co_return fail(CatalogErrc::read_only_profile,
+                   "\"" + name + "\" comes from " + directory_[name] +
+                       " (catalog.profile_dirs), which kdad never changes; remove its file there");
+  const CatalogChange change{options_.desk, unix_ms()};
+  const std::function<Result<void>(Database&)> gone = [name, built_in = built_in_.count(name) > 0,
+                                                       change](Database& db) {
+    return delete_profile(db, name, built_in, change);
+  };
+  co_return co_await write(gone);
+}
+
+asio::awaitable<Result<void>> Catalog::select_default(const std::string& name) {
+  if (!profiles_.count(name)) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+  const CatalogChange change{options_.desk, unix_ms()};
+  const std::function<Result<void>(Database&)> chosen = [name, change](Database& db) {
+    return put_default(db, name, change);
+  };
+  co_return co_await write(chosen);
 }
 
 namespace {
@@ -184,7 +347,7 @@ std::string lower_camel(const std::string& key) {
 
 }  // namespace
 
-Result<std::string> Catalog::edit(const std::string& name, const std::string& fields_json) {
+Result<std::string> Catalog::edited_json(const std::string& name, const std::string& fields_json) const {
   const auto* current = find(name);
   if (!current) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   const std::string source = "profile edit " + name;
@@ -221,106 +384,7 @@ Result<std::string> Catalog::edit(const std::string& name, const std::string& fi
   if (!merged.contains("name") || merged["name"] != name)
     return fail(CatalogErrc::invalid_profile,
                 source + ": a profile cannot be renamed; add a new one and move its devices");
-  return add(merged.dump(), source, true);
-}
-
-Result<std::string> Catalog::copy(const std::string& name, const std::string& new_name) {
-  const auto* current = find(name);
-  if (!current) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
-  v1::EnrollmentProfile p = *current;
-  p.set_name(new_name);
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(p, &json);
-  return add(json, "profile copy", false);
-}
-
-Result<void> Catalog::remove(const std::string& name) {
-  if (!profiles_.count(name)) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
-  if (name == default_name_)
-    return fail(CatalogErrc::default_profile, "\"" + name + "\" is the default profile; select another first");
-  if (origin_[name] == Origin::directory)
-    return fail(CatalogErrc::read_only_profile, "\"" + name + "\" comes from " + directory_[name] +
-                                                    " (catalog.profile_dirs), which kdad never changes; remove its "
-                                                    "file there");
-  if (built_in_.count(name)) {
-    // Recorded first: a built-in the admin edited has a file too, and
-    // without the record the embedded one would come back on restart.
-    deleted_built_in_.insert(name);
-    if (auto ok = persist_deleted(); !ok) {
-      deleted_built_in_.erase(name);
-      return ok;
-    }
-  }
-  if (origin_[name] == Origin::added) {
-    std::error_code ec;
-    fs::remove(fs::path(dir_) / file_name(name), ec);
-    if (ec) return tl::unexpected(file_error(ec.value(), dir_ + ": cannot remove the file of \"" + name + "\": " +
-                                                             ec.message()));
-  }
-  profiles_.erase(name);
-  origin_.erase(name);
-  return {};
-}
-
-std::vector<std::pair<std::string, std::vector<std::string>>> Catalog::placeholders() const {
-  std::vector<std::pair<std::string, std::vector<std::string>>> out;
-  for (const auto* p : list())
-    if (auto fields = placeholder_fields(*p); !fields.empty()) out.emplace_back(p->name(), std::move(fields));
-  return out;
-}
-
-Result<void> Catalog::select_default(const std::string& name) {
-  if (!profiles_.count(name)) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
-  const std::string previous = default_name_;
-  default_name_ = name;
-  if (auto ok = persist_default(); !ok) {
-    default_name_ = previous;
-    return ok;
-  }
-  return {};
-}
-
-namespace {
-
-// Write to a temporary file, then rename: a crash leaves the old or the new file.
-Result<void> write_atomically(const fs::path& path, const std::string& text) {
-  std::error_code ec;
-  // The profiles hold tokens and Wi-Fi passwords: the directory is private
-  // whatever the umask.
-  fs::create_directories(path.parent_path(), ec);
-  ::chmod(path.parent_path().c_str(), 0700);
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return tl::unexpected(file_error(errno, tmp.string() + ": cannot write"));
-    ::chmod(tmp.c_str(), 0600);
-    out << text;
-    out.flush();
-    if (!out) return tl::unexpected(file_error(errno, tmp.string() + ": write failed"));
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return tl::unexpected(file_error(ec.value(), path.string() + ": " + ec.message()));
-  return {};
-}
-
-}  // namespace
-
-Result<void> Catalog::persist(const v1::EnrollmentProfile& profile) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(profile, &json, options);
-  return write_atomically(fs::path(dir_) / file_name(profile.name()), json);
-}
-
-Result<void> Catalog::persist_default() {
-  return write_atomically(fs::path(dir_) / kDefaultMarker, default_name_);
-}
-
-Result<void> Catalog::persist_deleted() {
-  std::string lines;
-  for (const auto& name : deleted_built_in_) lines += name + "\n";
-  return write_atomically(fs::path(dir_) / kDeletedList, lines);
+  return merged.dump();
 }
 
 }  // namespace kda::daemon

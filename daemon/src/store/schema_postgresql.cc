@@ -101,7 +101,30 @@ CREATE TABLE desk_sessions (
 CREATE INDEX desk_sessions_desk ON desk_sessions(desk_id);
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
+// The profile catalog (store/catalog_tables.cc): the profiles the admin
+// added, the default profile's name, the built-in profiles the admin
+// deleted. SQLite's version 10.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE catalog_profiles (
+  name       TEXT COLLATE "C" PRIMARY KEY,
+  json       TEXT COLLATE "C" NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  desk       TEXT COLLATE "C" NOT NULL DEFAULT ''
+);
+CREATE TABLE catalog_default (
+  id         BIGINT PRIMARY KEY CHECK (id = 1),
+  name       TEXT COLLATE "C" NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  desk       TEXT COLLATE "C" NOT NULL DEFAULT ''
+);
+CREATE TABLE catalog_deleted (
+  name       TEXT COLLATE "C" PRIMARY KEY,
+  updated_ms BIGINT NOT NULL,
+  desk       TEXT COLLATE "C" NOT NULL DEFAULT ''
+);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
 
 }  // namespace
 

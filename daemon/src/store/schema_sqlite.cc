@@ -120,8 +120,33 @@ CREATE TABLE desk_sessions (
 CREATE INDEX desk_sessions_desk ON desk_sessions(desk_id);
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5},
-                                     {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8}, {9, kSchemaV9}};
+// The profiles the admin added, the default profile's name and the
+// built-in profiles the admin deleted, which were files in the state
+// directory (store/catalog_tables.cc): every desk on one database serves
+// the same catalog. Each row says when and at which desk it last changed.
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE catalog_profiles (
+  name       TEXT PRIMARY KEY,
+  json       TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  desk       TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE catalog_default (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  name       TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  desk       TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE catalog_deleted (
+  name       TEXT PRIMARY KEY,
+  updated_ms INTEGER NOT NULL,
+  desk       TEXT NOT NULL DEFAULT ''
+);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
+                                     {5, kSchemaV5}, {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8},
+                                     {9, kSchemaV9}, {10, kSchemaV10}};
 
 }  // namespace
 
