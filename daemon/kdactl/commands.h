@@ -21,7 +21,7 @@ struct Args {
   std::uint32_t limit = 0;
   std::string until;   // ledger
   bool follow = false;  // ledger
-  bool fleet = false;   // sessions
+  bool fleet = false;   // sessions, monitor
   bool replace = false, dry_run = false, ignore_unknown = false;  // devices import
   bool all = false, yes = false;  // devices approve|reject|assign|unassign|delete|reset
   std::uint32_t reads = 1, seconds = 60;  // nfc tag

@@ -81,9 +81,12 @@ class Commands {
       return r;
     }, kDone);
 
-    on(app.add_subcommand("monitor", "Watch sessions, SAS codes and ledger lines live; at a terminal, confirm a "
-                                     "session by typing the code its phone shows (Ctrl-C to stop)"),
-       [this] { return monitor(g_.socket, g_.json); });
+    auto* monitor_cmd = app.add_subcommand("monitor", "Watch sessions, SAS codes and ledger lines live; at a "
+                                                      "terminal, confirm a session by typing the code its phone shows "
+                                                      "(Ctrl-C to stop)");
+    monitor_cmd->add_flag("--fleet", a_.fleet, "Every desk's sessions (as the desks sharing this desk's store publish "
+                                               "them, every 2 s) and every desk's ledger lines");
+    on(monitor_cmd, [this] { return monitor(g_.socket, g_.json, a_.fleet); });
   }
 
   void add_profile(CLI::App& profile) {

@@ -178,8 +178,8 @@ std::vector<std::string> ledger_cells(const v1::LedgerRow& e) {
   if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
   // An event names no device (a provisioning tag read): its profile instead.
   if (!e.event().empty()) reason = "profile " + e.profile() + (reason.empty() ? "" : ", " + reason);
-  return {format_time(e.time_ms()), or_dash(e.device()), e.state(), or_dash(e.transport()), or_dash(e.session()),
-          or_dash(e.sas()), reason};
+  return {format_time(e.time_ms()), or_dash(e.desk()), or_dash(e.device()), e.state(), or_dash(e.transport()),
+          or_dash(e.session()), or_dash(e.sas()), reason};
 }
 
 }  // namespace
@@ -190,7 +190,11 @@ std::string format_omitted(std::uint64_t omitted) {
          " not shown (--limit N, --since T) --\n";
 }
 
-std::vector<std::string> ledger_headers() { return {"TIME", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"}; }
+// DESK: the name of the desk that wrote the row ("-" in rows older than
+// desk names in the ledger); a fleet's desks share one ledger.
+std::vector<std::string> ledger_headers() {
+  return {"TIME", "DESK", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"};
+}
 
 std::vector<std::vector<std::string>> ledger_rows(const v1::LedgerList& list) {
   std::vector<std::vector<std::string>> rows;
@@ -212,7 +216,9 @@ std::string format_ledger_line(const v1::LedgerRow& e) {
 }
 
 std::string format_session_line(const v1::SessionRow& s) {
-  std::string line = "session " + s.id() + "  " + (s.peer().empty() ? s.transport() : one_line(s.peer()));
+  std::string line = "session " + s.id() + "  ";
+  if (s.has_desk()) line += "desk " + s.desk() + "  ";  // a fleet's session
+  line += s.peer().empty() ? s.transport() : one_line(s.peer());
   if (!s.model().empty()) line += "  model " + s.model();
   if (!s.serial().empty()) line += "  serial " + s.serial();
   if (!s.device().empty()) line += "  device " + s.device();

@@ -108,7 +108,9 @@ std::string describe(const v1::MonitorEvent& e, bool hide_sas) {
   if (e.kind() == "ledger") return format_ledger_line(e.ledger());  // it starts with its own time
   const std::string when = format_time(e.time_ms()) + "  ";
   v1::SessionRow s = e.session();
-  if (e.kind() == "session_ended") return when + "session " + kda::escape_controls(s.id()) + " ended\n";
+  if (e.kind() == "session_ended")
+    return when + "session " + kda::escape_controls(s.id()) +
+           (s.has_desk() ? " at desk " + kda::escape_controls(s.desk()) : "") + " ended\n";
   // At the prompt the admin reads the code off the phone, not off kdactl.
   if (hide_sas && s.waiting_for_confirmation()) s.set_sas("(on the phone)");
   return when + format_session_line(s);
@@ -135,15 +137,17 @@ int follow_ledger(const std::string& socket, bool json, const v1::ControlRequest
   }
 }
 
-int monitor(const std::string& socket, bool json) {
+int monitor(const std::string& socket, bool json, bool fleet) {
   v1::ControlRequest request;
-  request.mutable_monitor();
+  request.mutable_monitor()->set_fleet(fleet);
   v1::ControlResponse first;
   auto client = open(socket, request, first);
   if (!client) return fail(client.error());
-  bool interactive = !json && isatty(STDIN_FILENO);
+  // A fleet's sessions are confirmed at their own desk: no prompt here.
+  bool interactive = !json && !fleet && isatty(STDIN_FILENO);
   if (!json)
-    emit("Watching kdad at " + socket + " (Ctrl-C to stop)" +
+    emit((fleet ? "Watching every desk of the fleet through kdad at " : "Watching kdad at ") + socket +
+         " (Ctrl-C to stop)" +
          (interactive ? "; type the code a phone shows to confirm its session, r to reject" : "") + "\n");
   Agent agent(socket);
   std::string typed;

@@ -17,7 +17,9 @@ int follow_ledger(const std::string& socket, bool json, const kda::v1::ControlRe
 // Sessions appearing, their SAS codes and progress, their end, and ledger
 // lines; with `json` one MonitorEvent a line. At a terminal (and without
 // `json`) the admin types the six digits a phone shows to confirm that
-// session, or "r" to reject it (like bluetoothctl's agent prompt).
-int monitor(const std::string& socket, bool json);
+// session, or "r" to reject it (like bluetoothctl's agent prompt). With
+// `fleet`, the sessions at every desk sharing the store (each line names
+// its desk; no SAS codes, no prompt) and every desk's ledger lines.
+int monitor(const std::string& socket, bool json, bool fleet);
 
 }  // namespace kdactl

@@ -38,6 +38,8 @@ EXCLUDED = {
         "runs until Ctrl-C (the binary tests cover --follow)",
     "kdactl monitor":
         "runs until Ctrl-C and prompts at a terminal (monitor_binary_test covers it)",
+    "kdactl monitor --fleet":
+        "runs until Ctrl-C and watches other desks of a fleet (tests/fleet/fleet_views_test covers it)",
     'kdactl profile delete "Staging default"':
         "the guide says this refusal comes from another desk; here it would delete the profile 2.8 uses",
 }

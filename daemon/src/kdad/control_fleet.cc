@@ -1,6 +1,7 @@
 // The fleet's live sessions: each desk publishes its own to the store it
 // shares with the others every ControlService::kPublishEvery, and
-// `kdactl sessions --fleet` lists what every desk published lately. A desk
+// `kdactl sessions --fleet` lists what every desk published lately (`kdactl
+// monitor --fleet` reads it at the same cadence, control_streams.cc). A desk
 // that stops publishing (stopped, killed, cut off) drops out of the list
 // after three missed rounds.
 #include "control_answers.h"
@@ -13,6 +14,27 @@ namespace {
 constexpr auto kFresh = 3 * ControlService::kPublishEvery;
 
 }  // namespace
+
+std::chrono::milliseconds fleet_publish_cadence() { return ControlService::kPublishEvery; }
+
+Result<v1::SessionList> read_fleet_sessions(StateStore& store, std::int64_t now_ms) {
+  auto rows = store.fleet_sessions(now_ms - std::chrono::milliseconds(kFresh).count());
+  if (!rows) return tl::unexpected(rows.error());
+  v1::SessionList list;
+  for (const auto& s : *rows) {
+    auto* row = list.add_sessions();
+    row->set_desk(s.desk_name);
+    row->set_id(s.session);
+    row->set_transport(s.transport);
+    row->set_peer(s.peer);
+    row->set_device(s.device);
+    row->set_state(s.state);
+    row->set_started_ms(s.started_ms);
+    row->set_started(iso8601(s.started_ms));
+    row->set_age_seconds(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_ms - s.started_ms) / 1000));
+  }
+  return list;
+}
 
 void ControlService::publish_sessions_each_while() {
   if (!facts_.executor || publishing_stopped_) return;
@@ -50,25 +72,12 @@ void ControlService::stop() {
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::fleet_sessions() {
-  const auto now = unix_ms();
-  const auto since = now - std::chrono::milliseconds(kFresh).count();
-  auto rows = co_await reader_.run([since](StateStore& st) { return st.fleet_sessions(since); });
-  enrollment_.store_health().saw(rows);
-  if (!rows) co_return failed(rows.error());
+  const auto read = [now = unix_ms()](StateStore& st) { return read_fleet_sessions(st, now); };
+  auto list = co_await reader_.run(read);
+  enrollment_.store_health().saw(list);
+  if (!list) co_return failed(list.error());
   auto r = ok();
-  auto* list = r.mutable_sessions();
-  for (const auto& s : *rows) {
-    auto* row = list->add_sessions();
-    row->set_desk(s.desk_name);
-    row->set_id(s.session);
-    row->set_transport(s.transport);
-    row->set_peer(s.peer);
-    row->set_device(s.device);
-    row->set_state(s.state);
-    row->set_started_ms(s.started_ms);
-    row->set_started(iso8601(s.started_ms));
-    row->set_age_seconds(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now - s.started_ms) / 1000));
-  }
+  *r.mutable_sessions() = std::move(*list);
   co_return r;
 }
 

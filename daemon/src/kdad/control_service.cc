@@ -41,7 +41,8 @@ ControlService::ControlService(DaemonFacts facts, StoreWorker& sessions_store, S
           v1::LedgerRow row;
           fill_ledger(e, row);
           return row;
-        });
+        },
+        facts_.primary_id);
 }
 
 ControlService::~ControlService() = default;
@@ -328,8 +329,8 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
                                                                  std::shared_ptr<ControlStream> stream) {
   if (!streams_) co_return failed(ControlErrc::internal, "this kdad cannot stream");
   if (req.has_monitor()) {
-    co_await streams_->monitor(std::move(stream));
-    log_.info(who(peer) + ": monitor started");
+    co_await streams_->monitor(std::move(stream), req.monitor().fleet());
+    log_.info(who(peer) + ": monitor started" + (req.monitor().fleet() ? " (fleet)" : ""));
     co_return ok();
   }
   if (req.ledger().until_ms() != 0)

@@ -8,6 +8,10 @@ namespace kda::daemon {
 namespace {
 
 constexpr auto kSessionPoll = std::chrono::milliseconds(250);
+// Rows of other desks: nothing tells this desk of them, so it reads by id.
+constexpr auto kLedgerPoll = std::chrono::seconds(1);
+// Refusals a subscriber remembers the count of (a repeat shows when it grew).
+constexpr std::size_t kCountedRefusals = 4096;
 // One follower's batch; a burst beyond it is reported as omitted.
 constexpr std::size_t kBatch = 10'000;
 
@@ -21,6 +25,9 @@ v1::ControlResponse event(const char* kind) {
   return r;
 }
 
+// A session's key in a monitor's map: ids are each desk's own.
+std::string session_key(const v1::SessionRow& row) { return row.desk() + "/" + row.id(); }
+
 // A session as a monitor compares it: its age changes all the time.
 v1::SessionRow comparable(v1::SessionRow row) {
   row.set_age_seconds(0);
@@ -30,11 +37,15 @@ v1::SessionRow comparable(v1::SessionRow row) {
 }  // namespace
 
 ControlStreams::ControlStreams(asio::any_io_executor executor, StoreWorker& reader, SessionsNow sessions,
-                               LedgerRowOf row_of)
+                               LedgerRowOf row_of, std::string desk_id)
     : executor_(executor), reader_(reader), sessions_(std::move(sessions)), row_of_(std::move(row_of)),
-      session_timer_(executor) {}
+      desk_id_(std::move(desk_id)), session_timer_(executor), ledger_timer_(executor), fleet_timer_(executor) {}
 
-ControlStreams::~ControlStreams() { session_timer_.cancel(); }
+ControlStreams::~ControlStreams() {
+  session_timer_.cancel();
+  ledger_timer_.cancel();
+  fleet_timer_.cancel();
+}
 
 asio::awaitable<std::int64_t> ControlStreams::newest_id() {
   auto page = co_await reader_.run([](StateStore& st) {
@@ -49,14 +60,25 @@ void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::o
                                   std::int64_t after_id) {
   subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream, .device = std::move(device),
                                                                  .cursor = after_id}));
+  poll_ledger();
 }
 
-asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream) {
+asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream, bool fleet) {
   std::weak_ptr<int> alive = alive_;
   const std::int64_t cursor = co_await newest_id();
   if (!alive.lock()) co_return;
-  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream, .monitor = true, .cursor = cursor}));
-  compare_sessions(*subscribers_.back(), sessions_());
+  auto subscriber = std::make_shared<Subscriber>(Subscriber{.stream = stream, .monitor = true, .fleet = fleet,
+                                                            .cursor = cursor});
+  subscribers_.push_back(subscriber);
+  poll_ledger();
+  if (fleet) {
+    if (!watching_fleet_) {
+      watching_fleet_ = true;
+      asio::co_spawn(executor_, watch_fleet(), asio::detached);  // its first read shows the sessions so far
+    }
+    co_return;
+  }
+  compare_sessions(*subscriber, sessions_());
   if (!watching_sessions_) {
     watching_sessions_ = true;
     watch_sessions();
@@ -68,28 +90,54 @@ bool ControlStreams::prune() {
     auto stream = s->stream.lock();
     return !stream || stream->closed();
   });
-  return std::any_of(subscribers_.begin(), subscribers_.end(), [](const auto& s) { return s->monitor; });
+  return std::any_of(subscribers_.begin(), subscribers_.end(), [](const auto& s) { return s->monitor && !s->fleet; });
+}
+
+bool ControlStreams::any_fleet_monitor() const {
+  return std::any_of(subscribers_.begin(), subscribers_.end(), [](const auto& s) { return s->fleet; });
 }
 
 void ControlStreams::ledger_written(std::int64_t id) {
   if (subscribers_.empty()) return;
   updated_.push_back(id);
+  deliver_soon();
+}
+
+void ControlStreams::deliver_soon() {
+  again_ = true;
   if (delivering_) return;  // the delivery under way goes round again
   delivering_ = true;
   asio::co_spawn(executor_, deliver_ledger(), asio::detached);
+}
+
+// While anyone follows: reads the rows after each cursor every kLedgerPoll,
+// which brings those of the fleet's other desks (this desk's own come
+// sooner, through ledger_written).
+void ControlStreams::poll_ledger() {
+  if (polling_ledger_) return;
+  polling_ledger_ = true;
+  ledger_timer_.expires_after(kLedgerPoll);
+  ledger_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    polling_ledger_ = false;
+    prune();
+    if (subscribers_.empty()) return;
+    deliver_soon();
+    poll_ledger();
+  });
 }
 
 // Reads what followers have not seen yet through the reader worker, one
 // subscriber at a time, until no write came in meanwhile.
 asio::awaitable<void> ControlStreams::deliver_ledger() {
   std::weak_ptr<int> alive = alive_;
-  while (!updated_.empty()) {
+  while (std::exchange(again_, false)) {
     const std::vector<std::int64_t> updated = std::exchange(updated_, {});
     // A session quicker than the poll still shows, before its ledger lines.
-    if (prune()) {
+    if (!updated.empty() && prune()) {
       const v1::SessionList now = sessions_();
       for (auto& s : subscribers_)
-        if (s->monitor) compare_sessions(*s, now);
+        if (s->monitor && !s->fleet) compare_sessions(*s, now);
     }
     for (const auto& subscriber : std::vector(subscribers_)) {  // a copy: subscribers may come and go meanwhile
       // Named: GCC 12 destroys temporaries in co_await operands twice.
@@ -129,8 +177,26 @@ Result<LedgerPage> ControlStreams::unseen(StateStore& store, const std::optional
   return out;
 }
 
+// Whether `s` is shown `e`, read while its cursor was at `cursor`: a row
+// after the cursor once (the poll and ledger_written may both bring it),
+// a refusal again when its count grew; a monitor without fleet, this
+// desk's rows only (and rows that name no desk).
+bool ControlStreams::shows(Subscriber& s, const LedgerEntry& e, std::int64_t cursor) const {
+  if (s.monitor && !s.fleet && !e.primary.empty() && e.primary != desk_id_) return false;
+  if (e.refusal) {
+    auto [it, added] = s.counted.try_emplace(e.id, e.count);
+    if (!added && it->second == e.count) return false;
+    it->second = e.count;
+    if (s.counted.size() > kCountedRefusals) s.counted.erase(s.counted.begin());
+    return added ? e.id > cursor || e.count > 1 : true;
+  }
+  return e.id > cursor;
+}
+
 void ControlStreams::push(Subscriber& s, LedgerPage page) {
+  const std::int64_t cursor = s.cursor;
   for (const auto& e : page.entries) s.cursor = std::max(s.cursor, e.id);
+  std::erase_if(page.entries, [&](const LedgerEntry& e) { return !shows(s, e, cursor); });
   if (page.entries.empty()) return;
   auto stream = s.stream.lock();
   if (!stream) return;
@@ -165,22 +231,43 @@ void ControlStreams::watch_sessions() {
   });
 }
 
+// A fleet monitor's sessions: what the desks published, read on the
+// reader worker at the desks' cadence while a fleet monitor is open.
+asio::awaitable<void> ControlStreams::watch_fleet() {
+  std::weak_ptr<int> alive = alive_;
+  for (;;) {
+    const auto read = [now = unix_ms()](StateStore& st) { return read_fleet_sessions(st, now); };
+    auto now = co_await reader_.run(read);
+    if (!alive.lock()) co_return;
+    prune();
+    if (!any_fleet_monitor()) break;
+    if (now)
+      for (auto& s : std::vector(subscribers_))
+        if (s->fleet) compare_sessions(*s, *now);
+    fleet_timer_.expires_after(fleet_publish_cadence());
+    boost::system::error_code ec;
+    co_await fleet_timer_.async_wait(with_ec(ec));
+    if (ec || !alive.lock()) co_return;
+  }
+  watching_fleet_ = false;
+}
+
 void ControlStreams::compare_sessions(Subscriber& s, const v1::SessionList& now) {
   auto stream = s.stream.lock();
   if (!stream) return;
   std::map<std::string, v1::SessionRow> seen;
   for (const auto& row : now.sessions()) {
     v1::SessionRow key = comparable(row);
-    auto before = s.seen.find(row.id());
+    auto before = s.seen.find(session_key(row));
     if (before == s.seen.end() || before->second.SerializeAsString() != key.SerializeAsString()) {
       auto r = event("session");
       *r.mutable_monitor_event()->mutable_session() = row;
       stream->push(std::move(r));
     }
-    seen[row.id()] = std::move(key);
+    seen[session_key(row)] = std::move(key);
   }
-  for (const auto& [id, row] : s.seen) {
-    if (seen.count(id)) continue;
+  for (const auto& [key, row] : s.seen) {
+    if (seen.count(key)) continue;
     auto r = event("session_ended");
     *r.mutable_monitor_event()->mutable_session() = row;
     stream->push(std::move(r));

@@ -2,12 +2,16 @@
 // monitor`. A committed ledger write is told here by the store worker that
 // wrote it (ledger_written) and read back through the reader worker, so a
 // rolled-back row never reaches a follower and the io_context never waits
-// for the store. Sessions have no such hook: while a monitor is
-// open they are compared with what it last saw every 250 ms. Lives on the
-// daemon's io_context thread; streams are held weakly and dropped once their
-// client has gone.
+// for the store. Rows other desks of a fleet write are told by no one: while
+// a stream is open the store is read by id every second (kLedgerPoll), on
+// the reader worker too. Sessions have no such hook: while a monitor is
+// open they are compared with what it last saw every 250 ms; a fleet
+// monitor's with what the desks published, read every kPublishEvery (2 s,
+// the desks' cadence). Lives on the daemon's io_context thread; streams are
+// held weakly and dropped once their client has gone.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,7 +30,10 @@ class ControlStreams {
  public:
   using SessionsNow = std::function<v1::SessionList()>;
   using LedgerRowOf = std::function<v1::LedgerRow(const LedgerEntry&)>;
-  ControlStreams(asio::any_io_executor executor, StoreWorker& reader, SessionsNow sessions, LedgerRowOf row_of);
+  // `desk_id`: this desk's (LedgerEntry::primary); a monitor without
+  // fleet shows the ledger rows of this desk only.
+  ControlStreams(asio::any_io_executor executor, StoreWorker& reader, SessionsNow sessions, LedgerRowOf row_of,
+                 std::string desk_id);
   ~ControlStreams();
   ControlStreams(const ControlStreams&) = delete;
   ControlStreams& operator=(const ControlStreams&) = delete;
@@ -34,8 +41,9 @@ class ControlStreams {
   // Entries of `device` (every device when unset) written after entry
   // `after_id`, as LedgerList responses.
   void follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device, std::int64_t after_id);
-  // Each session under way now, then session and ledger events.
-  asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream);
+  // Each session under way now, then session and ledger events; with
+  // `fleet` those of every desk sharing the store.
+  asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream, bool fleet = false);
   // The newest ledger entry's id (0 for an empty ledger): a new follower's cursor.
   asio::awaitable<std::int64_t> newest_id();
   // A committed ledger row (a store worker's rows, told on this executor).
@@ -45,28 +53,47 @@ class ControlStreams {
   struct Subscriber {
     std::weak_ptr<ControlStream> stream;
     bool monitor = false;
+    bool fleet = false;  // a fleet monitor
     std::optional<std::string> device;
     std::int64_t cursor = 0;
-    std::map<std::string, v1::SessionRow> seen;  // a monitor's sessions, by id
+    std::map<std::string, v1::SessionRow> seen;  // a monitor's sessions, by desk and id
+    std::map<std::int64_t, std::int64_t> counted;  // refusals pushed: id -> count
   };
+  void deliver_soon();
   asio::awaitable<void> deliver_ledger();
+  void poll_ledger();
+  asio::awaitable<void> watch_fleet();
   static Result<LedgerPage> unseen(StateStore& store, const std::optional<std::string>& device, std::int64_t cursor,
                                    const std::vector<std::int64_t>& updated);
   void push(Subscriber& s, LedgerPage page);
+  bool shows(Subscriber& s, const LedgerEntry& e, std::int64_t cursor) const;
   void watch_sessions();
   void compare_sessions(Subscriber& s, const v1::SessionList& now);
-  bool prune();  // drops ended streams; whether any monitor is left
+  bool prune();  // drops ended streams; whether any (local) monitor is left
+  bool any_fleet_monitor() const;
 
   asio::any_io_executor executor_;
   StoreWorker& reader_;
   SessionsNow sessions_;
   LedgerRowOf row_of_;
+  std::string desk_id_;
   std::vector<std::shared_ptr<Subscriber>> subscribers_;
   std::vector<std::int64_t> updated_;  // rows written since the last delivery
+  bool again_ = false;                 // a delivery is asked for
   bool delivering_ = false;
   asio::steady_timer session_timer_;
   bool watching_sessions_ = false;
+  asio::steady_timer ledger_timer_;
+  bool polling_ledger_ = false;
+  asio::steady_timer fleet_timer_;
+  bool watching_fleet_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks it
 };
+
+// The sessions the fleet's desks published lately, as kdactl shows them
+// (SessionRow.desk set); run on a store worker (control_fleet.cc).
+Result<v1::SessionList> read_fleet_sessions(StateStore& store, std::int64_t now_ms);
+// How often desks publish their sessions (ControlService::kPublishEvery).
+std::chrono::milliseconds fleet_publish_cadence();
 
 }  // namespace kda::daemon
