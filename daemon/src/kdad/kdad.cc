@@ -565,6 +565,8 @@ int main(int argc, char** argv) {
     std::printf("kdad: %s\n", store->c_str());
     return 0;
   }
+  if (!flags.import_store.empty()) return import_store_command(*config, flags.import_store);
+  if (flags.migrate_store) return migrate_store_command(*config);
   std::signal(SIGPIPE, SIG_IGN);
   Log log(Log::parse_level(config->log_level));
   raise_open_file_limit();

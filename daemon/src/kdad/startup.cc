@@ -1,6 +1,11 @@
 #include "startup.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -11,6 +16,8 @@
 #include "kda/daemon/command_line.h"
 #include "kda/daemon/paths.h"
 #include "kda/daemon/state_store.h"
+#include "../store/store_import.h"
+#include "primary_key.h"
 
 namespace kda::daemon {
 
@@ -29,6 +36,19 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
                "Check the configuration (--config FILE, or the embedded defaults) and the store's schema version, "
                "and exit: 0 when kdad could start on them, 2 with every error as FILE:LINE:COL (or the store's "
                "line) otherwise. Nothing is started or created.");
+  app.add_option("--import-store", flags.import_store,
+                 "Copy a single desk's SQLite state (FILE: its kdad.db, that kdad stopped) into the store that "
+                 "[store] url names, usually a fleet's PostgreSQL database, and exit: the devices, the ledger "
+                 "(rows that name no desk get [daemon] name and the id of the primary.key next to FILE) and the "
+                 "profile catalog, in one transaction. Refused, exit 2, when the store holds any of those devices "
+                 "or ledger entries already, so a second run changes nothing.")
+      ->type_name("FILE")
+      ->excludes("--check-config");
+  app.add_flag("--migrate-store", flags.migrate_store,
+               "Bring the schema of the store that [store] url names to this kdad's newest version, and exit (kdad "
+               "does this at start, too, where its database user may change the schema).")
+      ->excludes("--check-config")
+      ->excludes("--import-store");
   app.footer("Flags override the configuration file. SIGTERM or SIGINT stop kdad cleanly; SIGHUP reloads the "
              "configuration and the profile directories.");
   return kda::daemon::parse_command_line(app, argc, argv);
@@ -78,6 +98,86 @@ Result<std::string> describe_store(const Config& config) {
   if (s.version == 0) return line + " (empty; kdad creates version " + known + " at start)";
   if (s.version < s.known) return line + " (this kdad knows up to " + known + " and upgrades it at start)";
   return line + " (this kdad knows up to " + known + ")";
+}
+
+namespace {
+
+// The desk whose file it is: this configuration's name, and the id of the
+// primary key beside the file (a state directory's), else in state_dir.
+Result<ImportedDesk> imported_desk(const Config& config, const std::string& file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const fs::path& dir : {fs::path(file).parent_path(), fs::path(config.state_dir)}) {
+    const fs::path key = (dir.empty() ? fs::path(".") : dir) / "primary.key";
+    if (!fs::exists(key, ec)) continue;
+    auto loaded = load_or_create_primary_key(key.string());
+    if (!loaded) return tl::unexpected(loaded.error());
+    return ImportedDesk{.id = primary_id(*loaded), .name = config.name};
+  }
+  return fail(StoreErrc::unavailable, "no primary.key beside " + file + " or in " + config.state_dir +
+                                          ": the desk its ledger entries come from has no id");
+}
+
+// Held while the file is copied: the desk's kdad must be stopped, and
+// must not start meanwhile. -1 when there is no lock file (a copied file).
+Result<int> lock_desk(const std::string& file) {
+  const std::string path = (std::filesystem::path(file).parent_path() / "kdad.lock").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+  char pid[32] = {};
+  const bool known = ::pread(fd, pid, sizeof pid - 1, 0) > 0;
+  ::close(fd);
+  return fail(StoreErrc::busy, "a kdad" + (known ? " (pid " + std::string(pid) + ")" : std::string()) +
+                                   " is running on " + file + ": stop it first");
+}
+
+}  // namespace
+
+int import_store_command(const Config& config, const std::string& file) {
+  auto refused = [](const Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "kdad: %s; nothing was imported\n", e.detail.c_str());
+    return 2;
+  };
+  auto lock = lock_desk(file);
+  if (!lock) return refused(lock.error());
+  auto desk = imported_desk(config, file);
+  if (!desk) return refused(desk.error());
+  auto progress = [&file](const std::string& table, std::size_t done, std::size_t total) {
+    std::printf("kdad: %s: %s: %zu of %zu rows\n", file.c_str(), table.c_str(), done, total);
+    std::fflush(stdout);
+  };
+  auto counts = import_store(file, store_location(config), *desk, progress);
+  if (*lock >= 0) ::close(*lock);
+  if (!counts) return refused(counts.error());
+  for (const auto& [table, moved] : counts->other_tables) {
+    std::string line = table + ": " + std::to_string(moved.copied) + " rows";
+    if (!moved.kept.empty()) {
+      line += "; kept as the store has them: ";
+      for (std::size_t i = 0; i < moved.kept.size(); ++i) line += (i ? ", " : "") + moved.kept[i];
+    }
+    std::printf("kdad: %s\n", line.c_str());
+  }
+  std::printf("kdad: imported %zu devices, %zu ledger entries from %s into %s\n", counts->devices, counts->ledger,
+              file.c_str(), counts->into.c_str());
+  return 0;
+}
+
+int migrate_store_command(const Config& config) {
+  const std::string location = store_location(config);
+  auto before = StateStore::schema_status(location);
+  auto store = before ? StateStore::open(location) : tl::unexpected(before.error());
+  if (!store) {
+    std::fprintf(stderr, "kdad: store: %s\n", store.error().detail.c_str());
+    return 2;
+  }
+  const std::string line = "store: " + before->engine + " " + before->where + ", schema version ";
+  if (before->version == (*store)->schema_version())
+    std::printf("kdad: %s%d already (the newest this kdad knows)\n", line.c_str(), before->version);
+  else
+    std::printf("kdad: %s%d brought to %d\n", line.c_str(), before->version, (*store)->schema_version());
+  return 0;
 }
 
 // One descriptor per session under way: the default soft limit of 1024

@@ -21,6 +21,8 @@ namespace kda::daemon {
 struct Flags {
   std::string config, state_dir, socket, tcp;
   bool check_only = false;  // --check-config
+  std::string import_store;  // --import-store FILE
+  bool migrate_store = false;  // --migrate-store
 };
 
 // Parses kdad's command line into `flags`; an exit status when kdad should
@@ -42,6 +44,18 @@ tl::expected<Config, std::vector<Error>> load_config(const std::string& path);
 // kdad, a database that cannot be reached or read. Changes nothing: a
 // SQLite file that is not there yet stays so.
 Result<std::string> describe_store(const Config& config);
+
+// kdad --import-store FILE: a stopped single desk's kdad.db copied into the
+// store `config` names (store_import.h), saying how far it got every 10,000
+// rows and then what it copied. The desk is this configuration's ([daemon]
+// name) with the primary key next to FILE, else in the state directory.
+// The exit status: 0, or 2 with a line saying why nothing was imported.
+int import_store_command(const Config& config, const std::string& file);
+
+// kdad --migrate-store: brings the store's schema to this kdad's newest
+// version and says from which; a fleet's desks may lack the privileges
+// for it (docs/FLEET.md: the owner role migrates). 0, or 2 with the line.
+int migrate_store_command(const Config& config);
 
 // One descriptor per session under way: the default soft limit of 1024
 // would cap a busy staging desk well below what it can serve.
