@@ -7,19 +7,27 @@
 
 namespace kda::daemon {
 
-asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentService::lease(SessionInfo session,
-                                                                                         std::string device) {
-  const std::int64_t now = unix_ms();
-  const Lease wanted{.device = device, .desk_id = primary_id_, .desk_name = config_.name,
-                     .session = session.session_id,
-                     .expires_ms = now + std::chrono::milliseconds(config_.store.lease).count()};
-  const auto claim = [wanted, now](StateStore& st) { return st.claim_lease(wanted, now); };
-  auto got = co_await store_.run(claim);
-  health_.saw(got);
-  if (!got) {
-    log_.error("session " + session.session_id + ": device " + device + ": lease: " + got.error().message());
-    co_return LeaseRefusal{"the staging desk cannot reach its store", target_code(got.error())};
+Lease EnrollmentService::wanted_lease(const SessionInfo& session, std::int64_t now_ms, std::string device) const {
+  return Lease{.device = std::move(device), .desk_id = primary_id_, .desk_name = config_.name,
+               .session = session.session_id,
+               .expires_ms = now_ms + std::chrono::milliseconds(config_.store.lease).count()};
+}
+
+asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentService::lease(
+    SessionInfo session, std::string device, std::optional<LeaseClaim> claimed) {
+  if (!claimed) {
+    const std::int64_t now = unix_ms();
+    const Lease wanted = wanted_lease(session, now, device);
+    const auto claim = [wanted, now](StateStore& st) { return st.claim_lease(wanted, now); };
+    auto got = co_await store_.run(claim);
+    health_.saw(got);
+    if (!got) {
+      log_.error("session " + session.session_id + ": device " + device + ": lease: " + got.error().message());
+      co_return LeaseRefusal{"the staging desk cannot reach its store", target_code(got.error())};
+    }
+    claimed = std::move(*got);
   }
+  const LeaseClaim* got = &*claimed;
   using Outcome = LeaseClaim::Outcome;
   switch (got->outcome) {
     case Outcome::granted:

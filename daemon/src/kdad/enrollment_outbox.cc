@@ -17,7 +17,7 @@ asio::awaitable<Result<void>> EnrollmentService::record_outcome(SessionInfo sess
   Outbox* outbox = &outbox_;
   // An error: kept in the outbox, the store being away for that reason.
   const auto write = [e, outbox](StateStore& st) -> Result<std::optional<Error>> {
-    auto recorded = st.record(e);
+    auto recorded = st.record_outcome(e);
     if (recorded) return std::nullopt;
     if (!store_away(recorded.error().code)) return tl::unexpected(recorded.error());
     if (auto kept = outbox->keep(e); !kept) return tl::unexpected(recorded.error());

@@ -206,21 +206,40 @@ asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
     const std::string reason = "identity claim is malformed: " + problem;
     co_return co_await refuse(session, device, reason);
   }
-  const auto lookup = [identity = request.device()](StateStore& st) { return st.claim_candidates(identity); };
-  auto candidates = co_await store_.run(lookup);
-  health_.saw(candidates);
-  if (!deciding_.count(session.session_id)) co_return std::nullopt;
-  if (!candidates) {
-    log_.error("session " + session.session_id + ": inventory: " + candidates.error().message());
+  // The inventory lookup claims the lease too when the identity names one
+  // device: one round trip to a fleet's server.
+  const std::int64_t now = unix_ms();
+  const auto lookup = [identity = request.device(), wanted = wanted_lease(session, now), now](StateStore& st) {
+    return st.claim_device(identity, wanted, now);
+  };
+  auto claimed = co_await store_.run(lookup);
+  health_.saw(claimed);
+  std::optional<LeaseClaim> lease_claim;
+  std::string leased;  // the device whose lease the lookup took
+  if (claimed && claimed->lease) {
+    lease_claim = claimed->lease;
+    if (lease_claim->outcome == LeaseClaim::Outcome::granted) leased = claimed->candidates.front().key;
+  }
+  if (!deciding_.count(session.session_id)) {
+    if (!leased.empty()) (void)co_await release(session.session_id, leased);
+    co_return std::nullopt;
+  }
+  if (!claimed) {
+    log_.error("session " + session.session_id + ": inventory: " + claimed.error().message());
     co_return AuthorizationDecision(fail(Errc::store_unavailable, "the staging desk cannot read its inventory"));
   }
-  const ClaimCheck check = check_claim(request.device(), *candidates);
-  if (!check.reason.empty()) co_return co_await refuse(session, check.device, check.reason, check.code);
-  const InventoryDevice& device = (*candidates)[check.index];
+  const std::vector<InventoryDevice>& candidates = claimed->candidates;
+  const ClaimCheck check = check_claim(request.device(), candidates);
+  if (!check.reason.empty()) {
+    if (!leased.empty()) (void)co_await release(session.session_id, leased);
+    co_return co_await refuse(session, check.device, check.reason, check.code);
+  }
+  const InventoryDevice& device = candidates[check.index];
+  if (!lease_claim || candidates.size() != 1) lease_claim.reset();
 
   session_device_[session.session_id] = device.key;
   device_session_[device.key] = session.session_id;
-  if (auto refusal = co_await lease(session, device.key); refusal) {
+  if (auto refusal = co_await lease(session, device.key, lease_claim); refusal) {
     if (!deciding_.count(session.session_id)) co_return std::nullopt;
     end_session(session.session_id, false);
     co_return co_await refuse(session, device.key, refusal->reason, refusal->code);
@@ -353,9 +372,8 @@ void EnrollmentService::on_finished(const SessionReport& report) {
     return;
   }
   switch (report.outcome) {
-    case v1::OUTCOME_PROVISIONED:  // recorded before the Result went out
+    case v1::OUTCOME_PROVISIONED:  // recorded before the Result went out, the lease given back with it
       log_.info("session " + s.session_id + ": device " + device + " provisioned (profile \"" + s.profile_name + "\")");
-      asio::co_spawn(executor_, release(s.session_id, device), asio::detached);
       return;
     case v1::OUTCOME_REJECTED:  // recorded when refused
       asio::co_spawn(executor_, release(s.session_id, device), asio::detached);
@@ -370,12 +388,13 @@ void EnrollmentService::on_finished(const SessionReport& report) {
   security_failure(report.error) ? log_.warning(line) : log_.info(line);
 }
 
-// The attempt's outcome first, then the lease: another desk that claims the
-// device next finds this attempt already in the ledger.
+// The attempt's outcome and the lease go together (StateStore::record_outcome):
+// another desk that claims the device next finds this attempt already in the
+// ledger. An outcome the store refused leaves the lease to go here.
 asio::awaitable<void> EnrollmentService::close(SessionInfo session, std::string device, DeviceState state,
                                                std::string reason) {
-  (void)co_await record_outcome(session, device, state, reason);
-  (void)co_await release(session.session_id, device);
+  if (auto written = co_await record_outcome(session, device, state, reason); !written)
+    (void)co_await release(session.session_id, device);
 }
 
 }  // namespace kda::daemon

@@ -8,6 +8,7 @@
 #include "kda/daemon/device_csv.h"
 #include "kda/daemon/state_store.h"
 #include "database.h"
+#include "device_rows.h"
 
 namespace kda::daemon {
 namespace {
@@ -42,27 +43,6 @@ std::optional<Approval> parse_approval(std::string_view text) {
 
 DeviceState resting_state(const std::string& profile) { return kda::daemon::resting_state(!profile.empty()); }
 
-// One row of `SELECT kColumns`.
-InventoryDevice read_device(const Statement& stmt) {
-  InventoryDevice d;
-  d.key = stmt.column_text(0);
-  d.device.imei = stmt.column_text(1);
-  d.device.imei2 = stmt.column_text(2);
-  d.device.meid = stmt.column_text(3);
-  d.device.serial = stmt.column_text(4);
-  d.device.wifi_mac = stmt.column_text(5);
-  d.device.user_id = stmt.column_text(6);
-  d.device.password = stmt.column_text(7);
-  d.device.profile = stmt.column_text(8);
-  d.device.tags = split_tags(stmt.column_text(9));
-  d.device.source = stmt.column_text(10);
-  d.approval = parse_approval(stmt.column_text(11)).value_or(Approval::pending);
-  d.updated_ms = stmt.column_int(12);
-  const auto latest = stmt.column_optional_text(13);
-  d.state = effective_state(latest ? std::optional<std::string_view>(*latest) : std::nullopt,
-                            d.approval == Approval::rejected, !d.device.profile.empty());
-  return d;
-}
 
 // How far a change in slices got: the devices applied, and what stopped it
 // (no code when nothing did).
@@ -104,6 +84,27 @@ Error stopped(const Sliced& sliced, std::size_t total) {
 }
 
 }  // namespace
+
+InventoryDevice read_device(const Statement& stmt) {
+  InventoryDevice d;
+  d.key = stmt.column_text(0);
+  d.device.imei = stmt.column_text(1);
+  d.device.imei2 = stmt.column_text(2);
+  d.device.meid = stmt.column_text(3);
+  d.device.serial = stmt.column_text(4);
+  d.device.wifi_mac = stmt.column_text(5);
+  d.device.user_id = stmt.column_text(6);
+  d.device.password = stmt.column_text(7);
+  d.device.profile = stmt.column_text(8);
+  d.device.tags = split_tags(stmt.column_text(9));
+  d.device.source = stmt.column_text(10);
+  d.approval = parse_approval(stmt.column_text(11)).value_or(Approval::pending);
+  d.updated_ms = stmt.column_int(12);
+  const auto latest = stmt.column_optional_text(13);
+  d.state = effective_state(latest ? std::optional<std::string_view>(*latest) : std::nullopt,
+                            d.approval == Approval::rejected, !d.device.profile.empty());
+  return d;
+}
 
 std::string_view approval_name(Approval a) {
   switch (a) {

@@ -37,6 +37,8 @@ Error postgresql_error(std::string_view sqlstate, std::string detail);
 // PostgreSQL's numbered schema versions (schema_postgresql.cc); the table
 // kda_schema_version says where a database is.
 std::span<const Migration> postgresql_migrations();
+// Version 5's SQL: an enrollment's steps as server functions (server_steps.cc).
+const char* postgresql_enrollment_functions();
 
 // Where a connection string goes, for log lines: postgresql://host:port[,
 // host:port...]/dbname, never its user's password; or why libpq cannot

@@ -124,7 +124,9 @@ CREATE TABLE catalog_deleted (
 );
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
+// Version 5: an enrollment's steps as server functions (server_steps.cc).
+const Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
+                                 {5, postgresql_enrollment_functions()}};
 
 }  // namespace
 

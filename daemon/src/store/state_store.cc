@@ -124,23 +124,43 @@ Result<std::optional<DeviceState>> StateStore::current_state(const std::string& 
   return parse_device_state((*stmt)->column_text(0));
 }
 
-Result<LedgerEntry> StateStore::record(LedgerEntry entry) { return write(std::move(entry), false); }
+Result<LedgerEntry> StateStore::record(LedgerEntry entry) { return record_with(std::move(entry), {}); }
 
-Result<LedgerEntry> StateStore::record_refusal(LedgerEntry entry) { return write(std::move(entry), true); }
+Result<LedgerEntry> StateStore::record_outcome(LedgerEntry entry) {
+  return record_with(std::move(entry), {.release = true});
+}
 
 Result<LedgerEntry> StateStore::record_once(LedgerEntry entry) {
+  return record_with(std::move(entry), {.once = true, .release = true});
+}
+
+Result<LedgerEntry> StateStore::record_refusal(LedgerEntry entry) {
+  return db_->transaction([&] { return count_refusal(std::move(entry)); });
+}
+
+void StateStore::complete(LedgerEntry& entry) const {
+  if (entry.time_ms == 0) entry.time_ms = unix_ms();
+  if (entry.primary.empty()) entry.primary = desk_id_;
+  if (entry.desk.empty()) entry.desk = desk_name_;
+}
+
+Result<LedgerEntry> StateStore::record_with(LedgerEntry entry, Recording how) {
+  if (entry.device.empty()) return fail(InventoryErrc::invalid_identifier, "ledger entry without a device");
+  if (db_->engine() == Database::Engine::postgresql) return record_on_server(std::move(entry), how);
   return db_->transaction([&]() -> Result<LedgerEntry> {
-    auto seen = db_->cached("SELECT id FROM ledger WHERE device = ?1 AND session = ?2 AND state = ?3 AND refusal = 0");
-    if (!seen) return tl::unexpected(seen.error());
-    (*seen)->bind(1, entry.device).bind(2, entry.session).bind(3, display_name(entry.state));
-    auto row = (*seen)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (*row && !entry.session.empty()) {
-      entry.id = (*seen)->column_int(0);
-      return entry;
+    if (how.once && !entry.session.empty()) {
+      auto seen = db_->cached("SELECT id FROM ledger WHERE device = ?1 AND session = ?2 AND state = ?3 AND refusal = 0");
+      if (!seen) return tl::unexpected(seen.error());
+      (*seen)->bind(1, entry.device).bind(2, entry.session).bind(3, display_name(entry.state));
+      auto row = (*seen)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (*row) entry.id = (*seen)->column_int(0);
     }
-    seen->reset();
-    return record_in_transaction(std::move(entry));
+    auto recorded = entry.id != 0 ? Result<LedgerEntry>(std::move(entry)) : record_in_transaction(std::move(entry));
+    if (!recorded || !how.release) return recorded;
+    if (auto released = drop_lease(recorded->device, recorded->session); !released)
+      return tl::unexpected(released.error());
+    return recorded;
   });
 }
 
@@ -153,15 +173,9 @@ Result<LedgerEntry> StateStore::record_event(LedgerEntry entry) {
   return db_->transaction([&] { return insert(std::move(entry)); });
 }
 
-Result<LedgerEntry> StateStore::write(LedgerEntry entry, bool refusal) {
-  return db_->transaction([&] {
-    return refusal ? count_refusal(std::move(entry)) : record_in_transaction(std::move(entry));
-  });
-}
-
 Result<LedgerEntry> StateStore::record_in_transaction(LedgerEntry entry) {
   if (entry.device.empty()) return fail(InventoryErrc::invalid_identifier, "ledger entry without a device");
-  if (entry.time_ms == 0) entry.time_ms = unix_ms();
+  complete(entry);
   entry.refusal = false;
   entry.count = 1;
   auto current = current_state(entry.device);
@@ -204,9 +218,8 @@ Result<LedgerEntry> StateStore::count_refusal(LedgerEntry entry) {
 }
 
 Result<LedgerEntry> StateStore::insert(LedgerEntry entry) {
+  complete(entry);
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
-  if (entry.primary.empty()) entry.primary = desk_id_;
-  if (entry.desk.empty()) entry.desk = desk_name_;
   auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
       "last_ms, event, profile, desk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "

@@ -180,6 +180,13 @@ struct LeaseClaim {
   std::optional<Lease> lost;
 };
 
+// StateStore::claim_device's answer.
+struct DeviceClaim {
+  std::vector<InventoryDevice> candidates;
+  // For candidates.front(), when it is the only one.
+  std::optional<LeaseClaim> lease;
+};
+
 // A session under way at a desk, as the desk publishes it for the fleet
 // (kdactl sessions --fleet). No SAS code: it is for the desk's admin only.
 struct DeskSession {
@@ -238,9 +245,13 @@ class StateStore {
   // device's current state does not allow it (transition_allowed): e.g.
   // Provisioned without Provisioning.
   Result<LedgerEntry> record(LedgerEntry entry);
-  // record(), unless the ledger already holds this session's entry of this
-  // state for the device (written before a connection broke and kept in
-  // the outbox anyway): then that one. Idempotent by session and state.
+  // A session's outcome: record(), and the session's lease on the device
+  // given back in the same transaction (one round trip on PostgreSQL).
+  Result<LedgerEntry> record_outcome(LedgerEntry entry);
+  // record_outcome(), unless the ledger already holds this session's entry
+  // of this state for the device (written before a connection broke and
+  // kept in the outbox anyway): then that one. Idempotent by session and
+  // state.
   Result<LedgerEntry> record_once(LedgerEntry entry);
   // Records a refused claim (entry.refusal is set here): when the device's
   // latest row is a refusal with the same reason and transport, that row's
@@ -269,6 +280,10 @@ class StateStore {
   // checking under the device row's lock that it is still approved and not
   // provisioned. A session's own lease is renewed.
   Result<LeaseClaim> claim_lease(const Lease& wanted, std::int64_t now_ms);
+  // A target's claim in one step (one round trip on PostgreSQL): the
+  // devices its identity names (claim_candidates) and, when it names
+  // exactly one, claim_lease for that device (wanted.device is ignored).
+  Result<DeviceClaim> claim_device(const v1::DeviceIdentity& identity, const Lease& wanted, std::int64_t now_ms);
   // Moves the leases of these (device, session) pairs to `expires_ms`, in
   // one transaction; returns how many were still held.
   Result<std::size_t> renew_leases(const std::vector<Lease>& leases, std::int64_t expires_ms);
@@ -345,8 +360,20 @@ class StateStore {
   using DeviceCheck = std::function<Result<void>(const InventoryDevice&)>;
   Result<std::size_t> batch(const std::vector<std::string>& keys, const DeviceCheck& check,
                             const DeviceCheck& apply);
-  Result<LedgerEntry> write(LedgerEntry entry, bool refusal);
   Result<LedgerEntry> record_in_transaction(LedgerEntry entry);
+  Result<LeaseClaim> claim_lease_in_transaction(const Lease& wanted, std::int64_t now_ms);
+  Result<void> drop_lease(const std::string& device, const std::string& session);
+  // How a transition is written (record, record_outcome, record_once).
+  struct Recording {
+    bool once = false;     // unless this session's entry of this state is there
+    bool release = false;  // and the session's lease goes
+  };
+  Result<LedgerEntry> record_with(LedgerEntry entry, Recording how);
+  // The same as server functions, one round trip each (store/server_steps.cc).
+  Result<LedgerEntry> record_on_server(LedgerEntry entry, Recording how);
+  Result<DeviceClaim> claim_on_server(const v1::DeviceIdentity& identity, const Lease& wanted, std::int64_t now_ms);
+  // The ledger entry's defaults this store fills in (time, desk).
+  void complete(LedgerEntry& entry) const;
   Result<LedgerEntry> count_refusal(LedgerEntry entry);
   Result<LedgerEntry> insert(LedgerEntry entry);
   std::unique_ptr<Database> db_;
