@@ -111,7 +111,7 @@ TEST(FleetFailover, DesksCarryOnWhenTheStandbyIsPromoted) {
   for (const auto& d : fleet.desks) {
     EXPECT_TRUE(wait_until([&] { return outbox_size(d->dir()) == 0; }, 30s)) << d->dir() << "\n" << d->log();
     EXPECT_NE(d->log().find("kept in the outbox"), std::string::npos) << d->log();
-    EXPECT_EQ(d->ctl("status").status, 0) << d->log();
+    expect_store_available(*d);
   }
   std::string error;
   const auto ledger = read_ledger(standby.connection_string(), error);

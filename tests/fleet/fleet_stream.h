@@ -159,6 +159,20 @@ inline long outbox_size(const std::string& state_dir) {
   return size ? static_cast<long>(*size) : -1;
 }
 
+// Whether a desk says its store answers: `kdactl status` (the first one
+// asked, on a connection that may have been idle since the store came back)
+// shows no outage, and nothing the desk logged since "store available
+// again" says it went once more.
+inline void expect_store_available(const TcpKdad& desk) {
+  const auto status = desk.ctl("status");
+  EXPECT_EQ(status.status, 0) << status.out;
+  EXPECT_EQ(status.out.find("UNAVAILABLE"), std::string::npos) << status.out;
+  const std::string log = desk.log();
+  const auto back = log.rfind("store available again");
+  const auto away = log.rfind("store unavailable since");
+  EXPECT_TRUE(away == std::string::npos || (back != std::string::npos && back > away)) << log;
+}
+
 // The ledger against what the targets were told (`told[n]`: the desk that
 // told device n it is provisioned, or "" for none): a device told so has
 // exactly one Provisioned row, at that desk; none has two; and no session

@@ -1,6 +1,7 @@
 #include "postgresql.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
@@ -84,6 +85,18 @@ std::string without_secret(std::string line, const std::string& secret) {
   for (std::size_t at = 0; (at = line.find(secret, at)) != std::string::npos; at += 3)
     line.replace(at, secret.size(), "...");
   return line;
+}
+
+// Whether the server closed a connection while it was idle (a restart, a
+// failover): libpq finds out only by reading, so a call on it would fail
+// where a new connection would serve it. What waits on the socket is read
+// now, without a round trip: a FATAL message, then the end of the stream.
+bool closed_while_idle(PGconn* conn) {
+  for (int reads = 0; reads < 4 && PQstatus(conn) == CONNECTION_OK; ++reads) {
+    pollfd fd{.fd = PQsocket(conn), .events = POLLIN, .revents = 0};
+    if (fd.fd < 0 || ::poll(&fd, 1, 0) != 1 || !PQconsumeInput(conn)) break;
+  }
+  return PQstatus(conn) != CONNECTION_OK;
 }
 
 struct Conninfo {
@@ -280,6 +293,7 @@ DbResult<PGresult*> PgDatabase::checked(PGresult* result, std::string_view durin
 }
 
 DbResult<void> PgDatabase::connected(std::string_view during) {
+  if (!lost_ && !in_transaction_ && closed_while_idle(conn_)) lost_ = true;
   if (!lost_ && PQstatus(conn_) == CONNECTION_OK) return {};
   if (in_transaction_)
     return fail(StoreErrc::unavailable, where() + ": the connection was lost in the middle of a transaction (while " +
