@@ -20,7 +20,8 @@
 // the second: the desks' multi-host URL takes the first. Its paths
 // (/etc/kdad, /var/lib/kdad, the server's /etc/postgresql/15/main) are
 // directories of this test. The single desk the guide moves in is made
-// first: a kdad on SQLite with three devices, approved, one assigned.
+// first: a kdad on SQLite with three devices, approved, one assigned, and
+// a profile the admin added (examples/profiles/corporate-eap.json).
 // `sudo systemctl start|stop kdad` starts or stops the desk's kdad;
 // `sudo -u postgres CMD` runs CMD as the superuser over the cluster's socket.
 #include <gtest/gtest.h>
@@ -196,7 +197,8 @@ class FleetGuide : public ::testing::Test {
     std::ofstream(dir_.file("devices.csv")) << "imei,serial\n490154203237518,R58M12345AB\n"
                                                "356938035643809,R58M12345AC\n,R58N00000XY\n";
     for (const std::string& args : {"devices import " + dir_.file("devices.csv"), std::string("devices approve --all"),
-                                   std::string("devices assign 490154203237518 --profile 'Staging default'")}) {
+                                   std::string("devices assign 490154203237518 --profile 'Staging default'"),
+                                   "profile add " + std::string(KDA_SOURCE_DIR) + "/examples/profiles/corporate-eap.json"}) {
       const auto done = desk.ctl(args);
       ASSERT_EQ(done.status, 0) << args << ": " << done.out;
     }

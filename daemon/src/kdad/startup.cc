@@ -152,7 +152,7 @@ int import_store_command(const Config& config, const std::string& file) {
   if (*lock >= 0) ::close(*lock);
   if (!counts) return refused(counts.error());
   for (const auto& [table, moved] : counts->other_tables) {
-    std::string line = table + ": " + std::to_string(moved.copied) + " rows";
+    std::string line = table + ": " + std::to_string(moved.copied) + (moved.copied == 1 ? " row" : " rows");
     if (!moved.kept.empty()) {
       line += "; kept as the store has them: ";
       for (std::size_t i = 0; i < moved.kept.size(); ++i) line += (i ? ", " : "") + moved.kept[i];
