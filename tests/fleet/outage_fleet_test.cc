@@ -31,6 +31,8 @@ const std::set<std::string> kStoreRefusals = {
     "primary refused: the primary cannot record this enrollment in its ledger",
 };
 
+v1::DeviceIdentity soak_device_n(int n) { return soak_device(static_cast<unsigned>(n)); }
+
 std::size_t provisioned_rows(const PgCluster& pg) {
   return query(pg.connection_string(), "SELECT id FROM ledger WHERE state = 'Provisioned'").rows.size();
 }
@@ -124,6 +126,55 @@ TEST(FleetOutage, TenSecondsWithoutPostgresqlLoseNothingAndWriteNothingTwice) {
     EXPECT_EQ(d->stop(), 0) << d->log();  // up all along, and it stops cleanly
   }
   if (HasFailure()) std::cout << fleet.logs();
+}
+
+// A session authorized before the server stopped, waiting for the admin's
+// confirmation with its device's lease: confirmed while the server is down,
+// it cannot write Provisioning and is refused before its package leaves,
+// its Failed kept in the outbox. Once that is written the device is free
+// again at once, not only when the lease runs out ([store] lease_seconds).
+TEST(FleetOutage, AnAttemptCutBeforeItsPackageFreesItsDeviceOnceItsOutcomeIsWritten) {
+  if (auto why = PgCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  PgCluster pg;
+  auto started = pg.start();
+  ASSERT_TRUE(started) << started.error().message();
+  TcpKdad desk(fleet_desk_config("desk-a", pg.connection_string(), "confirm = \"admin\"\nconfirm_timeout_s = 60\n"));
+  ASSERT_TRUE(desk.start(20s)) << desk.log();
+  const std::string csv = write_devices_csv(desk.dir() + "/devices.csv", 0, 1);
+  ASSERT_EQ(desk.ctl("devices import " + csv + " --source r1").status, 0);
+  const std::string address = desk.address();
+  const auto claim = [&] {
+    return std::async(std::launch::async, [&] { return run_claims(address, 1, 1, soak_device_n, 20s).at(0); });
+  };
+  const std::string waiting = "\"id\":\\s*\"([0-9a-f]+)\"[^}]*\"waiting_for_confirmation\":\\s*true";
+
+  auto phone = claim();
+  const std::string cut = wait_for_session(desk, waiting);
+  ASSERT_FALSE(cut.empty()) << desk.log();
+  ASSERT_TRUE(pg.stop(PgCluster::StopMode::fast));
+  ASSERT_EQ(desk.ctl("confirm " + cut).status, 0);
+  const SessionReport refused = phone.get();
+  EXPECT_FALSE(refused.provisioned());
+  EXPECT_TRUE(refused.error == Errc::store_unavailable) << refused.reason;
+  EXPECT_EQ(kStoreRefusals.count(refused.reason), 1u) << refused.reason;
+  started = pg.start();
+  ASSERT_TRUE(started) << started.error().message();
+  ASSERT_TRUE(wait_until([&] { return outbox_size(desk.dir()) == 0; }, 20s)) << desk.log();
+
+  phone = claim();
+  const std::string again = wait_for_session(desk, waiting);
+  ASSERT_FALSE(again.empty()) << desk.log();
+  ASSERT_EQ(desk.ctl("confirm " + again).status, 0);
+  const SessionReport enrolled = phone.get();
+  EXPECT_TRUE(enrolled.provisioned()) << enrolled.reason << "\n" << desk.log();
+
+  std::string error;
+  std::map<std::string, std::vector<std::string>> states;  // by session
+  for (const auto& r : read_ledger(pg.connection_string(), error))
+    if (!r.refusal && !r.session.empty()) states[r.session].push_back(r.state);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(states[cut], std::vector<std::string>{"Failed to provision"});
+  EXPECT_EQ(states[again], (std::vector<std::string>{"Provisioning", "Provisioned"}));
 }
 
 }  // namespace
