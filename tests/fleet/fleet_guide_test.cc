@@ -332,6 +332,15 @@ TEST_F(FleetGuide, WalksTheGuide) {
   EXPECT_EQ(sql, 2);
   EXPECT_EQ(files, 4);
   EXPECT_GE(commands_, 12);
+
+  // The desk, logged in as kda_desk, enrolls a device: the rows-only
+  // privileges of section 2.2 are enough for a session's work (the lease,
+  // the ledger, the published sessions).
+  ASSERT_TRUE(desk_) << "the guide no longer starts the desk on the fleet";
+  const auto enrolled = run_command(desk_->target_cmd("356938035643809", "R58M12345AC") + " 2>&1");
+  EXPECT_EQ(enrolled.status, 0) << enrolled.out << desk_->log();
+  const auto ledger = desk_->ctl("ledger --device 356938035643809");
+  EXPECT_NE(ledger.out.find("Provisioned"), std::string::npos) << ledger.out;
 }
 
 }  // namespace
