@@ -21,11 +21,11 @@ namespace kda::test {
 // kdad.toml of a fleet desk named `name` on the database `url`: devices from
 // reseller r1 are approved at import, and no admission limit refuses the
 // test's burst of claims, all from 127.0.0.1. `tcp_lines` go into TcpKdad's
-// [transports.tcp] table.
+// [transports.tcp] table, `store_lines` into [store].
 inline std::string fleet_desk_config(const std::string& name, const std::string& url,
-                                     const std::string& tcp_lines = "") {
-  return tcp_lines + "[daemon]\nname = \"" + name + "\"\n[store]\nurl = \"" + url +
-         "\"\n[limits]\nsessions_per_minute = 0\nrefused_claims_per_minute = 0\n"
+                                     const std::string& tcp_lines = "", const std::string& store_lines = "") {
+  return tcp_lines + "[daemon]\nname = \"" + name + "\"\n[store]\nurl = \"" + url + "\"\n" + store_lines +
+         "[limits]\nsessions_per_minute = 0\nrefused_claims_per_minute = 0\n"
          "[inventory]\ntrusted_resellers = [\"r1\"]\n";
 }
 

@@ -61,8 +61,9 @@ class LeaseTest : public StoreFixture<Engine> {
       south.join();
       EXPECT_EQ(granted.load(), 1) << "round " << round;
       EXPECT_EQ(held.load(), 1) << "round " << round;
-      const auto holder = this->store_->leases().value().front();
-      ASSERT_TRUE(this->store_->release_lease(kPhone, holder.session));
+      const auto held_now = this->store_->leases().value();
+      ASSERT_EQ(held_now.size(), 1u) << "round " << round;
+      ASSERT_TRUE(this->store_->release_lease(kPhone, held_now.front().session));
     }
   }
   // The phone of kUpload (its serial R58M1).

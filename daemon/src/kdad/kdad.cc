@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <deque>
 #include <map>
+#include <set>
 
 #include <openssl/rand.h>
 
@@ -79,8 +80,10 @@ class Daemon {
     auto outbox = Outbox::open(config_.state_dir + "/outbox.db");
     if (!outbox) return fail(outbox.error().message());
     outbox_ = std::move(*outbox);
-    outbox_waiting_ = outbox_->size().value_or(0);
-    close_interrupted_transfers(**store);  // before the workers: one thread per connection
+    // Before the workers (one thread per connection), and the outbox first:
+    // a transfer whose outcome it kept is no interrupted one.
+    write_kept_outcomes(**store);
+    close_interrupted_transfers(**store);
     if (auto ok = start_store_workers(std::move(*store)); !ok) return fail(ok.error().message());
     auto oob = load_or_create_oob_secret(config_.state_dir + "/oob.psk");
     if (!oob) return fail(oob.error().message());
@@ -103,10 +106,7 @@ class Daemon {
     admission_.emplace(config_, log_);
     service_ = std::make_unique<EnrollmentService>(io_.get_executor(), *store_sessions_, *outbox_, *catalog_, config_,
                                                    *admission_, primary_id(*key_), log_);
-    if (outbox_waiting_ > 0) {
-      log_.warning("outbox: " + std::to_string(outbox_waiting_) + " outcomes kept while the store was away; writing them");
-      service_->drain_outbox_soon();
-    }
+    if (outbox_waiting_ > 0) service_->drain_outbox_soon();
     summarise_each_minute();
 
     if (auto ok = start_radios(); !ok) return fail(ok.error().message());
@@ -153,10 +153,32 @@ class Daemon {
   // acknowledgement: the ledger says so instead of leaving it Provisioning.
   // In a fleet, only this desk's: another desk's transfer under way keeps
   // its live lease.
+  // Outcomes the outbox kept while the store was away (the last run ended
+  // before it came back), written now; what the store does not take yet is
+  // left for the running desk's drain.
+  void write_kept_outcomes(StateStore& store) {
+    const std::size_t kept = outbox_->size().value_or(0);
+    if (kept == 0) return;
+    log_.warning("outbox: " + std::to_string(kept) + " outcomes kept while the store was away; writing them");
+    std::vector<std::string> dropped;
+    auto written = outbox_->drain(store, dropped);
+    for (const auto& line : dropped) log_.error("outbox: the store refused a kept outcome: " + line);
+    if (written)
+      log_.info("outbox: " + std::to_string(*written) + " kept outcomes written");
+    else
+      log_.warning("outbox: the store is unavailable (" + written.error().message() + "); trying again once kdad runs");
+    outbox_waiting_ = outbox_->size().value_or(0);
+  }
+
   void close_interrupted_transfers(StateStore& store) {
     auto stuck = store.interrupted_transfers(primary_id(*key_), unix_ms());
     if (!stuck) return log_.warning("inventory: " + stuck.error().message());
+    std::set<std::string> kept;  // their outcome waits in the outbox
+    const auto waiting = outbox_->oldest(outbox_waiting_);
+    if (waiting)
+      for (const auto& k : *waiting) kept.insert(k.entry.device);
     for (const auto& d : *stuck) {
+      if (kept.count(d.key)) continue;
       LedgerEntry e{.device = d.key, .state = DeviceState::failed, .transport = "kdad",
                     .reason = "kdad stopped during the transfer; no acknowledgement was received",
                     .primary = primary_id(*key_), .desk = config_.name};

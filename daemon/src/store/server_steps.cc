@@ -44,6 +44,8 @@ BEGIN
      WHERE l.device = p_device AND l.session = p_session AND l.state = p_state AND l.refusal = 0 LIMIT 1;
   END IF;
   IF v_id IS NULL THEN
+    -- A claim of the device (kda_claim) and this wait for each other.
+    PERFORM 1 FROM devices d WHERE d.key = p_device FOR UPDATE;
     SELECT l.state INTO v_from FROM ledger l WHERE l.device = p_device AND l.refusal = 0 ORDER BY l.id DESC LIMIT 1;
     IF v_from IS NOT NULL AND NOT (v_from = ANY (p_allowed_from)) THEN
       RETURN QUERY SELECT NULL::BIGINT, v_from;
@@ -117,8 +119,9 @@ BEGIN
     SELECT d.key, d.imei, d.imei2, d.meid, d.serial, d.wifi_mac, d.user_id, d.password, d.profile, d.tags,
            d.source, d.approval, d.updated_ms, d.state, v_claimed, h.desk_id, h.desk_name, h.session, h.expires_ms
       FROM devices d
-     WHERE d.imei = ANY (p_imeis) OR d.imei2 = ANY (p_imeis) OR (p_meid <> '' AND d.meid = upper(p_meid))
-        OR (p_serial <> '' AND lower(d.serial) = lower(p_serial)) OR (p_mac <> '' AND d.wifi_mac = p_mac)
+     WHERE CASE WHEN v_count = 1 THEN d.key = v_key  -- the one claimed, whatever came in since
+           ELSE d.imei = ANY (p_imeis) OR d.imei2 = ANY (p_imeis) OR (p_meid <> '' AND d.meid = upper(p_meid))
+             OR (p_serial <> '' AND lower(d.serial) = lower(p_serial)) OR (p_mac <> '' AND d.wifi_mac = p_mac) END
      ORDER BY d.key;
 END $$;
 )sql";

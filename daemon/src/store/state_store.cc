@@ -178,6 +178,12 @@ Result<LedgerEntry> StateStore::record_in_transaction(LedgerEntry entry) {
   complete(entry);
   entry.refusal = false;
   entry.count = 1;
+  // A claim of the device waits for this on PostgreSQL (leases.cc).
+  auto lock = db_->cached("UPDATE devices SET state = state WHERE key = ?1");
+  if (!lock) return tl::unexpected(lock.error());
+  (*lock)->bind(1, entry.device);
+  if (auto locked = (*lock)->run(); !locked) return tl::unexpected(locked.error());
+  lock->reset();
   auto current = current_state(entry.device);
   if (!current) return tl::unexpected(current.error());
   if (*current && !transition_allowed(**current, entry.state))
