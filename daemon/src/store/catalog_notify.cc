@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "catalog_tables.h"
+#include "postgresql.h"
 
 namespace kda::daemon {
 
@@ -46,9 +47,7 @@ void CatalogListener::run() {
 }
 
 bool CatalogListener::listen_once() {
-  const char* keywords[] = {"connect_timeout", "client_encoding", "fallback_application_name", "dbname", nullptr};
-  const char* values[] = {"10", "UTF8", "kdad catalog", conninfo_.c_str(), nullptr};
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keywords, values, 1), &PQfinish);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(pg_connect(conninfo_, "kdad catalog"), &PQfinish);
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) return false;
   std::unique_ptr<PGresult, decltype(&PQclear)> listening(
       PQexec(conn.get(), (std::string("LISTEN ") + kCatalogChannel).c_str()), &PQclear);

@@ -34,6 +34,11 @@ class PgStatement;
 // unavailable.
 Error postgresql_error(std::string_view sqlstate, std::string detail);
 
+// A connection to `conninfo` (a libpq URI or key=value string) with kdad's
+// defaults for what it leaves out: timeouts, keepalives, UTF-8. Null only
+// when out of memory; check PQstatus.
+PGconn* pg_connect(const std::string& conninfo, const char* application);
+
 // PostgreSQL's numbered schema versions (schema_postgresql.cc); the table
 // kda_schema_version says where a database is.
 std::span<const Migration> postgresql_migrations();
