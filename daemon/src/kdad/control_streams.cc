@@ -10,6 +10,22 @@ namespace {
 constexpr auto kSessionPoll = std::chrono::milliseconds(250);
 // Rows of other desks: nothing tells this desk of them, so it reads by id.
 constexpr auto kLedgerPoll = std::chrono::seconds(1);
+// Late rows. An id is handed out when its row is inserted but seen when its
+// transaction commits (on PostgreSQL, desks and an import's slice write at
+// once), so row 100 may appear after row 101 was read. The poll so also
+// reads again the ids below the cursor that were read in the last kLate
+// (those read before then are settled), at most kRecheckIds of them (more
+// than an import's slice, kSliceDevices); a subscriber remembers the ids
+// it showed there, so each row shows once. Transactions last milliseconds: a
+// row committed later than kLate after a higher id was read is not shown.
+// On an idle ledger nothing is read again; the reads go by id (the primary
+// key, or ledger(device, id)) on SQLite and PostgreSQL alike.
+constexpr auto kLate = std::chrono::seconds(10);
+constexpr std::int64_t kRecheckIds = 10'000;
+// The ids a subscriber remembers having shown (a burst's beyond kLate's).
+constexpr std::size_t kShownIds = 50'000;
+// How often the cursor is marked down for kLate (the marks a subscriber keeps).
+constexpr auto kMarkEvery = std::chrono::seconds(1);
 // Refusals a subscriber remembers the count of (a repeat shows when it grew).
 constexpr std::size_t kCountedRefusals = 4096;
 // One follower's batch; a burst beyond it is reported as omitted.
@@ -58,8 +74,8 @@ asio::awaitable<std::int64_t> ControlStreams::newest_id() {
 
 void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device,
                                   std::int64_t after_id) {
-  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream, .device = std::move(device),
-                                                                 .cursor = after_id}));
+  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{
+      .stream = stream, .device = std::move(device), .cursor = after_id, .start = after_id, .settled = after_id}));
   poll_ledger();
 }
 
@@ -67,8 +83,8 @@ asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> str
   std::weak_ptr<int> alive = alive_;
   const std::int64_t cursor = co_await newest_id();
   if (!alive.lock()) co_return;
-  auto subscriber = std::make_shared<Subscriber>(Subscriber{.stream = stream, .monitor = true, .fleet = fleet,
-                                                            .cursor = cursor});
+  auto subscriber = std::make_shared<Subscriber>(Subscriber{
+      .stream = stream, .monitor = true, .fleet = fleet, .cursor = cursor, .start = cursor, .settled = cursor});
   subscribers_.push_back(subscriber);
   poll_ledger();
   if (fleet) {
@@ -112,7 +128,7 @@ void ControlStreams::deliver_soon() {
 
 // While anyone follows: reads the rows after each cursor every kLedgerPoll,
 // which brings those of the fleet's other desks (this desk's own come
-// sooner, through ledger_written).
+// sooner, through ledger_written), and again the rows of the last kLate.
 void ControlStreams::poll_ledger() {
   if (polling_ledger_) return;
   polling_ledger_ = true;
@@ -122,6 +138,7 @@ void ControlStreams::poll_ledger() {
     polling_ledger_ = false;
     prune();
     if (subscribers_.empty()) return;
+    recheck_ = true;
     deliver_soon();
     poll_ledger();
   });
@@ -133,6 +150,7 @@ asio::awaitable<void> ControlStreams::deliver_ledger() {
   std::weak_ptr<int> alive = alive_;
   while (std::exchange(again_, false)) {
     const std::vector<std::int64_t> updated = std::exchange(updated_, {});
+    const bool recheck = std::exchange(recheck_, false);  // the poll's: late rows too, once a second
     // A session quicker than the poll still shows, before its ledger lines.
     if (!updated.empty() && prune()) {
       const v1::SessionList now = sessions_();
@@ -141,9 +159,10 @@ asio::awaitable<void> ControlStreams::deliver_ledger() {
     }
     for (const auto& subscriber : std::vector(subscribers_)) {  // a copy: subscribers may come and go meanwhile
       // Named: GCC 12 destroys temporaries in co_await operands twice.
-      const auto read_unseen = [device = subscriber->device, cursor = subscriber->cursor, updated](StateStore& st) {
-        return unseen(st, device, cursor, updated);
-      };
+      const std::int64_t from =
+          recheck ? recheck_from(*subscriber, std::chrono::steady_clock::now()) : subscriber->cursor;
+      const auto read_unseen = [device = subscriber->device, from, cursor = subscriber->cursor,
+                                updated](StateStore& st) { return unseen(st, device, from, cursor, updated); };
       auto read = co_await reader_.run(read_unseen);
       if (!alive.lock()) co_return;
       if (read) push(*subscriber, std::move(*read));
@@ -152,19 +171,42 @@ asio::awaitable<void> ControlStreams::deliver_ledger() {
   delivering_ = false;
 }
 
-// What a subscriber has not seen: refusals counted again (old rows with a
-// new count, at or below its cursor) and the rows after its cursor.
+// Where a subscriber's read starts: after the ids it read kLate ago or
+// earlier (settled), and no more than kRecheckIds below its cursor.
+std::int64_t ControlStreams::recheck_from(Subscriber& s, std::chrono::steady_clock::time_point now) {
+  while (!s.marks.empty() && s.marks.front().first + kLate <= now) {
+    s.settled = std::max(s.settled, s.marks.front().second);
+    s.marks.pop_front();
+  }
+  return std::max(s.settled, s.cursor - kRecheckIds);
+}
+
+// What a subscriber may not have seen: this desk's rows at or below `from`
+// (refusals counted again, rows committed late), the rows after `from` up
+// to its cursor again (other desks' rows committed late) and the rows after
+// its cursor. push() drops those it was shown.
 Result<LedgerPage> ControlStreams::unseen(StateStore& store, const std::optional<std::string>& device,
-                                         std::int64_t cursor, const std::vector<std::int64_t>& updated) {
+                                         std::int64_t from, std::int64_t cursor,
+                                         const std::vector<std::int64_t>& updated) {
   LedgerPage out;
   for (std::int64_t id : updated) {
-    if (id > cursor) continue;
+    if (id > from) continue;  // read below
     LedgerQuery one;
     one.device = device;
     one.after_id = id - 1;
     one.up_to_id = id;
     one.limit = 1;
     if (auto row = store.ledger(one); row && !row->empty()) out.entries.push_back(std::move(row->front()));
+  }
+  if (from < cursor) {
+    LedgerQuery again;
+    again.device = device;
+    again.after_id = from;
+    again.up_to_id = cursor;
+    again.limit = static_cast<std::size_t>(cursor - from);
+    auto rows = store.ledger(again);
+    if (!rows) return tl::unexpected(rows.error());
+    for (auto& e : *rows) out.entries.push_back(std::move(e));
   }
   LedgerQuery q;
   q.device = device;
@@ -177,26 +219,31 @@ Result<LedgerPage> ControlStreams::unseen(StateStore& store, const std::optional
   return out;
 }
 
-// Whether `s` is shown `e`, read while its cursor was at `cursor`: a row
-// after the cursor once (the poll and ledger_written may both bring it),
-// a refusal again when its count grew; a monitor without fleet, this
-// desk's rows only (and rows that name no desk).
-bool ControlStreams::shows(Subscriber& s, const LedgerEntry& e, std::int64_t cursor) const {
+// Whether `s` is shown `e`: a row written since it began once, whatever
+// its id (reads overlap, ledger_written and the poll both bring rows, ids
+// commit out of order), a refusal again when its count grew; a monitor
+// without fleet, this desk's rows only (and rows that name no desk).
+bool ControlStreams::shows(Subscriber& s, const LedgerEntry& e) const {
   if (s.monitor && !s.fleet && !e.primary.empty() && e.primary != desk_id_) return false;
+  const bool first = e.id > s.start && s.shown.insert(e.id).second;
   if (e.refusal) {
     auto [it, added] = s.counted.try_emplace(e.id, e.count);
     if (!added && it->second == e.count) return false;
     it->second = e.count;
     if (s.counted.size() > kCountedRefusals) s.counted.erase(s.counted.begin());
-    return added ? e.id > cursor || e.count > 1 : true;
+    return first || !added || e.count > 1;
   }
-  return e.id > cursor;
+  return first;
 }
 
 void ControlStreams::push(Subscriber& s, LedgerPage page) {
-  const std::int64_t cursor = s.cursor;
   for (const auto& e : page.entries) s.cursor = std::max(s.cursor, e.id);
-  std::erase_if(page.entries, [&](const LedgerEntry& e) { return !shows(s, e, cursor); });
+  std::erase_if(page.entries, [&](const LedgerEntry& e) { return !shows(s, e); });
+  // What the next reads cover: ids shown at or below settled come no more.
+  const auto now = std::chrono::steady_clock::now();
+  if (s.marks.empty() || s.marks.back().first + kMarkEvery <= now) s.marks.emplace_back(now, s.cursor);
+  s.shown.erase(s.shown.begin(), s.shown.upper_bound(s.settled));
+  while (s.shown.size() > kShownIds) s.shown.erase(s.shown.begin());
   if (page.entries.empty()) return;
   auto stream = s.stream.lock();
   if (!stream) return;

@@ -4,18 +4,22 @@
 // rolled-back row never reaches a follower and the io_context never waits
 // for the store. Rows other desks of a fleet write are told by no one: while
 // a stream is open the store is read by id every second (kLedgerPoll), on
-// the reader worker too. Sessions have no such hook: while a monitor is
-// open they are compared with what it last saw every 250 ms; a fleet
-// monitor's with what the desks published, read every kPublishEvery (2 s,
-// the desks' cadence). Lives on the daemon's io_context thread; streams are
-// held weakly and dropped once their client has gone.
+// the reader worker too, going back over the ids read in the last kLate
+// (ids commit out of order: control_streams.cc). Sessions have no such
+// hook: while a monitor is open they are compared with what it last saw
+// every 250 ms; a fleet monitor's with what the desks published, read every
+// kPublishEvery (2 s, the desks' cadence). Lives on the daemon's
+// io_context thread; streams are held weakly and dropped once their client
+// has gone.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,7 +59,11 @@ class ControlStreams {
     bool monitor = false;
     bool fleet = false;  // a fleet monitor
     std::optional<std::string> device;
-    std::int64_t cursor = 0;
+    std::int64_t cursor = 0;  // the highest id read
+    std::int64_t start = 0;   // the cursor it began at: rows up to it were there before
+    std::int64_t settled = 0;  // ids up to it are no longer read again (see recheck_from)
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> marks;  // when the cursor was where
+    std::set<std::int64_t> shown;  // ids shown above settled (at most kShownIds)
     std::map<std::string, v1::SessionRow> seen;  // a monitor's sessions, by desk and id
     std::map<std::int64_t, std::int64_t> counted;  // refusals pushed: id -> count
   };
@@ -63,10 +71,11 @@ class ControlStreams {
   asio::awaitable<void> deliver_ledger();
   void poll_ledger();
   asio::awaitable<void> watch_fleet();
-  static Result<LedgerPage> unseen(StateStore& store, const std::optional<std::string>& device, std::int64_t cursor,
-                                   const std::vector<std::int64_t>& updated);
+  static Result<LedgerPage> unseen(StateStore& store, const std::optional<std::string>& device, std::int64_t from,
+                                   std::int64_t cursor, const std::vector<std::int64_t>& updated);
+  static std::int64_t recheck_from(Subscriber& s, std::chrono::steady_clock::time_point now);
   void push(Subscriber& s, LedgerPage page);
-  bool shows(Subscriber& s, const LedgerEntry& e, std::int64_t cursor) const;
+  bool shows(Subscriber& s, const LedgerEntry& e) const;
   void watch_sessions();
   void compare_sessions(Subscriber& s, const v1::SessionList& now);
   bool prune();  // drops ended streams; whether any (local) monitor is left
@@ -85,6 +94,7 @@ class ControlStreams {
   bool watching_sessions_ = false;
   asio::steady_timer ledger_timer_;
   bool polling_ledger_ = false;
+  bool recheck_ = false;  // the next delivery reads late rows again
   asio::steady_timer fleet_timer_;
   bool watching_fleet_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks it
