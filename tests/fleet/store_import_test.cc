@@ -188,6 +188,22 @@ TEST_P(StoreImport, ADeviceTheStoreHoldsRefusesItAll) {
   EXPECT_EQ(one(*db, "SELECT count(*) FROM leases"), "0");
 }
 
+// The fleet knows the desk's phone by its serial alone (so under another
+// key): two rows would share it, and a claim of it would be ambiguous.
+TEST_P(StoreImport, ADeviceTheStoreKnowsUnderAnotherKeyRefusesItAll) {
+  auto store = StateStore::open(target_);
+  ASSERT_TRUE(store) << store.error().message();
+  ASSERT_TRUE((*store)->import_devices("serial\nr58m2\n", {}));
+  auto refused = import_store(source_, target_, kDesk);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), InventoryErrc::duplicate_identifier);
+  EXPECT_NE(refused.error().detail.find("devices 356938035643809 and r58m2 would share serial r58m2"),
+            std::string::npos)
+      << refused.error().detail;
+  auto db = target();
+  EXPECT_EQ(one(*db, "SELECT count(*) FROM devices"), "1");
+}
+
 TEST_P(StoreImport, ABigFileSaysHowFarItGot) {
   auto db = SqliteDatabase::open(source_);
   ASSERT_TRUE(db);

@@ -259,6 +259,28 @@ DbResult<void> refuse_ledger_imported(Database& source, Database& target, const 
   }
 }
 
+// After the devices went in: a phone the fleet knew under another key (its
+// serial only, its IMEIs the other way round) would now be two rows, and
+// every claim for it ambiguous. The first identifier two devices share, and
+// theirs, refuses the import.
+DbResult<void> refuse_shared_identifiers(Database& target) {
+  auto stmt = target.prepare(
+      "SELECT v, min(key), max(key) FROM ("
+      "SELECT key, 'IMEI ' || imei AS v FROM devices WHERE imei <> '' "
+      "UNION SELECT key, 'IMEI ' || imei2 FROM devices WHERE imei2 <> '' "
+      "UNION SELECT key, 'MEID ' || upper(meid) FROM devices WHERE meid <> '' "
+      "UNION SELECT key, 'serial ' || lower(serial) FROM devices WHERE serial <> '') ids "
+      "GROUP BY v HAVING count(*) > 1 ORDER BY v LIMIT 1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  auto row = (*stmt)->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return {};
+  return fail(InventoryErrc::duplicate_identifier,
+              target.where() + ": devices " + (*stmt)->column_text(1) + " and " + (*stmt)->column_text(2) +
+                  " would share " + (*stmt)->column_text(0) +
+                  " (the fleet knows this device under another key; reconcile the inventories first)");
+}
+
 DbResult<StoreImportCounts> copy_all(Database& source, Database& target, const ImportedDesk& desk,
                                      const ImportProgress& progress) {
   auto tables = plan(source, target, desk);
@@ -268,7 +290,10 @@ DbResult<StoreImportCounts> copy_all(Database& source, Database& target, const I
   for (const TablePlan& table : *tables) {
     auto copied = copy_table(source, target, table, progress);
     if (!copied) return tl::unexpected(copied.error());
-    if (table.name == "devices") counts.devices = copied->copied;
+    if (table.name == "devices") {
+      counts.devices = copied->copied;
+      if (auto unique = refuse_shared_identifiers(target); !unique) return tl::unexpected(unique.error());
+    }
     else if (table.name == "ledger") counts.ledger = copied->copied;
     else if (table.rows > 0) counts.other_tables[table.name] = std::move(*copied);
   }
