@@ -57,7 +57,7 @@ TEST_F(CatalogFleet, AProfileChangedAtOneDeskTakesEffectAtAnotherWithoutRestart)
 
   auto added = a.ctl("profile add " + write_profile("Fleet scanners"));
   ASSERT_EQ(added.status, 0) << added.out;
-  EXPECT_TRUE(wait_until([&] { return has(b.ctl("profile list").out, "Fleet scanners"); }, 2s))
+  EXPECT_TRUE(wait_until([&] { return has(b.ctl("profile list").out, "Fleet scanners"); }, 10s))
       << b.ctl("profile list").out << logs();
   // Desk B serves it: it accepts the assignment, and a target enrolling
   // there gets that profile.
@@ -76,13 +76,16 @@ TEST_F(CatalogFleet, AProfileChangedAtOneDeskTakesEffectAtAnotherWithoutRestart)
   // An edit and the default choice at B reach A; a deletion at A reaches B.
   auto edited = b.ctl("profile edit 'Fleet scanners' '{\"company_name\": \"Fleet Two\"}'");
   ASSERT_EQ(edited.status, 0) << edited.out;
-  EXPECT_TRUE(wait_until([&] { return has(a.ctl("profile show 'Fleet scanners'").out, "Fleet Two"); }, 2s))
+  EXPECT_TRUE(wait_until([&] { return has(a.ctl("profile show 'Fleet scanners'").out, "Fleet Two"); }, 10s))
       << a.ctl("profile show 'Fleet scanners'").out;
   ASSERT_EQ(a.ctl("profile add " + write_profile("Fleet spare")).status, 0);
-  ASSERT_TRUE(wait_until([&] { return has(b.ctl("profile list").out, "Fleet spare"); }, 2s));
+  ASSERT_TRUE(wait_until([&] { return has(b.ctl("profile list").out, "Fleet spare"); }, 10s));
   auto deleted = a.ctl("profile delete 'Fleet spare'");
   ASSERT_EQ(deleted.status, 0) << deleted.out;
-  EXPECT_TRUE(wait_until([&] { return !has(b.ctl("profile list").out, "Fleet spare"); }, 2s))
+  EXPECT_TRUE(wait_until([&] {
+    const auto listed = b.ctl("profile list");
+    return listed.status == 0 && !has(listed.out, "Fleet spare");
+  }, 10s))
       << b.ctl("profile list").out;
   EXPECT_NE(b.ctl("profile show 'Fleet spare'").status, 0);
 }
