@@ -7,8 +7,7 @@
 
 #include <fstream>
 
-#include "fleet_desks.h"
-#include "support/pg_cluster.h"
+#include "fleet_fixture.h"
 
 namespace kda::test {
 namespace {
@@ -17,17 +16,13 @@ using namespace std::chrono_literals;
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-class CatalogFleet : public ::testing::Test {
+class CatalogFleet : public FleetFixture {
  protected:
   void SetUp() override {
-    if (auto why = PgCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
-    pg_ = std::make_unique<PgCluster>();
-    auto started = pg_->start();
-    ASSERT_TRUE(started) << started.error().message();
-    for (const char* name : {"desk-a", "desk-b"}) {
-      desks_.push_back(std::make_unique<TcpKdad>(fleet_desk_config(name, pg_->connection_string())));
-      ASSERT_TRUE(desks_.back()->start(20s)) << name << ":\n" << desks_.back()->log();
-    }
+    FleetFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    for (const char* name : {"desk-a", "desk-b"}) start_desk(name);
+    ASSERT_FALSE(HasFailure()) << "a desk did not start";
   }
   // A profile file named `name` in desk A's directory.
   std::string write_profile(const std::string& name) {
@@ -38,14 +33,6 @@ class CatalogFleet : public ::testing::Test {
       "server_url": "https://mdm.corp.test/enroll"})";
     return path;
   }
-  std::string logs() const {
-    std::string out;
-    for (const auto& d : desks_) out += "--- " + d->dir() + "\n" + d->log();
-    return out;
-  }
-
-  std::unique_ptr<PgCluster> pg_;
-  std::vector<std::unique_ptr<TcpKdad>> desks_;
   int files_ = 0;
 };
 

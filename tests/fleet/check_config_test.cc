@@ -8,7 +8,7 @@
 #include <string>
 
 #include "kda/daemon/state_store.h"
-#include "support/pg_cluster.h"
+#include "fleet_fixture.h"
 #include "support/temp_dir.h"
 #include "daemon/run_command.h"
 
@@ -17,13 +17,11 @@ namespace {
 
 using daemon::StateStore;
 
-class CheckConfigOnPostgresql : public ::testing::Test {
+class CheckConfigOnPostgresql : public FleetFixture {
  protected:
   void SetUp() override {
-    if (auto why = PgCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
-    pg_ = std::make_unique<PgCluster>();
-    auto started = pg_->start();
-    ASSERT_TRUE(started) << started.error().message();
+    FleetFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     std::ofstream(dir_.file("kdad.toml")) << "[store]\nurl = \"" << pg_->connection_string() << "\"\n";
   }
   CommandResult check() const {
@@ -31,7 +29,6 @@ class CheckConfigOnPostgresql : public ::testing::Test {
                        " --state-dir " + dir_.file("state") + " 2>&1");
   }
   TempDir dir_{"kda-check-pg"};
-  std::unique_ptr<PgCluster> pg_;
 };
 
 TEST_F(CheckConfigOnPostgresql, SaysTheSchemaVersionAndChangesNothing) {

@@ -15,7 +15,7 @@
 #include <regex>
 #include <set>
 
-#include "fleet_desks.h"
+#include "fleet_fixture.h"
 #include "kda/daemon/device_state.h"
 #include "support/pg_cluster.h"
 
@@ -43,22 +43,8 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-class Fleet : public ::testing::Test {
+class Fleet : public FleetFixture {
  protected:
-  void SetUp() override {
-    if (auto why = PgCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
-    pg_ = std::make_unique<PgCluster>();
-    auto started = pg_->start();
-    ASSERT_TRUE(started) << started.error().message();
-  }
-  // Desk `name` started on the fleet's database (a failed expectation if
-  // it does not answer).
-  TcpKdad& start_desk(const std::string& name, const std::string& tcp_lines = "", const std::string& store_lines = "") {
-    desks_.push_back(
-        std::make_unique<TcpKdad>(fleet_desk_config(name, pg_->connection_string(), tcp_lines, store_lines)));
-    EXPECT_TRUE(desks_.back()->start(20s)) << name << ":\n" << desks_.back()->log();
-    return *desks_.back();
-  }
   void import_devices(const TcpKdad& desk, unsigned count) {
     const std::string csv = write_devices_csv(desk.dir() + "/devices.csv", 0, count);
     auto r = desk.ctl("devices import " + csv + " --source r1");
@@ -78,14 +64,6 @@ class Fleet : public ::testing::Test {
     EXPECT_EQ(error, "");
     return rows;
   }
-  std::string logs() const {
-    std::string out;
-    for (const auto& d : desks_) out += "--- " + d->dir() + "\n" + d->log();
-    return out;
-  }
-
-  std::unique_ptr<PgCluster> pg_;
-  std::vector<std::unique_ptr<TcpKdad>> desks_;
 };
 
 // Every session that wrote Provisioning wrote exactly one outcome after it,

@@ -242,12 +242,9 @@ TYPED_TEST(LeaseTest, AnOutcomeGivesTheLeaseBackWithIt) {
   auto& store = *this->store_;
   const std::size_t imported = this->entries();
   ASSERT_TRUE(store.claim_device(this->serial("R58M1"), this->at("north", "s1", 2000), 1000));
-  auto transfer = entry(this->kPhone, DeviceState::provisioning);
-  transfer.session = "s1";
-  ASSERT_TRUE(store.record(transfer));
+  ASSERT_TRUE(store.record(entry(this->kPhone, DeviceState::provisioning)));  // session s1
   EXPECT_EQ(store.leases().value().size(), 1u);  // the commit point keeps it
-  auto done = entry(this->kPhone, DeviceState::provisioned);
-  done.session = "s1";
+  const auto done = entry(this->kPhone, DeviceState::provisioned);
   auto recorded = store.record_outcome(done);
   ASSERT_TRUE(recorded) << recorded.error().message();
   EXPECT_GT(recorded->id, 0);
@@ -262,11 +259,8 @@ TYPED_TEST(LeaseTest, AnOutcomeKeptInTheOutboxIsWrittenOnce) {
   auto& store = *this->store_;
   const std::size_t imported = this->entries();
   ASSERT_TRUE(store.claim_device(this->serial("R58M1"), this->at("north", "s1", 2000), 1000));
-  auto transfer = entry(this->kPhone, DeviceState::provisioning);
-  transfer.session = "s1";
-  ASSERT_TRUE(store.record(transfer));
-  auto done = entry(this->kPhone, DeviceState::provisioned);
-  done.session = "s1";
+  ASSERT_TRUE(store.record(entry(this->kPhone, DeviceState::provisioning)));  // session s1
+  const auto done = entry(this->kPhone, DeviceState::provisioned);
   auto first = store.record_once(done);
   ASSERT_TRUE(first) << first.error().message();
   auto again = store.record_once(done);
@@ -280,8 +274,7 @@ TYPED_TEST(LeaseTest, AnOutcomeTheDevicesStateForbidsIsRefusedAndKeepsTheLease) 
   auto& store = *this->store_;
   const std::size_t imported = this->entries();
   ASSERT_TRUE(store.claim_device(this->serial("R58M1"), this->at("north", "s1", 2000), 1000));
-  auto done = entry(this->kPhone, DeviceState::provisioned);  // no Provisioning before it
-  done.session = "s1";
+  const auto done = entry(this->kPhone, DeviceState::provisioned);  // no Provisioning before it
   auto refused = store.record_outcome(done);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), daemon::InventoryErrc::transition_not_allowed) << refused.error().message();

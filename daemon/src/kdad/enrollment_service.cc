@@ -235,7 +235,6 @@ asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
     co_return co_await refuse(session, check.device, check.reason, check.code);
   }
   const InventoryDevice& device = candidates[check.index];
-  if (!lease_claim || candidates.size() != 1) lease_claim.reset();
 
   session_device_[session.session_id] = device.key;
   device_session_[device.key] = session.session_id;

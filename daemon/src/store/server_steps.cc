@@ -5,8 +5,9 @@
 // SQLite runs the same rules as C++ statements in a transaction
 // (leases.cc, state_store.cc); the store conformance suite runs every
 // test of them on both engines. What a rule takes from the C++ comes in as
-// a parameter: the states a transition may come from (transition_allowed)
-// and a lost desk's reason (lost_desk_reason).
+// a parameter: the states a transition may come from (transition_allowed),
+// the names of states and approvals, and a lost desk's reason
+// (lost_desk_reason).
 #include <cctype>
 #include <string>
 #include <vector>
@@ -28,7 +29,7 @@ constexpr const char* kEnrollmentFunctions = R"sql(
 -- the C++ that SQLite runs (store/leases.cc, state_store.cc), which the
 -- store conformance suite checks on both engines; what a rule takes from
 -- the C++ comes in as a parameter (the states a transition may come from,
--- a lost desk's reason). Statements in a function take a fresh snapshot
+-- state and approval names, a lost desk's reason). Statements in a function take a fresh snapshot
 -- each, as the C++'s statements in a transaction do.
 CREATE FUNCTION kda_record(p_time_ms BIGINT, p_device TEXT, p_state TEXT, p_transport TEXT, p_session TEXT,
                            p_sas TEXT, p_reason TEXT, p_primary TEXT, p_profile TEXT, p_desk TEXT,
@@ -70,7 +71,7 @@ END $$;
 -- not_approved; '' when none was claimed) and the lease found before.
 CREATE FUNCTION kda_claim(p_imeis TEXT[], p_meid TEXT, p_serial TEXT, p_mac TEXT, p_desk_id TEXT, p_desk_name TEXT,
                           p_session TEXT, p_expires_ms BIGINT, p_now_ms BIGINT, p_lost_reason TEXT,
-                          p_failed TEXT, p_failed_from TEXT[])
+                          p_failed TEXT, p_failed_from TEXT[], p_provisioned TEXT, p_approved TEXT)
 RETURNS TABLE (key TEXT, imei TEXT, imei2 TEXT, meid TEXT, serial TEXT, wifi_mac TEXT, user_id TEXT,
                password TEXT, profile TEXT, tags TEXT, source TEXT, approval TEXT, updated_ms BIGINT, state TEXT,
                claimed TEXT, holder_desk_id TEXT, holder_desk_name TEXT, holder_session TEXT,
@@ -97,9 +98,9 @@ BEGIN
       IF h.device IS NOT NULL AND NOT (h.desk_id = p_desk_id AND h.session = p_session)
          AND h.expires_ms > p_now_ms THEN
         v_claimed := 'held';
-      ELSIF v_state = 'Provisioned' THEN
+      ELSIF v_state = p_provisioned THEN
         v_claimed := 'provisioned';
-      ELSIF v_approval <> 'approved' THEN
+      ELSIF v_approval <> p_approved THEN
         v_claimed := 'not_approved';
       ELSE
         v_claimed := 'granted';
@@ -212,13 +213,14 @@ Result<DeviceClaim> StateStore::claim_on_server(const v1::DeviceIdentity& identi
   for (char& c : mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return db_->single([&]() -> Result<DeviceClaim> {
     auto stmt = db_->cached(
-        "SELECT * FROM kda_claim(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        "SELECT * FROM kda_claim(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     if (!stmt) return tl::unexpected(stmt.error());
     Statement& call = **stmt;
     call.bind(1, text_array(imeis)).bind(2, identity.meid()).bind(3, identity.serial()).bind(4, mac);
     call.bind(5, wanted.desk_id).bind(6, wanted.desk_name).bind(7, wanted.session).bind(8, wanted.expires_ms);
     call.bind(9, now_ms).bind(10, lost_desk_reason("%s", format_literal(wanted.desk_name)));
     call.bind(11, display_name(DeviceState::failed)).bind(12, allowed_from(DeviceState::failed));
+    call.bind(13, display_name(DeviceState::provisioned)).bind(14, approval_name(Approval::approved));
     DeviceClaim out;
     std::string claimed;
     Lease before;
