@@ -1,54 +1,39 @@
 // EnrollmentService's leases: a session holds its device's lease from its
 // authorization until its outcome is written, so that desks sharing a
-// fleet's store never enroll one device twice (StateStore::claim_lease).
+// fleet's store never enroll one device twice (StateStore::claim_device).
 #include "enrollment_service.h"
 
 #include "kda/daemon/clock.h"
 
 namespace kda::daemon {
 
-Lease EnrollmentService::wanted_lease(const SessionInfo& session, std::int64_t now_ms, std::string device) const {
-  return Lease{.device = std::move(device), .desk_id = primary_id_, .desk_name = config_.name,
-               .session = session.session_id,
+Lease EnrollmentService::wanted_lease(const SessionInfo& session, std::int64_t now_ms) const {
+  return Lease{.desk_id = primary_id_, .desk_name = config_.name, .session = session.session_id,
                .expires_ms = now_ms + std::chrono::milliseconds(config_.store.lease).count()};
 }
 
-asio::awaitable<std::optional<EnrollmentService::LeaseRefusal>> EnrollmentService::lease(
-    SessionInfo session, std::string device, std::optional<LeaseClaim> claimed) {
-  if (!claimed) {
-    const std::int64_t now = unix_ms();
-    const Lease wanted = wanted_lease(session, now, device);
-    const auto claim = [wanted, now](StateStore& st) { return st.claim_lease(wanted, now); };
-    auto got = co_await store_.run(claim);
-    health_.saw(got);
-    if (!got) {
-      log_.error("session " + session.session_id + ": device " + device + ": lease: " + got.error().message());
-      co_return LeaseRefusal{"the staging desk cannot reach its store", target_code(got.error())};
-    }
-    claimed = std::move(*got);
-  }
-  const LeaseClaim* got = &*claimed;
+std::optional<EnrollmentService::LeaseRefusal> EnrollmentService::lease_refusal(const std::string& device,
+                                                                               const LeaseClaim& claimed) {
   using Outcome = LeaseClaim::Outcome;
-  switch (got->outcome) {
+  switch (claimed.outcome) {
     case Outcome::granted:
-      renew_leases_soon();
-      if (got->lost)
-        log_.warning("device " + device + ": desk \"" + got->lost->desk_name + "\" (" + got->lost->desk_id +
-                     ") stopped renewing its lease during session " + got->lost->session +
+      if (claimed.lost)
+        log_.warning("device " + device + ": desk \"" + claimed.lost->desk_name + "\" (" + claimed.lost->desk_id +
+                     ") stopped renewing its lease during session " + claimed.lost->session +
                      "; that attempt is recorded as failed");
-      co_return std::nullopt;
+      return std::nullopt;
     case Outcome::held:
-      co_return LeaseRefusal{"a session for this device is under way at desk \"" + got->holder.desk_name +
-                                 "\" (session " + got->holder.session + ")",
-                             Errc::device_busy};
+      return LeaseRefusal{"a session for this device is under way at desk \"" + claimed.holder.desk_name +
+                              "\" (session " + claimed.holder.session + ")",
+                          Errc::device_busy};
     case Outcome::provisioned:
-      co_return LeaseRefusal{"device is already provisioned; an admin re-arms it with kdactl devices reset " + device};
+      return LeaseRefusal{"device is already provisioned; an admin re-arms it with kdactl devices reset " + device};
     case Outcome::not_approved:
-      co_return LeaseRefusal{"device is no longer approved by the admin"};
+      return LeaseRefusal{"device is no longer approved by the admin"};
     case Outcome::unknown:
-      co_return LeaseRefusal{"device is not in the inventory of this staging desk"};
+      return LeaseRefusal{"device is not in the inventory of this staging desk"};
   }
-  co_return std::nullopt;
+  return std::nullopt;
 }
 
 asio::awaitable<Result<void>> EnrollmentService::release(std::string session_id, std::string device) {

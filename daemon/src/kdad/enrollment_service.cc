@@ -235,15 +235,14 @@ asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
     co_return co_await refuse(session, check.device, check.reason, check.code);
   }
   const InventoryDevice& device = candidates[check.index];
-
+  // check_claim lets one candidate through, whose lease the lookup claimed
+  // (none: the device left the inventory between its count and its lock).
+  const LeaseClaim unclaimed{.outcome = LeaseClaim::Outcome::unknown};
+  if (auto refusal = lease_refusal(device.key, lease_claim ? *lease_claim : unclaimed); refusal)
+    co_return co_await refuse(session, device.key, refusal->reason, refusal->code);
   session_device_[session.session_id] = device.key;
   device_session_[device.key] = session.session_id;
-  if (auto refusal = co_await lease(session, device.key, lease_claim); refusal) {
-    if (!deciding_.count(session.session_id)) co_return std::nullopt;
-    end_session(session.session_id, false);
-    co_return co_await refuse(session, device.key, refusal->reason, refusal->code);
-  }
-  if (!deciding_.count(session.session_id)) co_return std::nullopt;  // on_finished released it
+  renew_leases_soon();
   auto decision = grant(device, request);
   if (!decision) {
     const std::string key = device.key;

@@ -88,13 +88,11 @@ class EnrollmentService final : public EnrollmentBackend {
     std::string reason;
     Errc code = Errc::rejected;
   };
-  // The lease this session wants, for `device` once it is known.
-  Lease wanted_lease(const SessionInfo& session, std::int64_t now_ms, std::string device = {}) const;
-  // Why `claimed` (claimed with the inventory lookup: StateStore::claim_device),
-  // or the lease claimed now, keeps the session from the device; nothing when
-  // the session holds it.
-  asio::awaitable<std::optional<LeaseRefusal>> lease(SessionInfo session, std::string device,
-                                                     std::optional<LeaseClaim> claimed);
+  // The lease this session wants (its device is found by the lookup).
+  Lease wanted_lease(const SessionInfo& session, std::int64_t now_ms) const;
+  // Why the lease the inventory lookup claimed (StateStore::claim_device)
+  // keeps the session from `device`; nothing when the session holds it.
+  std::optional<LeaseRefusal> lease_refusal(const std::string& device, const LeaseClaim& claimed);
   asio::awaitable<Result<void>> release(std::string session_id, std::string device);
   asio::awaitable<void> close(SessionInfo session, std::string device, DeviceState state, std::string reason);
   // An outcome after the package left: to the store, or to the outbox while

@@ -79,17 +79,18 @@ RETURNS TABLE (key TEXT, imei TEXT, imei2 TEXT, meid TEXT, serial TEXT, wifi_mac
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  v_count BIGINT;
+  v_keys TEXT[];  -- the devices the identity names, counted once
   v_key TEXT;
   v_state TEXT;
   v_approval TEXT;
   v_claimed TEXT := '';
   h leases%ROWTYPE;
 BEGIN
-  SELECT count(*), min(d.key) INTO v_count, v_key FROM devices d
+  SELECT array_agg(d.key ORDER BY d.key) INTO v_keys FROM devices d
    WHERE d.imei = ANY (p_imeis) OR d.imei2 = ANY (p_imeis) OR (p_meid <> '' AND d.meid = upper(p_meid))
       OR (p_serial <> '' AND lower(d.serial) = lower(p_serial)) OR (p_mac <> '' AND d.wifi_mac = p_mac);
-  IF v_count = 1 THEN
+  IF cardinality(v_keys) = 1 THEN
+    v_key := v_keys[1];
     -- Desks claiming one device wait for each other here, then see each
     -- other's lease.
     SELECT d.state, d.approval INTO v_state, v_approval FROM devices d WHERE d.key = v_key FOR UPDATE;
@@ -120,9 +121,7 @@ BEGIN
     SELECT d.key, d.imei, d.imei2, d.meid, d.serial, d.wifi_mac, d.user_id, d.password, d.profile, d.tags,
            d.source, d.approval, d.updated_ms, d.state, v_claimed, h.desk_id, h.desk_name, h.session, h.expires_ms
       FROM devices d
-     WHERE CASE WHEN v_count = 1 THEN d.key = v_key  -- the one claimed, whatever came in since
-           ELSE d.imei = ANY (p_imeis) OR d.imei2 = ANY (p_imeis) OR (p_meid <> '' AND d.meid = upper(p_meid))
-             OR (p_serial <> '' AND lower(d.serial) = lower(p_serial)) OR (p_mac <> '' AND d.wifi_mac = p_mac) END
+     WHERE d.key = ANY (v_keys)  -- those counted, whatever came in since
      ORDER BY d.key;
 END $$;
 )sql";
