@@ -33,6 +33,12 @@ const std::map<std::string, std::vector<Pinned>> kPinned = {
       {4, "unknown_command", 400}, {5, "request_too_large", 413}, {6, "response_too_large", 413}, {7, "busy", 503},
       {8, "unknown_session", 404}, {9, "fell_behind", 429}, {10, "internal", 500}}},
     {"kda.config", {{1, "syntax", 422}, {2, "unknown_key", 422}, {3, "bad_value", 422}, {4, "unreadable", 500}}},
+    {"kda.customer",
+     {{1, "unknown_customer", 404}, {2, "invalid_customer", 422}, {3, "status_forbids", 409},
+      {4, "management_forbids", 409}, {5, "owned_elsewhere", 409}, {6, "unknown_reseller", 404},
+      {7, "reseller_exists", 409}, {8, "not_a_customer_id", 422}, {9, "customer_exists", 409}}},
+    {"kda.access",
+     {{1, "role_forbids", 403}, {2, "other_customer", 403}, {3, "secrets_withheld", 403}, {4, "customer_needed", 400}}},
 };
 
 std::string read(const std::filesystem::path& path) {

@@ -56,6 +56,25 @@ constexpr ErrorCodeInfo kConfig[] = {
     {4, "unreadable", 500, "the configuration file cannot be read"},
 };
 
+constexpr ErrorCodeInfo kCustomer[] = {
+    {1, "unknown_customer", 404, "no such customer"},
+    {2, "invalid_customer", 422, "a customer field breaks a rule"},
+    {3, "status_forbids", 409, "the customer's status does not allow this change"},
+    {4, "management_forbids", 409, "the customer's management type does not allow this change"},
+    {5, "owned_elsewhere", 409, "the device belongs to another customer"},
+    {6, "unknown_reseller", 404, "no such reseller registered for the customer"},
+    {7, "reseller_exists", 409, "the customer registered that reseller already"},
+    {8, "not_a_customer_id", 422, "not a customer's id"},
+    {9, "customer_exists", 409, "the customer is linked or asked already"},
+};
+
+constexpr ErrorCodeInfo kAccess[] = {
+    {1, "role_forbids", 403, "the caller's role may not do this"},
+    {2, "other_customer", 403, "the data belongs to a customer the caller may not reach"},
+    {3, "secrets_withheld", 403, "the caller's role may not read secrets"},
+    {4, "customer_needed", 400, "name the customer (--customer)"},
+};
+
 class DaemonCategory final : public std::error_category {
  public:
   constexpr DaemonCategory(const char* name, std::span<const ErrorCodeInfo> codes) : name_(name), codes_(codes) {}
@@ -77,6 +96,8 @@ const DaemonCategory kCatalogCategory("kda.catalog", kCatalog);
 const DaemonCategory kStoreCategory("kda.store", kStore);
 const DaemonCategory kControlCategory("kda.control", kControl);
 const DaemonCategory kConfigCategory("kda.config", kConfig);
+const DaemonCategory kCustomerCategory("kda.customer", kCustomer);
+const DaemonCategory kAccessCategory("kda.access", kAccess);
 
 }  // namespace
 
@@ -85,13 +106,17 @@ const std::error_category& catalog_category() noexcept { return kCatalogCategory
 const std::error_category& store_category() noexcept { return kStoreCategory; }
 const std::error_category& control_category() noexcept { return kControlCategory; }
 const std::error_category& config_category() noexcept { return kConfigCategory; }
+const std::error_category& customer_category() noexcept { return kCustomerCategory; }
+const std::error_category& access_category() noexcept { return kAccessCategory; }
 
 std::vector<const std::error_category*> daemon_categories() {
-  return {&kInventoryCategory, &kCatalogCategory, &kStoreCategory, &kControlCategory, &kConfigCategory};
+  return {&kInventoryCategory, &kCatalogCategory, &kStoreCategory, &kControlCategory,
+          &kConfigCategory,    &kCustomerCategory, &kAccessCategory};
 }
 
 std::span<const ErrorCodeInfo> error_codes(const std::error_category& category) {
-  for (const auto* c : {&kInventoryCategory, &kCatalogCategory, &kStoreCategory, &kControlCategory, &kConfigCategory})
+  for (const auto* c : {&kInventoryCategory, &kCatalogCategory, &kStoreCategory, &kControlCategory, &kConfigCategory,
+                        &kCustomerCategory, &kAccessCategory})
     if (*c == category) return c->codes();
   return {};
 }

@@ -68,17 +68,42 @@ enum class ConfigErrc {
   unreadable = 4,   // the file cannot be read
 };
 
+// Customers, resellers and their lifecycle ("kda.customer").
+enum class CustomerErrc {
+  unknown_customer = 1,    // no customer has that id
+  invalid_customer = 2,    // a field breaks a rule (size band, email, country, ...)
+  status_forbids = 3,      // the customer's status does not allow the change (delink requested, ...)
+  management_forbids = 4,  // its management type does not allow it (jointly -> fully, ...)
+  owned_elsewhere = 5,     // the device belongs to another customer (which is not said)
+  unknown_reseller = 6,    // the customer registered no reseller of that id
+  reseller_exists = 7,     // the customer registered that reseller id already
+  not_a_customer_id = 8,   // an upload names an MSP's id, or no customer's id
+  customer_exists = 9,     // the customer is linked or asked already
+};
+
+// Who may do what on the control socket and the HTTP API ("kda.access").
+enum class AccessErrc {
+  role_forbids = 1,      // the caller's role may not use the command
+  other_customer = 2,    // the data is a customer's the caller may not reach
+  secrets_withheld = 3,  // the caller's role may not read secrets
+  customer_needed = 4,   // the caller reaches several customers: name one (--customer)
+};
+
 const std::error_category& inventory_category() noexcept;
 const std::error_category& catalog_category() noexcept;
 const std::error_category& store_category() noexcept;
 const std::error_category& control_category() noexcept;
 const std::error_category& config_category() noexcept;
+const std::error_category& customer_category() noexcept;
+const std::error_category& access_category() noexcept;
 
 inline std::error_code make_error_code(InventoryErrc e) noexcept { return {static_cast<int>(e), inventory_category()}; }
 inline std::error_code make_error_code(CatalogErrc e) noexcept { return {static_cast<int>(e), catalog_category()}; }
 inline std::error_code make_error_code(StoreErrc e) noexcept { return {static_cast<int>(e), store_category()}; }
 inline std::error_code make_error_code(ControlErrc e) noexcept { return {static_cast<int>(e), control_category()}; }
 inline std::error_code make_error_code(ConfigErrc e) noexcept { return {static_cast<int>(e), config_category()}; }
+inline std::error_code make_error_code(CustomerErrc e) noexcept { return {static_cast<int>(e), customer_category()}; }
+inline std::error_code make_error_code(AccessErrc e) noexcept { return {static_cast<int>(e), access_category()}; }
 
 // One code of a daemon category, as docs/ERRORS.md lists it.
 struct ErrorCodeInfo {
@@ -107,3 +132,7 @@ template <>
 struct std::is_error_code_enum<kda::daemon::ControlErrc> : std::true_type {};
 template <>
 struct std::is_error_code_enum<kda::daemon::ConfigErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<kda::daemon::CustomerErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<kda::daemon::AccessErrc> : std::true_type {};

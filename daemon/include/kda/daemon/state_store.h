@@ -23,6 +23,7 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/error.h"
+#include "kda/daemon/customer.h"
 #include "kda/daemon/device.h"
 #include "kda/daemon/device_state.h"
 #include "kda/daemon/errors.h"
@@ -51,7 +52,15 @@ struct LedgerEntry {
   // of the kEvent* names, and the profile it concerns; device is empty.
   std::string event;
   std::string profile;
+  // The customer whose device (or profile, for an event) it concerns; the
+  // store fills it in from the device's row.
+  std::string customer = std::string(kDirectCustomer);
 };
+
+// The customers a caller reaches (roles.h's Caller::customers): nullopt is
+// every customer. Listings and counts keep to it; a batch by key naming a
+// device outside it is refused whole (AccessErrc::other_customer).
+using CustomerScope = std::optional<std::vector<std::string>>;
 
 // A phone read the provisioning record of `profile` from the desk's NFC
 // reader armed as a tag (kdactl nfc tag). The phone is not known yet.
@@ -68,6 +77,7 @@ struct LedgerQuery {
   // The oldest `limit` entries after after_id instead of the newest (the
   // pages of a long listing); omitted is then not counted.
   bool oldest_first = false;
+  CustomerScope customers;
 };
 
 // Where a paged ledger listing of a range's newest `limit` entries starts.
@@ -91,6 +101,7 @@ struct InventoryDevice {
   Approval approval = Approval::pending;
   DeviceState state = DeviceState::unassigned;  // latest ledger state
   std::int64_t updated_ms = 0;
+  std::string customer = std::string(kDirectCustomer);  // the one customer it belongs to
 };
 
 struct ImportOptions {
@@ -103,6 +114,10 @@ struct ImportOptions {
   std::string file = "upload";   // names the upload in the ledger
   // May refuse a device (e.g. a profile the catalog lacks).
   std::function<Result<void>(const Device&)> check;
+  // Whose devices these are: new ones belong to it; a row naming a device
+  // of another customer is refused (CustomerErrc::owned_elsewhere, the
+  // line does not say whose).
+  std::string customer = std::string(kDirectCustomer);
 };
 
 // A device an import adds or changes.
@@ -139,6 +154,8 @@ struct DeviceFilter {
   std::optional<Approval> approval;
   std::optional<std::string> profile;  // "" = unassigned (default profile)
   std::optional<DeviceState> state;
+  CustomerScope customers;
+  std::optional<std::string> source;  // a reseller's own uploads
 };
 
 // Counted by SQL, never by loading devices (status, report, profile list).
@@ -344,6 +361,31 @@ class StateStore {
   Result<std::size_t> remove(const std::vector<std::string>& keys);
   // The whole inventory at once (kdad's export goes by devices_page).
   Result<std::string> export_csv();
+
+  // --- Customers and resellers (customers.cc; the rules: customer.h) ---
+  // Refused with CustomerErrc::customer_exists when the id is taken.
+  Result<void> add_customer(const Customer& customer);
+  Result<std::optional<Customer>> customer(const std::string& id);
+  // Every customer, by company name then id.
+  Result<std::vector<Customer>> customers();
+  // A lifecycle step: reads the customer under its row's lock, asks
+  // `change` (a rule of customer.h) and writes what it returns, in one
+  // transaction, so two desks' changes never cross. unknown_customer when
+  // no row has the id; `change`'s refusal changes nothing.
+  using CustomerChange = std::function<Result<Customer>(const Customer&)>;
+  Result<Customer> change_customer(const std::string& id, const CustomerChange& change);
+  // Devices per customer id (kDirectCustomer included when it has any).
+  Result<std::map<std::string, std::size_t>> devices_per_customer();
+  // reseller_exists when the customer registered that id already.
+  Result<void> add_reseller(const Reseller& reseller);
+  // One customer's resellers, or (nullopt) every customer's; by customer
+  // then reseller id.
+  Result<std::vector<Reseller>> resellers(const std::optional<std::string>& customer);
+  // The customer's registration of reseller_id: unknown_reseller when none.
+  Result<Reseller> reseller(const std::string& customer, const std::string& reseller_id);
+  Result<void> remove_reseller(const std::string& customer, const std::string& reseller_id);
+  Result<void> set_reseller_approval(const std::string& customer, const std::string& reseller_id,
+                                     ApprovalMethod approval);
 
  private:
   StateStore(std::unique_ptr<Database> db, std::string location, int schema);

@@ -1,0 +1,102 @@
+// Who may do what: the five roles, how a control-socket peer (a Unix user
+// and its groups) gets one from kdad.toml's [access] grants, and the table
+// that says what each command needs. Pure functions: no I/O (the caller
+// resolves user and group names). The HTTP API's tokens carry the same
+// roles. docs/MSP.md explains them; refusals are kda.access codes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kda/core/error.h"
+#include "kda/daemon/errors.h"
+#include "kda/proto/control.pb.h"
+
+namespace kda::daemon {
+
+enum class Role {
+  msp_admin,       // every customer and its lifecycle
+  customer_admin,  // one customer: jointly managed, or the direct desk's implicit one
+  reseller,        // uploads to the customers that registered it; sees its uploads' status
+  desk_operator,   // sessions, confirm/reject, monitor; never secrets
+  viewer,          // read-only, never secrets
+};
+// "msp-admin", "customer-admin", "reseller", "desk-operator", "viewer".
+std::string_view role_name(Role r);
+std::optional<Role> parse_role(std::string_view text);
+
+// One [[access.grant]] of kdad.toml: a Unix user or group (exactly one of
+// them) and what it gets.
+struct Grant {
+  std::string user;   // a user name or uid
+  std::string group;  // a group name or gid
+  Role role = Role::viewer;
+  // The customers the grant reaches: customer-admin exactly one; msp-admin,
+  // desk-operator and viewer any number, none meaning every customer.
+  // The implicit customer (a direct desk) is kDirectCustomer.
+  std::vector<std::string> customers;
+  std::string reseller;  // reseller: the reseller id it uploads as
+  bool operator==(const Grant&) const = default;
+};
+
+// [access] of kdad.toml. Without grants every peer the control socket
+// admits (root, kdad's user, the control group) is an msp-admin: a
+// direct desk works as it always did.
+struct AccessSettings {
+  std::vector<Grant> grants;
+  bool operator==(const AccessSettings&) const = default;
+};
+
+// Who is asking: what the control server (or the HTTP API) hands the
+// service with every request. user names the caller in the ledger.
+struct Caller {
+  std::string user;  // the Unix user name (the uid when it has none), or a token's name
+  Role role = Role::viewer;
+  std::vector<std::string> customers;  // empty: every customer (not for customer-admin/reseller)
+  std::string reseller;                // reseller: its id
+  bool operator==(const Caller&) const = default;
+};
+
+// The grant a peer gets: the first grant naming its user, else the first
+// naming one of its groups (file order); nullopt when none does. `user` is
+// the peer's user name, `uid` its uid (either may match Grant::user), and
+// `groups` its group names and gids as strings.
+std::optional<Grant> grant_for(const AccessSettings& access, std::string_view user, std::string_view uid,
+                               const std::vector<std::string>& groups);
+
+// What a command needs.
+enum class Permission {
+  read,              // status, lists, shows, ledger, monitor, reports (without secrets)
+  read_secrets,      // a profile's token or Wi-Fi password, QR, NDEF, profile copy, export with passwords, NFC tag
+  operate_sessions,  // confirm or reject a session
+  change_inventory,  // approve, reject, assign, unassign, move, delete, reset, import
+  change_catalog,    // profile add, edit, delete, select
+  upload,            // a reseller's devices import
+  manage_customers,  // customers add, add-existing, edit, upgrade, delink request/revoke
+  customer_consent,  // customers accept-msp, delink accept/reject, the contact of a jointly managed customer
+  manage_resellers,  // resellers add, remove, set-approval
+};
+std::string_view permission_name(Permission p);
+
+// The command table: what each control request needs (one place; the
+// isolation tests walk it). A request with no command needs read.
+Permission permission_of(const v1::ControlRequest& request);
+
+// Whether the role may ever do it; AccessErrc::role_forbids (or
+// secrets_withheld for read_secrets) with a line naming the role and the
+// command otherwise. `command` names the command in that line.
+Result<void> authorize(const Caller& caller, Permission needed, std::string_view command);
+
+// Whether the caller reaches `customer`'s data: AccessErrc::other_customer
+// otherwise (the line does not say whether the customer exists).
+Result<void> reach_customer(const Caller& caller, std::string_view customer);
+
+// The customer a request means: `named` (--customer) when given and
+// reachable; else the caller's only customer; else kDirectCustomer when
+// the store knows no customer besides it (`several` = false);
+// AccessErrc::customer_needed when the caller reaches several.
+Result<std::string> pick_customer(const Caller& caller, std::string_view named, bool several);
+
+}  // namespace kda::daemon
