@@ -24,8 +24,8 @@ DbResult<void> announce(Database& db) {
 
 DbResult<void> upsert_default(Database& db, const std::string& name, const CatalogChange& change) {
   auto stmt = db.cached(
-      "INSERT INTO catalog_default (id, name, updated_ms, desk) VALUES (1, ?1, ?2, ?3) "
-      "ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_ms = excluded.updated_ms, desk = excluded.desk");
+      "INSERT INTO catalog_default (customer, name, updated_ms, desk) VALUES ('', ?1, ?2, ?3) "
+      "ON CONFLICT (customer) DO UPDATE SET name = excluded.name, updated_ms = excluded.updated_ms, desk = excluded.desk");
   if (!stmt) return tl::unexpected(stmt.error());
   (*stmt)->bind(1, name).bind(2, change.now_ms).bind(3, change.desk);
   return (*stmt)->run();
@@ -33,7 +33,7 @@ DbResult<void> upsert_default(Database& db, const std::string& name, const Catal
 
 // The database's default choice, "" when none.
 DbResult<std::string> stored_default(Database& db) {
-  auto rows = text_rows(db, "SELECT name, '' FROM catalog_default WHERE id = 1");
+  auto rows = text_rows(db, "SELECT name, '' FROM catalog_default WHERE customer = ''");
   if (!rows) return tl::unexpected(rows.error());
   return rows->empty() ? std::string() : rows->front().first;
 }
@@ -61,10 +61,10 @@ DbResult<void> put_profile(Database& db, const std::string& name, const std::str
   return db.transaction([&]() -> DbResult<void> {
     auto stmt = db.cached(
         replace ? "INSERT INTO catalog_profiles (name, json, updated_ms, desk) VALUES (?1, ?2, ?3, ?4) "
-                  "ON CONFLICT (name) DO UPDATE SET json = excluded.json, updated_ms = excluded.updated_ms, "
+                  "ON CONFLICT (customer, name) DO UPDATE SET json = excluded.json, updated_ms = excluded.updated_ms, "
                   "desk = excluded.desk RETURNING name"
                 : "INSERT INTO catalog_profiles (name, json, updated_ms, desk) VALUES (?1, ?2, ?3, ?4) "
-                  "ON CONFLICT (name) DO NOTHING RETURNING name");
+                  "ON CONFLICT (customer, name) DO NOTHING RETURNING name");
     if (!stmt) return tl::unexpected(stmt.error());
     (*stmt)->bind(1, name).bind(2, json).bind(3, change.now_ms).bind(4, change.desk);
     auto row = (*stmt)->step();
@@ -87,12 +87,12 @@ DbResult<void> delete_profile(Database& db, const std::string& name, bool built_
       return fail(CatalogErrc::default_profile, "\"" + name + "\" is the default profile; select another first");
     if (built_in) {
       auto mark = db.cached(
-          "INSERT INTO catalog_deleted (name, updated_ms, desk) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING");
+          "INSERT INTO catalog_deleted (name, updated_ms, desk) VALUES (?1, ?2, ?3) ON CONFLICT (customer, name) DO NOTHING");
       if (!mark) return tl::unexpected(mark.error());
       (*mark)->bind(1, name).bind(2, change.now_ms).bind(3, change.desk);
       if (auto ok = (*mark)->run(); !ok) return ok;
     }
-    auto gone = db.cached("DELETE FROM catalog_profiles WHERE name = ?1");
+    auto gone = db.cached("DELETE FROM catalog_profiles WHERE customer = '' AND name = ?1");
     if (!gone) return tl::unexpected(gone.error());
     (*gone)->bind(1, name);
     if (auto ok = (*gone)->run(); !ok) return ok;
@@ -114,7 +114,7 @@ DbResult<std::set<std::string>> import_catalog_files(Database& db, const Catalog
     for (const auto& [name, json] : files.profiles) {
       auto stmt = db.cached(
           "INSERT INTO catalog_profiles (name, json, updated_ms, desk) VALUES (?1, ?2, ?3, ?4) "
-          "ON CONFLICT (name) DO NOTHING RETURNING name");
+          "ON CONFLICT (customer, name) DO NOTHING RETURNING name");
       if (!stmt) return tl::unexpected(stmt.error());
       (*stmt)->bind(1, name).bind(2, json).bind(3, change.now_ms).bind(4, change.desk);
       auto row = (*stmt)->step();
@@ -123,14 +123,15 @@ DbResult<std::set<std::string>> import_catalog_files(Database& db, const Catalog
     }
     for (const auto& name : files.deleted) {
       auto stmt = db.cached(
-          "INSERT INTO catalog_deleted (name, updated_ms, desk) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING");
+          "INSERT INTO catalog_deleted (name, updated_ms, desk) VALUES (?1, ?2, ?3) ON CONFLICT (customer, name) DO NOTHING");
       if (!stmt) return tl::unexpected(stmt.error());
       (*stmt)->bind(1, name).bind(2, change.now_ms).bind(3, change.desk);
       if (auto ok = (*stmt)->run(); !ok) return tl::unexpected(ok.error());
     }
     if (!files.default_name.empty()) {
       auto stmt = db.cached(
-          "INSERT INTO catalog_default (id, name, updated_ms, desk) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO NOTHING");
+          "INSERT INTO catalog_default (customer, name, updated_ms, desk) VALUES ('', ?1, ?2, ?3) "
+          "ON CONFLICT (customer) DO NOTHING");
       if (!stmt) return tl::unexpected(stmt.error());
       (*stmt)->bind(1, files.default_name).bind(2, change.now_ms).bind(3, change.desk);
       if (auto ok = (*stmt)->run(); !ok) return tl::unexpected(ok.error());

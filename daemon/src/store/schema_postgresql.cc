@@ -124,9 +124,59 @@ CREATE TABLE catalog_deleted (
 );
 )sql";
 
+// Customers of an MSP and their resellers (store/customers.cc), and the
+// customer each device, ledger row and catalog entry belongs to: '' for
+// the rows there were. SQLite's version 11 (its comment says how the
+// columns are kept); the catalog's keys change in place here.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE customers (
+  id                 TEXT COLLATE "C" PRIMARY KEY,
+  company_name       TEXT COLLATE "C" NOT NULL,
+  size               TEXT COLLATE "C" NOT NULL,
+  industry           TEXT COLLATE "C" NOT NULL DEFAULT '',
+  country            TEXT COLLATE "C" NOT NULL DEFAULT '',
+  address            TEXT COLLATE "C" NOT NULL DEFAULT '',
+  city               TEXT COLLATE "C" NOT NULL DEFAULT '',
+  state              TEXT COLLATE "C" NOT NULL DEFAULT '',
+  zip                TEXT COLLATE "C" NOT NULL DEFAULT '',
+  website            TEXT COLLATE "C" NOT NULL DEFAULT '',
+  contact_first_name TEXT COLLATE "C" NOT NULL DEFAULT '',
+  contact_last_name  TEXT COLLATE "C" NOT NULL DEFAULT '',
+  contact_email      TEXT COLLATE "C" NOT NULL DEFAULT '',
+  contact_phone      TEXT COLLATE "C" NOT NULL DEFAULT '',
+  contact_job_title  TEXT COLLATE "C" NOT NULL DEFAULT '',
+  management         TEXT COLLATE "C" NOT NULL,
+  status             TEXT COLLATE "C" NOT NULL,
+  created_ms         BIGINT NOT NULL,
+  modified_ms        BIGINT NOT NULL,
+  msp_linked_ms      BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX customers_company ON customers(company_name, id);
+CREATE TABLE resellers (
+  customer    TEXT COLLATE "C" NOT NULL,
+  reseller_id TEXT COLLATE "C" NOT NULL,
+  name        TEXT COLLATE "C" NOT NULL DEFAULT '',
+  approval    TEXT COLLATE "C" NOT NULL,
+  profile     TEXT COLLATE "C" NOT NULL DEFAULT '',
+  created_ms  BIGINT NOT NULL,
+  PRIMARY KEY (customer, reseller_id)
+);
+CREATE INDEX resellers_reseller ON resellers(reseller_id);
+ALTER TABLE devices ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX devices_customer ON devices(customer, key);
+ALTER TABLE ledger ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX ledger_customer ON ledger(customer, id);
+ALTER TABLE catalog_profiles ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAULT '',
+  DROP CONSTRAINT catalog_profiles_pkey, ADD PRIMARY KEY (customer, name);
+ALTER TABLE catalog_default DROP COLUMN id,
+  ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAULT '', ADD PRIMARY KEY (customer);
+ALTER TABLE catalog_deleted ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAULT '',
+  DROP CONSTRAINT catalog_deleted_pkey, ADD PRIMARY KEY (customer, name);
+)sql";
+
 // Version 5: an enrollment's steps as server functions (server_steps.cc).
 const Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
-                                 {5, postgresql_enrollment_functions()}};
+                                 {5, postgresql_enrollment_functions()}, {6, kSchemaV6}};
 
 }  // namespace
 

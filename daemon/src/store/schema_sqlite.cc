@@ -144,9 +144,88 @@ CREATE TABLE catalog_deleted (
 );
 )sql";
 
+// Customers of an MSP (customer.h) and the resellers each registered
+// (store/customers.cc), and each device, ledger row and catalog entry
+// naming the customer it belongs to: '' (kDirectCustomer) for every row
+// there was, so a direct desk goes on as before. A customer's address
+// lines are one text joined by '\n'; its size, management and status, and
+// a reseller's approval, are short codes (customers.cc converts them).
+// SQLite changes no primary key in place: the catalog's tables are made
+// again with their rows, keyed by customer, the column last as
+// PostgreSQL's ALTER puts it.
+constexpr const char* kSchemaV11 = R"sql(
+CREATE TABLE customers (
+  id                 TEXT PRIMARY KEY NOT NULL,
+  company_name       TEXT NOT NULL,
+  size               TEXT NOT NULL,
+  industry           TEXT NOT NULL DEFAULT '',
+  country            TEXT NOT NULL DEFAULT '',
+  address            TEXT NOT NULL DEFAULT '',
+  city               TEXT NOT NULL DEFAULT '',
+  state              TEXT NOT NULL DEFAULT '',
+  zip                TEXT NOT NULL DEFAULT '',
+  website            TEXT NOT NULL DEFAULT '',
+  contact_first_name TEXT NOT NULL DEFAULT '',
+  contact_last_name  TEXT NOT NULL DEFAULT '',
+  contact_email      TEXT NOT NULL DEFAULT '',
+  contact_phone      TEXT NOT NULL DEFAULT '',
+  contact_job_title  TEXT NOT NULL DEFAULT '',
+  management         TEXT NOT NULL,
+  status             TEXT NOT NULL,
+  created_ms         INTEGER NOT NULL,
+  modified_ms        INTEGER NOT NULL,
+  msp_linked_ms      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX customers_company ON customers(company_name, id);
+CREATE TABLE resellers (
+  customer    TEXT NOT NULL,
+  reseller_id TEXT NOT NULL,
+  name        TEXT NOT NULL DEFAULT '',
+  approval    TEXT NOT NULL,
+  profile     TEXT NOT NULL DEFAULT '',
+  created_ms  INTEGER NOT NULL,
+  PRIMARY KEY (customer, reseller_id)
+);
+CREATE INDEX resellers_reseller ON resellers(reseller_id);
+ALTER TABLE devices ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+CREATE INDEX devices_customer ON devices(customer, key);
+ALTER TABLE ledger ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+CREATE INDEX ledger_customer ON ledger(customer, id);
+CREATE TABLE catalog_profiles_new (
+  name       TEXT NOT NULL,
+  json       TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  desk       TEXT NOT NULL DEFAULT '',
+  customer   TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (customer, name)
+);
+INSERT INTO catalog_profiles_new (name, json, updated_ms, desk) SELECT name, json, updated_ms, desk FROM catalog_profiles;
+DROP TABLE catalog_profiles;
+ALTER TABLE catalog_profiles_new RENAME TO catalog_profiles;
+CREATE TABLE catalog_default_new (
+  name       TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  desk       TEXT NOT NULL DEFAULT '',
+  customer   TEXT PRIMARY KEY NOT NULL DEFAULT ''
+);
+INSERT INTO catalog_default_new (name, updated_ms, desk) SELECT name, updated_ms, desk FROM catalog_default;
+DROP TABLE catalog_default;
+ALTER TABLE catalog_default_new RENAME TO catalog_default;
+CREATE TABLE catalog_deleted_new (
+  name       TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  desk       TEXT NOT NULL DEFAULT '',
+  customer   TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (customer, name)
+);
+INSERT INTO catalog_deleted_new (name, updated_ms, desk) SELECT name, updated_ms, desk FROM catalog_deleted;
+DROP TABLE catalog_deleted;
+ALTER TABLE catalog_deleted_new RENAME TO catalog_deleted;
+)sql";
+
 constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
                                      {5, kSchemaV5}, {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8},
-                                     {9, kSchemaV9}, {10, kSchemaV10}};
+                                     {9, kSchemaV9}, {10, kSchemaV10}, {11, kSchemaV11}};
 
 }  // namespace
 
