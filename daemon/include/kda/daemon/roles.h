@@ -82,15 +82,56 @@ std::string_view permission_name(Permission p);
 
 // The command table: what each control request needs (one place; the
 // isolation tests walk it). A request with no command needs read.
+// profile copy needs read_secrets (the copy carries them; every role that
+// reads secrets also changes the catalog). A devices import needs
+// change_inventory: authorize(caller, request) makes it an upload for a
+// reseller.
 Permission permission_of(const v1::ControlRequest& request);
 
+// The command in refusal lines: "approve devices", "reveal profile secrets".
+std::string_view command_phrase(const v1::ControlRequest& request);
+
 // Whether the role may ever do it; AccessErrc::role_forbids (or
-// secrets_withheld for read_secrets) with a line naming the role and the
-// command otherwise. `command` names the command in that line.
+// secrets_withheld for read_secrets) with a line naming the caller, the
+// command and the role otherwise: "alice may not approve devices (role
+// desk-operator)". `command` names the command in that line.
+// msp-admin: everything but customer_consent (that is the customer's own
+// word). customer-admin: everything but upload and manage_customers.
+// reseller: upload only. desk-operator: read, operate_sessions. viewer: read.
 Result<void> authorize(const Caller& caller, Permission needed, std::string_view command);
 
+// authorize() for a request, with what the table alone cannot say:
+//  - a reseller's devices import (and its chunks) needs upload, and so do
+//    its devices list, show and export without passwords: a reseller sees
+//    its uploads' status (the service filters them to its source and its
+//    customers);
+//  - a customer-admin may `customers edit` (its own customer: the service
+//    asks reach_customer, and edits as CustomerActor::customer) though it
+//    may not manage customers otherwise.
+// This is what the control service asks; reach_customer follows.
+Result<void> authorize(const Caller& caller, const v1::ControlRequest& request);
+
+// A control-socket peer as the server sees it; the server looks the names
+// up (getpwuid_r, getgrgid_r), caller_for decides.
+struct PeerIdentity {
+  std::string user;                 // the user name; empty when the uid has none
+  std::string uid;                  // the uid, as a string
+  std::vector<std::string> groups;  // its groups' names and gids as strings (empty when no grant names a group)
+  bool root = false;
+  bool trusted = false;  // kdad's own user, or a member of the control group
+};
+
+// Who a peer is: root is always an msp-admin reaching every customer; else
+// its grant (grant_for) says, also for a trusted peer; else a trusted peer
+// is an msp-admin reaching every customer, as before [access] existed;
+// else nullopt: the socket refuses it. Caller::user is the user name, the
+// uid when there is none.
+std::optional<Caller> caller_for(const AccessSettings& access, const PeerIdentity& peer);
+
 // Whether the caller reaches `customer`'s data: AccessErrc::other_customer
-// otherwise (the line does not say whether the customer exists).
+// otherwise (the line does not say whether the customer exists). A
+// customer-admin or a reseller reaches only the customers Caller::customers
+// lists (a reseller's: the service fills in those that registered it).
 Result<void> reach_customer(const Caller& caller, std::string_view customer);
 
 // The customer a request means: `named` (--customer) when given and
