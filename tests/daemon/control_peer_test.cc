@@ -1,10 +1,14 @@
-// Who may use the control socket: root, kdad's user and its control group,
-// checked by the rule and, as root, by a child acting as another user.
+// Who may use the control socket: root, kdad's user, its control group and
+// the [access] grants, and the Caller each peer resolves to; checked by the
+// rule and, as root, by a child acting as another user.
 #include <gtest/gtest.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -61,6 +65,38 @@ TEST(ControlPeerCheck, ResolvesGroupNamesAndNumbers) {
   EXPECT_EQ(resolve_group("no-such-group-kda").error().detail, "unknown group 'no-such-group-kda'");
 }
 
+std::string name_of_uid(uid_t uid) {
+  const passwd* pw = ::getpwuid(uid);
+  return pw ? pw->pw_name : std::to_string(uid);
+}
+
+TEST(ControlPeerCheck, IdentityOfThisProcess) {
+  const ControlPeer self{.pid = ::getpid(), .uid = ::getuid(), .gid = ::getgid()};
+  const auto id = peer_identity(self, true, {});
+  EXPECT_EQ(id.user, name_of_uid(::getuid()));
+  EXPECT_EQ(id.uid, std::to_string(::getuid()));
+  EXPECT_EQ(id.root, ::getuid() == 0);
+  EXPECT_TRUE(id.trusted);
+  EXPECT_TRUE(id.groups.empty());  // no grant names a group: the group database is not asked
+  const auto grouped = peer_identity(self, false, {.grants = {{.group = "kda-desk", .role = Role::viewer}}});
+  EXPECT_FALSE(grouped.trusted);
+  const auto has = [&](const std::string& g) {
+    return std::find(grouped.groups.begin(), grouped.groups.end(), g) != grouped.groups.end();
+  };
+  EXPECT_TRUE(has(std::to_string(::getgid())));
+  if (const group* gr = ::getgrgid(::getgid())) EXPECT_TRUE(has(gr->gr_name));
+}
+
+// Without grants the server's own user is an msp-admin, as always.
+TEST(ControlPeerCheck, TheServerResolvesItsOwnUserToAnMspAdmin) {
+  Rig rig;
+  ASSERT_EQ(status_call_result(rig.path()), "ok");
+  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(::geteuid()), .role = Role::msp_admin}));
+  struct stat st {};
+  ASSERT_EQ(::stat(rig.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
 // Runs `fn` in a child that dropped to uid 65534 with the given groups;
 // returns what it wrote to the pipe.
 std::string as_nobody(const std::vector<gid_t>& groups, const std::function<std::string()>& fn) {
@@ -95,6 +131,49 @@ TEST_F(ControlAsOtherUser, ControlGroupMemberIsAllowed) {
   const std::string path = rig.path();
   EXPECT_EQ(as_nobody({kGroup}, [&] { return status_call_result(path); }), "ok");
   EXPECT_EQ(rig.handler.last_peer().uid, 65534u);
+}
+
+TEST_F(ControlAsOtherUser, ControlGroupMemberWithoutAGrantIsAnMspAdmin) {
+  Rig rig({.group = kGroup, .access = {.grants = {{.user = "someone-else", .role = Role::viewer}}}});
+  ASSERT_TRUE(rig.error.empty()) << rig.error;
+  ::chmod(rig.dir.path().c_str(), 0755);
+  const std::string path = rig.path();
+  EXPECT_EQ(as_nobody({kGroup}, [&] { return status_call_result(path); }), "ok");
+  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(test::kNobody), .role = Role::msp_admin}));
+}
+
+// A grant admits a user outside the control group (the socket is 0666 for
+// it) and gives it its role; everyone else is refused by the server.
+TEST_F(ControlAsOtherUser, GrantedUserIsAdmittedWithItsRole) {
+  Rig rig({.access = {.grants = {{.user = std::to_string(test::kNobody), .role = Role::viewer}}}});
+  ASSERT_TRUE(rig.error.empty()) << rig.error;
+  ::chmod(rig.dir.path().c_str(), 0755);
+  struct stat st {};
+  ASSERT_EQ(::stat(rig.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0666u);
+  const std::string path = rig.path();
+  EXPECT_EQ(as_nobody({}, [&] { return status_call_result(path); }), "ok");
+  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(test::kNobody), .role = Role::viewer}));
+  EXPECT_EQ(test::AsUser(65533, {}, [&] { return status_call_result(path); }).output(),
+            "refused: permission denied: uid 65533 (needs root, kdad's user or a grant in [access])");
+}
+
+TEST_F(ControlAsOtherUser, GroupGrantGivesItsMembersTheRole) {
+  const Grant reseller{.group = std::to_string(kGroup), .role = Role::reseller, .reseller = "reseller-42"};
+  Rig rig({.access = {.grants = {reseller}}});
+  ::chmod(rig.dir.path().c_str(), 0755);
+  const std::string path = rig.path();
+  EXPECT_EQ(as_nobody({kGroup}, [&] { return status_call_result(path); }), "ok");
+  EXPECT_EQ(rig.handler.last_peer().caller,
+            (Caller{.user = name_of_uid(test::kNobody), .role = Role::reseller, .reseller = "reseller-42"}));
+  EXPECT_EQ(as_nobody({}, [&] { return status_call_result(path); }),
+            "refused: permission denied: uid 65534 (needs root, kdad's user or a grant in [access])");
+}
+
+TEST_F(ControlAsOtherUser, RootIsAnMspAdminWhateverTheGrantsSay) {
+  Rig rig({.access = {.grants = {{.user = "root", .role = Role::viewer}, {.group = "0", .role = Role::viewer}}}});
+  ASSERT_EQ(status_call_result(rig.path()), "ok");
+  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = "root", .role = Role::msp_admin}));
 }
 
 TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {

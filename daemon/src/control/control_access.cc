@@ -1,9 +1,11 @@
 // Who may use the control socket: the admission rule (root, kdad's user, its
-// control group), the groups of a peer, and the limits on open connections.
+// control group), the groups of a peer, the names its grants are matched
+// by, and the limits on open connections.
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -83,6 +85,43 @@ std::vector<gid_t> peer_groups(const ControlPeer& peer) {
   while (getgrouplist(found->pw_name, peer.gid, groups.data(), &n) < 0) groups.resize(static_cast<std::size_t>(n));
   groups.resize(static_cast<std::size_t>(n));
   return groups;
+}
+
+namespace {
+
+std::optional<std::string> user_name(uid_t uid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found || !found->pw_name) return std::nullopt;
+  return std::string(found->pw_name);
+}
+
+std::optional<std::string> group_name(gid_t gid) {
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) != 0 || !found || !found->gr_name) return std::nullopt;
+  return std::string(found->gr_name);
+}
+
+}  // namespace
+
+PeerIdentity peer_identity(const ControlPeer& peer, bool trusted, const AccessSettings& access) {
+  PeerIdentity id{.user = user_name(peer.uid).value_or(""),
+                  .uid = std::to_string(peer.uid),
+                  .root = peer.uid == 0,
+                  .trusted = trusted};
+  // The group database is asked only when a grant could match by a group.
+  if (std::none_of(access.grants.begin(), access.grants.end(), [](const Grant& g) { return !g.group.empty(); }))
+    return id;
+  std::vector<gid_t> gids = peer_groups(peer);
+  gids.push_back(peer.gid);
+  for (gid_t gid : gids) {
+    if (auto name = group_name(gid)) id.groups.push_back(std::move(*name));
+    id.groups.push_back(std::to_string(gid));
+  }
+  return id;
 }
 
 Result<gid_t> resolve_group(std::string_view name_or_id) {

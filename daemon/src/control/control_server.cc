@@ -123,8 +123,9 @@ struct ControlServer::State {
     return open;
   }
   std::string who_may() const {
-    return options.group ? "needs root, kdad's user or group " + group_label(*options.group)
-                         : "needs root or kdad's user";
+    const std::string grant = options.access.grants.empty() ? "" : " or a grant in [access]";
+    if (options.group) return "needs root, kdad's user, group " + group_label(*options.group) + grant;
+    return grant.empty() ? "needs root or kdad's user" : "needs root, kdad's user" + grant;
   }
 
   asio::any_io_executor executor;
@@ -372,27 +373,34 @@ asio::awaitable<void> send_stream(std::shared_ptr<State> s, std::shared_ptr<Conn
   c->socket.close(ignored);
 }
 
-// Whether `peer` may use the socket now.
-Result<void> admission(State& s, const ControlPeer& peer) {
-  if (!peer_allowed(peer, s.own_uid, s.options.group, peer_groups)) {
+// Whether `peer` may use the socket now, and who it is.
+Result<Caller> admission(State& s, const ControlPeer& peer) {
+  const bool trusted = peer_allowed(peer, s.own_uid, s.options.group, peer_groups);
+  std::optional<Caller> caller;
+  if (trusted || !s.options.access.grants.empty())
+    caller = caller_for(s.options.access, peer_identity(peer, trusted, s.options.access));
+  if (!caller) {
     s.log("control: refused " + describe(peer) + ": " + s.who_may(), TransportEvent::warning);
     return fail(ControlErrc::not_permitted,
                 "permission denied: uid " + std::to_string(peer.uid) + " (" + s.who_may() + ")");
   }
-  auto admitted = admission_check(peer.uid, s.admitted(peer.uid), s.options);
-  if (!admitted)
+  if (auto admitted = admission_check(peer.uid, s.admitted(peer.uid), s.options); !admitted) {
     s.log("control: refused " + describe(peer) + ": " + admitted.error().message(), TransportEvent::warning);
-  return admitted;
+    return tl::unexpected(std::move(admitted.error()));
+  }
+  return std::move(*caller);
 }
 
 asio::awaitable<void> serve(std::shared_ptr<State> s, std::shared_ptr<Connection> c) {
-  const ControlPeer peer = c->peer;
-  const std::string who = describe(peer);
-  if (auto admitted = admission(*s, peer); !admitted) {
+  auto admitted = admission(*s, c->peer);
+  if (!admitted) {
     co_await refuse(s, c, std::move(admitted.error()));
     co_return;
   }
+  c->peer.caller = std::move(*admitted);
   c->admitted = true;
+  const ControlPeer peer = c->peer;
+  const std::string who = describe(peer);
   ImportUpload upload(s->upload_bytes, s->options.max_upload_size, s->options.upload_budget, peer.uid != 0);
   // However the connection ends, an upload's or a large body's memory goes back.
   struct ReleaseAtEnd {
@@ -532,7 +540,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(asio::any_io_executo
   const auto undo_errno = [&](int err, const std::string& what) {
     return undo({err, std::generic_category()}, what + ": " + std::strerror(err));
   };
-  if (::chmod(path.c_str(), 0660) != 0) return undo_errno(errno, "cannot chmod " + path);
+  // With grants, the kernel lets every local user knock; admission() decides.
+  const mode_t mode = s->options.access.grants.empty() ? 0660 : 0666;
+  if (::chmod(path.c_str(), mode) != 0) return undo_errno(errno, "cannot chmod " + path);
   if (s->options.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *s->options.group) != 0) {
     const int err = errno;  // before group_label(), which may change it
     return undo_errno(err, "cannot give " + path + " to group " + group_label(*s->options.group));

@@ -13,6 +13,7 @@
 #include "kda/core/asio.h"
 #include "kda/core/error.h"
 #include "kda/daemon/errors.h"
+#include "kda/daemon/roles.h"
 #include "kda/proto/control.pb.h"
 
 namespace kda::daemon {
@@ -21,6 +22,9 @@ struct ControlPeer {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // Who it is and what it may do, resolved once when the server admitted
+  // the connection (caller_for); the handler authorizes each request with it.
+  Caller caller;
 };
 
 // The server's end of a stream (a ledger follow, a monitor): after the

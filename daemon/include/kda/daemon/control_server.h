@@ -1,7 +1,11 @@
 // kdad's control socket: a UNIX stream socket (mode 0660, optionally owned
 // by a control group) serving length-prefixed ControlRequest/ControlResponse
-// pairs to peers that SO_PEERCRED shows to be root, kdad's own user or a
-// member of the control group.
+// pairs to peers that SO_PEERCRED shows to be root, kdad's own user, a
+// member of the control group, or named by an [access] grant. With grants
+// the socket is mode 0666, so that a granted user needs no membership of
+// the control group (which would make it an msp-admin should its grant go
+// missing): the server's own check refuses everyone else. Each connection's
+// peer is resolved to a Caller (roles.h) once, when it is admitted.
 //
 // Everything (accepting, each connection's coroutine, the handler calls)
 // runs on the executor given to start(); give it a strand when the
@@ -39,6 +43,7 @@
 #include "kda/daemon/control_handler.h"
 #include "kda/daemon/device_csv.h"
 #include "kda/daemon/errors.h"
+#include "kda/daemon/roles.h"
 
 namespace kda::daemon {
 
@@ -46,6 +51,8 @@ struct ControlServerOptions {
   std::string path;
   // The socket file is chowned to this group, whose members may connect.
   std::optional<gid_t> group;
+  // kdad.toml's [access]: who else is admitted, and each peer's role.
+  AccessSettings access;
   // A connection with no complete request for this long is closed; it also
   // bounds reading one request's body and writing one response.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
@@ -106,6 +113,11 @@ class ControlServer {
 // asked when the answer depends on it.
 bool peer_allowed(const ControlPeer& peer, uid_t own_uid, std::optional<gid_t> group,
                   const std::function<std::vector<gid_t>(const ControlPeer&)>& groups_of);
+
+// What caller_for needs to know of a peer: its user name (getpwuid_r)
+// and, only when a grant names a group, its groups' names and gids
+// (peer_groups, getgrgid_r). `trusted`: peer_allowed's answer.
+PeerIdentity peer_identity(const ControlPeer& peer, bool trusted, const AccessSettings& access);
 
 // Connections open (admitted) when a new one asks to be.
 struct OpenConnections {
