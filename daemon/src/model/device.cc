@@ -40,6 +40,8 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return n;
 }
 
+}  // namespace
+
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = utf8_sequence(s, i);
@@ -48,6 +50,8 @@ bool valid_utf8(std::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {

@@ -81,6 +81,15 @@ const std::vector<std::string>& default_personal_email_domains();
 std::string new_customer_id();
 bool customer_id_valid(std::string_view id);
 
+// The local@domain.tld form of a work email (a pragmatic check, not all of
+// RFC 5321): the contact's email, and a notice's recipients.
+bool email_form_valid(std::string_view address);
+
+// The customer as typed, made canonical before check_customer(): text
+// fields lose surrounding spaces, the country is upper-cased, the email's
+// domain lower-cased. apply_edit() does it to what it changes.
+Customer normalize_customer(Customer c);
+
 // Every field rule of a customer as the MSP enters it (company name,
 // contact names, a well-formed email, size band, country, website, text
 // lengths); one kda.customer invalid_customer error naming the field. A
@@ -109,7 +118,7 @@ struct CustomerEdit {
 //    (management_forbids when the MSP tries); the account fields are the
 //    MSP's and the customer's;
 //  - the result passes check_customer().
-// modified_ms becomes now_ms.
+// modified_ms becomes now_ms; an edit that changes nothing returns c as is.
 Result<Customer> apply_edit(const Customer& c, const CustomerEdit& edit, CustomerActor actor,
                             const std::vector<std::string>& personal_domains, std::int64_t now_ms);
 
@@ -123,8 +132,9 @@ enum class DelinkStep { request, revoke, accept, reject };
 std::string_view delink_step_name(DelinkStep s);  // "request", "revoke", ...
 // request (MSP): Active -> Delink requested; revoke (MSP) and reject
 // (customer): Delink requested -> Active; accept (customer): Delink
-// requested -> Delinked. Any other actor or status is refused with a line
-// that says what the status is and who may act.
+// requested -> Delinked (msp_linked_ms back to 0). Any other actor or
+// status is refused (status_forbids) with a line that says what the
+// status is and who may act; a fully managed customer, management_forbids.
 Result<Customer> apply_delink(const Customer& c, DelinkStep step, CustomerActor actor, std::int64_t now_ms);
 
 // The MSP adds an existing customer by id (one the store knows and the MSP

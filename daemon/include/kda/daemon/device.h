@@ -88,6 +88,10 @@ Device merge_device(const Device& known, const Device& row, const std::vector<st
 // is only "password changed" or "password cleared".
 std::vector<std::string> describe_changes(const Device& before, const Device& after);
 
+// Whether s is well-formed UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF): text that travels in a protobuf string must be.
+bool valid_utf8(std::string_view s);
+
 // A field value quoted for an error message: escaped, and cut short when
 // long. Never use it for a password.
 std::string quote_for_message(std::string_view value);
