@@ -238,5 +238,45 @@ TEST_F(CatalogTest, BuiltInProfilesAreListedAsCarryingPlaceholders) {
   for (const auto& [name, fields] : c.placeholders()) EXPECT_NE(name, "Warehouse");
 }
 
+// Per customer (the store's side is tests/store/catalog_conformance_test.cc):
+// a configured directory's profile is every customer's and read-only for
+// each; one customer's edit of a built-in profile, or its deleting every
+// profile, leaves the others' as they were.
+TEST_F(CatalogTest, ACustomersChangesStayInItsOwnCatalog) {
+  const std::string extra = dir_ + "/extra";
+  std::filesystem::create_directories(extra);
+  std::ofstream(extra + "/good.json") << kProfile;
+  auto c = load({extra});
+  for (const char* customer : {"", "acme", "globex"}) {
+    ASSERT_NE(c.find(customer, "Field sales"), nullptr) << customer;
+    EXPECT_EQ(c.remove(customer, "Field sales").error().code, CatalogErrc::read_only_profile) << customer;
+  }
+  auto edited = c.edit("acme", "Default", R"({"company_name": "Acme Corp"})");
+  ASSERT_TRUE(edited) << edited.error().message();
+  EXPECT_EQ(c.find("acme", "Default")->company_name(), "Acme Corp");
+  EXPECT_NE(c.find("globex", "Default")->company_name(), "Acme Corp");
+  EXPECT_NE(c.find("Default")->company_name(), "Acme Corp");
+  // A copy is the customer's: another customer may copy to the same name.
+  ASSERT_TRUE(c.copy("acme", "Default", "Spare"));
+  ASSERT_TRUE(c.copy("globex", "Default", "Spare"));
+  EXPECT_FALSE(c.copy("acme", "Default", "Spare"));
+  EXPECT_NE(c.find("globex", "Spare")->company_name(), "Acme Corp");
+  EXPECT_EQ(c.find("Spare"), nullptr);
+  // Globex deletes every profile but the directory's: its default moves to it.
+  ASSERT_TRUE(c.select_default("globex", "Field sales"));
+  std::vector<std::string> names;  // a change ends the list's pointers: names first
+  for (const auto* p : c.list("globex")) names.push_back(p->name());
+  for (const auto& name : names)
+    if (name != "Field sales") ASSERT_TRUE(c.remove("globex", name)) << name;
+  auto again = load({extra});
+  EXPECT_EQ(again.list("globex").size(), 1u);
+  EXPECT_EQ(again.default_profile("globex").name(), "Field sales");
+  EXPECT_EQ(again.default_profile("acme").name(), "Default");
+  EXPECT_EQ(again.find("acme", "Default")->company_name(), "Acme Corp");
+  EXPECT_EQ(again.list("").size(), again.list("initech").size());
+  for (const auto& [name, fields] : again.placeholders("globex")) EXPECT_EQ(name, "Field sales");
+  EXPECT_FALSE(again.placeholders("acme").empty());
+}
+
 }  // namespace
 }  // namespace kda::daemon

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <type_traits>
 
 #include "store_backends.h"
@@ -138,6 +139,57 @@ TYPED_TEST(CatalogStoreTest, OldProfileFilesMoveIntoTheStoreOnce) {
   ASSERT_FALSE(this->notes_.empty());
   EXPECT_NE(this->notes_[0].find("the store has a profile \"Field sales\" already, which stays"), std::string::npos)
       << this->notes_[0];
+}
+
+// One catalog per customer: two customers' profiles of the same name
+// differ, each has its own default and its own deleted built-ins, a
+// customer with nothing stored sees the built-ins; another desk on the
+// database sees the same (on PostgreSQL also without starting again).
+TYPED_TEST(CatalogStoreTest, EachCustomerHasItsOwnCatalog) {
+  std::string globex = kFieldSales;
+  globex.replace(globex.find("Example Corp"), 12, "Globex Corp");
+  auto a = this->open_catalog("desk-a");
+  std::optional<SyncCatalog> listening;  // PostgreSQL: open before the changes, it hears of them
+  if (std::is_same_v<TypeParam, PostgresStore>) listening.emplace(this->open_catalog("desk-l"));
+  ASSERT_TRUE(a.add("acme", kFieldSales, "acme.json", false));
+  auto theirs = a.add("globex", globex, "globex.json", false);  // the same name: another customer's row
+  ASSERT_TRUE(theirs) << theirs.error().message();
+  ASSERT_TRUE(a.select_default("acme", "Field sales"));
+  ASSERT_TRUE(a.select_default("globex", "Default"));
+  auto deleted = a.remove("globex", "Staging default");
+  ASSERT_TRUE(deleted) << deleted.error().message();
+  EXPECT_EQ(a.remove("globex", "Default").error().code, daemon::CatalogErrc::default_profile);
+  auto check = [](SyncCatalog& c) {
+    ASSERT_NE(c.find("acme", "Field sales"), nullptr);
+    ASSERT_NE(c.find("globex", "Field sales"), nullptr);
+    EXPECT_EQ(c.find("acme", "Field sales")->company_name(), "Example Corp");
+    EXPECT_EQ(c.find("globex", "Field sales")->company_name(), "Globex Corp");
+    EXPECT_EQ(c.find("", "Field sales"), nullptr);
+    EXPECT_EQ(c.default_profile("acme").name(), "Field sales");
+    EXPECT_EQ(c.list("acme").front()->name(), "Field sales");
+    EXPECT_TRUE(c.is_default("globex", "Default"));
+    EXPECT_TRUE(c.is_default("Default"));
+    EXPECT_EQ(c.find("globex", "Staging default"), nullptr);
+    EXPECT_NE(c.find("acme", "Staging default"), nullptr);
+    EXPECT_NE(c.find("Staging default"), nullptr);
+    EXPECT_EQ(c.list("initech").size(), c.list("").size());  // nothing stored: the built-ins
+    EXPECT_TRUE(c.is_default("initech", "Default"));
+  };
+  check(a);
+  if (listening) {
+    EXPECT_TRUE(listening->run_until([&] { return listening->find("globex", "Staging default") == nullptr; }, 2s));
+    check(*listening);
+  }
+  auto b = this->open_catalog("desk-b");
+  check(b);
+  // Deleting one customer's profile leaves the other's.
+  ASSERT_TRUE(b.select_default("acme", "Default"));
+  ASSERT_TRUE(b.remove("acme", "Field sales"));
+  auto c = this->open_catalog("desk-c");
+  EXPECT_EQ(c.find("acme", "Field sales"), nullptr);
+  ASSERT_NE(c.find("globex", "Field sales"), nullptr);
+  EXPECT_EQ(c.find("globex", "Field sales")->company_name(), "Globex Corp");
+  EXPECT_TRUE(c.is_default("acme", "Default"));
 }
 
 // PostgreSQL: one desk's change reaches the other desk's catalog through

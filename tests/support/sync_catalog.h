@@ -1,6 +1,7 @@
 // kdad's Catalog (kda/daemon/catalog.h) driven from a test: its home is an
 // io_context of the test's own, run while a change is under way, so that
-// a test calls add/remove/... as plain functions.
+// a test calls add/remove/... as plain functions. Each takes the customer
+// first, or without it works on the implicit one (kDirectCustomer).
 #pragma once
 
 #include <chrono>
@@ -33,23 +34,44 @@ class SyncCatalog {
 
   daemon::Catalog& operator*() const { return *catalog_; }
   daemon::Catalog* operator->() const { return catalog_.get(); }
-  std::vector<const v1::EnrollmentProfile*> list() const { return catalog_->list(); }
-  const v1::EnrollmentProfile* find(const std::string& name) const { return catalog_->find(name); }
-  const v1::EnrollmentProfile& default_profile() const { return catalog_->default_profile(); }
-  bool is_default(const std::string& name) const { return catalog_->is_default(name); }
-  auto placeholders() const { return catalog_->placeholders(); }
+  using Profile = v1::EnrollmentProfile;
+  std::vector<const Profile*> list(const std::string& customer = "") const { return catalog_->list(customer); }
+  const Profile* find(const std::string& name) const { return find("", name); }
+  const Profile* find(const std::string& customer, const std::string& name) const {
+    return catalog_->find(customer, name);
+  }
+  const Profile& default_profile(const std::string& customer = "") const {
+    return catalog_->default_profile(customer);
+  }
+  bool is_default(const std::string& name) const { return is_default("", name); }
+  bool is_default(const std::string& customer, const std::string& name) const {
+    return catalog_->is_default(customer, name);
+  }
+  auto placeholders(const std::string& customer = "") const { return catalog_->placeholders(customer); }
 
   Result<std::string> add(const std::string& json, const std::string& source, bool replace) {
-    return wait(catalog_->add(json, source, replace));
+    return add("", json, source, replace);
   }
-  Result<std::string> edit(const std::string& name, const std::string& fields) {
-    return wait(catalog_->edit(name, fields));
+  Result<std::string> add(const std::string& customer, const std::string& json, const std::string& source,
+                          bool replace) {
+    return wait(catalog_->add(customer, json, source, replace));
   }
-  Result<std::string> copy(const std::string& name, const std::string& new_name) {
-    return wait(catalog_->copy(name, new_name));
+  Result<std::string> edit(const std::string& name, const std::string& fields) { return edit("", name, fields); }
+  Result<std::string> edit(const std::string& customer, const std::string& name, const std::string& fields) {
+    return wait(catalog_->edit(customer, name, fields));
   }
-  Result<void> remove(const std::string& name) { return wait(catalog_->remove(name)); }
-  Result<void> select_default(const std::string& name) { return wait(catalog_->select_default(name)); }
+  Result<std::string> copy(const std::string& name, const std::string& new_name) { return copy("", name, new_name); }
+  Result<std::string> copy(const std::string& customer, const std::string& name, const std::string& new_name) {
+    return wait(catalog_->copy(customer, name, new_name));
+  }
+  Result<void> remove(const std::string& name) { return remove("", name); }
+  Result<void> remove(const std::string& customer, const std::string& name) {
+    return wait(catalog_->remove(customer, name));
+  }
+  Result<void> select_default(const std::string& name) { return select_default("", name); }
+  Result<void> select_default(const std::string& customer, const std::string& name) {
+    return wait(catalog_->select_default(customer, name));
+  }
 
   // Runs the home until `done` holds (a change made elsewhere arrived) or
   // `timeout` passes; whether it held.

@@ -1,6 +1,7 @@
 // ControlService's inventory commands: devices import, the batches (approve,
 // reject, assign, unassign, move, delete, reset), listings and exports in
 // pages, devices show.
+#include <algorithm>
 #include <set>
 
 #include "control_answers.h"
@@ -22,7 +23,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
   for (const auto& t : config_.trusted_resellers) options.trusted |= !req.source().empty() && t == req.source();
   // The catalog lives on this thread: the worker checks against its names.
   std::set<std::string> profiles;
-  for (const auto* p : catalog_.list()) profiles.insert(p->name());
+  for (const auto* p : catalog_.list(options.customer)) profiles.insert(p->name());
   options.check = [profiles = std::move(profiles)](const Device& d) {
     if (d.profile.empty() || profiles.count(d.profile)) return Result<void>();
     return Result<void>(fail(CatalogErrc::unknown_profile, "profile \"" + d.profile + "\" is not in the catalog"));
@@ -76,7 +77,11 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
 // A filter naming a profile that neither the catalog nor any device has is
 // a typo, not an empty answer.
 Result<void> ControlService::known_profile(const DeviceFilter& filter, bool found_any) const {
-  if (!filter.profile || filter.profile->empty() || found_any || catalog_.find(*filter.profile)) return {};
+  if (!filter.profile || filter.profile->empty() || found_any) return {};
+  if (!filter.customers ? catalog_.known(*filter.profile)
+                        : std::any_of(filter.customers->begin(), filter.customers->end(),
+                                      [&](const std::string& c) { return catalog_.find(c, *filter.profile); }))
+    return {};
   return fail(CatalogErrc::unknown_profile, "no profile named \"" + *filter.profile + "\"");
 }
 
@@ -176,7 +181,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
   if (!batch) co_return failed(batch.error());
   const auto command = batch->command;
   const std::string& profile = batch->profile;
-  if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(profile))
+  if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(req.customer(), profile))
     co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + profile + "\"");
   const std::string by = actor(peer);
   const std::string re_armer = who(peer);
@@ -200,7 +205,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
       log_.info(who(peer) + ": " + devices + " unassigned");
       co_return done(devices + " back on the default profile", count);
     case R::kDevicesMove:
-      if (*n == 0 && !catalog_.find(req.devices_move().from_profile()))
+      if (*n == 0 && !catalog_.find(req.customer(), req.devices_move().from_profile()))
         co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + req.devices_move().from_profile() +
                                                            "\" (and no device assigned to it)");
       log_.info(who(peer) + ": moved " + devices + " to " + profile);

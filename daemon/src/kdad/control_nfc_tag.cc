@@ -27,7 +27,7 @@ Result<Bytes> tag_record(const v1::EnrollmentProfile& profile) {
 
 }  // namespace
 
-v1::ControlResponse ControlService::nfc_tag(const v1::NfcTagRequest& r) {
+v1::ControlResponse ControlService::nfc_tag(const std::string& customer, const v1::NfcTagRequest& r) {
   const std::uint32_t reads = r.reads() == 0 ? kDefaultReads : r.reads();
   const std::uint32_t seconds = r.seconds() == 0 ? kDefaultSeconds : r.seconds();
   if (reads > kMaxReads)
@@ -35,17 +35,17 @@ v1::ControlResponse ControlService::nfc_tag(const v1::NfcTagRequest& r) {
   if (seconds > kMaxSeconds)
     return failed(ControlErrc::bad_request, "--for must be 1 to " + std::to_string(kMaxSeconds) + " seconds");
   const std::string name = r.profile();
-  const auto* p = catalog_.find(name);
+  const auto* p = catalog_.find(customer, name);
   if (!p) return failed(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   if (!facts_.arm_tag) return failed(ControlErrc::bad_request, "kdad has no NFC reader");
   auto record = tag_record(*p);
   if (!record) return failed(record.error().code, "profile \"" + name + "\": " + record.error().detail);
   TagRequest request{.ndef_message = std::move(*record), .reads = static_cast<int>(reads),
                      .duration = std::chrono::seconds(seconds)};
-  request.on_read = [this, name, reads](int n) {
+  request.on_read = [this, name, customer, reads](int n) {
     const std::string of = std::to_string(n) + " of " + std::to_string(reads);
     LedgerEntry read{.transport = "nfc", .reason = "read " + of, .primary = facts_.primary_id, .desk = facts_.name,
-                     .event = std::string(kEventProvisioningTagRead), .profile = name};
+                     .event = std::string(kEventProvisioningTagRead), .profile = name, .customer = customer};
     log_.info("nfc: a phone read the provisioning tag of profile \"" + name + "\" (" + of + ")");
     asio::co_spawn(
         facts_.executor,

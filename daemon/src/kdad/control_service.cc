@@ -57,12 +57,14 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
   switch (req.command_case()) {
     case R::kStatus: co_await replies.send(co_await status()); break;
     case R::kReport: co_await replies.send(co_await report()); break;
-    case R::kProfileList: co_await replies.send(co_await profile_list()); break;
-    case R::kProfileDelete: co_await replies.send(co_await profile_delete(req.profile_delete().name(), peer)); break;
+    case R::kProfileList: co_await replies.send(co_await profile_list(req.customer())); break;
+    case R::kProfileDelete:
+      co_await replies.send(co_await profile_delete(req.customer(), req.profile_delete().name(), peer));
+      break;
     case R::kProfileAdd:
     case R::kProfileEdit:
     case R::kProfileCopy:
-    case R::kProfileSelect: co_await replies.send(co_await profile_change(req, peer)); break;
+    case R::kProfileSelect: co_await replies.send(co_await profile_change(req.customer(), req, peer)); break;
     case R::kDevicesImport: co_await replies.send(co_await devices_import(req.devices_import(), peer)); break;
     case R::kDevicesShow: co_await replies.send(co_await devices_show(req.devices_show().key())); break;
     case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies); break;
@@ -105,10 +107,10 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       return done("session " + *id + " rejected", 1);
     }
     case R::kMonitor: return failed(ControlErrc::bad_request, "monitor is a stream (this kdactl is not)");
-    case R::kProfileShow: return profile_show(req.profile_show());
-    case R::kProfileQr: return profile_output(req.profile_qr().name(), false);
-    case R::kProfileNdef: return profile_output(req.profile_ndef().name(), true);
-    case R::kNfcTag: return nfc_tag(req.nfc_tag());
+    case R::kProfileShow: return profile_show(req.customer(), req.profile_show());
+    case R::kProfileQr: return profile_output(req.customer(), req.profile_qr().name(), false);
+    case R::kProfileNdef: return profile_output(req.customer(), req.profile_ndef().name(), true);
+    case R::kNfcTag: return nfc_tag(req.customer(), req.nfc_tag());
     case R::kNfcUntag: return nfc_untag();
     // The store's commands are answer()'s; a chunk is joined by the control
     // server and never reaches a handler.
@@ -131,9 +133,9 @@ asio::awaitable<v1::ControlResponse> ControlService::status() {
   s->set_primary_key(facts_.primary_key_hex);
   s->set_primary_id(facts_.primary_id);
   s->set_config_file(facts_.config_file);
-  s->set_default_profile(catalog_.default_profile().name());
-  s->set_profiles(static_cast<std::uint32_t>(catalog_.list().size()));
-  for (const auto& [profile, fields] : catalog_.placeholders()) {
+  s->set_default_profile(catalog_.default_profile(kDirectCustomer).name());
+  s->set_profiles(static_cast<std::uint32_t>(catalog_.list(kDirectCustomer).size()));
+  for (const auto& [profile, fields] : catalog_.placeholders(kDirectCustomer)) {
     auto* p = s->add_placeholder_profiles();
     p->set_profile(profile);
     for (const auto& f : fields) p->add_fields(f);
@@ -173,20 +175,29 @@ asio::awaitable<v1::ControlResponse> ControlService::status() {
   }
   co_return r;
 }
-asio::awaitable<v1::ControlResponse> ControlService::profile_list() {
+namespace {
+
+// The profile commands' log lines name the customer, but for a direct desk's.
+std::string of_customer(const std::string& customer) {
+  return customer.empty() ? "" : " of customer " + customer;
+}
+
+}  // namespace
+
+asio::awaitable<v1::ControlResponse> ControlService::profile_list(const std::string& customer) {
   auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   auto r = ok();
-  for (const auto* p : catalog_.list()) {
+  for (const auto* p : catalog_.list(customer)) {
     auto* row = r.mutable_profiles()->add_profiles();
     row->set_name(p->name());
     row->set_description(p->description());
     row->set_company_name(p->company_name());
-    row->set_is_default(catalog_.is_default(p->name()));
+    const bool is_default = catalog_.is_default(customer, p->name());
+    row->set_is_default(is_default);
     std::size_t n = 0;
     if (counts) {
       if (auto it = counts->profiles.find(p->name()); it != counts->profiles.end()) n += it->second;
-      if (auto it = counts->profiles.find(""); it != counts->profiles.end() && catalog_.is_default(p->name()))
-        n += it->second;
+      if (auto it = counts->profiles.find(""); it != counts->profiles.end() && is_default) n += it->second;
     }
     row->set_devices(static_cast<std::uint32_t>(n));
   }
@@ -194,50 +205,53 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_list() {
 }
 
 // The catalog writes to the store on its own thread (kda/daemon/catalog.h).
-asio::awaitable<v1::ControlResponse> ControlService::profile_change(const v1::ControlRequest& req,
+asio::awaitable<v1::ControlResponse> ControlService::profile_change(const std::string& customer,
+                                                                    const v1::ControlRequest& req,
                                                                     const ControlPeer& peer) {
+  const std::string of = of_customer(customer);
   if (req.has_profile_copy()) {
     const auto& c = req.profile_copy();
-    auto name = co_await catalog_.copy(c.name(), c.new_name());
+    auto name = co_await catalog_.copy(customer, c.name(), c.new_name());
     if (!name) co_return failed(name.error());
-    log_.info(who(peer) + ": profile \"" + c.name() + "\" copied to \"" + *name + "\"");
+    log_.info(who(peer) + ": profile \"" + c.name() + "\"" + of + " copied to \"" + *name + "\"");
     co_return done("profile \"" + c.name() + "\" copied to \"" + *name + "\" (secrets included)", 1);
   }
   if (req.has_profile_select()) {
     const std::string& name = req.profile_select().name();
-    if (auto chosen = co_await catalog_.select_default(name); !chosen) co_return failed(chosen.error());
-    log_.info(who(peer) + ": \"" + name + "\" is now the default profile");
+    if (auto chosen = co_await catalog_.select_default(customer, name); !chosen) co_return failed(chosen.error());
+    log_.info(who(peer) + ": \"" + name + "\" is now the default profile" + of);
     co_return done("\"" + name + "\" is now the default profile", 1);
   }
   const bool add = req.has_profile_add();
   const std::string source = req.profile_add().file_name().empty() ? "profile" : req.profile_add().file_name();
   Result<std::string> name;  // no co_await inside ?: (GCC 12 destroys its result twice)
-  if (add) name = co_await catalog_.add(req.profile_add().json(), source, false);
-  else name = co_await catalog_.edit(req.profile_edit().name(), req.profile_edit().json());
+  if (add) name = co_await catalog_.add(customer, req.profile_add().json(), source, false);
+  else name = co_await catalog_.edit(customer, req.profile_edit().name(), req.profile_edit().json());
   if (!name) co_return failed(name.error());
-  log_.info(who(peer) + ": profile \"" + *name + "\" " + (add ? "added" : "updated"));
+  log_.info(who(peer) + ": profile \"" + *name + "\"" + of + " " + (add ? "added" : "updated"));
   co_return done("profile \"" + *name + "\" " + (add ? "added" : "updated") +
-                     (add && catalog_.is_default(*name) ? "; it is now the default profile" : ""),
+                     (add && catalog_.is_default(customer, *name) ? "; it is now the default profile" : ""),
                  1);
 }
 
-asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::string& name, const ControlPeer& peer) {
+asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::string& customer,
+                                                                    const std::string& name, const ControlPeer& peer) {
   auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
   if (!counts) co_return failed(counts.error());
   if (auto it = counts->profiles.find(name); it != counts->profiles.end() && it->second > 0)
     co_return failed(CatalogErrc::profile_in_use,
                      "\"" + name + "\" has " + count_of(it->second, "device") + " assigned; move or unassign them first");
-  if (auto removed = co_await catalog_.remove(name); !removed) co_return failed(removed.error());
-  log_.info(who(peer) + ": profile \"" + name + "\" deleted");
+  if (auto removed = co_await catalog_.remove(customer, name); !removed) co_return failed(removed.error());
+  log_.info(who(peer) + ": profile \"" + name + "\"" + of_customer(customer) + " deleted");
   co_return done("profile \"" + name + "\" deleted", 1);
 }
 
-v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& req) {
-  const auto* p = catalog_.find(req.name());
+v1::ControlResponse ControlService::profile_show(const std::string& customer, const v1::ProfileShowRequest& req) {
+  const auto* p = catalog_.find(customer, req.name());
   if (!p) return failed(CatalogErrc::unknown_profile, "no profile named \"" + req.name() + "\"");
   auto r = ok();
   *r.mutable_profile() = *p;
-  r.mutable_profile()->set_is_default(catalog_.is_default(p->name()));
+  r.mutable_profile()->set_is_default(catalog_.is_default(customer, p->name()));
   if (!req.reveal_secrets()) {
     const std::string hidden(kHiddenSecret);
     if (!p->enrollment_token().empty()) r.mutable_profile()->set_enrollment_token(hidden);
@@ -247,8 +261,8 @@ v1::ControlResponse ControlService::profile_show(const v1::ProfileShowRequest& r
   return r;
 }
 
-v1::ControlResponse ControlService::profile_output(const std::string& name, bool ndef) {
-  const auto* p = catalog_.find(name);
+v1::ControlResponse ControlService::profile_output(const std::string& customer, const std::string& name, bool ndef) {
+  const auto* p = catalog_.find(customer, name);
   if (!p) return failed(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   auto extras = profile_record_extras(*p);
   if (!extras) return failed(extras.error().code, "profile \"" + name + "\": " + extras.error().detail);

@@ -70,12 +70,15 @@ class ControlService final : public ControlHandler {
   asio::awaitable<void> devices_pages(const v1::DeviceFilter& filter, const v1::DevicesExportRequest* export_request,
                                       ControlReplies& replies);
   asio::awaitable<v1::ControlResponse> devices_show(const std::string& key);
-  asio::awaitable<v1::ControlResponse> profile_list();
-  asio::awaitable<v1::ControlResponse> profile_delete(const std::string& name, const ControlPeer& peer);
-  asio::awaitable<v1::ControlResponse> profile_change(const v1::ControlRequest& r, const ControlPeer& peer);
-  v1::ControlResponse profile_show(const v1::ProfileShowRequest& r);
-  v1::ControlResponse profile_output(const std::string& name, bool ndef);
-  v1::ControlResponse nfc_tag(const v1::NfcTagRequest& r);  // control_nfc_tag.cc
+  // The profile commands work on `customer`'s catalog (kda/daemon/catalog.h).
+  asio::awaitable<v1::ControlResponse> profile_list(const std::string& customer);
+  asio::awaitable<v1::ControlResponse> profile_delete(const std::string& customer, const std::string& name,
+                                                      const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> profile_change(const std::string& customer, const v1::ControlRequest& r,
+                                                      const ControlPeer& peer);
+  v1::ControlResponse profile_show(const std::string& customer, const v1::ProfileShowRequest& r);
+  v1::ControlResponse profile_output(const std::string& customer, const std::string& name, bool ndef);
+  v1::ControlResponse nfc_tag(const std::string& customer, const v1::NfcTagRequest& r);  // control_nfc_tag.cc
   v1::ControlResponse nfc_untag();                            // control_nfc_tag.cc
   v1::ControlResponse sessions();
   asio::awaitable<v1::ControlResponse> fleet_sessions();  // control_fleet.cc

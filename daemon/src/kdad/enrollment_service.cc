@@ -64,15 +64,19 @@ const TransportSettings& EnrollmentService::settings_for(v1::TransportKind kind)
   return found != config_.transports.end() ? found->second : in_process;
 }
 
+// The offer goes out before the target says which device it is: it lists
+// the implicit customer's catalog (a direct desk's). A device of another
+// customer gets the profile of that name from its own customer's catalog,
+// or its customer's default (grant()).
 v1::ProfileOffer EnrollmentService::offer(const SessionInfo&) {
   KDA_ASSERT_ON(executor_);
   v1::ProfileOffer offer;
-  for (const auto* p : catalog_.list()) {
+  for (const auto* p : catalog_.list(kDirectCustomer)) {
     auto* s = offer.add_profiles();
     s->set_name(p->name());
     s->set_description(p->description());
     s->set_company_name(p->company_name());
-    s->set_is_default(catalog_.is_default(p->name()));
+    s->set_is_default(catalog_.is_default(kDirectCustomer, p->name()));
   }
   return offer;
 }
@@ -120,10 +124,12 @@ asio::awaitable<AuthorizationDecision> EnrollmentService::refuse(SessionInfo ses
 
 AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, const v1::EnrollRequest& request) {
   // The device's assignment wins; a target may pick only when it has none.
-  const v1::EnrollmentProfile* profile = catalog_.find(device.device.profile);
+  // Either comes from the catalog of the customer the device belongs to.
+  const std::string& customer = device.customer;
+  const v1::EnrollmentProfile* profile = catalog_.find(customer, device.device.profile);
   if (device.device.profile.empty()) {
-    profile = catalog_.find(request.profile_name());
-    if (!profile) profile = &catalog_.default_profile();
+    profile = catalog_.find(customer, request.profile_name());
+    if (!profile) profile = &catalog_.default_profile(customer);
   }
   if (!profile) return fail(Errc::rejected, "assigned profile \"" + device.device.profile + "\" no longer exists");
   v1::EnrollmentPackage package;

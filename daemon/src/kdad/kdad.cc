@@ -97,7 +97,7 @@ class Daemon {
     if (!catalog) return fail(catalog.error().message());
     catalog_ = std::move(*catalog);
     for (const auto& e : profile_errors) log_.warning("profile skipped: " + e);
-    for (const auto& [name, fields] : catalog_->placeholders()) {
+    for (const auto& [name, fields] : catalog_->placeholders(kDirectCustomer)) {
       std::string list;
       for (const auto& f : fields) list += (list.empty() ? "" : ", ") + f;
       log_.warning("profile \"" + name + "\" still has example values (" + list +
@@ -119,7 +119,7 @@ class Daemon {
     warn_if_exposed();
     log_.info("kdad \"" + config_.name + "\" " + std::string(kVersion) + " ready: primary " + primary_id(*key_) + ", state in " +
               config_.state_dir + ", configuration " + config_source_ + ", " +
-              std::to_string(catalog_->list().size()) + " profiles");
+              std::to_string(catalog_->list(kDirectCustomer).size()) + " profiles");
     notify_ready(service_status());
     io_.run();
     log_.info("stopped; state is in " + config_.state_dir);
@@ -306,7 +306,8 @@ class Daemon {
   // radio is required (TCP: a taken port stops kdad).
   Result<void> start_radios() {
     Advertisement ad{.protocol_version = kProtocolVersion, .primary_id = primary_id(*key_),
-                     .profile_count = static_cast<std::uint32_t>(catalog_->list().size()), .name = config_.name};
+                     .profile_count = static_cast<std::uint32_t>(catalog_->list(kDirectCustomer).size()),
+                     .name = config_.name};
     TransportLog radio_log = [this](TransportEvent level, std::string_view line) { log_.at(level, line); };
     for (const Radio* radio : built_in_radios()) {
       const std::string name(radio->config.name);
@@ -462,7 +463,7 @@ class Daemon {
     };
     std::string line = "reloaded " + config_source_ + ": " +
                        (changes.applied.empty() ? "no setting changed" : "applied " + join(changes.applied)) + "; " +
-                       std::to_string(catalog_->list().size()) + " profiles";
+                       std::to_string(catalog_->list(kDirectCustomer).size()) + " profiles";
     if (!changes.needs_restart.empty()) line += "; needs a restart: " + join(changes.needs_restart);
     (changes.needs_restart.empty() ? log_.info(line) : log_.warning(line));
     warn_if_exposed();

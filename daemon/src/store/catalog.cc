@@ -58,7 +58,7 @@ class CatalogBackend {
 
 struct Catalog::Snapshot {
   std::uint64_t seq = 0;  // 0: not read (the change was written, the read after it failed)
-  CatalogRows rows;
+  CustomerCatalogRows rows;
 };
 
 struct Catalog::Checked {
@@ -88,7 +88,7 @@ DbResult<std::unique_ptr<Database>> connect(const std::string& location) {
 
 }  // namespace
 
-Catalog::Catalog(Options options) : options_(std::move(options)), rows_(std::make_unique<CatalogRows>()) {}
+Catalog::Catalog(Options options) : options_(std::move(options)), rows_(std::make_unique<CustomerCatalogRows>()) {}
 
 Catalog::~Catalog() {
   if (backend_) backend_->listener_.reset();  // before the members its refreshes use go
@@ -114,6 +114,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(Options options, std::vector<std:
       continue;
     }
     p->clear_is_default();
+    c->built_in_.insert(p->name());
     c->built_in_profiles_.push_back(std::move(*p));
   }
   c->load_directories(c->options_.dirs, errors);
@@ -175,67 +176,91 @@ void Catalog::apply(const Snapshot& snapshot, std::vector<std::string>& errors) 
   rebuild(errors);
 }
 
-// Built-in profiles (less those deleted), then the configured directories',
-// then the store's: a later one of the same name wins.
 void Catalog::rebuild(std::vector<std::string>& errors) {
-  profiles_.clear();
-  origin_.clear();
-  directory_.clear();
-  built_in_.clear();
+  views_.clear();
+  for (const auto& [customer, rows] : *rows_) views_.emplace(customer, built(customer, rows, errors));
+  base_ = built("", CatalogRows{}, errors);
+}
+
+// Built-in profiles (less those the customer deleted), then the configured
+// directories', then the customer's rows: a later one of the same name wins.
+Catalog::View Catalog::built(const std::string& customer, const CatalogRows& rows,
+                             std::vector<std::string>& errors) const {
+  View v;
+  const std::string whose = customer.empty() ? "" : "customer \"" + customer + "\": ";
   std::string first_built_in;
   auto put_built_ins = [&](bool skip_deleted) {
     for (const auto& p : built_in_profiles_) {
-      built_in_.insert(p.name());
-      if (skip_deleted && rows_->deleted.count(p.name())) continue;
+      if (skip_deleted && rows.deleted.count(p.name())) continue;
       if (first_built_in.empty()) first_built_in = p.name();
-      profiles_[p.name()] = p;
-      origin_[p.name()] = Origin::built_in;
+      v.profiles[p.name()] = p;
+      v.origin[p.name()] = Origin::built_in;
     }
   };
   put_built_ins(true);
   for (const auto& [dir, p] : directory_profiles_) {
-    profiles_[p.name()] = p;
-    origin_[p.name()] = Origin::directory;
-    directory_[p.name()] = dir;
+    v.profiles[p.name()] = p;
+    v.origin[p.name()] = Origin::directory;
+    v.directory[p.name()] = dir;
   }
-  for (const auto& [name, json] : rows_->profiles) {
-    auto p = parse_profile_json(json, "store: profile \"" + name + "\"");
+  for (const auto& [name, json] : rows.profiles) {
+    auto p = parse_profile_json(json, "store: " + whose + "profile \"" + name + "\"");
     if (!p) {
       errors.push_back(joined(p.error(), "; "));
       continue;
     }
     p->clear_is_default();
-    profiles_[name] = std::move(*p);
-    origin_[name] = Origin::added;
-    directory_.erase(name);
+    v.profiles[name] = std::move(*p);
+    v.origin[name] = Origin::added;
+    v.directory.erase(name);
   }
-  if (profiles_.empty()) {
+  if (v.profiles.empty()) {
     // Every profile was deleted: kdad needs a default profile.
-    errors.push_back("the store has no profiles left; the built-in ones are back");
+    errors.push_back(whose + "the store has no profiles left; the built-in ones are back");
     put_built_ins(false);
   }
-  default_name_ = profiles_.count(rows_->default_name) ? rows_->default_name : first_built_in;
-  if (!profiles_.count(default_name_)) default_name_ = profiles_.begin()->first;
+  v.default_name = v.profiles.count(rows.default_name) ? rows.default_name : first_built_in;
+  if (!v.profiles.count(v.default_name)) v.default_name = v.profiles.begin()->first;
+  return v;
 }
 
-std::vector<const v1::EnrollmentProfile*> Catalog::list() const {
+const Catalog::View& Catalog::view(std::string_view customer) const {
+  auto it = views_.find(customer);
+  return it == views_.end() ? base_ : it->second;
+}
+
+std::vector<const v1::EnrollmentProfile*> Catalog::list(std::string_view customer) const {
+  const View& v = view(customer);
   std::vector<const v1::EnrollmentProfile*> out;
-  if (auto* d = find(default_name_)) out.push_back(d);
-  for (const auto& [name, p] : profiles_)
-    if (name != default_name_) out.push_back(&p);
+  out.push_back(&v.profiles.at(v.default_name));
+  for (const auto& [name, p] : v.profiles)
+    if (name != v.default_name) out.push_back(&p);
   return out;
 }
 
-const v1::EnrollmentProfile* Catalog::find(const std::string& name) const {
-  auto it = profiles_.find(name);
-  return it == profiles_.end() ? nullptr : &it->second;
+const v1::EnrollmentProfile* Catalog::find(std::string_view customer, const std::string& name) const {
+  const View& v = view(customer);
+  auto it = v.profiles.find(name);
+  return it == v.profiles.end() ? nullptr : &it->second;
 }
 
-const v1::EnrollmentProfile& Catalog::default_profile() const { return profiles_.at(default_name_); }
+const v1::EnrollmentProfile& Catalog::default_profile(std::string_view customer) const {
+  const View& v = view(customer);
+  return v.profiles.at(v.default_name);
+}
 
-std::vector<std::pair<std::string, std::vector<std::string>>> Catalog::placeholders() const {
+bool Catalog::is_default(std::string_view customer, const std::string& name) const {
+  return name == view(customer).default_name;
+}
+
+bool Catalog::known(const std::string& name) const {
+  if (base_.profiles.count(name)) return true;
+  return std::any_of(views_.begin(), views_.end(), [&](const auto& v) { return v.second.profiles.count(name) > 0; });
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> Catalog::placeholders(std::string_view customer) const {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
-  for (const auto* p : list())
+  for (const auto* p : list(customer))
     if (auto fields = placeholder_fields(*p); !fields.empty()) out.emplace_back(p->name(), std::move(fields));
   return out;
 }
@@ -254,7 +279,8 @@ asio::awaitable<Result<void>> Catalog::write(const std::function<Result<void>(Da
   co_return Result<void>{};
 }
 
-Result<Catalog::Checked> Catalog::check_add(const std::string& json, const std::string& source, bool replace) const {
+Result<Catalog::Checked> Catalog::check_add(const View& view, const std::string& json, const std::string& source,
+                                            bool replace) const {
   auto p = parse_profile_json(json, source);
   if (p)
     if (auto hidden = hidden_secret_errors(*p, source); !hidden.empty()) p = tl::unexpected(std::move(hidden));
@@ -263,7 +289,7 @@ Result<Catalog::Checked> Catalog::check_add(const std::string& json, const std::
                 joined(p.error(), "\n"));
   Checked out{.name = p->name(), .make_default = p->is_default()};
   p->clear_is_default();
-  const bool exists = profiles_.count(p->name()) > 0;
+  const bool exists = view.profiles.count(p->name()) > 0;
   if (exists && !replace)
     return fail(CatalogErrc::profile_exists,
                 source + ": a profile named \"" + p->name() + "\" exists already (use profile edit to change it)");
@@ -273,57 +299,62 @@ Result<Catalog::Checked> Catalog::check_add(const std::string& json, const std::
   return out;
 }
 
-asio::awaitable<Result<std::string>> Catalog::add(const std::string& json, const std::string& source, bool replace) {
-  auto checked = check_add(json, source, replace);
+asio::awaitable<Result<std::string>> Catalog::add(const std::string& customer, const std::string& json,
+                                                  const std::string& source, bool replace) {
+  auto checked = check_add(view(customer), json, source, replace);
   if (!checked) co_return tl::unexpected(checked.error());
   const CatalogChange change{options_.desk, unix_ms()};
-  const std::function<Result<void>(Database&)> put = [c = *checked, replace, change](Database& db) {
-    return put_profile(db, c.name, c.json, replace, c.make_default, change);
+  const std::function<Result<void>(Database&)> put = [customer, c = *checked, replace, change](Database& db) {
+    return put_profile(db, customer, c.name, c.json, replace, c.make_default, change);
   };
   auto ok = co_await write(put);
   if (!ok) co_return tl::unexpected(ok.error());
   co_return checked->name;
 }
 
-asio::awaitable<Result<std::string>> Catalog::copy(const std::string& name, const std::string& new_name) {
-  const auto* current = find(name);
+asio::awaitable<Result<std::string>> Catalog::copy(const std::string& customer, const std::string& name,
+                                                   const std::string& new_name) {
+  const auto* current = find(customer, name);
   if (!current) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   v1::EnrollmentProfile p = *current;
   p.set_name(new_name);
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(p, &json);
   const std::string source = "profile copy";
-  co_return co_await add(json, source, false);
+  co_return co_await add(customer, json, source, false);
 }
 
-asio::awaitable<Result<std::string>> Catalog::edit(const std::string& name, const std::string& fields_json) {
-  auto json = edited_json(name, fields_json);
+asio::awaitable<Result<std::string>> Catalog::edit(const std::string& customer, const std::string& name,
+                                                   const std::string& fields_json) {
+  auto json = edited_json(view(customer), name, fields_json);
   if (!json) co_return tl::unexpected(json.error());
   const std::string source = "profile edit " + name;
-  co_return co_await add(*json, source, true);
+  co_return co_await add(customer, *json, source, true);
 }
 
-asio::awaitable<Result<void>> Catalog::remove(const std::string& name) {
-  if (!profiles_.count(name)) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
-  if (name == default_name_)
+asio::awaitable<Result<void>> Catalog::remove(const std::string& customer, const std::string& name) {
+  const View& v = view(customer);
+  auto origin = v.origin.find(name);
+  if (origin == v.origin.end()) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+  if (name == v.default_name)
     co_return fail(CatalogErrc::default_profile, "\"" + name + "\" is the default profile; select another first");
-  if (origin_[name] == Origin::directory)
+  if (origin->second == Origin::directory)
     co_return fail(CatalogErrc::read_only_profile,
-                   "\"" + name + "\" comes from " + directory_[name] +
+                   "\"" + name + "\" comes from " + v.directory.at(name) +
                        " (catalog.profile_dirs), which kdad never changes; remove its file there");
   const CatalogChange change{options_.desk, unix_ms()};
-  const std::function<Result<void>(Database&)> gone = [name, built_in = built_in_.count(name) > 0,
+  const std::function<Result<void>(Database&)> gone = [customer, name, built_in = built_in_.count(name) > 0,
                                                        change](Database& db) {
-    return delete_profile(db, name, built_in, change);
+    return delete_profile(db, customer, name, built_in, change);
   };
   co_return co_await write(gone);
 }
 
-asio::awaitable<Result<void>> Catalog::select_default(const std::string& name) {
-  if (!profiles_.count(name)) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+asio::awaitable<Result<void>> Catalog::select_default(const std::string& customer, const std::string& name) {
+  if (!find(customer, name)) co_return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
   const CatalogChange change{options_.desk, unix_ms()};
-  const std::function<Result<void>(Database&)> chosen = [name, change](Database& db) {
-    return put_default(db, name, change);
+  const std::function<Result<void>(Database&)> chosen = [customer, name, change](Database& db) {
+    return put_default(db, customer, name, change);
   };
   co_return co_await write(chosen);
 }
@@ -347,9 +378,11 @@ std::string lower_camel(const std::string& key) {
 
 }  // namespace
 
-Result<std::string> Catalog::edited_json(const std::string& name, const std::string& fields_json) const {
-  const auto* current = find(name);
-  if (!current) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+Result<std::string> Catalog::edited_json(const View& view, const std::string& name,
+                                         const std::string& fields_json) const {
+  auto found = view.profiles.find(name);
+  if (found == view.profiles.end()) return fail(CatalogErrc::unknown_profile, "no profile named \"" + name + "\"");
+  const v1::EnrollmentProfile* current = &found->second;
   const std::string source = "profile edit " + name;
   auto patch = nlohmann::json::parse(fields_json, nullptr, false);
   if (patch.is_discarded() || !patch.is_object())
@@ -375,7 +408,7 @@ Result<std::string> Catalog::edited_json(const std::string& name, const std::str
     for (const char* key : {"user_certificate", "userCertificate"})  // an EAP client's private key
       if (ok && field == "wifi" && value.is_object() && value.contains(key))
         ok = keep(value[key], current->wifi().user_certificate(), "wifi.user_certificate");
-    if (field == "isDefault" && value == false && is_default(name))
+    if (field == "isDefault" && value == false && name == view.default_name)
       ok = fail(CatalogErrc::default_profile,
                 source + ": is_default: \"" + name + "\" is the default profile; select another one instead");
     if (!ok) return tl::unexpected(ok.error());

@@ -5,6 +5,12 @@
 // every desk on one fleet database serves the same ones. The default
 // profile is listed first and receives devices with no assignment.
 //
+// One catalog per customer (customer.h): each customer has the profiles
+// its admins added, its own default and its own deleted built-ins; the
+// built-in and configured directories' profiles are every customer's. A
+// customer with nothing stored sees those, the built-in default first. A
+// direct desk has one customer, kDirectCustomer ("").
+//
 // Threads: the catalog is read and changed on `home` (kdad's io_context),
 // from an in-memory copy, so that a session never waits for the database.
 // A change is written on the catalog's own thread and connection, then the
@@ -25,6 +31,7 @@
 
 #include "kda/core/asio.h"
 #include "kda/core/error.h"
+#include "kda/daemon/customer.h"
 #include "kda/daemon/errors.h"
 #include "kda/proto/kda.pb.h"
 
@@ -57,11 +64,14 @@ class Catalog {
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
-  std::vector<const v1::EnrollmentProfile*> list() const;  // default first, then by name
+  // Each reader and change names the customer whose catalog it concerns.
+  std::vector<const v1::EnrollmentProfile*> list(std::string_view customer) const;  // default first, then by name
   // Pointers stay valid until the catalog next changes: never across a co_await.
-  const v1::EnrollmentProfile* find(const std::string& name) const;
-  const v1::EnrollmentProfile& default_profile() const;
-  bool is_default(const std::string& name) const { return name == default_name_; }
+  const v1::EnrollmentProfile* find(std::string_view customer, const std::string& name) const;
+  const v1::EnrollmentProfile& default_profile(std::string_view customer) const;
+  bool is_default(std::string_view customer, const std::string& name) const;
+  // Whether any customer's catalog has a profile of that name.
+  bool known(const std::string& name) const;
 
   // SIGHUP: the configured directories read again (the store's profiles
   // are read again too, a moment later).
@@ -80,23 +90,33 @@ class Catalog {
   // `replace`). A secret that is the "(hidden)" marker is refused;
   // is_default: true makes it the default profile (the flag itself is not
   // stored).
-  asio::awaitable<Result<std::string>> add(const std::string& json, const std::string& source, bool replace);
+  asio::awaitable<Result<std::string>> add(const std::string& customer, const std::string& json,
+                                           const std::string& source, bool replace);
   // Replaces the fields given in `fields_json` (a JSON object; proto or
   // lowerCamel names) and validates the whole profile again. No renames. A
   // secret given as the "(hidden)" marker keeps the stored one.
-  asio::awaitable<Result<std::string>> edit(const std::string& name, const std::string& fields_json);
+  asio::awaitable<Result<std::string>> edit(const std::string& customer, const std::string& name,
+                                            const std::string& fields_json);
   // Stores a copy of `name` as `new_name`, secrets included, never default.
-  asio::awaitable<Result<std::string>> copy(const std::string& name, const std::string& new_name);
-  asio::awaitable<Result<void>> remove(const std::string& name);
-  asio::awaitable<Result<void>> select_default(const std::string& name);
+  asio::awaitable<Result<std::string>> copy(const std::string& customer, const std::string& name,
+                                            const std::string& new_name);
+  asio::awaitable<Result<void>> remove(const std::string& customer, const std::string& name);
+  asio::awaitable<Result<void>> select_default(const std::string& customer, const std::string& name);
 
   // Profiles that still carry example values, in list() order, with the
   // fields concerned (see placeholder_fields(); names, never values).
-  std::vector<std::pair<std::string, std::vector<std::string>>> placeholders() const;
+  std::vector<std::pair<std::string, std::vector<std::string>>> placeholders(std::string_view customer) const;
 
  private:
   enum class Origin { built_in, directory, added };
   struct Snapshot;  // what one read of the store saw, in the order read
+  // One customer's catalog, as the copy holds it.
+  struct View {
+    std::map<std::string, v1::EnrollmentProfile> profiles;
+    std::map<std::string, Origin> origin;
+    std::map<std::string, std::string> directory;  // of Origin::directory profiles
+    std::string default_name;
+  };
 
   struct Checked;   // a profile add() may store
   explicit Catalog(Options options);
@@ -106,23 +126,25 @@ class Catalog {
   void apply(const Snapshot& snapshot, std::vector<std::string>& errors);
   void apply(const Result<Snapshot>& snapshot);
   void rebuild(std::vector<std::string>& errors);
+  View built(const std::string& customer, const CatalogRows& rows, std::vector<std::string>& errors) const;
+  const View& view(std::string_view customer) const;
   asio::awaitable<void> read_again();
   // Runs `change` on the catalog's thread, then reads the store again.
   asio::awaitable<Result<void>> write(const std::function<Result<void>(Database&)>& change);
-  Result<Checked> check_add(const std::string& json, const std::string& source, bool replace) const;
-  Result<std::string> edited_json(const std::string& name, const std::string& fields_json) const;
+  Result<Checked> check_add(const View& view, const std::string& json, const std::string& source,
+                            bool replace) const;
+  Result<std::string> edited_json(const View& view, const std::string& name, const std::string& fields_json) const;
 
   Options options_;
   std::unique_ptr<CatalogBackend> backend_;
   std::vector<v1::EnrollmentProfile> built_in_profiles_;  // embedded, in their order
   std::vector<std::pair<std::string, v1::EnrollmentProfile>> directory_profiles_;  // dir, profile
-  std::uint64_t applied_ = 0;  // the Snapshot::seq of the copy
-  std::unique_ptr<CatalogRows> rows_;  // ... and its rows
-  std::map<std::string, v1::EnrollmentProfile> profiles_;
-  std::map<std::string, Origin> origin_;
-  std::map<std::string, std::string> directory_;  // of Origin::directory profiles
   std::set<std::string> built_in_;                // names of the embedded profiles
-  std::string default_name_;
+  std::uint64_t applied_ = 0;  // the Snapshot::seq of the copy
+  // ... and its rows, by customer
+  std::unique_ptr<std::map<std::string, CatalogRows>> rows_;
+  std::map<std::string, View, std::less<>> views_;  // the customers with rows
+  View base_;  // every other customer's: the built-in and directories' profiles
 };
 
 }  // namespace kda::daemon
