@@ -367,10 +367,14 @@ DeviceCsvResult parse_device_csv(std::string_view text, const DeviceCsvOptions& 
     for (const auto& e : row_errors) errors.add(record.line, e.column, e.message);
     if (auto clash = duplicates.check(record.line, device, row_errors))
       errors.add(record.line, "", std::move(*clash));
-    if (errors.count() == 0) result.devices.push_back(std::move(device));
+    if (errors.count() == 0) {
+      result.devices.push_back(std::move(device));
+      result.lines.push_back(record.line);
+    }
   }
   if (errors.count() > 0) {
     result.devices.clear();
+    result.lines.clear();
     result.error_total = errors.count();
     result.errors = errors.take();
   }

@@ -9,12 +9,14 @@
 #include "kda/daemon/state_store.h"
 #include "database.h"
 #include "device_rows.h"
+#include "slices.h"
 
 namespace kda::daemon {
 namespace {
 
 constexpr const char* kColumns =
-    "key, imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags, source, approval, updated_ms, state";
+    "key, imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags, source, approval, updated_ms, state, "
+    "customer";
 
 
 std::string join_tags(const std::vector<std::string>& tags) {
@@ -41,48 +43,6 @@ std::optional<Approval> parse_approval(std::string_view text) {
   return std::nullopt;
 }
 
-DeviceState resting_state(const std::string& profile) { return kda::daemon::resting_state(!profile.empty()); }
-
-
-// How far a change in slices got: the devices applied, and what stopped it
-// (no code when nothing did).
-struct Sliced {
-  std::size_t done = 0;
-  Error failure;
-};
-
-// Runs apply(i) for each i below n, in slices: each slice one transaction
-// of at most kSliceDevices, ended early when a session waits to write. A
-// failure stops it; the slices before it stay.
-template <typename F>
-Sliced in_slices(Database& db, std::size_t n, F&& apply) {
-  Sliced out;
-  while (out.done < n && !out.failure) {
-    std::size_t next = out.done;
-    auto slice = db.transaction([&]() -> Result<void> {
-      const std::size_t end = std::min(n, out.done + kSliceDevices);
-      while (next < end) {
-        if (auto applied = apply(next); !applied) return applied;
-        ++next;
-        if (db.someone_waits()) break;
-      }
-      return {};
-    });
-    if (!slice) out.failure = slice.error();
-    else out.done = next;
-    db.checkpoint();  // outside the turn: sessions write meanwhile
-  }
-  return out;
-}
-
-// A failure part-way, saying what stays changed.
-Error stopped(const Sliced& sliced, std::size_t total) {
-  if (sliced.done == 0) return sliced.failure;
-  return Error(sliced.failure.code, sliced.failure.detail + " (stopped after " + std::to_string(sliced.done) +
-                                        " of " + std::to_string(total) +
-                                        " devices; those stay changed: run it again for the rest)");
-}
-
 }  // namespace
 
 InventoryDevice read_device(const Statement& stmt) {
@@ -103,7 +63,22 @@ InventoryDevice read_device(const Statement& stmt) {
   const auto latest = stmt.column_optional_text(13);
   d.state = effective_state(latest ? std::optional<std::string_view>(*latest) : std::nullopt,
                             d.approval == Approval::rejected, !d.device.profile.empty());
+  d.customer = stmt.column_text(14);
   return d;
+}
+
+std::string scope_clause(const CustomerScope& scope, int first) {
+  if (!scope) return "";
+  if (scope->empty()) return " AND 1 = 0";  // PostgreSQL takes no empty IN ()
+  std::string list;
+  for (std::size_t i = 0; i < scope->size(); ++i)
+    list += (i ? ", ?" : "?") + std::to_string(first + static_cast<int>(i));
+  return " AND customer IN (" + list + ")";
+}
+
+void bind_scope(Statement& stmt, const CustomerScope& scope, int first) {
+  if (!scope) return;
+  for (const auto& customer : *scope) stmt.bind(first++, customer);
 }
 
 std::string_view approval_name(Approval a) {
@@ -141,13 +116,16 @@ Result<std::vector<InventoryDevice>> StateStore::devices_page(const DeviceFilter
                                   std::string(display_name(DeviceState::profile_assigned)) + "' END)";
   auto stmt = db_->cached(std::string("SELECT ") + kColumns +
                           " FROM devices WHERE (approval = ?1 OR ?1 IS NULL) AND (profile = ?2 OR ?2 IS NULL) AND "
-                          "(" + shown_state + " = ?3 OR ?3 IS NULL) AND key > ?4 ORDER BY key LIMIT ?5");
+                          "(" + shown_state + " = ?3 OR ?3 IS NULL) AND key > ?4 AND (source = ?6 OR ?6 IS NULL)" +
+                          scope_clause(filter.customers, 7) + " ORDER BY key LIMIT ?5");
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
   if (filter.approval) select.bind(1, approval_name(*filter.approval));
   select.bind(2, filter.profile);
   if (filter.state) select.bind(3, display_name(*filter.state));
   select.bind(4, after_key).bind(5, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  select.bind(6, filter.source);
+  bind_scope(select, filter.customers, 7);
   std::vector<InventoryDevice> out;
   for (;;) {
     auto row = select.step();
@@ -233,11 +211,12 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
   const Sliced sliced = in_slices(*db_, plan.devices.size(), [&](std::size_t i) -> Result<void> {
     const ImportPlan::Planned& p = plan.devices[i];
     const Device& d = plan.parsed.devices[p.line];
-    // A new device takes up the state its ledger left it in, if it had one.
+    // A new device takes up the state its ledger left it in, if it had one
+    // with the same customer (another's history is not its own).
     auto write = db_->cached(
         p.added ? std::string("INSERT INTO devices (") + kColumns +
                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT state FROM ledger "
-                      "WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1))"
+                      "WHERE device = ?1 AND refusal = 0 AND customer = ?14 ORDER BY id DESC LIMIT 1), ?14)"
                 : std::string("UPDATE devices SET imei = ?2, imei2 = ?3, meid = ?4, serial = ?5, wifi_mac = ?6, "
                               "user_id = ?7, password = ?8, profile = ?9, tags = ?10, source = ?11, approval = ?12, "
                               "updated_ms = ?13 WHERE key = ?1"));
@@ -246,9 +225,11 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
     w.bind(1, p.key).bind(2, d.imei).bind(3, d.imei2).bind(4, d.meid).bind(5, d.serial).bind(6, d.wifi_mac);
     w.bind(7, d.user_id).bind(8, d.password).bind(9, d.profile).bind(10, join_tags(d.tags)).bind(11, d.source);
     w.bind(12, approval_name(p.approval)).bind(13, now);
+    if (p.added) w.bind(14, options.customer);
     if (auto ok = w.run(); !ok) return ok;
     if (!p.recorded.empty()) {
-      LedgerEntry e{.device = p.key, .state = resting_state(d.profile), .transport = "admin", .reason = p.recorded};
+      LedgerEntry e{.device = p.key, .state = resting_state_for(d.profile), .transport = "admin",
+                    .reason = p.recorded};
       if (auto r = record_in_transaction(std::move(e)); !r) return fail(r.error().code, p.key + ": " + r.error().detail);
     }
     return {};
@@ -268,12 +249,21 @@ tl::expected<ImportSummary, ImportRefusal> StateStore::import_devices(std::strin
 bool StateStore::plan_import_line(ImportPlan& plan, std::size_t line, const ImportOptions& options) {
   Device& row = plan.parsed.devices[line];
   row.source = options.source;
+  if (row.profile.empty()) row.profile = options.profile;  // a column the file lacks stays unmerged
   const auto key = device_key(row);
   auto known = known_devices(row);
   if (!known) {
     plan.refuse(known.error());
     return false;
   }
+  // Before anything else: no other line may say whose it is (a duplicate
+  // names both keys).
+  for (const auto& other : *known)
+    if (other.customer != options.customer) {
+      plan.refuse(CustomerErrc::owned_elsewhere,
+                  "line " + std::to_string(plan.parsed.lines[line]) + ": the device belongs to another customer");
+      return true;
+    }
   if (known->size() > 1) {
     plan.refuse(InventoryErrc::duplicate_identifier,
                 key->to_string() + ": matches two known devices (" + (*known)[0].key + " and " + (*known)[1].key + ")");
@@ -387,163 +377,6 @@ Result<std::optional<InventoryDevice>> StateStore::device(const std::string& key
 
 Result<std::vector<InventoryDevice>> StateStore::devices(const DeviceFilter& filter) {
   return devices_page(filter, "", SIZE_MAX);
-}
-
-Result<std::size_t> StateStore::batch(const std::vector<std::string>& keys, const DeviceCheck& check,
-                                      const DeviceCheck& apply) {
-  std::vector<std::string> unknown;
-  std::vector<std::string> named;  // distinct devices, in the order first named
-  auto resolved = db_->reading([&]() -> Result<void> {
-    std::set<std::string> seen;
-    for (const auto& key : keys) {
-      auto d = device(key);
-      if (!d) return tl::unexpected(d.error());
-      if (!*d) {
-        if (std::find(unknown.begin(), unknown.end(), key) == unknown.end()) unknown.push_back(key);
-        continue;
-      }
-      if (!unknown.empty() || !seen.insert((*d)->key).second) continue;
-      if (auto checked = check(**d); !checked) return checked;
-      named.push_back((*d)->key);
-    }
-    return {};
-  });
-  if (!resolved) return tl::unexpected(resolved.error());
-  if (!unknown.empty()) {
-    std::string list;
-    for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + k;
-    return fail(InventoryErrc::unknown_device,
-                unknown.size() == 1 ? "no device " + list + " in the inventory"
-                                    : "no devices " + list + " in the inventory (" + std::to_string(unknown.size()) +
-                                          " unknown keys; nothing changed)");
-  }
-  const Sliced sliced = in_slices(*db_, named.size(), [&](std::size_t i) -> Result<void> {
-    // Read again in its slice: a session may have moved it on meanwhile.
-    auto d = select_devices("key = ?1", {named[i]});
-    if (!d) return tl::unexpected(d.error());
-    if (d->empty()) return fail(InventoryErrc::unknown_device, "no device " + named[i] + " in the inventory");
-    if (auto checked = check(d->front()); !checked) return checked;
-    return apply(d->front());
-  });
-  if (sliced.failure) return tl::unexpected(stopped(sliced, named.size()));
-  if (named.size() > kSliceDevices) shrink_journal();
-  return named.size();
-}
-
-namespace {
-
-// The ledger's refusal, worked out before the batch writes anything.
-Result<void> transition_problem(const InventoryDevice& d, DeviceState to) {
-  if (transition_allowed(d.state, to)) return {};
-  return fail(InventoryErrc::transition_not_allowed, "device " + d.key + ": cannot go from " +
-                                                         std::string(display_name(d.state)) + " to " +
-                                                         std::string(display_name(to)));
-}
-
-// Runs a statement that changes a device row.
-template <typename Bind>
-Result<void> update_row(Database& db, const char* sql, Bind&& bind) {
-  auto stmt = db.cached(sql);
-  if (!stmt) return tl::unexpected(stmt.error());
-  bind(**stmt);
-  return (*stmt)->run();
-}
-
-}  // namespace
-
-Result<std::size_t> StateStore::set_approval(const std::vector<std::string>& keys, Approval approval,
-                                             const std::string& actor) {
-  const bool approved = approval == Approval::approved;
-  auto next_state = [&](const InventoryDevice& d) {
-    return approved ? resting_state(d.device.profile) : DeviceState::rejected;
-  };
-  return batch(
-      keys,
-      [&](const InventoryDevice& d) {
-        return d.approval == approval ? Result<void>() : transition_problem(d, next_state(d));
-      },
-      [&](const InventoryDevice& d) -> Result<void> {
-        if (d.approval == approval) return {};
-        // The state goes with the approval in one write; the ledger's own
-        // update of the row then finds nothing left to change.
-        auto updated = update_row(*db_, "UPDATE devices SET approval = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3",
-                                  [&](Statement& s) {
-                                    s.bind(1, approval_name(approval)).bind(2, unix_ms()).bind(3, d.key);
-                                    s.bind(4, display_name(next_state(d)));
-                                  });
-        if (!updated) return updated;
-        LedgerEntry e{.device = d.key, .state = next_state(d), .transport = "admin",
-                      .reason = (approved ? "approved by " : "rejected by ") + actor};
-        if (auto r = record_in_transaction(e); !r) return tl::unexpected(r.error());
-        return {};
-      });
-}
-
-Result<std::size_t> StateStore::rearm(const std::vector<std::string>& keys, const std::string& actor) {
-  std::size_t changed = 0;
-  auto done = batch(
-      keys,
-      [](const InventoryDevice& d) -> Result<void> {
-        if (d.state != DeviceState::provisioning) return {};
-        return fail(InventoryErrc::transfer_under_way, d.key + ": a transfer is under way; nothing re-armed");
-      },
-      [&](const InventoryDevice& d) -> Result<void> {
-        if (d.state == DeviceState::unassigned || d.state == DeviceState::profile_assigned) return {};
-        LedgerEntry e{.device = d.key, .state = resting_state(d.device.profile), .transport = "admin",
-                      .reason = "re-armed by " + actor};
-        if (auto r = record_in_transaction(e); !r) return tl::unexpected(r.error());
-        ++changed;
-        return {};
-      });
-  if (!done) return tl::unexpected(done.error());
-  return changed;
-}
-
-Result<std::size_t> StateStore::assign(const std::vector<std::string>& keys, const std::string& profile,
-                                       const std::string& actor) {
-  // Only an approved device's assignment is a transition the ledger records.
-  auto recorded = [&](const InventoryDevice& d) {
-    return d.device.profile != profile && d.approval == Approval::approved;
-  };
-  return batch(
-      keys,
-      [&](const InventoryDevice& d) {
-        return recorded(d) ? transition_problem(d, resting_state(profile)) : Result<void>();
-      },
-      [&](const InventoryDevice& d) -> Result<void> {
-        if (d.device.profile == profile) return {};
-        // A recorded assignment's state goes with the profile in one write.
-        auto updated = update_row(
-            *db_,
-            recorded(d) ? "UPDATE devices SET profile = ?1, updated_ms = ?2, state = ?4 WHERE key = ?3"
-                        : "UPDATE devices SET profile = ?1, updated_ms = ?2 WHERE key = ?3",
-            [&](Statement& s) {
-              s.bind(1, profile).bind(2, unix_ms()).bind(3, d.key);
-              if (recorded(d)) s.bind(4, display_name(resting_state(profile)));
-            });
-        if (!updated || !recorded(d)) return updated;
-        LedgerEntry e{.device = d.key, .state = resting_state(profile), .transport = "admin",
-                      .reason = profile.empty() ? "unassigned by " + actor : "assigned to " + profile + " by " + actor};
-        if (auto r = record_in_transaction(e); !r) return tl::unexpected(r.error());
-        return {};
-      });
-}
-
-Result<std::size_t> StateStore::move_profile(const std::string& from, const std::string& to,
-                                             const std::string& actor) {
-  DeviceFilter filter;
-  filter.profile = from;
-  auto list = keys(filter);
-  if (!list) return tl::unexpected(list.error());
-  return assign(*list, to, actor);
-}
-
-Result<std::size_t> StateStore::remove(const std::vector<std::string>& keys) {
-  return batch(
-      keys, [](const InventoryDevice&) { return Result<void>(); },
-      [&](const InventoryDevice& d) {
-        return update_row(*db_, "DELETE FROM devices WHERE key = ?1", [&](Statement& s) { s.bind(1, d.key); });
-      });
 }
 
 Result<std::string> StateStore::export_csv() {

@@ -44,6 +44,8 @@ PGconn* pg_connect(const std::string& conninfo, const char* application);
 std::span<const Migration> postgresql_migrations();
 // Version 5's SQL: an enrollment's steps as server functions (server_steps.cc).
 const char* postgresql_enrollment_functions();
+// Version 7's: the same, each ledger row naming its device's customer.
+const char* postgresql_customer_functions();
 
 // Where a connection string goes, for log lines: postgresql://host:port[,
 // host:port...]/dbname, never its user's password; or why libpq cannot

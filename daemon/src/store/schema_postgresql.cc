@@ -174,9 +174,11 @@ ALTER TABLE catalog_deleted ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAUL
   DROP CONSTRAINT catalog_deleted_pkey, ADD PRIMARY KEY (customer, name);
 )sql";
 
-// Version 5: an enrollment's steps as server functions (server_steps.cc).
+// Version 5: an enrollment's steps as server functions (server_steps.cc);
+// version 7: the same, each ledger row naming its device's customer.
 const Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
-                                 {5, postgresql_enrollment_functions()}, {6, kSchemaV6}};
+                                 {5, postgresql_enrollment_functions()}, {6, kSchemaV6},
+                                 {7, postgresql_customer_functions()}};
 
 }  // namespace
 

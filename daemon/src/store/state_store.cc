@@ -6,6 +6,7 @@
 
 #include "kda/daemon/clock.h"
 #include "kda/daemon/config.h"
+#include "device_rows.h"
 #include "postgresql.h"
 #include "sqlite.h"
 
@@ -19,6 +20,12 @@ std::span<const Migration> migrations_for(const Database& db) {
 DbResult<std::unique_ptr<Database>> connect(const std::string& location) {
   return store_names_server(location) ? PgDatabase::open(location) : SqliteDatabase::open(location);
 }
+
+// A device's history is the ledger rows of the customer it belongs to now
+// (a device another customer had before starts afresh), or every row when
+// it is not in the inventory. ?1 is the device.
+constexpr const char* kOwnHistory =
+    "customer = COALESCE((SELECT d.customer FROM devices d WHERE d.key = ?1), customer)";
 
 }  // namespace
 
@@ -91,9 +98,11 @@ void StateStore::shrink_journal() { db_->checkpoint(true); }
 
 void StateStore::checkpoint() { db_->checkpoint(); }
 
-Result<InventoryCounts> StateStore::counts() {
-  auto stmt = db_->cached("SELECT approval, state, profile, count(*) FROM devices GROUP BY approval, state, profile");
+Result<InventoryCounts> StateStore::counts(const CustomerScope& scope) {
+  auto stmt = db_->cached("SELECT approval, state, profile, count(*) FROM devices WHERE 1 = 1" +
+                          scope_clause(scope, 1) + " GROUP BY approval, state, profile");
   if (!stmt) return tl::unexpected(stmt.error());
+  bind_scope(**stmt, scope, 1);
   InventoryCounts out;
   for (;;) {
     auto row = (*stmt)->step();
@@ -115,7 +124,8 @@ Result<InventoryCounts> StateStore::counts() {
 }
 
 Result<std::optional<DeviceState>> StateStore::current_state(const std::string& device) {
-  auto stmt = db_->cached("SELECT state FROM ledger WHERE device = ?1 AND refusal = 0 ORDER BY id DESC LIMIT 1");
+  auto stmt = db_->cached(std::string("SELECT state FROM ledger WHERE device = ?1 AND refusal = 0 AND ") +
+                          kOwnHistory + " ORDER BY id DESC LIMIT 1");
   if (!stmt) return tl::unexpected(stmt.error());
   (*stmt)->bind(1, device);
   auto row = (*stmt)->step();
@@ -149,12 +159,16 @@ Result<LedgerEntry> StateStore::record_with(LedgerEntry entry, Recording how) {
   if (db_->engine() == Database::Engine::postgresql) return record_on_server(std::move(entry), how);
   return db_->transaction([&]() -> Result<LedgerEntry> {
     if (how.once && !entry.session.empty()) {
-      auto seen = db_->cached("SELECT id FROM ledger WHERE device = ?1 AND session = ?2 AND state = ?3 AND refusal = 0");
+      auto seen = db_->cached(
+          "SELECT id, customer FROM ledger WHERE device = ?1 AND session = ?2 AND state = ?3 AND refusal = 0");
       if (!seen) return tl::unexpected(seen.error());
       (*seen)->bind(1, entry.device).bind(2, entry.session).bind(3, display_name(entry.state));
       auto row = (*seen)->step();
       if (!row) return tl::unexpected(row.error());
-      if (*row) entry.id = (*seen)->column_int(0);
+      if (*row) {
+        entry.id = (*seen)->column_int(0);
+        entry.customer = (*seen)->column_text(1);
+      }
     }
     auto recorded = entry.id != 0 ? Result<LedgerEntry>(std::move(entry)) : record_in_transaction(std::move(entry));
     if (!recorded || !how.release) return recorded;
@@ -199,7 +213,8 @@ Result<LedgerEntry> StateStore::count_refusal(LedgerEntry entry) {
   entry.refusal = true;
   entry.state = DeviceState::rejected;
   auto found = db_->cached(
-      "SELECT id, refusal, reason, transport, time_ms, count FROM ledger WHERE device = ?1 ORDER BY id DESC LIMIT 1");
+      std::string("SELECT id, refusal, reason, transport, time_ms, count, customer FROM ledger ") +
+      "WHERE device = ?1 AND " + kOwnHistory + " ORDER BY id DESC LIMIT 1");
   if (!found) return tl::unexpected(found.error());
   Statement* latest = found->get();
   latest->bind(1, entry.device);
@@ -217,6 +232,7 @@ Result<LedgerEntry> StateStore::count_refusal(LedgerEntry entry) {
     entry.last_ms = entry.time_ms;
     entry.time_ms = latest->column_int(4);
     entry.count = latest->column_int(5) + 1;
+    entry.customer = latest->column_text(6);
     return entry;
   }
   entry.count = 1;
@@ -226,19 +242,22 @@ Result<LedgerEntry> StateStore::count_refusal(LedgerEntry entry) {
 Result<LedgerEntry> StateStore::insert(LedgerEntry entry) {
   complete(entry);
   if (entry.last_ms == 0) entry.last_ms = entry.time_ms;
+  // A device's row is its customer's, whatever the entry said; an event's
+  // is the one given.
   auto stmt = db_->cached(
       "INSERT INTO ledger (time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
-      "last_ms, event, profile, desk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-      "RETURNING id");
+      "last_ms, event, profile, desk, customer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+      "COALESCE((SELECT d.customer FROM devices d WHERE d.key = ?2 AND ?2 <> ''), ?15)) RETURNING id, customer");
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& insert = **stmt;
   insert.bind(1, entry.time_ms).bind(2, entry.device).bind(3, display_name(entry.state)).bind(4, entry.transport);
   insert.bind(5, entry.session).bind(6, entry.sas).bind(7, entry.reason).bind(8, entry.primary);
   insert.bind(9, std::int64_t{entry.refusal}).bind(10, entry.count).bind(11, entry.last_ms);
-  insert.bind(12, entry.event).bind(13, entry.profile).bind(14, entry.desk);
+  insert.bind(12, entry.event).bind(13, entry.profile).bind(14, entry.desk).bind(15, entry.customer);
   auto inserted = insert.step();
   if (!inserted) return tl::unexpected(inserted.error());
   entry.id = insert.column_int(0);
+  entry.customer = insert.column_text(1);
   if (auto done = insert.run(); !done) return tl::unexpected(done.error());
   if (!entry.refusal && entry.event.empty()) {
     // The device's row carries its latest state (schema v4).
@@ -259,9 +278,13 @@ Result<std::vector<LedgerEntry>> StateStore::ledger(const LedgerQuery& query) {
 
 namespace {
 
-constexpr const char* kLedgerRange =
-    "WHERE (device = ?1 OR ?1 IS NULL) AND (time_ms >= ?2 OR ?2 IS NULL) AND (time_ms <= ?3 OR ?3 IS NULL) "
-    "AND id > ?4 AND (id <= ?6 OR ?6 IS NULL) ";
+// The query's range as a WHERE clause (its customers from ?7 on); ?5 is
+// left to the statement.
+std::string ledger_range(const LedgerQuery& query) {
+  return "WHERE (device = ?1 OR ?1 IS NULL) AND (time_ms >= ?2 OR ?2 IS NULL) AND (time_ms <= ?3 OR ?3 IS NULL) "
+         "AND id > ?4 AND (id <= ?6 OR ?6 IS NULL)" +
+         scope_clause(query.customers, 7) + " ";
+}
 
 void bind_range(Statement& stmt, const LedgerQuery& query) {
   stmt.bind(1, query.device);
@@ -269,10 +292,11 @@ void bind_range(Statement& stmt, const LedgerQuery& query) {
   if (query.until_ms) stmt.bind(3, *query.until_ms);
   stmt.bind(4, query.after_id);
   if (query.up_to_id) stmt.bind(6, *query.up_to_id);
+  bind_scope(stmt, query.customers, 7);
 }
 
 DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
-  auto count = db.cached(std::string("SELECT COUNT(*) FROM ledger ") + kLedgerRange);
+  auto count = db.cached("SELECT COUNT(*) FROM ledger " + ledger_range(query));
   if (!count) return tl::unexpected(count.error());
   bind_range(**count, query);
   if (auto row = (*count)->step(); !row) return tl::unexpected(row.error());
@@ -286,8 +310,8 @@ DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
 Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
   auto stmt = db_->cached(
       std::string("SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
-                  "last_ms, event, profile, desk FROM ledger ") +
-      kLedgerRange + (query.oldest_first ? "ORDER BY id ASC LIMIT ?5" : "ORDER BY id DESC LIMIT ?5"));
+                  "last_ms, event, profile, desk, customer FROM ledger ") +
+      ledger_range(query) + (query.oldest_first ? "ORDER BY id ASC LIMIT ?5" : "ORDER BY id DESC LIMIT ?5"));
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
   bind_range(select, query);
@@ -314,6 +338,7 @@ Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
     e.event = select.column_text(12);
     e.profile = select.column_text(13);
     e.desk = select.column_text(14);
+    e.customer = select.column_text(15);
     out.push_back(std::move(e));
   }
   if (query.oldest_first) return page;
@@ -327,7 +352,7 @@ Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
 
 Result<LedgerStart> StateStore::ledger_start(const LedgerQuery& query) {
   LedgerStart start{.after_id = query.after_id};
-  auto newest = db_->cached(std::string("SELECT max(id) FROM ledger ") + kLedgerRange);
+  auto newest = db_->cached("SELECT max(id) FROM ledger " + ledger_range(query));
   if (!newest) return tl::unexpected(newest.error());
   bind_range(**newest, query);
   if (auto row = (*newest)->step(); !row) return tl::unexpected(row.error());
@@ -335,8 +360,7 @@ Result<LedgerStart> StateStore::ledger_start(const LedgerQuery& query) {
   newest.value().reset();
   if (query.limit == 0) return start;
   // The limit-th newest entry of the range: the listing starts with it.
-  auto oldest = db_->cached(std::string("SELECT id FROM ledger ") + kLedgerRange +
-                            "ORDER BY id DESC LIMIT 1 OFFSET ?5");
+  auto oldest = db_->cached("SELECT id FROM ledger " + ledger_range(query) + "ORDER BY id DESC LIMIT 1 OFFSET ?5");
   if (!oldest) return tl::unexpected(oldest.error());
   bind_range(**oldest, query);
   (*oldest)->bind(5, static_cast<std::int64_t>(std::min<std::size_t>(query.limit - 1, INT64_MAX)));

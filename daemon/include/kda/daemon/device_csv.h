@@ -22,6 +22,7 @@ namespace kda::daemon {
 
 struct DeviceCsvResult {
   std::vector<Device> devices;      // every row in file order; empty when errors
+  std::vector<std::size_t> lines;   // the line where each of devices starts
   std::vector<DeviceError> errors;  // the first kMaxDeviceCsvErrors problems in file order
   std::size_t error_total = 0;      // every problem, listed or not
   // The canonical columns the header names: a re-import changes only these.

@@ -12,6 +12,7 @@
 // most one slice for its own write (see open_bulk_companion).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -61,10 +62,16 @@ struct LedgerEntry {
 // every customer. Listings and counts keep to it; a batch by key naming a
 // device outside it is refused whole (AccessErrc::other_customer).
 using CustomerScope = std::optional<std::vector<std::string>>;
+inline bool in_scope(const CustomerScope& scope, std::string_view customer) {
+  return !scope || std::find(scope->begin(), scope->end(), customer) != scope->end();
+}
 
 // A phone read the provisioning record of `profile` from the desk's NFC
 // reader armed as a tag (kdactl nfc tag). The phone is not known yet.
 inline constexpr std::string_view kEventProvisioningTagRead = "Provisioning tag read";
+// A reseller's upload left devices waiting for the customer's approval
+// (customer set; reason says how many, from which reseller and file).
+inline constexpr std::string_view kEventUploadAwaitsApproval = "Upload awaits approval";
 
 // A range of the ledger; its newest `limit` entries come back, oldest first.
 struct LedgerQuery {
@@ -77,7 +84,7 @@ struct LedgerQuery {
   // The oldest `limit` entries after after_id instead of the newest (the
   // pages of a long listing); omitted is then not counted.
   bool oldest_first = false;
-  CustomerScope customers;
+  CustomerScope customers;  // only these customers' rows (nullopt: everyone's)
 };
 
 // Where a paged ledger listing of a range's newest `limit` entries starts.
@@ -118,6 +125,9 @@ struct ImportOptions {
   // of another customer is refused (CustomerErrc::owned_elsewhere, the
   // line does not say whose).
   std::string customer = std::string(kDirectCustomer);
+  // A profile for the devices a row names none for (a reseller's
+  // registration may name one, kdactl resellers add --profile).
+  std::string profile;
 };
 
 // A device an import adds or changes.
@@ -275,7 +285,7 @@ class StateStore {
   // count and last_ms go up instead of a new row being added.
   Result<LedgerEntry> record_refusal(LedgerEntry entry);
   // Records an event (entry.event set, entry.device empty): no device's
-  // state changes.
+  // state changes. It names entry.customer as given.
   Result<LedgerEntry> record_event(LedgerEntry entry);
   // The device's latest state (refusals aside), if it has any ledger entry.
   Result<std::optional<DeviceState>> current_state(const std::string& device);
@@ -319,7 +329,7 @@ class StateStore {
   // that stopped publishing drops out), by desk name then start.
   Result<std::vector<DeskSession>> fleet_sessions(std::int64_t fresh_since_ms);
 
-  // --- Inventory (inventory.cc) ---
+  // --- Inventory (inventory.cc; the batches by key: batches.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
   // unless trusted; known ones keep their approval and change only in the
   // columns the file carries (all of them with `replace`). A profile change
@@ -330,19 +340,21 @@ class StateStore {
   Result<std::vector<InventoryDevice>> claim_candidates(const v1::DeviceIdentity& claim);
   // Re-arms finished devices (Provisioned, Failed, Cancelled, Rejected) so
   // they may get a package again: each goes back to its resting state, with
-  // a ledger entry naming `actor`. All keys must exist; returns how many
-  // changed.
-  Result<std::size_t> rearm(const std::vector<std::string>& keys, const std::string& actor);
+  // a ledger entry naming `actor`. All keys must exist (and be within
+  // `scope`, as for the batches below); returns how many changed.
+  Result<std::size_t> rearm(const std::vector<std::string>& keys, const std::string& actor,
+                            const CustomerScope& scope = std::nullopt);
   // By key, or by any IMEI, the MEID or the serial (serial and MEID in any case).
   Result<std::optional<InventoryDevice>> device(const std::string& key);
   Result<std::vector<InventoryDevice>> devices(const DeviceFilter& filter = {});
   // A listing's page: up to `limit` devices the filter matches with keys
-  // after `after_key`, in key order.
+  // after `after_key`, in key order. device() above is not scoped: its
+  // caller checks the device's customer.
   Result<std::vector<InventoryDevice>> devices_page(const DeviceFilter& filter, const std::string& after_key,
                                                     std::size_t limit);
   // The keys of every device the filter matches (a batch by filter).
   Result<std::vector<std::string>> keys(const DeviceFilter& filter);
-  Result<InventoryCounts> counts();
+  Result<InventoryCounts> counts(const CustomerScope& scope = std::nullopt);
   // Gives the WAL's space back after a large write (a truncating checkpoint).
   void shrink_journal();
   // Copies the WAL into the database without blocking anyone. A store with a
@@ -351,14 +363,17 @@ class StateStore {
   void checkpoint();
   // Batches by key: every key must exist, or nothing changes (the error
   // names every unknown key). They return how many devices the keys name: a
-  // device named twice counts once. `actor` names who, in the ledger.
+  // device named twice counts once. `actor` names who, in the ledger. A key
+  // naming a device outside `scope` refuses the batch whole
+  // (AccessErrc::other_customer, the line names the key as given);
+  // move_profile moves only the scope's devices.
   Result<std::size_t> set_approval(const std::vector<std::string>& keys, Approval approval,
-                                   const std::string& actor = "admin");
+                                   const std::string& actor = "admin", const CustomerScope& scope = std::nullopt);
   Result<std::size_t> assign(const std::vector<std::string>& keys, const std::string& profile,
-                             const std::string& actor = "admin");
+                             const std::string& actor = "admin", const CustomerScope& scope = std::nullopt);
   Result<std::size_t> move_profile(const std::string& from, const std::string& to,
-                                   const std::string& actor = "admin");
-  Result<std::size_t> remove(const std::vector<std::string>& keys);
+                                   const std::string& actor = "admin", const CustomerScope& scope = std::nullopt);
+  Result<std::size_t> remove(const std::vector<std::string>& keys, const CustomerScope& scope = std::nullopt);
   // The whole inventory at once (kdad's export goes by devices_page).
   Result<std::string> export_csv();
 
@@ -401,7 +416,7 @@ class StateStore {
   // the keys named.
   using DeviceCheck = std::function<Result<void>(const InventoryDevice&)>;
   Result<std::size_t> batch(const std::vector<std::string>& keys, const DeviceCheck& check,
-                            const DeviceCheck& apply);
+                            const DeviceCheck& apply, const CustomerScope& scope);
   Result<LedgerEntry> record_in_transaction(LedgerEntry entry);
   Result<LeaseClaim> claim_lease_in_transaction(const Lease& wanted, std::int64_t now_ms);
   Result<void> drop_lease(const std::string& device, const std::string& session);
