@@ -3,12 +3,41 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "kda/core/host_port.h"
 
 namespace kda::daemon {
 namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string role_list() {
+  std::string out;
+  for (Role r : {Role::msp_admin, Role::customer_admin, Role::reseller, Role::desk_operator, Role::viewer})
+    out += (out.empty() ? "" : ", ") + std::string(role_name(r));
+  return out;
+}
+
+bool reseller_id_valid(std::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+// Labels of letters, digits and hyphens, at least two of them.
+bool domain_valid(std::string_view d) {
+  return d.find('.') != std::string_view::npos && !d.starts_with('.') && !d.starts_with('-') && !d.ends_with('.') &&
+         d.find("..") == std::string_view::npos && d.size() <= 253 &&
+         std::all_of(d.begin(), d.end(), [](char c) { return is_alnum(c) || c == '-' || c == '.'; });
+}
+
+// A recipient of the upload notices: customer.h's work email form, and
+// nothing sendmail could take for an option, a pipe or a file.
+bool address_valid(std::string_view a) {
+  return email_form_valid(a) && !a.starts_with('-') && a.find_first_of("|/") == std::string_view::npos;
+}
 
 class Reader {
  public:
@@ -111,6 +140,83 @@ class Reader {
     out[std::string(key.name)] = value;
   }
 
+  // [access]: [[access.grant]] tables, each checked on its own.
+  void access(const toml::table& table, AccessSettings& out) {
+    only(table, "access.", {"grant"});
+    const auto* node = table.get("grant");
+    if (!node) return;
+    const auto* grants = node->as_array();
+    if (!grants || !grants->is_array_of_tables())
+      return error(node, "access.grant", "expected [[access.grant]] tables");
+    std::map<std::string, const toml::node*> seen;  // "user alice" -> its grant
+    for (const auto& item : *grants) {
+      Grant grant;
+      if (!this->grant(*item.as_table(), grant)) continue;
+      const std::string who = grant.user.empty() ? "group '" + grant.group + "'" : "user '" + grant.user + "'";
+      if (auto [at, fresh] = seen.emplace(who, &item); !fresh)
+        error(&item, "access.grant",
+              who + " has a grant already (line " + std::to_string(at->second->source().begin.line) + ")");
+      out.grants.push_back(std::move(grant));
+    }
+  }
+
+  // One [[access.grant]]; false when it is wrong (the errors say why).
+  bool grant(const toml::table& t, Grant& out) {
+    const std::size_t before = errors_.size();
+    only(t, "access.grant.", {"user", "group", "role", "customers", "reseller"});
+    text(t, "access.grant.", "user", out.user);
+    text(t, "access.grant.", "group", out.group);
+    if (out.user.empty() == out.group.empty()) error(&t, "access.grant", "expected exactly one of user and group");
+    std::string role;
+    text(t, "access.grant.", "role", role);
+    if (auto parsed = parse_role(role)) out.role = *parsed;
+    else if (!t.get("role")) error(&t, "access.grant.role", "missing (one of " + role_list() + ")");
+    else if (t.get("role")->is_string())
+      error(t.get("role"), "access.grant.role", "unknown role '" + role + "' (known: " + role_list() + ")");
+    list(t, "access.grant.", "customers", out.customers);
+    for (const auto& customer : out.customers)
+      if (customer != kDirectCustomer && !customer_id_valid(customer))
+        error(t.get("customers"), "access.grant.customers",
+              "'" + customer + "' is no customer id (10 digits; \"\" for the desk's own customer)");
+    if (out.role == Role::customer_admin && out.customers.size() != 1)
+      error(t.get("customers") ? t.get("customers") : &t, "access.grant.customers",
+            "a customer-admin grant names exactly one customer");
+    if (out.role == Role::reseller && !out.customers.empty())
+      error(t.get("customers"), "access.grant.customers",
+            "a reseller reaches the customers that registered it; name none");
+    text(t, "access.grant.", "reseller", out.reseller);
+    if (out.role == Role::reseller && !reseller_id_valid(out.reseller))
+      error(t.get("reseller") ? t.get("reseller") : &t, "access.grant.reseller",
+            "a reseller grant names its reseller id (1 to 64 of A-Z a-z 0-9 - _ .)");
+    if (out.role != Role::reseller && t.get("reseller"))
+      error(t.get("reseller"), "access.grant.reseller", "only a reseller grant names a reseller");
+    return errors_.size() == before;
+  }
+
+  // [customers].
+  void customers(const toml::table& t, CustomerSettings& out) {
+    only(t, "customers.", {"msp_id", "personal_email_domains", "notify", "sendmail"});
+    text(t, "customers.", "msp_id", out.msp_id);
+    const std::string& msp = out.msp_id;
+    if (!msp.empty() && (msp.size() != 10 || !std::all_of(msp.begin(), msp.end(), is_digit)))
+      error(t.get("msp_id"), "customers.msp_id", "expected the MSP's id, 10 digits");
+    if (const auto* domains = t.get("personal_email_domains")) {
+      out.personal_email_domains.clear();
+      list(t, "customers.", "personal_email_domains", out.personal_email_domains);
+      for (auto& domain : out.personal_email_domains) {
+        for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!domain_valid(domain))
+          error(domains, "customers.personal_email_domains", "'" + domain + "' is no domain name (gmail.com)");
+      }
+    }
+    list(t, "customers.", "notify", out.notify);
+    for (const auto& address : out.notify)
+      if (!address_valid(address))
+        error(t.get("notify"), "customers.notify", "'" + address + "' is no email address (it@example.com)");
+    text(t, "customers.", "sendmail", out.sendmail);
+    if (!out.sendmail.starts_with('/')) error(t.get("sendmail"), "customers.sendmail", "expected an absolute path");
+  }
+
   std::vector<Error> take_errors() { return std::move(errors_); }
 
  private:
@@ -135,7 +241,7 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
   for (const auto& radio : radios)
     config.transports[std::string(radio.name)] = {.enabled = radio.enabled_by_default, .settings = radio.defaults()};
   Reader r(source);
-  r.only(root, "", {"daemon", "limits", "store", "transports", "catalog", "inventory"});
+  r.only(root, "", {"daemon", "limits", "store", "transports", "catalog", "inventory", "access", "customers"});
   if (const auto* daemon = root["daemon"].as_table()) {
     r.only(*daemon, "daemon.", {"name", "state_dir", "socket", "control_group", "log_level", "dumpable"});
     r.flag(*daemon, "daemon.", "dumpable", config.dumpable);
@@ -188,7 +294,9 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
     r.only(*inventory, "inventory.", {"trusted_resellers"});
     r.list(*inventory, "inventory.", "trusted_resellers", config.trusted_resellers);
   }
-  for (const char* section : {"daemon", "limits", "store", "transports", "catalog", "inventory"})
+  if (const auto* access = root["access"].as_table()) r.access(*access, config.access);
+  if (const auto* customers = root["customers"].as_table()) r.customers(*customers, config.customers);
+  for (const char* section : {"daemon", "limits", "store", "transports", "catalog", "inventory", "access", "customers"})
     if (root.contains(section) && !root[section].is_table()) r.error(root.get(section), section, "expected a table");
   auto errors = r.take_errors();
   if (!errors.empty()) return tl::unexpected(std::move(errors));
@@ -264,6 +372,32 @@ profile_dirs = []                  # extra directories of profile JSON files
 
 [inventory]
 trusted_resellers = []             # uploads from these sources are approved at once
+
+# Who may do what on the control socket (docs/MSP.md). Without grants root,
+# kdad's user and control_group's members are msp-admins of every customer.
+# A grant names a user (name or uid) or a group (name or gid); a peer gets
+# its user's grant, else the first grant of one of its groups, else what it
+# had without grants. Root is always an msp-admin. With grants the socket
+# file is 0666: kdad itself refuses the peers no grant names.
+[access]
+# [[access.grant]]
+# group = "kda-desk"
+# role = "desk-operator"           # msp-admin, customer-admin, reseller, desk-operator, viewer
+# customers = []                   # the customers it reaches; none: every customer
+# [[access.grant]]
+# user = "alice"
+# role = "customer-admin"
+# customers = ["1234567890"]       # exactly one; "" is the desk's own customer
+# [[access.grant]]
+# user = "r42"
+# role = "reseller"
+# reseller = "reseller-42"         # the reseller id it uploads as
+
+[customers]                        # an MSP's customers (docs/MSP.md)
+# msp_id = "1234567890"            # the MSP's own id: a reseller's upload carrying it is refused
+# personal_email_domains = ["gmail.com", "outlook.com"] # replaces the built-in list of webmail domains
+# notify = ["kme-admins@example.com"] # mailed when a reseller's upload awaits approval
+# sendmail = "/usr/sbin/sendmail"  # how kdad sends that mail
 )toml";
 }
 

@@ -82,6 +82,8 @@ ConfigReload apply_reload(Config& running, const Config& next) {
     if (auto then = next.transports.find(name); then != next.transports.end()) d.transport(name, now, then->second);
   d.live("catalog.profile_dirs", &Config::profile_dirs);
   d.live("inventory.trusted_resellers", &Config::trusted_resellers);
+  d.restart("access.grant", running.access, next.access);  // the control socket resolves callers with them
+  d.restart("customers", running.customers, next.customers);
   return out;
 }
 

@@ -14,7 +14,9 @@
 
 #include "kda/core/error.h"
 #include "kda/core/radio_config.h"
+#include "kda/daemon/customer.h"
 #include "kda/daemon/errors.h"
+#include "kda/daemon/roles.h"
 
 namespace kda::daemon {
 
@@ -65,6 +67,17 @@ struct StoreSettings {
   bool operator==(const StoreSettings&) const = default;
 };
 
+// [customers]: the MSP's customers (docs/MSP.md).
+struct CustomerSettings {
+  std::string msp_id;  // the MSP's own id (10 digits); a reseller upload carrying it is refused. Empty: none
+  // Contact email domains that are no work email (a jointly managed
+  // customer's contact may not use them).
+  std::vector<std::string> personal_email_domains = default_personal_email_domains();
+  std::vector<std::string> notify;  // who is mailed when an upload awaits approval; empty: nobody
+  std::string sendmail = "/usr/sbin/sendmail";  // the program that hands a message to the local mail system
+  bool operator==(const CustomerSettings&) const = default;
+};
+
 struct Config {
   std::string name = "kda staging desk";
   std::string state_dir;       // empty: kdad picks (see kdad --help)
@@ -78,6 +91,8 @@ struct Config {
   std::map<std::string, TransportSettings, std::less<>> transports;
   std::vector<std::string> profile_dirs;
   std::vector<std::string> trusted_resellers;
+  AccessSettings access;  // [[access.grant]]: who gets which role on the control socket
+  CustomerSettings customers;
 };
 
 // Errors: every problem of the file, not only the first (an admin fixes them
