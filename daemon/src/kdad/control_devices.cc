@@ -12,18 +12,32 @@
 namespace kda::daemon {
 
 asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::DevicesImportRequest& req,
-                                                                    const ControlPeer& peer) {
+                                                                    const ControlPeer& peer, const Admitted& a) {
+  auto customer = a.one();
+  if (!customer) co_return failed(customer.error());
   const std::string file = req.file_name().empty() ? "upload" : req.file_name();
   ImportOptions options{.source = req.source(),
                         .replace = req.replace(),
                         .dry_run = req.dry_run(),
                         .ignore_unknown_columns = req.ignore_unknown_columns(),
                         .actor = actor(peer),
-                        .file = file};
+                        .file = file,
+                        .customer = *customer};
   for (const auto& t : config_.trusted_resellers) options.trusted |= !req.source().empty() && t == req.source();
+  // A reseller uploads as itself, approved at once only where the customer
+  // registered it so.
+  const Reseller* registration = nullptr;
+  for (const auto& r : a.registrations)
+    if (r.customer == *customer) registration = &r;
+  if (peer.caller.role == Role::reseller) {
+    if (!registration) co_return failed(AccessErrc::other_customer, "customer " + *customer + " did not register you");
+    options.source = a.source;
+    options.trusted = registration->approval == ApprovalMethod::automatic;
+    options.profile = registration->profile;
+  }
   // The catalog lives on this thread: the worker checks against its names.
   std::set<std::string> profiles;
-  for (const auto* p : catalog_.list(options.customer)) profiles.insert(p->name());
+  for (const auto* p : catalog_.list(*customer)) profiles.insert(p->name());
   options.check = [profiles = std::move(profiles)](const Device& d) {
     if (d.profile.empty() || profiles.count(d.profile)) return Result<void>();
     return Result<void>(fail(CatalogErrc::unknown_profile, "profile \"" + d.profile + "\" is not in the catalog"));
@@ -71,6 +85,8 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
   log_.info(who(peer) + ": " + (req.dry_run() ? "dry run of " + file + ": would be " : "imported " + file + ": ") +
             std::to_string(summary->added) + " added, " + std::to_string(summary->updated) + " updated, " +
             std::to_string(summary->approved) + " approved" + (req.replace() ? " (whole records)" : ""));
+  if (registration && !req.dry_run() && summary->added > summary->approved)
+    upload_awaits_approval(*registration, file, summary->added - summary->approved);
   co_return r;
 }
 
@@ -117,6 +133,7 @@ struct Batch {
   v1::ControlRequest::CommandCase command;
   BatchTarget target;
   std::string profile;  // assign, move: the profile the devices go to
+  CustomerScope scope;  // the customers whose devices it may change
 };
 
 Result<Batch> batch_of(const v1::ControlRequest& req) {
@@ -160,14 +177,15 @@ Result<std::size_t> apply_batch(StateStore& st, Batch& batch, const std::string&
     keys = std::move(*matched);
     if (keys.empty()) return 0;
   }
+  const CustomerScope& scope = batch.scope;
   switch (batch.command) {
-    case R::kDevicesApprove: return st.set_approval(keys, Approval::approved, by);
-    case R::kDevicesReject: return st.set_approval(keys, Approval::rejected, by);
+    case R::kDevicesApprove: return st.set_approval(keys, Approval::approved, by, scope);
+    case R::kDevicesReject: return st.set_approval(keys, Approval::rejected, by, scope);
     case R::kDevicesAssign:
-    case R::kDevicesMove: return st.assign(keys, batch.profile, by);
-    case R::kDevicesUnassign: return st.assign(keys, "", by);
-    case R::kDevicesDelete: return st.remove(keys);
-    case R::kDevicesReset: return st.rearm(keys, re_armer);
+    case R::kDevicesMove: return st.assign(keys, batch.profile, by, scope);
+    case R::kDevicesUnassign: return st.assign(keys, "", by, scope);
+    case R::kDevicesDelete: return st.remove(keys, scope);
+    case R::kDevicesReset: return st.rearm(keys, re_armer, scope);
     default: return fail(ControlErrc::internal, "internal error: not a batch");
   }
 }
@@ -175,14 +193,23 @@ Result<std::size_t> apply_batch(StateStore& st, Batch& batch, const std::string&
 }  // namespace
 
 asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::ControlRequest& req,
-                                                                   const ControlPeer& peer) {
+                                                                   const ControlPeer& peer, const Admitted& a) {
   using R = v1::ControlRequest;
   auto batch = batch_of(req);
   if (!batch) co_return failed(batch.error());
+  if (batch->target.filter) batch->target.filter->customers = a.scope;
+  batch->scope = a.scope;
   const auto command = batch->command;
   const std::string& profile = batch->profile;
-  if ((command == R::kDevicesAssign || command == R::kDevicesMove) && !catalog_.find(req.customer(), profile))
-    co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + profile + "\"");
+  if (command == R::kDevicesAssign || command == R::kDevicesMove) {
+    // A profile is one customer's: so are the devices that go to it.
+    auto customer = a.one();
+    if (!customer) co_return failed(customer.error());
+    batch->scope = std::vector<std::string>{*customer};
+    if (batch->target.filter) batch->target.filter->customers = batch->scope;
+    if (!catalog_.find(*customer, profile))
+      co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + profile + "\"");
+  }
   const std::string by = actor(peer);
   const std::string re_armer = who(peer);
   auto n = co_await writer_.run([&](StateStore& st) { return apply_batch(st, *batch, by, re_armer); });
@@ -205,7 +232,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
       log_.info(who(peer) + ": " + devices + " unassigned");
       co_return done(devices + " back on the default profile", count);
     case R::kDevicesMove:
-      if (*n == 0 && !catalog_.find(req.customer(), req.devices_move().from_profile()))
+      if (*n == 0 && !catalog_.find(a.customer, req.devices_move().from_profile()))
         co_return failed(CatalogErrc::unknown_profile, "no profile named \"" + req.devices_move().from_profile() +
                                                            "\" (and no device assigned to it)");
       log_.info(who(peer) + ": moved " + devices + " to " + profile);
@@ -223,12 +250,14 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_batch(const v1::Con
 // worker once the one before has been written to kdactl.
 asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
                                                     const v1::DevicesExportRequest* export_request,
-                                                    ControlReplies& replies) {
+                                                    ControlReplies& replies, const Admitted& a) {
   auto filter = to_filter(f);
   if (!filter) {
     co_await replies.send(failed(filter.error()));
     co_return;
   }
+  filter->customers = a.scope;
+  if (!a.source.empty()) filter->source = a.source;  // a reseller's own uploads
   std::string after;
   bool first = true;
   for (;;) {
@@ -268,11 +297,13 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
   }
 }
 
-asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key) {
+asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key, const Admitted& a) {
   auto found = co_await reader_.run([&](StateStore& st) -> Result<v1::ControlResponse> {
     auto d = st.device(key);
     if (!d) return tl::unexpected(d.error());
     if (!*d) return failed(InventoryErrc::unknown_device, "no device " + key + " in the inventory");
+    if (!in_scope(a.scope, (*d)->customer) || (!a.source.empty() && (*d)->device.source != a.source))
+      return failed(AccessErrc::other_customer, "device " + key + " belongs to another customer");
     v1::ControlResponse r = ok();
     fill_row(**d, *r.mutable_device()->mutable_device());
     LedgerQuery q;

@@ -10,6 +10,7 @@
 #include "kda/daemon/android_provisioning.h"
 #include "kda/daemon/clock.h"
 #include "kda/daemon/profile_catalog.h"
+#include "kda/daemon/roles.h"
 
 namespace kda::daemon {
 namespace {
@@ -54,22 +55,32 @@ void ControlService::ledger_written(std::int64_t id) {
 asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, const ControlPeer& peer,
                                              ControlReplies& replies) {
   using R = v1::ControlRequest;
+  auto admitted = co_await admit(req, peer);
+  if (!admitted) {
+    log_.info(who(peer) + " as " + std::string(role_name(peer.caller.role)) + ": refused: " +
+              admitted.error().message());
+    co_await replies.send(failed(admitted.error()));
+    co_return;
+  }
+  const Admitted& a = *admitted;
   switch (req.command_case()) {
-    case R::kStatus: co_await replies.send(co_await status()); break;
-    case R::kReport: co_await replies.send(co_await report()); break;
-    case R::kProfileList: co_await replies.send(co_await profile_list(req.customer())); break;
+    case R::kStatus: co_await replies.send(co_await status(a)); break;
+    case R::kReport: co_await replies.send(co_await report(a)); break;
+    case R::kProfileList:
+    case R::kProfileShow:
+    case R::kProfileQr:
+    case R::kProfileNdef:
+    case R::kNfcTag:
     case R::kProfileDelete:
-      co_await replies.send(co_await profile_delete(req.customer(), req.profile_delete().name(), peer));
-      break;
     case R::kProfileAdd:
     case R::kProfileEdit:
     case R::kProfileCopy:
-    case R::kProfileSelect: co_await replies.send(co_await profile_change(req.customer(), req, peer)); break;
-    case R::kDevicesImport: co_await replies.send(co_await devices_import(req.devices_import(), peer)); break;
-    case R::kDevicesShow: co_await replies.send(co_await devices_show(req.devices_show().key())); break;
-    case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies); break;
-    case R::kDevicesExport: co_await devices_pages(req.devices_export().filter(), &req.devices_export(), replies); break;
-    case R::kLedger: co_await ledger(req.ledger(), replies); break;
+    case R::kProfileSelect: co_await replies.send(co_await profile_command(req, peer, a)); break;
+    case R::kDevicesImport: co_await replies.send(co_await devices_import(req.devices_import(), peer, a)); break;
+    case R::kDevicesShow: co_await replies.send(co_await devices_show(req.devices_show().key(), a)); break;
+    case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies, a); break;
+    case R::kDevicesExport: co_await devices_pages(req.devices_export().filter(), &req.devices_export(), replies, a); break;
+    case R::kLedger: co_await ledger(req.ledger(), replies, a); break;
     case R::kSessions:
       if (req.sessions().fleet()) co_await replies.send(co_await fleet_sessions());
       else co_await replies.send(sessions());
@@ -80,7 +91,22 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kDevicesUnassign:
     case R::kDevicesMove:
     case R::kDevicesDelete:
-    case R::kDevicesReset: co_await replies.send(co_await devices_batch(req, peer)); break;
+    case R::kDevicesReset: co_await replies.send(co_await devices_batch(req, peer, a)); break;
+    case R::kCustomersAdd:
+    case R::kCustomersAddExisting:
+    case R::kCustomersList:
+    case R::kCustomersShow:
+    case R::kCustomersEdit:
+    case R::kCustomersUpgrade:
+    case R::kCustomersDelink:
+    case R::kCustomersAcceptMsp:
+    case R::kCustomersReport: co_await replies.send(co_await customers_command(req, peer)); break;
+    case R::kResellersAdd:
+    case R::kResellersList:
+    case R::kResellersRemove:
+    case R::kResellersSetApproval: co_await replies.send(co_await resellers_command(req, peer, a)); break;
+    case R::kConfirm:
+    case R::kRejectSession: co_await replies.send(co_await session_decision(req, peer, a)); break;
     default: co_await replies.send(handle(req, peer)); break;
   }
 }
@@ -107,10 +133,6 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
       return done("session " + *id + " rejected", 1);
     }
     case R::kMonitor: return failed(ControlErrc::bad_request, "monitor is a stream (this kdactl is not)");
-    case R::kProfileShow: return profile_show(req.customer(), req.profile_show());
-    case R::kProfileQr: return profile_output(req.customer(), req.profile_qr().name(), false);
-    case R::kProfileNdef: return profile_output(req.customer(), req.profile_ndef().name(), true);
-    case R::kNfcTag: return nfc_tag(req.customer(), req.nfc_tag());
     case R::kNfcUntag: return nfc_untag();
     // The store's commands are answer()'s; a chunk is joined by the control
     // server and never reaches a handler.
@@ -119,8 +141,8 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
   return failed(ControlErrc::unknown_command, "unknown command: this kdad is older than kdactl");
 }
 
-asio::awaitable<v1::ControlResponse> ControlService::status() {
-  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
+asio::awaitable<v1::ControlResponse> ControlService::status(const Admitted& a) {
+  auto counts = co_await reader_.run([&a](StateStore& st) { return st.counts(a.scope); });
   auto r = ok();
   auto* s = r.mutable_status();
   s->set_name(facts_.name);
@@ -133,9 +155,9 @@ asio::awaitable<v1::ControlResponse> ControlService::status() {
   s->set_primary_key(facts_.primary_key_hex);
   s->set_primary_id(facts_.primary_id);
   s->set_config_file(facts_.config_file);
-  s->set_default_profile(catalog_.default_profile(kDirectCustomer).name());
-  s->set_profiles(static_cast<std::uint32_t>(catalog_.list(kDirectCustomer).size()));
-  for (const auto& [profile, fields] : catalog_.placeholders(kDirectCustomer)) {
+  s->set_default_profile(catalog_.default_profile(a.customer).name());
+  s->set_profiles(static_cast<std::uint32_t>(catalog_.list(a.customer).size()));
+  for (const auto& [profile, fields] : catalog_.placeholders(a.customer)) {
     auto* p = s->add_placeholder_profiles();
     p->set_profile(profile);
     for (const auto& f : fields) p->add_fields(f);
@@ -184,8 +206,10 @@ std::string of_customer(const std::string& customer) {
 
 }  // namespace
 
+// The devices counted are the customer's, whose assignments name its profiles.
 asio::awaitable<v1::ControlResponse> ControlService::profile_list(const std::string& customer) {
-  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
+  const CustomerScope scope = std::vector<std::string>{customer};
+  auto counts = co_await reader_.run([&scope](StateStore& st) { return st.counts(scope); });
   auto r = ok();
   for (const auto* p : catalog_.list(customer)) {
     auto* row = r.mutable_profiles()->add_profiles();
@@ -236,7 +260,8 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_change(const std::s
 
 asio::awaitable<v1::ControlResponse> ControlService::profile_delete(const std::string& customer,
                                                                     const std::string& name, const ControlPeer& peer) {
-  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
+  const CustomerScope scope = std::vector<std::string>{customer};
+  auto counts = co_await reader_.run([&scope](StateStore& st) { return st.counts(scope); });
   if (!counts) co_return failed(counts.error());
   if (auto it = counts->profiles.find(name); it != counts->profiles.end() && it->second > 0)
     co_return failed(CatalogErrc::profile_in_use,
@@ -321,6 +346,42 @@ v1::ControlResponse ControlService::sessions() {
   return r;
 }
 
+// A profile command, in the catalog of the one customer it means.
+asio::awaitable<v1::ControlResponse> ControlService::profile_command(const v1::ControlRequest& req,
+                                                                     const ControlPeer& peer, const Admitted& a) {
+  using R = v1::ControlRequest;
+  auto one = a.one();
+  if (!one) co_return failed(one.error());
+  const std::string& customer = *one;
+  switch (req.command_case()) {
+    case R::kProfileList: co_return co_await profile_list(customer);
+    case R::kProfileDelete: co_return co_await profile_delete(customer, req.profile_delete().name(), peer);
+    case R::kProfileShow: co_return profile_show(customer, req.profile_show());
+    case R::kProfileQr: co_return profile_output(customer, req.profile_qr().name(), false);
+    case R::kProfileNdef: co_return profile_output(customer, req.profile_ndef().name(), true);
+    case R::kNfcTag: co_return nfc_tag(customer, req.nfc_tag());
+    default: co_return co_await profile_change(customer, req, peer);
+  }
+}
+
+// A confirmation or rejection, by a caller that reaches the customer whose
+// device the session enrolls.
+asio::awaitable<v1::ControlResponse> ControlService::session_decision(const v1::ControlRequest& req,
+                                                                      const ControlPeer& peer, const Admitted& a) {
+  if (a.scope) {
+    auto id = waiting_session(req.has_confirm() ? req.confirm().session_id() : req.reject_session().session_id());
+    if (!id) co_return failed(id.error());
+    std::string device;
+    for (const auto& w : enrollment_.pending())
+      if (w.session_id == *id) device = w.device;
+    auto found = co_await reader_.run([&device](StateStore& st) { return st.device(device); });
+    if (!found) co_return failed(found.error());
+    if (!*found || !in_scope(a.scope, (*found)->customer))
+      co_return failed(AccessErrc::other_customer, "session " + *id + " enrolls a device of another customer");
+  }
+  co_return handle(req, peer);
+}
+
 // A session waiting for confirmation, named by its id, a unique prefix of
 // it, or its SAS code (what the admin reads off the phone).
 Result<std::string> ControlService::waiting_session(const std::string& given) const {
@@ -342,8 +403,11 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
                                                                  const ControlPeer& peer,
                                                                  std::shared_ptr<ControlStream> stream) {
   if (!streams_) co_return failed(ControlErrc::internal, "this kdad cannot stream");
+  auto admitted = co_await admit(req, peer);
+  if (!admitted) co_return failed(admitted.error());
+  const Admitted a = std::move(*admitted);
   if (req.has_monitor()) {
-    co_await streams_->monitor(std::move(stream), req.monitor().fleet());
+    co_await streams_->monitor(std::move(stream), req.monitor().fleet(), a.scope);
     log_.info(who(peer) + ": monitor started" + (req.monitor().fleet() ? " (fleet)" : ""));
     co_return ok();
   }
@@ -357,8 +421,8 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
     LedgerQuery query;
     LedgerPage page;
   };
-  auto start = co_await reader_.run([&req](StateStore& st) -> Result<Start> {
-    auto q = ledger_query(st, req.ledger());
+  auto start = co_await reader_.run([&req, &a](StateStore& st) -> Result<Start> {
+    auto q = ledger_query(st, req.ledger(), a);
     if (!q) return tl::unexpected(q.error());
     auto page = st.ledger_page(*q);
     if (!page) return tl::unexpected(page.error());
@@ -369,14 +433,18 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
   auto* list = r.mutable_ledger();
   for (const auto& e : start->page.entries) fill_ledger(e, *list->add_entries());
   list->set_omitted(start->page.omitted);
-  streams_->follow_ledger(std::move(stream), start->query.device, cursor);
+  streams_->follow_ledger(std::move(stream), start->query.device, cursor, a.scope);
   co_return r;
 }
 
-Result<LedgerQuery> ControlService::ledger_query(StateStore& store, const v1::LedgerRequest& req) {
+Result<LedgerQuery> ControlService::ledger_query(StateStore& store, const v1::LedgerRequest& req,
+                                                const Admitted& a) {
   LedgerQuery q;
+  q.customers = a.scope;
   if (!req.device().empty()) {
     auto d = store.device(req.device());  // any identifier; the ledger files under the key
+    if (d && *d && !in_scope(a.scope, (*d)->customer))
+      return fail(AccessErrc::other_customer, "device " + req.device() + " belongs to another customer");
     q.device = d && *d ? (*d)->key : req.device();
     if (d && !*d) {  // a deleted device keeps its ledger; a typo has none
       LedgerQuery any;
@@ -395,11 +463,12 @@ Result<LedgerQuery> ControlService::ledger_query(StateStore& store, const v1::Le
 // The newest entries of the range, oldest first, in pages, the first saying
 // how many older ones were left out: today's entries always show, however
 // long the ledger.
-asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, ControlReplies& replies) {
+asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, ControlReplies& replies,
+                                             const Admitted& a) {
   LedgerQuery page_query;
   std::size_t left = 0;  // entries still to list
   auto start = co_await reader_.run([&](StateStore& st) -> Result<LedgerStart> {
-    auto q = ledger_query(st, req);
+    auto q = ledger_query(st, req, a);
     if (!q) return tl::unexpected(q.error());
     auto s = st.ledger_start(*q);
     if (!s) return s;
@@ -440,8 +509,8 @@ asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, Contr
   }
 }
 
-asio::awaitable<v1::ControlResponse> ControlService::report() {
-  auto counts = co_await reader_.run([](StateStore& st) { return st.counts(); });
+asio::awaitable<v1::ControlResponse> ControlService::report(const Admitted& a) {
+  auto counts = co_await reader_.run([&a](StateStore& st) { return st.counts(a.scope); });
   if (!counts) co_return failed(counts.error());
   auto r = ok();
   auto* rep = r.mutable_report();

@@ -32,6 +32,19 @@ struct DaemonFacts {
   std::function<bool()> disarm_tag;  // kdactl nfc untag: false when nothing was armed
 };
 
+// What admit() found a request may touch (control_admit.cc): the one
+// customer it means, and the customers a listing keeps to.
+struct Admitted {
+  std::string command;       // "devices approve": for refusal lines
+  std::string customer;      // the customer it means (--customer, or the caller's only one)
+  bool several = false;      // no customer named, and the caller reaches several
+  CustomerScope scope;       // nullopt: every customer there is
+  std::string source;        // a reseller: its id (it sees only its own uploads)
+  std::vector<Reseller> registrations;  // a reseller: the customers that registered it
+  // The customer a change means; AccessErrc::customer_needed when several.
+  Result<std::string> one() const;
+};
+
 // A live session as kdactl sessions shows it.
 struct LiveSession {
   SessionInfo info;
@@ -63,13 +76,15 @@ class ControlService final : public ControlHandler {
   static constexpr std::chrono::seconds kPublishEvery{2};
 
  private:
-  asio::awaitable<v1::ControlResponse> status();
-  asio::awaitable<v1::ControlResponse> devices_import(const v1::DevicesImportRequest& r, const ControlPeer& peer);
-  asio::awaitable<v1::ControlResponse> devices_batch(const v1::ControlRequest& r, const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> status(const Admitted& a);
+  asio::awaitable<v1::ControlResponse> devices_import(const v1::DevicesImportRequest& r, const ControlPeer& peer,
+                                                      const Admitted& a);
+  asio::awaitable<v1::ControlResponse> devices_batch(const v1::ControlRequest& r, const ControlPeer& peer,
+                                                     const Admitted& a);
   Result<void> known_profile(const DeviceFilter& filter, bool found_any) const;
   asio::awaitable<void> devices_pages(const v1::DeviceFilter& filter, const v1::DevicesExportRequest* export_request,
-                                      ControlReplies& replies);
-  asio::awaitable<v1::ControlResponse> devices_show(const std::string& key);
+                                      ControlReplies& replies, const Admitted& a);
+  asio::awaitable<v1::ControlResponse> devices_show(const std::string& key, const Admitted& a);
   // The profile commands work on `customer`'s catalog (kda/daemon/catalog.h).
   asio::awaitable<v1::ControlResponse> profile_list(const std::string& customer);
   asio::awaitable<v1::ControlResponse> profile_delete(const std::string& customer, const std::string& name,
@@ -82,10 +97,31 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse nfc_untag();                            // control_nfc_tag.cc
   v1::ControlResponse sessions();
   asio::awaitable<v1::ControlResponse> fleet_sessions();  // control_fleet.cc
-  asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies);
-  static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r);
+  asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies, const Admitted& a);
+  static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r, const Admitted& a);
   Result<std::string> waiting_session(const std::string& id_prefix_or_sas) const;
-  asio::awaitable<v1::ControlResponse> report();
+  asio::awaitable<v1::ControlResponse> profile_command(const v1::ControlRequest& req, const ControlPeer& peer,
+                                                       const Admitted& a);
+  asio::awaitable<v1::ControlResponse> session_decision(const v1::ControlRequest& req, const ControlPeer& peer,
+                                                        const Admitted& a);
+  asio::awaitable<v1::ControlResponse> report(const Admitted& a);
+  // A reseller's upload left devices pending: the customer's admins are
+  // mailed and monitors see it (control_customers.cc).
+  void upload_awaits_approval(const Reseller& registration, const std::string& file, std::size_t pending);
+  asio::awaitable<void> record_upload(LedgerEntry event, Reseller registration, std::string file,
+                                      std::size_t pending);
+  void notify_upload(const Reseller& registration, const std::string& file, std::size_t pending,
+                     const Customer& customer);
+  // Roles and customers (control_admit.cc, control_customers.cc).
+  asio::awaitable<Result<Admitted>> admit(const v1::ControlRequest& req, const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> customers_command(const v1::ControlRequest& req, const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> customers_read(const v1::ControlRequest& req, const ControlPeer& peer);
+  asio::awaitable<v1::ControlResponse> change_customer(const std::string& id, const ControlPeer& peer,
+                                                       const std::string& what,
+                                                       const StateStore::CustomerChange& change);
+  asio::awaitable<v1::ControlResponse> resellers_command(const v1::ControlRequest& req, const ControlPeer& peer,
+                                                         const Admitted& admitted);
+  asio::awaitable<v1::ControlResponse> resellers_list(const Admitted& admitted);
 
   DaemonFacts facts_;
   StoreWorker& sessions_store_;

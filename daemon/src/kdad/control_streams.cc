@@ -73,18 +73,24 @@ asio::awaitable<std::int64_t> ControlStreams::newest_id() {
 }
 
 void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device,
-                                  std::int64_t after_id) {
-  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{
-      .stream = stream, .device = std::move(device), .cursor = after_id, .start = after_id, .settled = after_id}));
+                                  std::int64_t after_id, CustomerScope scope) {
+  subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream,
+                                                                 .device = std::move(device),
+                                                                 .scope = std::move(scope),
+                                                                 .cursor = after_id,
+                                                                 .start = after_id,
+                                                                 .settled = after_id}));
   poll_ledger();
 }
 
-asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream, bool fleet) {
+asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream, bool fleet,
+                                              const CustomerScope& scope) {
   std::weak_ptr<int> alive = alive_;
   const std::int64_t cursor = co_await newest_id();
   if (!alive.lock()) co_return;
   auto subscriber = std::make_shared<Subscriber>(Subscriber{
-      .stream = stream, .monitor = true, .fleet = fleet, .cursor = cursor, .start = cursor, .settled = cursor});
+      .stream = stream, .monitor = true, .fleet = fleet, .scope = scope, .cursor = cursor,
+      .start = cursor, .settled = cursor});
   subscribers_.push_back(subscriber);
   poll_ledger();
   if (fleet) {
@@ -225,6 +231,7 @@ Result<LedgerPage> ControlStreams::unseen(StateStore& store, const std::optional
 // without fleet, this desk's rows only (and rows that name no desk).
 bool ControlStreams::shows(Subscriber& s, const LedgerEntry& e) const {
   if (s.monitor && !s.fleet && !e.primary.empty() && e.primary != desk_id_) return false;
+  if (!in_scope(s.scope, e.customer)) return false;
   const bool first = e.id > s.start && s.shown.insert(e.id).second;
   if (e.refusal) {
     auto [it, added] = s.counted.try_emplace(e.id, e.count);

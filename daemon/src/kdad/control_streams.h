@@ -43,11 +43,13 @@ class ControlStreams {
   ControlStreams& operator=(const ControlStreams&) = delete;
 
   // Entries of `device` (every device when unset) written after entry
-  // `after_id`, as LedgerList responses.
-  void follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device, std::int64_t after_id);
-  // Each session under way now, then session and ledger events; with
-  // `fleet` those of every desk sharing the store.
-  asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream, bool fleet = false);
+  // `after_id`, as LedgerList responses; only the scope's customers' rows.
+  void follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device, std::int64_t after_id,
+                     CustomerScope scope = std::nullopt);
+  // Each session under way now, then session and ledger events (the
+  // scope's customers'); with `fleet` those of every desk sharing the store.
+  asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream, bool fleet = false,
+                                const CustomerScope& scope = std::nullopt);
   // The newest ledger entry's id (0 for an empty ledger): a new follower's cursor.
   asio::awaitable<std::int64_t> newest_id();
   // A committed ledger row (a store worker's rows, told on this executor).
@@ -59,6 +61,7 @@ class ControlStreams {
     bool monitor = false;
     bool fleet = false;  // a fleet monitor
     std::optional<std::string> device;
+    CustomerScope scope;      // whose rows it shows
     std::int64_t cursor = 0;  // the highest id read
     std::int64_t start = 0;   // the cursor it began at: rows up to it were there before
     std::int64_t settled = 0;  // ids up to it are no longer read again (see recheck_from)

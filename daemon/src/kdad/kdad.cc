@@ -414,6 +414,7 @@ class Daemon {
     ControlServerOptions options;
     options.path = config_.socket;
     options.connections_per_user = config_.limits.control_connections_per_user;
+    options.access = config_.access;  // who gets which role ([access] grants)
     if (!config_.control_group.empty()) {
       auto gid = resolve_group(config_.control_group);
       if (!gid) return tl::unexpected(gid.error());
