@@ -109,7 +109,9 @@ TEST(DaemonErrors, EveryCodeIsUsed) {
                                                     {"kda.catalog", "CatalogErrc"},
                                                     {"kda.store", "StoreErrc"},
                                                     {"kda.control", "ControlErrc"},
-                                                    {"kda.config", "ConfigErrc"}};
+                                                    {"kda.config", "ConfigErrc"},
+                                                    {"kda.customer", "CustomerErrc"},
+                                                    {"kda.access", "AccessErrc"}};
   std::string sources;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(std::filesystem::path(KDA_SOURCE_DIR) / "daemon")) {
     const auto& path = entry.path();

@@ -186,7 +186,7 @@ TEST(Grants, RootIsAlwaysAnMspAdminOfEveryCustomer) {
   const auto access = access_of({{.user = "root", .role = Role::viewer}, {.group = "0", .role = Role::viewer}});
   const auto root = caller_for(access, {.user = "root", .uid = "0", .groups = {"root", "0"}, .root = true});
   ASSERT_TRUE(root);
-  EXPECT_EQ(*root, (Caller{.user = "root", .role = Role::msp_admin}));
+  EXPECT_EQ(*root, (Caller{.user = "root", .role = Role::msp_admin, .named_role = true}));
 }
 
 TEST(Grants, TrustedPeersWithoutAGrantAreMspAdmins) {
@@ -205,9 +205,9 @@ TEST(Grants, AGrantGivesItsRoleCustomersAndReseller) {
   });
   // A grant also binds a trusted peer (one in the control group).
   EXPECT_EQ(*caller_for(access, {.user = "alice", .uid = "1000", .trusted = true}),
-            (Caller{.user = "alice", .role = Role::customer_admin, .customers = {"1234567890"}}));
+            (Caller{.user = "alice", .role = Role::customer_admin, .customers = {"1234567890"}, .named_role = true}));
   EXPECT_EQ(*caller_for(access, {.user = "rick", .uid = "1001", .groups = {"resellers"}}),
-            (Caller{.user = "rick", .role = Role::reseller, .reseller = "reseller-42"}));
+            (Caller{.user = "rick", .role = Role::reseller, .reseller = "reseller-42", .named_role = true}));
   EXPECT_FALSE(caller_for(access, {.user = "bob", .uid = "1002", .groups = {"staff"}}));
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "kda/daemon/clock.h"
+#include "kda/daemon/roles.h"
 
 namespace kda::daemon {
 
@@ -81,18 +82,25 @@ Result<DeviceFilter> to_filter(const v1::DeviceFilter& f) {
   return out;
 }
 
-// The admin's user name (SO_PEERCRED's uid), for the ledger: "alice", or
-// "uid 1234" when the uid has no name.
+// Who acted, for the ledger: the admin's user name (SO_PEERCRED's uid) as
+// the control server resolved it, "alice", or "uid 1234" when the uid has
+// no name; with its role where the desk grants roles, "alice as viewer".
 std::string actor(const ControlPeer& peer) {
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  std::vector<char> buffer(16384);
-  if (::getpwuid_r(peer.uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name)
-    return found->pw_name;
-  return "uid " + std::to_string(peer.uid);
+  std::string name = peer.caller.user;
+  if (name == std::to_string(peer.uid)) name = "uid " + name;  // the server's name for a uid without one
+  if (name.empty()) {
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    name = ::getpwuid_r(peer.uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name
+               ? found->pw_name
+               : "uid " + std::to_string(peer.uid);
+  }
+  if (peer.caller.named_role) name += " as " + std::string(role_name(peer.caller.role));
+  return name;
 }
 
-// For log lines: "alice (uid 1000)".
+// For log lines: "alice (uid 1000)", "alice as viewer (uid 1000)".
 std::string who(const ControlPeer& peer) { return actor(peer) + " (uid " + std::to_string(peer.uid) + ")"; }
 
 std::string count_of(std::size_t n, const char* noun) {

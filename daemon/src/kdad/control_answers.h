@@ -21,8 +21,8 @@ void fill_row(const InventoryDevice& d, v1::DeviceRow& row);
 void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row);
 Result<DeviceFilter> to_filter(const v1::DeviceFilter& f);
 
-// The admin's user name (SO_PEERCRED's uid), for the ledger: "alice", or
-// "uid 1234" when the uid has no name.
+// Who acted, for the ledger: "alice", "uid 1234" for a uid without a name,
+// "alice as customer-admin" where the desk grants roles ([access]).
 std::string actor(const ControlPeer& peer);
 // For log lines: "alice (uid 1000)".
 std::string who(const ControlPeer& peer);

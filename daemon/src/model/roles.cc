@@ -180,7 +180,8 @@ Result<void> authorize(const Caller& caller, const v1::ControlRequest& request) 
 }
 
 std::optional<Caller> caller_for(const AccessSettings& access, const PeerIdentity& peer) {
-  Caller caller{.user = peer.user.empty() ? peer.uid : peer.user, .role = Role::msp_admin};
+  Caller caller{.user = peer.user.empty() ? peer.uid : peer.user, .role = Role::msp_admin,
+                .named_role = !access.grants.empty()};
   if (peer.root) return caller;
   if (auto grant = grant_for(access, peer.user, peer.uid, peer.groups)) {
     caller.role = grant->role;

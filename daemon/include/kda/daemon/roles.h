@@ -56,6 +56,10 @@ struct Caller {
   Role role = Role::viewer;
   std::vector<std::string> customers;  // empty: every customer (not for customer-admin/reseller)
   std::string reseller;                // reseller: its id
+  // The desk has [access] grants: ledger entries and log lines name the
+  // role beside the user ("approved by dana as customer-admin"). Without
+  // grants everyone admitted is an msp-admin and entries read as before.
+  bool named_role = false;
   bool operator==(const Caller&) const = default;
 };
 
