@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,21 @@ struct Filter {
   void needs(CLI::Option* all) const;
   bool empty() const;
   void fill(kda::v1::DeviceFilter* f) const;
+};
+
+// customer_commands.cc: kdactl customers ... and resellers ... Each leaf's
+// callback sets `action`; the arguments live as long as this object.
+class CustomerCommands {
+ public:
+  CustomerCommands(CLI::App& app, const Global& g, std::function<int()>& action);
+  CustomerCommands(const CustomerCommands&) = delete;
+  CustomerCommands& operator=(const CustomerCommands&) = delete;
+  ~CustomerCommands();
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
 };
 
 // profile_commands.cc

@@ -73,7 +73,7 @@ int devices_import(const Global& g, const std::string& file, const Args& a) {
     if (!show) return;
     if (sent < total) std::fprintf(stderr, "\rkdactl: sending %s: %zu%%", file.c_str(), sent * 100 / total);
     else std::fprintf(stderr, "\rkdactl: importing %s\033[K", file.c_str());
-  });
+  }, g.customer);
   if (show && import.csv().size() > daemon::kControlUploadChunkSize) std::fputs("\r\033[K", stderr);
   if (!r) return fail(r.error());
   if (g.json) out(payload_json(*r) + "\n");
@@ -130,14 +130,21 @@ int devices_list(const Global& g, const v1::ControlRequest& request) {
 // The ledger without --follow: the omitted line, then the entries page by page.
 int ledger_pages(const Global& g, const v1::ControlRequest& request) {
   if (g.json) return run_paged(g, request, json_pages(request, "ledger", "entries"));
-  PagedTable table(ledger_headers());
+  // The first page with rows says whether the table has a CUSTOMER column.
+  std::optional<PagedTable> table;
+  bool customers = false;
   return run_paged(g, request, {[&](const v1::ControlResponse& r, bool first, bool) {
                                   if (first) out(format_omitted(r.ledger().omitted()));
-                                  out_now(table.page(ledger_rows(r.ledger())));
+                                  if (r.ledger().entries_size() == 0) return true;
+                                  if (!table) {
+                                    customers = names_customers(r.ledger());
+                                    table.emplace(ledger_headers(customers));
+                                  }
+                                  out_now(table->page(ledger_rows(r.ledger(), customers)));
                                   return true;
                                 },
                                 [&] {
-                                  if (table.rows() == 0) out("no ledger entries\n");
+                                  if (!table) out("no ledger entries\n");
                                   return true;
                                 }});
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "commands.h"
@@ -40,6 +41,7 @@ class Commands {
     add_devices(*app.add_subcommand("devices", "The device inventory"));
     add_nfc(*app.add_subcommand("nfc", "The desk's NFC reader"));
     add_ledger_and_report(app);
+    customers_.emplace(app, g, action);
   }
   Commands(const Commands&) = delete;
   Commands& operator=(const Commands&) = delete;
@@ -86,7 +88,7 @@ class Commands {
                                                       "(Ctrl-C to stop)");
     monitor_cmd->add_flag("--fleet", a_.fleet, "Every desk's sessions (as the desks sharing this desk's store publish "
                                                "them, every 2 s) and every desk's ledger lines");
-    on(monitor_cmd, [this] { return monitor(g_.socket, g_.json, a_.fleet); });
+    on(monitor_cmd, [this] { return monitor(g_, a_.fleet); });
   }
 
   void add_profile(CLI::App& profile) {
@@ -335,7 +337,7 @@ class Commands {
       if (!a_.until.empty()) r.mutable_ledger()->set_until_ms(parse_time_arg(a_.until, now_ms()).value_or(0));
       r.mutable_ledger()->set_limit(a_.limit);
       r.mutable_ledger()->set_follow(a_.follow);
-      if (a_.follow) return follow_ledger(g_.socket, g_.json, r);
+      if (a_.follow) return follow_ledger(g_, r);
       return ledger_pages(g_, r);
     });
 
@@ -351,6 +353,7 @@ class Commands {
   Args a_;
   Filter list_filter_, export_filter_;
   std::deque<Filter> all_filters_;  // one per command that takes --all (stable addresses)
+  std::optional<CustomerCommands> customers_;  // after the others in --help
 };
 
 }  // namespace
@@ -359,13 +362,15 @@ int main(int argc, char** argv) {
   CLI::App app{"kdactl: administer kdad, the kda staging-desk daemon, through its control socket"};
   app.footer(kFooter);
   app.require_subcommand(1);
-  app.fallthrough();  // --json and --socket may also follow the command
+  app.fallthrough();  // --json, --socket and --customer may also follow the command
 
   Global g;
   g.socket = daemon::default_client_socket();
   app.add_option("--socket", g.socket, "kdad's control socket ($KDA_SOCKET, else kdad's default)")
       ->capture_default_str();
   app.add_flag("--json", g.json, "Print the response payload as one JSON object (protobuf JSON mapping)");
+  app.add_option("--customer", g.customer, "The customer a profile, device or ledger command means; needed when you "
+                                           "reach several customers");
   Commands commands(app, g);
 
   if (auto status = kda::daemon::parse_command_line(app, argc, argv)) return *status;

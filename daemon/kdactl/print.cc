@@ -173,13 +173,20 @@ std::string format_device_total(std::uint64_t devices) {
 namespace {
 
 // A refusal seen again and again is one row: how often, and when last.
-std::vector<std::string> ledger_cells(const v1::LedgerRow& e) {
+// `customers`: the row has a CUSTOMER cell; without one, a row that names a
+// customer says so in its reason (a later page of a table whose first page
+// had none).
+std::vector<std::string> ledger_cells(const v1::LedgerRow& e, bool customers) {
   std::string reason = one_line(e.reason());
   if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
   // An event names no device (a provisioning tag read): its profile instead.
   if (!e.event().empty()) reason = "profile " + e.profile() + (reason.empty() ? "" : ", " + reason);
-  return {format_time(e.time_ms()), or_dash(e.desk()), or_dash(e.device()), e.state(), or_dash(e.transport()),
-          or_dash(e.session()), or_dash(e.sas()), reason};
+  if (!customers && !e.customer().empty()) reason = "customer " + e.customer() + (reason.empty() ? "" : ", " + reason);
+  std::vector<std::string> cells{format_time(e.time_ms()), or_dash(e.desk())};
+  if (customers) cells.push_back(or_dash(e.customer()));
+  cells.insert(cells.end(), {or_dash(e.device()), e.state(), or_dash(e.transport()), or_dash(e.session()),
+                             or_dash(e.sas()), reason});
+  return cells;
 }
 
 }  // namespace
@@ -192,26 +199,37 @@ std::string format_omitted(std::uint64_t omitted) {
 
 // DESK: the name of the desk that wrote the row ("-" in rows older than
 // desk names in the ledger); a fleet's desks share one ledger.
-std::vector<std::string> ledger_headers() {
+// CUSTOMER (with `customers`): whose device or profile the row concerns,
+// "-" the implicit customer of a direct desk.
+std::vector<std::string> ledger_headers(bool customers) {
+  if (customers) return {"TIME", "DESK", "CUSTOMER", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"};
   return {"TIME", "DESK", "DEVICE", "STATE", "TRANSPORT", "SESSION", "SAS", "REASON"};
 }
 
-std::vector<std::vector<std::string>> ledger_rows(const v1::LedgerList& list) {
+bool names_customers(const v1::LedgerList& list) {
+  return std::any_of(list.entries().begin(), list.entries().end(),
+                     [](const v1::LedgerRow& e) { return !e.customer().empty(); });
+}
+
+std::vector<std::vector<std::string>> ledger_rows(const v1::LedgerList& list, bool customers) {
   std::vector<std::vector<std::string>> rows;
   rows.reserve(static_cast<std::size_t>(list.entries_size()));
-  for (const auto& e : list.entries()) rows.push_back(ledger_cells(e));
+  for (const auto& e : list.entries()) rows.push_back(ledger_cells(e, customers));
   return rows;
 }
 
 std::string format_ledger(const v1::LedgerList& list) {
   if (list.entries_size() == 0) return format_omitted(list.omitted()) + "no ledger entries\n";
-  PagedTable t(ledger_headers());
-  return format_omitted(list.omitted()) + t.page(ledger_rows(list));
+  const bool customers = names_customers(list);
+  PagedTable t(ledger_headers(customers));
+  return format_omitted(list.omitted()) + t.page(ledger_rows(list, customers));
 }
 
+// A line has no header: the customer's cell comes only when there is one.
 std::string format_ledger_line(const v1::LedgerRow& e) {
   std::string line;
-  for (const auto& cell : ledger_cells(e)) line += (line.empty() ? "" : "  ") + kda::escape_controls(cell);
+  for (const auto& cell : ledger_cells(e, !e.customer().empty()))
+    line += (line.empty() ? "" : "  ") + kda::escape_controls(cell);
   return line + "\n";
 }
 
@@ -314,6 +332,60 @@ std::string format_import(const std::string& file, const v1::ImportSummary& s) {
   return out + file + ": " + n(s.added()) + " added, " + n(s.updated()) + " updated, " + n(s.approved()) +
          " approved" + (s.unchanged() ? ", " + n(s.unchanged()) + " unchanged" : "") +
          (s.profile_changes() ? ", " + n(s.profile_changes()) + " profile changes recorded in the ledger" : "") + "\n";
+}
+
+// ---- Customers and resellers -------------------------------------------------
+
+std::string format_customers(const v1::CustomerList& list) {
+  if (list.customers_size() == 0) return "no customers\n";
+  Table t({"NAME", "STATUS", "CUSTOMER ID", "MANAGEMENT", "DEVICES", "CREATED", "MODIFIED"});
+  for (const auto& c : list.customers())
+    t.add({one_line(c.company_name()), c.status(), c.id(), c.management(), std::to_string(c.devices()),
+           format_time(c.created_ms()), format_time(c.modified_ms())});
+  return t.str();
+}
+
+std::string format_customer(const v1::CustomerInfo& c) {
+  std::string out;
+  field(out, "customer id", c.id());
+  field(out, "company", c.company_name());
+  field(out, "size", or_dash(c.size()));
+  field(out, "industry", or_dash(c.industry()));
+  field(out, "country", or_dash(c.country()));
+  if (c.address_lines_size() == 0) field(out, "address", "-");
+  for (const auto& line : c.address_lines()) field(out, "address", line);
+  field(out, "city", or_dash(c.city()));
+  field(out, "state", or_dash(c.state()));
+  field(out, "zip", or_dash(c.zip()));
+  field(out, "website", or_dash(c.website()));
+  const auto& p = c.contact();
+  const std::string name = p.first_name() + (p.first_name().empty() || p.last_name().empty() ? "" : " ") + p.last_name();
+  field(out, "contact", or_dash(name));
+  field(out, "email", or_dash(p.email()));
+  field(out, "phone", or_dash(p.phone()));
+  field(out, "job title", or_dash(p.job_title()));
+  field(out, "management", c.management());
+  field(out, "status", c.status());
+  field(out, "devices", std::to_string(c.devices()));
+  field(out, "created", format_time(c.created_ms()));
+  field(out, "modified", format_time(c.modified_ms()));
+  field(out, "msp linked", format_time(c.msp_linked_ms()));
+  return out;
+}
+
+std::string format_customer_line(const v1::CustomerInfo& c) {
+  return kda::escape_controls("customer " + c.id() + " (" + one_line(c.company_name()) + "): " + c.status() + ", " +
+                              c.management()) +
+         "\n";
+}
+
+std::string format_resellers(const v1::ResellerList& list) {
+  if (list.resellers_size() == 0) return "no resellers\n";
+  Table t({"CUSTOMER", "RESELLER ID", "NAME", "APPROVAL", "PROFILE", "CREATED"});
+  for (const auto& r : list.resellers())
+    t.add({or_dash(r.customer()), r.reseller_id(), or_dash(one_line(r.name())), r.approval(), or_dash(r.profile()),
+           format_time(r.created_ms())});
+  return t.str();
 }
 
 }  // namespace kdactl

@@ -45,9 +45,12 @@ class PagedTable {
 
 // One page of a device listing or ledger as table rows.
 std::vector<std::vector<std::string>> device_rows(const kda::v1::DeviceList& list);
-std::vector<std::vector<std::string>> ledger_rows(const kda::v1::LedgerList& list);
 std::vector<std::string> device_headers();
-std::vector<std::string> ledger_headers();
+// `customers`: with a CUSTOMER column, which a ledger shows only when a row
+// names a customer (names_customers): a direct desk's ledger is unchanged.
+std::vector<std::vector<std::string>> ledger_rows(const kda::v1::LedgerList& list, bool customers);
+std::vector<std::string> ledger_headers(bool customers);
+bool names_customers(const kda::v1::LedgerList& list);
 // "3 devices", after the rows; "no devices" when there were none.
 std::string format_device_total(std::uint64_t devices);
 
@@ -65,5 +68,15 @@ std::string format_report(const kda::v1::Report& report);
 std::string format_report_csv(const kda::v1::Report& report);
 // "devices.csv: 12 added, 3 updated, 12 approved"
 std::string format_import(const std::string& file, const kda::v1::ImportSummary& summary);
+
+// customers list and customers report: NAME, STATUS, CUSTOMER ID,
+// MANAGEMENT, DEVICES, CREATED, MODIFIED.
+std::string format_customers(const kda::v1::CustomerList& list);
+// customers show: every field, one a line.
+std::string format_customer(const kda::v1::CustomerInfo& customer);
+// What a lifecycle command left: "customer 4096012345 (Acme): Delink requested, Jointly managed".
+std::string format_customer_line(const kda::v1::CustomerInfo& customer);
+// resellers list: CUSTOMER, RESELLER ID, NAME, APPROVAL, PROFILE, CREATED.
+std::string format_resellers(const kda::v1::ResellerList& list);
 
 }  // namespace kdactl

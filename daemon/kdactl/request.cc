@@ -32,6 +32,9 @@ const char* expected_payload(const v1::ControlRequest& request) {
     case v1::ControlRequest::kDevicesList: return "devices";
     case v1::ControlRequest::kLedger: return "ledger";
     case v1::ControlRequest::kProfileList: return "profiles";
+    case v1::ControlRequest::kCustomersList: return "customers";
+    case v1::ControlRequest::kCustomersReport: return request.customers_report().csv() ? "csv" : "customers";
+    case v1::ControlRequest::kResellersList: return "resellers";
     default: return nullptr;
   }
 }
@@ -47,10 +50,15 @@ std::string payload_json(const v1::ControlResponse& r, const char* expected) {
   return to_json(r.GetReflection()->GetMessage(r, field));
 }
 
+v1::ControlRequest scoped(const Global& g, v1::ControlRequest request) {
+  request.set_customer(g.customer);
+  return request;
+}
+
 Result<v1::ControlResponse> round_trip(const Global& g, const v1::ControlRequest& request) {
   auto client = daemon::ControlClient::connect(g.socket);
   if (!client) return tl::unexpected(client.error());
-  auto r = client->call(request);
+  auto r = client->call(scoped(g, request));
   if (r && !r->ok()) return tl::unexpected(daemon::response_error(*r));
   return r;
 }
@@ -82,7 +90,7 @@ int run_paged(const Global& g, const v1::ControlRequest& request, const PagePrin
   if (!client) return fail(client.error());
   std::string error;
   bool first = true, failed = false, finished = false;
-  auto paged = client->call_paged(request, [&](const v1::ControlResponse& r) {
+  auto paged = client->call_paged(scoped(g, request), [&](const v1::ControlResponse& r) {
     if (!r.ok()) {
       error = r.error();
       return false;

@@ -15,7 +15,11 @@ constexpr int kExitFailure = 1;
 struct Global {
   std::string socket;
   bool json = false;
+  std::string customer;  // --customer: ControlRequest.customer of every request
 };
+
+// `request` as kdactl sends it: with the customer --customer named.
+kda::v1::ControlRequest scoped(const Global& g, kda::v1::ControlRequest request);
 
 // One line on stderr ("kdactl: LINE"); returns kExitFailure.
 int fail(const std::string& line);

@@ -27,11 +27,10 @@ void emit(const std::string& text) {
 }
 
 // The stream's connection, after kdad took the request.
-Result<daemon::ControlClient> open(const std::string& socket, const v1::ControlRequest& request,
-                                   v1::ControlResponse& first) {
-  auto client = daemon::ControlClient::connect(socket);
+Result<daemon::ControlClient> open(const Global& g, const v1::ControlRequest& request, v1::ControlResponse& first) {
+  auto client = daemon::ControlClient::connect(g.socket);
   if (!client) return tl::unexpected(client.error());
-  auto r = client->call(request);
+  auto r = client->call(scoped(g, request));
   if (!r) return tl::unexpected(r.error());
   if (!r->ok()) return tl::unexpected(daemon::response_error(*r));
   first = std::move(*r);
@@ -49,10 +48,10 @@ Result<v1::ControlResponse> next(daemon::ControlClient& client) {
 }
 
 // One short request beside the stream; its outcome as a line.
-std::string send(const std::string& socket, const v1::ControlRequest& request) {
-  auto client = daemon::ControlClient::connect(socket);
+std::string send(const Global& g, const v1::ControlRequest& request) {
+  auto client = daemon::ControlClient::connect(g.socket);
   if (!client) return "kdactl: " + client.error().message() + "\n";
-  auto r = client->call(request);
+  auto r = client->call(scoped(g, request));
   if (!r) return "kdactl: " + r.error().message() + "\n";
   if (!r->ok()) return "kdactl: " + r->error() + "\n";
   return r->done().message() + "\n";
@@ -61,7 +60,7 @@ std::string send(const std::string& socket, const v1::ControlRequest& request) {
 // The agent prompt: sessions waiting for the admin, and what was typed.
 class Agent {
  public:
-  explicit Agent(std::string socket) : socket_(std::move(socket)) {}
+  explicit Agent(const Global& g) : g_(g) {}
 
   // A session event: keeps track of the waiting ones and asks about new ones.
   std::string seen(const v1::MonitorEvent& e) {
@@ -88,19 +87,19 @@ class Agent {
         return waiting_.empty() ? "[agent] no session waits\n" : "[agent] several sessions wait: type r ID\n";
       request.mutable_reject_session()->set_session_id(which);
       request.mutable_reject_session()->set_reason("rejected at kdactl monitor");
-      return "[agent] " + send(socket_, request);
+      return "[agent] " + send(g_, request);
     }
     for (const auto& [id, s] : waiting_) {
       if (s.sas() != line) continue;
       request.mutable_confirm()->set_session_id(id);
-      return "[agent] " + send(socket_, request);
+      return "[agent] " + send(g_, request);
     }
     return "[agent] no waiting session shows " + kda::escape_controls(line) +
            ": compare the phone again, type its code, or r to reject\n";
   }
 
  private:
-  std::string socket_;
+  const Global& g_;
   std::map<std::string, v1::SessionRow> waiting_;
 };
 
@@ -118,9 +117,10 @@ std::string describe(const v1::MonitorEvent& e, bool hide_sas) {
 
 }  // namespace
 
-int follow_ledger(const std::string& socket, bool json, const v1::ControlRequest& request) {
+int follow_ledger(const Global& g, const v1::ControlRequest& request) {
+  const bool json = g.json;
   v1::ControlResponse first;
-  auto client = open(socket, request, first);
+  auto client = open(g, request, first);
   if (!client) return fail(client.error());
   emit(json ? to_json(first.ledger()) + "\n" : format_ledger(first.ledger()));
   for (;;) {
@@ -137,19 +137,20 @@ int follow_ledger(const std::string& socket, bool json, const v1::ControlRequest
   }
 }
 
-int monitor(const std::string& socket, bool json, bool fleet) {
+int monitor(const Global& g, bool fleet) {
+  const bool json = g.json;
   v1::ControlRequest request;
   request.mutable_monitor()->set_fleet(fleet);
   v1::ControlResponse first;
-  auto client = open(socket, request, first);
+  auto client = open(g, request, first);
   if (!client) return fail(client.error());
   // A fleet's sessions are confirmed at their own desk: no prompt here.
   bool interactive = !json && !fleet && isatty(STDIN_FILENO);
   if (!json)
-    emit((fleet ? "Watching every desk of the fleet through kdad at " : "Watching kdad at ") + socket +
+    emit((fleet ? "Watching every desk of the fleet through kdad at " : "Watching kdad at ") + g.socket +
          " (Ctrl-C to stop)" +
          (interactive ? "; type the code a phone shows to confirm its session, r to reject" : "") + "\n");
-  Agent agent(socket);
+  Agent agent(g);
   std::string typed;
   for (;;) {
     pollfd fds[2] = {{client->fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};

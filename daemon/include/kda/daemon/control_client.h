@@ -67,10 +67,11 @@ class ControlClient {
   // kdad imports it whole. The response is the import's, or the refusal of a
   // chunk (then nothing was imported).
   // `progress(sent, total)` runs after each chunk kdad took, and with
-  // sent = total as the last piece goes (kdad then imports).
+  // sent = total as the last piece goes (kdad then imports). Every piece
+  // carries `customer` (ControlRequest.customer; empty: the caller's only one).
   using Progress = std::function<void(std::size_t sent, std::size_t total)>;
   Result<v1::ControlResponse> import_devices(const v1::DevicesImportRequest& request,
-                                             const Progress& progress = {});
+                                             const Progress& progress = {}, const std::string& customer = {});
 
   const std::string& path() const { return path_; }
 
