@@ -139,7 +139,8 @@ TEST_F(ControlAsOtherUser, ControlGroupMemberWithoutAGrantIsAnMspAdmin) {
   ::chmod(rig.dir.path().c_str(), 0755);
   const std::string path = rig.path();
   EXPECT_EQ(as_nobody({kGroup}, [&] { return status_call_result(path); }), "ok");
-  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(test::kNobody), .role = Role::msp_admin}));
+  EXPECT_EQ(rig.handler.last_peer().caller,
+            (Caller{.user = name_of_uid(test::kNobody), .role = Role::msp_admin, .named_role = true}));
 }
 
 // A grant admits a user outside the control group (the socket is 0666 for
@@ -153,7 +154,7 @@ TEST_F(ControlAsOtherUser, GrantedUserIsAdmittedWithItsRole) {
   EXPECT_EQ(st.st_mode & 0777, 0666u);
   const std::string path = rig.path();
   EXPECT_EQ(as_nobody({}, [&] { return status_call_result(path); }), "ok");
-  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(test::kNobody), .role = Role::viewer}));
+  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(test::kNobody), .role = Role::viewer, .named_role = true}));
   EXPECT_EQ(test::AsUser(65533, {}, [&] { return status_call_result(path); }).output(),
             "refused: permission denied: uid 65533 (needs root, kdad's user or a grant in [access])");
 }
@@ -165,7 +166,10 @@ TEST_F(ControlAsOtherUser, GroupGrantGivesItsMembersTheRole) {
   const std::string path = rig.path();
   EXPECT_EQ(as_nobody({kGroup}, [&] { return status_call_result(path); }), "ok");
   EXPECT_EQ(rig.handler.last_peer().caller,
-            (Caller{.user = name_of_uid(test::kNobody), .role = Role::reseller, .reseller = "reseller-42"}));
+            (Caller{.user = name_of_uid(test::kNobody),
+                    .role = Role::reseller,
+                    .reseller = "reseller-42",
+                    .named_role = true}));
   EXPECT_EQ(as_nobody({}, [&] { return status_call_result(path); }),
             "refused: permission denied: uid 65534 (needs root, kdad's user or a grant in [access])");
 }
@@ -173,7 +177,7 @@ TEST_F(ControlAsOtherUser, GroupGrantGivesItsMembersTheRole) {
 TEST_F(ControlAsOtherUser, RootIsAnMspAdminWhateverTheGrantsSay) {
   Rig rig({.access = {.grants = {{.user = "root", .role = Role::viewer}, {.group = "0", .role = Role::viewer}}}});
   ASSERT_EQ(status_call_result(rig.path()), "ok");
-  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = "root", .role = Role::msp_admin}));
+  EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = "root", .role = Role::msp_admin, .named_role = true}));
 }
 
 TEST_F(ControlAsOtherUser, ClientExplainsAPermissionDeniedSocket) {

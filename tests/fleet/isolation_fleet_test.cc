@@ -16,7 +16,7 @@ class IsolationOnPostgresql : public FleetFixture {
     FleetFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     if (::geteuid() != 0) GTEST_SKIP() << "needs root: the roles' users are children that drop to their uids";
-    TcpKdad& desk = start_desk("msp desk", "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n");
+    TcpKdad& desk = start_desk("msp desk");
     world_ = build_isolation_world(desk);
     ASSERT_FALSE(world_.b.empty()) << logs();
     desk.stop();
