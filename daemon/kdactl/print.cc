@@ -180,7 +180,8 @@ std::vector<std::string> ledger_cells(const v1::LedgerRow& e, bool customers) {
   std::string reason = one_line(e.reason());
   if (e.count() > 1) reason += " (x" + std::to_string(e.count()) + ", last " + format_time(e.last_ms()) + ")";
   // An event names no device (a provisioning tag read): its profile instead.
-  if (!e.event().empty()) reason = "profile " + e.profile() + (reason.empty() ? "" : ", " + reason);
+  if (!e.event().empty() && !e.profile().empty())
+    reason = "profile " + e.profile() + (reason.empty() ? "" : ", " + reason);
   if (!customers && !e.customer().empty()) reason = "customer " + e.customer() + (reason.empty() ? "" : ", " + reason);
   std::vector<std::string> cells{format_time(e.time_ms()), or_dash(e.desk())};
   if (customers) cells.push_back(or_dash(e.customer()));

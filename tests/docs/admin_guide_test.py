@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+from guide_replay import fenced_blocks
+
 # Commands that are not run, each with its reason. The key is the command as
 # the guide writes it.
 EXCLUDED = {
@@ -173,32 +175,11 @@ class Transcript:
 def parse_guide(text):
     """Returns (transcripts of section 2, files shown in the guide)."""
     transcripts, files = [], {}
-    lines = text.split("\n")
-    section, prose, fresh, i = "", [], True, 0
-    while i < len(lines):
-        line = lines[i]
-        m = re.match(r"#+ (\d+(?:\.\d+)?)", line)
-        if m:
-            section = m.group(1)
-        if not line.startswith("```"):
-            if line.strip():
-                prose = (prose if fresh is False else []) + [line]
-                fresh = False
-            else:
-                fresh = True
-            i += 1
-            continue
-        start = i + 1
-        i += 1
-        while not lines[i].startswith("```"):
-            i += 1
-        block = lines[start:i]
-        i += 1
+    for start, block, said, section in fenced_blocks(text):
         # A block right after prose that ends in "`NAME.ext`...:" is that file.
-        named = re.findall(r"`([\w.-]+\.(?:json|csv|toml))`", " ".join(prose))
-        if named and " ".join(prose).rstrip().endswith(":") and not (block and block[0].startswith("$ ")):
+        named = re.findall(r"`([\w.-]+\.(?:json|csv|toml))`", said)
+        if named and said.endswith(":") and not (block and block[0].startswith("$ ")):
             files[named[-1]] = "\n".join(block) + "\n"
-        prose, fresh = [], True
         if not block or not block[0].startswith("$ "):
             continue
         commands, j = [], 0
