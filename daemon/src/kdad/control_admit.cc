@@ -59,6 +59,12 @@ asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest
       if (r.reseller_id == id) k.registrations.push_back(std::move(r));
     return k;
   });
+  // While the store is away, the customers last read stand in: a session
+  // is still confirmed (its outcome waits in the outbox), and what needs
+  // the store fails on its own. A reseller's registrations have no stand-in.
+  if (known) known_customers_ = known->customers;
+  else if (!reseller && known_customers_) known = Known{*known_customers_, {}};
+  else if (!reseller && caller.customers.empty()) known = Known{};
   if (!known) co_return tl::unexpected(known.error());
   // A reseller reaches the customers that registered it, and no other.
   if (reseller)

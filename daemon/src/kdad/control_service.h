@@ -136,6 +136,7 @@ class ControlService final : public ControlHandler {
   std::unique_ptr<asio::steady_timer> publish_timer_;
   bool published_any_ = false;  // what the store holds of this desk is not empty
   bool publishing_stopped_ = false;
+  std::optional<std::vector<Customer>> known_customers_;  // as admit() last read them
 };
 
 }  // namespace kda::daemon
