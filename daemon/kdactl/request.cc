@@ -51,7 +51,7 @@ std::string payload_json(const v1::ControlResponse& r, const char* expected) {
 }
 
 v1::ControlRequest scoped(const Global& g, v1::ControlRequest request) {
-  request.set_customer(g.customer);
+  if (g.customer) request.set_customer(*g.customer);
   return request;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "kda/core/error.h"
@@ -15,7 +16,7 @@ constexpr int kExitFailure = 1;
 struct Global {
   std::string socket;
   bool json = false;
-  std::string customer;  // --customer: ControlRequest.customer of every request
+  std::optional<std::string> customer;  // --customer: ControlRequest.customer of every request ("": the desk's own)
 };
 
 // `request` as kdactl sends it: with the customer --customer named.

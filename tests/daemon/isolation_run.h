@@ -86,7 +86,7 @@ inline std::string snapshot_of_b(const KdadProcess& kdad, const IsolationWorld& 
   read(r);
   r.Clear();
   r.mutable_customers_show()->set_id(w.b);
-  r.set_customer("");
+  r.clear_customer();
   out += as_root(kdad, r).ShortDebugString() + "\n";
   return out;
 }

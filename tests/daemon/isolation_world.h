@@ -129,7 +129,7 @@ inline std::vector<IsolationCase> isolation_cases() {
                        const bool by_id = r.has_customers_show() || r.has_customers_edit() ||
                                           r.has_customers_upgrade() || r.has_customers_delink() ||
                                           r.has_customers_accept_msp() || r.has_customers_add_existing();
-                       if (r.customer().empty() && !by_id) r.set_customer(w.b);
+                       if (!r.has_customer() && !by_id) r.set_customer(w.b);
                        return r;
                      },
                      secrets});

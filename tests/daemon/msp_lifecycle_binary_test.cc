@@ -414,7 +414,41 @@ TEST_F(MspLifecycle, LedgerEntriesNameTheUserAndRole) {
   };
   EXPECT_EQ(reasons(test_imei(900)), "approved by uid 61101 as customer-admin\n");
   EXPECT_EQ(reasons(test_imei(901)), "rejected by root as msp-admin\n");
-  EXPECT_EQ(reasons(test_imei(920)), "uploaded by trusted reseller R2\n");
+  EXPECT_EQ(reasons(test_imei(920)), "uploaded by trusted reseller R2, imported by uid 61104 as reseller\n");
+}
+
+// A reseller changes only what it uploaded: the MSP's devices of the same
+// customer, and whole-record replaces, stay out of its reach.
+TEST_F(MspLifecycle, AResellerChangesOnlyItsOwnUploads) {
+  ASSERT_EQ(code_of(call(kResellerR1, upload(a_, 830, 1, "r1.csv"))), "ok");
+  v1::ControlRequest own = upload(a_, 830, 1, "r1-again.csv");
+  own.mutable_devices_import()->set_csv("imei,serial,user_id\n" + test_imei(830) + ",,picker-7\n");
+  EXPECT_EQ(code_of(call(kResellerR1, own)), "ok");
+  v1::ControlRequest msps = own;  // the MSP uploaded 800
+  msps.mutable_devices_import()->set_csv("imei,serial,user_id\n" + test_imei(800) + ",,taken\n");
+  const auto refused = call(kResellerR1, msps);
+  EXPECT_EQ(code_of(refused), code_of(AccessErrc::role_forbids)) << refused.error();
+  own.mutable_devices_import()->set_replace(true);
+  EXPECT_EQ(code_of(call(kResellerR1, own)), code_of(AccessErrc::role_forbids));
+  const auto device = call(kRoot, device_show(a_, test_imei(800))).device().device();
+  EXPECT_EQ(device.user_id(), "");
+  EXPECT_EQ(device.source(), "");
+}
+
+// Once a customer accepts its delink, the MSP's desk enrolls none of its
+// devices, and sees of it only who it is and where it stands.
+TEST_F(MspLifecycle, ADelinkedCustomersDevicesAreNotEnrolledAndItsDetailsAreWithheld) {
+  ASSERT_EQ(code_of(call(kRoot, approve(a_, keys_from(800, 2)))), "ok");
+  ASSERT_EQ(code_of(call(kRoot, delink(a_, "request"))), "ok");
+  ASSERT_EQ(code_of(call(kAdminOfA, delink(a_, "accept"))), "ok");
+  const auto target = run_command(kdad_->target_cmd(test_imei(800), "MSP800") + " 2>&1");
+  EXPECT_NE(target.status, 0) << target.out;
+  EXPECT_NE(target.out.find("not linked to this desk"), std::string::npos) << target.out;
+  const auto seen = customer(a_);
+  EXPECT_EQ(seen.status(), "Delinked");
+  EXPECT_EQ(seen.contact().email(), "");
+  EXPECT_EQ(seen.devices(), 0u);
+  EXPECT_EQ(call(kAdminOfA, show(a_)).customer().contact().email(), "ops@alpha.example");
 }
 
 }  // namespace

@@ -228,11 +228,12 @@ Result<v1::ControlResponse> ControlClient::receive(int write_err) {
 }
 
 Result<v1::ControlResponse> ControlClient::import_devices(const v1::DevicesImportRequest& request,
-                                                          const Progress& progress, const std::string& customer) {
+                                                          const Progress& progress,
+                                                          const std::optional<std::string>& customer) {
   const std::string_view csv = request.csv();
   std::size_t sent = 0;
   v1::ControlRequest chunk;
-  chunk.set_customer(customer);
+  if (customer) chunk.set_customer(*customer);
   while (csv.size() - sent > kControlUploadChunkSize) {
     chunk.mutable_devices_import_chunk()->set_csv(std::string(csv.substr(sent, kControlUploadChunkSize)));
     auto response = call(chunk);
@@ -248,7 +249,7 @@ Result<v1::ControlResponse> ControlClient::import_devices(const v1::DevicesImpor
   }
   if (progress && sent > 0) progress(csv.size(), csv.size());
   v1::ControlRequest last;
-  last.set_customer(customer);
+  if (customer) last.set_customer(*customer);
   auto* import = last.mutable_devices_import();
   *import = request;  // every option of the import rides on the last piece
   import->set_csv(std::string(csv.substr(sent)));

@@ -62,7 +62,7 @@ asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest
   // While the store is away, the customers last read stand in: a session
   // is still confirmed (its outcome waits in the outbox), and what needs
   // the store fails on its own. A reseller's registrations have no stand-in.
-  if (known) known_customers_ = known->customers;
+  if (known) remember_customers(known->customers);
   else if (!reseller && known_customers_) known = Known{*known_customers_, {}};
   else if (!reseller && caller.customers.empty()) known = Known{};
   if (!known) co_return tl::unexpected(known.error());
@@ -73,7 +73,7 @@ asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest
   // The customers whose data the caller reaches now; the implicit one first.
   std::vector<std::string> reachable;
   bool everything = true;  // ... and that is every customer there is
-  if (!reseller && reach_customer(caller, kDirectCustomer)) reachable.emplace_back(kDirectCustomer);
+  if (reach_customer(caller, kDirectCustomer)) reachable.emplace_back(kDirectCustomer);
   else everything = false;
   const Customer* own = nullptr;  // a customer-admin's customer
   for (const auto& c : known->customers) {
@@ -89,12 +89,13 @@ asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest
 
   Admitted out;
   out.command = command;
+  out.msp_side = caller.role != Role::customer_admin;
   if (reseller) {
     out.registrations = std::move(known->registrations);
     out.source = caller.reseller;
   }
   const std::string& named = req.customer();
-  if (!named.empty()) {
+  if (req.has_customer()) {
     if (std::find(reachable.begin(), reachable.end(), named) == reachable.end()) {
       if (reseller && named == config_.customers.msp_id)
         co_return fail(CustomerErrc::not_a_customer_id,
@@ -111,6 +112,23 @@ asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest
   else out.several = true;  // a listing shows them all; a change must say whose (Admitted::one)
   if (!everything) out.scope = reachable;
   co_return out;
+}
+
+void ControlService::remember_customers(std::vector<Customer> customers) {
+  known_customers_ = std::move(customers);
+  std::set<std::string> withheld;
+  for (const auto& c : *known_customers_)
+    if (!msp_reaches(c)) withheld.insert(c.id);
+  enrollment_.withhold(withheld);
+  if (streams_) streams_->withhold(std::move(withheld));
+}
+
+void ControlService::remember_customer(const Customer& changed) {
+  std::vector<Customer> customers = known_customers_.value_or(std::vector<Customer>{});
+  auto it = std::find_if(customers.begin(), customers.end(), [&](const Customer& c) { return c.id == changed.id; });
+  if (it == customers.end()) customers.push_back(changed);
+  else *it = changed;
+  remember_customers(std::move(customers));
 }
 
 Result<std::string> Admitted::one() const {

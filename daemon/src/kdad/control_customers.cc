@@ -118,6 +118,18 @@ CustomerActor actor_of(const Caller& caller) {
   return caller.role == Role::customer_admin ? CustomerActor::customer : CustomerActor::msp;
 }
 
+// What the MSP still sees of a customer it reaches no more (delinked, or
+// not yet accepted): who it is and where it stands, none of its details.
+Customer withheld(const Customer& c) {
+  return Customer{.id = c.id,
+                  .company_name = c.company_name,
+                  .management = c.management,
+                  .status = c.status,
+                  .created_ms = c.created_ms,
+                  .modified_ms = c.modified_ms,
+                  .msp_linked_ms = c.msp_linked_ms};
+}
+
 // The customer a customers command names by id; nullptr for add and the lists.
 const std::string* named_customer(const v1::ControlRequest& req) {
   if (req.has_customers_add_existing()) return &req.customers_add_existing().id();
@@ -148,8 +160,8 @@ asio::awaitable<v1::ControlResponse> ControlService::change_customer(const std::
                                                                      const StateStore::CustomerChange& change) {
   auto changed = co_await writer_.run([&](StateStore& st) { return st.change_customer(id, change); });
   if (!changed) co_return failed(changed.error());
-  log_.info(who(peer) + " as " + std::string(role_name(peer.caller.role)) + ": customer " + id + " " + what +
-            " (now " + std::string(status_name(changed->status)) + ")");
+  remember_customer(*changed);
+  log_.info(who(peer) + ": customer " + id + " " + what + " (now " + std::string(status_name(changed->status)) + ")");
   auto r = done("customer " + id + " (" + changed->company_name + ") " + what + "; status " +
                     std::string(status_name(changed->status)),
                 1);
@@ -250,10 +262,14 @@ asio::awaitable<v1::ControlResponse> ControlService::customers_read(const v1::Co
   });
   if (!rows) co_return failed(rows.error());
   std::vector<CustomerReportRow> reachable;
+  const bool msp_side = peer.caller.role != Role::customer_admin;
   for (auto& c : rows->customers)
     if (reach_customer(peer.caller, c.id)) {
       auto n = rows->devices.find(c.id);
-      reachable.push_back({std::move(c), n == rows->devices.end() ? 0 : n->second});
+      if (msp_side && !msp_reaches(c))
+        reachable.push_back({withheld(c), 0});  // the MSP keeps only its name and status
+      else
+        reachable.push_back({std::move(c), n == rows->devices.end() ? 0 : n->second});
     }
   if (req.has_customers_show()) {
     const std::string& id = req.customers_show().id();
@@ -354,10 +370,10 @@ asio::awaitable<v1::ControlResponse> ControlService::resellers_list(const Admitt
 namespace kda::daemon {
 
 void ControlService::upload_awaits_approval(const Reseller& registration, const std::string& file,
-                                            std::size_t pending) {
+                                            std::size_t pending, const std::string& by) {
   LedgerEntry event{.transport = "admin",
                     .reason = count_of(pending, "device") + " from reseller " + registration.reseller_id + " (" +
-                              file + ") await approval",
+                              file + ") await approval, uploaded by " + by,
                     .event = std::string(kEventUploadAwaitsApproval),
                     .customer = registration.customer};
   asio::co_spawn(facts_.executor, record_upload(std::move(event), registration, file, pending), asio::detached);
@@ -376,17 +392,21 @@ asio::awaitable<void> ControlService::record_upload(LedgerEntry event, Reseller 
 // the mail; sendmail runs on a thread of its own, its outcome logged here.
 void ControlService::notify_upload(const Reseller& registration, const std::string& file, std::size_t pending,
                                    const Customer& customer) {
-  UploadMailSettings settings{.sendmail = config_.customers.sendmail, .recipients = config_.customers.notify};
-  if (!customer.contact.email.empty()) settings.recipients.push_back(customer.contact.email);
-  if (settings.recipients.empty()) return;
-  const PendingUpload upload{.customer_id = registration.customer,
-                             .company = customer.company_name,
-                             .reseller_id = registration.reseller_id,
-                             .file_name = file,
-                             .devices = pending};
+  PendingUpload upload{.customer_id = registration.customer,
+                        .company = customer.company_name,
+                        .reseller_id = registration.reseller_id,
+                        .file_name = file,
+                        .devices = pending};
+  if (!customer.contact.email.empty()) upload.also_to.push_back(customer.contact.email);
+  if (!notifier_.enabled() && upload.also_to.empty()) return;
   const std::string what = "mail about " + file + " from reseller " + registration.reseller_id;
-  auto started = UploadNotifier(settings).notify(upload, unix_ms(), [this, what](Result<void> sent) {
-    asio::post(facts_.executor, [this, what, sent = std::move(sent)] {
+  // The send ends on a thread of its own, maybe after this service: the
+  // outcome is logged only while the service lives.
+  std::weak_ptr<int> alive = alive_;
+  auto started = notifier_.notify(upload, unix_ms(), [this, alive, what](Result<void> sent) {
+    if (!alive.lock()) return;
+    asio::post(facts_.executor, [this, alive, what, sent = std::move(sent)] {
+      if (!alive.lock()) return;
       if (sent) log_.info(what + " handed to sendmail");
       else log_.error(what + " not sent: " + sent.error().message());
     });

@@ -21,6 +21,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
                         .dry_run = req.dry_run(),
                         .ignore_unknown_columns = req.ignore_unknown_columns(),
                         .actor = actor(peer),
+                        .name_importer = peer.caller.named_role,
                         .file = file,
                         .customer = *customer};
   for (const auto& t : config_.trusted_resellers) options.trusted |= !req.source().empty() && t == req.source();
@@ -31,6 +32,9 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
     if (r.customer == *customer) registration = &r;
   if (peer.caller.role == Role::reseller) {
     if (!registration) co_return failed(AccessErrc::other_customer, "customer " + *customer + " did not register you");
+    if (req.replace())
+      co_return failed(AccessErrc::role_forbids, "a reseller may not replace whole records (--replace)");
+    options.own_uploads_only = true;
     options.source = a.source;
     options.trusted = registration->approval == ApprovalMethod::automatic;
     options.profile = registration->profile;
@@ -86,7 +90,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_import(const v1::De
             std::to_string(summary->added) + " added, " + std::to_string(summary->updated) + " updated, " +
             std::to_string(summary->approved) + " approved" + (req.replace() ? " (whole records)" : ""));
   if (registration && !req.dry_run() && summary->added > summary->approved)
-    upload_awaits_approval(*registration, file, summary->added - summary->approved);
+    upload_awaits_approval(*registration, file, summary->added - summary->approved, options.actor);
   co_return r;
 }
 
@@ -308,6 +312,7 @@ asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::str
     fill_row(**d, *r.mutable_device()->mutable_device());
     LedgerQuery q;
     q.device = (*d)->key;
+    q.customers = std::vector<std::string>{(*d)->customer};  // its history with its customer now
     if (auto history = st.ledger(q))
       for (const auto& e : *history) fill_ledger(e, *r.mutable_device()->add_history());
     return r;

@@ -49,6 +49,7 @@ void ControlService::publish_sessions_each_while() {
       rows.push_back({.session = s.id(), .desk_id = facts_.primary_id, .desk_name = facts_.name,
                       .transport = s.transport(), .peer = s.peer(), .device = s.device(), .state = s.state(),
                       .started_ms = s.started_ms(), .updated_ms = now});
+    refresh_customers();
     if (rows.empty() && !published_any_) return publish_sessions_each_while();
     published_any_ = !rows.empty();
     asio::co_spawn(
@@ -64,6 +65,18 @@ void ControlService::publish_sessions_each_while() {
         },
         asio::detached);
   });
+}
+
+// Customers another desk delinked or re-linked reach this desk's
+// enrollments and streams within a round.
+void ControlService::refresh_customers() {
+  asio::co_spawn(
+      facts_.executor,
+      [this]() -> asio::awaitable<void> {
+        auto customers = co_await reader_.run([](StateStore& st) { return st.customers(); });
+        if (customers) remember_customers(std::move(*customers));
+      },
+      asio::detached);
 }
 
 void ControlService::stop() {

@@ -34,7 +34,8 @@ ControlService::ControlService(DaemonFacts facts, StoreWorker& sessions_store, S
                                std::function<std::vector<LiveSession>()> sessions, Log& log)
     : facts_(std::move(facts)), sessions_store_(sessions_store), writer_(writer), reader_(reader), catalog_(catalog),
       enrollment_(enrollment),
-      config_(config), live_sessions_(std::move(sessions)), log_(log) {
+      config_(config), live_sessions_(std::move(sessions)), log_(log),
+      notifier_(UploadMailSettings{.sendmail = config.customers.sendmail, .recipients = config.customers.notify}) {
   if (facts_.executor)
     streams_ = std::make_unique<ControlStreams>(
         facts_.executor, reader_, [this] { return this->sessions().sessions(); },
@@ -57,8 +58,7 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
   using R = v1::ControlRequest;
   auto admitted = co_await admit(req, peer);
   if (!admitted) {
-    log_.info(who(peer) + " as " + std::string(role_name(peer.caller.role)) + ": refused: " +
-              admitted.error().message());
+    log_.info(who(peer) + ": refused: " + admitted.error().message());
     co_await replies.send(failed(admitted.error()));
     co_return;
   }
@@ -81,10 +81,14 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies, a); break;
     case R::kDevicesExport: co_await devices_pages(req.devices_export().filter(), &req.devices_export(), replies, a); break;
     case R::kLedger: co_await ledger(req.ledger(), replies, a); break;
-    case R::kSessions:
-      if (req.sessions().fleet()) co_await replies.send(co_await fleet_sessions());
-      else co_await replies.send(sessions());
+    case R::kSessions: {
+      v1::ControlResponse r;  // no co_await inside ?: (GCC 12)
+      if (req.sessions().fleet()) r = co_await fleet_sessions();
+      else r = sessions();
+      if (r.ok()) keep_sessions_in_scope(a.scope, *r.mutable_sessions());
+      co_await replies.send(std::move(r));
       break;
+    }
     case R::kDevicesApprove:
     case R::kDevicesReject:
     case R::kDevicesAssign:
@@ -106,7 +110,7 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kResellersRemove:
     case R::kResellersSetApproval: co_await replies.send(co_await resellers_command(req, peer, a)); break;
     case R::kConfirm:
-    case R::kRejectSession: co_await replies.send(co_await session_decision(req, peer, a)); break;
+    case R::kRejectSession: co_await replies.send(session_decision(req, peer, a)); break;
     default: co_await replies.send(handle(req, peer)); break;
   }
 }
@@ -116,22 +120,6 @@ v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const 
   v1::ControlResponse out;
   switch (req.command_case()) {
     case R::kSessions: return sessions();
-    case R::kConfirm: {
-      auto id = waiting_session(req.confirm().session_id());
-      if (!id) return failed(id.error());
-      if (!enrollment_.confirm(*id))
-        return failed(ControlErrc::unknown_session, "no session " + *id + " is waiting for confirmation");
-      log_.info(who(peer) + ": confirmed session " + *id);
-      return done("session " + *id + " confirmed", 1);
-    }
-    case R::kRejectSession: {
-      auto id = waiting_session(req.reject_session().session_id());
-      if (!id) return failed(id.error());
-      if (!enrollment_.reject(*id, req.reject_session().reason()))
-        return failed(ControlErrc::unknown_session, "no session " + *id + " is waiting for confirmation");
-      log_.info(who(peer) + ": rejected session " + *id);
-      return done("session " + *id + " rejected", 1);
-    }
     case R::kMonitor: return failed(ControlErrc::bad_request, "monitor is a stream (this kdactl is not)");
     case R::kNfcUntag: return nfc_untag();
     // The store's commands are answer()'s; a chunk is joined by the control
@@ -155,12 +143,14 @@ asio::awaitable<v1::ControlResponse> ControlService::status(const Admitted& a) {
   s->set_primary_key(facts_.primary_key_hex);
   s->set_primary_id(facts_.primary_id);
   s->set_config_file(facts_.config_file);
-  s->set_default_profile(catalog_.default_profile(a.customer).name());
-  s->set_profiles(static_cast<std::uint32_t>(catalog_.list(a.customer).size()));
-  for (const auto& [profile, fields] : catalog_.placeholders(a.customer)) {
-    auto* p = s->add_placeholder_profiles();
-    p->set_profile(profile);
-    for (const auto& f : fields) p->add_fields(f);
+  if (in_scope(a.scope, a.customer)) {  // the catalog of the customer it means (the desk's own when several)
+    s->set_default_profile(catalog_.default_profile(a.customer).name());
+    s->set_profiles(static_cast<std::uint32_t>(catalog_.list(a.customer).size()));
+    for (const auto& [profile, fields] : catalog_.placeholders(a.customer)) {
+      auto* p = s->add_placeholder_profiles();
+      p->set_profile(profile);
+      for (const auto& f : fields) p->add_fields(f);
+    }
   }
   if (counts) {
     s->set_devices(static_cast<std::uint32_t>(counts->devices));
@@ -330,6 +320,7 @@ v1::ControlResponse ControlService::sessions() {
     row->set_serial(s.info.device.serial());
     row->set_started_ms(s.started_ms);
     row->set_started(iso8601(s.started_ms));
+    if (auto customer = enrollment_.customer_of(s.info.session_id)) row->set_customer(*customer);
     for (const auto& w : waiting)
       if (w.session_id == s.info.session_id) {
         row->set_waiting_for_confirmation(true);
@@ -365,21 +356,21 @@ asio::awaitable<v1::ControlResponse> ControlService::profile_command(const v1::C
 }
 
 // A confirmation or rejection, by a caller that reaches the customer whose
-// device the session enrolls.
-asio::awaitable<v1::ControlResponse> ControlService::session_decision(const v1::ControlRequest& req,
-                                                                      const ControlPeer& peer, const Admitted& a) {
-  if (a.scope) {
-    auto id = waiting_session(req.has_confirm() ? req.confirm().session_id() : req.reject_session().session_id());
-    if (!id) co_return failed(id.error());
-    std::string device;
-    for (const auto& w : enrollment_.pending())
-      if (w.session_id == *id) device = w.device;
-    auto found = co_await reader_.run([&device](StateStore& st) { return st.device(device); });
-    if (!found) co_return failed(found.error());
-    if (!*found || !in_scope(a.scope, (*found)->customer))
-      co_return failed(AccessErrc::other_customer, "session " + *id + " enrolls a device of another customer");
-  }
-  co_return handle(req, peer);
+// device the session enrolls; the session resolved once, then acted on.
+v1::ControlResponse ControlService::session_decision(const v1::ControlRequest& req, const ControlPeer& peer,
+                                                     const Admitted& a) {
+  const bool confirm = req.has_confirm();
+  auto id = waiting_session(confirm ? req.confirm().session_id() : req.reject_session().session_id());
+  if (!id) return failed(id.error());
+  for (const auto& w : enrollment_.pending())
+    if (w.session_id == *id && !in_scope(a.scope, w.customer))
+      return failed(AccessErrc::other_customer, "session " + *id + " enrolls a device of another customer");
+  const std::string by = peer.caller.named_role ? actor(peer) : "";
+  const bool decided = confirm ? enrollment_.confirm(*id, by) : enrollment_.reject(*id, req.reject_session().reason(), by);
+  if (!decided) return failed(ControlErrc::unknown_session, "no session " + *id + " is waiting for confirmation");
+  const std::string what = confirm ? "confirmed" : "rejected";
+  log_.info(who(peer) + ": " + what + " session " + *id);
+  return done("session " + *id + " " + what, 1);
 }
 
 // A session waiting for confirmation, named by its id, a unique prefix of
@@ -407,7 +398,7 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
   if (!admitted) co_return failed(admitted.error());
   const Admitted a = std::move(*admitted);
   if (req.has_monitor()) {
-    co_await streams_->monitor(std::move(stream), req.monitor().fleet(), a.scope);
+    co_await streams_->monitor(std::move(stream), req.monitor().fleet(), a.scope, a.msp_side);
     log_.info(who(peer) + ": monitor started" + (req.monitor().fleet() ? " (fleet)" : ""));
     co_return ok();
   }
@@ -433,7 +424,7 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
   auto* list = r.mutable_ledger();
   for (const auto& e : start->page.entries) fill_ledger(e, *list->add_entries());
   list->set_omitted(start->page.omitted);
-  streams_->follow_ledger(std::move(stream), start->query.device, cursor, a.scope);
+  streams_->follow_ledger(std::move(stream), start->query.device, cursor, a.scope, a.msp_side);
   co_return r;
 }
 

@@ -14,6 +14,7 @@
 #include "kda/core/radio.h"
 #include "enrollment_service.h"
 #include "store_worker.h"
+#include "upload_notify.h"
 #include "kda/daemon/control_handler.h"
 
 namespace kda::daemon {
@@ -41,6 +42,7 @@ struct Admitted {
   CustomerScope scope;       // nullopt: every customer there is
   std::string source;        // a reseller: its id (it sees only its own uploads)
   std::vector<Reseller> registrations;  // a reseller: the customers that registered it
+  bool msp_side = true;  // not a customer's own admin: loses a customer once it is delinked
   // The customer a change means; AccessErrc::customer_needed when several.
   Result<std::string> one() const;
 };
@@ -102,18 +104,24 @@ class ControlService final : public ControlHandler {
   Result<std::string> waiting_session(const std::string& id_prefix_or_sas) const;
   asio::awaitable<v1::ControlResponse> profile_command(const v1::ControlRequest& req, const ControlPeer& peer,
                                                        const Admitted& a);
-  asio::awaitable<v1::ControlResponse> session_decision(const v1::ControlRequest& req, const ControlPeer& peer,
-                                                        const Admitted& a);
+  v1::ControlResponse session_decision(const v1::ControlRequest& req, const ControlPeer& peer, const Admitted& a);
   asio::awaitable<v1::ControlResponse> report(const Admitted& a);
   // A reseller's upload left devices pending: the customer's admins are
   // mailed and monitors see it (control_customers.cc).
-  void upload_awaits_approval(const Reseller& registration, const std::string& file, std::size_t pending);
+  void upload_awaits_approval(const Reseller& registration, const std::string& file, std::size_t pending,
+                              const std::string& by);
   asio::awaitable<void> record_upload(LedgerEntry event, Reseller registration, std::string file,
                                       std::size_t pending);
   void notify_upload(const Reseller& registration, const std::string& file, std::size_t pending,
                      const Customer& customer);
   // Roles and customers (control_admit.cc, control_customers.cc).
   asio::awaitable<Result<Admitted>> admit(const v1::ControlRequest& req, const ControlPeer& peer);
+  // What admit() and the customers commands last read of the customers: it
+  // stands in while the store is away, and tells the streams whom the MSP
+  // reaches no more.
+  void remember_customers(std::vector<Customer> customers);
+  void remember_customer(const Customer& changed);
+  void refresh_customers();  // read them again (each publishing round)
   asio::awaitable<v1::ControlResponse> customers_command(const v1::ControlRequest& req, const ControlPeer& peer);
   asio::awaitable<v1::ControlResponse> customers_read(const v1::ControlRequest& req, const ControlPeer& peer);
   asio::awaitable<v1::ControlResponse> change_customer(const std::string& id, const ControlPeer& peer,
@@ -137,6 +145,8 @@ class ControlService final : public ControlHandler {
   bool published_any_ = false;  // what the store holds of this desk is not empty
   bool publishing_stopped_ = false;
   std::optional<std::vector<Customer>> known_customers_;  // as admit() last read them
+  UploadNotifier notifier_;  // a reseller's upload awaiting approval: [customers] notify, sendmail
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // what outlives the service checks it
 };
 
 }  // namespace kda::daemon

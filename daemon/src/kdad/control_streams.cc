@@ -73,10 +73,11 @@ asio::awaitable<std::int64_t> ControlStreams::newest_id() {
 }
 
 void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device,
-                                  std::int64_t after_id, CustomerScope scope) {
+                                  std::int64_t after_id, CustomerScope scope, bool msp_side) {
   subscribers_.push_back(std::make_shared<Subscriber>(Subscriber{.stream = stream,
                                                                  .device = std::move(device),
                                                                  .scope = std::move(scope),
+                                                                 .msp_side = msp_side,
                                                                  .cursor = after_id,
                                                                  .start = after_id,
                                                                  .settled = after_id}));
@@ -84,12 +85,12 @@ void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::o
 }
 
 asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream, bool fleet,
-                                              const CustomerScope& scope) {
+                                              const CustomerScope& scope, bool msp_side) {
   std::weak_ptr<int> alive = alive_;
   const std::int64_t cursor = co_await newest_id();
   if (!alive.lock()) co_return;
   auto subscriber = std::make_shared<Subscriber>(Subscriber{
-      .stream = stream, .monitor = true, .fleet = fleet, .scope = scope, .cursor = cursor,
+      .stream = stream, .monitor = true, .fleet = fleet, .scope = scope, .msp_side = msp_side, .cursor = cursor,
       .start = cursor, .settled = cursor});
   subscribers_.push_back(subscriber);
   poll_ledger();
@@ -231,7 +232,7 @@ Result<LedgerPage> ControlStreams::unseen(StateStore& store, const std::optional
 // without fleet, this desk's rows only (and rows that name no desk).
 bool ControlStreams::shows(Subscriber& s, const LedgerEntry& e) const {
   if (s.monitor && !s.fleet && !e.primary.empty() && e.primary != desk_id_) return false;
-  if (!in_scope(s.scope, e.customer)) return false;
+  if (!in_scope(s.scope, e.customer) || (s.msp_side && withheld_.count(e.customer))) return false;
   const bool first = e.id > s.start && s.shown.insert(e.id).second;
   if (e.refusal) {
     auto [it, added] = s.counted.try_emplace(e.id, e.count);
@@ -311,11 +312,13 @@ void ControlStreams::compare_sessions(Subscriber& s, const v1::SessionList& now)
   if (!stream) return;
   std::map<std::string, v1::SessionRow> seen;
   for (const auto& row : now.sessions()) {
+    if (!session_in_scope(s.scope, row)) continue;
     v1::SessionRow key = comparable(row);
     auto before = s.seen.find(session_key(row));
     if (before == s.seen.end() || before->second.SerializeAsString() != key.SerializeAsString()) {
       auto r = event("session");
       *r.mutable_monitor_event()->mutable_session() = row;
+      present_session(*r.mutable_monitor_event()->mutable_session());
       stream->push(std::move(r));
     }
     seen[session_key(row)] = std::move(key);
@@ -324,6 +327,7 @@ void ControlStreams::compare_sessions(Subscriber& s, const v1::SessionList& now)
     if (seen.count(key)) continue;
     auto r = event("session_ended");
     *r.mutable_monitor_event()->mutable_session() = row;
+    present_session(*r.mutable_monitor_event()->mutable_session());
     stream->push(std::move(r));
   }
   s.seen = std::move(seen);

@@ -13,6 +13,7 @@
 // has gone.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -45,11 +46,15 @@ class ControlStreams {
   // Entries of `device` (every device when unset) written after entry
   // `after_id`, as LedgerList responses; only the scope's customers' rows.
   void follow_ledger(std::shared_ptr<ControlStream> stream, std::optional<std::string> device, std::int64_t after_id,
-                     CustomerScope scope = std::nullopt);
+                     CustomerScope scope = std::nullopt, bool msp_side = true);
   // Each session under way now, then session and ledger events (the
   // scope's customers'); with `fleet` those of every desk sharing the store.
   asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream, bool fleet = false,
-                                const CustomerScope& scope = std::nullopt);
+                                const CustomerScope& scope = std::nullopt, bool msp_side = true);
+  // The customers the MSP's side reaches no more (delinked, or not yet
+  // accepted): open streams of the MSP's side stop showing their rows,
+  // whatever scope they opened with.
+  void withhold(std::set<std::string> customers) { withheld_ = std::move(customers); }
   // The newest ledger entry's id (0 for an empty ledger): a new follower's cursor.
   asio::awaitable<std::int64_t> newest_id();
   // A committed ledger row (a store worker's rows, told on this executor).
@@ -62,6 +67,7 @@ class ControlStreams {
     bool fleet = false;  // a fleet monitor
     std::optional<std::string> device;
     CustomerScope scope;      // whose rows it shows
+    bool msp_side = true;     // the MSP's side (not a customer's own admin): withheld_ applies
     std::int64_t cursor = 0;  // the highest id read
     std::int64_t start = 0;   // the cursor it began at: rows up to it were there before
     std::int64_t settled = 0;  // ids up to it are no longer read again (see recheck_from)
@@ -90,6 +96,7 @@ class ControlStreams {
   LedgerRowOf row_of_;
   std::string desk_id_;
   std::vector<std::shared_ptr<Subscriber>> subscribers_;
+  std::set<std::string> withheld_;
   std::vector<std::int64_t> updated_;  // rows written since the last delivery
   bool again_ = false;                 // a delivery is asked for
   bool delivering_ = false;
@@ -102,6 +109,28 @@ class ControlStreams {
   bool watching_fleet_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks it
 };
+
+// Whether a caller reaching `scope` sees a session: one that reaches every
+// customer sees them all; one that does not, only those whose claim named
+// a device of its customers (SessionRow.customer).
+inline bool session_in_scope(const CustomerScope& scope, const v1::SessionRow& row) {
+  return !scope || (row.has_customer() && in_scope(scope, row.customer()));
+}
+
+// A session as a caller sees it: the implicit customer goes unnamed, so a
+// direct desk's listing reads as it always did.
+inline void present_session(v1::SessionRow& row) {
+  if (row.has_customer() && row.customer().empty()) row.clear_customer();
+}
+
+// The sessions of a listing that a caller reaching `scope` sees, presented.
+inline void keep_sessions_in_scope(const CustomerScope& scope, v1::SessionList& list) {
+  auto* rows = list.mutable_sessions();
+  rows->erase(std::remove_if(rows->begin(), rows->end(),
+                             [&scope](const v1::SessionRow& row) { return !session_in_scope(scope, row); }),
+              rows->end());
+  for (auto& row : *rows) present_session(row);
+}
 
 // The sessions the fleet's desks published lately, as kdactl shows them
 // (SessionRow.desk set); run on a store worker (control_fleet.cc).

@@ -126,6 +126,9 @@ AuthorizationDecision EnrollmentService::grant(const InventoryDevice& device, co
   // The device's assignment wins; a target may pick only when it has none.
   // Either comes from the catalog of the customer the device belongs to.
   const std::string& customer = device.customer;
+  if (withheld_.count(customer))
+    return fail(Errc::rejected, "customer " + customer +
+                                    " is not linked to this desk's MSP (delinked, or its consent is pending)");
   const v1::EnrollmentProfile* profile = catalog_.find(customer, device.device.profile);
   if (device.device.profile.empty()) {
     profile = catalog_.find(customer, request.profile_name());
@@ -247,6 +250,7 @@ asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
   if (auto refusal = lease_refusal(device.key, lease_claim ? *lease_claim : unclaimed); refusal)
     co_return co_await refuse(session, device.key, refusal->reason, refusal->code);
   session_device_[session.session_id] = device.key;
+  session_facts_[session.session_id] = {.customer = device.customer};
   device_session_[device.key] = session.session_id;
   renew_leases_soon();
   auto decision = grant(device, request);
@@ -265,7 +269,7 @@ asio::awaitable<std::optional<AuthorizationDecision>> EnrollmentService::claim(
     co_return std::move(decision);
   }
   auto w = std::make_unique<Waiting>(executor_);
-  w->info = {session.session_id, session, device.key};
+  w->info = {session.session_id, session, device.key, device.customer};
   w->done = std::move(done);
   w->decision = std::move(decision);
   w->timer.expires_after(policy.confirm_timeout);
@@ -300,17 +304,20 @@ void EnrollmentService::finish_wait(const std::string& session_id, bool confirme
   }
 }
 
-bool EnrollmentService::confirm(const std::string& session_id) {
+bool EnrollmentService::confirm(const std::string& session_id, const std::string& by) {
   KDA_ASSERT_ON(executor_);
   if (!waiting_.count(session_id)) return false;
+  if (auto facts = session_facts_.find(session_id); facts != session_facts_.end()) facts->second.confirmed_by = by;
   finish_wait(session_id, true, "");
   return true;
 }
 
-bool EnrollmentService::reject(const std::string& session_id, const std::string& reason) {
+bool EnrollmentService::reject(const std::string& session_id, const std::string& reason, const std::string& by) {
   KDA_ASSERT_ON(executor_);
   if (!waiting_.count(session_id)) return false;
-  finish_wait(session_id, false, "the admin rejected the session" + (reason.empty() ? "" : ": " + reason));
+  finish_wait(session_id, false,
+              "the admin" + (by.empty() ? "" : " (" + by + ")") + " rejected the session" +
+                  (reason.empty() ? "" : ": " + reason));
   return true;
 }
 
@@ -321,12 +328,21 @@ std::vector<PendingConfirmation> EnrollmentService::pending() const {
   return out;
 }
 
+std::optional<std::string> EnrollmentService::customer_of(const std::string& session_id) const {
+  auto it = session_facts_.find(session_id);
+  if (it == session_facts_.end()) return std::nullopt;
+  return it->second.customer;
+}
+
 asio::awaitable<Result<void>> EnrollmentService::on_transfer_started(const SessionInfo& session) {
   KDA_ASSERT_ON(executor_);
   auto it = session_device_.find(session.session_id);
   if (it == session_device_.end()) co_return Result<void>{};
   const std::string device = it->second;
-  const std::string reason = "package " + session.package_id;
+  std::string reason = "package " + session.package_id;
+  if (auto facts = session_facts_.find(session.session_id);
+      facts != session_facts_.end() && !facts->second.confirmed_by.empty())
+    reason += ", SAS confirmed by " + facts->second.confirmed_by;
   co_return co_await record(session, device, DeviceState::provisioning, reason);
 }
 
@@ -349,6 +365,7 @@ void EnrollmentService::end_session(const std::string& session_id, bool release_
   if (release_lease) asio::co_spawn(executor_, release(session_id, it->second), asio::detached);
   device_session_.erase(it->second);
   session_device_.erase(it);
+  session_facts_.erase(session_id);
   if (session_device_.empty() && renewing_) {  // nothing to renew: no timer keeps a stopping kdad up
     renewal_.cancel();
     renewing_ = false;

@@ -31,6 +31,7 @@ struct PendingConfirmation {
   std::string session_id;
   SessionInfo session;
   std::string device;
+  std::string customer;  // the device's
 };
 
 class EnrollmentService final : public EnrollmentBackend {
@@ -49,6 +50,12 @@ class EnrollmentService final : public EnrollmentBackend {
   void on_finished(const SessionReport& report) override;
 
   std::vector<PendingConfirmation> pending() const;
+  // The customer whose device a session enrolls, once its claim named one.
+  std::optional<std::string> customer_of(const std::string& session_id) const;
+  // The customers whose devices this desk no longer enrolls: those its MSP
+  // reaches no more (delinked, or not yet accepted). The control service
+  // keeps it current (ControlService::remember_customers).
+  void withhold(std::set<std::string> customers) { withheld_ = std::move(customers); }
   StoreHealth& store_health() { return health_; }
   // kdad is stopping: no timer of the service keeps its io_context up
   // (outcomes under way are still written).
@@ -56,9 +63,11 @@ class EnrollmentService final : public EnrollmentBackend {
   // Writes what the outbox keeps, now and then again with a growing pause
   // while the store is away (enrollment_outbox.cc).
   void drain_outbox_soon();
-  // false when no such session waits.
-  bool confirm(const std::string& session_id);
-  bool reject(const std::string& session_id, const std::string& reason = {});
+  // false when no such session waits. `by` (empty: not named) goes into
+  // the session's ledger rows: "package ..., SAS confirmed by omar as
+  // desk-operator", "the admin (omar as desk-operator) rejected the session".
+  bool confirm(const std::string& session_id, const std::string& by = {});
+  bool reject(const std::string& session_id, const std::string& reason = {}, const std::string& by = {});
 
  private:
   struct Waiting;
@@ -118,6 +127,13 @@ class EnrollmentService final : public EnrollmentBackend {
   Admission& admission_;
   Log& log_;
   std::map<std::string, std::string> session_device_;  // session id -> device key
+  // What a session's device and its confirmation add to its ledger rows.
+  struct SessionFacts {
+    std::string customer;      // the device's
+    std::string confirmed_by;  // who confirmed its SAS code, where the desk names roles
+  };
+  std::map<std::string, SessionFacts> session_facts_;  // session id -> facts
+  std::set<std::string> withheld_;
   std::map<std::string, std::string> device_session_;  // device key -> its one live session
   std::map<std::string, std::unique_ptr<Waiting>> waiting_;
   std::set<std::string> deciding_;  // sessions whose claim the store is asked about

@@ -148,7 +148,9 @@ std::string body(const PendingUpload& u) {
 
 Result<std::string> compose_upload_mail(const UploadMailSettings& settings, const PendingUpload& upload,
                                         std::int64_t now_ms) {
-  auto to = to_header(settings.recipients);
+  std::vector<std::string> recipients = settings.recipients;
+  recipients.insert(recipients.end(), upload.also_to.begin(), upload.also_to.end());
+  auto to = to_header(recipients);
   if (!to) return tl::unexpected(to.error());
   std::string from;
   if (!settings.from.empty()) {

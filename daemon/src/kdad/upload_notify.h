@@ -34,6 +34,9 @@ struct PendingUpload {
   std::string reseller_id;
   std::string file_name;    // as the reseller named it; quoted in the body
   std::size_t devices = 0;  // devices awaiting approval
+  // Recipients of this mail besides the configured ones (the customer's
+  // contact); checked as they are.
+  std::vector<std::string> also_to;
 };
 
 // The message: To, From, Subject "kda: N devices from reseller R await
@@ -68,7 +71,8 @@ class UploadNotifier {
 
   explicit UploadNotifier(UploadMailSettings settings);
 
-  // Whether any recipient is configured; notify() needs one.
+  // Whether any recipient is configured; notify() needs one, configured
+  // or in PendingUpload::also_to.
   bool enabled() const { return !settings_.recipients.empty(); }
 
   // Composes the mail now and starts sending it. An error here (the mail

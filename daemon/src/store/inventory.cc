@@ -270,6 +270,12 @@ bool StateStore::plan_import_line(ImportPlan& plan, std::size_t line, const Impo
     return true;
   }
   const InventoryDevice* before = known->empty() ? nullptr : &known->front();
+  if (before && options.own_uploads_only && before->device.source != options.source) {
+    plan.refuse(AccessErrc::role_forbids, "line " + std::to_string(plan.parsed.lines[line]) +
+                                              ": the device is not an upload of " + options.source +
+                                              "; a reseller changes only its own uploads");
+    return true;
+  }
   if (before && !plan.changed.insert(before->key).second) {
     plan.refuse(InventoryErrc::duplicate_identifier,
                 key->to_string() + ": names the same known device (" + before->key + ") as another line");
@@ -308,7 +314,8 @@ bool StateStore::plan_import_line(ImportPlan& plan, std::size_t line, const Impo
     ++plan.summary.added;
     if (p.approval == Approval::approved) {
       ++plan.summary.approved;
-      p.recorded = "uploaded by trusted reseller " + options.source;
+      p.recorded = "uploaded by trusted reseller " + options.source +
+                   (options.name_importer ? ", imported by " + options.actor : "");
     }
   }
   if (options.dry_run)

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "kda/core/error.h"
@@ -68,10 +69,11 @@ class ControlClient {
   // chunk (then nothing was imported).
   // `progress(sent, total)` runs after each chunk kdad took, and with
   // sent = total as the last piece goes (kdad then imports). Every piece
-  // carries `customer` (ControlRequest.customer; empty: the caller's only one).
+  // carries `customer` (ControlRequest.customer; none: the caller's only one).
   using Progress = std::function<void(std::size_t sent, std::size_t total)>;
   Result<v1::ControlResponse> import_devices(const v1::DevicesImportRequest& request,
-                                             const Progress& progress = {}, const std::string& customer = {});
+                                             const Progress& progress = {},
+                                             const std::optional<std::string>& customer = std::nullopt);
 
   const std::string& path() const { return path_; }
 

@@ -118,6 +118,12 @@ struct ImportOptions {
   bool dry_run = false;          // work it all out, then change nothing
   bool ignore_unknown_columns = false;
   std::string actor = "admin";   // who imports, for the ledger
+  // A reseller's upload: a known device whose source is not `source` is
+  // refused (AccessErrc::role_forbids): it changes only its own uploads.
+  bool own_uploads_only = false;
+  // A trusted upload's rows name the importer too (a desk that grants
+  // roles: "uploaded by trusted reseller R2, imported by rita as reseller").
+  bool name_importer = false;
   std::string file = "upload";   // names the upload in the ledger
   // May refuse a device (e.g. a profile the catalog lacks).
   std::function<Result<void>(const Device&)> check;
