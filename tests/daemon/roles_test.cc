@@ -237,29 +237,5 @@ TEST(Reach, ListedCustomersOnly) {
   EXPECT_EQ(reach_customer(Caller{.role = Role::customer_admin}, kDirectCustomer).error(), AccessErrc::other_customer);
 }
 
-TEST(Reach, PickTheCustomerARequestMeans) {
-  const Caller msp{.user = "root", .role = Role::msp_admin};
-  EXPECT_EQ(pick_customer(msp, "", false).value(), kDirectCustomer);  // a direct desk: no --customer needed
-  EXPECT_EQ(pick_customer(msp, "1234567890", true).value(), "1234567890");
-  const auto needed = pick_customer(msp, "", true);
-  ASSERT_FALSE(needed);
-  EXPECT_EQ(needed.error(), AccessErrc::customer_needed);
-  EXPECT_EQ(needed.error().detail, "root reaches several customers: name one (--customer ID)");
-
-  const Caller admin{.user = "alice", .role = Role::customer_admin, .customers = {"1234567890"}};
-  EXPECT_EQ(pick_customer(admin, "", true).value(), "1234567890");  // its only one, however many there are
-  EXPECT_EQ(pick_customer(admin, "1234567890", true).value(), "1234567890");
-  EXPECT_EQ(pick_customer(admin, "2234567890", true).error(), AccessErrc::other_customer);
-
-  const Caller two{.user = "vic", .role = Role::viewer, .customers = {"1234567890", "2234567890"}};
-  EXPECT_EQ(pick_customer(two, "", false).error(), AccessErrc::customer_needed);
-  EXPECT_EQ(pick_customer(two, "2234567890", true).value(), "2234567890");
-
-  const auto nobody = pick_customer(Caller{.user = "rick", .role = Role::reseller}, "", false);
-  ASSERT_FALSE(nobody);
-  EXPECT_EQ(nobody.error(), AccessErrc::other_customer);
-  EXPECT_EQ(nobody.error().detail, "rick reaches no customer (role reseller)");
-}
-
 }  // namespace
 }  // namespace kda::daemon

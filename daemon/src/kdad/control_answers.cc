@@ -55,7 +55,7 @@ void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row) {
   row.set_reason(e.reason);
   row.set_primary(e.primary);
   if (!e.desk.empty()) row.set_desk(e.desk);
-  row.set_customer(e.customer);
+  if (!e.customer.empty()) row.set_customer(e.customer);
   row.set_refusal(e.refusal);
   row.set_count(e.count);
   row.set_last_ms(e.last_ms);

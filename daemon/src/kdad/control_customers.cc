@@ -1,7 +1,7 @@
 // kdactl customers and kdactl resellers: an MSP's customers and their
 // lifecycle, and the resellers each customer registered. The rules are
 // customer.h's; what a role may do is roles.h's (checked before these run,
-// in control_access.cc); here the request becomes a rule applied under the
+// in control_admit.cc); here the request becomes a rule applied under the
 // customer row's lock (StateStore::change_customer), and the answer.
 #include <algorithm>
 #include <map>
@@ -106,12 +106,6 @@ Result<CustomerEdit> to_edit(const v1::CustomerEditRequest& r) {
   }
   if (r.fields().empty()) return fail(ControlErrc::bad_request, "customers edit: name at least one field to change");
   return e;
-}
-
-std::optional<DelinkStep> delink_step(const std::string& text) {
-  for (auto s : {DelinkStep::request, DelinkStep::revoke, DelinkStep::accept, DelinkStep::reject})
-    if (delink_step_name(s) == text) return s;
-  return std::nullopt;
 }
 
 CustomerActor actor_of(const Caller& caller) {
@@ -224,7 +218,7 @@ asio::awaitable<v1::ControlResponse> ControlService::customers_command(const v1:
       change = [&domains, now](const Customer& c) { return apply_upgrade(c, domains, now); };
       break;
     case R::kCustomersDelink: {
-      const auto step = delink_step(req.customers_delink().step());
+      const auto step = parse_delink_step(req.customers_delink().step());
       if (!step)
         co_return failed(ControlErrc::bad_request, "customers delink: \"" + req.customers_delink().step() +
                                                        "\" is no step (request, revoke, accept, reject)");
@@ -360,14 +354,11 @@ asio::awaitable<v1::ControlResponse> ControlService::resellers_list(const Admitt
   auto r = ok();
   auto* out = r.mutable_resellers();
   for (const auto& reseller : *list)
-    if (!admitted.scope || std::count(admitted.scope->begin(), admitted.scope->end(), reseller.customer))
+    if (in_scope(admitted.scope, reseller.customer))
       fill_reseller(reseller, *out->add_resellers());
   co_return r;
 }
 
-}  // namespace kda::daemon
-
-namespace kda::daemon {
 
 void ControlService::upload_awaits_approval(const Reseller& registration, const std::string& file,
                                             std::size_t pending, const std::string& by) {

@@ -21,11 +21,6 @@ std::string role_list() {
   return out;
 }
 
-bool reseller_id_valid(std::string_view id) {
-  return !id.empty() && id.size() <= 64 &&
-         std::all_of(id.begin(), id.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
 // Labels of letters, digits and hyphens, at least two of them.
 bool domain_valid(std::string_view d) {
   return d.find('.') != std::string_view::npos && !d.starts_with('.') && !d.starts_with('-') && !d.ends_with('.') &&

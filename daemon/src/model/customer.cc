@@ -319,6 +319,10 @@ std::optional<SizeBand> parse_size_band(std::string_view text) {
 
 std::string_view delink_step_name(DelinkStep s) { return name_of(s, kDelinkStepNames); }
 
+std::optional<DelinkStep> parse_delink_step(std::string_view text) {
+  return parse_name<DelinkStep>(text, kDelinkStepNames);
+}
+
 std::string_view approval_method_name(ApprovalMethod m) { return name_of(m, kApprovalNames); }
 
 std::optional<ApprovalMethod> parse_approval_method(std::string_view text) {
@@ -474,13 +478,15 @@ bool msp_reaches(const Customer& c) {
   return c.status == CustomerStatus::active || c.status == CustomerStatus::delink_requested;
 }
 
+bool reseller_id_valid(std::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
 Result<void> check_reseller(const Reseller& r) {
   if (r.customer != kDirectCustomer && !customer_id_valid(r.customer))
     return invalid("customer", quote_for_message(r.customer) + " is not a customer id (10 digits, the first not 0)");
-  const bool id_chars = std::all_of(r.reseller_id.begin(), r.reseller_id.end(), [](char c) {
-    return is_alnum(c) || c == '-' || c == '_' || c == '.';
-  });
-  if (r.reseller_id.empty() || r.reseller_id.size() > 64 || !id_chars)
+  if (!reseller_id_valid(r.reseller_id))
     return invalid("reseller_id", quote_for_message(r.reseller_id) + " must be 1 to 64 of A-Z a-z 0-9 - _ .");
   if (auto p = text_problem(r.name); !p.empty()) return invalid("name", p);
   if (static_cast<std::size_t>(r.approval) >= kApprovalNames.size())

@@ -200,17 +200,4 @@ Result<void> reach_customer(const Caller& caller, std::string_view customer) {
                                               std::string(role_name(caller.role)) + ")");
 }
 
-Result<std::string> pick_customer(const Caller& caller, std::string_view named, bool several) {
-  if (!named.empty()) {
-    if (auto reached = reach_customer(caller, named); !reached) return tl::unexpected(std::move(reached.error()));
-    return std::string(named);
-  }
-  if (caller.customers.size() == 1) return caller.customers.front();
-  if (caller.customers.empty() && !reaches_every(caller))
-    return fail(AccessErrc::other_customer, who(caller) + " reaches no customer (role " +
-                                                std::string(role_name(caller.role)) + ")");
-  if (caller.customers.empty() && !several) return std::string(kDirectCustomer);
-  return fail(AccessErrc::customer_needed, who(caller) + " reaches several customers: name one (--customer ID)");
-}
-
 }  // namespace kda::daemon

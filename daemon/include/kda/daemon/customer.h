@@ -130,6 +130,7 @@ Result<Customer> apply_upgrade(const Customer& c, const std::vector<std::string>
 // The delink steps (jointly managed, Active customers only for a request):
 enum class DelinkStep { request, revoke, accept, reject };
 std::string_view delink_step_name(DelinkStep s);  // "request", "revoke", ...
+std::optional<DelinkStep> parse_delink_step(std::string_view text);
 // request (MSP): Active -> Delink requested; revoke (MSP) and reject
 // (customer): Delink requested -> Active; accept (customer): Delink
 // requested -> Delinked (msp_linked_ms back to 0). Any other actor or
@@ -170,6 +171,8 @@ struct Reseller {
   bool operator==(const Reseller&) const = default;
 };
 
+// 1..64 of [A-Za-z0-9-_.]: a reseller id as KME gives them out.
+bool reseller_id_valid(std::string_view id);
 Result<void> check_reseller(const Reseller& r);
 
 // ---- Reports ---------------------------------------------------------------

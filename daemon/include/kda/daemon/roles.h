@@ -138,10 +138,8 @@ std::optional<Caller> caller_for(const AccessSettings& access, const PeerIdentit
 // lists (a reseller's: the service fills in those that registered it).
 Result<void> reach_customer(const Caller& caller, std::string_view customer);
 
-// The customer a request means: `named` (--customer) when given and
-// reachable; else the caller's only customer; else kDirectCustomer when
-// the store knows no customer besides it (`several` = false);
-// AccessErrc::customer_needed when the caller reaches several.
-Result<std::string> pick_customer(const Caller& caller, std::string_view named, bool several);
+// Which customer a request means, and what it may see, is the control
+// service's admit() (daemon/src/kdad/control_admit.cc): it needs the
+// customers the store knows.
 
 }  // namespace kda::daemon
