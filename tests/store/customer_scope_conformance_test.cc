@@ -51,18 +51,21 @@ class CustomerScopeTest : public StoreFixture<Engine> {
   }
   std::vector<std::string> keys_of(const DeviceFilter& filter) {
     std::vector<std::string> out;
-    for (const auto& d : this->store_->devices(filter).value()) out.push_back(d.key);
+    const auto devices = this->store_->devices(filter).value();  // named: value() of a temporary dangles
+    for (const auto& d : devices) out.push_back(d.key);
     return out;
   }
   std::vector<std::string> ledger_customers(const LedgerQuery& query) {
     std::vector<std::string> out;
-    for (const auto& e : this->store_->ledger(query).value()) out.push_back(e.customer);
+    const auto entries = this->store_->ledger(query).value();
+    for (const auto& e : entries) out.push_back(e.customer);
     return out;
   }
   // Every device as it is now, to show that a refusal changed nothing.
   std::vector<std::string> snapshot() {
     std::vector<std::string> out;
-    for (const auto& d : this->store_->devices().value())
+    const auto devices = this->store_->devices().value();
+    for (const auto& d : devices)
       out.push_back(d.key + "|" + d.customer + "|" + d.device.profile + "|" +
                     std::string(daemon::approval_name(d.approval)) + "|" + std::string(daemon::display_name(d.state)) +
                     "|" + std::to_string(d.updated_ms));
@@ -73,7 +76,8 @@ class CustomerScopeTest : public StoreFixture<Engine> {
 TYPED_TEST_SUITE(CustomerScopeTest, StoreEngines);
 
 TYPED_TEST(CustomerScopeTest, ImportedDevicesBelongToTheImportsCustomer) {
-  for (const auto& d : this->store_->devices().value())
+  const auto devices = this->store_->devices().value();
+  for (const auto& d : devices)
     EXPECT_EQ(d.customer, d.key == kB1 || d.key == "352099001761499" ? "B" : "A") << d.key;
   EXPECT_EQ(this->store_->device("r58m1").value()->customer, "A");
   // The customer's own device updates as before.
