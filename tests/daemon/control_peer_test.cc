@@ -157,6 +157,17 @@ TEST_F(ControlAsOtherUser, GrantedUserIsAdmittedWithItsRole) {
   EXPECT_EQ(rig.handler.last_peer().caller, (Caller{.user = name_of_uid(test::kNobody), .role = Role::viewer, .named_role = true}));
   EXPECT_EQ(test::AsUser(65533, {}, [&] { return status_call_result(path); }).output(),
             "refused: permission denied: uid 65533 (needs root, kdad's user or a grant in [access])");
+  // A viewer holds no piece of an upload (their budget is every peer's).
+  const std::string chunk = as_nobody({}, [&] {
+    auto client = ControlClient::connect(path);
+    if (!client) return "connect: " + client.error().message();
+    v1::ControlRequest req;
+    req.mutable_devices_import_chunk()->set_csv("imei,serial\n");
+    auto r = client->call(req);
+    if (!r) return "call: " + r.error().message();
+    return r->ok() ? std::string("ok") : r->error_code().category() + ":" + std::to_string(r->error_code().value());
+  });
+  EXPECT_EQ(chunk, "kda.access:1");
 }
 
 TEST_F(ControlAsOtherUser, GroupGrantGivesItsMembersTheRole) {

@@ -14,6 +14,7 @@
 #include "import_upload.h"
 #include "kda/core/frame_codec.h"
 #include "kda/daemon/control_client.h"
+#include "kda/daemon/roles.h"
 #include "release_memory.h"
 
 namespace kda::daemon {
@@ -305,6 +306,13 @@ asio::awaitable<boost::system::error_code> answer_request(std::shared_ptr<State>
 std::optional<v1::ControlResponse> take_upload(State& s, ImportUpload& upload, v1::ControlRequest& request,
                                                const ControlPeer& peer) {
   if (request.has_devices_import_chunk()) {
+    // A role that may not import holds no upload either: the budget is
+    // shared by every peer.
+    if (!upload.active())
+      if (auto allowed = authorize(peer.caller, request); !allowed) {
+        s.log("control: " + describe(peer) + ": devices import refused: " + allowed.error().message());
+        return error_response(allowed.error());
+      }
     if (auto added = upload.add(request.devices_import_chunk().csv()); !added) {
       s.log("control: " + describe(peer) + ": devices import refused: " + added.error().message());
       return error_response(added.error());
