@@ -188,6 +188,13 @@ class Replay:
         while time.time() < deadline:
             r = self.desk.kdactl("--json", "sessions")
             if r.returncode == 0 and '"id"' not in r.stdout:
+                break
+            time.sleep(0.05)
+        # The session is gone once its outcome is handed to the store; on a
+        # busy machine the row may land a moment later.
+        while time.time() < deadline:
+            r = self.desk.kdactl("--json", "devices", "list")
+            if r.returncode == 0 and '"Provisioning"' not in r.stdout:
                 return
             time.sleep(0.05)
 
