@@ -117,9 +117,7 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
 
 v1::ControlResponse ControlService::handle(const v1::ControlRequest& req, const ControlPeer& peer) {
   using R = v1::ControlRequest;
-  v1::ControlResponse out;
   switch (req.command_case()) {
-    case R::kSessions: return sessions();
     case R::kMonitor: return failed(ControlErrc::bad_request, "monitor is a stream (this kdactl is not)");
     case R::kNfcUntag: return nfc_untag();
     // The store's commands are answer()'s; a chunk is joined by the control

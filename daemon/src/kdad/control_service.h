@@ -63,7 +63,8 @@ class ControlService final : public ControlHandler {
 
   ~ControlService() override;
 
-  // The commands that need no store: sessions, confirmations, profiles.
+  // The commands answer() leaves to it: nfc untag, and the refusals of a
+  // stream asked as a plain request or of an unknown command.
   v1::ControlResponse handle(const v1::ControlRequest& request, const ControlPeer& peer) override;
   asio::awaitable<void> answer(const v1::ControlRequest& request, const ControlPeer& peer,
                                ControlReplies& replies) override;
