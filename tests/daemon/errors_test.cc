@@ -39,6 +39,11 @@ const std::map<std::string, std::vector<Pinned>> kPinned = {
       {7, "reseller_exists", 409}, {8, "not_a_customer_id", 422}, {9, "customer_exists", 409}}},
     {"kda.access",
      {{1, "role_forbids", 403}, {2, "other_customer", 403}, {3, "secrets_withheld", 403}, {4, "customer_needed", 400}}},
+    {"kda.http",
+     {{1, "bad_request", 400}, {2, "invalid_field", 400}, {3, "unauthenticated", 401}, {4, "token_expired", 401},
+      {5, "token_revoked", 401}, {6, "not_found", 404}, {7, "method_not_allowed", 405}, {8, "payload_too_large", 413},
+      {9, "unsupported_media_type", 415}, {10, "too_many_failures", 429}, {11, "unknown_operation", 404},
+      {12, "not_acceptable", 406}}},
 };
 
 std::string read(const std::filesystem::path& path) {
@@ -111,7 +116,8 @@ TEST(DaemonErrors, EveryCodeIsUsed) {
                                                     {"kda.control", "ControlErrc"},
                                                     {"kda.config", "ConfigErrc"},
                                                     {"kda.customer", "CustomerErrc"},
-                                                    {"kda.access", "AccessErrc"}};
+                                                    {"kda.access", "AccessErrc"},
+                                                    {"kda.http", "HttpErrc"}};
   std::string sources;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(std::filesystem::path(KDA_SOURCE_DIR) / "daemon")) {
     const auto& path = entry.path();

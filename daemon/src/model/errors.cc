@@ -75,6 +75,21 @@ constexpr ErrorCodeInfo kAccess[] = {
     {4, "customer_needed", 400, "name the customer (--customer)"},
 };
 
+constexpr ErrorCodeInfo kHttp[] = {
+    {1, "bad_request", 400, "the request is malformed"},
+    {2, "invalid_field", 400, "a field of the request is unknown, of the wrong type or has a bad value"},
+    {3, "unauthenticated", 401, "a valid bearer token is needed"},
+    {4, "token_expired", 401, "the token has expired"},
+    {5, "token_revoked", 401, "the token was revoked"},
+    {6, "not_found", 404, "no such resource"},
+    {7, "method_not_allowed", 405, "the resource does not take that method"},
+    {8, "payload_too_large", 413, "the request body is too large"},
+    {9, "unsupported_media_type", 415, "the body's media type is not taken here"},
+    {10, "too_many_failures", 429, "too many failed authentications; try again later"},
+    {11, "unknown_operation", 404, "no such operation"},
+    {12, "not_acceptable", 406, "the resource cannot answer in the type asked for"},
+};
+
 class DaemonCategory final : public std::error_category {
  public:
   constexpr DaemonCategory(const char* name, std::span<const ErrorCodeInfo> codes) : name_(name), codes_(codes) {}
@@ -98,6 +113,7 @@ const DaemonCategory kControlCategory("kda.control", kControl);
 const DaemonCategory kConfigCategory("kda.config", kConfig);
 const DaemonCategory kCustomerCategory("kda.customer", kCustomer);
 const DaemonCategory kAccessCategory("kda.access", kAccess);
+const DaemonCategory kHttpCategory("kda.http", kHttp);
 
 }  // namespace
 
@@ -108,15 +124,16 @@ const std::error_category& control_category() noexcept { return kControlCategory
 const std::error_category& config_category() noexcept { return kConfigCategory; }
 const std::error_category& customer_category() noexcept { return kCustomerCategory; }
 const std::error_category& access_category() noexcept { return kAccessCategory; }
+const std::error_category& http_category() noexcept { return kHttpCategory; }
 
 std::vector<const std::error_category*> daemon_categories() {
   return {&kInventoryCategory, &kCatalogCategory, &kStoreCategory, &kControlCategory,
-          &kConfigCategory,    &kCustomerCategory, &kAccessCategory};
+          &kConfigCategory,    &kCustomerCategory, &kAccessCategory, &kHttpCategory};
 }
 
 std::span<const ErrorCodeInfo> error_codes(const std::error_category& category) {
   for (const auto* c : {&kInventoryCategory, &kCatalogCategory, &kStoreCategory, &kControlCategory, &kConfigCategory,
-                        &kCustomerCategory, &kAccessCategory})
+                        &kCustomerCategory, &kAccessCategory, &kHttpCategory})
     if (*c == category) return c->codes();
   return {};
 }

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 
 #include "kda/core/asio.h"
@@ -84,6 +85,16 @@ class ControlHandler {
                                                            std::shared_ptr<ControlStream> stream) {
     (void)request, (void)peer, (void)stream;
     co_return refusal(Error(ControlErrc::unknown_command, "this kdad cannot stream"));
+  }
+  // Which monitor events `peer` sees: what `kdactl monitor` would show it
+  // (its role may read; the customers it reaches now). The HTTP API's
+  // events stream filters one shared stream with it, so the predicate must
+  // stay cheap; it is used on the handler's executor, and only while the
+  // handler lives. AccessErrc::role_forbids when the peer may not monitor.
+  using EventFilter = std::function<bool(const v1::MonitorEvent&)>;
+  virtual asio::awaitable<Result<EventFilter>> event_filter(const ControlPeer& peer) {
+    (void)peer;
+    co_return tl::unexpected(Error(ControlErrc::unknown_command, "this kdad has no events"));
   }
 };
 

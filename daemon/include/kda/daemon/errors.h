@@ -89,6 +89,24 @@ enum class AccessErrc {
   customer_needed = 4,   // the caller reaches several customers: name one (--customer)
 };
 
+// The HTTP API's own refusals ("kda.http"): the request itself, its token,
+// its size (docs/API.md). What a request asks is refused with the other
+// categories' codes, as on the control socket.
+enum class HttpErrc {
+  bad_request = 1,             // malformed JSON, invalid UTF-8, a bad query parameter
+  invalid_field = 2,           // unknown field, wrong type or bad value: the detail names the field
+  unauthenticated = 3,         // no bearer token, or not one kdad issued
+  token_expired = 4,           // the token's time is over
+  token_revoked = 5,           // the token was revoked
+  not_found = 6,               // no such route
+  method_not_allowed = 7,      // the route exists, not with that method
+  payload_too_large = 8,       // the body is over [http] max_body_mb
+  unsupported_media_type = 9,  // a body of a type the route does not take
+  too_many_failures = 10,      // too many failed authentications from the address
+  unknown_operation = 11,      // no such operation (or it is another token's)
+  not_acceptable = 12,         // the route cannot answer in the type Accept asks for
+};
+
 const std::error_category& inventory_category() noexcept;
 const std::error_category& catalog_category() noexcept;
 const std::error_category& store_category() noexcept;
@@ -96,6 +114,7 @@ const std::error_category& control_category() noexcept;
 const std::error_category& config_category() noexcept;
 const std::error_category& customer_category() noexcept;
 const std::error_category& access_category() noexcept;
+const std::error_category& http_category() noexcept;
 
 inline std::error_code make_error_code(InventoryErrc e) noexcept { return {static_cast<int>(e), inventory_category()}; }
 inline std::error_code make_error_code(CatalogErrc e) noexcept { return {static_cast<int>(e), catalog_category()}; }
@@ -104,6 +123,7 @@ inline std::error_code make_error_code(ControlErrc e) noexcept { return {static_
 inline std::error_code make_error_code(ConfigErrc e) noexcept { return {static_cast<int>(e), config_category()}; }
 inline std::error_code make_error_code(CustomerErrc e) noexcept { return {static_cast<int>(e), customer_category()}; }
 inline std::error_code make_error_code(AccessErrc e) noexcept { return {static_cast<int>(e), access_category()}; }
+inline std::error_code make_error_code(HttpErrc e) noexcept { return {static_cast<int>(e), http_category()}; }
 
 // One code of a daemon category, as docs/ERRORS.md lists it.
 struct ErrorCodeInfo {
@@ -136,3 +156,5 @@ template <>
 struct std::is_error_code_enum<kda::daemon::CustomerErrc> : std::true_type {};
 template <>
 struct std::is_error_code_enum<kda::daemon::AccessErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<kda::daemon::HttpErrc> : std::true_type {};

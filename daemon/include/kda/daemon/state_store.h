@@ -24,6 +24,7 @@
 #include <tl/expected.hpp>
 
 #include "kda/core/error.h"
+#include "kda/daemon/api_token.h"
 #include "kda/daemon/customer.h"
 #include "kda/daemon/device.h"
 #include "kda/daemon/device_state.h"
@@ -407,6 +408,20 @@ class StateStore {
   Result<void> remove_reseller(const std::string& customer, const std::string& reseller_id);
   Result<void> set_reseller_approval(const std::string& customer, const std::string& reseller_id,
                                      ApprovalMethod approval);
+
+  // --- The HTTP API's tokens (api_tokens.cc; docs/API.md) ---
+  // Never a secret: TokenRecord::hash is its SHA-256. Refused with
+  // invalid_identifier when the id or the hash is taken (a new random one is
+  // then drawn by the caller).
+  Result<void> add_token(const TokenRecord& token);
+  // Every token (revoked and expired ones too), or only those of `scope`'s
+  // customers (a token for every customer is in no customer's scope); by
+  // creation, oldest first.
+  Result<std::vector<TokenRecord>> tokens(const CustomerScope& scope = std::nullopt);
+  Result<std::optional<TokenRecord>> token_by_hash(const std::string& hash);
+  Result<std::optional<TokenRecord>> token(const std::string& id);
+  // Sets revoked_ms; false when no token has that id or it was revoked already.
+  Result<bool> revoke_token(const std::string& id, std::int64_t now_ms);
 
  private:
   StateStore(std::unique_ptr<Database> db, std::string location, int schema);

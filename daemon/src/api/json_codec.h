@@ -1,0 +1,35 @@
+// JSON <-> protobuf for the HTTP API: the API's payloads are the control
+// protocol's messages (proto/control.proto) in the protobuf JSON mapping,
+// with the proto's own field names (snake_case), 64-bit integers as JSON
+// numbers (ours are milliseconds and ids) and default values left out.
+// Pure functions; decoding is strict, and a refusal names the field as a
+// JSON path ("devices[3].imei", "filter.state") so a client knows what to fix.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "kda/core/error.h"
+
+namespace kda::api {
+
+// A JSON object into `out` (cleared first). HttpErrc::bad_request for text
+// that is not JSON, not an object or not valid UTF-8; HttpErrc::invalid_field
+// naming the path for an unknown field, a wrong type, a number out of the
+// field's range, an unknown enum name or a duplicate key.
+Result<void> json_to_message(std::string_view json, google::protobuf::Message& out);
+// The same from a parsed value (a route composes bodies from query parameters).
+Result<void> json_to_message(const nlohmann::json& value, google::protobuf::Message& out);
+
+// A message as a JSON object: proto field names, int64 as numbers, enums
+// by name, bytes as base64, default values and unset optionals left out.
+nlohmann::json message_to_json_value(const google::protobuf::Message& m);
+std::string message_to_json(const google::protobuf::Message& m);
+
+// Whether `text` is valid UTF-8 (no overlong forms, no surrogates).
+bool valid_utf8(std::string_view text);
+
+}  // namespace kda::api
