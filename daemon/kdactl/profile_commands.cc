@@ -6,12 +6,13 @@
 
 #include "commands.h"
 #include "kda/daemon/profile_catalog.h"
-#include "qr.h"
+#include "kda/daemon/qr.h"
 #include "util.h"
 
 namespace kdactl {
 
 using namespace kda;
+using namespace kda::qr;
 
 int profile_add(const Global& g, const std::string& file) {
   auto json = read_file(file, daemon::kMaxProfileFileBytes);

@@ -7,7 +7,7 @@
 #include "kda/daemon/config.h"
 
 namespace kda::daemon {
-namespace {
+namespace config_test {
 
 std::string read(const std::string& name) {
   std::ifstream in(std::string(KDA_TESTDATA_DIR) + "/config/" + name);
@@ -256,5 +256,70 @@ TEST(ConfigStore, PasswordIsRefusedForAPasswordFile) {
   EXPECT_EQ(check_store_url("postgresql://kdad:@db.example.com/kda"), "");
 }
 
+// [http]: off unless listen is set; plain HTTP only on loopback; a
+// certificate comes with its key.
+TEST(ConfigHttp, OffByDefaultAndEveryKeyRead) {
+  auto none = parse_config("", "k.toml", radios);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->http.listen.empty());
+  EXPECT_TRUE(none->http.tls);
+  auto c = parse_config(
+      "[http]\nlisten = \"0.0.0.0:8443\"\ncertificate = \"/etc/kda/api.crt\"\nkey = \"/etc/kda/api.key\"\n"
+      "max_connections = 64\nmax_body_mb = 4\nidle_seconds = 5\ntoken_failures_per_minute = 3\n",
+      "k.toml", radios);
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_EQ(c->http.listen, "0.0.0.0:8443");
+  EXPECT_EQ(c->http.certificate, "/etc/kda/api.crt");
+  EXPECT_EQ(c->http.key, "/etc/kda/api.key");
+  EXPECT_EQ(c->http.max_connections, 64u);
+  EXPECT_EQ(c->http.max_body_mb, 4u);
+  EXPECT_EQ(c->http.idle_seconds, 5u);
+  EXPECT_EQ(c->http.token_failures_per_minute, 3u);
+}
+
+TEST(ConfigHttp, PlainHttpOnlyOnLoopback) {
+  for (const char* listen : {"127.0.0.1:8080", "127.1.2.3:0", "[::1]:8080", "localhost:8080"}) {
+    auto c = parse_config("[http]\nlisten = \"" + std::string(listen) + "\"\ntls = false\n", "k.toml", radios);
+    ASSERT_TRUE(c) << listen << ": " << joined(c.error());
+    EXPECT_FALSE(c->http.tls);
+  }
+  for (const char* listen : {"0.0.0.0:8080", "[::]:8080", "192.168.1.5:8080", "desk.example.com:8080"}) {
+    auto c = parse_config("[http]\nlisten = \"" + std::string(listen) + "\"\ntls = false\n", "k.toml", radios);
+    ASSERT_FALSE(c) << listen;
+    EXPECT_EQ(joined(c.error()),
+              "k.toml:3:7: http.tls: false only where listen is loopback (127.0.0.1, [::1], localhost)\n")
+        << listen;
+  }
+}
+
+TEST(ConfigHttp, BadValuesNameTheKey) {
+  auto c = parse_config(
+      "[http]\nlisten = \"8443\"\nmax_body_mb = 0\ncertificate = \"/etc/kda/api.crt\"\nport = 1\n", "k.toml",
+      radios);
+  ASSERT_FALSE(c);
+  const auto text = joined(c.error());
+  EXPECT_NE(text.find("k.toml:5:8: http.port: unknown setting"), std::string::npos) << text;
+  EXPECT_NE(text.find("k.toml:3:15: http.max_body_mb: expected a whole number from 1 to 4096"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("k.toml:2:10: http.listen: expected HOST:PORT or [IPv6]:PORT"), std::string::npos) << text;
+  EXPECT_NE(text.find("k.toml:4:15: http.key: missing: name both certificate and key"), std::string::npos) << text;
+  auto table = parse_config("http = 1\n", "k.toml", radios);
+  ASSERT_FALSE(table);
+  EXPECT_EQ(joined(table.error()), "k.toml:1:8: http: expected a table\n");
+}
+
+TEST(ConfigHttp, LoopbackHosts) {
+  EXPECT_TRUE(loopback_host("127.0.0.1"));
+  EXPECT_TRUE(loopback_host("127.255.0.9"));
+  EXPECT_TRUE(loopback_host("::1"));
+  EXPECT_TRUE(loopback_host("localhost"));
+  EXPECT_FALSE(loopback_host("128.0.0.1"));
+  EXPECT_FALSE(loopback_host("::"));
+  EXPECT_FALSE(loopback_host("::ffff:127.0.0.1"));
+  EXPECT_FALSE(loopback_host("localhost.example.com"));
+  EXPECT_FALSE(loopback_host(""));
+}
+
 }  // namespace
 }  // namespace kda::daemon
+

@@ -1,5 +1,6 @@
 #include "kda/daemon/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -212,6 +213,39 @@ class Reader {
     if (!out.sendmail.starts_with('/')) error(t.get("sendmail"), "customers.sendmail", "expected an absolute path");
   }
 
+  // A whole number from `min` to `max`.
+  void bounded(const toml::table& t, const std::string& prefix, std::string_view key, std::uint32_t min,
+               std::uint32_t max, std::uint32_t& out) {
+    if (const auto* node = t.get(key)) {
+      auto v = node->value<std::int64_t>();
+      if (v && *v >= min && *v <= max) out = static_cast<std::uint32_t>(*v);
+      else error(node, prefix + std::string(key), "expected a whole number from " + std::to_string(min) + " to " +
+                                                      std::to_string(max));
+    }
+  }
+
+  // [http]: plain HTTP only where nothing beyond this machine can listen in.
+  void http(const toml::table& t, HttpApiSettings& out) {
+    only(t, "http.", {"listen", "tls", "certificate", "key", "max_connections", "max_body_mb", "idle_seconds",
+                      "token_failures_per_minute"});
+    text(t, "http.", "listen", out.listen);
+    flag(t, "http.", "tls", out.tls);
+    text(t, "http.", "certificate", out.certificate);
+    text(t, "http.", "key", out.key);
+    bounded(t, "http.", "max_connections", 1, 100'000, out.max_connections);
+    bounded(t, "http.", "max_body_mb", 1, 4096, out.max_body_mb);
+    bounded(t, "http.", "idle_seconds", 1, 3600, out.idle_seconds);
+    bounded(t, "http.", "token_failures_per_minute", 1, 100'000, out.token_failures_per_minute);
+    const auto where = parse_host_port(out.listen);
+    if (t.get("listen") && !where)
+      error(t.get("listen"), "http.listen", "expected HOST:PORT or [IPv6]:PORT");
+    else if (where && !out.tls && !loopback_host(where->host))
+      error(t.get("tls"), "http.tls", "false only where listen is loopback (127.0.0.1, [::1], localhost)");
+    if (out.certificate.empty() != out.key.empty())
+      error(t.get(out.key.empty() ? "certificate" : "key"), "http." + std::string(out.key.empty() ? "key" : "certificate"),
+            "missing: name both certificate and key, or neither (a self-signed one is made)");
+  }
+
   std::vector<Error> take_errors() { return std::move(errors_); }
 
  private:
@@ -220,6 +254,15 @@ class Reader {
 };
 
 }  // namespace
+
+bool loopback_host(std::string_view host) {
+  if (host == "localhost") return true;
+  const std::string text(host);
+  unsigned char v4[4], v6[16];
+  if (::inet_pton(AF_INET, text.c_str(), v4) == 1) return v4[0] == 127;
+  static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return ::inet_pton(AF_INET6, text.c_str(), v6) == 1 && std::equal(v6, v6 + 16, one);
+}
 
 tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std::string_view source,
                                                       const std::vector<RadioConfig>& radios) {
@@ -236,7 +279,8 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
   for (const auto& radio : radios)
     config.transports[std::string(radio.name)] = {.enabled = radio.enabled_by_default, .settings = radio.defaults()};
   Reader r(source);
-  r.only(root, "", {"daemon", "limits", "store", "transports", "catalog", "inventory", "access", "customers"});
+  r.only(root, "", {"daemon", "limits", "store", "transports", "catalog", "inventory", "access", "customers",
+                    "http"});
   if (const auto* daemon = root["daemon"].as_table()) {
     r.only(*daemon, "daemon.", {"name", "state_dir", "socket", "control_group", "log_level", "dumpable"});
     r.flag(*daemon, "daemon.", "dumpable", config.dumpable);
@@ -291,7 +335,9 @@ tl::expected<Config, std::vector<Error>> parse_config(std::string_view text, std
   }
   if (const auto* access = root["access"].as_table()) r.access(*access, config.access);
   if (const auto* customers = root["customers"].as_table()) r.customers(*customers, config.customers);
-  for (const char* section : {"daemon", "limits", "store", "transports", "catalog", "inventory", "access", "customers"})
+  if (const auto* http = root["http"].as_table()) r.http(*http, config.http);
+  for (const char* section :
+       {"daemon", "limits", "store", "transports", "catalog", "inventory", "access", "customers", "http"})
     if (root.contains(section) && !root[section].is_table()) r.error(root.get(section), section, "expected a table");
   auto errors = r.take_errors();
   if (!errors.empty()) return tl::unexpected(std::move(errors));
@@ -393,6 +439,16 @@ trusted_resellers = []             # uploads from these sources are approved at 
 # personal_email_domains = ["gmail.com", "outlook.com"] # replaces the built-in list of webmail domains
 # notify = ["kme-admins@example.com"] # mailed when a reseller's upload awaits approval
 # sendmail = "/usr/sbin/sendmail"  # how kdad sends that mail
+
+[http]                             # the HTTP API (docs/API.md): off unless listen is set
+# listen = "127.0.0.1:8443"        # HOST:PORT or [IPv6]:PORT
+# tls = true                       # false (plain HTTP) only where listen is loopback
+# certificate = "/etc/kdad/api.crt" # PEM, with key; neither: a self-signed one in <state_dir>/http/
+# key = "/etc/kdad/api.key"
+# max_connections = 512            # connections beyond it are closed at once
+# max_body_mb = 32                 # a larger request body is refused (413)
+# idle_seconds = 30                # an idle keep-alive, a stalled read or write: closed
+# token_failures_per_minute = 10   # failed authentications per client address; beyond: 429
 )toml";
 }
 

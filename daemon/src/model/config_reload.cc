@@ -84,6 +84,7 @@ ConfigReload apply_reload(Config& running, const Config& next) {
   d.live("inventory.trusted_resellers", &Config::trusted_resellers);
   d.restart("access.grant", running.access, next.access);  // the control socket resolves callers with them
   d.restart("customers", running.customers, next.customers);
+  d.restart("http", running.http, next.http);  // the listener is bound at start
   return out;
 }
 

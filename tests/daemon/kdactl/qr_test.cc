@@ -1,4 +1,4 @@
-#include "qr.h"
+#include "kda/daemon/qr.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace kdactl {
+namespace kda::qr {
 namespace {
 
 // The Default profile's provisioning JSON with its false booleans (561
@@ -112,4 +112,4 @@ TEST(QrTerminal, ACodeTallerThanTheTerminalSaysSo) {
 }
 
 }  // namespace
-}  // namespace kdactl
+}  // namespace kda::qr

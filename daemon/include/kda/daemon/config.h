@@ -78,6 +78,23 @@ struct CustomerSettings {
   bool operator==(const CustomerSettings&) const = default;
 };
 
+// [http]: the HTTP API (docs/API.md), a second door into the control
+// service. Off unless `listen` is set.
+struct HttpApiSettings {
+  std::string listen;       // "127.0.0.1:8443", "[::1]:8443"; empty: no HTTP API
+  bool tls = true;          // false only where listen is loopback (127.0.0.0/8, ::1, localhost)
+  std::string certificate;  // PEM, with key; both empty: self-signed in <state_dir>/http/
+  std::string key;
+  std::uint32_t max_connections = 512;          // more are closed at once
+  std::uint32_t max_body_mb = 32;               // a larger body: 413
+  std::uint32_t idle_seconds = 30;              // keep-alive idle, a stalled read or write
+  std::uint32_t token_failures_per_minute = 10; // per client address; beyond: 429
+  bool operator==(const HttpApiSettings&) const = default;
+};
+
+// Whether a [http] listen host is loopback only (where plain HTTP is allowed).
+bool loopback_host(std::string_view host);
+
 struct Config {
   std::string name = "kda staging desk";
   std::string state_dir;       // empty: kdad picks (see kdad --help)
@@ -93,6 +110,7 @@ struct Config {
   std::vector<std::string> trusted_resellers;
   AccessSettings access;  // [[access.grant]]: who gets which role on the control socket
   CustomerSettings customers;
+  HttpApiSettings http;
 };
 
 // Errors: every problem of the file, not only the first (an admin fixes them

@@ -1,5 +1,6 @@
-// QR codes for `kdactl profile qr`: libqrencode makes the matrix; it is
-// drawn to the terminal with half blocks and written as a 1-bit PNG.
+// QR codes of a profile: libqrencode makes the matrix; `kdactl profile qr`
+// draws it to the terminal with half blocks, and kdactl --png and the HTTP
+// API (GET /api/v1/profiles/{name}/qr.png) write it as a 1-bit PNG.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 #include "kda/core/error.h"
 
-namespace kdactl {
+namespace kda::qr {
 
 struct QrMatrix {
   int width = 0;
@@ -51,4 +52,4 @@ std::string fit_hint(const QrMatrix& qr, TextSize terminal, int text_lines);
 // error (libpng's, which has no code of its own) is EIO.
 kda::Result<std::string> render_png(const QrMatrix& qr, int scale = 8, int margin = 4);
 
-}  // namespace kdactl
+}  // namespace kda::qr

@@ -1,4 +1,4 @@
-#include "qr.h"
+#include "kda/daemon/qr.h"
 
 #include <png.h>
 #include <qrencode.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <csetjmp>
 
-namespace kdactl {
+namespace kda::qr {
 
 kda::Result<QrMatrix> encode_qr(std::string_view text) {
   const auto* data = reinterpret_cast<const unsigned char*>(text.data());
@@ -114,4 +114,4 @@ kda::Result<std::string> render_png(const QrMatrix& qr, int scale, int margin) {
   return out;
 }
 
-}  // namespace kdactl
+}  // namespace kda::qr
