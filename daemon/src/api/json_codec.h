@@ -23,6 +23,13 @@ namespace kda::api {
 Result<void> json_to_message(std::string_view json, google::protobuf::Message& out);
 // The same from a parsed value (a route composes bodies from query parameters).
 Result<void> json_to_message(const nlohmann::json& value, google::protobuf::Message& out);
+// Text either way: a std::string or a literal would convert to both of the above.
+inline Result<void> json_to_message(const std::string& json, google::protobuf::Message& out) {
+  return json_to_message(std::string_view(json), out);
+}
+inline Result<void> json_to_message(const char* json, google::protobuf::Message& out) {
+  return json_to_message(std::string_view(json), out);
+}
 
 // A message as a JSON object: proto field names, int64 as numbers, enums
 // by name, bytes as base64, default values and unset optionals left out.
