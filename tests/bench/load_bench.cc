@@ -33,7 +33,7 @@
 extern char** environ;
 
 namespace kda::bench {
-namespace {
+namespace load_bench {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -358,7 +358,7 @@ LoadResult load_result(Tally& tally, const LoadOptions& options, std::pair<long,
   return result;
 }
 
-}  // namespace
+}  // namespace load_bench
 
 std::string load_imei(std::uint64_t index) {
   char body[16];
@@ -376,6 +376,7 @@ std::string load_imei(std::uint64_t index) {
 }
 
 LoadResult run_load(const LoadOptions& options) {
+  using namespace load_bench;
   const int n = options.targets;
   std::signal(SIGPIPE, SIG_IGN);
   const std::string exe = bench_binary("kdad", options.bin_dir);
@@ -401,7 +402,7 @@ LoadResult run_load(const LoadOptions& options) {
   const auto start = Clock::now();
   if (parts == 1) run_targets(address, 0, n, options, tally, options.progress);
   else run_forked(address, n, parts, options, tally);
-  const double elapsed_ms = ms_since(start);
+  const double elapsed_ms = load_bench::ms_since(start);
 
   LoadResult result = load_result(tally, options, listen_before, listen_counters());
   result.elapsed_ms = elapsed_ms;

@@ -22,7 +22,7 @@
 #include "kda/daemon/state_store.h"
 
 namespace kda {
-namespace {
+namespace ledger_binary_test {
 
 using namespace std::chrono_literals;
 using test::TcpKdad;

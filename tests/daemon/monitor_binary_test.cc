@@ -25,7 +25,7 @@
 #include "desk.h"
 
 namespace kda {
-namespace {
+namespace monitor_binary_test {
 
 using namespace std::chrono_literals;
 

@@ -11,7 +11,7 @@
 #include "kda/daemon/device.h"
 
 namespace kda::daemon {
-namespace {
+namespace profile_catalog_test {
 
 namespace fs = std::filesystem;
 

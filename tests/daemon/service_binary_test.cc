@@ -16,7 +16,7 @@
 #include "kda/core/version.h"
 
 namespace kda {
-namespace {
+namespace service_binary_test {
 
 using namespace std::chrono_literals;
 using test::TcpKdad;

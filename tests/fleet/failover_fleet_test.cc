@@ -15,7 +15,7 @@
 #include "support/pg_cluster.h"
 
 namespace kda::test {
-namespace {
+namespace failover_fleet_test {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;

@@ -15,7 +15,7 @@
 #include "support/pg_cluster.h"
 
 namespace kda::test {
-namespace {
+namespace late_rows_fleet_test {
 
 using namespace std::chrono_literals;
 
