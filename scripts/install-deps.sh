@@ -28,6 +28,9 @@ packages=(
   # A fleet's store (issue 19): PostgreSQL 15, whose throw-away clusters the
   # fleet tests start (tests/support/pg_cluster.h), and libpq to reach it
   postgresql-15 libpq-dev
+  # The HTTP API (issue 21): tests/api checks every response against
+  # docs/openapi.yaml (YAML loaded, JSON Schema 2020-12); curl for API.md
+  python3-jsonschema python3-yaml curl
 )
 
 missing=()
