@@ -103,6 +103,11 @@ std::string format_status(const v1::StatusInfo& s) {
   field(out, "kdad", head);
   field(out, "state dir", or_dash(s.state_dir()));
   field(out, "socket", or_dash(s.socket()));
+  if (s.has_http()) {  // [http]: the HTTP API's address and the certificate a client pins
+    const auto& h = s.http();
+    field(out, "HTTP API", std::string(h.tls() ? "https" : "http") + "://" + h.listen() + "/api/v1" +
+                               (h.tls() ? " (SHA-256 " + h.certificate_sha256() + ")" : " (plain HTTP)"));
+  }
   field(out, "primary key", or_dash(s.primary_key()) + (s.primary_id().empty() ? "" : " (id " + s.primary_id() + ")"));
   field(out, "config", or_dash(s.config_file()));
   field(out, "profiles", std::to_string(s.profiles()) + " (default: " + or_dash(s.default_profile()) + ")");

@@ -170,6 +170,8 @@ asio::awaitable<v1::ControlResponse> ControlService::status(const Admitted& a) {
   s->set_awaiting_confirmation(static_cast<std::uint32_t>(enrollment_.pending().size()));
   if (facts_.transports)
     for (auto& t : facts_.transports()) *s->add_transports() = std::move(t);
+  if (facts_.http)
+    if (auto http = facts_.http()) *s->mutable_http() = std::move(*http);
   if (facts_.admission) {
     const DiskSpace space = facts_.admission->disk();
     s->mutable_disk()->set_free_bytes(space.free_bytes.value_or(0));

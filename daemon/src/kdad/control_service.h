@@ -31,6 +31,8 @@ struct DaemonFacts {
   // not. Null when no running radio can be a tag.
   std::function<Result<std::string>(TagRequest)> arm_tag;
   std::function<bool()> disarm_tag;  // kdactl nfc untag: false when nothing was armed
+  // The HTTP API's listener, once it is up (status's `http`); null without [http].
+  std::function<std::optional<v1::HttpStatus>()> http;
 };
 
 // What admit() found a request may touch (control_admit.cc): the one
@@ -70,6 +72,8 @@ class ControlService final : public ControlHandler {
                                ControlReplies& replies) override;
   asio::awaitable<v1::ControlResponse> open_stream(const v1::ControlRequest& request, const ControlPeer& peer,
                                                    std::shared_ptr<ControlStream> stream) override;
+  // Which monitor events `peer` sees (control_events.cc): the HTTP API's events.
+  asio::awaitable<Result<EventFilter>> event_filter(const ControlPeer& peer) override;
   // A ledger row the store worker wrote (for followers and monitors).
   void ledger_written(std::int64_t id);
   // Publishes this desk's sessions to the store every kPublishEvery, for
