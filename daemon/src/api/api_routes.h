@@ -45,6 +45,7 @@ struct ApiCall {
   std::string location;        // a 201's Location header, when the route knows it
   std::string operation_id;    // GET /operations/{id}
   std::size_t upload_rows = 0; // POST /devices: data rows in the upload
+  bool json_upload = false;    // POST /devices with a JSON body: import errors name devices[i], not lines
 };
 
 // Devices uploads with more rows than this run as an operation: 202 and a
