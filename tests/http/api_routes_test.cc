@@ -246,6 +246,8 @@ TEST(ApiRoutes, LedgerTimesTakeZonesAndMilliseconds) {
   EXPECT_EQ(ledger("since=2026-12-06T04:00:00.250-05:30").since_ms(), 1796549400250);
   EXPECT_EQ(ledger("since=2024-02-29T00:00Z").since_ms(), 1709164800000);
   EXPECT_EQ(ledger("until=1796549400000").until_ms(), 1796549400000);
+  EXPECT_EQ(ledger("since=0").since_ms(), 0);  // from the start, as LedgerRequest reads 0
+  EXPECT_EQ(refusal(http("GET", "/api/v1/ledger?since=1969-12-31T23:59:59Z")), HttpErrc::bad_request);
 }
 
 TEST(ApiRoutes, TargetsThatReachOutsideANameAreRefused) {

@@ -80,7 +80,7 @@ Result<std::int64_t> time_param(const Ctx& c, std::string_view name) {
   const auto* v = c.param(name);
   if (!v) return 0;
   const auto t = parse_time(*v);
-  if (!t || *t <= 0) return bad_param(name, "expected ISO 8601 with a zone (2026-12-06T09:30:00Z) or unix milliseconds");
+  if (!t || *t < 0) return bad_param(name, "expected ISO 8601 with a zone (2026-12-06T09:30:00Z) or unix milliseconds");
   return *t;
 }
 
