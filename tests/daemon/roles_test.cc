@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "kda/daemon/api_token.h"
 #include "kda/daemon/customer.h"
 #include "kda/daemon/roles.h"
 
@@ -75,6 +76,10 @@ const std::vector<Row> kTable = {
     {"resellers_list", "", Permission::read, "yy-yy"},
     {"resellers_remove", "", Permission::manage_resellers, "yy---"},
     {"resellers_set_approval", "", Permission::manage_resellers, "yy---"},
+    // A customer-admin: only its own customer's tokens (the service checks which).
+    {"tokens_create", "", Permission::manage_tokens, "yy---"},
+    {"tokens_list", "", Permission::manage_tokens, "yy---"},
+    {"tokens_revoke", "", Permission::manage_tokens, "yy---"},
 };
 
 // A request with `command` set (to its empty message), and the variant's field.
@@ -235,6 +240,60 @@ TEST(Reach, ListedCustomersOnly) {
   // A reseller registered by no customer reaches none.
   EXPECT_EQ(reach_customer(Caller{.role = Role::reseller}, "1234567890").error(), AccessErrc::other_customer);
   EXPECT_EQ(reach_customer(Caller{.role = Role::customer_admin}, kDirectCustomer).error(), AccessErrc::other_customer);
+}
+
+// ---- The HTTP API's tokens (api_token.h) -------------------------------------
+
+TEST(ApiTokens, ANewTokenHasTheShapeItsIdAndItsHash) {
+  const NewToken t = make_token();
+  ASSERT_EQ(t.secret.size(), 4u + 43u);
+  EXPECT_EQ(t.secret.substr(0, 4), "kda_");
+  EXPECT_EQ(bearer_secret("Bearer " + t.secret), t.secret);
+  ASSERT_EQ(t.id.size(), 8u);
+  EXPECT_EQ(t.id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(t.hash, token_hash(t.secret));
+  const NewToken other = make_token();
+  EXPECT_NE(other.secret, t.secret);
+  EXPECT_NE(other.hash, t.hash);
+}
+
+TEST(ApiTokens, TheHashIsSha256InLowerCaseHex) {
+  EXPECT_EQ(token_hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(ApiTokens, OnlyABearerOfTheTokensShapeIsLookedUp) {
+  const std::string secret = "kda_" + std::string(43, 'A');
+  EXPECT_EQ(bearer_secret("Bearer " + secret), secret);
+  EXPECT_EQ(bearer_secret("bearer " + secret), secret);  // the scheme is case-insensitive
+  EXPECT_EQ(bearer_secret("BEARER " + secret), secret);
+  EXPECT_EQ(bearer_secret("Bearer kda_" + std::string(41, 'a') + "-_"), "kda_" + std::string(41, 'a') + "-_");
+  for (const std::string& bad : std::vector<std::string>{"", "Bearer", "Bearer ", "Basic " + secret,
+                                 "Bearer  " + secret, "Bearer " + secret + " ", "Bearer " + secret + "A",
+                                 "Bearer " + secret.substr(0, 46), "Bearer KDA_" + std::string(43, 'A'),
+                                 "Bearer kda_" + std::string(42, 'A') + "=", "Bearer kda_" + std::string(42, 'A') + "+",
+                                 "Bearer kda_" + std::string(42, 'A') + "/", "Bearer " + secret.substr(4),
+                                 "Bearer kda_" + std::string(42, 'A') + '\0'})
+    EXPECT_FALSE(bearer_secret(bad)) << bad;
+}
+
+TEST(ApiTokens, ALiveTokenActsAsItsCaller) {
+  TokenRecord t{.id = "1a2b3c4d", .name = "mdm-sync", .role = Role::customer_admin, .customer = "1234567890",
+                .hash = token_hash("x"), .created_ms = 1000, .created_by = "root", .expires_ms = 5000};
+  EXPECT_EQ(token_caller(t, 4999).value(), (Caller{.user = "mdm-sync", .role = Role::customer_admin,
+                                                   .customers = {"1234567890"}, .named_role = true}));
+  const auto expired = token_caller(t, 5000);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error(), HttpErrc::token_expired);
+  t.revoked_ms = 3000;
+  EXPECT_EQ(token_caller(t, 2000).error(), HttpErrc::token_revoked);
+  EXPECT_EQ(token_caller(t, 6000).error(), HttpErrc::token_revoked);
+
+  const TokenRecord every{.id = "00000001", .name = "console", .role = Role::viewer};
+  EXPECT_EQ(token_caller(every, 1LL << 50).value(), (Caller{.user = "console", .role = Role::viewer, .named_role = true}));
+  const TokenRecord reseller{.id = "00000002", .name = "rx", .role = Role::reseller, .customer = "1234567890",
+                             .reseller = "reseller-42"};
+  EXPECT_EQ(token_caller(reseller, 1).value().reseller, "reseller-42");
 }
 
 }  // namespace

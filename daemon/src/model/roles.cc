@@ -69,6 +69,11 @@ constexpr CommandRule kCommands[] = {
     {Case::kResellersList, "list resellers", Permission::read},
     {Case::kResellersRemove, "remove resellers", Permission::manage_resellers},
     {Case::kResellersSetApproval, "change resellers' approval", Permission::manage_resellers},
+    // A token's scope is checked by the service (control_tokens.cc): a
+    // customer-admin makes only its own customer's, and no msp-admin's.
+    {Case::kTokensCreate, "create API tokens", Permission::manage_tokens},
+    {Case::kTokensList, "list API tokens", Permission::manage_tokens},
+    {Case::kTokensRevoke, "revoke API tokens", Permission::manage_tokens},
 };
 
 constexpr CommandRule kNoCommand = {Case::COMMAND_NOT_SET, "use an unknown command", Permission::read};
@@ -147,6 +152,7 @@ std::string_view permission_name(Permission p) {
     case Permission::manage_customers: return "manage_customers";
     case Permission::customer_consent: return "customer_consent";
     case Permission::manage_resellers: return "manage_resellers";
+    case Permission::manage_tokens: return "manage_tokens";
   }
   return "unknown";
 }

@@ -174,11 +174,34 @@ ALTER TABLE catalog_deleted ADD COLUMN customer TEXT COLLATE "C" NOT NULL DEFAUL
   DROP CONSTRAINT catalog_deleted_pkey, ADD PRIMARY KEY (customer, name);
 )sql";
 
+// The HTTP API's bearer tokens (store/api_tokens.cc): SQLite's version 12.
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE api_tokens (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  name       TEXT COLLATE "C" NOT NULL,
+  role       TEXT COLLATE "C" NOT NULL,
+  customer   TEXT COLLATE "C",
+  reseller   TEXT COLLATE "C" NOT NULL DEFAULT '',
+  hash       TEXT COLLATE "C" NOT NULL UNIQUE,
+  created_ms BIGINT NOT NULL,
+  created_by TEXT COLLATE "C" NOT NULL DEFAULT '',
+  expires_ms BIGINT NOT NULL DEFAULT 0,
+  revoked_ms BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_created ON api_tokens(created_ms, id);
+)sql";
+
+// A device list's search by any identifier finds each through its index:
+// the user id was the one without (SQLite's version 13).
+constexpr const char* kSchemaV9 = R"sql(
+CREATE INDEX devices_user_id ON devices(user_id);
+)sql";
+
 // Version 5: an enrollment's steps as server functions (server_steps.cc);
 // version 7: the same, each ledger row naming its device's customer.
 const Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
                                  {5, postgresql_enrollment_functions()}, {6, kSchemaV6},
-                                 {7, postgresql_customer_functions()}};
+                                 {7, postgresql_customer_functions()}, {8, kSchemaV8}, {9, kSchemaV9}};
 
 }  // namespace
 

@@ -223,9 +223,35 @@ DROP TABLE catalog_deleted;
 ALTER TABLE catalog_deleted_new RENAME TO catalog_deleted;
 )sql";
 
+// The HTTP API's bearer tokens (store/api_tokens.cc): never a secret, only
+// its SHA-256, looked up by it. customer is NULL for a token of every
+// customer; expires_ms and revoked_ms are 0 for never and live.
+constexpr const char* kSchemaV12 = R"sql(
+CREATE TABLE api_tokens (
+  id         TEXT PRIMARY KEY NOT NULL,
+  name       TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  customer   TEXT,
+  reseller   TEXT NOT NULL DEFAULT '',
+  hash       TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  expires_ms INTEGER NOT NULL DEFAULT 0,
+  revoked_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_created ON api_tokens(created_ms, id);
+)sql";
+
+// A device list's search by any identifier (DeviceFilter::search) finds
+// each through its index: the user id was the one without.
+constexpr const char* kSchemaV13 = R"sql(
+CREATE INDEX devices_user_id ON devices(user_id);
+)sql";
+
 constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
                                      {5, kSchemaV5}, {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8},
-                                     {9, kSchemaV9}, {10, kSchemaV10}, {11, kSchemaV11}};
+                                     {9, kSchemaV9}, {10, kSchemaV10}, {11, kSchemaV11}, {12, kSchemaV12},
+                                     {13, kSchemaV13}};
 
 }  // namespace
 

@@ -81,6 +81,7 @@ enum class Permission {
   manage_customers,  // customers add, add-existing, edit, upgrade, delink request/revoke
   customer_consent,  // customers accept-msp, delink accept/reject, the contact of a jointly managed customer
   manage_resellers,  // resellers add, remove, set-approval
+  manage_tokens,     // the HTTP API's tokens: create, list, revoke (a customer-admin: its customer's only)
 };
 std::string_view permission_name(Permission p);
 
