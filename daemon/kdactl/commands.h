@@ -63,6 +63,21 @@ class CustomerCommands {
   std::unique_ptr<State> state_;
 };
 
+// token_commands.cc: kdactl tokens create|list|revoke, the HTTP API's
+// bearer tokens. Wired as CustomerCommands is.
+class TokenCommands {
+ public:
+  TokenCommands(CLI::App& app, const Global& g, std::function<int()>& action);
+  TokenCommands(const TokenCommands&) = delete;
+  TokenCommands& operator=(const TokenCommands&) = delete;
+  ~TokenCommands();
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 // profile_commands.cc
 int profile_add(const Global& g, const std::string& file);
 int profile_qr(const Global& g, const std::string& name, const std::string& png);

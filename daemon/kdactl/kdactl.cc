@@ -42,6 +42,7 @@ class Commands {
     add_nfc(*app.add_subcommand("nfc", "The desk's NFC reader"));
     add_ledger_and_report(app);
     customers_.emplace(app, g, action);
+    tokens_.emplace(app, g, action);
   }
   Commands(const Commands&) = delete;
   Commands& operator=(const Commands&) = delete;
@@ -354,6 +355,7 @@ class Commands {
   Filter list_filter_, export_filter_;
   std::deque<Filter> all_filters_;  // one per command that takes --all (stable addresses)
   std::optional<CustomerCommands> customers_;  // after the others in --help
+  std::optional<TokenCommands> tokens_;
 };
 
 }  // namespace

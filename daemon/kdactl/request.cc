@@ -35,6 +35,7 @@ const char* expected_payload(const v1::ControlRequest& request) {
     case v1::ControlRequest::kCustomersList: return "customers";
     case v1::ControlRequest::kCustomersReport: return request.customers_report().csv() ? "csv" : "customers";
     case v1::ControlRequest::kResellersList: return "resellers";
+    case v1::ControlRequest::kTokensList: return "tokens";
     default: return nullptr;
   }
 }

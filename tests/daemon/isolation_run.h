@@ -55,6 +55,10 @@ inline IsolationWorld build_isolation_world(const KdadProcess& kdad) {
     reseller.mutable_resellers_add()->mutable_reseller()->set_reseller_id(customer == w.a ? "RA1" : "RB1");
     as_root(kdad, reseller);
   }
+  v1::ControlRequest token;
+  token.mutable_tokens_create()->set_role("viewer");
+  token.mutable_tokens_create()->set_customer(w.b);
+  w.b_token = as_root(kdad, token).token_created().token().id();
   return w;
 }
 
@@ -83,6 +87,9 @@ inline std::string snapshot_of_b(const KdadProcess& kdad, const IsolationWorld& 
   read(r);
   r.Clear();
   r.mutable_ledger();
+  read(r);
+  r.Clear();
+  r.mutable_tokens_list();
   read(r);
   r.Clear();
   r.mutable_customers_show()->set_id(w.b);
@@ -133,7 +140,8 @@ inline std::string b_reads_its_own(const KdadProcess& kdad, const IsolationWorld
   std::ostringstream wrong;
   const std::set<std::string> reads = {"status", "report", "devices list", "devices show", "devices export",
                                        "ledger", "profile list", "profile show", "profile show --reveal",
-                                       "profile qr", "customers show", "resellers list"};
+                                       "profile qr", "customers show", "resellers list",
+                                       "tokens list"};
   for (const auto& c : isolation_cases())
     if (reads.count(c.name)) {
       const auto r = call_as(kAdminOfB, kdad.socket(), c.request(w));

@@ -31,6 +31,7 @@ struct IsolationWorld {
   std::string a, b;                  // customer ids
   std::vector<std::string> a_keys;  // device keys (IMEIs)
   std::vector<std::string> b_keys;
+  std::string b_token;  // the id of a viewer API token of B's
 };
 
 // The [daemon] line that lets the roles' users reach the socket.
@@ -233,6 +234,26 @@ inline std::vector<IsolationCase> isolation_cases() {
   add("confirm", [](R& r, auto&) { r.mutable_confirm()->set_session_id("0"); });
   add("reject session", [](R& r, auto&) { r.mutable_reject_session()->set_session_id("0"); });
   add("nfc untag", [](R& r, auto&) { r.mutable_nfc_untag(); });
+  add("tokens create", [](R& r, auto& w) {
+    r.mutable_tokens_create()->set_role("viewer");
+    r.mutable_tokens_create()->set_customer(w.b);
+  });
+  add("tokens create for B (A's customer)", [](R& r, auto& w) {
+    r.mutable_tokens_create()->set_role("customer-admin");
+    r.mutable_tokens_create()->set_customer(w.b);
+    r.set_customer(w.a);
+  });
+  add("tokens create msp-admin (A's customer)", [](R& r, auto& w) {
+    r.mutable_tokens_create()->set_role("msp-admin");
+    r.mutable_tokens_create()->set_customer(w.a);
+    r.set_customer(w.a);
+  });
+  add("tokens list", [](R& r, auto&) { r.mutable_tokens_list(); });
+  add("tokens revoke", [](R& r, auto& w) { r.mutable_tokens_revoke()->set_id(w.b_token); });
+  add("tokens revoke (A's customer)", [](R& r, auto& w) {
+    r.mutable_tokens_revoke()->set_id(w.b_token);
+    r.set_customer(w.a);
+  });
   return cases;
 }
 

@@ -109,6 +109,9 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kResellersList:
     case R::kResellersRemove:
     case R::kResellersSetApproval: co_await replies.send(co_await resellers_command(req, peer, a)); break;
+    case R::kTokensCreate:
+    case R::kTokensList:
+    case R::kTokensRevoke: co_await replies.send(co_await tokens_command(req, peer, a)); break;
     case R::kConfirm:
     case R::kRejectSession: co_await replies.send(session_decision(req, peer, a)); break;
     default: co_await replies.send(handle(req, peer)); break;

@@ -135,6 +135,9 @@ class ControlService final : public ControlHandler {
   asio::awaitable<v1::ControlResponse> resellers_command(const v1::ControlRequest& req, const ControlPeer& peer,
                                                          const Admitted& admitted);
   asio::awaitable<v1::ControlResponse> resellers_list(const Admitted& admitted);
+  // tokens create, list, revoke: the HTTP API's tokens (control_tokens.cc).
+  asio::awaitable<v1::ControlResponse> tokens_command(const v1::ControlRequest& req, const ControlPeer& peer,
+                                                      const Admitted& a);
 
   DaemonFacts facts_;
   StoreWorker& sessions_store_;
