@@ -35,10 +35,12 @@ void fill_keys(kda::v1::DeviceKeysRequest* request, const std::vector<std::strin
 
 // The filter flags of devices list (and of --all): --approval, --profile, --state.
 struct Filter {
-  std::string approval, profile, state;
+  std::string approval, profile, state, tag, search;
   CLI::Option* approval_opt = nullptr;
   CLI::Option* profile_opt = nullptr;
   CLI::Option* state_opt = nullptr;
+  CLI::Option* tag_opt = nullptr;     // listings and exports only (not with --all)
+  CLI::Option* search_opt = nullptr;
 
   // `profile_flag`: devices assign takes --profile for the profile to assign.
   // `scope` starts each help line ("With --all: ").

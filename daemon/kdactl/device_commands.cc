@@ -44,6 +44,10 @@ void Filter::add_to(CLI::App* cmd, const std::string& profile_flag, const std::s
                   ->check([](const std::string& v) {
                     return daemon::parse_device_state(v) ? "" : "unknown device state '" + v + "'";
                   });
+  if (!scope.empty()) return;  // a batch's --all keeps the filters it had
+  tag_opt = cmd->add_option("--tag", tag, only + " devices carrying this tag");
+  search_opt = cmd->add_option("--search", search,
+                               only + " devices with this identifier (IMEI, MEID, serial, Wi-Fi MAC or user id)");
 }
 void Filter::needs(CLI::Option* all) const {
   for (auto* o : {approval_opt, profile_opt, state_opt}) o->needs(all);
@@ -53,6 +57,8 @@ void Filter::fill(v1::DeviceFilter* f) const {
   if (approval_opt->count()) f->set_approval(approval);
   if (profile_opt->count()) f->set_profile(profile);
   if (state_opt->count()) f->set_state(state);
+  if (tag_opt && tag_opt->count()) f->set_tag(tag);
+  if (search_opt && search_opt->count()) f->set_search(search);
 }
 
 int devices_import(const Global& g, const std::string& file, const Args& a) {

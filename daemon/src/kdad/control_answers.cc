@@ -80,6 +80,8 @@ Result<DeviceFilter> to_filter(const v1::DeviceFilter& f) {
     out.state = parse_device_state(f.state());
     if (!out.state) return fail(ControlErrc::bad_request, "unknown state \"" + f.state() + "\"");
   }
+  if (f.has_tag()) out.tag = f.tag();
+  if (f.has_search()) out.search = f.search();
   return out;
 }
 

@@ -31,5 +31,9 @@ std::string count_of(std::size_t n, const char* noun);
 
 // Rows in one page of a listing or an export: a few hundred KiB.
 inline constexpr std::size_t kPageRows = 1000;
+// A page asked for by a cursor (DevicesListRequest.page_size, a ledger
+// newest first): the most it may hold, and a ledger page's size unasked.
+inline constexpr std::uint32_t kMaxCursorPage = 1000;
+inline constexpr std::uint32_t kCursorPageDefault = 100;
 
 }  // namespace kda::daemon

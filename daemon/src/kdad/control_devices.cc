@@ -1,6 +1,6 @@
 // ControlService's inventory commands: devices import, the batches (approve,
 // reject, assign, unassign, move, delete, reset), listings and exports in
-// pages, devices show.
+// pages (or one page after a cursor), devices show.
 #include <algorithm>
 #include <set>
 
@@ -299,6 +299,44 @@ asio::awaitable<void> ControlService::devices_pages(const v1::DeviceFilter& f,
     if (!co_await replies.send(std::move(*page)) || !more) co_return;
     first = false;
   }
+}
+
+asio::awaitable<void> ControlService::devices_list(const v1::DevicesListRequest& req, ControlReplies& replies,
+                                                   const Admitted& a) {
+  if (req.page_size() == 0) {
+    co_await devices_pages(req.filter(), nullptr, replies, a);
+    co_return;
+  }
+  co_await replies.send(co_await devices_cursor_page(req, a));
+}
+
+// Up to page_size devices after the cursor, in key order, kept to the
+// caller's customers as the whole listing is; `next` names the last one
+// when another follows (one more row is read to know).
+asio::awaitable<v1::ControlResponse> ControlService::devices_cursor_page(const v1::DevicesListRequest& req,
+                                                                         const Admitted& a) {
+  if (req.page_size() > kMaxCursorPage)
+    co_return failed(ControlErrc::bad_request, "a page holds at most " + std::to_string(kMaxCursorPage) + " devices");
+  auto filter = to_filter(req.filter());
+  if (!filter) co_return failed(filter.error());
+  filter->customers = a.scope;
+  if (!a.source.empty()) filter->source = a.source;  // a reseller's own uploads
+  const std::size_t limit = req.page_size();
+  auto page = co_await reader_.run([&](StateStore& st) -> Result<v1::ControlResponse> {
+    auto rows = st.devices_page(*filter, req.after(), limit + 1);
+    if (!rows) return tl::unexpected(rows.error());
+    const bool more = rows->size() > limit;
+    if (more) rows->pop_back();
+    v1::ControlResponse r = ok();
+    auto* list = r.mutable_devices();
+    for (const auto& d : *rows) fill_row(d, *list->add_devices());
+    if (more) list->set_next(rows->back().key);
+    return r;
+  });
+  if (!page) co_return failed(page.error());
+  if (req.after().empty() && page->devices().devices_size() == 0)
+    if (auto known = known_profile(*filter, false); !known) co_return failed(known.error());
+  co_return std::move(*page);
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::devices_show(const std::string& key, const Admitted& a) {

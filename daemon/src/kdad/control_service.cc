@@ -78,7 +78,7 @@ asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, cons
     case R::kProfileSelect: co_await replies.send(co_await profile_command(req, peer, a)); break;
     case R::kDevicesImport: co_await replies.send(co_await devices_import(req.devices_import(), peer, a)); break;
     case R::kDevicesShow: co_await replies.send(co_await devices_show(req.devices_show().key(), a)); break;
-    case R::kDevicesList: co_await devices_pages(req.devices_list().filter(), nullptr, replies, a); break;
+    case R::kDevicesList: co_await devices_list(req.devices_list(), replies, a); break;
     case R::kDevicesExport: co_await devices_pages(req.devices_export().filter(), &req.devices_export(), replies, a); break;
     case R::kLedger: co_await ledger(req.ledger(), replies, a); break;
     case R::kSessions: {
@@ -407,6 +407,8 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
   }
   if (req.ledger().until_ms() != 0)
     co_return failed(ControlErrc::bad_request, "a ledger follow has no end: leave out until");
+  if (req.ledger().newest_first())
+    co_return failed(ControlErrc::bad_request, "a ledger follow goes forward: leave out newest_first");
   // Where the follow goes on from, then the entries so far in one response
   // (a follow shows the newest 1000 unless asked for more): in this order on
   // the one reader, so that no entry falls between the two.
@@ -459,6 +461,10 @@ Result<LedgerQuery> ControlService::ledger_query(StateStore& store, const v1::Le
 // long the ledger.
 asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, ControlReplies& replies,
                                              const Admitted& a) {
+  if (req.newest_first()) {
+    co_await replies.send(co_await ledger_newest_first(req, a));
+    co_return;
+  }
   LedgerQuery page_query;
   std::size_t left = 0;  // entries still to list
   auto start = co_await reader_.run([&](StateStore& st) -> Result<LedgerStart> {
@@ -501,6 +507,38 @@ asio::awaitable<void> ControlService::ledger(const v1::LedgerRequest& req, Contr
     if (!co_await replies.send(std::move(*page)) || !more) co_return;
     first = false;
   }
+}
+
+// One page of the range walking back from before_id, newest first: the
+// HTTP API's ledger, whose cursor is the smallest id it saw.
+asio::awaitable<v1::ControlResponse> ControlService::ledger_newest_first(const v1::LedgerRequest& req,
+                                                                         const Admitted& a) {
+  if (req.limit() > kMaxCursorPage)
+    co_return failed(ControlErrc::bad_request, "a page holds at most " + std::to_string(kMaxCursorPage) + " entries");
+  if (req.before_id() < 0) co_return failed(ControlErrc::bad_request, "before_id is negative");
+  const std::size_t limit = req.limit() > 0 ? req.limit() : kCursorPageDefault;
+  auto page = co_await reader_.run([&](StateStore& st) -> Result<v1::ControlResponse> {
+    auto q = ledger_query(st, req, a);
+    if (!q) return tl::unexpected(q.error());
+    q->newest_first = true;
+    if (req.before_id() > 0) q->before_id = req.before_id();
+    q->limit = limit + 1;  // the one past the page says whether older entries exist
+    auto entries = st.ledger_page(*q);
+    if (!entries) return tl::unexpected(entries.error());
+    auto& rows = entries->entries;
+    const bool older = rows.size() > limit;
+    if (older) rows.pop_back();
+    v1::ControlResponse r = ok();
+    auto* list = r.mutable_ledger();
+    for (const auto& e : rows) {
+      auto* row = list->add_entries();
+      fill_ledger(e, *row);
+      row->set_id(e.id);  // only here: kdactl's listings print every field they get
+    }
+    if (older) list->set_next_before(rows.back().id);
+    return r;
+  });
+  co_return page ? std::move(*page) : failed(page.error());
 }
 
 asio::awaitable<v1::ControlResponse> ControlService::report(const Admitted& a) {

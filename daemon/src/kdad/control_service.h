@@ -91,6 +91,9 @@ class ControlService final : public ControlHandler {
   Result<void> known_profile(const DeviceFilter& filter, bool found_any) const;
   asio::awaitable<void> devices_pages(const v1::DeviceFilter& filter, const v1::DevicesExportRequest* export_request,
                                       ControlReplies& replies, const Admitted& a);
+  // devices_pages(), or ONE page after a cursor when the request has a page_size.
+  asio::awaitable<void> devices_list(const v1::DevicesListRequest& r, ControlReplies& replies, const Admitted& a);
+  asio::awaitable<v1::ControlResponse> devices_cursor_page(const v1::DevicesListRequest& r, const Admitted& a);
   asio::awaitable<v1::ControlResponse> devices_show(const std::string& key, const Admitted& a);
   // The profile commands work on `customer`'s catalog (kda/daemon/catalog.h).
   asio::awaitable<v1::ControlResponse> profile_list(const std::string& customer);
@@ -105,6 +108,7 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse sessions();
   asio::awaitable<v1::ControlResponse> fleet_sessions();  // control_fleet.cc
   asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies, const Admitted& a);
+  asio::awaitable<v1::ControlResponse> ledger_newest_first(const v1::LedgerRequest& r, const Admitted& a);
   static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r, const Admitted& a);
   Result<std::string> waiting_session(const std::string& id_prefix_or_sas) const;
   asio::awaitable<v1::ControlResponse> profile_command(const v1::ControlRequest& req, const ControlPeer& peer,

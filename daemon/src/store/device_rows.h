@@ -1,5 +1,5 @@
-// An inventory device as the store reads it back (store/inventory.cc), and
-// the customer scope as SQL (inventory.cc, state_store.cc).
+// An inventory device as the store reads it back (store/inventory.cc), the
+// customer scope as SQL (inventory.cc, state_store.cc), and a listing's SQL.
 #pragma once
 
 #include <string>
@@ -21,6 +21,11 @@ InventoryDevice read_device(const Statement& stmt);
 // for none. Its parameters are bound by bind_scope from `first` on; a
 // scope of n customers is its own statement text (cached like the others).
 std::string scope_clause(const CustomerScope& scope, int first);
+
+// devices_page()'s statement for `filter`: ?1 approval, ?2 profile, ?3
+// state, ?4 the key it lists after, ?5 the limit, ?6 the source, then the
+// filter's tag, search (and its MAC spelling) and scope as it has them.
+std::string devices_page_sql(const DeviceFilter& filter);
 void bind_scope(Statement& stmt, const CustomerScope& scope, int first);
 
 }  // namespace kda::daemon

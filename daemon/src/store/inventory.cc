@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kda/daemon/clock.h"
+#include "kda/daemon/device.h"
 #include "kda/daemon/device_csv.h"
 #include "kda/daemon/state_store.h"
 #include "database.h"
@@ -107,17 +108,84 @@ Result<std::vector<InventoryDevice>> StateStore::select_devices(const std::strin
   return out;
 }
 
-Result<std::vector<InventoryDevice>> StateStore::devices_page(const DeviceFilter& filter,
-                                                              const std::string& after_key, std::size_t limit) {
+namespace {
+
+// The optional parts of a listing's filter as SQL, numbered from `first`:
+// each is in the statement only when asked for, so the engines plan the
+// plain listing as before and a search as index lookups.
+struct FilterSql {
+  std::string from = " FROM devices";
+  std::string where;
+  int tag_at = 0, search_at = 0;  // 0: not in the statement
+  int scope_at = 0;
+};
+
+FilterSql filter_sql(const DeviceFilter& filter, int first) {
+  FilterSql sql;
+  int next = first;
+  if (filter.tag && filter.tag->find(';') != std::string::npos) {
+    sql.where += " AND 1 = 0";  // no tag holds one: it would span two
+  } else if (filter.tag) {
+    // Tags are stored joined by ';': the tag stands between two of them
+    // once both ends get one. replace() is exact and case-sensitive on
+    // both engines, where LIKE is not.
+    sql.tag_at = next++;
+    const std::string at = std::to_string(sql.tag_at);
+    sql.where += " AND replace(';' || tags || ';', ';' || ?" + at + " || ';', '') <> ';' || tags || ';'";
+  }
+  if (filter.search) {
+    // The keys one lookup in each identifier's index finds (imei, imei2,
+    // meid, lower(serial), wifi_mac, user_id), read first: SQLite keeps a
+    // CROSS JOIN's order, so a search never walks the inventory by key or
+    // customer (it would, choosing on its own: 35 ms at 300,000 devices).
+    sql.search_at = next;
+    const std::string s = "?" + std::to_string(next), mac = "?" + std::to_string(next + 1);
+    next += 2;
+    sql.from = " FROM (SELECT key AS found_key FROM devices WHERE key = " + s +
+               " UNION SELECT key FROM devices WHERE imei = " + s + " UNION SELECT key FROM devices WHERE imei2 = " +
+               s + " UNION SELECT key FROM devices WHERE meid = upper(" + s +
+               ") UNION SELECT key FROM devices WHERE lower(serial) = lower(" + s +
+               ") UNION SELECT key FROM devices WHERE wifi_mac = " + mac +
+               " UNION SELECT key FROM devices WHERE user_id = " + s + ") AS found CROSS JOIN devices";
+    sql.where += " AND key = found_key";
+  }
+  sql.scope_at = next;
+  sql.where += scope_clause(filter.customers, next);
+  return sql;
+}
+
+void bind_filter(Statement& stmt, const FilterSql& sql, const DeviceFilter& filter) {
+  if (sql.tag_at) stmt.bind(sql.tag_at, *filter.tag);
+  if (sql.search_at && filter.search->empty()) {
+    // Many devices lack an identifier: none is named by the lack.
+    stmt.bind_null(sql.search_at).bind_null(sql.search_at + 1);
+  } else if (sql.search_at) {
+    // MACs are stored as normalize_wifi_mac() leaves them.
+    std::string mac = normalize_wifi_mac(*filter.search).value_or(*filter.search);
+    stmt.bind(sql.search_at, *filter.search).bind(sql.search_at + 1, mac);
+  }
+  bind_scope(stmt, filter.customers, sql.scope_at);
+}
+
+}  // namespace
+
+std::string devices_page_sql(const DeviceFilter& filter) {
   // The state the inventory shows, as read_device() works it out.
   const std::string shown_state = std::string("COALESCE(state, CASE WHEN approval = 'rejected' THEN '") +
                                   std::string(display_name(DeviceState::rejected)) + "' WHEN profile = '' THEN '" +
                                   std::string(display_name(DeviceState::unassigned)) + "' ELSE '" +
                                   std::string(display_name(DeviceState::profile_assigned)) + "' END)";
-  auto stmt = db_->cached(std::string("SELECT ") + kColumns +
-                          " FROM devices WHERE (approval = ?1 OR ?1 IS NULL) AND (profile = ?2 OR ?2 IS NULL) AND "
-                          "(" + shown_state + " = ?3 OR ?3 IS NULL) AND key > ?4 AND (source = ?6 OR ?6 IS NULL)" +
-                          scope_clause(filter.customers, 7) + " ORDER BY key LIMIT ?5");
+  const FilterSql sql = filter_sql(filter, 7);
+  return std::string("SELECT ") + kColumns + sql.from +
+         " WHERE (approval = ?1 OR ?1 IS NULL) AND (profile = ?2 OR ?2 IS NULL) AND "
+         "(" + shown_state + " = ?3 OR ?3 IS NULL) AND key > ?4 AND (source = ?6 OR ?6 IS NULL)" + sql.where +
+         " ORDER BY key LIMIT ?5";
+}
+
+Result<std::vector<InventoryDevice>> StateStore::devices_page(const DeviceFilter& filter,
+                                                              const std::string& after_key, std::size_t limit) {
+  const FilterSql sql = filter_sql(filter, 7);
+  auto stmt = db_->cached(devices_page_sql(filter));
   if (!stmt) return tl::unexpected(stmt.error());
   Statement& select = **stmt;
   if (filter.approval) select.bind(1, approval_name(*filter.approval));
@@ -125,7 +193,7 @@ Result<std::vector<InventoryDevice>> StateStore::devices_page(const DeviceFilter
   if (filter.state) select.bind(3, display_name(*filter.state));
   select.bind(4, after_key).bind(5, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   select.bind(6, filter.source);
-  bind_scope(select, filter.customers, 7);
+  bind_filter(select, sql, filter);
   std::vector<InventoryDevice> out;
   for (;;) {
     auto row = select.step();

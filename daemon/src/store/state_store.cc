@@ -278,12 +278,14 @@ Result<std::vector<LedgerEntry>> StateStore::ledger(const LedgerQuery& query) {
 
 namespace {
 
-// The query's range as a WHERE clause (its customers from ?7 on); ?5 is
-// left to the statement.
+// The query's range as a WHERE clause (its customers from ?7 on, or ?8 on
+// after a before_id); ?5 is left to the statement. before_id is a plain
+// bound, in the text only when set, so that a page deep in the ledger
+// starts from the primary key instead of skipping every newer row.
 std::string ledger_range(const LedgerQuery& query) {
-  return "WHERE (device = ?1 OR ?1 IS NULL) AND (time_ms >= ?2 OR ?2 IS NULL) AND (time_ms <= ?3 OR ?3 IS NULL) "
-         "AND id > ?4 AND (id <= ?6 OR ?6 IS NULL)" +
-         scope_clause(query.customers, 7) + " ";
+  return std::string("WHERE (device = ?1 OR ?1 IS NULL) AND (time_ms >= ?2 OR ?2 IS NULL) AND "
+                     "(time_ms <= ?3 OR ?3 IS NULL) AND id > ?4 AND (id <= ?6 OR ?6 IS NULL)") +
+         (query.before_id ? " AND id < ?7" : "") + scope_clause(query.customers, query.before_id ? 8 : 7) + " ";
 }
 
 void bind_range(Statement& stmt, const LedgerQuery& query) {
@@ -292,7 +294,8 @@ void bind_range(Statement& stmt, const LedgerQuery& query) {
   if (query.until_ms) stmt.bind(3, *query.until_ms);
   stmt.bind(4, query.after_id);
   if (query.up_to_id) stmt.bind(6, *query.up_to_id);
-  bind_scope(stmt, query.customers, 7);
+  if (query.before_id) stmt.bind(7, *query.before_id);
+  bind_scope(stmt, query.customers, query.before_id ? 8 : 7);
 }
 
 DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
@@ -306,7 +309,8 @@ DbResult<std::int64_t> count_range(Database& db, const LedgerQuery& query) {
 }  // namespace
 
 // The newest `limit` rows (newest first, then turned around), and how many
-// older ones the range holds beyond them; or, oldest_first, the oldest.
+// older ones the range holds beyond them; or, oldest_first, the oldest;
+// or, newest_first, the newest as they come.
 Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
   auto stmt = db_->cached(
       std::string("SELECT id, time_ms, device, state, transport, session, sas, reason, primary_id, refusal, count, "
@@ -341,7 +345,7 @@ Result<LedgerPage> StateStore::ledger_page(const LedgerQuery& query) {
     e.customer = select.column_text(15);
     out.push_back(std::move(e));
   }
-  if (query.oldest_first) return page;
+  if (query.oldest_first || query.newest_first) return page;
   std::reverse(out.begin(), out.end());
   if (out.size() < query.limit) return page;
   auto total = count_range(*db_, query);

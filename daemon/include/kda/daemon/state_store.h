@@ -85,6 +85,10 @@ struct LedgerQuery {
   // The oldest `limit` entries after after_id instead of the newest (the
   // pages of a long listing); omitted is then not counted.
   bool oldest_first = false;
+  std::optional<std::int64_t> before_id;  // id < before_id (a newest-first page's cursor)
+  // The newest `limit` entries, newest first (the HTTP API's pages walking
+  // back); omitted is then not counted.
+  bool newest_first = false;
   CustomerScope customers;  // only these customers' rows (nullopt: everyone's)
 };
 
@@ -173,6 +177,11 @@ struct DeviceFilter {
   std::optional<DeviceState> state;
   CustomerScope customers;
   std::optional<std::string> source;  // a reseller's own uploads
+  // Devices carrying exactly this tag ("": devices without tags).
+  std::optional<std::string> tag;
+  // Any identifier, exact: the key, an IMEI, the MEID or the serial (those
+  // two in any case), the Wi-Fi MAC (any case, ':' or '-'), the user id.
+  std::optional<std::string> search;
 };
 
 // Counted by SQL, never by loading devices (status, report, profile list).
@@ -296,7 +305,8 @@ class StateStore {
   Result<LedgerEntry> record_event(LedgerEntry entry);
   // The device's latest state (refusals aside), if it has any ledger entry.
   Result<std::optional<DeviceState>> current_state(const std::string& device);
-  // The newest query.limit entries of the range, oldest first.
+  // The newest query.limit entries of the range, oldest first (newest
+  // first with query.newest_first).
   Result<std::vector<LedgerEntry>> ledger(const LedgerQuery& query);
   // The same, with the count of older entries left out.
   Result<LedgerPage> ledger_page(const LedgerQuery& query);
