@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The staging desk in one go: installs what is missing, builds, starts kdad on
-# its embedded defaults in a temporary state directory, imports
+# its embedded defaults in a temporary state directory, with the HTTP API on
+# https://127.0.0.1:8443 (a self-signed certificate), imports
 # examples/devices.csv, approves it, enrolls one target with kda-target over
 # TCP, shows the package and the ledger, and stops the daemon.
 set -euo pipefail
@@ -27,7 +28,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== starting kdad (state in $state)"
-build/bin/kdad --state-dir "$state" --tcp 127.0.0.1:0 >"$log" 2>&1 &
+# The HTTP API on loopback with TLS: the certificate is made at this start.
+printf '[http]\nlisten = "127.0.0.1:8443"\n' >"$state/kdad.toml"
+build/bin/kdad --config "$state/kdad.toml" --state-dir "$state" --tcp 127.0.0.1:0 >"$log" 2>&1 &
 kdad_pid=$!
 for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
 if [ ! -S "$socket" ]; then
@@ -35,6 +38,9 @@ if [ ! -S "$socket" ]; then
 fi
 address=$(kdactl --json status | grep -o '"address": *"[^"]*"' | head -n1 | sed 's/.*"\([^"]*\)"$/\1/')
 echo "   listening on $address"
+http_field() { kdactl --json status | grep -o "\"$1\": *\"[^\"]*\"" | head -n1 | sed 's/.*"\([^"]*\)"$/\1/'; }
+echo "   HTTP API on https://$(http_field listen)/api/v1"
+echo "   its certificate's SHA-256: $(http_field certificate_sha256)"
 
 echo "== importing examples/devices.csv and approving it"
 kdactl devices import examples/devices.csv --source demo
@@ -46,5 +52,13 @@ build/bin/kda-target enroll --tcp "$address" --imei 490154203237518 --serial R58
 
 echo "== ledger"
 kdactl ledger
+
+echo "== the same desk through the HTTP API (a viewer's token)"
+token=$(kdactl tokens create --role viewer --name demo | grep -o 'kda_[A-Za-z0-9_-]*' | head -n1)
+if command -v curl >/dev/null; then
+  curl -sS --cacert "$state/http/api.crt" -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:8443/api/v1/devices?page_size=10"
+  echo
+fi
 echo "== kdad log"
 cat "$log"

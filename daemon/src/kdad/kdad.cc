@@ -16,6 +16,7 @@
 
 #include "control_service.h"
 #include "enrollment_service.h"
+#include "http_api.h"
 #include "kda/daemon/clock.h"
 #include "kda/daemon/control_server.h"
 #include "kda/core/frame_codec.h"
@@ -111,6 +112,7 @@ class Daemon {
 
     if (auto ok = start_radios(); !ok) return fail(ok.error().message());
     if (auto ok = start_control(); !ok) return fail(ok.error().message());
+    if (auto ok = start_http(); !ok) return fail(ok.error().message());
 
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (!ec) stop(signal);
@@ -394,7 +396,7 @@ class Daemon {
   Result<void> start_control() {
     DaemonFacts facts{.name = config_.name, .version = std::string(kVersion), .state_dir = config_.state_dir,
                       .socket = config_.socket, .primary_key_hex = to_hex(key_->public_key())};
-    facts.started_ms = unix_ms();
+    facts.started_ms = started_ms_;
     facts.admission = &*admission_;
     facts.primary_id = primary_id(*key_);
     facts.config_file = config_source_;
@@ -402,6 +404,10 @@ class Daemon {
     facts.transports = [this] { return transport_status(); };
     facts.arm_tag = [this](TagRequest request) { return arm_tag(std::move(request)); };
     facts.disarm_tag = [this] { return disarm_tag(); };
+    facts.http = [this]() -> std::optional<v1::HttpStatus> {
+      if (!http_) return std::nullopt;
+      return http_->status();
+    };
     control_service_ = std::make_unique<ControlService>(
         std::move(facts), *store_sessions_, *store_writer_, *store_reader_, *catalog_, *service_, config_,
         [this] {
@@ -425,6 +431,15 @@ class Daemon {
     if (!server) return tl::unexpected(server.error());
     control_ = std::move(*server);
     log_.info("control socket " + config_.socket);
+    return {};
+  }
+
+  // [http]: the HTTP API, a second door into the control service.
+  Result<void> start_http() {
+    if (config_.http.listen.empty()) return {};
+    auto api = HttpApi::start(io_.get_executor(), config_, *control_service_, *store_reader_, started_ms_, log_);
+    if (!api) return tl::unexpected(api.error());
+    http_ = std::move(*api);
     return {};
   }
 
@@ -500,6 +515,7 @@ class Daemon {
     reload_signal_.cancel();
     log_.info(std::string("stopping (") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): ending " +
               std::to_string(sessions_.size()) + " sessions");
+    if (http_) http_->stop();  // its requests run on the control service
     if (control_) control_->close();
     for (auto& [name, radio] : radios_) {
       if (radio.advertiser) radio.advertiser->stop();
@@ -541,6 +557,8 @@ class Daemon {
   std::unique_ptr<StoreWorker> store_reader_;
   std::unique_ptr<ControlService> control_service_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<HttpApi> http_;  // after the service: goes before it
+  const std::int64_t started_ms_ = unix_ms();  // also the first half of the events' ids
   struct Running {
     std::shared_ptr<PrimarySession> session;
     std::int64_t started_ms = 0;

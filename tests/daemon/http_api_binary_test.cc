@@ -1,0 +1,221 @@
+// The HTTP API through the real kdad (issue 21): [http] on loopback in
+// plain HTTP, a token from `kdactl tokens create`, and a small HTTP client
+// here. Authentication, a few routes end to end (the python suites in
+// tests/api cover every route and role), the access log, and the events
+// stream with its Last-Event-ID resume (label daemon).
+#include <gtest/gtest.h>
+
+#include <poll.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <regex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.h"
+#include "desk.h"
+
+namespace kda::test {
+namespace http_api_binary_test {
+
+using namespace std::chrono_literals;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+struct HttpReply {
+  int status = 0;
+  std::string content_type;
+  std::string www_authenticate;
+  std::string location;
+  std::string body;
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+// One request on a connection of its own.
+HttpReply call(const std::string& port, const std::string& method, const std::string& target,
+               const std::string& token, const std::string& body = "",
+               const std::string& content_type = "application/json") {
+  boost::asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                               static_cast<unsigned short>(std::stoi(port))));
+  bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
+  req.set(bhttp::field::host, "127.0.0.1");
+  if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
+  if (!body.empty()) {
+    req.set(bhttp::field::content_type, content_type);
+    req.body() = body;
+  }
+  req.prepare_payload();
+  bhttp::write(socket, req);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(socket, buffer, res);
+  return {static_cast<int>(res.result_int()), std::string(res[bhttp::field::content_type]),
+          std::string(res[bhttp::field::www_authenticate]), std::string(res[bhttp::field::location]), res.body()};
+}
+
+// GET /api/v1/events on a raw socket: what arrives is read as it comes.
+class EventsClient {
+ public:
+  EventsClient(const std::string& port, const std::string& token, const std::string& last_event_id = "")
+      : socket_(io_) {
+    socket_.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                  static_cast<unsigned short>(std::stoi(port))));
+    std::string head = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                       "Authorization: Bearer " + token + "\r\n";
+    if (!last_event_id.empty()) head += "Last-Event-ID: " + last_event_id + "\r\n";
+    boost::asio::write(socket_, boost::asio::buffer(head + "\r\n"));
+  }
+  // Reads until `pattern` matches what came so far (true), or `timeout`.
+  bool wait_for(const std::regex& pattern, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!std::regex_search(seen_, pattern)) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{socket_.native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      boost::system::error_code ec;
+      const std::size_t n = socket_.read_some(boost::asio::buffer(buf), ec);
+      if (ec) return false;
+      seen_.append(buf, n);
+    }
+    return true;
+  }
+  const std::string& seen() const { return seen_; }
+
+ private:
+  boost::asio::io_context io_;
+  tcp::socket socket_;
+  std::string seen_;
+};
+
+// kdad with [http] on 127.0.0.1 (a free port), plain HTTP, and an
+// msp-admin token named mdm-sync.
+class HttpApiDesk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(kdad_.start()) << kdad_.log();
+    const std::string status = kdad_.ctl("--json status").out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) << status;
+    port_ = m[1].str();
+    const auto created = kdad_.ctl("tokens create --role msp-admin --name mdm-sync");
+    ASSERT_EQ(created.status, 0) << created.out;
+    ASSERT_TRUE(std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) << created.out;
+    token_ = m[1].str();
+  }
+
+  // Whether kdad's log says `line` within 5 s (a request is logged once
+  // its response is out).
+  bool logged(const std::string& line) const {
+    return wait_until([&] { return kdad_.log().find(line) != std::string::npos; }, 5s);
+  }
+
+  // A CSV upload of devices first..first+count-1, pending approval.
+  HttpReply upload(unsigned first, unsigned count) {
+    std::string csv = "imei,serial\n";
+    for (unsigned n = first; n < first + count; ++n) csv += test_imei(n) + ",HTTP" + std::to_string(n) + "\n";
+    return call(port_, "POST", "/api/v1/devices", token_, csv, "text/csv");
+  }
+
+  KdadProcess kdad_{{.config = "[http]\nlisten = \"127.0.0.1:0\"\ntls = false\n", .dir_prefix = "kda-http"}};
+  std::string port_, token_;
+};
+
+TEST_F(HttpApiDesk, StatusNeedsAValidToken) {
+  const HttpReply none = call(port_, "GET", "/api/v1/status", "");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.www_authenticate, "Bearer");
+  EXPECT_EQ(none.content_type, "application/problem+json");
+  EXPECT_EQ(none.json()["code"]["category"], "kda.http");
+  EXPECT_EQ(none.json()["code"]["value"], 3);
+  const HttpReply unknown = call(port_, "GET", "/api/v1/status", "kda_" + std::string(43, 'A'));
+  EXPECT_EQ(unknown.status, 401);
+  // The log names the address, never the token.
+  EXPECT_TRUE(logged("http: 127.0.0.1: authentication failed (unknown token)"));
+  EXPECT_EQ(kdad_.log().find("kda_AAAA"), std::string::npos);
+
+  const HttpReply ok = call(port_, "GET", "/api/v1/status", token_);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json()["name"], "kda staging desk");
+  EXPECT_EQ(ok.json()["http"]["listen"], "127.0.0.1:" + port_);
+  EXPECT_TRUE(logged("http: GET /api/v1/status 200 by mdm-sync (msp-admin)")) << kdad_.log();
+  // kdactl status shows where the API is.
+  EXPECT_NE(kdad_.ctl("status").out.find("http://127.0.0.1:" + port_ + "/api/v1 (plain HTTP)"), std::string::npos);
+
+  // Revoked: refused from the next request on.
+  const std::string list = kdad_.ctl("tokens list --json").out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(list, m, std::regex("\"id\":\\s*\"([0-9a-f]{8})\""))) << list;
+  ASSERT_EQ(kdad_.ctl("tokens revoke " + m[1].str()).status, 0);
+  const HttpReply revoked = call(port_, "GET", "/api/v1/status", token_);
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_EQ(revoked.json()["code"]["value"], 5);
+}
+
+TEST_F(HttpApiDesk, ProfilesAndDevicesInPages) {
+  const HttpReply profiles = call(port_, "GET", "/api/v1/profiles", token_);
+  ASSERT_EQ(profiles.status, 200) << profiles.body;
+  EXPECT_TRUE(profiles.json()["profiles"].is_array()) << profiles.body;
+
+  const HttpReply added = upload(1, 3);
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(added.json()["added"], 3);
+  const HttpReply first = call(port_, "GET", "/api/v1/devices?page_size=2", token_);
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(first.json()["devices"].size(), 2u) << first.body;
+  const std::string cursor = first.json()["next_cursor"];
+  const HttpReply last = call(port_, "GET", "/api/v1/devices?page_size=2&cursor=" + cursor, token_);
+  ASSERT_EQ(last.status, 200) << last.body;
+  EXPECT_EQ(last.json()["devices"].size(), 1u) << last.body;
+  EXPECT_FALSE(last.json().contains("next_cursor")) << last.body;
+
+  // A refusal of the service comes as its problem, with its code.
+  const HttpReply unknown = call(port_, "GET", "/api/v1/devices/000000000000000", token_);
+  EXPECT_EQ(unknown.content_type, "application/problem+json");
+  EXPECT_GE(unknown.status, 400);
+  const HttpReply no_route = call(port_, "GET", "/api/v1/nothing", token_);
+  EXPECT_EQ(no_route.status, 404);
+}
+
+// A subscriber sees an approval as a ledger event with an id; resuming with
+// that id it sees what came after, and nothing twice.
+TEST_F(HttpApiDesk, EventsResumeWithLastEventId) {
+  ASSERT_EQ(upload(10, 2).status, 200);
+  const std::string a = test_imei(10), b = test_imei(11);
+  std::string last_id;
+  {
+    EventsClient events(port_, token_);
+    ASSERT_TRUE(events.wait_for(std::regex("text/event-stream"))) << events.seen();
+    const HttpReply approved =
+        call(port_, "POST", "/api/v1/devices/approve", token_, "{\"keys\": [\"" + a + "\"]}");
+    ASSERT_EQ(approved.status, 200) << approved.body;
+    const std::regex ledger("id: ([0-9]+-[0-9]+)\r?\nevent: ledger\r?\ndata: [^\n]*" + a);
+    ASSERT_TRUE(events.wait_for(ledger)) << events.seen();
+    std::smatch m;
+    std::regex_search(events.seen(), m, ledger);
+    last_id = m[1].str();
+    EXPECT_NE(events.seen().find("approved by mdm-sync"), std::string::npos) << events.seen();
+  }
+  EXPECT_TRUE(logged("http: POST /api/v1/devices/approve 200 by mdm-sync (msp-admin)")) << kdad_.log();
+  ASSERT_EQ(call(port_, "POST", "/api/v1/devices/approve", token_, "{\"keys\": [\"" + b + "\"]}").status, 200);
+  EventsClient resumed(port_, token_, last_id);
+  ASSERT_TRUE(resumed.wait_for(std::regex("event: ledger\r?\ndata: [^\n]*" + b))) << resumed.seen();
+  EXPECT_EQ(resumed.seen().find(a), std::string::npos) << resumed.seen();
+  EXPECT_EQ(resumed.seen().find("event: reset"), std::string::npos) << resumed.seen();
+
+  // An id of another boot: a reset, then live.
+  EventsClient stale(port_, token_, "1-1");
+  EXPECT_TRUE(stale.wait_for(std::regex("event: reset"))) << stale.seen();
+}
+
+}  // namespace http_api_binary_test
+}  // namespace kda::test
