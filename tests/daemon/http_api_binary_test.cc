@@ -186,6 +186,32 @@ TEST_F(HttpApiDesk, ProfilesAndDevicesInPages) {
   EXPECT_EQ(no_route.status, 404);
 }
 
+// More than 5,000 rows: 202 and an operation to poll, which another
+// token (not an msp-admin) does not see.
+TEST_F(HttpApiDesk, LargeUploadRunsAsAnOperation) {
+  const HttpReply accepted = upload(100, 5001);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const std::string id = accepted.json()["id"];
+  EXPECT_EQ(accepted.location, "/api/v1/operations/" + id);
+  EXPECT_EQ(accepted.json()["kind"], "devices_import");
+  EXPECT_EQ(accepted.json()["rows"], 5001);
+  nlohmann::json done;
+  ASSERT_TRUE(wait_until([&] {
+    done = call(port_, "GET", accepted.location, token_).json();
+    return done["state"] != "running";
+  }, 60s));
+  EXPECT_EQ(done["state"], "succeeded") << done.dump();
+  EXPECT_EQ(done["result"]["added"], 5001) << done.dump();
+  EXPECT_TRUE(done.contains("finished")) << done.dump();
+
+  std::smatch m;
+  const auto viewer = kdad_.ctl("tokens create --role viewer --name dashboard");
+  ASSERT_TRUE(std::regex_search(viewer.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) << viewer.out;
+  const HttpReply hidden = call(port_, "GET", accepted.location, m[1].str());
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.json()["code"]["value"], 11) << hidden.body;  // unknown_operation
+}
+
 // A subscriber sees an approval as a ledger event with an id; resuming with
 // that id it sees what came after, and nothing twice.
 TEST_F(HttpApiDesk, EventsResumeWithLastEventId) {
