@@ -5,6 +5,7 @@
 
 #include "kda/core/radio.h"
 #include "kda/daemon/config.h"
+#include "kda/daemon/config_reload.h"
 
 namespace kda::daemon {
 namespace config_test {
@@ -306,6 +307,16 @@ TEST(ConfigHttp, BadValuesNameTheKey) {
   auto table = parse_config("http = 1\n", "k.toml", radios);
   ASSERT_FALSE(table);
   EXPECT_EQ(joined(table.error()), "k.toml:1:8: http: expected a table\n");
+}
+
+// The listener is bound at start: a reload names [http] as needing a restart.
+TEST(ConfigHttp, ReloadNeedsARestart) {
+  auto running = parse_config("", "k.toml", radios);
+  auto next = parse_config("[http]\nlisten = \"127.0.0.1:8443\"\n", "k.toml", radios);
+  ASSERT_TRUE(running && next);
+  const ConfigReload changes = apply_reload(*running, *next);
+  EXPECT_EQ(changes.needs_restart, std::vector<std::string>{"http"});
+  EXPECT_TRUE(changes.applied.empty());
 }
 
 TEST(ConfigHttp, LoopbackHosts) {
