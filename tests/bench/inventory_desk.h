@@ -55,6 +55,7 @@ struct Desk {
   std::string socket;
   std::optional<daemon::ControlClient> control;  // only while kdad starts; then one connection per call
   bool hwm_resets = false;
+  std::string extra_config;  // more of kdad.toml (kda-bench api: [http])
 
   void start(const std::string& prefix, const std::string& name) {
     dir = std::make_unique<TempDir>(prefix);
@@ -67,7 +68,8 @@ struct Desk {
       out << "[daemon]\nname = \"" << name << "\"\n\n"
           << "[limits]\nsessions_per_minute = 0\nrefused_claims_per_minute = 0\n\n"
              "[transports.tcp]\nenabled = true\nlisten = \"127.0.0.1:0\"\n\n"
-             "[inventory]\ntrusted_resellers = [\"bench\"]\n";
+             "[inventory]\ntrusted_resellers = [\"bench\"]\n"
+          << extra_config;
       if (!out) throw std::runtime_error(config + ": cannot write");
     }
     socket = dir->socket("kdad.sock");

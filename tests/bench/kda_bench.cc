@@ -7,6 +7,7 @@
 //   kda-bench admin-latency [--json] [--check] [--devices N] [--loops L] [--pool P] [--list-runs R]
 //                           [--bin-dir DIR] [--step-timeout-s S]
 //   kda-bench fleet [--json] [--check] [--desks N] [--targets M] [--in-flight K] [--store-url URL]
+//   kda-bench api [--json] [--check] [--devices N] [--upload N] [--bin-dir DIR] [--step-timeout-s S]
 // Rounds interleave the enrollment, the X25519 bound and the TLS 1.3
 // baseline, and each metric keeps its best round, so a noisy neighbour
 // affects all three alike. Many short rounds (40 x 75 ms by default) rather
@@ -20,6 +21,7 @@
 
 #include <unistd.h>
 
+#include "api_bench.h"
 #include "enroll_bench.h"
 #include "fleet_bench.h"
 #include "inventory_bench.h"
@@ -43,6 +45,7 @@ void usage(FILE* out) {
                "                           [--list-runs R] [--bin-dir DIR] [--step-timeout-s S]\n"
                "       kda-bench fleet [--json] [--check] [--desks N] [--targets M] [--in-flight K]\n"
                "                       [--baseline-in-flight B] [--store-url URL] [--timeout-s S]\n"
+               "       kda-bench api [--json] [--check] [--devices N] [--upload N] [--bin-dir DIR]\n"
                "  enroll   full target+primary enrollments over loopback, real crypto,\n"
                "           against a TLS 1.3 baseline and the X25519 bound\n"
                "  load     starts the real kdad (next to kda-bench), imports N devices and\n"
@@ -74,6 +77,11 @@ void usage(FILE* out) {
                "  fleet    N desks (default 3) on one PostgreSQL database enroll M targets (default\n"
                "           1000) exactly once, against one SQLite desk: p50/p99, round trips per\n"
                "           enrollment (kda-bench fleet --help says more)\n"
+               "  api      the HTTP API (plain, loopback) against the control socket and kdactl at N\n"
+               "           devices (default 100000): GET /api/v1/devices?page_size=100 walked by its\n"
+               "           cursors (p50/p99, pages/s; target p99 <= 20 ms), the same pages over the\n"
+               "           control socket, kdactl devices list; a JSON upload of --upload devices\n"
+               "           (default 10000, its operation polled) against kdactl devices import\n"
                "  --bin-dir  run kdad, kdactl (and so the daemon side) from DIR instead of next to\n"
                "           kda-bench, e.g. an older build for before/after figures\n"
                "  --step-timeout-s  kill a kdactl or sqlite3 run after S seconds (default 300)\n"
@@ -339,6 +347,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], "load") == 0) return load(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "reimport") == 0) return reimport(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "inventory") == 0) return kda::bench::inventory_command(argc - 2, argv + 2);
+    if (std::strcmp(argv[1], "api") == 0) return kda::bench::api_command(argc - 2, argv + 2);
     if (std::strcmp(argv[1], "admin-latency") == 0) return kda::bench::admin_latency_command(argc - 2, argv + 2);
 #ifdef KDA_BENCH_FLEET
     if (std::strcmp(argv[1], "fleet") == 0) return kda::bench::fleet_command(argc - 2, argv + 2);
