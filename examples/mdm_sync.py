@@ -149,11 +149,11 @@ def event_line(kind, data):
 def follow(desk, seconds):
     """Prints each event until `seconds` pass (0: until interrupted), reconnecting after a drop."""
     until = time.time() + seconds if seconds else None
-    last_id = None
+    state = {"last_id": None}  # kept across connections: where to resume
     while until is None or time.time() < until:
         headers = {"Authorization": "Bearer " + desk.token, "Accept": "text/event-stream"}
-        if last_id:
-            headers["Last-Event-ID"] = last_id
+        if state["last_id"]:
+            headers["Last-Event-ID"] = state["last_id"]
         try:
             conn = desk.connect(timeout=max(1.0, min(20.0, until - time.time())) if until else 20.0)
             conn.request("GET", desk.target("/events"), headers=headers)
@@ -161,17 +161,19 @@ def follow(desk, seconds):
             if r.status != 200:
                 data = r.read()
                 raise Refused(r.status, json.loads(data) if data else {"title": r.reason})
-            last_id = read_events(r, last_id, until)
+            read_events(r, state, until)
             conn.close()
         except (OSError, http.client.HTTPException) as e:
             if until is not None and time.time() >= until:
                 break
-            print(f"events: connection lost ({e}); resuming after {last_id or 'the start'}", file=sys.stderr)
+            print(f"events: connection lost ({e}); resuming after {state['last_id'] or 'the start'}",
+                  file=sys.stderr)
             time.sleep(1)
 
 
-def read_events(r, last_id, until):
-    kind, data = "message", []
+def read_events(r, state, until):
+    """Prints the stream's events until `until`; state["last_id"] follows each event's id."""
+    kind, data, event_id = "message", [], None
     while until is None or time.time() < until:
         line = r.readline()
         if not line:
@@ -183,7 +185,7 @@ def read_events(r, last_id, until):
             field, _, value = line.partition(":")
             value = value[1:] if value.startswith(" ") else value
             if field == "id":
-                last_id = value
+                event_id = value
             elif field == "event":
                 kind = value
             elif field == "data":
@@ -191,8 +193,9 @@ def read_events(r, last_id, until):
             continue
         if data:
             print(event_line(kind, json.loads("\n".join(data))), flush=True)
-        kind, data = "message", []
-    return last_id
+            if event_id:  # an event counts as received once it is whole
+                state["last_id"] = event_id
+        kind, data, event_id = "message", [], None
 
 
 def main():
