@@ -7,6 +7,7 @@ state directory and control socket (as tests/docs do), makes tokens with
 """
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -22,6 +23,25 @@ from contract import Client, Contract, insecure_context  # noqa: E402
 
 SECRET = re.compile(r"\bkda_[A-Za-z0-9_-]{43}\b")
 ROLES = ("msp-admin", "customer-admin", "reseller", "desk-operator", "viewer")
+
+
+def imei(n, series="35291811"):
+    """A valid IMEI (Luhn check digit) numbered n within an 8-digit series."""
+    body = f"{series}{n:06d}"
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(map(int, body)))
+    return body + str((10 - total % 10) % 10)
+
+
+@contextlib.contextmanager
+def running(argv, **kw):
+    """A child process (stdout and stderr piped, text) that is killed if the block leaves it running."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=kw.pop("stderr", subprocess.PIPE), text=True, **kw)
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def free_port():

@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True  # the helpers are imported from the source tree: leave no __pycache__ there
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_desk import main  # noqa: E402
+from api_desk import main, running  # noqa: E402
 
 CONFIRM = '[transports.tcp]\nlisten = "127.0.0.1:0"\nconfirm = "admin"\nconfirm_timeout_s = 60\n'
 IMEI, SERIAL = "490154203237518", "R58M12345AB"
@@ -59,10 +59,9 @@ def suite(make_desk, args):
 
     first = api.open_events(operator, timeout=30)
     assert not hasattr(first, "status"), f"GET /events: {first!r}"
-    target = subprocess.Popen([os.path.join(desk.bin_dir, "kda-target"), "enroll", "--tcp", f"127.0.0.1:{desk.tcp_port}",
-                               "--imei", IMEI, "--serial", SERIAL, "--model", "SM-G991B", "--timeout", "60"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    argv = [os.path.join(desk.bin_dir, "kda-target"), "enroll", "--tcp", f"127.0.0.1:{desk.tcp_port}",
+            "--imei", IMEI, "--serial", SERIAL, "--model", "SM-G991B", "--timeout", "60"]
+    with running(argv, stderr=subprocess.STDOUT) as target:
         deadline = time.time() + 30
         seen = []
         shown = read_until(first, seen, waiting, deadline)
@@ -71,10 +70,6 @@ def suite(make_desk, args):
         confirmed = api.ok("POST", f"/sessions/{session['id']}/confirm", operator)
         assert confirmed.get("count", 1) >= 1, confirmed
         out, _ = target.communicate(timeout=60)
-    finally:
-        if target.poll() is None:
-            target.kill()
-            target.wait()
     assert target.returncode == 0, f"kda-target exited {target.returncode}:\n{out}"
     sas = re.search(r"SAS code: ([\d ]+)", out).group(1).replace(" ", "")
     assert re.sub(r"\D", "", session["sas"]) == sas, f"the stream's SAS {session['sas']}, the target's {sas}"

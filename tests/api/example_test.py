@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True  # the helpers are imported from the source tree: leave no __pycache__ there
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_desk import main  # noqa: E402
+from api_desk import imei, main, running  # noqa: E402
 
 
 def shown_in_guide(source):
@@ -42,7 +42,7 @@ def long_upload(desk, source, token, fp):
     """More than 5,000 rows: mdm_sync follows the operation to its summary."""
     path = os.path.join(desk.work, "many.csv")
     with open(path, "w", encoding="utf-8") as f:
-        f.write("imei,serial\n" + "".join(f"{imei(20000 + i)},MANY{i:05d}\n" for i in range(5001)))
+        f.write("imei,serial\n" + "".join(f"{imei(20000 + i, series='35291812')},MANY{i:05d}\n" for i in range(5001)))
     r = sync(desk, source, token, "--fingerprint", fp, "--devices", path)
     assert r.returncode == 0 and "running as /operations/" in r.stdout and "5001 added" in r.stdout, \
         f"{r.stdout}{r.stderr}"
@@ -52,10 +52,9 @@ def resumed_after_restart(desk, source, token, fp):
     """kdad restarts under a following mdm_sync: it says so, reconnects with its Last-Event-ID and
     is told to start over (a reset: another boot's id)."""
     script = os.path.join(source, "examples", "mdm_sync.py")
-    p = subprocess.Popen([sys.executable, script, "--url", f"https://127.0.0.1:{desk.http_port}", "--fingerprint", fp,
-                          "--follow", "12"], env={**os.environ, "KDA_TOKEN": token},
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    argv = [sys.executable, script, "--url", f"https://127.0.0.1:{desk.http_port}", "--fingerprint", fp,
+            "--follow", "12"]
+    with running(argv, env={**os.environ, "KDA_TOKEN": token}) as p:
         time.sleep(1.5)
         # A device the desk does not know: a session and a refusal in the ledger, events to resume after.
         subprocess.run([os.path.join(desk.bin_dir, "kda-target"), "enroll", "--tcp", f"127.0.0.1:{desk.tcp_port}",
@@ -64,21 +63,11 @@ def resumed_after_restart(desk, source, token, fp):
         desk.stop()
         desk.start()
         out, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
     assert p.returncode == 0, f"mdm_sync exited {p.returncode}: {out}{err}"
     assert "connection lost" in err and "resuming after" in err, f"no resume said:\n{out}{err}"
     assert "UNKNOWN-1" in out or "ledger" in out, f"no event before the restart:\n{out}{err}"
     assert "resuming after the start" not in err.split("\n")[0], f"no event id to resume after:\n{out}{err}"
     assert "reset: " in out, f"no reset after the restart:\n{out}{err}"
-
-
-def imei(n):
-    body = f"35291812{n:06d}"
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(map(int, body)))
-    return body + str((10 - total % 10) % 10)
 
 
 def suite(make_desk, args):

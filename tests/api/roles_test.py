@@ -23,22 +23,12 @@ import time
 
 sys.dont_write_bytecode = True  # the helpers are imported from the source tree: leave no __pycache__ there
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_desk import ACME, ROLES, main, with_customers  # noqa: E402
+from api_desk import ACME, ROLES, imei, main, with_customers  # noqa: E402
 
 SHORT = {"msp-admin": "msp", "customer-admin": "ca", "reseller": "rs", "desk-operator": "op", "viewer": "vw"}
 # Allowed, but the desk has no NFC reader: the role check passes and the
 # service refuses for that (never kda.access).
 NO_READER = {"kda.control", "kda.catalog", "kda.store"}
-
-
-def luhn_imei(body14):
-    digits = [int(c) for c in body14]
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
-    return body14 + str((10 - total % 10) % 10)
-
-
-def imei(n):
-    return luhn_imei(f"35291811{n:06d}")
 
 
 class Ctx:
