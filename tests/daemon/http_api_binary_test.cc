@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <future>
 #include <regex>
 #include <string>
 
@@ -18,6 +19,7 @@
 
 #include "child_process.h"
 #include "desk.h"
+#include "run_command.h"
 
 namespace kda::test {
 namespace http_api_binary_test {
@@ -241,6 +243,34 @@ TEST_F(HttpApiDesk, EventsResumeWithLastEventId) {
   // An id of another boot: a reset, then live.
   EventsClient stale(port_, token_, "1-1");
   EXPECT_TRUE(stale.wait_for(std::regex("event: reset"))) << stale.seen();
+}
+
+// A caller limited to one customer sees the sessions of that customer's
+// devices on the events stream, the implicit customer of a direct desk
+// too: the hub reads sessions as claimed and filters them per subscriber.
+TEST(HttpApiScopedEvents, ACustomerAdminSeesItsCustomersSessionFromClaimToOutcome) {
+  TcpKdad kdad("confirm = \"admin\"\nconfirm_timeout_s = 30\n[inventory]\ntrusted_resellers = [\"r1\"]\n"
+               "[http]\nlisten = \"127.0.0.1:0\"\ntls = false\n");
+  ASSERT_TRUE(kdad.start()) << kdad.log();
+  ASSERT_EQ(kdad.ctl("devices import " + std::string(KDA_SOURCE_DIR) + "/examples/devices.csv --source r1").status, 0);
+  std::smatch m;
+  const std::string status = kdad.ctl("--json status").out;
+  ASSERT_TRUE(std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) << status;
+  const std::string port = m[1].str();
+  const auto created = kdad.ctl("tokens create --role customer-admin --customer '' --name desk-admin");
+  ASSERT_EQ(created.status, 0) << created.out << kdad.log();
+  ASSERT_TRUE(std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) << created.out;
+  EventsClient events(port, m[1].str());
+  ASSERT_TRUE(events.wait_for(std::regex("text/event-stream"))) << events.seen();
+  auto target = std::async(std::launch::async, [&] { return run_command(kdad.target_cmd("490154203237518", "R58M12345AB")); });
+  ASSERT_TRUE(events.wait_for(std::regex("event: session\r?\ndata: [^\n]*490154203237518[^\n]*\"sas\":\"[0-9]+\"")))
+      << events.seen();
+  const std::string id = test::wait_for_session(kdad, "\"id\":\\s*\"([0-9a-f]+)\"[^}]*\"waiting_for_confirmation\":\\s*true");
+  ASSERT_FALSE(id.empty()) << kdad.log();
+  ASSERT_EQ(kdad.ctl("confirm " + id).status, 0);
+  EXPECT_EQ(target.get().status, 0);
+  EXPECT_TRUE(events.wait_for(std::regex("event: ledger\r?\ndata: [^\n]*490154203237518[^\n]*Provisioned"))) << events.seen();
+  EXPECT_TRUE(events.wait_for(std::regex("event: session_ended"))) << events.seen();
 }
 
 }  // namespace http_api_binary_test

@@ -15,13 +15,21 @@ asio::awaitable<Result<ControlHandler::EventFilter>> ControlService::event_filte
   std::weak_ptr<int> alive = alive_;
   co_return [this, alive, scope = admitted->scope, msp_side = admitted->msp_side](const v1::MonitorEvent& e) {
     if (!alive.lock()) return false;
-    // A session row arrives presented: the implicit customer unnamed, as is
-    // one whose claim named no device yet; only a caller reaching every
-    // customer sees those.
-    if (e.has_session()) return session_in_scope(scope, e.session());
-    if (!e.has_ledger()) return false;
-    const std::string customer = e.ledger().has_customer() ? e.ledger().customer() : std::string(kDirectCustomer);
-    if (!in_scope(scope, customer)) return false;
+    // The hub's stream (ControlPeer::internal) carries rows as stored: a
+    // session's customer as its claim named it ("" the implicit one; absent
+    // before a claim, which only a caller reaching every customer sees), a
+    // ledger row's absent for the implicit one.
+    std::string customer;
+    if (e.has_session()) {
+      if (!session_in_scope(scope, e.session())) return false;
+      if (!e.session().has_customer()) return true;
+      customer = e.session().customer();
+    } else if (e.has_ledger()) {
+      customer = e.ledger().has_customer() ? e.ledger().customer() : std::string(kDirectCustomer);
+      if (!in_scope(scope, customer)) return false;
+    } else {
+      return false;
+    }
     // The MSP's side reaches a delinked or not yet accepted customer no more.
     if (!msp_side || !known_customers_) return true;
     const auto& known = *known_customers_;

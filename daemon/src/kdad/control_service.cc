@@ -401,7 +401,10 @@ asio::awaitable<v1::ControlResponse> ControlService::open_stream(const v1::Contr
   if (!admitted) co_return failed(admitted.error());
   const Admitted a = std::move(*admitted);
   if (req.has_monitor()) {
-    co_await streams_->monitor(std::move(stream), req.monitor().fleet(), a.scope, a.msp_side);
+    if (peer.internal)  // every customer's rows as stored: the reader filters them per subscriber
+      co_await streams_->monitor(std::move(stream), req.monitor().fleet(), std::nullopt, false, true);
+    else
+      co_await streams_->monitor(std::move(stream), req.monitor().fleet(), a.scope, a.msp_side);
     log_.info(who(peer) + ": monitor started" + (req.monitor().fleet() ? " (fleet)" : ""));
     co_return ok();
   }

@@ -85,12 +85,12 @@ void ControlStreams::follow_ledger(std::shared_ptr<ControlStream> stream, std::o
 }
 
 asio::awaitable<void> ControlStreams::monitor(std::shared_ptr<ControlStream> stream, bool fleet,
-                                              const CustomerScope& scope, bool msp_side) {
+                                              const CustomerScope& scope, bool msp_side, bool raw) {
   std::weak_ptr<int> alive = alive_;
   const std::int64_t cursor = co_await newest_id();
   if (!alive.lock()) co_return;
   auto subscriber = std::make_shared<Subscriber>(Subscriber{
-      .stream = stream, .monitor = true, .fleet = fleet, .scope = scope, .msp_side = msp_side, .cursor = cursor,
+      .stream = stream, .monitor = true, .fleet = fleet, .scope = scope, .msp_side = msp_side, .raw = raw, .cursor = cursor,
       .start = cursor, .settled = cursor});
   subscribers_.push_back(subscriber);
   poll_ledger();
@@ -318,7 +318,7 @@ void ControlStreams::compare_sessions(Subscriber& s, const v1::SessionList& now)
     if (before == s.seen.end() || before->second.SerializeAsString() != key.SerializeAsString()) {
       auto r = event("session");
       *r.mutable_monitor_event()->mutable_session() = row;
-      present_session(*r.mutable_monitor_event()->mutable_session());
+      if (!s.raw) present_session(*r.mutable_monitor_event()->mutable_session());
       stream->push(std::move(r));
     }
     seen[session_key(row)] = std::move(key);
@@ -327,7 +327,7 @@ void ControlStreams::compare_sessions(Subscriber& s, const v1::SessionList& now)
     if (seen.count(key)) continue;
     auto r = event("session_ended");
     *r.mutable_monitor_event()->mutable_session() = row;
-    present_session(*r.mutable_monitor_event()->mutable_session());
+    if (!s.raw) present_session(*r.mutable_monitor_event()->mutable_session());
     stream->push(std::move(r));
   }
   s.seen = std::move(seen);

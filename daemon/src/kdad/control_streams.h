@@ -49,8 +49,11 @@ class ControlStreams {
                      CustomerScope scope = std::nullopt, bool msp_side = true);
   // Each session under way now, then session and ledger events (the
   // scope's customers'); with `fleet` those of every desk sharing the store.
+  // `raw`: sessions keep their customer as claimed, the implicit one too
+  // (kdad's own reader, which filters per subscriber; present_session is
+  // then its job).
   asio::awaitable<void> monitor(std::shared_ptr<ControlStream> stream, bool fleet = false,
-                                const CustomerScope& scope = std::nullopt, bool msp_side = true);
+                                const CustomerScope& scope = std::nullopt, bool msp_side = true, bool raw = false);
   // The customers the MSP's side reaches no more (delinked, or not yet
   // accepted): open streams of the MSP's side stop showing their rows,
   // whatever scope they opened with.
@@ -68,6 +71,7 @@ class ControlStreams {
     std::optional<std::string> device;
     CustomerScope scope;      // whose rows it shows
     bool msp_side = true;     // the MSP's side (not a customer's own admin): withheld_ applies
+    bool raw = false;         // sessions as claimed (ControlStreams::monitor)
     std::int64_t cursor = 0;  // the highest id read
     std::int64_t start = 0;   // the cursor it began at: rows up to it were there before
     std::int64_t settled = 0;  // ids up to it are no longer read again (see recheck_from)

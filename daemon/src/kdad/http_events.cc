@@ -4,6 +4,7 @@
 
 #include "api/json_codec.h"
 #include "api/problem.h"
+#include "control_streams.h"
 #include "kda/daemon/clock.h"
 
 namespace kda::daemon {
@@ -40,6 +41,7 @@ ControlPeer hub_peer() {
   ControlPeer peer;
   peer.caller.user = "http-events";
   peer.caller.role = Role::msp_admin;
+  peer.internal = true;  // every customer's events as stored; event_filter picks each subscriber's
   return peer;
 }
 
@@ -66,7 +68,11 @@ void EventHub::stop() {
 void EventHub::take(const v1::ControlResponse& response) {
   if (!response.has_monitor_event()) return;  // a keep-alive of the stream: no event
   Event e{.n = next_++, .event = response.monitor_event(), .chunk = {}};
-  e.chunk = sse(std::to_string(boot_ms_) + "-" + std::to_string(e.n), e.event.kind(), api::message_to_json(e.event));
+  // The filters read the event as stored; subscribers get it presented as
+  // kdactl monitor shows it (the implicit customer unnamed).
+  v1::MonitorEvent shown = e.event;
+  if (shown.has_session()) present_session(*shown.mutable_session());
+  e.chunk = sse(std::to_string(boot_ms_) + "-" + std::to_string(e.n), e.event.kind(), api::message_to_json(shown));
   ring_.push_back(std::move(e));
   while (ring_.size() > kRing) ring_.pop_front();
   for (auto* s : subscribers_) s->wake.cancel();

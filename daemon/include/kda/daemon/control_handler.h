@@ -26,6 +26,10 @@ struct ControlPeer {
   // Who it is and what it may do, resolved once when the server admitted
   // the connection (caller_for); the handler authorizes each request with it.
   Caller caller;
+  // kdad's own reader (the HTTP API's events hub, which filters for each
+  // subscriber with event_filter): a monitor it opens shows every
+  // customer's rows as stored. Never set for a socket's peer.
+  bool internal = false;
 };
 
 // The server's end of a stream (a ledger follow, a monitor): after the
