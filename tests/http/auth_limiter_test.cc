@@ -44,6 +44,23 @@ TEST(AuthLimiter, AnAddressMayFailPerMinuteTimesThenWaitsForItsMinute) {
   EXPECT_TRUE(limiter.allowed("10.0.0.1", kT0 + seconds(62)));
 }
 
+// Only a window's first refusal is news (kdad logs it); the rest are not.
+TEST(AuthLimiter, OnlyTheFirstRefusalOfAWindowIsNews) {
+  AuthLimiter limiter(2);
+  fail_times(limiter, "10.0.0.1", 2, kT0);
+  bool first = false;
+  EXPECT_FALSE(limiter.allowed("10.0.0.1", kT0 + seconds(1), nullptr, &first));
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(limiter.allowed("10.0.0.1", kT0 + seconds(2), nullptr, &first));
+  EXPECT_FALSE(first);
+  EXPECT_FALSE(limiter.allowed("10.0.0.1", kT0 + seconds(3), nullptr, &first));
+  EXPECT_FALSE(first);
+  // A new window after the minute: its first refusal is news again.
+  fail_times(limiter, "10.0.0.1", 2, kT0 + seconds(61));
+  EXPECT_FALSE(limiter.allowed("10.0.0.1", kT0 + seconds(62), nullptr, &first));
+  EXPECT_TRUE(first);
+}
+
 TEST(AuthLimiter, AFailureAfterTheMinuteStartsANewWindow) {
   AuthLimiter limiter(2);
   fail_times(limiter, "a", 1, kT0);

@@ -12,10 +12,11 @@ constexpr std::chrono::seconds kWindow{60};
 AuthLimiter::AuthLimiter(std::size_t per_minute, std::size_t max_addresses)
     : per_minute_(per_minute), max_addresses_(max_addresses == 0 ? 1 : max_addresses) {}
 
-bool AuthLimiter::allowed(const std::string& address, Clock::time_point now, std::chrono::seconds* retry_after) {
+bool AuthLimiter::allowed(const std::string& address, Clock::time_point now, std::chrono::seconds* retry_after,
+                          bool* first_refusal) {
   const auto it = windows_.find(address);
   if (it == windows_.end()) return true;
-  const Window& w = it->second;
+  Window& w = it->second;
   const auto ends = w.start + kWindow;
   if (now >= ends) {
     // Its minute is over: forgotten, so a quiet address costs nothing.
@@ -26,6 +27,8 @@ bool AuthLimiter::allowed(const std::string& address, Clock::time_point now, std
   // `per_minute` failures are what an address may have in a minute; the
   // attempt after them is turned away unchecked.
   if (w.failures < per_minute_) return true;
+  if (first_refusal) *first_refusal = w.refusals == 0;
+  ++w.refusals;
   if (retry_after) {
     // Whole seconds, rounded up: a client that waits that long is let in.
     const auto left = std::chrono::ceil<std::chrono::seconds>(ends - now);

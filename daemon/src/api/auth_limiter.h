@@ -17,8 +17,11 @@ class AuthLimiter {
  public:
   using Clock = std::chrono::steady_clock;
   explicit AuthLimiter(std::size_t per_minute, std::size_t max_addresses = 10'000);
-  // Whether `address` may try now; else how long until it may.
-  bool allowed(const std::string& address, Clock::time_point now, std::chrono::seconds* retry_after = nullptr);
+  // Whether `address` may try now; else how long until it may, and
+  // whether this is the window's first refusal (the one worth a log line:
+  // a client that keeps guessing must not fill the log).
+  bool allowed(const std::string& address, Clock::time_point now, std::chrono::seconds* retry_after = nullptr,
+               bool* first_refusal = nullptr);
   void failed(const std::string& address, Clock::time_point now);
   void succeeded(const std::string& address);
 
@@ -26,6 +29,7 @@ class AuthLimiter {
   struct Window {
     Clock::time_point start;
     std::size_t failures = 0;
+    std::size_t refusals = 0;  // attempts turned away in this window
     std::list<std::string>::iterator age;
   };
   std::size_t per_minute_;

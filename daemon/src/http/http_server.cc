@@ -448,12 +448,8 @@ class Server final : public HttpServer {
   void start() override {
     if (s_->started || s_->closed) return;
     s_->started = true;
+    // What it serves is the owner's to log ("http: API on https://...").
     asio::co_spawn(s_->executor, accept_loop(s_), asio::detached);
-    if (s_->identity)
-      s_->log->info("http: listening on " + s_->endpoint + " (TLS 1.3, certificate SHA-256 " +
-                    s_->identity->fingerprint_sha256() + ")");
-    else
-      s_->log->info("http: listening on " + s_->endpoint + " (plain HTTP)");
   }
 
   void stop() override {

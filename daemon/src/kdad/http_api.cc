@@ -63,9 +63,11 @@ class ApiService final : public http::HttpHandler {
   asio::awaitable<int> answer(const api::ApiRequest& request, const std::string& path, http::HttpExchange& exchange,
                               std::string& by) {
     std::chrono::seconds retry{0};
-    if (!limiter_.allowed(request.remote, Clock::now(), &retry)) {
-      log_.warning("http: " + request.remote + ": too many failed authentications; refused for " +
-                   std::to_string(retry.count()) + " s");
+    bool first_refusal = false;
+    if (!limiter_.allowed(request.remote, Clock::now(), &retry, &first_refusal)) {
+      if (first_refusal)  // once a window: a client that keeps guessing does not fill the log
+        log_.warning("http: " + request.remote + ": too many failed authentications; its requests are refused for " +
+                     std::to_string(retry.count()) + " s");
       auto r = api::problem(Error(HttpErrc::too_many_failures, "too many failed authentications from " +
                                                                     request.remote + "; try again later"),
                             path);
