@@ -8,7 +8,8 @@ with its SAS code (the one kda-target prints). The subscriber drops right
 then, the operator confirms through POST /sessions/{id}/confirm, and a new
 subscription with the last id seen replays what it missed: the outcome's
 ledger entry and the session's end. Event numbers across both
-subscriptions run on without a gap or a repeat. A Last-Event-ID of another
+subscriptions run on without a gap or a repeat. A customer-admin of another
+customer, subscribed all along, sees none of it. A Last-Event-ID of another
 boot starts with a reset event.
 """
 
@@ -20,7 +21,7 @@ import time
 
 sys.dont_write_bytecode = True  # the helpers are imported from the source tree: leave no __pycache__ there
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_desk import main, running  # noqa: E402
+from api_desk import ACME, main, running  # noqa: E402
 
 CONFIRM = '[transports.tcp]\nlisten = "127.0.0.1:0"\nconfirm = "admin"\nconfirm_timeout_s = 60\n'
 IMEI, SERIAL = "490154203237518", "R58M12345AB"
@@ -57,6 +58,10 @@ def suite(make_desk, args):
     api.ok("POST", "/devices", admin, {"devices": [{"imei": IMEI, "serial": SERIAL, "user_id": "alice"}]})
     api.ok("POST", "/devices/approve", admin, {"keys": [IMEI]})
 
+    # A customer-admin of another customer subscribes too: the desk's own device is none of its business.
+    acme = api.ok("POST", "/customers", admin, ACME, expect=201)["id"]
+    outsider = api.open_events(desk.token("customer-admin", customer=acme, name="dana"), timeout=3)
+    assert not hasattr(outsider, "status"), f"GET /events as a customer-admin: {outsider!r}"
     first = api.open_events(operator, timeout=30)
     assert not hasattr(first, "status"), f"GET /events: {first!r}"
     argv = [os.path.join(desk.bin_dir, "kda-target"), "enroll", "--tcp", f"127.0.0.1:{desk.tcp_port}",
@@ -92,6 +97,13 @@ def suite(make_desk, args):
     assert ns == list(range(ns[0], ns[0] + len(ns))), f"a gap or a repeat in the event ids: {ns}"
     kinds = [e["event"] for e in seen + resumed]
     assert "session" in kinds and "ledger" in kinds and "session_ended" in kinds, kinds
+
+    try:
+        foreign = outsider.next()
+    except (TimeoutError, OSError):  # nothing within its timeout: as it should be
+        foreign = None
+    outsider.close()
+    assert foreign is None, f"a customer-admin of another customer saw {foreign}"
 
     boot = boots.pop()
     stale = api.open_events(operator, last_event_id=f"{boot - 1}-5", timeout=30)
