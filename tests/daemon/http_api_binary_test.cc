@@ -128,7 +128,9 @@ class HttpApiDesk : public ::testing::Test {
     return call(port_, "POST", "/api/v1/devices", token_, csv, "text/csv");
   }
 
-  KdadProcess kdad_{{.config = "[http]\nlisten = \"127.0.0.1:0\"\ntls = false\n", .dir_prefix = "kda-http"}};
+  // The tcp transport on any port: kdads of tests run side by side.
+  KdadProcess kdad_{{.config = "[transports.tcp]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\ntls = false\n",
+                     .dir_prefix = "kda-http"}};
   std::string port_, token_;
 };
 
