@@ -1,6 +1,7 @@
 // kdad's HTTP listener on loopback, with a tiny handler: keep-alive, the
-// body and header limits, deadlines, the connection cap (also against 2,000
-// idle connections), an events stream, and TLS 1.3 with its certificate.
+// body and header limits, the shared body budget, deadlines (also a body's
+// minimum rate), the connection cap (also against 2,000 idle connections),
+// an events stream, and TLS 1.3 with its certificate.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -270,6 +271,68 @@ TEST(HttpServer, ABodyOverTheLimitIs413AndTheConnectionCloses) {
   EXPECT_EQ(answer_on_new_connection(
                 rig.port(), "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n" + std::string(1024, 'c')),
             "POST /x 1024");
+}
+
+TEST(HttpServer, AnUploadOverTheSharedBodyBudgetIs503UntilTheBudgetIsReturned) {
+  constexpr std::size_t kMiB = 1u << 20;
+  HttpSettings settings;
+  settings.max_body_bytes = kMiB;
+  settings.max_body_bytes_in_flight = kMiB + kMiB / 2;
+  Rig rig(settings);
+  const std::string header = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(kMiB) + "\r\n\r\n";
+  Client first(rig.port());
+  first.send(header + std::string(1000, 'a'));  // its whole length is reserved at once
+  ASSERT_TRUE(eventually([&] { return rig.counters().body_bytes_in_flight == kMiB; }));
+
+  Client second(rig.port());
+  second.send(header);  // refused on the header alone, no body read
+  auto busy = second.response();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->result_int(), 503);
+  EXPECT_EQ((*busy)["Retry-After"], "1");
+  const auto doc = problem_of(*busy);
+  EXPECT_EQ(doc.value("title", ""), "busy");
+  EXPECT_EQ(doc.value("instance", ""), "/up");
+  EXPECT_TRUE(second.closed_within(3s));
+
+  // A chunked body is counted as it grows: 640 KiB, with 512 KiB left.
+  Client chunked(rig.port());
+  std::string pieces;
+  for (int i = 0; i < 10; ++i) pieces += "10000\r\n" + std::string(0x10000, 'b') + "\r\n";
+  chunked.send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + pieces + "0\r\n\r\n");
+  auto too_much = chunked.response();
+  ASSERT_TRUE(too_much);
+  EXPECT_EQ(too_much->result_int(), 503);
+  EXPECT_TRUE(chunked.closed_within(3s));
+
+  // The server stays up: the first upload completes, and its share returns.
+  first.send(std::string(kMiB - 1000, 'a'));
+  auto done = first.response();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->body(), "POST /up 1048576");
+  EXPECT_TRUE(eventually([&] { return rig.counters().body_bytes_in_flight == 0; }));
+  EXPECT_EQ(answer_on_new_connection(rig.port(), header + std::string(kMiB, 'c')), "POST /up 1048576");
+  EXPECT_EQ(rig.counters().body_bytes_in_flight, 0u);
+}
+
+TEST(HttpServer, ABodyTrickledAtOneBytePerSecondIsClosed) {
+  HttpSettings settings;
+  settings.idle = std::chrono::seconds(2);  // each byte comes well within it
+  Rig rig(settings);
+  Client slow(rig.port());
+  const auto start = std::chrono::steady_clock::now();
+  slow.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  bool closed = false;
+  for (int i = 0; i < 8 && !closed; ++i) {
+    slow.send("a");
+    closed = slow.closed_within(1s);
+  }
+  EXPECT_TRUE(closed);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 1900ms);  // one idle period of grace
+  EXPECT_LE(took, 5s);
+  EXPECT_EQ(rig.counters().requests, 0u);
+  EXPECT_TRUE(eventually([&] { return rig.counters().connections == 0; }));
 }
 
 TEST(HttpServer, AMalformedRequestIs400AndTheConnectionCloses) {

@@ -35,6 +35,9 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 constexpr std::size_t kDrainLimit = 1 << 20;
 // A connection keeps its read buffer between requests up to this size.
 constexpr std::size_t kKeptBuffer = 64 * 1024;
+// A body must come at least this fast (bytes a second) on average, after
+// one idle period of grace: a client trickling a body is closed.
+constexpr std::size_t kMinBodyRate = 64 * 1024;
 // Connections closed over the cap are logged at most this often (a flood
 // would otherwise be a flood of lines).
 constexpr auto kRefusalLogEvery = std::chrono::seconds(10);
@@ -57,6 +60,7 @@ struct State {
   std::atomic<std::size_t> open{0};
   std::atomic<std::size_t> refused{0};
   std::atomic<std::size_t> requests{0};
+  std::atomic<std::size_t> body_in_flight{0};  // reserved of settings.max_body_bytes_in_flight
   std::uint64_t next_id = 0;
   std::unordered_map<std::uint64_t, std::function<void()>> closers;  // one per open connection
   std::chrono::steady_clock::time_point refusal_logged{};
@@ -73,17 +77,34 @@ struct Connection {
     ++state->open;
   }
   ~Connection() {
+    release_body();
     state->closers.erase(id);
     --state->open;
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Grows this connection's share of the body budget to `bytes`; false
+  // (the share as it was) when too little of the budget is left.
+  bool reserve_body(std::size_t bytes) {
+    if (bytes <= body_reserved) return true;
+    const std::size_t more = bytes - body_reserved;
+    if (more > state->settings.max_body_bytes_in_flight - state->body_in_flight) return false;
+    state->body_in_flight += more;
+    body_reserved = bytes;
+    return true;
+  }
+  void release_body() {
+    state->body_in_flight -= body_reserved;
+    body_reserved = 0;
+  }
+
   std::shared_ptr<State> state;
   Stream stream;
   beast::flat_buffer buffer;
   std::string remote;
   std::uint64_t id;
+  std::size_t body_reserved = 0;  // of the body budget, for the request being read or answered
 };
 
 template <class Stream>
@@ -187,7 +208,9 @@ asio::awaitable<void> close_gracefully(Connection<TlsStream>& c) {
 
 template <class Stream>
 asio::awaitable<void> refuse(Connection<Stream>& c, const Error& why, std::string_view instance) {
-  auto message = to_message(api::problem(why, instance), false);
+  api::ApiResponse answer = api::problem(why, instance);
+  if (why == daemon::ControlErrc::busy) answer.headers.emplace_back("Retry-After", "1");
+  auto message = to_message(std::move(answer), false);
   if (co_await write_message(c, message)) co_await close_gracefully(c);
 }
 
@@ -230,7 +253,8 @@ class Exchange final : public HttpExchange {
     if (chunk.empty()) co_return true;  // an empty chunk would end the stream
     boost::system::error_code ec;
     socket_of(c_).expires_after(c_.state->settings.idle);
-    co_await asio::async_write(c_.stream, bhttp::make_chunk(asio::buffer(chunk)), with_ec(ec));
+    const auto framed = bhttp::make_chunk(asio::buffer(chunk));  // a local: GCC 12, see serve_requests
+    co_await asio::async_write(c_.stream, framed, with_ec(ec));
     socket_of(c_).expires_never();
     failed_ = static_cast<bool>(ec);
     co_return !failed_;
@@ -241,7 +265,8 @@ class Exchange final : public HttpExchange {
     if (!streaming_ || !usable()) co_return;
     boost::system::error_code ec;
     socket_of(c_).expires_after(c_.state->settings.idle);
-    co_await asio::async_write(c_.stream, bhttp::make_chunk_last(), with_ec(ec));
+    const auto last = bhttp::make_chunk_last();
+    co_await asio::async_write(c_.stream, last, with_ec(ec));
     failed_ = static_cast<bool>(ec);
   }
 
@@ -288,38 +313,85 @@ bool expects_continue(const Request& header) {
   return beast::iequals(header[bhttp::field::expect], "100-continue");
 }
 
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+// The body bytes a request holds: a Content-Length whole from the first
+// read (string_body reserves it), a chunked body as it has come.
+std::size_t body_bytes(const Parser& parser) {
+  if (const auto length = parser.content_length()) return static_cast<std::size_t>(*length);
+  return parser.get().body().size();
+}
+
+// When a body that has `received` bytes so far must have more: one idle
+// period, then kMinBodyRate on average.
+std::chrono::steady_clock::time_point body_due(std::chrono::steady_clock::time_point start,
+                                               std::chrono::seconds idle, std::size_t received) {
+  const std::chrono::duration<double> earned(static_cast<double>(received) / static_cast<double>(kMinBodyRate));
+  return start + idle + std::chrono::duration_cast<std::chrono::steady_clock::duration>(earned);
+}
+
+// Why a body was not read to its end, beside the socket's own errors.
+enum class BodyStop { none, busy, slow };
+
+// Reads the body under a deadline for each read (idle) and one for the
+// whole (body_due), its bytes reserved of the budget before they are read;
+// a chunked body's last read may overshoot its share by one read.
+template <class Stream>
+asio::awaitable<BodyStop> read_body(Connection<Stream>& c, Parser& parser, boost::system::error_code& ec) {
+  const auto idle = c.state->settings.idle;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    if (ec) co_return BodyStop::none;
+    if (!c.reserve_body(body_bytes(parser))) co_return BodyStop::busy;
+    if (parser.is_done()) co_return BodyStop::none;
+    const auto due = body_due(start, idle, parser.get().body().size());
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= due) co_return BodyStop::slow;
+    socket_of(c).expires_at(std::min(now + idle, due));
+    co_await bhttp::async_read_some(c.stream, c.buffer, parser, with_ec(ec));
+    if (ec == beast::error::timeout && std::chrono::steady_clock::now() >= due) co_return BodyStop::slow;
+  }
+}
+
 // Reads one request: the header under one deadline (a client that sends
-// half a header and stalls is closed), the body under a deadline for each
-// read, so a large upload only has to keep moving.
+// half a header and stalls is closed), then the body (read_body). The body
+// budget is checked before "100 Continue" and before any body is read.
 template <class Stream>
 asio::awaitable<ReadResult> read_request(Connection<Stream>& c) {
   const HttpSettings& settings = c.state->settings;
-  bhttp::request_parser<bhttp::string_body> parser;
+  Parser parser;
   parser.header_limit(kHeaderLimit);
   parser.body_limit(settings.max_body_bytes);
   boost::system::error_code ec;
   socket_of(c).expires_after(settings.idle);
   co_await bhttp::async_read_header(c.stream, c.buffer, parser, with_ec(ec));
-  if (!ec && expects_continue(parser.get())) {
+  BodyStop stop = BodyStop::none;
+  if (!ec && !c.reserve_body(body_bytes(parser))) stop = BodyStop::busy;
+  if (!ec && stop == BodyStop::none && expects_continue(parser.get())) {
     bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
     co_await bhttp::async_write(c.stream, go_on, with_ec(ec));
   }
-  while (!ec && !parser.is_done()) {
-    socket_of(c).expires_after(settings.idle);
-    co_await bhttp::async_read_some(c.stream, c.buffer, parser, with_ec(ec));
-  }
+  if (!ec && stop == BodyStop::none) stop = co_await read_body(c, parser, ec);
   socket_of(c).expires_never();
   ReadResult result;
-  if (!ec) {
+  if (!ec && stop == BodyStop::none) {
     result.request = parser.release();
     co_return result;
   }
-  const bool mid_request = c.buffer.size() > 0 || parser.got_some();
-  if (ec == beast::error::timeout && mid_request)
-    c.state->log->info("http: " + c.remote + ": request not completed in " +
-                       std::to_string(settings.idle.count()) + " s; closed");
-  result.refusal = refusal_for(ec, settings);
+  c.release_body();  // the parser and what it read end here
   result.target = std::string(parser.get().target());  // "" unless the request line was read
+  if (stop == BodyStop::busy) {
+    result.refusal = Error(daemon::ControlErrc::busy, "request bodies in flight are at their limit (" +
+                                                          kib(settings.max_body_bytes_in_flight) + "); try again");
+  } else if (stop == BodyStop::slow) {
+    c.state->log->info("http: " + c.remote + ": request body slower than " + kib(kMinBodyRate) + "/s; closed");
+  } else {
+    const bool mid_request = c.buffer.size() > 0 || parser.got_some();
+    if (ec == beast::error::timeout && mid_request)
+      c.state->log->info("http: " + c.remote + ": request not completed in " +
+                         std::to_string(settings.idle.count()) + " s; closed");
+    result.refusal = refusal_for(ec, settings);
+  }
   co_return result;
 }
 
@@ -353,11 +425,17 @@ asio::awaitable<void> serve_requests(std::shared_ptr<Connection<Stream>> c) {
     ++s.requests;
     const std::string target(read.request->target());
     Exchange<Stream> exchange(*c, read.request->keep_alive());
-    co_await run_handler(s, to_api_request(std::move(*read.request), c->remote), exchange, c->remote);
+    // Operands of co_await are locals, never temporaries: GCC 12 destroys
+    // a temporary in a co_await operand twice.
+    api::ApiRequest request = to_api_request(std::move(*read.request), c->remote);
+    co_await run_handler(s, std::move(request), exchange, c->remote);
+    c->release_body();  // the handler is done with the body
     if (exchange.streaming()) co_await exchange.end_events();
-    if (!exchange.answered() && exchange.usable())
-      co_await exchange.respond(api::problem(Error(daemon::ControlErrc::internal,
-                                                       "internal error in kdad (see its log)"), target));
+    if (!exchange.answered() && exchange.usable()) {
+      api::ApiResponse internal =
+          api::problem(Error(daemon::ControlErrc::internal, "internal error in kdad (see its log)"), target);
+      co_await exchange.respond(std::move(internal));
+    }
     if (!exchange.usable()) co_return;
     if (!exchange.keep_alive()) {
       co_await close_gracefully(*c);
@@ -465,7 +543,8 @@ class Server final : public HttpServer {
   std::string local_endpoint() const override { return s_->endpoint; }
 
   HttpCounters counters() const override {
-    return {.connections = s_->open, .refused_connections = s_->refused, .requests = s_->requests};
+    return {.connections = s_->open, .refused_connections = s_->refused, .requests = s_->requests,
+            .body_bytes_in_flight = s_->body_in_flight};
   }
 
  private:
@@ -485,6 +564,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(asio::any_io_executor execu
   if (ec) return fail(std::errc::invalid_argument, "http: listen = \"" + listen + "\": the host is not an IP address");
   if (settings.tls && !identity) return fail(std::errc::invalid_argument, "http: TLS needs a certificate");
   if (!settings.tls) identity.reset();
+  if (settings.max_body_bytes_in_flight == 0)
+    settings.max_body_bytes_in_flight = std::max<std::size_t>(4 * settings.max_body_bytes, std::size_t{64} << 20);
   auto s = std::make_shared<State>(executor, std::move(settings), std::move(identity), handler, log);
   const tcp::endpoint endpoint(address, host_port->port);
   s->acceptor.open(endpoint.protocol(), ec);

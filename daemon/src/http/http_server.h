@@ -1,6 +1,7 @@
 // kdad's HTTP listener (Boost.Beast): HTTP/1.1 with keep-alive, TLS 1.3
 // only (OpenSSL), or plain HTTP where it listens on loopback only. Every
-// read and write has a deadline, bodies a size limit, connections a cap.
+// read and write has a deadline, bodies a size limit, a minimum rate and a
+// budget shared by all connections, connections a cap.
 // It knows nothing of the API: each request goes to the HttpHandler, which
 // answers once or streams events. Lives on kdad's io_context thread: one
 // coroutine per connection, requests strictly in turn on it.
@@ -25,7 +26,12 @@ struct HttpSettings {
   bool tls = true;                    // false only on a loopback listen (the config refuses the rest)
   std::size_t max_connections = 512;  // more are closed at once (and counted)
   std::size_t max_body_bytes = 32u << 20;  // a larger body: 413 before it is read
+  // Body bytes all connections may hold at once (the token is checked only
+  // after the body is read): a request over what is left gets 503 before
+  // its body is read. 0: 4 x max_body_bytes, at least 64 MiB.
+  std::size_t max_body_bytes_in_flight = 0;
   std::chrono::seconds idle{30};      // keep-alive idle, and a stalled read or write: closed
+                                      // (a body also has to average 64 KiB/s after its first idle)
 };
 
 // One request's reply side. respond() answers once; an events stream calls
@@ -53,6 +59,7 @@ struct HttpCounters {
   std::size_t connections = 0;         // open now
   std::size_t refused_connections = 0; // over max_connections
   std::size_t requests = 0;
+  std::size_t body_bytes_in_flight = 0;  // held by requests being read or answered
 };
 
 class HttpServer {
