@@ -91,7 +91,10 @@ class ApiService final : public http::HttpHandler {
     }
     const HttpOperations::Owner owner{asker.token_id, peer.caller.role == Role::msp_admin};
     switch (call->shape) {
-      case api::Shape::events: co_return co_await events_.serve(peer, request.last_event_id, exchange);
+      case api::Shape::events: {
+        const EventsAsk ask = events_ask(request, call->request, asker.token_id);
+        co_return co_await events_.serve(peer, ask, exchange);
+      }
       case api::Shape::operation: {
         auto op = operations_.read(call->operation_id, owner, unix_ms());
         api::ApiResponse r = op ? json_response(200, *op) : api::problem(op.error(), path);
@@ -166,6 +169,25 @@ class ApiService final : public http::HttpHandler {
     out.peer = ControlPeer{.pid = 0, .uid = 0, .gid = 0, .caller = std::move(*caller)};
     out.token_id = (*record)->id;
     co_return out;
+  }
+
+  // What the events hub needs beyond the caller: ?customer=, the token (its
+  // streams are counted, and it is checked again while one lasts).
+  EventsAsk events_ask(const api::ApiRequest& request, const v1::ControlRequest& routed, const std::string& token_id) {
+    EventsAsk ask{.last_event_id = request.last_event_id, .customer = std::nullopt, .token = token_id,
+                  .still_valid = {}};
+    if (routed.has_customer()) ask.customer = routed.customer();
+    if (auto secret = bearer_secret(request.authorization))
+      ask.still_valid = [this, hash = token_hash(*secret)] { return token_holds(hash); };
+    return ask;
+  }
+
+  // Whether the token of `hash` is still live (a store that is away gives
+  // no verdict: it holds).
+  asio::awaitable<bool> token_holds(std::string hash) {
+    auto record = co_await reader_.run([&hash](StateStore& st) { return st.token_by_hash(hash); });
+    if (!record) co_return true;
+    co_return *record && token_caller(**record, unix_ms()).has_value();
   }
 
   // More than kAsyncUploadRows rows: 202 now, the import on its own
