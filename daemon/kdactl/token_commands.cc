@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "kda/daemon/clock.h"
+#include "kda/daemon/device.h"
 #include "print.h"
 
 namespace kdactl {
@@ -80,7 +81,10 @@ TokenCommands::TokenCommands(CLI::App& app, const Global& g, std::function<int()
                                    "without it: every customer)");
   add->add_option("--reseller", s.reseller, "A reseller token: the reseller id it uploads as (registered by --customer)");
   add->add_option("--expires", s.expires_days, "Days until it expires (0: never)")->check(CLI::Range(0, 3650));
-  add->add_option("--name", s.name, "Its name in the ledger and the log (default token-ID)");
+  // Refused here: protobuf would refuse to send a string that is not UTF-8,
+  // with a line that does not say which argument it was.
+  add->add_option("--name", s.name, "Its name in the ledger and the log (default token-ID)")
+      ->check([](const std::string& v) { return daemon::valid_utf8(v) ? "" : "name: not valid UTF-8"; });
   add->callback([&s] { s.action = [&s] { return create(s); }; });
 
   auto* list = tokens->add_subcommand("list", "List the tokens: role, customer, expiry, whether live (never secrets)");

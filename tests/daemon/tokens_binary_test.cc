@@ -126,6 +126,9 @@ TEST(TokensBinary, WhatATokenMayBeIsChecked) {
   EXPECT_NE(refused("--role viewer --customer 9999999999").find("no customer has the id"), std::string::npos);
   EXPECT_NE(refused("--role viewer --name " + std::string(65, 'n')).find("name: 1 to 64 characters"),
             std::string::npos);
+  // Not UTF-8 (0xff): refused as any other bad name, not passed on to JSON.
+  EXPECT_NE(refused("--role viewer --name \"$(printf 'a\\377b')\"").find("name: not valid UTF-8"),
+            std::string::npos);
   EXPECT_EQ(kdad.ctl("tokens list").out, "no API tokens\n");  // none was made
 
   std::string out;

@@ -3,7 +3,9 @@
 // customer-admins in (manage_tokens); what each may make is checked here:
 // a customer-admin, or any caller bound to customers, only tokens of its
 // own customers, and a customer-admin none above itself (customer-admin,
-// desk-operator and viewer). kdad keeps each token's hash; the secret is
+// desk-operator and viewer). The MSP side names only customers it reaches
+// now, and a caller bound to customers a reseller only when it reaches every
+// customer that registered it. kdad keeps each token's hash; the secret is
 // in this one answer and nowhere else, not in the log.
 #include <algorithm>
 
@@ -12,6 +14,7 @@
 #include "kda/daemon/api_token.h"
 #include "kda/daemon/clock.h"
 #include "kda/daemon/customer.h"
+#include "kda/daemon/device.h"
 #include "kda/daemon/roles.h"
 
 namespace kda::daemon {
@@ -46,11 +49,13 @@ void fill_token(const TokenRecord& t, v1::TokenInfo& out) {
   out.set_revoked(iso8601(t.revoked_ms));
 }
 
-// A name a person gave: printable, one line, not too long.
+// A name a person gave: printable, one line, not too long, and UTF-8
+// (the API and kdactl tokens list --json show it as JSON text).
 Result<void> check_name(const std::string& name) {
   if (name.empty() || name.size() > kNameMax)
     return fail(ControlErrc::bad_request, "name: 1 to " + std::to_string(kNameMax) + " characters, not " +
                                               std::to_string(name.size()));
+  if (!valid_utf8(name)) return fail(ControlErrc::bad_request, "name: not valid UTF-8");
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f) return fail(ControlErrc::bad_request, "name: a control character is not allowed");
   return {};
@@ -106,18 +111,37 @@ std::optional<std::string> customer_asked(const v1::ControlRequest& req, const C
   return std::nullopt;
 }
 
-// The customer and reseller the token names exist (a reseller registered by it).
-Result<void> known_scope(StateStore& st, const TokenRecord& t) {
+// A reseller token reaches every customer that registered its reseller
+// (admit()), so a caller bound to customers makes one only when each of
+// them is its own: else the token would be its way into another's data.
+Result<void> reseller_within_reach(StateStore& st, const Caller& caller, const TokenRecord& t) {
+  if (!bound(caller)) return {};
+  auto all = st.resellers(std::nullopt);
+  if (!all) return tl::unexpected(all.error());
+  for (const auto& r : *all)
+    if (r.reseller_id == t.reseller && !reach_customer(caller, r.customer))
+      return fail(AccessErrc::other_customer, caller.user + " may not create API tokens (reseller " + t.reseller +
+                                                  " is registered by a customer it does not reach)");
+  return {};
+}
+
+// The customer and reseller the token names exist (a reseller registered
+// by it); the MSP side names only a customer it reaches now: not one that
+// delinked or has not accepted the MSP yet (a customer's own admin may).
+Result<void> known_scope(StateStore& st, const Caller& caller, const TokenRecord& t) {
   if (!t.customer) return {};
   if (*t.customer != kDirectCustomer) {
     auto c = st.customer(*t.customer);
     if (!c) return tl::unexpected(c.error());
     if (!*c) return fail(CustomerErrc::unknown_customer, "no customer has the id \"" + *t.customer + "\"");
+    if (caller.role != Role::customer_admin && !msp_reaches(**c))
+      return fail(AccessErrc::other_customer, caller.user + " may not create API tokens (customer " + *t.customer +
+                                                  ": the MSP does not reach it now)");
   }
   if (t.role != Role::reseller) return {};
   auto r = st.reseller(*t.customer, t.reseller);
   if (!r) return tl::unexpected(r.error());
-  return {};
+  return reseller_within_reach(st, caller, t);
 }
 
 // Draws the secret and keeps the record; a taken id or hash draws again.
@@ -177,8 +201,8 @@ asio::awaitable<v1::ControlResponse> ControlService::tokens_command(const v1::Co
   token.created_ms = unix_ms();
   token.created_by = actor(peer);
   token.expires_ms = days == 0 ? 0 : token.created_ms + days * kDayMs;
-  auto made = co_await writer_.run([&token](StateStore& st) -> Result<NewToken> {
-    if (auto known = known_scope(st, token); !known) return tl::unexpected(known.error());
+  auto made = co_await writer_.run([&token, &caller](StateStore& st) -> Result<NewToken> {
+    if (auto known = known_scope(st, caller, token); !known) return tl::unexpected(known.error());
     return add_fresh(st, token);
   });
   if (!made) co_return failed(made.error());
