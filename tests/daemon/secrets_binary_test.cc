@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using test::read_file;
 
-const std::string kBin = KDA_BIN_DIR;
+const std::string kSecretsBin = KDA_BIN_DIR;
 constexpr uid_t kNobody = 65534;
 const std::string kDevice = " --imei 490154203237518 --serial R58M12345AB";
 
@@ -148,7 +148,7 @@ Observed observe_target(const std::string& psk_args, const std::string& env = ""
   const std::string output = dir.path() + "/kda-target.out";
   Observed o;
   {
-    test::ChildProcess target(as_nobody(words("env " + env + " " + kBin + "/kda-target enroll --timeout 30 --tcp " +
+    test::ChildProcess target(as_nobody(words("env " + env + " " + kSecretsBin + "/kda-target enroll --timeout 30 --tcp " +
                                               primary.address() + kDevice + " " + psk_args)),
                               output);
     EXPECT_GT(target.pid(), 0);

@@ -1,8 +1,9 @@
 // Failed authentications per client address (api/auth_limiter.h): an
 // address may fail `per_minute` times in a minute, then is turned away
 // until its minute is over (Retry-After says how long), other addresses
-// are not; a success forgets its failures; and the oldest addresses are
-// forgotten first once there are too many.
+// are not; only the minute's end forgets failures (a valid token does
+// not); and the oldest addresses are forgotten first once there are too
+// many.
 #include <gtest/gtest.h>
 
 #include "api/auth_limiter.h"
@@ -81,14 +82,16 @@ TEST(AuthLimiter, AddressesAreCountedApart) {
   EXPECT_TRUE(limiter.allowed("::1", kT0));
 }
 
-TEST(AuthLimiter, ASuccessForgetsTheFailures) {
+// A valid token forgets nothing (there is no success to report): else one
+// valid token would let a client interleave unlimited guesses.
+TEST(AuthLimiter, OnlyTheMinuteForgetsTheFailures) {
   AuthLimiter limiter(2);
   limiter.failed("a", kT0);
-  limiter.succeeded("a");
-  limiter.failed("a", kT0 + seconds(1));
-  EXPECT_TRUE(limiter.allowed("a", kT0 + seconds(1)));
-  limiter.succeeded("never-failed");  // nothing to forget
-  EXPECT_TRUE(limiter.allowed("never-failed", kT0));
+  EXPECT_TRUE(limiter.allowed("a", kT0 + seconds(1)));  // a valid token would pass here
+  limiter.failed("a", kT0 + seconds(2));
+  EXPECT_FALSE(limiter.allowed("a", kT0 + seconds(3)));
+  EXPECT_FALSE(limiter.allowed("a", kT0 + seconds(59)));
+  EXPECT_TRUE(limiter.allowed("a", kT0 + seconds(60)));
 }
 
 TEST(AuthLimiter, TheOldestAddressesAreForgottenFirst) {

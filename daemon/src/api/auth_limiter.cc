@@ -55,11 +55,4 @@ void AuthLimiter::failed(const std::string& address, Clock::time_point now) {
   }
 }
 
-void AuthLimiter::succeeded(const std::string& address) {
-  const auto it = windows_.find(address);
-  if (it == windows_.end()) return;
-  ages_.erase(it->second.age);
-  windows_.erase(it);
-}
-
 }  // namespace kda::api

@@ -22,8 +22,9 @@ class AuthLimiter {
   // a client that keeps guessing must not fill the log).
   bool allowed(const std::string& address, Clock::time_point now, std::chrono::seconds* retry_after = nullptr,
                bool* first_refusal = nullptr);
+  // A failure counts until its window ends; a success forgets nothing, so
+  // one valid token does not let a client interleave unlimited guesses.
   void failed(const std::string& address, Clock::time_point now);
-  void succeeded(const std::string& address);
 
  private:
   struct Window {

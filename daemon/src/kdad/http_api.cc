@@ -89,7 +89,10 @@ class ApiService final : public http::HttpHandler {
         r.headers.emplace_back("Allow", api::allowed_methods(request.target));
       co_return co_await send(exchange, std::move(r));
     }
-    const HttpOperations::Owner owner{asker.token_id, peer.caller.role == Role::msp_admin};
+    // Every operation is seen only by an msp-admin of every customer; one
+    // bound to customers sees its own token's, as any other token does.
+    const HttpOperations::Owner owner{asker.token_id,
+                                      peer.caller.role == Role::msp_admin && peer.caller.customers.empty()};
     switch (call->shape) {
       case api::Shape::events: {
         const EventsAsk ask = events_ask(request, call->request, asker.token_id);
@@ -165,7 +168,6 @@ class ApiService final : public http::HttpHandler {
       refuse(caller.error(), caller.error() == HttpErrc::token_expired ? "expired token" : "revoked token");
       co_return out;
     }
-    limiter_.succeeded(request.remote);
     out.peer = ControlPeer{.pid = 0, .uid = 0, .gid = 0, .caller = std::move(*caller)};
     out.token_id = (*record)->id;
     co_return out;
@@ -194,6 +196,9 @@ class ApiService final : public http::HttpHandler {
   // coroutine (holding the caller), its answer kept for GET /operations/{id}.
   api::ApiResponse start_upload(api::ApiCall call, const ControlPeer& peer, const HttpOperations::Owner& owner,
                                 const std::string& path) {
+    // The role first, as the control service would check it: a caller who
+    // may not upload gets its 403 now, not a 202 and an operation.
+    if (auto allowed = authorize(peer.caller, call.request); !allowed) return api::problem(allowed.error(), path);
     const std::int64_t now = unix_ms();
     auto id = operations_.start(owner, call.upload_rows, now);
     if (!id) return api::problem(id.error(), path);

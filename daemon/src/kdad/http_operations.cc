@@ -2,6 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "api/json_codec.h"
 #include "kda/core/bytes.h"
 #include "kda/daemon/clock.h"
@@ -11,9 +14,10 @@ namespace kda::daemon {
 
 Result<std::string> HttpOperations::start(const Owner& owner, std::size_t rows, std::int64_t now_ms) {
   prune(now_ms);
-  if (operations_.size() >= kMaxOperations)
-    return fail(ControlErrc::busy, std::to_string(kMaxOperations) +
-                                       " uploads are running or kept for an hour already; try again later");
+  const auto running = std::count_if(operations_.begin(), operations_.end(),
+                                     [](const auto& entry) { return entry.second.finished_ms == 0; });
+  if (static_cast<std::size_t>(running) >= kMaxRunning)
+    return fail(ControlErrc::busy, std::to_string(kMaxRunning) + " large uploads are running already; try again later");
   std::string id;
   do {
     std::uint8_t bytes[8];
@@ -25,17 +29,27 @@ Result<std::string> HttpOperations::start(const Owner& owner, std::size_t rows, 
 }
 
 void HttpOperations::succeeded(const std::string& id, const v1::ImportSummary& summary, std::int64_t now_ms) {
-  auto it = operations_.find(id);
-  if (it == operations_.end()) return;
-  it->second.finished_ms = now_ms;
-  it->second.result = summary;
+  if (Operation* op = finish(id, now_ms)) op->result = summary;
 }
 
 void HttpOperations::failed(const std::string& id, nlohmann::json problem, std::int64_t now_ms) {
+  if (Operation* op = finish(id, now_ms)) op->problem = std::move(problem);
+}
+
+HttpOperations::Operation* HttpOperations::finish(const std::string& id, std::int64_t now_ms) {
   auto it = operations_.find(id);
-  if (it == operations_.end()) return;
+  if (it == operations_.end()) return nullptr;
   it->second.finished_ms = now_ms;
-  it->second.problem = std::move(problem);
+  // The owner's ended ones, oldest ended first; the one just ended is last.
+  std::vector<std::map<std::string, Operation>::iterator> ended;
+  for (auto e = operations_.begin(); e != operations_.end(); ++e)
+    if (e->second.owner == it->second.owner && e->second.finished_ms != 0) ended.push_back(e);
+  std::stable_sort(ended.begin(), ended.end(), [&it](const auto& a, const auto& b) {
+    if ((a == it) != (b == it)) return b == it;
+    return a->second.finished_ms < b->second.finished_ms;
+  });
+  for (std::size_t i = 0; i + kMaxFinishedPerToken < ended.size(); ++i) operations_.erase(ended[i]);
+  return &it->second;
 }
 
 Result<nlohmann::json> HttpOperations::read(const std::string& id, const Owner& reader, std::int64_t now_ms) {

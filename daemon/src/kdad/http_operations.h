@@ -2,9 +2,10 @@
 // api::kAsyncUploadRows rows answers 202 at once with an operation to poll
 // (GET /api/v1/operations/{id}), as the Knox and zero-touch APIs do, while
 // the import runs through the control service as any other. Kept in
-// memory: an operation is kdad's for an hour after it ends, and no more
-// than kMaxOperations are running or kept at once. Lives on kdad's
-// io_context thread.
+// memory: at most kMaxRunning run at once (desk-wide: a token cannot hold
+// the desk's imports), and an ended one is kept for an hour, at most
+// kMaxFinishedPerToken per token (its oldest ended one goes first). Lives
+// on kdad's io_context thread.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,8 @@ namespace kda::daemon {
 
 class HttpOperations {
  public:
-  static constexpr std::size_t kMaxOperations = 100;
+  static constexpr std::size_t kMaxRunning = 4;
+  static constexpr std::size_t kMaxFinishedPerToken = 20;
   static constexpr std::int64_t kKeepMs = 60 * 60 * 1000;  // an ended one is kept this long
 
   // Who started an operation: the token (by id) and whether it may read
@@ -35,7 +37,7 @@ class HttpOperations {
   };
 
   // A new running operation's id (16 hex digits); ControlErrc::busy when
-  // kMaxOperations are running or kept.
+  // kMaxRunning are running.
   Result<std::string> start(const Owner& owner, std::size_t rows, std::int64_t now_ms);
   // The import's answer: its summary, or the refusal's problem document.
   void succeeded(const std::string& id, const v1::ImportSummary& summary, std::int64_t now_ms);
@@ -55,6 +57,8 @@ class HttpOperations {
   };
   static nlohmann::json document(const std::string& id, const Operation& op);
   void prune(std::int64_t now_ms);  // ended ones older than kKeepMs go
+  // `id` ended: its owner's oldest ended ones beyond kMaxFinishedPerToken go.
+  Operation* finish(const std::string& id, std::int64_t now_ms);
 
   std::map<std::string, Operation> operations_;
 };
