@@ -10,7 +10,7 @@
 #include "kda/daemon/profile_catalog.h"
 
 namespace kda::daemon {
-namespace {
+namespace android_provisioning_test {
 
 namespace fs = std::filesystem;
 using Map = std::map<std::string, std::string>;

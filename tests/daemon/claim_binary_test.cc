@@ -7,7 +7,7 @@
 #include "desk.h"
 
 namespace kda {
-namespace {
+namespace claim_binary_test {
 
 using test::TcpKdad;
 

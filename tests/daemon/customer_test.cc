@@ -7,7 +7,7 @@
 #include "kda/daemon/customer.h"
 
 namespace kda::daemon {
-namespace {
+namespace customer_test {
 
 const std::vector<std::string>& personal() { return default_personal_email_domains(); }
 

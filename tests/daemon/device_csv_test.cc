@@ -9,7 +9,7 @@
 #include "kda/daemon/device_csv.h"
 
 namespace kda::daemon {
-namespace {
+namespace device_csv_test {
 
 const std::filesystem::path kDir = std::filesystem::path(KDA_TESTDATA_DIR) / "devices";
 

@@ -13,7 +13,7 @@
 #include "desk.h"
 
 namespace kda {
-namespace {
+namespace import_binary_test {
 
 using test::TcpKdad;
 using json = nlohmann::json;

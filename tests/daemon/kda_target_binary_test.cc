@@ -19,7 +19,7 @@
 #include "support/temp_dir.h"
 
 namespace kda {
-namespace {
+namespace kda_target_binary_test {
 
 test::CommandResult run_target(const std::string& args) {
   return test::run_command(std::string(KDA_BIN_DIR) + "/kda-target " + args + " 2>/dev/null");
