@@ -22,4 +22,6 @@ cmake -S . -B "$build" "${generator[@]}" "${cmake_args[@]}"
 echo "== build"
 cmake --build "$build" -j2
 echo "== test"
-ctest --test-dir "$build" --output-on-failure -j2 "$@"
+# Tests mostly wait (sockets, child processes, timeouts): two per core keep
+# both cores busy (KDA_TEST_JOBS overrides).
+ctest --test-dir "$build" --output-on-failure -j"${KDA_TEST_JOBS:-$((2 * $(nproc)))}" "$@"
