@@ -1,15 +1,10 @@
 // The HTTP API through the real kdad (issue 21): [http] on loopback in
-// plain HTTP, a token from `kdactl tokens create`, and a small HTTP client
-// here. Authentication, a few routes end to end (the python suites in
+// plain HTTP, a token from `kdactl tokens create`, and http_client.h.
+// Authentication, a few routes end to end (the python suites in
 // tests/api cover every route and role), the access log, and the events
 // stream with its Last-Event-ID resume (label daemon).
 #include <gtest/gtest.h>
 
-#include <poll.h>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
 #include <regex>
@@ -19,85 +14,13 @@
 
 #include "child_process.h"
 #include "desk.h"
+#include "http_client.h"
 #include "run_command.h"
 
 namespace kda::test {
 namespace http_api_binary_test {
 
 using namespace std::chrono_literals;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-
-struct HttpReply {
-  int status = 0;
-  std::string content_type;
-  std::string www_authenticate;
-  std::string location;
-  std::string body;
-  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
-};
-
-// One request on a connection of its own.
-HttpReply call(const std::string& port, const std::string& method, const std::string& target,
-               const std::string& token, const std::string& body = "",
-               const std::string& content_type = "application/json") {
-  boost::asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                               static_cast<unsigned short>(std::stoi(port))));
-  bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
-  req.set(bhttp::field::host, "127.0.0.1");
-  if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
-  if (!body.empty()) {
-    req.set(bhttp::field::content_type, content_type);
-    req.body() = body;
-  }
-  req.prepare_payload();
-  bhttp::write(socket, req);
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(socket, buffer, res);
-  return {static_cast<int>(res.result_int()), std::string(res[bhttp::field::content_type]),
-          std::string(res[bhttp::field::www_authenticate]), std::string(res[bhttp::field::location]), res.body()};
-}
-
-// GET /api/v1/events on a raw socket: what arrives is read as it comes.
-class EventsClient {
- public:
-  EventsClient(const std::string& port, const std::string& token, const std::string& last_event_id = "")
-      : socket_(io_) {
-    socket_.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                                  static_cast<unsigned short>(std::stoi(port))));
-    std::string head = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                       "Authorization: Bearer " + token + "\r\n";
-    if (!last_event_id.empty()) head += "Last-Event-ID: " + last_event_id + "\r\n";
-    boost::asio::write(socket_, boost::asio::buffer(head + "\r\n"));
-  }
-  // Reads until `pattern` matches what came so far (true), or `timeout`.
-  bool wait_for(const std::regex& pattern, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!std::regex_search(seen_, pattern)) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{socket_.native_handle(), POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[4096];
-      boost::system::error_code ec;
-      const std::size_t n = socket_.read_some(boost::asio::buffer(buf), ec);
-      if (ec) return false;
-      seen_.append(buf, n);
-    }
-    return true;
-  }
-  const std::string& seen() const { return seen_; }
-
- private:
-  boost::asio::io_context io_;
-  tcp::socket socket_;
-  std::string seen_;
-};
 
 // kdad with [http] on 127.0.0.1 (a free port), plain HTTP, and an
 // msp-admin token named mdm-sync.

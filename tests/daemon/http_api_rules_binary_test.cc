@@ -6,9 +6,6 @@
 // for a reseller that no other customer registered (label daemon).
 #include <gtest/gtest.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <regex>
 #include <string>
@@ -17,51 +14,13 @@
 
 #include "child_process.h"
 #include "desk.h"
+#include "http_client.h"
 #include "run_command.h"
 
 namespace kda::test {
 namespace http_api_rules_binary_test {
 
 using namespace std::chrono_literals;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-
-struct HttpReply {
-  int status = 0;
-  std::string location;
-  std::string body;
-  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
-  // "kda.access:2": the problem's code, for comparing refusals.
-  std::string code() const {
-    const auto j = json();
-    if (!j.is_object() || !j.contains("code")) return "(no code) " + body;
-    return j["code"]["category"].get<std::string>() + ":" + std::to_string(j["code"]["value"].get<int>());
-  }
-};
-
-// One request on a connection of its own.
-HttpReply call(const std::string& port, const std::string& method, const std::string& target,
-               const std::string& token, const std::string& body = "",
-               const std::string& content_type = "application/json") {
-  boost::asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                               static_cast<unsigned short>(std::stoi(port))));
-  bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
-  req.set(bhttp::field::host, "127.0.0.1");
-  if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
-  if (!body.empty()) {
-    req.set(bhttp::field::content_type, content_type);
-    req.body() = body;
-  }
-  req.prepare_payload();
-  bhttp::write(socket, req);
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(socket, buffer, res);
-  return {static_cast<int>(res.result_int()), std::string(res[bhttp::field::location]), res.body()};
-}
 
 // A jointly managed customer's account, as POST /customers takes it.
 std::string customer_json(const std::string& company) {

@@ -6,11 +6,6 @@
 // a gone client is noticed and a token re-checked within a second.
 #include <gtest/gtest.h>
 
-#include <poll.h>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <memory>
 #include <regex>
@@ -21,92 +16,13 @@
 
 #include "child_process.h"
 #include "desk.h"
+#include "http_client.h"
 #include "run_command.h"
 
 namespace kda::test {
 namespace http_events_binary_test {
 
 using namespace std::chrono_literals;
-namespace bhttp = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-
-tcp::endpoint loopback(const std::string& port) {
-  return {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))};
-}
-
-// One request on a connection of its own: the status and the body.
-std::pair<int, std::string> request(const std::string& port, const std::string& method, const std::string& target,
-                                    const std::string& token, const std::string& body = "",
-                                    const std::string& content_type = "application/json") {
-  boost::asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect(loopback(port));
-  bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
-  req.set(bhttp::field::host, "127.0.0.1");
-  req.set(bhttp::field::authorization, "Bearer " + token);
-  if (target.starts_with("/api/v1/events")) req.set(bhttp::field::accept, "text/event-stream");
-  if (!body.empty()) {
-    req.set(bhttp::field::content_type, content_type);
-    req.body() = body;
-  }
-  req.prepare_payload();
-  bhttp::write(socket, req);
-  boost::beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(socket, buffer, res);
-  return {static_cast<int>(res.result_int()), res.body()};
-}
-
-// GET /api/v1/events on a raw socket, read as it comes.
-class Subscription {
- public:
-  Subscription(const std::string& port, const std::string& token, const std::string& last_event_id = "")
-      : socket_(io_) {
-    socket_.connect(loopback(port));
-    std::string head = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                       "Authorization: Bearer " + token + "\r\n";
-    if (!last_event_id.empty()) head += "Last-Event-ID: " + last_event_id + "\r\n";
-    boost::asio::write(socket_, boost::asio::buffer(head + "\r\n"));
-  }
-  // Reads until `pattern` matches what came so far (true), the stream
-  // ends or `timeout`.
-  bool wait_for(const std::regex& pattern, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!std::regex_search(seen_, pattern)) {
-      if (ended_ || !read_some(deadline)) return false;
-    }
-    return true;
-  }
-  // Whether the server ends the stream (its last chunk, or the connection
-  // closed) within `timeout`.
-  bool ends_within(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!ended_ && !seen_.ends_with("\r\n0\r\n\r\n")) {
-      if (!read_some(deadline)) return ended_;
-    }
-    return true;
-  }
-  const std::string& seen() const { return seen_; }
-
- private:
-  bool read_some(std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{socket_.native_handle(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return true;
-    char buf[4096];
-    boost::system::error_code ec;
-    const std::size_t n = socket_.read_some(boost::asio::buffer(buf), ec);
-    if (ec) ended_ = true;
-    seen_.append(buf, ec ? 0 : n);
-    return !ended_;
-  }
-
-  boost::asio::io_context io_;
-  tcp::socket socket_;
-  std::string seen_;
-  bool ended_ = false;
-};
 
 const std::regex kStarted("text/event-stream");
 
@@ -138,20 +54,20 @@ class HttpEventsDesk : public ::testing::Test {
   void upload(unsigned first, unsigned count) {
     std::string csv = "imei,serial\n";
     for (unsigned n = first; n < first + count; ++n) csv += test_imei(n) + ",EV" + std::to_string(n) + "\n";
-    const auto [status, body] = request(port_, "POST", "/api/v1/devices", token_, csv, "text/csv");
-    ASSERT_EQ(status, 200) << body;
+    const HttpReply reply = call(port_, "POST", "/api/v1/devices", token_, csv, "text/csv");
+    ASSERT_EQ(reply.status, 200) << reply.body;
   }
 
   void approve(const std::vector<unsigned>& devices) {
     nlohmann::json keys = nlohmann::json::array();
     for (unsigned n : devices) keys.push_back(test_imei(n));
     const nlohmann::json body{{"keys", keys}};
-    const auto [status, text] = request(port_, "POST", "/api/v1/devices/approve", token_, body.dump());
-    ASSERT_EQ(status, 200) << text;
+    const HttpReply reply = call(port_, "POST", "/api/v1/devices/approve", token_, body.dump());
+    ASSERT_EQ(reply.status, 200) << reply.body;
   }
 
   // The id of the ledger event about device n that `s` received.
-  static std::string ledger_id(Subscription& s, unsigned n) {
+  static std::string ledger_id(EventsClient& s, unsigned n) {
     const std::regex ledger("id: ([0-9]+-[0-9]+)\r?\nevent: ledger\r?\ndata: [^\n]*" + test_imei(n));
     if (!s.wait_for(ledger)) return "";
     std::smatch m;
@@ -175,7 +91,7 @@ TEST_F(HttpEventsDesk, ALoneSubscriberResumesAfterTheServerDroppedIt) {
   upload(10, 3);
   std::string last_id;
   {
-    Subscription s(port_, token_);
+    EventsClient s(port_, token_);
     ASSERT_TRUE(s.wait_for(kStarted)) << s.seen();
     approve({10});
     last_id = ledger_id(s, 10);
@@ -185,7 +101,7 @@ TEST_F(HttpEventsDesk, ALoneSubscriberResumesAfterTheServerDroppedIt) {
   ASSERT_TRUE(logged("http: GET /api/v1/events 200 by events-admin")) << kdad_.log();
   approve({11});
   approve({12});
-  Subscription resumed(port_, token_, last_id);
+  EventsClient resumed(port_, token_, last_id);
   ASSERT_TRUE(resumed.wait_for(std::regex("event: reset|" + test_imei(12)))) << resumed.seen();
   // The hub's monitor stayed open while nobody listened: nothing went by
   // unrecorded, so the events come, not a reset (which would be honest too).
@@ -203,7 +119,7 @@ TEST_F(HttpEventsDesk, AResumeTooFarBehindIsReset) {
   upload(100, 1003);
   std::string last_id;
   {
-    Subscription s(port_, token_);
+    EventsClient s(port_, token_);
     ASSERT_TRUE(s.wait_for(kStarted)) << s.seen();
     approve({100});
     last_id = ledger_id(s, 100);
@@ -212,7 +128,7 @@ TEST_F(HttpEventsDesk, AResumeTooFarBehindIsReset) {
   std::vector<unsigned> many;
   for (unsigned n = 101; n < 1102; ++n) many.push_back(n);
   approve(many);
-  Subscription far(port_, token_, last_id);
+  EventsClient far(port_, token_, last_id);
   ASSERT_TRUE(far.wait_for(std::regex("event: reset\r?\ndata: [^\n]*no longer all kept"))) << far.seen().substr(0, 2000);
   approve({1102});
   EXPECT_TRUE(far.wait_for(std::regex("event: ledger\r?\ndata: [^\n]*" + test_imei(1102)))) << kdad_.log();
@@ -222,7 +138,7 @@ TEST_F(HttpEventsDesk, AResumeTooFarBehindIsReset) {
 // re-check.
 TEST_F(HttpEventsDesk, ARevokedTokensStreamEnds) {
   const std::string viewer = make_token("--role viewer --name events-viewer");
-  Subscription s(port_, viewer);
+  EventsClient s(port_, viewer);
   ASSERT_TRUE(s.wait_for(kStarted)) << s.seen();
   const std::string list = kdad_.ctl("tokens list --json").out;
   std::smatch m;
@@ -238,23 +154,23 @@ TEST_F(HttpEventsDesk, ARevokedTokensStreamEnds) {
 // ?customer= must be one the caller reaches.
 TEST_F(HttpEventsDesk, AnotherCustomerIsRefused) {
   const std::string admin = make_token("--role customer-admin --customer '' --name desk-admin");
-  const auto [status, body] = request(port_, "GET", "/api/v1/events?customer=OTHER", admin);
-  EXPECT_EQ(status, 403) << body;
+  const HttpReply reply = call(port_, "GET", "/api/v1/events?customer=OTHER", admin);
+  EXPECT_EQ(reply.status, 403) << reply.body;
 }
 
 // At most 8 streams per token: the 9th is 429.
 TEST_F(HttpEventsDesk, StreamsPerTokenAreCapped) {
-  std::vector<std::unique_ptr<Subscription>> open;
+  std::vector<std::unique_ptr<EventsClient>> open;
   for (int i = 0; i < 8; ++i) {
-    open.push_back(std::make_unique<Subscription>(port_, token_));
+    open.push_back(std::make_unique<EventsClient>(port_, token_));
     ASSERT_TRUE(open.back()->wait_for(kStarted)) << open.back()->seen();
   }
-  const auto [status, body] = request(port_, "GET", "/api/v1/events", token_);
-  EXPECT_EQ(status, 429) << body;
+  const HttpReply reply = call(port_, "GET", "/api/v1/events", token_);
+  EXPECT_EQ(reply.status, 429) << reply.body;
   open.pop_back();
   // Once the server has let go of one, another may open.
   ASSERT_TRUE(logged("http: GET /api/v1/events 200 by events-admin")) << kdad_.log();
-  Subscription again(port_, token_);
+  EventsClient again(port_, token_);
   EXPECT_TRUE(again.wait_for(kStarted)) << again.seen();
 }
 
