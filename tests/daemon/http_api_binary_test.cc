@@ -28,14 +28,10 @@ class HttpApiDesk : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(kdad_.start()) << kdad_.log();
-    const std::string status = kdad_.ctl("--json status").out;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) << status;
-    port_ = m[1].str();
-    const auto created = kdad_.ctl("tokens create --role msp-admin --name mdm-sync");
-    ASSERT_EQ(created.status, 0) << created.out;
-    ASSERT_TRUE(std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) << created.out;
-    token_ = m[1].str();
+    port_ = http_port(kdad_);
+    ASSERT_FALSE(port_.empty()) << kdad_.log();
+    token_ = new_token(kdad_, "--role msp-admin --name mdm-sync");
+    ASSERT_FALSE(token_.empty());
   }
 
   // Whether kdad's log says `line` within 5 s (a request is logged once
@@ -178,14 +174,10 @@ TEST(HttpApiScopedEvents, ACustomerAdminSeesItsCustomersSessionFromClaimToOutcom
                "[http]\nlisten = \"127.0.0.1:0\"\ntls = false\n");
   ASSERT_TRUE(kdad.start()) << kdad.log();
   ASSERT_EQ(kdad.ctl("devices import " + std::string(KDA_SOURCE_DIR) + "/examples/devices.csv --source r1").status, 0);
-  std::smatch m;
-  const std::string status = kdad.ctl("--json status").out;
-  ASSERT_TRUE(std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) << status;
-  const std::string port = m[1].str();
-  const auto created = kdad.ctl("tokens create --role customer-admin --customer '' --name desk-admin");
-  ASSERT_EQ(created.status, 0) << created.out << kdad.log();
-  ASSERT_TRUE(std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) << created.out;
-  EventsClient events(port, m[1].str());
+  const std::string port = http_port(kdad);
+  const std::string token = new_token(kdad, "--role customer-admin --customer '' --name desk-admin");
+  ASSERT_FALSE(port.empty() || token.empty()) << kdad.log();
+  EventsClient events(port, token);
   ASSERT_TRUE(events.wait_for(std::regex("text/event-stream"))) << events.seen();
   auto target = std::async(std::launch::async, [&] { return run_command(kdad.target_cmd("490154203237518", "R58M12345AB")); });
   ASSERT_TRUE(events.wait_for(std::regex("event: session\r?\ndata: [^\n]*490154203237518[^\n]*\"sas\":\"[0-9]+\"")))

@@ -47,24 +47,14 @@ class HttpApiRules : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(kdad_.start()) << kdad_.log();
-    const std::string status = kdad_.ctl("--json status").out;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) << status;
-    port_ = m[1].str();
+    port_ = http_port(kdad_);
+    ASSERT_FALSE(port_.empty()) << kdad_.log();
     admin_ = token("--role msp-admin --name msp");
     ASSERT_FALSE(admin_.empty());
   }
 
   // The secret `kdactl tokens create ARGS` printed, or "".
-  std::string token(const std::string& args) {
-    const auto created = kdad_.ctl("tokens create " + args);
-    std::smatch m;
-    if (created.status != 0 || !std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) {
-      ADD_FAILURE() << "tokens create " << args << ": " << created.out;
-      return "";
-    }
-    return m[1].str();
-  }
+  std::string token(const std::string& args) { return new_token(kdad_, args); }
 
   std::string add_customer(const std::string& company) {
     const HttpReply r = call(port_, "POST", "/api/v1/customers", admin_, customer_json(company));

@@ -1,6 +1,8 @@
 // A small HTTP client for tests of kdad's HTTP API on loopback: one request
 // on a connection of its own (call), and an events stream read as it comes
-// (EventsClient). Plain HTTP only; the TLS side is tests/api's (Python).
+// (EventsClient), and the two things every such test asks kdad first: the
+// port its API listens on and a new token. Plain HTTP only; the TLS side is
+// tests/api's (Python).
 #pragma once
 
 #include <poll.h>
@@ -8,11 +10,15 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <regex>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "child_process.h"
 
 namespace kda::test {
 
@@ -108,5 +114,24 @@ class EventsClient {
   std::string seen_;
   bool ended_ = false;
 };
+
+// The port kdad's HTTP API listens on on 127.0.0.1 (kdactl --json status), or "".
+inline std::string http_port(const KdadProcess& kdad) {
+  const std::string status = kdad.ctl("--json status").out;
+  std::smatch m;
+  if (!std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) return "";
+  return m[1].str();
+}
+
+// The secret `kdactl tokens create ARGS` printed, or "" (a test failure says why).
+inline std::string new_token(const KdadProcess& kdad, const std::string& args) {
+  const auto created = kdad.ctl("tokens create " + args);
+  std::smatch m;
+  if (created.status != 0 || !std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) {
+    ADD_FAILURE() << "tokens create " << args << ": " << created.out;
+    return "";
+  }
+  return m[1].str();
+}
 
 }  // namespace kda::test

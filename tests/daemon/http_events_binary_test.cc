@@ -32,23 +32,13 @@ class HttpEventsDesk : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(kdad_.start()) << kdad_.log();
-    const std::string status = kdad_.ctl("--json status").out;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(status, m, std::regex("\"listen\":\\s*\"127\\.0\\.0\\.1:([0-9]+)\""))) << status;
-    port_ = m[1].str();
+    port_ = http_port(kdad_);
+    ASSERT_FALSE(port_.empty()) << kdad_.log();
     token_ = make_token("--role msp-admin --name events-admin");
     ASSERT_FALSE(token_.empty());
   }
 
-  std::string make_token(const std::string& args) {
-    const auto created = kdad_.ctl("tokens create " + args);
-    std::smatch m;
-    if (created.status != 0 || !std::regex_search(created.out, m, std::regex("(kda_[A-Za-z0-9_-]{43})"))) {
-      ADD_FAILURE() << created.out;
-      return "";
-    }
-    return m[1].str();
-  }
+  std::string make_token(const std::string& args) { return new_token(kdad_, args); }
 
   // Devices first..first+count-1, pending approval.
   void upload(unsigned first, unsigned count) {
