@@ -421,6 +421,4 @@ json message_to_json_value(const Message& m) {
 
 std::string message_to_json(const Message& m) { return shown(message_to_json_value(m)); }
 
-bool valid_utf8(std::string_view text) { return kda::daemon::valid_utf8(text); }
-
 }  // namespace kda::api

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "kda/core/error.h"
+#include "kda/daemon/device.h"
 
 namespace kda::api {
 
@@ -36,7 +37,8 @@ inline Result<void> json_to_message(const char* json, google::protobuf::Message&
 nlohmann::json message_to_json_value(const google::protobuf::Message& m);
 std::string message_to_json(const google::protobuf::Message& m);
 
-// Whether `text` is valid UTF-8 (no overlong forms, no surrogates).
-bool valid_utf8(std::string_view text);
+// Whether `text` is valid UTF-8: the device model's one check (no overlong
+// forms, no surrogates), for bodies, queries and names alike.
+using daemon::valid_utf8;
 
 }  // namespace kda::api
