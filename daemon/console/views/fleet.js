@@ -1,0 +1,13 @@
+// Placeholder until the Fleet view lands: a heading, so the shell works end to end.
+import { h } from '../lib/dom.js';
+
+export default {
+  id: 'fleet',
+  title: 'Fleet',
+  roles: ['msp-admin', 'customer-admin', 'desk-operator', 'viewer'],
+  mount(root) {
+    root.dataset.ready = 'false';
+    root.append(h('h1', {}, 'Fleet'), h('p', {}, 'Coming soon.'));
+    root.dataset.ready = 'true';
+  },
+};

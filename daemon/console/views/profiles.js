@@ -1,0 +1,13 @@
+// Placeholder until the Profiles view lands: a heading, so the shell works end to end.
+import { h } from '../lib/dom.js';
+
+export default {
+  id: 'profiles',
+  title: 'Profiles',
+  roles: ['msp-admin', 'customer-admin', 'desk-operator', 'viewer'],
+  mount(root) {
+    root.dataset.ready = 'false';
+    root.append(h('h1', {}, 'Profiles'), h('p', {}, 'Coming soon.'));
+    root.dataset.ready = 'true';
+  },
+};
