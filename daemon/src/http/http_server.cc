@@ -219,13 +219,19 @@ asio::awaitable<void> refuse(Connection<Stream>& c, const Error& why, std::strin
 template <class Stream>
 class Exchange final : public HttpExchange {
  public:
-  Exchange(Connection<Stream>& c, bool keep_alive) : c_(c), keep_alive_(keep_alive) {}
+  // `head`: a HEAD request, answered as GET would be, without the body.
+  Exchange(Connection<Stream>& c, bool keep_alive, bool head) : c_(c), keep_alive_(keep_alive), head_(head) {}
 
   asio::awaitable<bool> respond(api::ApiResponse response) override {
     if (answered_ || !usable()) co_return false;
     answered_ = true;
     auto message = to_message(std::move(response), keep_alive_);
-    failed_ = !co_await write_message(c_, message);
+    if (head_) {  // the header GET would get, its Content-Length too
+      bhttp::response<bhttp::empty_body> header_only{std::move(message.base())};
+      failed_ = !co_await write_message(c_, header_only);
+    } else {
+      failed_ = !co_await write_message(c_, message);
+    }
     co_return !failed_;
   }
 
@@ -278,6 +284,7 @@ class Exchange final : public HttpExchange {
  private:
   Connection<Stream>& c_;
   bool keep_alive_;
+  bool head_;
   bool answered_ = false;
   bool streaming_ = false;
   bool failed_ = false;
@@ -424,7 +431,7 @@ asio::awaitable<void> serve_requests(std::shared_ptr<Connection<Stream>> c) {
     }
     ++s.requests;
     const std::string target(read.request->target());
-    Exchange<Stream> exchange(*c, read.request->keep_alive());
+    Exchange<Stream> exchange(*c, read.request->keep_alive(), read.request->method() == bhttp::verb::head);
     // Operands of co_await are locals, never temporaries: GCC 12 destroys
     // a temporary in a co_await operand twice.
     api::ApiRequest request = to_api_request(std::move(*read.request), c->remote);

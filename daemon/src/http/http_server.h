@@ -37,6 +37,8 @@ struct HttpSettings {
 // One request's reply side. respond() answers once; an events stream calls
 // start_events() and then send_event() until it returns false (the client
 // left, or the server stops). Each returns false once the connection is gone.
+// A HEAD request's response goes out without its body (Content-Length as
+// the body's).
 class HttpExchange {
  public:
   virtual ~HttpExchange() = default;

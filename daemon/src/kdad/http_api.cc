@@ -5,10 +5,12 @@
 #include "api/api_answer.h"
 #include "api/api_routes.h"
 #include "api/auth_limiter.h"
+#include "api/console.h"
 #include "api/json_codec.h"
 #include "api/problem.h"
 #include "http/http_server.h"
 #include "http/tls_identity.h"
+#include "http_console.h"
 #include "http_events.h"
 #include "http_operations.h"
 #include "kda/core/host_port.h"
@@ -44,7 +46,11 @@ class ApiService final : public http::HttpHandler {
   ApiService(asio::any_io_executor executor, const HttpApiSettings& settings, ControlHandler& control,
              StoreWorker& reader, std::int64_t boot_ms, Log& log)
       : executor_(executor), control_(control), reader_(reader), log_(log),
-        limiter_(settings.token_failures_per_minute), events_(executor, control, boot_ms, log) {}
+        limiter_(settings.token_failures_per_minute), events_(executor, control, boot_ms, log),
+        console_(HttpConsole::from_environment()) {
+    if (!console_.dir().empty())
+      log_.info("http: the console's files are read from " + console_.dir() + " (KDA_CONSOLE_DIR)");
+  }
 
   asio::awaitable<void> serve(api::ApiRequest request, http::HttpExchange& exchange) override {
     const auto started = Clock::now();
@@ -62,6 +68,12 @@ class ApiService final : public http::HttpHandler {
   // Answers the request; the status it sent and, in `by`, who asked.
   asio::awaitable<int> answer(const api::ApiRequest& request, const std::string& path, http::HttpExchange& exchange,
                               std::string& by) {
+    // The console (everything outside /api/): files that hold no data, so
+    // no token, and nothing that counts toward the failures' limit.
+    if (api::console_request(path)) {
+      api::ApiResponse r = console_.answer(request.method, path);
+      co_return co_await send(exchange, std::move(r));
+    }
     std::chrono::seconds retry{0};
     bool first_refusal = false;
     if (!limiter_.allowed(request.remote, Clock::now(), &retry, &first_refusal)) {
@@ -249,6 +261,7 @@ class ApiService final : public http::HttpHandler {
   api::AuthLimiter limiter_;
   HttpOperations operations_;
   EventHub events_;
+  HttpConsole console_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // uploads under way check it
 };
 
