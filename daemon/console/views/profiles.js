@@ -1,13 +1,845 @@
-// Placeholder until the Profiles view lands: a heading, so the shell works end to end.
-import { h } from '../lib/dom.js';
+// Profiles: the catalog's list, an editor over the profile JSON (POST new, PATCH the
+// changed fields), copy, delete, set default, and the QR code / NDEF record (secrets).
+// Secrets stay "(hidden)" unless the role may read them and the admin asks.
+import { h, clear, badge, confirmDialog, downloadBlob, errorText } from '../lib/dom.js';
+
+const HIDDEN = '(hidden)';
+
+const SECURITY = [
+  ['SECURITY_UNSPECIFIED', 'Not set (no Wi-Fi)'],
+  ['SECURITY_NONE', 'Open (no password)'],
+  ['SECURITY_WEP', 'WEP'],
+  ['SECURITY_WPA', 'WPA/WPA2/WPA3 Personal'],
+  ['SECURITY_EAP', 'WPA2/WPA3 Enterprise (EAP)'],
+];
+const EAP_METHODS = ['', 'PEAP', 'TLS', 'TTLS', 'PWD', 'SIM', 'AKA', 'AKA_PRIME'];
+const PHASE2 = ['', 'NONE', 'PAP', 'MSCHAP', 'MSCHAPV2', 'GTC', 'SIM', 'AKA', 'AKA_PRIME'];
+
+// Every field the editor shows: path in the profile JSON, label, kind, hint.
+// Paths are the API's snake_case names, which its refusals use too ("wifi.password: ...").
+const TOP_TEXT = ['name', 'description', 'company_name', 'support_email', 'support_phone', 'mdm_agent_apk_url',
+  'admin_component_name', 'signature_checksum', 'server_url', 'enrollment_token', 'locale', 'time_zone'];
+const TOP_BOOL = ['skip_setup_wizard', 'allow_user_cancel', 'leave_system_apps_enabled', 'skip_education_screens',
+  'skip_encryption', 'use_mobile_data'];
+const WIFI_TEXT = ['ssid', 'password', 'eap_method', 'phase2_auth', 'identity', 'anonymous_identity',
+  'ca_certificate', 'user_certificate', 'domain'];
+const SECRETS = ['enrollment_token', 'wifi.password', 'wifi.user_certificate'];
+
+const enc = (name) => encodeURIComponent(name);
+const fieldId = (path) => 'profile-' + path.replace(/[^A-Za-z0-9_-]/g, '-');
+
+// A profile as the API answers it, with every default filled in (answers leave defaults out).
+function normalize(p) {
+  const out = {};
+  for (const k of TOP_TEXT) out[k] = typeof p[k] === 'string' ? p[k] : '';
+  for (const k of TOP_BOOL) out[k] = p[k] === true;
+  out.token_validity_days = Number(p.token_validity_days || 0);
+  out.custom_json = typeof p.custom_json === 'string' ? p.custom_json : '';
+  out.eulas = Array.isArray(p.eulas) ? p.eulas.map((e) => ({ title: e.title || '', text: e.text || '' })) : [];
+  const w = p.wifi || {};
+  out.wifi = { security: w.security || 'SECURITY_UNSPECIFIED', hidden: w.hidden === true };
+  for (const k of WIFI_TEXT) out.wifi[k] = typeof w[k] === 'string' ? w[k] : '';
+  out.is_default = p.is_default === true;
+  return out;
+}
+
+// The wifi object to send: defaults left out (the API replaces the stored wifi as a whole).
+function compactWifi(w) {
+  const out = {};
+  for (const [k, v] of Object.entries(w)) {
+    if (v === '' || v === false || v === 'SECURITY_UNSPECIFIED') continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// custom_json as an object, or null when it is not one (then the JSON textarea shows it as it is).
+function customObject(text) {
+  if (text.trim() === '') return {};
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+// Splits a refusal into {field: [messages]} and the lines no field of the form claims.
+// The catalog writes "<source>: <field>: <message>" one per line (source "request body"
+// for POST, "profile edit <name>" for PATCH); an upload-style problem lists them in errors[].
+export function fieldErrors(err, profileName, known) {
+  const lines = [];
+  if (Array.isArray(err.errors) && err.errors.length) lines.push(...err.errors);
+  else if (err.detail) lines.push(...String(err.detail).split('\n'));
+  else lines.push(errorText(err));
+  const prefixes = ['request body: ', 'profile edit ' + profileName + ': ', 'profile: '];
+  const byField = {};
+  const rest = [];
+  for (const raw of lines) {
+    let line = raw.trim();
+    if (!line) continue;
+    for (const p of prefixes) if (line.startsWith(p)) { line = line.slice(p.length); break; }
+    const m = /^([A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?(?:\.[A-Za-z_][A-Za-z0-9_]*)*): (.+)$/.exec(line);
+    let field = m ? m[1].replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()) : null;
+    let text = m ? m[2] : line;
+    if (!field && err.status === 409 && / exists already/.test(line)) field = 'name';
+    if (field && !known(field)) {
+      const top = field.replace(/\[.*$/, '').split('.')[0];
+      if (known(top)) field = top;
+      else { text = line; field = null; }
+    }
+    if (field) (byField[field] ||= []).push(text);
+    else rest.push(text);
+  }
+  return { byField, rest };
+}
 
 export default {
   id: 'profiles',
   title: 'Profiles',
   roles: ['msp-admin', 'customer-admin', 'desk-operator', 'viewer'],
-  mount(root) {
-    root.dataset.ready = 'false';
-    root.append(h('h1', {}, 'Profiles'), h('p', {}, 'Coming soon.'));
-    root.dataset.ready = 'true';
+  mount(root, ctx) {
+    return mountProfiles(root, ctx);
   },
 };
+
+function mountProfiles(root, ctx) {
+  const manage = ctx.can('manage_profiles');
+  const secrets = ctx.can('secrets');
+  const urls = new Set();
+  let alive = true;
+  let profiles = [];
+  let loads = 0;
+  let current = null;  // the open profile: {name (null for a new one), base (normalized answer), revealed}
+
+  const busy = () => { loads += 1; root.dataset.ready = 'false'; };
+  const done = () => { loads = Math.max(0, loads - 1); if (loads === 0 && alive) root.dataset.ready = 'true'; };
+
+  const listStatus = h('p', { class: 'profiles-status', role: 'status' });
+  const tbody = h('tbody');
+  const table = h('table', { id: 'profiles-table', class: 'profiles-table' },
+    h('caption', {}, 'Enrollment profiles (the default first)'),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, 'Name'),
+      h('th', { scope: 'col' }, 'Default'),
+      h('th', { scope: 'col', class: 'num' }, 'Devices'),
+      h('th', { scope: 'col' }, 'Company'),
+      h('th', { scope: 'col' }, 'Description'),
+      h('th', { scope: 'col' }, 'Actions'))),
+    tbody);
+  const panel = h('div', { class: 'profile-panel', id: 'profile-panel' });
+
+  const toolbar = h('div', { class: 'profiles-toolbar' },
+    manage ? h('button', { type: 'button', id: 'profile-new', class: 'primary', onclick: () => openProfile(null) },
+      'New profile') : null,
+    h('button', { type: 'button', id: 'profiles-reload', onclick: () => loadList() }, 'Reload'));
+
+  root.append(
+    h('h1', {}, 'Profiles'),
+    h('p', { class: 'profiles-intro' },
+      'A profile is what a phone receives at enrollment: the MDM agent, its server and token, Wi-Fi and setup '
+      + 'choices. The default profile goes to every approved device without one of its own.'),
+    toolbar, listStatus,
+    h('div', { class: 'table-wrap profiles-table-wrap' }, table),
+    panel);
+
+  function actionButton(label, action, name, onclick, extra) {
+    return h('button', { type: 'button', class: ['small', extra && extra.class], 'data-action': action,
+      'aria-label': `${label}: ${name}`, onclick }, label);
+  }
+
+  function renderList() {
+    clear(tbody);
+    for (const p of profiles) {
+      const name = p.name;
+      const actions = [
+        actionButton(manage ? 'Edit' : 'View', manage ? 'edit' : 'view', name, () => openProfile(name)),
+        secrets ? actionButton('QR', 'qr', name, () => openProfile(name, { qr: true })) : null,
+        secrets ? actionButton('NDEF', 'ndef', name, () => downloadNdef(name)) : null,
+        manage ? actionButton('Copy', 'copy', name, () => openProfile(name, { focus: 'copy' })) : null,
+        manage && !p.is_default ? actionButton('Set default', 'default', name, () => setDefault(name)) : null,
+        manage ? actionButton('Delete', 'delete', name, () => deleteProfile(name), { class: 'danger' }) : null,
+      ];
+      tbody.append(h('tr', { 'data-profile': name, class: p.is_default ? 'is-default' : '' },
+        h('th', { scope: 'row' }, name),
+        h('td', {}, p.is_default ? badge('Default', 'ok') : ''),
+        h('td', { class: 'num' }, String(p.devices || 0)),
+        h('td', {}, p.company_name || ''),
+        h('td', { class: 'profile-description' }, p.description || ''),
+        h('td', { class: 'actions' }, h('div', { class: 'profile-actions' }, actions))));
+    }
+    listStatus.textContent = profiles.length === 1 ? '1 profile' : `${profiles.length} profiles`;
+  }
+
+  async function loadList() {
+    busy();
+    try {
+      const ans = await ctx.api.get('/profiles');
+      if (!alive) return;
+      profiles = Array.isArray(ans.profiles) ? ans.profiles : [];
+      renderList();
+    } catch (e) {
+      if (alive) listStatus.textContent = 'Could not read the profiles: ' + errorText(e);
+    } finally {
+      done();
+    }
+  }
+
+  async function setDefault(name) {
+    try {
+      // PUT /default-profile; Api has no put() of its own, so its request() when it is there.
+      if (typeof ctx.api.put === 'function') await ctx.api.put('/default-profile', { name });
+      else if (typeof ctx.api.request === 'function') await ctx.api.request('PUT', '/default-profile', { body: { name } });
+      else await ctx.api.patch('/profiles/' + enc(name), { is_default: true });
+      ctx.notify(`"${name}" is now the default profile`, 'success');
+      await loadList();
+      if (current && current.name === name) openProfile(name);
+    } catch (e) {
+      ctx.notify(`Could not make "${name}" the default: ${errorText(e)}`, 'error');
+    }
+  }
+
+  async function deleteProfile(name) {
+    const ok = await confirmDialog('Delete profile', `Delete the profile "${name}"? This cannot be undone. `
+      + 'A profile that devices are assigned cannot be deleted: move them first.', 'Delete');
+    if (!ok || !alive) return;
+    try {
+      await ctx.api.del('/profiles/' + enc(name));
+      ctx.notify(`Profile "${name}" deleted`, 'success');
+      if (current && current.name === name) closePanel();
+      await loadList();
+    } catch (e) {
+      ctx.notify(`Could not delete "${name}": ${errorText(e)}`, 'error');
+    }
+  }
+
+  async function downloadNdef(name) {
+    try {
+      const blob = await ctx.api.blob('/profiles/' + enc(name) + '/ndef');
+      downloadBlob(blob, name + '.ndef');
+    } catch (e) {
+      ctx.notify(`Could not make the NDEF record of "${name}": ${errorText(e)}`, 'error');
+    }
+  }
+
+  // ---- the open profile: toolbar, QR, editor ----
+
+  function revokeAll() {
+    for (const u of urls) URL.revokeObjectURL(u);
+    urls.clear();
+  }
+
+  function closePanel() {
+    revokeAll();
+    current = null;
+    clear(panel);
+  }
+
+  async function openProfile(name, opts = {}) {
+    busy();
+    revokeAll();
+    try {
+      let base;
+      if (name === null) base = normalize({});
+      else base = normalize(await ctx.api.get('/profiles/' + enc(name)));
+      if (!alive) return;
+      current = { name, base, revealed: false };
+      renderPanel(opts);
+    } catch (e) {
+      if (alive) ctx.notify(`Could not open "${name}": ${errorText(e)}`, 'error');
+    } finally {
+      done();
+    }
+  }
+
+  function renderPanel(opts) {
+    clear(panel);
+    const name = current.name;
+    const title = name === null ? 'New profile' : (manage ? `Edit profile "${name}"` : `Profile "${name}"`);
+    const heading = h('h2', { id: 'profile-panel-title', tabindex: '-1' }, title);
+    const parts = [heading];
+    if (name !== null) parts.push(profileToolbar(name));
+    if (name !== null && secrets) parts.push(qrSection(name, opts.qr));
+    parts.push(editorForm());
+    panel.append(h('section', { class: 'panel profile-detail', 'aria-labelledby': 'profile-panel-title' }, parts));
+    const focusTarget = opts.focus === 'copy' ? panel.querySelector('#profile-copy-name')
+      : opts.qr ? panel.querySelector('#profile-qr-section h3') : heading;
+    if (focusTarget) {
+      focusTarget.focus();
+      if (focusTarget.select) focusTarget.select();
+      focusTarget.scrollIntoView({ block: 'start' });
+    }
+  }
+
+  function profileToolbar(name) {
+    const items = [];
+    if (manage) {
+      const copyName = h('input', { id: 'profile-copy-name', type: 'text', name: 'new_name', autocomplete: 'off',
+        value: name + ' copy' });
+      const copyForm = h('form', { class: 'profile-copy', 'aria-label': 'Copy this profile' },
+        h('label', { for: 'profile-copy-name' }, 'Copy as'), copyName,
+        h('button', { type: 'submit', id: 'profile-copy' }, 'Copy'));
+      copyForm.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const newName = copyName.value.trim();
+        if (!newName) { ctx.notify('Give the copy a name', 'error'); copyName.focus(); return; }
+        try {
+          await ctx.api.post('/profiles/' + enc(name) + '/copy', { new_name: newName });
+          ctx.notify(`"${name}" copied to "${newName}" (secrets included)`, 'success');
+          await loadList();
+          openProfile(newName);
+        } catch (e) {
+          ctx.notify(`Could not copy "${name}": ${errorText(e)}`, 'error');
+        }
+      });
+      items.push(copyForm);
+      const isDefault = current.base.is_default;
+      const def = h('button', { type: 'button', id: 'profile-default', onclick: () => setDefault(name) },
+        isDefault ? 'Is the default' : 'Set default');
+      if (isDefault) def.disabled = true;
+      items.push(def);
+      items.push(h('button', { type: 'button', id: 'profile-delete', class: 'danger',
+        onclick: () => deleteProfile(name) }, 'Delete'));
+    }
+    if (secrets) {
+      items.push(h('button', { type: 'button', id: 'profile-ndef', onclick: () => downloadNdef(name) },
+        'Download NDEF record'));
+    }
+    items.push(h('button', { type: 'button', id: 'profile-close', onclick: () => { closePanel(); } }, 'Close'));
+    return h('div', { class: 'profile-toolbar' }, items);
+  }
+
+  function qrSection(name, show) {
+    const body = h('div', { class: 'profile-qr-body' });
+    const btn = h('button', { type: 'button', id: 'profile-qr-show', 'aria-expanded': 'false' }, 'Show QR code');
+    const section = h('section', { id: 'profile-qr-section', class: 'profile-qr', 'aria-labelledby': 'profile-qr-title' },
+      h('h3', { id: 'profile-qr-title', tabindex: '-1' }, 'QR code for Android Enterprise setup'),
+      h('p', {}, 'Tap the welcome screen of a factory-reset phone six times and scan this code. '
+        + 'It carries the profile\'s secrets: show it only while staging phones.'),
+      btn, body);
+    btn.addEventListener('click', () => {
+      if (btn.getAttribute('aria-expanded') === 'true') {
+        revokeAll();
+        clear(body);
+        btn.textContent = 'Show QR code';
+        btn.setAttribute('aria-expanded', 'false');
+      } else {
+        showQr(name, body, btn);
+      }
+    });
+    if (show) showQr(name, body, btn);
+    return section;
+  }
+
+  async function showQr(name, body, btn) {
+    busy();
+    btn.disabled = true;
+    revokeAll();
+    clear(body);
+    try {
+      const [blob, info] = await Promise.all([
+        ctx.api.blob('/profiles/' + enc(name) + '/qr.png'),
+        ctx.api.get('/profiles/' + enc(name) + '/qr'),
+      ]);
+      if (!alive || !current || current.name !== name || !body.isConnected) return;
+      const url = URL.createObjectURL(blob);
+      urls.add(url);
+      const img = h('img', { id: 'profile-qr', alt: `QR code that enrolls a phone with the profile "${name}"` });
+      img.addEventListener('load', () => {
+        // Scaled by a whole factor (up or down) to about 320-640 px: big enough to scan from
+        // the screen, crisp (pixelated), and whole on a tablet.
+        const n = img.naturalWidth || 320;
+        img.style.width = (n < 320 ? n * Math.ceil(320 / n) : n / Math.max(1, Math.floor(n / 320))) + 'px';
+      });
+      img.src = url;
+      const list = Array.isArray(info.secrets) ? info.secrets : [];
+      body.append(
+        h('figure', { class: 'profile-qr-figure' }, img, h('figcaption', {}, `Profile "${name}"`)),
+        list.length
+          ? h('p', { class: 'profile-qr-secrets', id: 'profile-qr-secrets' },
+            'This code carries these secrets: ', h('strong', {}, list.join(', ')),
+            '. Do not photograph or share it.')
+          : h('p', { class: 'profile-qr-secrets', id: 'profile-qr-secrets' }, 'This code carries no secrets.'));
+      btn.textContent = 'Hide QR code';
+      btn.setAttribute('aria-expanded', 'true');
+    } catch (e) {
+      if (alive) body.append(h('p', { class: 'error-text', role: 'alert' }, 'No QR code: ' + errorText(e)));
+    } finally {
+      btn.disabled = false;
+      done();
+    }
+  }
+
+  // ---- the editor ----
+  function editorForm() {
+    const base = current.base;
+    const isNew = current.name === null;
+    const readOnly = !manage;
+    const inputs = {};  // path -> element
+    const known = (f) => f in inputs || f === 'custom_json' || f === 'eulas' || f === 'wifi';
+
+    const summary = h('div', { id: 'profile-errors', class: 'form-errors', tabindex: '-1' });
+    summary.hidden = true;
+
+    function hintId(path) { return fieldId(path) + '-hint'; }
+
+    function field(path, label, control, hint) {
+      control.id = fieldId(path);
+      control.name = path;
+      inputs[path] = control;
+      if (hint) control.setAttribute('aria-describedby', hintId(path));
+      return h('div', { class: 'field', 'data-field-wrap': path },
+        h('label', { for: control.id }, label),
+        control,
+        hint ? h('p', { class: 'field-hint', id: hintId(path) }, hint) : null);
+    }
+
+    function text(path, label, value, hint, attrs = {}) {
+      const el = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', ...attrs });
+      el.value = value;
+      return field(path, label, el, hint);
+    }
+
+    function area(path, label, value, hint, rows = 3) {
+      const el = h('textarea', { rows: String(rows), spellcheck: 'false' });
+      el.value = value;
+      return field(path, label, el, hint);
+    }
+
+    function check(path, label, value, hint) {
+      const el = h('input', { type: 'checkbox' });
+      el.checked = value;
+      el.id = fieldId(path);
+      el.name = path;
+      inputs[path] = el;
+      if (hint) el.setAttribute('aria-describedby', hintId(path));
+      return h('div', { class: 'field field-check', 'data-field-wrap': path },
+        el, h('label', { for: el.id }, label),
+        hint ? h('p', { class: 'field-hint', id: hintId(path) }, hint) : null);
+    }
+
+    function select(path, label, options, value, hint) {
+      const el = h('select', {}, options.map(([v, t]) => h('option', { value: v }, t)));
+      el.value = value;
+      return field(path, label, el, hint);
+    }
+
+    const secretHint = isNew ? 'A secret: only admins may read it back.'
+      : 'A secret. "(hidden)" keeps the stored one; type a new value to replace it.';
+    const nameField = text('name', 'Name', base.name,
+      isNew ? 'Required. Not any of \\ # / $ * % ^ & ( ) + ? { } [ ]'
+        : 'A profile cannot be renamed: copy it under a new name instead.');
+    if (!isNew) inputs.name.readOnly = true;
+
+    // Wi-Fi, with the EAP fields only for SECURITY_EAP.
+    const w = base.wifi;
+    const eap = h('fieldset', { class: 'profile-eap' }, h('legend', {}, 'Enterprise (EAP)'),
+      select('wifi.eap_method', 'EAP method', EAP_METHODS.map((m) => [m, m || 'Not set']), w.eap_method),
+      select('wifi.phase2_auth', 'Phase 2 authentication', PHASE2.map((m) => [m, m || 'Not set']), w.phase2_auth),
+      text('wifi.identity', 'Identity', w.identity, 'PEAP, TTLS and PWD need an identity and a password.'),
+      text('wifi.anonymous_identity', 'Anonymous identity', w.anonymous_identity),
+      text('wifi.domain', 'Server domain', w.domain, 'The RADIUS server certificate\'s domain suffix.'),
+      area('wifi.ca_certificate', 'CA certificate (base64 DER)', w.ca_certificate, null, 3),
+      area('wifi.user_certificate', 'Client certificate and key (base64 PKCS#12)', w.user_certificate,
+        'TLS needs it. ' + secretHint, 3));
+    const wifiFields = h('fieldset', { id: 'profile-section-wifi' }, h('legend', {}, 'Wi-Fi'),
+      h('p', { class: 'field-hint' }, 'The network the phone joins to download the MDM agent.'),
+      text('wifi.ssid', 'Network name (SSID)', w.ssid),
+      select('wifi.security', 'Security', SECURITY, w.security),
+      text('wifi.password', 'Password', w.password, secretHint),
+      check('wifi.hidden', 'Hidden network', w.hidden),
+      eap);
+    const showEap = () => { eap.hidden = inputs['wifi.security'].value !== 'SECURITY_EAP'; };
+    inputs['wifi.security'].addEventListener('change', showEap);
+    showEap();
+
+    // Custom data: key/value rows, or the JSON itself.
+    const custom = customEditor(base.custom_json);
+    // EULAs: title and text rows.
+    const eulas = eulaEditor(base.eulas);
+
+    const sections = [
+      h('fieldset', { id: 'profile-section-general' }, h('legend', {}, 'General'),
+        nameField,
+        area('description', 'Description', base.description, null, 2),
+        text('company_name', 'Company name', base.company_name, 'Required. Shown on the phone during setup.'),
+        text('support_email', 'Support e-mail', base.support_email, null, { type: 'email' }),
+        text('support_phone', 'Support phone', base.support_phone, null, { type: 'tel' })),
+      h('fieldset', { id: 'profile-section-agent' }, h('legend', {}, 'MDM agent'),
+        text('admin_component_name', 'Package / admin receiver', base.admin_component_name,
+          'Required, as package/class: com.example.mdm/.AdminReceiver'),
+        text('mdm_agent_apk_url', 'Download URL', base.mdm_agent_apk_url, 'Required, an https:// URL of the APK.',
+          { type: 'url' }),
+        text('signature_checksum', 'Signature checksum', base.signature_checksum,
+          'Required: URL-safe base64 SHA-256 of the agent\'s signing certificate (43 characters).')),
+      h('fieldset', { id: 'profile-section-server' }, h('legend', {}, 'MDM server'),
+        text('server_url', 'Server URL', base.server_url, 'Required, an https:// URL.', { type: 'url' }),
+        text('enrollment_token', 'Enrollment token', base.enrollment_token, secretHint),
+        field('token_validity_days', 'Token validity (days)',
+          (() => { const el = h('input', { type: 'number', min: '0', max: '999', step: '1', inputmode: 'numeric' });
+            el.value = String(base.token_validity_days); return el; })(),
+          '0 = never expires, else 7 to 999.')),
+      wifiFields,
+      h('fieldset', { id: 'profile-section-setup' }, h('legend', {}, 'Setup'),
+        text('locale', 'Locale', base.locale, 'For example en_US.'),
+        text('time_zone', 'Time zone', base.time_zone, 'For example America/New_York.'),
+        check('skip_setup_wizard', 'Skip the setup wizard', base.skip_setup_wizard),
+        check('skip_education_screens', 'Skip the education screens', base.skip_education_screens),
+        check('skip_encryption', 'Skip encryption', base.skip_encryption),
+        check('use_mobile_data', 'Use mobile data', base.use_mobile_data),
+        check('allow_user_cancel', 'Allow the user to cancel', base.allow_user_cancel),
+        check('leave_system_apps_enabled', 'Leave system apps enabled', base.leave_system_apps_enabled)),
+      custom.fieldset,
+      eulas.fieldset,
+    ];
+    if (isNew) sections.push(h('fieldset', { id: 'profile-section-default' }, h('legend', {}, 'Default'),
+      check('is_default', 'Make it the default profile', false,
+        'The default profile goes to every approved device without a profile of its own.')));
+
+    const reveal = !isNew && secrets
+      ? h('button', { type: 'button', id: 'profile-reveal' }, 'Reveal secrets') : null;
+    if (reveal) reveal.addEventListener('click', () => toggleSecrets(reveal));
+
+    const nav = h('nav', { class: 'profile-steps', 'aria-label': 'Profile sections' },
+      h('ol', {}, sections.map((s) => h('li', {}, h('button', { type: 'button', class: 'link',
+        onclick: () => { s.scrollIntoView({ block: 'start' }); const f = s.querySelector('input, select, textarea'); if (f) f.focus(); } },
+      s.querySelector('legend').textContent)))));
+
+    const save = manage ? h('button', { type: 'submit', id: 'profile-save', class: 'primary' },
+      isNew ? 'Add profile' : 'Save changes') : null;
+    const form = h('form', { id: 'profile-editor', class: 'profile-editor', 'aria-labelledby': 'profile-panel-title' },
+    summary,
+    h('div', { class: 'profile-editor-top' }, nav, reveal),
+    h('div', { class: 'profile-sections' }, sections),
+    manage ? h('div', { class: 'form-actions' }, save,
+      h('button', { type: 'button', onclick: () => closePanel() }, 'Cancel')) : null);
+    form.noValidate = true;  // the server's messages, beside each field, are the ones that count
+    if (readOnly) for (const s of sections) s.disabled = true;
+
+    for (const p of ['name', 'company_name', 'admin_component_name', 'mdm_agent_apk_url', 'signature_checksum',
+      'server_url']) inputs[p].setAttribute('aria-required', 'true');
+    for (const p of SECRETS) inputs[p].classList.add('secret');
+
+    async function toggleSecrets(btn) {
+      if (current.revealed) {
+        for (const p of SECRETS) {
+          const el = inputs[p];
+          if (el.value === valueAt(current.base, p)) { el.value = valueAt(current.hiddenBase, p); }
+        }
+        current.base = current.hiddenBase;
+        current.revealed = false;
+        btn.textContent = 'Reveal secrets';
+        return;
+      }
+      busy();
+      try {
+        const full = normalize(await ctx.api.get('/profiles/' + enc(current.name), { reveal_secrets: true }));
+        if (!alive || !current) return;
+        current.hiddenBase = current.base;
+        const nb = structuredClone(current.base);
+        for (const p of SECRETS) {
+          const el = inputs[p];
+          const v = valueAt(full, p);
+          if (el.value === valueAt(current.base, p)) el.value = v;  // not edited yet
+          setAt(nb, p, v);
+        }
+        current.base = nb;
+        current.revealed = true;
+        btn.textContent = 'Hide secrets';
+      } catch (e) {
+        ctx.notify('Could not read the secrets: ' + errorText(e), 'error');
+      } finally {
+        done();
+      }
+    }
+
+    function clearErrors() {
+      for (const el of form.querySelectorAll('.field-error')) el.remove();
+      for (const el of form.querySelectorAll('[aria-invalid]')) {
+        el.removeAttribute('aria-invalid');
+        const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter((i) => i && !i.endsWith('-error'));
+        if (ids.length) el.setAttribute('aria-describedby', ids.join(' ')); else el.removeAttribute('aria-describedby');
+      }
+      clear(summary);
+      summary.hidden = true;
+    }
+
+    function showFieldError(path, messages) {
+      let el = inputs[path];
+      let anchor = el ? el.closest('.field') : null;
+      if (!el && path === 'custom_json') { el = custom.focusable(); anchor = custom.errorAnchor; }
+      if (!el && path === 'eulas') { el = eulas.focusable(); anchor = eulas.errorAnchor; }
+      if (!el && path === 'wifi') { el = inputs['wifi.ssid']; anchor = el.closest('.field'); }
+      if (!anchor) return false;
+      const id = fieldId(path) + '-error';
+      const msg = h('p', { class: 'field-error', id, 'data-field': path }, messages.join(' '));
+      anchor.append(msg);
+      if (el) {
+        el.setAttribute('aria-invalid', 'true');
+        const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+        if (!ids.includes(id)) ids.push(id);
+        el.setAttribute('aria-describedby', ids.join(' '));
+      }
+      return true;
+    }
+
+    function showErrors(byField, rest) {
+      let first = null;
+      for (const [path, messages] of Object.entries(byField)) {
+        if (showFieldError(path, messages)) { first ||= path; } else rest.push(...messages.map((m) => `${path}: ${m}`));
+      }
+      if (rest.length || first) {
+        summary.hidden = false;
+        const n = Object.keys(byField).length;
+        summary.append(h('p', { class: 'form-errors-title' },
+          isNew ? 'The profile was not added.' : 'The changes were not saved.',
+          n ? ` ${n === 1 ? 'One field needs' : n + ' fields need'} attention (marked below).` : ''));
+        if (rest.length) summary.append(h('ul', {}, rest.map((r) => h('li', {}, r))));
+      }
+      if (first && !rest.length) {
+        const el = inputs[first] || (first === 'custom_json' ? custom.focusable() : eulas.focusable());
+        if (el) el.focus();
+      } else {
+        summary.focus();
+      }
+    }
+
+    // The form as a profile object.
+    function read() {
+      const p = {};
+      for (const k of TOP_TEXT) p[k] = inputs[k].value;
+      p.name = p.name.trim();
+      for (const k of TOP_BOOL) p[k] = inputs[k].checked;
+      const days = inputs.token_validity_days.value.trim();
+      p.token_validity_days = days === '' ? 0 : Number(days);
+      p.wifi = { security: inputs['wifi.security'].value, hidden: inputs['wifi.hidden'].checked };
+      for (const k of WIFI_TEXT) p.wifi[k] = inputs['wifi.' + k].value;
+      return p;
+    }
+
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      if (!manage) return;
+      clearErrors();
+      const p = read();
+      const local = {};
+      if (!Number.isInteger(p.token_validity_days) || p.token_validity_days < 0) {
+        local.token_validity_days = ['must be a whole number of days (0 = never expires)'];
+      }
+      const cj = custom.value();
+      if (cj.error) local.custom_json = [cj.error];
+      else p.custom_json = cj.text;
+      p.eulas = eulas.value();
+      if (Object.keys(local).length) { showErrors(local, []); return; }
+
+      let body;
+      if (isNew) {
+        body = {};
+        for (const [k, v] of Object.entries(p)) {
+          if (k === 'wifi') { const cw = compactWifi(v); if (Object.keys(cw).length) body.wifi = cw; continue; }
+          if (v === '' || v === false || v === 0 || (Array.isArray(v) && !v.length)) continue;
+          body[k] = v;
+        }
+        if (inputs.is_default && inputs.is_default.checked) body.is_default = true;
+      } else {
+        body = {};
+        const b = current.base;
+        for (const k of [...TOP_TEXT, ...TOP_BOOL, 'token_validity_days', 'eulas']) {
+          if (k !== 'name' && !same(p[k], b[k])) body[k] = p[k];
+        }
+        if (!same(customObject(p.custom_json), customObject(b.custom_json))
+          || (customObject(b.custom_json) === null && p.custom_json !== b.custom_json)) body.custom_json = p.custom_json;
+        if (!same(p.wifi, b.wifi)) body.wifi = compactWifi(p.wifi);
+        if (!Object.keys(body).length) { ctx.notify('Nothing changed', 'info'); return; }
+      }
+      save.disabled = true;
+      busy();
+      try {
+        if (isNew) await ctx.api.post('/profiles', body);
+        else await ctx.api.patch('/profiles/' + enc(current.name), body);
+        if (!alive) return;
+        const name = isNew ? body.name : current.name;
+        ctx.notify(isNew ? `Profile "${name}" added` : `Profile "${name}" saved`, 'success');
+        await loadList();
+        await openProfile(name);
+      } catch (e) {
+        if (!alive) return;
+        if (e && e.status === 401) return;  // the shell signs out
+        const { byField, rest } = fieldErrors(e, current.name || '', known);
+        showErrors(byField, rest);
+      } finally {
+        if (save.isConnected) save.disabled = false;
+        done();
+      }
+    });
+
+    return form;
+  }
+
+  loadList().then(() => {
+    const wanted = ctx.params && ctx.params.get('profile');
+    if (alive && wanted !== null && wanted !== undefined && profiles.some((p) => p.name === wanted)) {
+      openProfile(wanted, { qr: ctx.params.get('qr') === '1' && secrets });
+    } else if (alive && manage && ctx.params && ctx.params.get('new') === '1') {
+      openProfile(null);
+    }
+  });
+  return () => {
+    alive = false;
+    revokeAll();
+  };
+}
+
+function valueAt(p, path) {
+  const [a, b] = path.split('.');
+  return b ? p[a][b] : p[a];
+}
+
+function setAt(p, path, v) {
+  const [a, b] = path.split('.');
+  if (b) p[a][b] = v; else p[a] = v;
+}
+
+// custom_json: rows of key and value, or the JSON text; value() -> {text} or {error}.
+function customEditor(initial) {
+  const obj = customObject(initial);
+  const flat = obj !== null && Object.values(obj).every((v) => typeof v === 'string');
+  let jsonMode = !flat;
+  const rows = h('div', { class: 'kv-rows' });
+  const textarea = h('textarea', { id: 'profile-custom_json', name: 'custom_json', rows: '5', spellcheck: 'false',
+    'aria-describedby': 'profile-custom_json-hint' });
+  textarea.value = jsonMode ? initial : '';
+  const rowsLabel = h('p', { class: 'field-hint', id: 'profile-custom-rows-hint' },
+    'Values the MDM agent receives (PROVISIONING_ADMIN_EXTRAS_BUNDLE). Every value is text.');
+  const add = h('button', { type: 'button', id: 'profile-custom-add' }, 'Add a value');
+  const toggle = h('button', { type: 'button', id: 'profile-custom-mode' });
+  const rowsBox = h('div', { class: 'kv-editor' }, rowsLabel, rows, add);
+  const jsonBox = h('div', { class: 'field', 'data-field-wrap': 'custom_json' },
+    h('label', { for: 'profile-custom_json' }, 'Custom data (JSON object)'),
+    textarea,
+    h('p', { class: 'field-hint', id: 'profile-custom_json-hint' }, 'A JSON object whose every value is a string, '
+      + 'for example {"site": "berlin-1"}.'));
+  const errorAnchor = h('div', { class: 'kv-errors' });
+  let count = 0;
+
+  function addRow(k = '', v = '') {
+    count += 1;
+    const n = count;
+    const key = h('input', { type: 'text', class: 'kv-key', 'aria-label': `Key ${n}`, autocomplete: 'off',
+      spellcheck: 'false' });
+    const val = h('input', { type: 'text', class: 'kv-value', 'aria-label': `Value ${n}`, autocomplete: 'off',
+      spellcheck: 'false' });
+    key.value = k;
+    val.value = v;
+    const row = h('div', { class: 'kv-row' }, key, val,
+      h('button', { type: 'button', class: 'kv-remove', 'aria-label': `Remove value ${n}`,
+        onclick: () => { row.remove(); add.focus(); } }, 'Remove'));
+    rows.append(row);
+    return key;
+  }
+
+  function rowsObject() {
+    const out = {};
+    for (const row of rows.querySelectorAll('.kv-row')) {
+      const k = row.querySelector('.kv-key').value.trim();
+      const v = row.querySelector('.kv-value').value;
+      if (!k && !v) continue;
+      if (!k) return { error: `a value ("${v.slice(0, 20)}") has no key` };
+      if (k in out) return { error: `the key "${k}" is there twice` };
+      out[k] = v;
+    }
+    return { obj: out };
+  }
+
+  function render() {
+    rowsBox.hidden = jsonMode;
+    jsonBox.hidden = !jsonMode;
+    toggle.textContent = jsonMode ? 'Edit as key and value rows' : 'Edit as JSON';
+  }
+
+  toggle.addEventListener('click', () => {
+    for (const el of errorAnchor.querySelectorAll('.field-error')) el.remove();
+    if (jsonMode) {
+      const text = textarea.value.trim();
+      let o;
+      try { o = text ? JSON.parse(text) : {}; } catch (e) {
+        errorAnchor.append(h('p', { class: 'field-error', 'data-field': 'custom_json', id: 'profile-custom_json-error' },
+          'Not valid JSON: ' + e.message));
+        return;
+      }
+      if (!o || typeof o !== 'object' || Array.isArray(o) || !Object.values(o).every((v) => typeof v === 'string')) {
+        errorAnchor.append(h('p', { class: 'field-error', 'data-field': 'custom_json', id: 'profile-custom_json-error' },
+          'Only an object whose every value is a string can be edited as rows.'));
+        return;
+      }
+      clear(rows);
+      for (const [k, v] of Object.entries(o)) addRow(k, v);
+      jsonMode = false;
+    } else {
+      const r = rowsObject();
+      textarea.value = r.error ? '' : (Object.keys(r.obj).length ? JSON.stringify(r.obj, null, 2) : '');
+      jsonMode = true;
+    }
+    render();
+    (jsonMode ? textarea : (rows.querySelector('input') || add)).focus();
+  });
+  add.addEventListener('click', () => addRow().focus());
+  if (!jsonMode) for (const [k, v] of Object.entries(obj)) addRow(k, v);
+  render();
+
+  const fieldset = h('fieldset', { id: 'profile-section-custom', class: 'profile-custom' },
+    h('legend', {}, 'Custom data'), toggle, rowsBox, jsonBox, errorAnchor);
+  return {
+    fieldset,
+    errorAnchor,
+    focusable: () => (jsonMode ? textarea : rows.querySelector('input') || add),
+    value() {
+      if (jsonMode) {
+        const text = textarea.value.trim();
+        if (!text) return { text: '' };
+        try { JSON.parse(text); } catch (e) { return { error: 'is not valid JSON: ' + e.message }; }
+        return { text: JSON.stringify(JSON.parse(text)) };
+      }
+      const r = rowsObject();
+      if (r.error) return { error: r.error };
+      return { text: Object.keys(r.obj).length ? JSON.stringify(r.obj) : '' };
+    },
+  };
+}
+
+// EULAs: a title and a text each.
+function eulaEditor(initial) {
+  const list = h('div', { class: 'eula-rows' });
+  const add = h('button', { type: 'button', id: 'profile-eula-add' }, 'Add a EULA');
+  const errorAnchor = h('div', { class: 'eula-errors' });
+  let count = 0;
+  function addRow(e = { title: '', text: '' }) {
+    count += 1;
+    const n = count;
+    const title = h('input', { type: 'text', class: 'eula-title', id: `profile-eula-title-${n}` });
+    const text = h('textarea', { class: 'eula-text', rows: '3', id: `profile-eula-text-${n}` });
+    title.value = e.title;
+    text.value = e.text;
+    const row = h('div', { class: 'eula-row' },
+      h('div', { class: 'field' }, h('label', { for: title.id }, `EULA ${n} title`), title),
+      h('div', { class: 'field' }, h('label', { for: text.id }, `EULA ${n} text`), text),
+      h('button', { type: 'button', 'aria-label': `Remove EULA ${n}`, onclick: () => { row.remove(); add.focus(); } },
+        'Remove'));
+    list.append(row);
+    return title;
+  }
+  for (const e of initial) addRow(e);
+  add.addEventListener('click', () => addRow().focus());
+  return {
+    fieldset: h('fieldset', { id: 'profile-section-eulas' }, h('legend', {}, 'EULAs'),
+      h('p', { class: 'field-hint' }, 'Terms the user accepts during setup, each with a title and a text.'),
+      list, add, errorAnchor),
+    errorAnchor,
+    focusable: () => list.querySelector('input') || add,
+    value: () => [...list.querySelectorAll('.eula-row')].map((r) => ({
+      title: r.querySelector('.eula-title').value, text: r.querySelector('.eula-text').value,
+    })).filter((e) => e.title || e.text),
+  };
+}
