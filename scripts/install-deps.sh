@@ -31,7 +31,15 @@ packages=(
   # The HTTP API (issue 21): tests/api checks every response against
   # docs/openapi.yaml (YAML loaded, JSON Schema 2020-12); curl for API.md
   python3-jsonschema python3-yaml curl
+  # The web console (issue 22): tests/console drives Debian's headless
+  # Chromium through python3-selenium (axe-core comes from npm, below)
+  chromium chromium-driver python3-selenium
 )
+# node runs the console's unit tests, npm installs axe-core: Debian's, unless
+# a node and npm are installed already (from elsewhere)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,12 +50,25 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# axe-core for the console's browser tests, exactly as tests/console's
+# package-lock.json pins it, into tests/console/node_modules (not committed).
+# npm ci runs once per lockfile: a stamp holds the lockfile's hash.
+console="$(cd "$(dirname "$0")/../tests/console" && pwd)"
+stamp="$console/node_modules/.kda-lockfile.sha256"
+lock="$(sha256sum "$console/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
+  echo "install-deps: tests/console/node_modules matches its lockfile"
+else
+  echo "install-deps: npm ci in tests/console"
+  (cd "$console" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$lock" >"$stamp"
+fi
