@@ -1,0 +1,413 @@
+// The console's shell: sign-in with an API token, the views the token's
+// role may use, a hash router (#/devices?state=Unassigned), the customer
+// selector and the ctx each view gets (see the console contract: the view
+// interface is export default {id, title, roles, mount(root, ctx)}).
+// The token lives in sessionStorage (this tab only) and travels only as the
+// Authorization header.
+
+import { Api, ApiError } from './lib/api.js';
+import { EventFeed } from './lib/events.js';
+import { h, clear, errorText } from './lib/dom.js';
+
+const TOKEN_KEY = 'kda.console.token';
+const CUSTOMER_KEY = 'kda.console.customer';
+
+const ALL_BUT_RESELLER = ['msp-admin', 'customer-admin', 'desk-operator', 'viewer'];
+// In nav order. The shell's fallback when a view module fails to load;
+// a loaded module's own title and roles win.
+const VIEWS = [
+  { id: 'desk', title: 'Desk', roles: ALL_BUT_RESELLER },
+  { id: 'devices', title: 'Devices', roles: ['msp-admin', 'customer-admin', 'reseller', 'desk-operator', 'viewer'] },
+  { id: 'uploads', title: 'Uploads', roles: ['msp-admin', 'customer-admin'] },
+  { id: 'profiles', title: 'Profiles', roles: ALL_BUT_RESELLER },
+  { id: 'ledger', title: 'Ledger', roles: ALL_BUT_RESELLER },
+  { id: 'customers', title: 'Customers', roles: ['msp-admin'] },
+  { id: 'fleet', title: 'Fleet', roles: ALL_BUT_RESELLER },
+];
+
+const CAPABILITIES = {
+  secrets: ['msp-admin', 'customer-admin'],
+  manage_devices: ['msp-admin', 'customer-admin'],
+  manage_profiles: ['msp-admin', 'customer-admin'],
+  confirm: ['msp-admin', 'customer-admin', 'desk-operator'],
+  upload: ['msp-admin', 'customer-admin', 'reseller'],
+  manage_customers: ['msp-admin'],
+};
+
+// Roles whose token made without --customer reaches every customer.
+const REACH_ALL_ROLES = ['msp-admin', 'desk-operator', 'viewer'];
+
+const el = {
+  main: document.getElementById('main'),
+  nav: document.getElementById('nav'),
+  navList: document.getElementById('nav-list'),
+  session: document.getElementById('session-controls'),
+  whoami: document.getElementById('whoami'),
+  customerSlot: document.getElementById('customer-slot'),
+  signout: document.getElementById('signout'),
+  notices: document.getElementById('notices'),
+  feedState: document.getElementById('feed-state'),
+};
+
+const state = {
+  token: null,
+  caller: null,
+  api: null,
+  events: null,
+  views: [],           // the loaded view modules the caller may use, in nav order
+  customers: null,     // the selector's choices, null when there is no selector
+  customer: null,      // ctx.customer
+  current: null,       // {id, query, section, cleanup, generation}
+  generation: 0,
+};
+
+// ---------------------------------------------------------------- notices
+
+function notify(message, kind = 'info') {
+  const k = ['info', 'success', 'error'].includes(kind) ? kind : 'info';
+  const item = h('div', { class: ['notice', `notice-${k}`], role: k === 'error' ? 'alert' : null },
+    h('span', { class: 'notice-text' }, String(message)),
+    h('button', {
+      type: 'button', class: 'notice-close', 'aria-label': 'Dismiss notice',
+      onclick: () => item.remove(),
+    }, '×'));
+  el.notices.append(item);
+  while (el.notices.children.length > 5) el.notices.firstElementChild.remove();
+  if (k !== 'error') setTimeout(() => item.remove(), 8000);
+}
+
+// ---------------------------------------------------------------- views
+
+let modulesPromise = null;
+
+// Every view module, loaded once; one that fails to load keeps its place
+// (from VIEWS) and shows its error when opened, instead of breaking the shell.
+function loadViews() {
+  modulesPromise ??= Promise.all(VIEWS.map(async (fallback) => {
+    try {
+      const mod = await import(`./views/${fallback.id}.js`);
+      const view = mod.default;
+      if (!view || typeof view.mount !== 'function') throw new Error('the module has no default view with mount()');
+      return { ...fallback, ...view, id: fallback.id, roles: Array.isArray(view.roles) ? view.roles : fallback.roles };
+    } catch (err) {
+      console.error(`view ${fallback.id} failed to load`, err);
+      return { ...fallback, broken: err };
+    }
+  }));
+  return modulesPromise;
+}
+
+function can(what) {
+  const roles = CAPABILITIES[what];
+  return Boolean(roles && state.caller && roles.includes(state.caller.role));
+}
+
+function parseHash() {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const q = hash.indexOf('?');
+  const id = decodeURIComponent(q >= 0 ? hash.slice(0, q) : hash);
+  const query = q >= 0 ? hash.slice(q + 1) : '';
+  return { id, query };
+}
+
+function hashFor(id, params) {
+  let query = '';
+  if (params instanceof URLSearchParams) query = params.toString();
+  else if (params && typeof params === 'object') {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) {
+      if (v === undefined || v === null || v === '') continue;
+      if (Array.isArray(v)) v.forEach((x) => p.append(k, String(x)));
+      else p.append(k, String(v));
+    }
+    query = p.toString();
+  } else if (typeof params === 'string') query = params.replace(/^\?/, '');
+  return `#/${encodeURIComponent(id)}${query ? `?${query}` : ''}`;
+}
+
+function navigate(id, params) {
+  const target = hashFor(id, params);
+  if (location.hash === target) route({ force: true });
+  else location.hash = target;
+}
+
+function unmountCurrent() {
+  const cur = state.current;
+  state.current = null;
+  if (!cur) return;
+  if (typeof cur.cleanup === 'function') {
+    try { cur.cleanup(); } catch (err) { console.error(`view ${cur.id}: cleanup failed`, err); }
+  }
+  cur.section.remove();
+}
+
+function focusHeading(section) {
+  const heading = section.querySelector('h1');
+  if (!heading) return false;
+  if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: false });
+  return true;
+}
+
+async function route({ force = false } = {}) {
+  if (!state.caller) return;
+  const { id, query } = parseHash();
+  const view = state.views.find((v) => v.id === id);
+  if (!view) {
+    const first = state.views[0];
+    if (!first) {
+      unmountCurrent();
+      clear(el.main).append(h('section', { class: 'empty-state' },
+        h('h1', {}, 'Nothing to show'), h('p', {}, `The role ${state.caller.role} has no view in this console.`)));
+      return;
+    }
+    history.replaceState(null, '', hashFor(first.id));
+    return route({ force: true });
+  }
+  if (!force && state.current && state.current.id === id && state.current.query === query) return;
+  unmountCurrent();
+  clear(el.main);
+  const generation = ++state.generation;
+  const section = h('section', { dataset: { view: view.id }, 'aria-label': view.title });
+  el.main.append(section);
+  state.current = { id, query, section, cleanup: null, generation };
+  document.title = `${view.title} · kda console`;
+  for (const a of el.navList.querySelectorAll('a[data-nav]')) {
+    if (a.dataset.nav === id) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (view.broken) {
+    section.append(h('h1', {}, view.title),
+      h('p', { class: 'error-text' }, `This view could not be loaded: ${errorText(view.broken)}`));
+    section.dataset.ready = 'true';
+    focusHeading(section);
+    return;
+  }
+  const ctx = {
+    api: state.api,
+    events: state.events,
+    caller: state.caller,
+    customer: state.customer,
+    can,
+    params: new URLSearchParams(query),
+    navigate,
+    notify,
+  };
+  let result;
+  try {
+    result = view.mount(section, ctx);
+    if (!focusHeading(section) && result && typeof result.then === 'function') {
+      result = await result;
+      if (state.generation === generation) focusHeading(section);
+    } else if (result && typeof result.then === 'function') {
+      result = await result;
+    }
+  } catch (err) {
+    console.error(`view ${id}: mount failed`, err);
+    if (state.generation === generation && !(err instanceof ApiError && err.status === 401)) {
+      if (!section.querySelector('h1')) section.prepend(h('h1', {}, view.title));
+      section.append(h('p', { class: 'error-text' }, errorText(err)));
+      section.dataset.ready = 'true';
+      notify(`${view.title}: ${errorText(err)}`, 'error');
+    }
+    return;
+  }
+  if (state.generation !== generation) {
+    // Left while it was mounting: clean up what it started.
+    if (typeof result === 'function') {
+      try { result(); } catch (err) { console.error(`view ${id}: cleanup failed`, err); }
+    }
+    return;
+  }
+  state.current.cleanup = typeof result === 'function' ? result : null;
+}
+
+function renderNav() {
+  clear(el.navList);
+  for (const view of state.views) {
+    el.navList.append(h('li', {}, h('a', { href: hashFor(view.id), dataset: { nav: view.id } }, view.title)));
+  }
+}
+
+// ---------------------------------------------------------------- customer selector
+
+function needsSelector(caller) {
+  const customers = caller.customers || [];
+  return customers.length > 1 || (customers.length === 0 && REACH_ALL_ROLES.includes(caller.role));
+}
+
+async function setupCustomers() {
+  clear(el.customerSlot);
+  const caller = state.caller;
+  const mine = caller.customers || [];
+  if (!needsSelector(caller)) {
+    state.customers = null;
+    state.customer = null;
+    return;
+  }
+  const reachesAll = mine.length === 0;
+  let choices = mine.map((id) => ({ id, name: '' }));
+  try {
+    const answer = await state.api.get('/customers', { customer: null });
+    const listed = (answer.customers || []).map((c) => ({ id: c.id, name: c.company_name || '' }));
+    if (reachesAll) choices = listed;
+    else {
+      const names = new Map(listed.map((c) => [c.id, c.name]));
+      choices = mine.map((id) => ({ id, name: names.get(id) || '' }));
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throw err;
+    // Refused (or unreachable): the token's own customers are still choices.
+  }
+  choices.sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
+  // The desk's own (implicit) customer: only a token that reaches every customer reaches it.
+  const options = reachesAll ? [{ id: '', label: "Desk's own customer" }] : [];
+  for (const c of choices) options.push({ id: c.id, label: c.name ? `${c.name} (${c.id})` : c.id });
+  state.customers = options;
+  const stored = sessionStorage.getItem(CUSTOMER_KEY);
+  const chosen = options.find((o) => o.id === stored) || options[0];
+  state.customer = chosen ? chosen.id : null;
+  const select = h('select', {
+    id: 'customer-select', name: 'customer', value: state.customer ?? '',
+    onchange: () => {
+      state.customer = select.value;
+      sessionStorage.setItem(CUSTOMER_KEY, select.value);
+      route({ force: true });
+    },
+  }, options.map((o) => h('option', { value: o.id }, o.label)));
+  el.customerSlot.append(h('label', { for: 'customer-select', class: 'customer-label' }, 'Customer'), select);
+}
+
+// ---------------------------------------------------------------- sign-in / out
+
+function showSignIn(reason) {
+  unmountCurrent();
+  el.session.hidden = true;
+  el.nav.hidden = true;
+  document.body.classList.remove('signed-in');
+  document.title = 'Sign in · kda console';
+  const input = h('input', {
+    id: 'signin-token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
+    required: true, 'aria-describedby': 'signin-help', 'aria-invalid': reason ? 'true' : null,
+  });
+  const error = h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, reason || '');
+  const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary' }, 'Sign in');
+  const form = h('form', { id: 'signin', novalidate: true, 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, 'Sign in'),
+    h('div', { class: 'field' },
+      h('label', { for: 'signin-token' }, 'API token'),
+      input,
+      h('p', { id: 'signin-help', class: 'field-hint' },
+        'Make one on the desk with ', h('code', {}, 'kdactl tokens create --role ROLE --name NAME'),
+        '; it is kept in this tab only.'),
+      error),
+    h('div', { class: 'form-buttons' }, submit));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    if (!token) {
+      error.textContent = 'Enter an API token.';
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    submit.disabled = true;
+    error.textContent = '';
+    try {
+      await signIn(token, { fromForm: true });
+    } catch (err) {
+      error.textContent = err instanceof ApiError && err.status === 401
+        ? `Not signed in: ${errorText(err)}` : errorText(err);
+      input.setAttribute('aria-invalid', 'true');
+      submit.disabled = false;
+      input.focus();
+    }
+  });
+  clear(el.main).append(h('section', { class: 'signin-screen' }, form));
+  input.focus();
+}
+
+function signOut(reason) {
+  if (state.events) state.events.stop();
+  unmountCurrent();
+  state.token = null;
+  state.caller = null;
+  state.api = null;
+  state.events = null;
+  state.views = [];
+  state.customer = null;
+  state.customers = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(CUSTOMER_KEY);
+  clear(el.navList);
+  clear(el.customerSlot);
+  el.whoami.textContent = '';
+  setFeedState('idle');
+  showSignIn(reason);
+}
+
+function onUnauthorized(err) {
+  if (!state.caller) return;  // not signed in (yet): the sign-in form reports it
+  signOut(`Signed out: ${errorText(err)}`);
+}
+
+function setFeedState(feedState, detail) {
+  if (!el.feedState) return;
+  const labels = { connecting: 'Connecting…', live: 'Live', retrying: 'Reconnecting…', refused: 'No live events', stopped: '', idle: '' };
+  el.feedState.textContent = labels[feedState] ?? '';
+  el.feedState.dataset.state = feedState;
+  el.feedState.title = detail || '';
+}
+
+async function signIn(token) {
+  const api = new Api({ token, customer: () => state.customer, onUnauthorized });
+  const caller = await api.get('/me', { customer: null });
+  caller.customers = Array.isArray(caller.customers) ? caller.customers : [];
+  caller.user = caller.user || '';
+  state.token = token;
+  state.api = api;
+  state.caller = caller;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.events = new EventFeed({ token, onUnauthorized });
+  state.events.onState = setFeedState;
+  el.whoami.textContent = `${caller.user} · ${caller.role}`;
+  el.whoami.title = caller.reseller ? `reseller ${caller.reseller}` : '';
+  const views = await loadViews();
+  state.views = views.filter((v) => v.roles.includes(caller.role));
+  await setupCustomers();
+  if (!state.caller) return;  // signed out meanwhile
+  renderNav();
+  el.session.hidden = false;
+  el.nav.hidden = false;
+  document.body.classList.add('signed-in');
+  await route({ force: true });
+}
+
+async function boot() {
+  el.signout.addEventListener('click', () => signOut(''));
+  // Only "#/view..." is a route; the skip link's "#main" is not.
+  window.addEventListener('hashchange', () => { if (location.hash === '' || location.hash.startsWith('#/')) route(); });
+  const skip = document.querySelector('.skip-link');
+  if (skip) {
+    skip.addEventListener('click', (event) => {
+      event.preventDefault();
+      const heading = el.main.querySelector('h1');
+      if (heading) focusHeading(el.main);
+      else el.main.focus();
+    });
+  }
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    showSignIn('');
+    return;
+  }
+  try {
+    await signIn(token);
+  } catch (err) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.caller = null;
+    showSignIn(err instanceof ApiError && err.status === 401 ? `Signed out: ${errorText(err)}` : errorText(err));
+  }
+}
+
+boot();
