@@ -1,13 +1,689 @@
-// Placeholder until the Devices view lands: a heading, so the shell works end to end.
-import { h } from '../lib/dom.js';
+// Devices: the inventory as pages the server filters (GET /devices with
+// page_size and cursor), so 100k devices cost one page at a time. The filter
+// and the stack of page cursors live in the hash (#/devices?state=...&pages=[...])
+// so back/forward and reload show the same page. Bulk actions go to the
+// /devices/<action> routes with the selected keys, or {all, filter} for every
+// device the filter matches; CSV import always runs a dry run first.
+import { h, clear, formatTime, confirmDialog, downloadBlob, errorText, badge } from '../lib/dom.js';
+
+const PAGE_SIZE = 100;
+const STATES = ['Unassigned', 'Profile assigned', 'Provisioning', 'Provisioned', 'Failed to provision',
+  'Cancelled by user', 'Rejected'];
+const APPROVALS = ['pending', 'approved', 'rejected'];
+// The profile filter's option for devices with no profile of their own (the
+// API's profile=""); in the hash it is profile_none=1.
+const NO_PROFILE = '\u0000none';
+// A dry run lists every device it would change; beyond this many the preview
+// shows a count instead of the rest.
+const MAX_CHANGES_SHOWN = 500;
+// A file larger than this is kept aside instead of being copied into the textarea.
+const MAX_TEXTAREA_BYTES = 1 << 20;
+
+function listen(el, type, fn) {
+  el.addEventListener(type, fn);
+  return el;
+}
+
+function labelled(id, text, control, hint) {
+  return h('div', { class: 'field' }, h('label', { for: id }, text), control,
+    hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null);
+}
+
+function option(value, text, selected) {
+  const o = h('option', { value }, text);
+  o.selected = !!selected;
+  return o;
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// Today's date as YYYYMMDD in local time, for the export's file name.
+function stamp(d = new Date()) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// The filter a route's hash holds: {q, state, approval, profile, tag}; profile
+// "" means "no profile of its own", absent means any.
+export function filterFromParams(params) {
+  const f = {};
+  for (const k of ['q', 'state', 'approval', 'tag']) {
+    const v = params.get(k);
+    if (v) f[k] = v;
+  }
+  if (params.get('profile_none') === '1') f.profile = '';
+  else if (params.get('profile')) f.profile = params.get('profile');
+  return f;
+}
+
+function pagesFromParams(params) {
+  try {
+    const pages = JSON.parse(params.get('pages') || '[]');
+    return Array.isArray(pages) ? pages.filter((c) => typeof c === 'string' && c) : [];
+  } catch {
+    return [];
+  }
+}
+
+// The hash query for a filter and a cursor stack (navigate's params object).
+function routeParams(filter, pages) {
+  const p = {};
+  for (const k of ['q', 'state', 'approval', 'tag']) if (filter[k]) p[k] = filter[k];
+  if (filter.profile === '') p.profile_none = '1';
+  else if (filter.profile) p.profile = filter.profile;
+  if (pages.length) p.pages = JSON.stringify(pages);
+  return p;
+}
+
+// GET /devices and /devices/export take q; the bulk routes' DeviceFilter calls it search.
+function bulkFilter(filter) {
+  const f = {};
+  for (const k of ['state', 'approval', 'tag', 'profile']) if (filter[k] !== undefined) f[k] = filter[k];
+  if (filter.q) f.search = filter.q;
+  return f;
+}
+
+function describeFilter(filter) {
+  const parts = [];
+  if (filter.q) parts.push(`identifier ${filter.q}`);
+  if (filter.state) parts.push(`state ${filter.state}`);
+  if (filter.approval) parts.push(`approval ${filter.approval}`);
+  if (filter.profile === '') parts.push('no profile of their own');
+  else if (filter.profile) parts.push(`profile ${filter.profile}`);
+  if (filter.tag) parts.push(`tag ${filter.tag}`);
+  return parts.length ? parts.join(', ') : 'no filter: the whole inventory';
+}
+
+// "request body: line 7, column imei: check digit wrong" -> its parts.
+export function parseImportError(text) {
+  const line = String(text).replace(/^request body: /, '');
+  const m = /^line (\d+)(?:, column ([^:]+))?: (.*)$/s.exec(line);
+  if (!m) return { text: line, line: null, column: null, message: line };
+  return { text: line, line: Number(m[1]), column: m[2] || null, message: m[3] };
+}
+
+// A modal with selects (assign, move): resolves to {name: value} or null.
+function choiceDialog(title, fields, okLabel) {
+  return new Promise((resolve) => {
+    const titleId = `choice-${Math.random().toString(36).slice(2)}`;
+    const opener = document.activeElement;
+    const selects = fields.map((f) => {
+      const s = h('select', { id: `${titleId}-${f.name}`, name: f.name },
+        f.options.map((o) => option(o.value, o.text, o.value === f.value)));
+      return { f, s };
+    });
+    const ok = h('button', { type: 'submit', class: 'primary' }, okLabel);
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const form = h('form', { class: 'dialog-form' },
+      h('h2', { id: titleId }, title),
+      selects.map(({ f, s }) => labelled(s.id, f.label, s)),
+      h('div', { class: 'dialog-buttons' }, cancel, ok));
+    const dialog = h('dialog', { class: 'confirm-dialog choice-dialog', 'aria-labelledby': titleId }, form);
+    let answer = null;
+    listen(form, 'submit', (e) => {
+      e.preventDefault();
+      answer = Object.fromEntries(selects.map(({ f, s }) => [f.name, s.value]));
+      dialog.close();
+    });
+    listen(cancel, 'click', () => dialog.close());
+    listen(dialog, 'close', () => {
+      dialog.remove();
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      resolve(answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    if (selects.length) selects[0].s.focus();
+  });
+}
 
 export default {
   id: 'devices',
   title: 'Devices',
   roles: ['msp-admin', 'customer-admin', 'reseller', 'desk-operator', 'viewer'],
-  mount(root) {
+  mount(root, ctx) {
+    const { api } = ctx;
+    const filter = filterFromParams(ctx.params);
+    const pages = pagesFromParams(ctx.params);
+    const cursor = pages.length ? pages[pages.length - 1] : undefined;
+    const manage = ctx.can('manage_devices');
+    const canUpload = ctx.can('upload');
+    const isReseller = ctx.caller && ctx.caller.role === 'reseller';
+    let gone = false;
+    let rows = [];
+    let next = null;
+    const selected = new Set();
+    let allMatching = false;
+    let profiles = [];
+
     root.dataset.ready = 'false';
-    root.append(h('h1', {}, 'Devices'), h('p', {}, 'Coming soon.'));
-    root.dataset.ready = 'true';
+
+    // Filters.
+    const q = h('input', { id: 'devices-q', type: 'search', name: 'q', value: filter.q || '',
+      autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'devices-q-hint' });
+    const stateSel = h('select', { id: 'devices-state', name: 'state' },
+      option('', 'Any state', !filter.state), STATES.map((s) => option(s, s, filter.state === s)));
+    if (filter.state && !STATES.includes(filter.state)) stateSel.append(option(filter.state, filter.state, true));
+    const approvalSel = h('select', { id: 'devices-approval', name: 'approval' },
+      option('', 'Any approval', !filter.approval), APPROVALS.map((a) => option(a, a, filter.approval === a)));
+    const profileSel = h('select', { id: 'devices-profile', name: 'profile' });
+    const tag = h('input', { id: 'devices-tag', type: 'text', name: 'tag', value: filter.tag || '',
+      autocomplete: 'off', spellcheck: 'false' });
+    const fillProfiles = () => {
+      clear(profileSel);
+      profileSel.append(option('', 'Any profile', filter.profile === undefined),
+        option(NO_PROFILE, '(default profile)', filter.profile === ''));
+      const names = profiles.map((p) => p.name);
+      if (filter.profile && !names.includes(filter.profile)) names.push(filter.profile);
+      for (const n of names) profileSel.append(option(n, n, filter.profile === n));
+    };
+    fillProfiles();
+    const apply = h('button', { id: 'devices-apply', type: 'submit', class: 'primary' }, 'Apply');
+    const reset = h('button', { id: 'devices-clear', type: 'button', class: 'secondary' }, 'Clear');
+    const filters = h('form', { id: 'devices-filters', class: 'devices-filters', role: 'search',
+      'aria-label': 'Filter devices' },
+    labelled('devices-q', 'Search', q, 'Any identifier, exactly: IMEI, MEID, serial, Wi-Fi MAC, user id'),
+    labelled('devices-state', 'State', stateSel),
+    labelled('devices-approval', 'Approval', approvalSel),
+    labelled('devices-profile', 'Profile', profileSel),
+    labelled('devices-tag', 'Tag', tag),
+    h('div', { class: 'devices-filter-buttons' }, apply, reset));
+
+    const go = (f, stack) => ctx.navigate('devices', routeParams(f, stack));
+    listen(filters, 'submit', (e) => {
+      e.preventDefault();
+      const f = {};
+      if (q.value.trim()) f.q = q.value.trim();
+      if (stateSel.value) f.state = stateSel.value;
+      if (approvalSel.value) f.approval = approvalSel.value;
+      if (profileSel.value === NO_PROFILE) f.profile = '';
+      else if (profileSel.value) f.profile = profileSel.value;
+      if (tag.value.trim()) f.tag = tag.value.trim();
+      if (JSON.stringify(routeParams(f, [])) === JSON.stringify(routeParams(filter, pages))) load();
+      else go(f, []);
+    });
+    listen(reset, 'click', () => go({}, []));
+
+    // Actions over the selection.
+    const selectionLine = h('p', { id: 'devices-selection', class: 'devices-selection', 'aria-live': 'polite' });
+    const bulk = {};
+    const bulkButton = (name, text, cls) => {
+      bulk[name] = h('button', { type: 'button', class: cls, 'data-bulk': name }, text);
+      return bulk[name];
+    };
+    const exportButton = h('button', { id: 'devices-export', type: 'button', class: 'secondary' }, 'Export CSV');
+    const actions = h('div', { class: 'devices-actions' },
+      manage ? h('div', { class: 'devices-bulk', role: 'group', 'aria-label': 'Bulk actions' },
+        bulkButton('assign', 'Assign profile…', 'secondary'),
+        bulkButton('move', 'Move profile…', 'secondary'),
+        bulkButton('unassign', 'Unassign', 'secondary'),
+        bulkButton('reset', 'Reset', 'danger'),
+        bulkButton('delete', 'Delete', 'danger')) : null,
+      exportButton);
+
+    // The table.
+    const selectPage = h('input', { type: 'checkbox', id: 'devices-select-page',
+      'aria-label': 'Select every device on this page' });
+    const tbody = h('tbody');
+    const table = h('table', { id: 'devices-table', class: 'devices-table' },
+      h('caption', { class: 'visually-hidden' }, 'Devices'),
+      h('thead', {}, h('tr', {},
+        manage ? h('th', { scope: 'col', class: 'col-select' }, selectPage) : null,
+        ['Key', 'Serial', 'Profile', 'Approval', 'State', 'Tags', 'Source', 'Last change']
+          .map((t) => h('th', { scope: 'col' }, t)))),
+      tbody);
+    const tableWrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Devices table' },
+      table);
+    const status = h('p', { id: 'devices-status', class: 'devices-status' });
+    const prev = h('button', { id: 'devices-prev', type: 'button', class: 'secondary' }, '← Previous page');
+    const nextButton = h('button', { id: 'devices-next', type: 'button', class: 'secondary' }, 'Next page →');
+    const pageLabel = h('span', { class: 'devices-page' }, `Page ${pages.length + 1}`);
+    prev.disabled = pages.length === 0;
+    nextButton.disabled = true;
+    listen(prev, 'click', () => go(filter, pages.slice(0, -1)));
+    listen(nextButton, 'click', () => { if (next) go(filter, [...pages, next]); });
+    const pager = h('nav', { class: 'devices-pager', 'aria-label': 'Device pages' }, prev, pageLabel, nextButton);
+
+    root.append(h('h1', {}, 'Devices'), filters, actions, selectionLine, status, tableWrap, pager);
+
+    function updateSelection() {
+      const n = selected.size;
+      for (const name of ['assign', 'unassign', 'reset', 'delete']) if (bulk[name]) bulk[name].disabled = !allMatching && n === 0;
+      if (!manage) {
+        clear(selectionLine);
+        return;
+      }
+      selectPage.checked = rows.length > 0 && n === rows.length;
+      selectPage.indeterminate = n > 0 && n < rows.length;
+      clear(selectionLine);
+      if (allMatching) {
+        const clearSel = h('button', { type: 'button', class: 'link' }, 'Clear selection');
+        listen(clearSel, 'click', () => { allMatching = false; selected.clear(); syncBoxes(); updateSelection(); });
+        selectionLine.append(`Every device matching the filter is selected (${describeFilter(filter)}). `, clearSel);
+      } else if (n > 0) {
+        selectionLine.append(`${plural(n, 'device', 'devices')} selected on this page. `);
+        if (n === rows.length && (next || pages.length)) {
+          const all = h('button', { type: 'button', id: 'devices-select-all', class: 'link' },
+            'Select every device matching the filter');
+          listen(all, 'click', () => { allMatching = true; updateSelection(); });
+          selectionLine.append(all);
+        }
+      }
+    }
+
+    function syncBoxes() {
+      for (const box of tbody.querySelectorAll('input.device-select')) {
+        box.checked = allMatching || selected.has(box.value);
+        box.closest('tr').classList.toggle('selected', box.checked);
+      }
+    }
+
+    listen(selectPage, 'change', () => {
+      allMatching = false;
+      if (selectPage.checked) for (const r of rows) selected.add(r.key);
+      else selected.clear();
+      syncBoxes();
+      updateSelection();
+    });
+
+    function renderRows(list) {
+      const frag = document.createDocumentFragment();
+      for (const d of list) {
+        let box = null;
+        if (manage) {
+          box = h('input', { type: 'checkbox', class: 'device-select', value: d.key, 'aria-label': `Select ${d.key}` });
+          box.checked = selected.has(d.key);
+        }
+        const tags = d.tags || [];
+        frag.append(h('tr', { 'data-device': d.key },
+          manage ? h('td', { class: 'col-select' }, box) : null,
+          h('th', { scope: 'row', class: 'device-key' }, d.key),
+          h('td', {}, d.serial || ''),
+          h('td', { class: d.profile ? '' : 'muted' }, d.profile || '(default)'),
+          h('td', {}, d.approval ? badge(d.approval) : ''),
+          h('td', {}, d.state ? badge(d.state) : ''),
+          h('td', { class: 'device-tags' }, tags.map((t) => h('span', { class: 'tag' }, t))),
+          h('td', {}, d.source || ''),
+          h('td', { class: 'nowrap' }, d.updated_ms ? formatTime(d.updated_ms) : (d.updated ? formatTime(d.updated) : ''))));
+      }
+      clear(tbody);
+      tbody.append(frag);
+    }
+
+    listen(tbody, 'change', (e) => {
+      const box = e.target;
+      if (!box.classList || !box.classList.contains('device-select')) return;
+      if (allMatching) {
+        // Leaving "every matching device" for the boxes on this page.
+        allMatching = false;
+        for (const r of rows) selected.add(r.key);
+      }
+      if (box.checked) selected.add(box.value);
+      else selected.delete(box.value);
+      syncBoxes();
+      updateSelection();
+    });
+
+    async function load() {
+      root.dataset.ready = 'false';
+      const started = performance.now();
+      let page;
+      try {
+        page = await api.get('/devices', { ...filter, page_size: PAGE_SIZE, cursor });
+      } catch (err) {
+        if (gone) return;
+        rows = [];
+        next = null;
+        clear(tbody);
+        status.textContent = `The devices could not be read: ${errorText(err)}`;
+        status.classList.add('error-text');
+        nextButton.disabled = true;
+        updateSelection();
+        root.dataset.renderMs = String(Math.round(performance.now() - started));
+        root.dataset.ready = 'true';
+        return;
+      }
+      if (gone) return;
+      rows = page.devices || [];
+      next = page.next_cursor || null;
+      selected.clear();
+      allMatching = false;
+      renderRows(rows);
+      status.classList.remove('error-text');
+      const first = pages.length * PAGE_SIZE + 1;
+      status.textContent = rows.length
+        ? `Devices ${first}–${first + rows.length - 1}${next ? '' : ' (the last page)'}${Object.keys(filter).length ? ` matching ${describeFilter(filter)}` : ''}`
+        : (pages.length ? 'No more devices.' : `No devices${Object.keys(filter).length ? ` match ${describeFilter(filter)}` : ' yet'}.`);
+      nextButton.disabled = !next;
+      updateSelection();
+      root.dataset.renderMs = String(Math.round(performance.now() - started));
+      root.dataset.ready = 'true';
+    }
+
+    async function loadProfiles() {
+      if (isReseller) return;  // a reseller may not read the catalog
+      try {
+        const answer = await api.get('/profiles');
+        if (gone) return;
+        profiles = answer.profiles || [];
+        fillProfiles();
+      } catch {
+        // The filter still works with a typed-in hash; the select offers only any/default.
+      }
+    }
+
+    async function runBulk(action, body, what) {
+      try {
+        const done = await api.post(`/devices/${action}`, body);
+        ctx.notify(done.message || `${plural(done.count || 0, 'device', 'devices')} ${what}`, 'success');
+      } catch (err) {
+        ctx.notify(errorText(err), 'error');
+      }
+      if (!gone) await load();
+    }
+
+    function target() {
+      if (allMatching) return { all: true, filter: bulkFilter(filter) };
+      return { keys: [...selected] };
+    }
+
+    function targetText() {
+      if (allMatching) return `every device matching the filter (${describeFilter(filter)})`;
+      return plural(selected.size, 'device', 'devices');
+    }
+
+    const profileOptions = () => profiles.map((p) => ({ value: p.name, text: p.is_default ? `${p.name} (default)` : p.name }));
+
+    if (manage) {
+      listen(bulk.assign, 'click', async () => {
+        if (!profiles.length) await loadProfiles();
+        if (!profiles.length) { ctx.notify('There is no profile to assign.', 'error'); return; }
+        const choice = await choiceDialog(`Assign a profile to ${targetText()}`,
+          [{ name: 'profile', label: 'Profile', options: profileOptions() }], 'Assign');
+        if (choice) await runBulk('assign', { ...target(), profile: choice.profile }, `assigned to ${choice.profile}`);
+      });
+      listen(bulk.move, 'click', async () => {
+        if (!profiles.length) await loadProfiles();
+        if (!profiles.length) { ctx.notify('There is no profile to move devices between.', 'error'); return; }
+        const choice = await choiceDialog('Move every device of one profile to another', [
+          { name: 'from', label: 'From profile', options: profileOptions(), value: filter.profile || undefined },
+          { name: 'to', label: 'To profile', options: profileOptions() }], 'Move');
+        if (!choice) return;
+        if (choice.from === choice.to) { ctx.notify('Choose two different profiles.', 'error'); return; }
+        await runBulk('move', { from_profile: choice.from, to_profile: choice.to }, `moved to ${choice.to}`);
+      });
+      listen(bulk.unassign, 'click', async () => {
+        const ok = await confirmDialog('Unassign devices',
+          `Put ${targetText()} back on the default profile?`, 'Unassign');
+        if (ok) await runBulk('unassign', target(), 'back on the default profile');
+      });
+      listen(bulk.reset, 'click', async () => {
+        const ok = await confirmDialog('Reset devices',
+          `Re-arm ${targetText()} so they may enroll again (after a factory reset)?`, 'Reset', { danger: true });
+        if (ok) await runBulk('reset', target(), 're-armed');
+      });
+      listen(bulk.delete, 'click', async () => {
+        const ok = await confirmDialog('Delete devices',
+          `Delete ${targetText()} from the inventory? This cannot be undone.`, 'Delete', { danger: true });
+        if (ok) await runBulk('delete', target(), 'deleted');
+      });
+    }
+
+    listen(exportButton, 'click', async () => {
+      exportButton.disabled = true;
+      try {
+        const blob = await api.blob('/devices/export', { ...filter });
+        downloadBlob(blob, `devices-${stamp()}.csv`);
+      } catch (err) {
+        ctx.notify(`Export failed: ${errorText(err)}`, 'error');
+      } finally {
+        exportButton.disabled = false;
+      }
+    });
+
+    const stopImport = canUpload ? mountImport(root, ctx, () => gone, load) : null;
+
+    updateSelection();
+    loadProfiles();
+    load();
+    return () => {
+      gone = true;
+      if (stopImport) stopImport();
+    };
   },
 };
+
+// CSV import: a dry run shows what would change (or every error by line and
+// column); only then does Import send the same text for real.
+function mountImport(root, ctx, isGone, reload) {
+  const { api } = ctx;
+  const isReseller = ctx.caller && ctx.caller.role === 'reseller';
+  let bigText = null;  // a large file's text, kept out of the textarea
+  let previewed = null;  // the request the last successful dry run answered
+  let busy = false;
+
+  const file = h('input', { id: 'import-file', type: 'file', accept: '.csv,.txt,text/csv,text/plain' });
+  const text = h('textarea', { id: 'import-text', rows: '6', spellcheck: 'false',
+    'aria-describedby': 'import-text-hint' });
+  const replace = h('input', { id: 'import-replace', type: 'checkbox' });
+  const ignore = h('input', { id: 'import-ignore', type: 'checkbox' });
+  const source = h('input', { id: 'import-source', type: 'text', autocomplete: 'off', spellcheck: 'false' });
+  const preview = h('button', { id: 'import-preview', type: 'button', class: 'primary' }, 'Preview');
+  const commit = h('button', { id: 'import-commit', type: 'button', class: 'primary' }, 'Import');
+  const fileNote = h('p', { class: 'field-hint', id: 'import-file-note' });
+  const result = h('div', { id: 'import-result', class: 'import-result', role: 'region', 'aria-live': 'polite',
+    'aria-label': 'Import result' });
+  commit.disabled = true;
+
+  const check = (box, id, label) => h('div', { class: 'field checkbox' }, box, h('label', { for: id }, label));
+  root.append(h('section', { class: 'devices-import', 'aria-labelledby': 'import-heading' },
+    h('h2', { id: 'import-heading' }, 'Import devices (CSV)'),
+    h('p', {}, 'Columns: imei, imei2, meid, serial, wifi_mac, user_id, password, profile, tags. ',
+      'Preview shows what would change; nothing is written until Import.'),
+    h('div', { class: 'import-inputs' },
+      labelled('import-file', 'CSV file', file),
+      fileNote,
+      labelled('import-text', 'Or paste CSV', text, 'The first line names the columns.')),
+    h('fieldset', { class: 'import-options' }, h('legend', {}, 'Options'),
+      isReseller ? null : check(replace, 'import-replace', 'Replace whole records (columns the file lacks are cleared)'),
+      check(ignore, 'import-ignore', 'Ignore unknown columns'),
+      isReseller ? null : labelled('import-source', 'Source (reseller id, optional)', source)),
+    h('div', { class: 'import-buttons' }, preview, commit),
+    result));
+
+  const currentText = () => (bigText !== null ? bigText : text.value);
+  const request = () => {
+    const params = {};
+    if (!isReseller && replace.checked) params.replace = true;
+    if (ignore.checked) params.ignore_unknown_columns = true;
+    if (!isReseller && source.value.trim()) params.source = source.value.trim();
+    return { text: currentText(), params };
+  };
+  const sameRequest = (a, b) => a && b && a.text === b.text && JSON.stringify(a.params) === JSON.stringify(b.params);
+  const invalidate = () => {
+    if (previewed && !sameRequest(previewed, request())) {
+      previewed = null;
+      commit.disabled = true;
+    }
+  };
+  for (const el of [text, replace, ignore, source]) listen(el, 'input', invalidate);
+  for (const el of [replace, ignore]) listen(el, 'change', invalidate);
+
+  listen(file, 'change', async () => {
+    const f = file.files && file.files[0];
+    bigText = null;
+    fileNote.textContent = '';
+    text.disabled = false;
+    if (f) {
+      const content = await f.text();
+      if (f.size > MAX_TEXTAREA_BYTES) {
+        bigText = content;
+        text.value = '';
+        text.disabled = true;
+        fileNote.textContent = `${f.name}: ${Math.round(f.size / 1024)} KiB, ${countRows(content)} rows (too large to show).`;
+      } else {
+        text.value = content;
+      }
+    }
+    invalidate();
+  });
+
+  const setBusy = (on, line) => {
+    busy = on;
+    preview.disabled = on;
+    if (on) commit.disabled = true;
+    root.dataset.ready = on ? 'false' : 'true';
+    result.dataset.state = on ? 'busy' : 'done';
+    if (on) {
+      clear(result);
+      result.append(h('p', { class: 'import-progress' }, line));
+    }
+  };
+
+  // POST /devices; a 202 is an operation, polled every second until it ends.
+  async function upload(req, dryRun) {
+    const params = { ...req.params };
+    if (dryRun) params.dry_run = true;
+    const answer = await api.upload('/devices', req.text, params);
+    if (!(answer && answer.kind === 'devices_import' && answer.id)) return answer;
+    let op = answer;
+    const started = Date.now();
+    while (op.state === 'running') {
+      if (isGone()) return null;
+      clear(result);
+      result.append(h('p', { class: 'import-progress' },
+        `${dryRun ? 'Checking' : 'Importing'} ${plural(op.rows || 0, 'row', 'rows')}: running for ${Math.round((Date.now() - started) / 1000)} s (operation ${op.id})`));
+      await sleep(1000);
+      if (isGone()) return null;
+      op = await api.get(`/operations/${encodeURIComponent(op.id)}`);
+    }
+    if (op.state === 'failed') {
+      const p = op.problem || {};
+      const err = new Error(p.detail || p.title || 'the import failed');
+      Object.assign(err, { status: p.status, code: p.code, title: p.title, detail: p.detail, errors: p.errors,
+        error_total: p.error_total });
+      throw err;
+    }
+    return op.result || {};
+  }
+
+  function showErrors(err) {
+    clear(result);
+    const errors = Array.isArray(err.errors) ? err.errors : [];
+    result.append(h('h3', {}, 'Refused: nothing changed'),
+      h('p', { class: 'error-text' }, err.message || errorText(err)));
+    if (errors.length) {
+      result.append(h('ul', { class: 'import-errors' }, errors.map((e) => {
+        const p = parseImportError(e);
+        const li = h('li', { class: 'import-error' },
+          p.line !== null ? h('span', { class: 'import-where' },
+            `Line ${p.line}${p.column ? `, column ${p.column}` : ''}: `) : null,
+          p.message);
+        if (p.line !== null) li.dataset.line = String(p.line);
+        if (p.column) li.dataset.column = p.column;
+        return li;
+      })));
+      const total = err.error_total || errors.length;
+      if (total > errors.length) result.append(h('p', {}, `${total} errors in all, the first ${errors.length} listed.`));
+    }
+  }
+
+  function counts(summary, attr) {
+    const items = [['added', 'Added'], ['updated', 'Updated'], ['unchanged', 'Unchanged'], ['approved', 'Approved']];
+    return h('dl', { class: 'import-counts' }, items.map(([k, label]) => {
+      const dd = h('dd', {}, String(summary[k] || 0));
+      dd.setAttribute(attr, k);
+      return h('div', { class: 'import-count' }, h('dt', {}, label), dd);
+    }));
+  }
+
+  function showPreview(summary) {
+    clear(result);
+    result.append(h('h3', {}, 'Preview: nothing changed yet'), counts(summary, 'data-preview'));
+    if (summary.ignored_columns && summary.ignored_columns.length)
+      result.append(h('p', {}, `Ignored columns: ${summary.ignored_columns.join(', ')}`));
+    if (summary.profile_changes) result.append(h('p', {}, `${plural(summary.profile_changes, 'profile change', 'profile changes')} would be recorded in the ledger.`));
+    const changes = summary.changes || [];
+    if (changes.length) {
+      const shown = changes.slice(0, MAX_CHANGES_SHOWN);
+      result.append(h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Changes the import would make' },
+        h('table', { class: 'import-changes' },
+          h('caption', {}, 'What the import would change'),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Device'), h('th', { scope: 'col' }, 'Change'),
+            h('th', { scope: 'col' }, 'Fields (old → new)'))),
+          h('tbody', {}, shown.map((c) => h('tr', { 'data-change': c.key },
+            h('th', { scope: 'row' }, c.key),
+            h('td', {}, c.added ? 'add' : 'update'),
+            h('td', {}, (c.fields && c.fields.length)
+              ? h('ul', { class: 'import-fields' }, c.fields.map((f) => h('li', { class: 'import-field' }, f.replace(/ -> /g, ' → '))))
+              : '')))))));
+      if (changes.length > shown.length) result.append(h('p', {}, `and ${changes.length - shown.length} more devices.`));
+    }
+  }
+
+  listen(preview, 'click', async () => {
+    if (busy) return;
+    const req = request();
+    if (!req.text.trim()) {
+      clear(result);
+      result.append(h('p', { class: 'error-text' }, 'Choose a CSV file or paste its text first.'));
+      return;
+    }
+    setBusy(true, 'Checking the file…');
+    try {
+      const summary = await upload(req, true);
+      if (isGone() || summary === null) return;
+      showPreview(summary);
+      previewed = req;
+    } catch (err) {
+      if (isGone()) return;
+      previewed = null;
+      showErrors(err);
+    } finally {
+      if (!isGone()) {
+        setBusy(false);
+        commit.disabled = !sameRequest(previewed, request());
+      }
+    }
+  });
+
+  listen(commit, 'click', async () => {
+    if (busy || !previewed) return;
+    const req = previewed;
+    setBusy(true, 'Importing…');
+    let done = false;
+    try {
+      const summary = await upload(req, false);
+      if (isGone() || summary === null) return;
+      clear(result);
+      result.append(h('h3', {}, 'Imported'), counts(summary, 'data-imported'));
+      ctx.notify(`Import: ${summary.added || 0} added, ${summary.updated || 0} updated, ${summary.approved || 0} approved, ${summary.unchanged || 0} unchanged`, 'success');
+      previewed = null;
+      done = true;
+    } catch (err) {
+      if (isGone()) return;
+      showErrors(err);
+      ctx.notify(`Import refused: ${errorText(err)}`, 'error');
+    } finally {
+      if (!isGone()) {
+        setBusy(false);
+        commit.disabled = true;
+      }
+    }
+    if (done && !isGone()) await reload();
+  });
+
+  return () => {};
+}
+
+function countRows(text) {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return Math.max(0, n - (text.endsWith('\n') ? 1 : 0));
+}
