@@ -115,7 +115,8 @@ export default {
       h('h1', {}, 'Ledger'),
       form,
       summary,
-      h('div', { class: 'table-wrap' }, tableEl),
+      // Focusable, so a keyboard can scroll a table wider than the screen (a tablet).
+      h('div', { class: 'table-wrap ledger-wrap', tabindex: '0', role: 'region', 'aria-label': 'Ledger entries' }, tableEl),
       h('div', { class: 'ledger-more' }, older));
 
     function readFilters() {
