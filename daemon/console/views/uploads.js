@@ -1,13 +1,249 @@
-// Placeholder until the Uploads view lands: a heading, so the shell works end to end.
-import { h } from '../lib/dom.js';
+// Uploads: devices awaiting the admin's approval (as KME's "devices pending
+// approval"), grouped by upload. A DeviceRow carries no upload id, so an
+// upload is the devices of one source (the reseller id a reseller's upload
+// records, or the --source an admin gave) written close together in time:
+// an upload is written in slices, each slice stamps its devices, and slices
+// follow one another within seconds. Actions send the devices' keys, so they
+// touch exactly the devices shown, never one that arrived after the page was read.
+import { h, clear, formatTime, confirmDialog, errorText } from '../lib/dom.js';
+
+const PAGE_SIZE = 1000;
+// Pending devices read at most; beyond, the page says so and offers to
+// approve every pending device at once.
+const MAX_PENDING = 10000;
+// Devices of one source whose stamps lie within this of the previous one
+// belong to the same upload.
+const UPLOAD_GAP_MS = 60 * 1000;
+// Rows listed per upload before the rest is summed up.
+const MAX_ROWS_SHOWN = 200;
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// Pending devices -> uploads, newest first: [{key, source, first_ms, last_ms, devices}].
+export function groupUploads(devices) {
+  const bySource = new Map();
+  for (const d of devices) {
+    const s = d.source || '';
+    if (!bySource.has(s)) bySource.set(s, []);
+    bySource.get(s).push(d);
+  }
+  const groups = [];
+  for (const [source, list] of bySource) {
+    list.sort((a, b) => (a.updated_ms || 0) - (b.updated_ms || 0) || (a.key < b.key ? -1 : 1));
+    let group = null;
+    for (const d of list) {
+      const t = Number(d.updated_ms || 0);
+      if (!group || t - group.last_ms > UPLOAD_GAP_MS) {
+        group = { key: `${source || '-'}@${t}`, source, first_ms: t, last_ms: t, devices: [] };
+        groups.push(group);
+      }
+      group.last_ms = t;
+      group.devices.push(d);
+    }
+  }
+  groups.sort((a, b) => b.first_ms - a.first_ms || (a.source < b.source ? -1 : 1));
+  return groups;
+}
 
 export default {
   id: 'uploads',
   title: 'Uploads',
   roles: ['msp-admin', 'customer-admin'],
-  mount(root) {
+  mount(root, ctx) {
+    const { api } = ctx;
+    let gone = false;
+    let busy = false;
+    const selected = new Set();
+    let resellers = new Map();  // reseller id -> name
+
     root.dataset.ready = 'false';
-    root.append(h('h1', {}, 'Uploads'), h('p', {}, 'Coming soon.'));
-    root.dataset.ready = 'true';
+    const approveSel = h('button', { id: 'uploads-approve-selected', type: 'button', class: 'primary' },
+      'Approve selected');
+    const rejectSel = h('button', { id: 'uploads-reject-selected', type: 'button', class: 'danger' },
+      'Reject selected');
+    const selection = h('p', { id: 'uploads-selection', class: 'uploads-selection', 'aria-live': 'polite' });
+    const summary = h('p', { id: 'uploads-summary', class: 'uploads-summary' });
+    const list = h('div', { id: 'uploads-list', class: 'uploads-list' });
+    root.append(
+      h('h1', {}, 'Uploads'),
+      h('p', { class: 'uploads-intro' },
+        'Devices a reseller or an untrusted source uploaded wait here until you approve them; until then kdad refuses their enrollment.'),
+      summary,
+      h('div', { class: 'uploads-actions', role: 'group', 'aria-label': 'Selected devices' }, approveSel, rejectSel, selection),
+      list);
+
+    function updateSelection() {
+      approveSel.disabled = busy || selected.size === 0;
+      rejectSel.disabled = busy || selected.size === 0;
+      selection.textContent = selected.size ? `${plural(selected.size, 'device', 'devices')} selected` : '';
+      for (const box of list.querySelectorAll('input.upload-group-select')) {
+        const boxes = [...list.querySelectorAll(`[data-upload="${CSS.escape(box.value)}"] input.upload-select`)];
+        const n = boxes.filter((b) => b.checked).length;
+        box.checked = boxes.length > 0 && n === boxes.length;
+        box.indeterminate = n > 0 && n < boxes.length;
+      }
+    }
+
+    function setBusy(on) {
+      busy = on;
+      for (const b of root.querySelectorAll('button[data-action], #uploads-approve-all-pending')) b.disabled = on;
+      updateSelection();
+    }
+
+    async function act(action, body, count) {
+      if (action === 'reject') {
+        const ok = await confirmDialog('Reject devices',
+          `Reject ${count}? kdad will refuse their enrollment until an admin approves them again.`, 'Reject',
+          { danger: true });
+        if (!ok) return;
+      }
+      setBusy(true);
+      root.dataset.ready = 'false';
+      try {
+        const done = await api.post(`/devices/${action}`, body);
+        ctx.notify(done.message || `${plural(done.count || 0, 'device', 'devices')} ${action === 'approve' ? 'approved' : 'rejected'}`,
+          'success');
+      } catch (err) {
+        ctx.notify(errorText(err), 'error');
+      }
+      if (gone) return;
+      busy = false;
+      await load();
+    }
+
+    listen(approveSel, 'click', () => act('approve', { keys: [...selected] }, plural(selected.size, 'device', 'devices')));
+    listen(rejectSel, 'click', () => act('reject', { keys: [...selected] }, plural(selected.size, 'device', 'devices')));
+    listen(list, 'change', (e) => {
+      const box = e.target;
+      if (box.classList.contains('upload-select')) {
+        if (box.checked) selected.add(box.value);
+        else selected.delete(box.value);
+      } else if (box.classList.contains('upload-group-select')) {
+        const group = list.querySelector(`[data-upload="${CSS.escape(box.value)}"]`);
+        for (const b of group.querySelectorAll('input.upload-select')) {
+          b.checked = box.checked;
+          if (box.checked) selected.add(b.value);
+          else selected.delete(b.value);
+        }
+      }
+      updateSelection();
+    });
+
+    function sourceTitle(source) {
+      if (!source) return 'No source';
+      const name = resellers.get(source);
+      return name ? `${name} (${source})` : source;
+    }
+
+    function renderGroup(g, n) {
+      const headingId = `upload-${n}`;
+      const count = plural(g.devices.length, 'device', 'devices');
+      const approve = h('button', { type: 'button', class: 'primary', 'data-action': 'approve',
+        'aria-describedby': headingId }, `Approve all ${g.devices.length}`);
+      const reject = h('button', { type: 'button', class: 'danger', 'data-action': 'reject',
+        'aria-describedby': headingId }, `Reject all ${g.devices.length}`);
+      const keys = g.devices.map((d) => d.key);
+      listen(approve, 'click', () => act('approve', { keys }, count));
+      listen(reject, 'click', () => act('reject', { keys }, `${count} of this upload`));
+      const shown = g.devices.slice(0, MAX_ROWS_SHOWN);
+      const groupBox = h('input', { type: 'checkbox', class: 'upload-group-select', value: g.key,
+        'aria-label': `Select every device of this upload (${count})` });
+      const when = g.first_ms === g.last_ms || formatTime(g.first_ms) === formatTime(g.last_ms)
+        ? formatTime(g.first_ms) : `${formatTime(g.first_ms)} to ${formatTime(g.last_ms)}`;
+      return h('section', { class: 'upload-group', 'data-upload': g.key, 'aria-labelledby': `${headingId} ${headingId}-time` },
+        h('div', { class: 'upload-head' },
+          h('div', {},
+            h('h2', { id: headingId }, sourceTitle(g.source)),
+            h('p', { class: 'upload-meta' },
+              g.source && resellers.has(g.source) ? [h('span', { class: 'upload-reseller' }, `Reseller ${g.source}`), ' · '] : null,
+              h('span', { class: 'upload-time', id: `${headingId}-time` }, when ? `Uploaded ${when}` : 'Upload time unknown'),
+              ' · ', h('span', { class: 'upload-count' }, count))),
+          h('div', { class: 'upload-buttons' }, approve, reject)),
+        h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `Devices of ${sourceTitle(g.source)}, ${when}` },
+          h('table', { class: 'upload-table' },
+            h('caption', { class: 'visually-hidden' }, `Pending devices from ${sourceTitle(g.source)}`),
+            h('thead', {}, h('tr', {},
+              h('th', { scope: 'col', class: 'col-select' }, groupBox),
+              ['Key', 'Serial', 'Profile', 'Tags', 'Uploaded'].map((t) => h('th', { scope: 'col' }, t)))),
+            h('tbody', {}, shown.map((d) => {
+              const box = h('input', { type: 'checkbox', class: 'upload-select', value: d.key,
+                'aria-label': `Select ${d.key}` });
+              box.checked = selected.has(d.key);
+              return h('tr', { 'data-device': d.key },
+                h('td', { class: 'col-select' }, box),
+                h('th', { scope: 'row' }, d.key),
+                h('td', {}, d.serial || ''),
+                h('td', { class: d.profile ? '' : 'muted' }, d.profile || '(default)'),
+                h('td', {}, (d.tags || []).join(', ')),
+                h('td', { class: 'nowrap' }, formatTime(d.updated_ms || d.updated)));
+            })))),
+        g.devices.length > shown.length
+          ? h('p', { class: 'upload-more' }, `and ${g.devices.length - shown.length} more devices of this upload (Approve all and Reject all include them).`)
+          : null);
+    }
+
+    async function readPending() {
+      const devices = [];
+      let cursor;
+      do {
+        const page = await api.get('/devices', { approval: 'pending', page_size: PAGE_SIZE, cursor });
+        devices.push(...(page.devices || []));
+        cursor = page.next_cursor;
+      } while (cursor && devices.length < MAX_PENDING && !gone);
+      return { devices, more: Boolean(cursor) };
+    }
+
+    async function readResellers() {
+      try {
+        const answer = await api.get('/resellers');
+        return new Map((answer.resellers || []).map((r) => [r.reseller_id, r.name || '']));
+      } catch {
+        return new Map();  // names are a nicety; the ids still show
+      }
+    }
+
+    async function load() {
+      root.dataset.ready = 'false';
+      let pending;
+      try {
+        [pending, resellers] = await Promise.all([readPending(), readResellers()]);
+      } catch (err) {
+        if (gone) return;
+        clear(list);
+        summary.textContent = `The pending devices could not be read: ${errorText(err)}`;
+        root.dataset.ready = 'true';
+        return;
+      }
+      if (gone) return;
+      const groups = groupUploads(pending.devices);
+      const keys = new Set(pending.devices.map((d) => d.key));
+      for (const k of [...selected]) if (!keys.has(k)) selected.delete(k);
+      clear(list);
+      clear(summary);
+      if (!groups.length) {
+        summary.append('No devices await approval.');
+      } else {
+        summary.append(`${plural(pending.devices.length, 'device awaits', 'devices await')} approval in ${plural(groups.length, 'upload', 'uploads')}.`);
+        if (pending.more) {
+          const all = h('button', { type: 'button', id: 'uploads-approve-all-pending', class: 'secondary' },
+            'Approve every pending device');
+          listen(all, 'click', () => act('approve', { all: true, filter: { approval: 'pending' } }, 'every pending device'));
+          summary.append(` Only the first ${MAX_PENDING.toLocaleString('en')} are listed. `, all);
+        }
+      }
+      list.append(...groups.map(renderGroup));
+      setBusy(false);
+      root.dataset.ready = 'true';
+    }
+
+    load();
+    return () => { gone = true; };
   },
 };
+
+function listen(el, type, fn) {
+  el.addEventListener(type, fn);
+  return el;
+}
