@@ -134,6 +134,7 @@ function navigate(id, params) {
 function unmountCurrent() {
   const cur = state.current;
   state.current = null;
+  state.generation++;  // a mount still under way is stale now: its cleanup runs when it ends
   if (!cur) return;
   if (typeof cur.cleanup === 'function') {
     try { cur.cleanup(); } catch (err) { console.error(`view ${cur.id}: cleanup failed`, err); }
@@ -219,7 +220,7 @@ async function route({ force = false } = {}) {
     }
     return;
   }
-  state.current.cleanup = typeof result === 'function' ? result : null;
+  if (state.current) state.current.cleanup = typeof result === 'function' ? result : null;
 }
 
 function renderNav() {
