@@ -23,6 +23,8 @@ const TOP_BOOL = ['skip_setup_wizard', 'allow_user_cancel', 'leave_system_apps_e
   'skip_encryption', 'use_mobile_data'];
 const WIFI_TEXT = ['ssid', 'password', 'eap_method', 'phase2_auth', 'identity', 'anonymous_identity',
   'ca_certificate', 'user_certificate', 'domain'];
+const EAP_FIELDS = ['eap_method', 'phase2_auth', 'identity', 'anonymous_identity', 'ca_certificate', 'user_certificate',
+  'domain'];
 const SECRETS = ['enrollment_token', 'wifi.password', 'wifi.user_certificate'];
 
 const enc = (name) => encodeURIComponent(name);
@@ -266,10 +268,12 @@ function mountProfiles(root, ctx) {
     panel.append(h('section', { class: 'panel profile-detail', 'aria-labelledby': 'profile-panel-title' }, parts));
     const focusTarget = opts.focus === 'copy' ? panel.querySelector('#profile-copy-name')
       : opts.qr ? panel.querySelector('#profile-qr-section h3') : heading;
+    // Scrolled to the start of the panel (or the QR), below the shell's sticky bar (scroll-margin-top).
+    const scrollTarget = opts.qr ? panel.querySelector('#profile-qr-section') || panel : panel;
+    scrollTarget.scrollIntoView({ block: 'start' });
     if (focusTarget) {
-      focusTarget.focus();
+      focusTarget.focus({ preventScroll: true });
       if (focusTarget.select) focusTarget.select();
-      focusTarget.scrollIntoView({ block: 'start' });
     }
   }
 
@@ -504,7 +508,11 @@ function mountProfiles(root, ctx) {
 
     const nav = h('nav', { class: 'profile-steps', 'aria-label': 'Profile sections' },
       h('ol', {}, sections.map((s) => h('li', {}, h('button', { type: 'button', class: 'link',
-        onclick: () => { s.scrollIntoView({ block: 'start' }); const f = s.querySelector('input, select, textarea'); if (f) f.focus(); } },
+        onclick: () => {
+          s.scrollIntoView({ block: 'start' });
+          const f = s.querySelector('input, select, textarea, button');
+          if (f) f.focus({ preventScroll: true });
+        } },
       s.querySelector('legend').textContent)))));
 
     const save = manage ? h('button', { type: 'submit', id: 'profile-save', class: 'primary' },
@@ -574,7 +582,10 @@ function mountProfiles(root, ctx) {
       if (!el && path === 'wifi') { el = inputs['wifi.ssid']; anchor = el.closest('.field'); }
       if (!anchor) return false;
       const id = fieldId(path) + '-error';
-      const msg = h('p', { class: 'field-error', id, 'data-field': path }, messages.join(' '));
+      // "is 3; must be ..." reads as a sentence after the field's label.
+      const label = el && el.id ? form.querySelector(`label[for="${CSS.escape(el.id)}"]`) : null;
+      const text = messages.map((m) => (label && /^[a-z]/.test(m) ? `${label.textContent}: ${m}` : m)).join(' ');
+      const msg = h('p', { class: 'field-error', id, 'data-field': path }, text);
       anchor.append(msg);
       if (el) {
         el.setAttribute('aria-invalid', 'true');
@@ -616,6 +627,12 @@ function mountProfiles(root, ctx) {
       p.token_validity_days = days === '' ? 0 : Number(days);
       p.wifi = { security: inputs['wifi.security'].value, hidden: inputs['wifi.hidden'].checked };
       for (const k of WIFI_TEXT) p.wifi[k] = inputs['wifi.' + k].value;
+      // Fields the chosen security does not use are left out (the catalog refuses EAP fields
+      // with another security type); the form keeps them in case the admin switches back.
+      if (p.wifi.security !== 'SECURITY_EAP') {
+        for (const k of EAP_FIELDS) p.wifi[k] = '';
+      }
+      if (p.wifi.security === 'SECURITY_NONE') p.wifi.password = '';
       return p;
     }
 
@@ -689,6 +706,7 @@ function mountProfiles(root, ctx) {
   return () => {
     alive = false;
     revokeAll();
+    clear(panel);  // no revealed secret stays in the document
   };
 }
 
