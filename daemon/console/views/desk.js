@@ -5,6 +5,11 @@
 // The session states are the strings kdad's sessions answer prints
 // (ControlService::sessions): handshake, enrolling, awaiting confirmation,
 // sending package. A session's outcome is the ledger row naming it.
+//
+// The desk shows every phone at it, whatever customer the shell's selector
+// names (customer: null on each request, and the events stream is never
+// filtered by it): whoever stands at the desk confirms them all. The token's
+// own reach still applies on the server.
 import { h, clear, errorText, formatAge, confirmDialog } from '../lib/dom.js';
 
 const STEPS = ['handshake', 'enrolling', 'awaiting confirmation', 'sending package'];
@@ -118,6 +123,8 @@ export default {
     const header = h('div', { class: 'desk-header' },
       h('h1', {}, 'Desk'),
       waitingNote,
+      ctx.customer !== null && ctx.customer !== undefined
+        ? h('p', { class: 'desk-scope' }, "Every customer's phones at this desk") : null,
       h('div', { class: 'desk-sound' }, sound, h('label', { for: 'desk-sound' }, 'Beep when a phone waits')));
 
     const countsList = h('dl', { id: 'desk-counts', class: 'desk-counts' });
@@ -164,7 +171,7 @@ export default {
       let cursor;
       let pages = 0;
       do {
-        const page = await ctx.api.get('/ledger', { since: String(day), page_size: 1000, cursor });
+        const page = await ctx.api.get('/ledger', { since: String(day), page_size: 1000, cursor, customer: null });
         for (const row of page.entries || []) {
           if (!counted(row)) continue;
           const key = ledgerKey(row);
@@ -249,7 +256,7 @@ export default {
       renderCard(card);
       try {
         const path = `/sessions/${encodeURIComponent(id)}/${action}`;
-        await ctx.api.post(path, {});
+        await ctx.api.post(path, {}, { customer: null });
         ctx.notify(action === 'confirm' ? `Session ${id} confirmed: its package goes out.`
           : `Session ${id} rejected.`, 'success');
       } catch (err) {
@@ -391,7 +398,7 @@ export default {
     }
 
     async function loadSessions() {
-      const answer = await ctx.api.get('/sessions');
+      const answer = await ctx.api.get('/sessions', { customer: null });
       const rows = answer.sessions || [];
       const now = new Set(rows.map((r) => r.id));
       for (const [id, card] of cards) {

@@ -264,7 +264,9 @@ export default {
     }
 
     function excludedByFilters(row) {
-      // Only what can be told here for sure: an Until in the past. The rest the server decides.
+      // Only what can be told here for sure: the shell's customer (the stream is never filtered by it;
+      // an absent customer is the desk's own) and an Until in the past. The rest the server decides.
+      if (row && typeof ctx.customer === 'string' && (row.customer || '') !== ctx.customer) return true;
       if (filters.until && Number(filters.until) < Date.now()) return true;
       if (filters.until && row && Number(row.time_ms) > Number(filters.until)) return true;
       return false;
