@@ -352,10 +352,13 @@ function mountProfiles(root, ctx) {
       urls.add(url);
       const img = h('img', { id: 'profile-qr', alt: `QR code that enrolls a phone with the profile "${name}"` });
       img.addEventListener('load', () => {
-        // Scaled by a whole factor (up or down) to about 320-640 px: big enough to scan from
-        // the screen, crisp (pixelated), and whole on a tablet.
+        // Scaled by a whole factor to the largest size that fits the panel and the window's
+        // height, never under 320 px: big enough to scan from the screen, crisp (pixelated).
         const n = img.naturalWidth || 320;
-        img.style.width = (n < 320 ? n * Math.ceil(320 / n) : n / Math.max(1, Math.floor(n / 320))) + 'px';
+        const room = Math.max(320, Math.min(body.clientWidth - 40, window.innerHeight - 160));
+        let k = Math.max(1, Math.ceil(n / room));
+        while (k > 1 && n / k < 320) k -= 1;
+        img.style.width = (n < 320 ? n * Math.ceil(320 / n) : n / k) + 'px';
       });
       img.src = url;
       const list = Array.isArray(info.secrets) ? info.secrets : [];
@@ -382,7 +385,7 @@ function mountProfiles(root, ctx) {
     const isNew = current.name === null;
     const readOnly = !manage;
     const inputs = {};  // path -> element
-    const known = (f) => f in inputs || f === 'custom_json' || f === 'eulas' || f === 'wifi';
+    const known = (f) => f in inputs || ['custom_json', 'eulas', 'wifi'].includes(f) || Boolean(eulas.input(f));
 
     const summary = h('div', { id: 'profile-errors', class: 'form-errors', tabindex: '-1' });
     summary.hidden = true;
@@ -579,6 +582,7 @@ function mountProfiles(root, ctx) {
       let anchor = el ? el.closest('.field') : null;
       if (!el && path === 'custom_json') { el = custom.focusable(); anchor = custom.errorAnchor; }
       if (!el && path === 'eulas') { el = eulas.focusable(); anchor = eulas.errorAnchor; }
+      if (!el && eulas.input(path)) { el = eulas.input(path); anchor = el.closest('.field'); }
       if (!el && path === 'wifi') { el = inputs['wifi.ssid']; anchor = el.closest('.field'); }
       if (!anchor) return false;
       const id = fieldId(path) + '-error';
@@ -610,7 +614,7 @@ function mountProfiles(root, ctx) {
         if (rest.length) summary.append(h('ul', {}, rest.map((r) => h('li', {}, r))));
       }
       if (first && !rest.length) {
-        const el = inputs[first] || (first === 'custom_json' ? custom.focusable() : eulas.focusable());
+        const el = inputs[first] || (first === 'custom_json' ? custom.focusable() : eulas.input(first) || eulas.focusable());
         if (el) el.focus();
       } else {
         summary.focus();
@@ -856,6 +860,15 @@ function eulaEditor(initial) {
       list, add, errorAnchor),
     errorAnchor,
     focusable: () => list.querySelector('input') || add,
+    // The control of a refusal's "eulas[1].text": the row as sent (value() leaves out empty rows).
+    input(path) {
+      const m = /^eulas\[(\d+)\]\.(title|text)$/.exec(path);
+      if (!m) return null;
+      const rows = [...list.querySelectorAll('.eula-row')].filter((r) =>
+        r.querySelector('.eula-title').value || r.querySelector('.eula-text').value);
+      const row = rows[Number(m[1])];
+      return row ? row.querySelector(m[2] === 'title' ? '.eula-title' : '.eula-text') : null;
+    },
     value: () => [...list.querySelectorAll('.eula-row')].map((r) => ({
       title: r.querySelector('.eula-title').value, text: r.querySelector('.eula-text').value,
     })).filter((e) => e.title || e.text),
