@@ -1,13 +1,268 @@
-// Placeholder until the Fleet view lands: a heading, so the shell works end to end.
-import { h } from '../lib/dom.js';
+// The fleet view: which desks are up, their sessions and transports. This
+// desk's facts come from GET /status; the other desks of a fleet (kdad's
+// sharing one PostgreSQL store) from GET /sessions?fleet=true, where each desk
+// publishes its sessions under way (docs/FLEET.md section 5): the API lists no
+// idle desk, so another desk shows here while it has sessions. Refreshed every
+// 10 s and on session events.
+import { h, clear, formatTime, formatAge, errorText, badge } from '../lib/dom.js';
+
+const REFRESH_MS = 10_000;
+const EVENT_DELAY_MS = 500;
+const dash = '–';
+const orDash = (v) => (v === undefined || v === null || v === '' ? dash : String(v));
+
+function bytes(n) {
+  const v = Number(n || 0);
+  if (v >= 2 ** 30) return `${(v / 2 ** 30).toFixed(1)} GiB`;
+  if (v >= 2 ** 20) return `${(v / 2 ** 20).toFixed(1)} MiB`;
+  if (v >= 2 ** 10) return `${(v / 2 ** 10).toFixed(1)} KiB`;
+  return `${v} B`;
+}
+
+function transportState(t) {
+  if (!t.enabled) return badge('disabled', 'neutral');
+  const detail = t.detail || 'enabled';
+  return badge(detail, /^listening/i.test(detail) ? 'ok' : /(fail|error|cannot|unavailable|not )/i.test(detail) ? 'error' : 'warn');
+}
+
+function sessionState(s) {
+  if (s.waiting_for_confirmation) return badge(s.state || 'awaiting confirmation', 'warn');
+  return badge(orDash(s.state));
+}
+
+// A table's scrolling box: focusable, so a keyboard can scroll it (it may hold no link or button).
+function scrollBox(label, table) {
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, table);
+}
+
+// A definition list of [term, value] pairs (value: text or Node; empty ones left out).
+function facts(pairs) {
+  return h('dl', { class: 'fleet-facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
 
 export default {
   id: 'fleet',
   title: 'Fleet',
   roles: ['msp-admin', 'customer-admin', 'desk-operator', 'viewer'],
-  mount(root) {
-    root.dataset.ready = 'false';
-    root.append(h('h1', {}, 'Fleet'), h('p', {}, 'Coming soon.'));
-    root.dataset.ready = 'true';
+
+  async mount(root, ctx) {
+    const { api } = ctx;
+    let alive = true;
+    let timer = null;
+    let eventTimer = null;
+    let loading = null;
+
+    const updated = h('p', { class: 'fleet-updated', role: 'status' });
+    const content = h('div', { class: 'fleet-content' });
+    root.append(
+      h('h1', {}, 'Fleet'),
+      h('p', { class: 'fleet-intro' },
+        'The desks that are up, with their store, API, transports and sessions under way. Desks sharing one ',
+        'database see each other\'s sessions; another desk appears here while it has sessions under way.'),
+      h('div', { class: 'fleet-toolbar' },
+        h('button', { type: 'button', id: 'fleet-refresh', class: 'secondary', onclick: () => load() }, 'Refresh'),
+        updated),
+      content);
+
+    async function load() {
+      if (loading) return loading;
+      loading = (async () => {
+        root.dataset.ready = 'false';
+        try {
+          const [status, own, fleet] = await Promise.all([
+            api.get('/status'),
+            api.get('/sessions').catch(() => ({ sessions: [] })),
+            api.get('/sessions', { fleet: true }).catch((err) => ({ sessions: [], error: errorText(err) })),
+          ]);
+          if (!alive) return;
+          render(status, own.sessions || [], fleet);
+          updated.textContent = `Updated ${formatTime(Date.now())}; refreshed every ${REFRESH_MS / 1000} s.`;
+        } catch (err) {
+          if (!alive) return;
+          clear(content);
+          content.append(h('p', { class: 'notice notice-error fleet-error', role: 'alert' },
+            `Could not read the desk's status: ${errorText(err)}`));
+          updated.textContent = '';
+        } finally {
+          loading = null;
+          if (alive) root.dataset.ready = 'true';
+        }
+      })();
+      return loading;
+    }
+
+    function render(status, ownSessions, fleet) {
+      const self = status.name || status.primary_id || 'this desk';
+      // Every desk's sessions, by desk name; this desk's own list has what the fleet list leaves out.
+      const byDesk = new Map([[self, ownSessions.map((s) => ({ ...s, desk: self }))]]);
+      for (const s of fleet.sessions || []) {
+        const desk = s.desk || dash;
+        if (desk === self) continue;
+        if (!byDesk.has(desk)) byDesk.set(desk, []);
+        byDesk.get(desk).push(s);
+      }
+      const store = status.store || {};
+      const http = status.http;
+      const now = Date.now();
+      const transports = (status.transports || []);
+
+      const deskRows = [...byDesk.entries()].map(([desk, sessions]) => {
+        const mine = desk === self;
+        const waiting = sessions.filter((s) => s.waiting_for_confirmation).length;
+        const transportCell = mine
+          ? h('ul', { class: 'fleet-list' }, transports.filter((t) => t.enabled)
+            .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t.name), ' ', transportState(t))),
+          transports.some((t) => !t.enabled)
+            ? h('li', { class: 'fleet-small' }, `${transports.filter((t) => !t.enabled).length} disabled (below)`) : null)
+          : h('ul', { class: 'fleet-list' }, [...new Set(sessions.map((s) => s.transport).filter(Boolean))]
+            .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t), ' ', badge('in use', 'info'))));
+        return h('tr', { 'data-desk': desk, class: mine ? 'fleet-self' : null },
+          h('th', { scope: 'row' }, desk, mine ? h('span', { class: 'fleet-you' }, ' (this desk)') : null),
+          h('td', {}, status.store_unavailable && mine ? badge('store unavailable', 'error') : badge('up', 'ok')),
+          h('td', { class: 'fleet-mono' }, mine ? orDash(status.primary_id) : dash),
+          h('td', {}, mine && status.started_ms
+            ? [h('span', { class: 'fleet-nowrap' }, formatTime(status.started_ms)), h('br', {}),
+              h('span', { class: 'fleet-age' }, `up ${formatAge((now - status.started_ms) / 1000)}`)]
+            : dash),
+          h('td', {}, mine ? [orDash(store.engine), store.where ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small' }, store.where)] : null] : dash),
+          h('td', {}, mine ? apiCell(http) : dash),
+          h('td', { class: 'num' }, String(sessions.length), waiting ? h('span', { class: 'fleet-waiting' }, ` (${waiting} awaiting)`) : null),
+          h('td', {}, transportCell));
+      });
+
+      const deskTable = h('table', { id: 'fleet-table', class: 'table fleet-table' },
+        h('caption', {}, `Desks up (${byDesk.size})`),
+        h('thead', {}, h('tr', {},
+          ['Desk', 'State', 'Primary id', 'Started', 'Store', 'API', 'Sessions', 'Transports'].map((label) =>
+            h('th', { scope: 'col', class: label === 'Sessions' ? 'num' : null }, label)))),
+        h('tbody', {}, deskRows));
+
+      const allSessions = [...byDesk.values()].flat();
+      const sessionTable = h('table', { id: 'fleet-sessions', class: 'table fleet-sessions' },
+        h('caption', { class: 'visually-hidden' }, `Sessions under way (${allSessions.length})`),
+        h('thead', {}, h('tr', {},
+          ['Desk', 'Session', 'Transport', 'Device', 'Model', 'State', 'Started'].map((label) => h('th', { scope: 'col' }, label)))),
+        h('tbody', {}, allSessions.length === 0
+          ? h('tr', { class: 'empty-row' }, h('td', { colspan: '7' }, 'No sessions under way.'))
+          : allSessions.map((s) => h('tr', { 'data-session': s.id, 'data-desk': s.desk },
+            h('td', {}, orDash(s.desk)),
+            h('td', { class: 'fleet-mono' }, orDash(s.id)),
+            h('td', {}, orDash(s.transport)),
+            h('td', { class: 'fleet-mono' }, orDash(s.device)),
+            h('td', {}, orDash(s.model)),
+            h('td', {}, sessionState(s)),
+            h('td', {}, s.started_ms ? [formatTime(s.started_ms), ' ', h('span', { class: 'fleet-age' }, `(${formatAge(s.age_seconds ?? (now - s.started_ms) / 1000)})`)] : dash)))));
+
+      const transportTable = h('table', { id: 'fleet-transports', class: 'table fleet-transports' },
+        h('caption', {}, `Transports of ${self}`),
+        h('thead', {}, h('tr', {}, ['Transport', 'State', 'Address', 'Confirmation'].map((label) => h('th', { scope: 'col' }, label)))),
+        h('tbody', {}, transports.length === 0
+          ? h('tr', { class: 'empty-row' }, h('td', { colspan: '4' }, 'No transports.'))
+          : transports.map((t) => h('tr', { 'data-transport': t.name },
+            h('th', { scope: 'row' }, orDash(t.name)),
+            h('td', {}, transportState(t)),
+            h('td', { class: 'fleet-mono' }, orDash(t.address)),
+            h('td', {}, orDash(t.confirm))))));
+
+      const warnings = [];
+      if (status.store_unavailable) {
+        warnings.push(h('p', { class: 'notice notice-error', role: 'alert' },
+          `The store does not answer since ${formatTime(status.store_unavailable.since_ms || status.store_unavailable.since)}: `,
+          orDash(status.store_unavailable.error)));
+      }
+      if (status.disk?.refusing_sessions) {
+        warnings.push(h('p', { class: 'notice notice-error', role: 'alert' },
+          `The desk refuses new sessions: ${bytes(status.disk.free_bytes)} free, below its minimum of ${bytes(status.disk.min_free_bytes)}.`));
+      }
+      if ((status.placeholder_profiles || []).length) {
+        warnings.push(h('p', { class: 'notice notice-info' },
+          `Profiles still carrying example values: ${status.placeholder_profiles.map((p) => p.profile).filter(Boolean).join(', ') || status.placeholder_profiles.length}.`));
+      }
+      if (fleet.error) {
+        warnings.push(h('p', { class: 'notice notice-info' }, `Other desks' sessions could not be read: ${fleet.error}`));
+      }
+
+      const away = status.turned_away || {};
+      const deskDetails = h('section', { class: 'fleet-desk', 'aria-labelledby': 'fleet-desk-title' },
+        h('h2', { id: 'fleet-desk-title' }, `This desk: ${self}`),
+        h('div', { class: 'fleet-cards' },
+          h('div', { class: 'fleet-card' }, h('h3', {}, 'Desk'), facts([
+            ['Name', self],
+            ['Version', status.version],
+            ['Primary id', status.primary_id],
+            ['Primary key', status.primary_key ? h('span', { class: 'fleet-mono fleet-wrap' }, status.primary_key) : null],
+            ['Started', status.started_ms ? formatTime(status.started_ms) : status.started],
+            ['Configuration', status.config_file ? h('span', { class: 'fleet-mono fleet-wrap' }, status.config_file) : null],
+            ['Default profile', status.default_profile],
+            ['Profiles', String(status.profiles || 0)],
+            ['Devices', String(status.devices || 0)],
+            ['Awaiting approval', String(status.pending_devices || 0)],
+            ['Active sessions', String(status.active_sessions || 0)],
+            ['Awaiting confirmation', String(status.awaiting_confirmation || 0)],
+          ])),
+          h('div', { class: 'fleet-card' }, h('h3', {}, 'Store'), facts([
+            ['Engine', orDash(store.engine)],
+            ['Where', store.where ? h('span', { class: 'fleet-mono fleet-wrap' }, store.where) : dash],
+            ['Round trips of sessions', String(store.session_round_trips || 0)],
+            ['State', status.store_unavailable ? badge('unavailable', 'error') : badge('answering', 'ok')],
+          ])),
+          h('div', { class: 'fleet-card' }, h('h3', {}, 'HTTP API'), http ? facts([
+            ['Listens on', h('span', { class: 'fleet-mono' }, orDash(http.listen))],
+            ['TLS', http.tls ? 'yes (TLS 1.3)' : 'no (plain HTTP on loopback)'],
+            ['Certificate SHA-256', http.certificate_sha256 ? h('span', { class: 'fleet-mono fleet-wrap', id: 'fleet-fingerprint' }, http.certificate_sha256) : null],
+            ['Certificate', http.certificate ? h('span', { class: 'fleet-mono fleet-wrap' }, http.certificate) : null],
+          ]) : h('p', {}, 'No HTTP API configured.')),
+          h('div', { class: 'fleet-card' }, h('h3', {}, 'Disk and refusals'), facts([
+            ['Free', status.disk ? bytes(status.disk.free_bytes) : dash],
+            ['Minimum free', status.disk ? bytes(status.disk.min_free_bytes) : dash],
+            ['Sessions rate-limited', String(away.sessions_rate_limited || 0)],
+            ['Claims rate-limited', String(away.claims_rate_limited || 0)],
+            ['Refused for low space', String(away.refused_low_space || 0)],
+            ['Bare connections', String(away.bare_connections || 0)],
+            ['Unkeyed failures', String(away.unkeyed_failures || 0)],
+          ]))),
+        scrollBox('Transports', transportTable));
+
+      clear(content);
+      content.append(...warnings,
+        scrollBox('Desks up', deskTable),
+        h('h2', { id: 'fleet-sessions-title' }, `Sessions under way (${allSessions.length})`),
+        scrollBox('Sessions under way', sessionTable),
+        deskDetails);
+    }
+
+    function apiCell(http) {
+      if (!http) return 'not configured';
+      return [h('span', { class: 'fleet-mono' }, orDash(http.listen)), http.tls ? ' (TLS)' : ' (plain HTTP)',
+        http.certificate_sha256 ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small', title: 'Certificate SHA-256 fingerprint' },
+          http.certificate_sha256)] : null];
+    }
+
+    function schedule() {
+      timer = setTimeout(async () => {
+        await load();
+        if (alive) schedule();
+      }, REFRESH_MS);
+    }
+
+    const unsubscribe = ctx.events?.subscribe?.((ev) => {
+      if (ev.type !== 'session' && ev.type !== 'session_ended' && ev.type !== 'reset') return;
+      if (eventTimer) return;
+      eventTimer = setTimeout(() => {
+        eventTimer = null;
+        if (alive) load();
+      }, EVENT_DELAY_MS);
+    });
+
+    await load();
+    schedule();
+
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+      clearTimeout(eventTimer);
+      if (typeof unsubscribe === 'function') unsubscribe();
+    };
   },
 };
