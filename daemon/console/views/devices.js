@@ -577,7 +577,7 @@ function mountImport(root, ctx, isGone, reload) {
     clear(result);
     const errors = Array.isArray(err.errors) ? err.errors : [];
     result.append(h('h3', {}, 'Refused: nothing changed'),
-      h('p', { class: 'error-text' }, err.message || errorText(err)));
+      h('p', { class: 'error-text' }, String(err.message || errorText(err)).replace(/^request body: /, '')));
     if (errors.length) {
       result.append(h('ul', { class: 'import-errors' }, errors.map((e) => {
         const p = parseImportError(e);

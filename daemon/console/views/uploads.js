@@ -18,7 +18,7 @@ const UPLOAD_GAP_MS = 60 * 1000;
 const MAX_ROWS_SHOWN = 200;
 
 function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
 }
 
 // Pending devices -> uploads, newest first: [{key, source, first_ms, last_ms, devices}].
@@ -137,13 +137,14 @@ export default {
       return name ? `${name} (${source})` : source;
     }
 
-    function renderGroup(g, n) {
+    // capped: the listing stopped at MAX_PENDING, so a group may hold more devices than it shows.
+    function renderGroup(g, n, capped) {
       const headingId = `upload-${n}`;
       const count = plural(g.devices.length, 'device', 'devices');
       const approve = h('button', { type: 'button', class: 'primary', 'data-action': 'approve',
-        'aria-describedby': headingId }, `Approve all ${g.devices.length}`);
+        'aria-describedby': headingId }, capped ? `Approve the ${plural(g.devices.length, 'listed', 'listed')}` : `Approve all ${g.devices.length}`);
       const reject = h('button', { type: 'button', class: 'danger', 'data-action': 'reject',
-        'aria-describedby': headingId }, `Reject all ${g.devices.length}`);
+        'aria-describedby': headingId }, capped ? `Reject the ${plural(g.devices.length, 'listed', 'listed')}` : `Reject all ${g.devices.length}`);
       const keys = g.devices.map((d) => d.key);
       listen(approve, 'click', () => act('approve', { keys }, count));
       listen(reject, 'click', () => act('reject', { keys }, `${count} of this upload`));
@@ -204,11 +205,21 @@ export default {
       }
     }
 
+    async function readTotal() {
+      try {
+        const report = await api.get('/reports/devices');
+        return report.pending_approval || 0;
+      } catch {
+        return null;
+      }
+    }
+
     async function load() {
       root.dataset.ready = 'false';
       let pending;
+      let total;
       try {
-        [pending, resellers] = await Promise.all([readPending(), readResellers()]);
+        [pending, resellers, total] = await Promise.all([readPending(), readResellers(), readTotal()]);
       } catch (err) {
         if (gone) return;
         clear(list);
@@ -225,15 +236,21 @@ export default {
       if (!groups.length) {
         summary.append('No devices await approval.');
       } else {
-        summary.append(`${plural(pending.devices.length, 'device awaits', 'devices await')} approval in ${plural(groups.length, 'upload', 'uploads')}.`);
-        if (pending.more) {
+        if (!pending.more) {
+          summary.append(`${plural(pending.devices.length, 'device awaits', 'devices await')} approval in ${plural(groups.length, 'upload', 'uploads')}.`);
+        } else {
+          const n = total === null ? `More than ${plural(pending.devices.length, 'device', 'devices')}` : plural(total, 'device', 'devices');
           const all = h('button', { type: 'button', id: 'uploads-approve-all-pending', class: 'secondary' },
             'Approve every pending device');
-          listen(all, 'click', () => act('approve', { all: true, filter: { approval: 'pending' } }, 'every pending device'));
-          summary.append(` Only the first ${MAX_PENDING.toLocaleString('en')} are listed. `, all);
+          listen(all, 'click', async () => {
+            const ok = await confirmDialog('Approve every pending device',
+              `Approve ${total === null ? 'every pending device' : plural(total, 'pending device', 'pending devices')}, listed here or not?`, 'Approve');
+            if (ok) await act('approve', { all: true, filter: { approval: 'pending' } }, 'every pending device');
+          });
+          summary.append(`${n} await approval; the first ${plural(pending.devices.length, 'device', 'devices')} (in key order) are listed below by upload. `, all);
         }
       }
-      list.append(...groups.map(renderGroup));
+      list.append(...groups.map((g, n) => renderGroup(g, n, pending.more)));
       setBusy(false);
       root.dataset.ready = 'true';
     }
