@@ -13,9 +13,11 @@ const ACTIVE = 'Active';
 const DELINK_REQUESTED = 'Delink requested';
 const DELINKED = 'Delinked';
 const PENDING_APPROVAL = 'Pending customer approval';
-// A ledger row that counts as a failed enrollment: the device's attempt ended
-// Failed (device_state.cc), or a claim was refused before a session began.
-const FAILED_STATE = 'Failed to provision';
+// A ledger row that counts as a failed enrollment: an attempt that ended Failed
+// or cancelled on the device (device_state.cc's names), or a refusal (a claim
+// refused, a session the desk rejected).
+const failedEnrollment = (row) => Boolean(row.refusal) || row.state === 'Failed to provision' ||
+  (Boolean(row.session) && row.state === 'Cancelled by user');
 const LEDGER_PAGE = 1000;
 const LEDGER_PAGES = 5;  // beyond 5,000 rows today the count reads "5000+"
 const PARALLEL = 4;      // attention requests at once
@@ -465,7 +467,7 @@ export default {
         let pages = 0;
         do {
           const page = await api.get('/ledger', { customer: id, since: String(midnightMs()), page_size: LEDGER_PAGE, cursor });
-          for (const row of page.entries || []) if (row.refusal || row.state === FAILED_STATE) failed += 1;
+          for (const row of page.entries || []) if (failedEnrollment(row)) failed += 1;
           cursor = page.next_cursor;
           pages += 1;
         } while (cursor && pages < LEDGER_PAGES && alive);
