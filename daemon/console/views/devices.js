@@ -583,7 +583,7 @@ function mountImport(root, ctx, isGone, reload) {
         const p = parseImportError(e);
         const li = h('li', { class: 'import-error' },
           p.line !== null ? h('span', { class: 'import-where' },
-            `Line ${p.line}${p.column ? `, column ${p.column}` : ''}: `) : null,
+            `line ${p.line}${p.column ? `, column ${p.column}` : ''}: `) : null,
           p.message);
         if (p.line !== null) li.dataset.line = String(p.line);
         if (p.column) li.dataset.column = p.column;
