@@ -22,12 +22,22 @@
 //       (e.g. {dataset: {device: row.key}}). caption: text, visually hidden unless given as {text, visible: true}.
 //       empty: text of a single full-width row when rows is empty. Wrap it in h('div', {class: 'table-wrap'}, ...)
 //       for a scrolling box with a sticky header.
+//   tableWrap(label, tableEl)  the .table-wrap scroll box around a table: a focusable, labelled region
+//       (tabindex=0, role=region), so keyboard users can scroll it (axe scrollable-region-focusable).
 //   field({id, label, control, hint, error, errorFor})
 //       A .field: <label for=id> above the control (an Element whose id is id), an optional hint (linked with
 //       aria-describedby) and a .field-error[data-field=errorFor] below (empty until setFieldError fills it).
 //   setFieldError(container, fieldName, text)   fills (or empties, text '') the .field-error[data-field] in container.
 
 const BOOLEAN_PROPS = new Set(['checked', 'selected', 'disabled', 'hidden', 'open', 'multiple', 'required', 'readOnly', 'indeterminate']);
+
+const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'xlink:href']);
+
+// A URL without a scheme (relative), or with one that cannot run script.
+function safeUrl(url) {
+  const scheme = /^\s*([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url.replace(/[\u0000-\u001f]/g, ''));
+  return !scheme || ['http', 'https', 'mailto', 'tel', 'blob', 'data'].includes(scheme[1].toLowerCase());
+}
 
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -53,6 +63,9 @@ export function h(tag, attrs, ...children) {
       el[key] = Boolean(v);
     } else if (key === 'style' || key === 'innerHTML' || key === 'outerHTML') {
       throw new Error(`h(): ${key} is not allowed (CSP / no HTML from data)`);
+    } else if (URL_ATTRS.has(key) && typeof v === 'string' && !safeUrl(v)) {
+      // A URL from data that would run script (javascript:) is left out; the CSP would block it too.
+      continue;
     } else if (v === true) {
       el.setAttribute(key, '');
     } else if (v !== false && v !== null && v !== undefined) {
@@ -183,6 +196,10 @@ export function table({ id, caption, columns, rows, rowAttrs, empty, class: cls 
     captionText ? h('caption', { class: captionVisible ? null : 'visually-hidden' }, captionText) : null,
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
     body);
+}
+
+export function tableWrap(label, tableEl) {
+  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': label }, tableEl);
 }
 
 function cellText(v) {
