@@ -210,16 +210,20 @@ export default {
       empty.hidden = cards.size > 0;
     }
 
+    // Steps the session went through are done; once it has its outcome, the
+    // ones it never reached (a refusal, no confirmation needed) are skipped.
     function steps(card) {
-      const state = card.row.state || '';
-      let at = STEPS.indexOf(state);
       const final = card.outcome && OUTCOMES.includes(card.outcome.state);
-      if (final) at = STEPS.length;
+      const at = final ? STEPS.length : STEPS.indexOf(card.row.state || '');
       const ol = h('ol', { class: 'session-steps', 'aria-label': 'Progress' });
       const names = [...STEPS, final ? card.outcome.state : 'done'];
       names.forEach((name, i) => {
-        const cls = i < at ? 'step-done' : i === at ? 'step-current' : 'step-todo';
+        let cls = i < at ? 'step-done' : i === at ? 'step-current' : 'step-todo';
+        if (final && i < STEPS.length && (i > card.furthest || (name === 'awaiting confirmation' && !card.seen.has(name)))) {
+          cls = 'step-skipped';
+        }
         const li = h('li', { class: `session-step ${cls}` }, name);
+        if (cls === 'step-skipped') li.append(h('span', { class: 'visually-hidden' }, ' (skipped)'));
         if (i === at) li.setAttribute('aria-current', 'step');
         if (i === STEPS.length && final) li.classList.add(outcomeClass(card.outcome.state));
         ol.append(li);
@@ -341,7 +345,7 @@ export default {
       const wasWaiting = card ? Boolean(card.row.waiting_for_confirmation) && !card.ended : false;
       if (!card) {
         card = { row, el: h('li', { class: 'session-card', 'data-session': row.id }), got: Date.now(),
-          ended: false, outcome: null, busy: false, timer: null };
+          ended: false, outcome: null, busy: false, timer: null, seen: new Set(), furthest: -1 };
         cards.set(row.id, card);
       } else {
         if (card.timer) { clearTimeout(card.timer); card.timer = null; }
@@ -351,6 +355,8 @@ export default {
         card.ended = false;
         if (!row.waiting_for_confirmation) card.busy = false;
       }
+      card.seen.add(row.state);
+      card.furthest = Math.max(card.furthest, STEPS.indexOf(row.state || ''));
       renderCard(card);
       place(card);
       if (fromEvent && sound.checked && row.waiting_for_confirmation && !wasWaiting) beeper.beep();
