@@ -36,7 +36,7 @@ function option(value, text, selected) {
 }
 
 function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
 }
 
 // Today's date as YYYYMMDD in local time, for the export's file name.
@@ -160,6 +160,7 @@ export default {
     let next = null;
     const selected = new Set();
     let allMatching = false;
+    let matching = null;  // how many devices the filter matches, where the devices report says
     let profiles = [];
 
     root.dataset.ready = 'false';
@@ -265,13 +266,17 @@ export default {
       if (allMatching) {
         const clearSel = h('button', { type: 'button', class: 'link' }, 'Clear selection');
         listen(clearSel, 'click', () => { allMatching = false; selected.clear(); syncBoxes(); updateSelection(); });
-        selectionLine.append(`Every device matching the filter is selected (${describeFilter(filter)}). `, clearSel);
+        selectionLine.append(`${matching === null ? 'Every device' : `All ${plural(matching, 'device', 'devices')}`} matching the filter ${matching === null ? 'is' : 'are'} selected (${describeFilter(filter)}). `, clearSel);
       } else if (n > 0) {
         selectionLine.append(`${plural(n, 'device', 'devices')} selected on this page. `);
         if (n === rows.length && (next || pages.length)) {
           const all = h('button', { type: 'button', id: 'devices-select-all', class: 'link' },
             'Select every device matching the filter');
-          listen(all, 'click', () => { allMatching = true; updateSelection(); });
+          listen(all, 'click', () => {
+            allMatching = true;
+            updateSelection();
+            countMatching();
+          });
           selectionLine.append(all);
         }
       }
@@ -354,6 +359,7 @@ export default {
       next = page.next_cursor || null;
       selected.clear();
       allMatching = false;
+      matching = null;
       renderRows(rows);
       status.classList.remove('error-text');
       const first = pages.length * PAGE_SIZE + 1;
@@ -393,7 +399,25 @@ export default {
       return { keys: [...selected] };
     }
 
+    // The report counts the whole inventory and the pending devices: the two
+    // filters whose total it gives without reading every page.
+    async function countMatching() {
+      const keys = Object.keys(filter);
+      const whole = keys.length === 0;
+      const pendingOnly = keys.length === 1 && filter.approval === 'pending';
+      if (!whole && !pendingOnly) return;
+      try {
+        const report = await api.get('/reports/devices');
+        if (gone || !allMatching) return;
+        matching = (whole ? report.devices : report.pending_approval) || 0;
+        updateSelection();
+      } catch {
+        // Without the count the selection line says "every device".
+      }
+    }
+
     function targetText() {
+      if (allMatching && matching !== null) return `all ${plural(matching, 'device', 'devices')} matching the filter (${describeFilter(filter)})`;
       if (allMatching) return `every device matching the filter (${describeFilter(filter)})`;
       return plural(selected.size, 'device', 'devices');
     }
