@@ -690,6 +690,12 @@ function mountImport(root, ctx, isGone, reload) {
       ctx.notify(`Import: ${summary.added || 0} added, ${summary.updated || 0} updated, ${summary.approved || 0} approved, ${summary.unchanged || 0} unchanged`, 'success');
       previewed = null;
       done = true;
+      // Imported: the text goes, so the same file is not sent twice by accident.
+      text.value = '';
+      text.disabled = false;
+      file.value = '';
+      bigText = null;
+      fileNote.textContent = '';
     } catch (err) {
       if (isGone()) return;
       showErrors(err);
