@@ -5,7 +5,7 @@
 // the entries newer than its first row on top, marked as new for a while.
 // (An event's ledger row carries no store id, and the server applies the
 // filters, so reading the head again keeps ids and filters exact.)
-import { h, clear, errorText, field, formatTime, stateKind } from '../lib/dom.js';
+import { h, clear, errorText, field, formatTime, stateKind, tableWrap } from '../lib/dom.js';
 
 const PAGE_SIZE = 100;
 const NEW_MARK_MS = 6000;
@@ -115,8 +115,7 @@ export default {
       h('h1', {}, 'Ledger'),
       form,
       summary,
-      // Focusable, so a keyboard can scroll a table wider than the screen (a tablet).
-      h('div', { class: 'table-wrap ledger-wrap', tabindex: '0', role: 'region', 'aria-label': 'Ledger entries' }, tableEl),
+      tableWrap('Ledger entries', tableEl),  // a focusable region: a keyboard scrolls a table wider than a tablet
       h('div', { class: 'ledger-more' }, older));
 
     function readFilters() {
