@@ -233,20 +233,29 @@ function mountProfiles(root, ctx) {
     urls.clear();
   }
 
-  function closePanel() {
+  function closePanel(focusBack = false) {
+    const name = current ? current.name : null;
     revokeAll();
     current = null;
     clear(panel);
+    if (!focusBack) return;
+    // Back to where the profile was opened from: its row, else the list's first button.
+    const row = [...tbody.rows].find((r) => r.dataset.profile === name);
+    const back = (row && row.querySelector('button')) || root.querySelector('#profile-new, #profiles-reload');
+    if (back) back.focus();
   }
 
+  let opening = 0;  // the latest openProfile: an older answer arriving late is dropped
+
   async function openProfile(name, opts = {}) {
+    const mine = ++opening;
     busy();
-    revokeAll();
     try {
       let base;
       if (name === null) base = normalize({});
       else base = normalize(await ctx.api.get('/profiles/' + enc(name)));
-      if (!alive) return;
+      if (!alive || mine !== opening) return;
+      revokeAll();
       current = { name, base, revealed: false };
       renderPanel(opts);
     } catch (e) {
@@ -311,7 +320,7 @@ function mountProfiles(root, ctx) {
       items.push(h('button', { type: 'button', id: 'profile-ndef', onclick: () => downloadNdef(name) },
         'Download NDEF record'));
     }
-    items.push(h('button', { type: 'button', id: 'profile-close', onclick: () => { closePanel(); } }, 'Close'));
+    items.push(h('button', { type: 'button', id: 'profile-close', onclick: () => closePanel(true) }, 'Close'));
     return h('div', { class: 'profile-toolbar' }, items);
   }
 
@@ -525,7 +534,7 @@ function mountProfiles(root, ctx) {
     h('div', { class: 'profile-editor-top' }, nav, reveal),
     h('div', { class: 'profile-sections' }, sections),
     manage ? h('div', { class: 'form-actions' }, save,
-      h('button', { type: 'button', onclick: () => closePanel() }, 'Cancel')) : null);
+      h('button', { type: 'button', id: 'profile-cancel', onclick: () => closePanel(true) }, 'Cancel')) : null);
     form.noValidate = true;  // the server's messages, beside each field, are the ones that count
     if (readOnly) for (const s of sections) s.disabled = true;
 
