@@ -366,7 +366,6 @@ export default {
       h('button', { type: 'button', class: 'customers-sort', onclick: () => {
         state.sort = { id, dir: sorted ? -state.sort.dir : 1 };
         renderTable();
-        table.querySelector(`th[data-column="${id}"] button`)?.focus();
       } }, label, h('span', { 'aria-hidden': 'true', class: 'customers-sort-mark' }, sorted ? (state.sort.dir > 0 ? ' ▲' : ' ▼') : '')));
       return th;
     }
@@ -374,6 +373,8 @@ export default {
     function renderTable() {
       const cols = visibleColumns();
       const rows = sortedRows();
+      // Keep the keyboard where it was: the same control of the same row, if it is still there.
+      const again = focusIn(table);
       clear(table);
       table.append(
         h('caption', {}, `Customers (${rows.length}${rows.length !== state.customers.length ? ` of ${state.customers.length}` : ''})`),
@@ -385,6 +386,29 @@ export default {
           ? h('tr', {}, h('td', { colspan: String(cols.length + 2), class: 'empty' },
             state.customers.length ? 'No customer matches.' : 'No customers yet: add one.'))
           : rows.map((c) => renderRow(c, cols))));
+      if (again) refocus(again);
+    }
+
+    // Where the keyboard is within `box`: enough to find the same control after a render.
+    function focusIn(box) {
+      const active = box.contains(document.activeElement) ? document.activeElement : null;
+      return active && {
+        row: active.closest('tr[data-customer]')?.dataset.customer,
+        action: active.dataset.action, attention: active.dataset.attention,
+        column: active.closest('th[data-column]')?.dataset.column,
+      };
+    }
+
+    function refocus({ row, action, attention, column }) {
+      let target = null;
+      if (column) target = table.querySelector(`th[data-column="${CSS.escape(column)}"] button`);
+      else if (row) {
+        const tr = table.querySelector(`tr[data-customer="${CSS.escape(row)}"]`);
+        if (tr && action) target = tr.querySelector(`[data-action="${CSS.escape(action)}"]`);
+        else if (tr && attention) target = tr.querySelector(`[data-attention="${CSS.escape(attention)}"]`);
+        target ||= tr?.querySelector('button, a');
+      }
+      target?.focus();
     }
 
     function renderRow(c, cols) {
@@ -394,9 +418,9 @@ export default {
         h('th', { scope: 'row' }, orDash(c.company_name)),
         cols.map((col) => {
           const v = col.cell ? col.cell(c, a) : orDash(col.value(c, a));
-          return h('td', { class: col.numeric ? 'num' : null, 'data-column': col.id }, v);
+          return h('td', { class: col.numeric ? 'num' : null, 'data-column': col.id, 'data-label': col.label }, v);
         }),
-        h('td', { class: 'customers-actions' }, actions(c)));
+        h('td', { class: 'customers-actions', 'data-label': 'Actions' }, h('div', { class: 'customers-buttons' }, actions(c))));
     }
 
     function actionButton(action, label, c, onclick) {
@@ -411,7 +435,10 @@ export default {
       if (c.status === ACTIVE && c.management === JOINTLY) {
         out.push(actionButton('delink-request', 'Request delink', c, () => delink(c, 'request')));
       }
-      if (c.status === DELINK_REQUESTED) out.push(actionButton('delink-revoke', 'Revoke delink', c, () => delink(c, 'revoke')));
+      if (c.status === DELINK_REQUESTED) {
+        out.push(actionButton('delink-revoke', 'Revoke delink', c, () => delink(c, 'revoke')),
+          h('span', { class: 'field-hint' }, 'Its admin accepts or rejects'));
+      }
       if (c.status === DELINKED) out.push(actionButton('link', 'Ask to link again', c, () => linkExisting(c.id, c)));
       if (c.status === PENDING_APPROVAL) out.push(h('span', { class: 'field-hint' }, 'Awaits the customer\'s answer'));
       return out;
@@ -486,7 +513,10 @@ export default {
         state.attention.set(id, a);
         const row = table.querySelector(`tr[data-customer="${CSS.escape(id)}"]`);
         const c = state.customers.find((x) => x.id === id);
-        if (row && c) row.replaceWith(renderRow(c, visibleColumns()));
+        if (!row || !c) return;
+        const again = focusIn(row);
+        row.replaceWith(renderRow(c, visibleColumns()));
+        if (again) refocus(again);
       });
     }
 

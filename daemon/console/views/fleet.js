@@ -119,16 +119,16 @@ export default {
             .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t), ' ', badge('in use', 'info'))));
         return h('tr', { 'data-desk': desk, class: mine ? 'fleet-self' : null },
           h('th', { scope: 'row' }, desk, mine ? h('span', { class: 'fleet-you' }, ' (this desk)') : null),
-          h('td', {}, status.store_unavailable && mine ? badge('store unavailable', 'error') : badge('up', 'ok')),
-          h('td', { class: 'fleet-mono' }, mine ? orDash(status.primary_id) : dash),
-          h('td', {}, mine && status.started_ms
+          h('td', { 'data-label': 'State' }, status.store_unavailable && mine ? badge('store unavailable', 'error') : badge('up', 'ok')),
+          h('td', { 'data-label': 'Primary id', class: 'fleet-mono' }, mine ? orDash(status.primary_id) : dash),
+          h('td', { 'data-label': 'Started' }, mine && status.started_ms
             ? [h('span', { class: 'fleet-nowrap' }, formatTime(status.started_ms)), h('br', {}),
               h('span', { class: 'fleet-age' }, `up ${formatAge((now - status.started_ms) / 1000)}`)]
             : dash),
-          h('td', {}, mine ? [orDash(store.engine), store.where ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small' }, store.where)] : null] : dash),
-          h('td', {}, mine ? apiCell(http) : dash),
-          h('td', { class: 'num' }, String(sessions.length), waiting ? h('span', { class: 'fleet-waiting' }, ` (${waiting} awaiting)`) : null),
-          h('td', {}, transportCell));
+          h('td', { 'data-label': 'Store' }, mine ? [orDash(store.engine), store.where ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small' }, store.where)] : null] : dash),
+          h('td', { 'data-label': 'API' }, mine ? apiCell(http) : dash),
+          h('td', { 'data-label': 'Sessions', class: 'num' }, String(sessions.length), waiting ? h('span', { class: 'fleet-waiting' }, ` (${waiting} awaiting)`) : null),
+          h('td', { 'data-label': 'Transports' }, transportCell));
       });
 
       const deskTable = h('table', { id: 'fleet-table', class: 'table fleet-table' },
