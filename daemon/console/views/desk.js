@@ -48,7 +48,7 @@ function outcomeClass(state) {
 // A short beep with WebAudio (no audio files). The context is made on the
 // checkbox's change, a user gesture, so browsers let it play later.
 class Beeper {
-  constructor() { this.audio = null; }
+  constructor() { this.audio = null; this.last = 0; }
   enable() {
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (!Ctx) return false;
@@ -57,7 +57,8 @@ class Beeper {
     return true;
   }
   beep() {
-    if (!this.audio) return;
+    if (!this.audio || Date.now() - this.last < 1000) return;  // a burst of phones: one beep
+    this.last = Date.now();
     const t = this.audio.currentTime;
     for (const start of [0, 0.22]) {
       const osc = this.audio.createOscillator();
