@@ -593,7 +593,7 @@ function mountProfiles(root, ctx) {
       if (!el && path === 'eulas') { el = eulas.focusable(); anchor = eulas.errorAnchor; }
       if (!el && eulas.input(path)) { el = eulas.input(path); anchor = el.closest('.field'); }
       if (!el && path === 'wifi') { el = inputs['wifi.ssid']; anchor = el.closest('.field'); }
-      if (!anchor) return false;
+      if (!anchor) return null;
       const id = fieldId(path) + '-error';
       // "is 3; must be ..." reads as a sentence after the field's label.
       const label = el && el.id ? form.querySelector(`label[for="${CSS.escape(el.id)}"]`) : null;
@@ -606,27 +606,39 @@ function mountProfiles(root, ctx) {
         if (!ids.includes(id)) ids.push(id);
         el.setAttribute('aria-describedby', ids.join(' '));
       }
-      return true;
+      return { el, text };
     }
 
+    // Each message beside its field; the summary at the top lists them (a button to each field)
+    // and every line no field claims.
     function showErrors(byField, rest) {
-      let first = null;
+      const shown = [];
       for (const [path, messages] of Object.entries(byField)) {
-        if (showFieldError(path, messages)) { first ||= path; } else rest.push(...messages.map((m) => `${path}: ${m}`));
+        const one = showFieldError(path, messages);
+        if (one) shown.push(one);
+        else rest.push(...messages.map((m) => `${path}: ${m}`));
       }
-      if (rest.length || first) {
-        summary.hidden = false;
-        const n = Object.keys(byField).length;
-        summary.append(h('p', { class: 'form-errors-title' },
-          isNew ? 'The profile was not added.' : 'The changes were not saved.',
-          n ? ` ${n === 1 ? 'One field needs' : n + ' fields need'} attention (marked below).` : ''));
-        if (rest.length) summary.append(h('ul', {}, rest.map((r) => h('li', {}, r))));
-      }
-      if (first && !rest.length) {
-        const el = inputs[first] || (first === 'custom_json' ? custom.focusable() : eulas.input(first) || eulas.focusable());
-        if (el) el.focus();
+      if (!shown.length && !rest.length) return;
+      summary.hidden = false;
+      const n = shown.length;
+      summary.append(
+        h('p', { class: 'form-errors-title' }, isNew ? 'The profile was not added.' : 'The changes were not saved.',
+          n ? ` ${n === 1 ? 'One field needs' : n + ' fields need'} attention:` : ''),
+        h('ul', {},
+          shown.map(({ el, text }) => h('li', {}, el
+            ? h('button', { type: 'button', class: 'link', onclick: () => {
+              el.scrollIntoView({ block: 'center' });
+              el.focus({ preventScroll: true });
+            } }, text)
+            : text)),
+          rest.map((r) => h('li', {}, r))));
+      // One field: straight to it; more: the summary, whose buttons lead to each (as GOV.UK's error summary).
+      if (n === 1 && !rest.length && shown[0].el) {
+        shown[0].el.scrollIntoView({ block: 'center' });
+        shown[0].el.focus({ preventScroll: true });
       } else {
-        summary.focus();
+        summary.scrollIntoView({ block: 'start' });
+        summary.focus({ preventScroll: true });
       }
     }
 
