@@ -31,7 +31,9 @@ function localMidnight(now = new Date()) {
 // A ledger row's identity for counting: a refusal counted again comes back
 // as the same row (same first time) with a higher count.
 function ledgerKey(row) {
-  return [row.time_ms, row.device, row.state, row.session, row.primary].map((v) => String(v ?? '')).join('|');
+  const parts = [row.time_ms, row.device, row.state, row.primary];
+  if (!row.refusal) parts.push(row.session);  // a repeat may name the session that was refused again
+  return parts.map((v) => String(v ?? '')).join('|');
 }
 
 // Rows of today's counts: what sessions at the desk came to (not admin edits).
