@@ -191,11 +191,14 @@ class Browser:
         return self.wait_ready(view, since, timeout)
 
     def answer_dialog(self, timeout=3):
-        """Clicks the OK of a modal confirmation (<dialog open>), if one opens within timeout; True if one did."""
-        try:
-            dialog = self.wait_for("a dialog", lambda: self.displayed("dialog[open]"), timeout)
-        except AssertionError:
-            return False
+        """Clicks the OK of a modal confirmation (<dialog open>) if one opens within timeout (0: is open now).
+
+        Always False, so that a wait_for condition can answer a dialog and go on waiting."""
+        deadline = time.time() + timeout
+        while (dialog := self.displayed("dialog[open]")) is None:
+            if time.time() > deadline:
+                return False
+            time.sleep(0.05)
         ok = dialog.find_elements("css selector", 'button[data-action="dialog-ok"]')  # lib/dom.js confirmDialog
         if not ok:
             buttons = [b for b in dialog.find_elements("css selector", "button") if b.is_displayed()]
@@ -203,7 +206,7 @@ class Browser:
         assert ok, f"a dialog without an OK button: {dialog.text!r}"
         ok[-1].click()
         self.wait_for("the dialog to close", lambda: self.displayed("dialog[open]") is None, 10)
-        return True
+        return False
 
     def notices(self, kind=None):
         css = "#notices .notice" + (f".notice-{kind}" if kind else "")
