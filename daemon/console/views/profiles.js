@@ -15,8 +15,8 @@ const SECURITY = [
 const EAP_METHODS = ['', 'PEAP', 'TLS', 'TTLS', 'PWD', 'SIM', 'AKA', 'AKA_PRIME'];
 const PHASE2 = ['', 'NONE', 'PAP', 'MSCHAP', 'MSCHAPV2', 'GTC', 'SIM', 'AKA', 'AKA_PRIME'];
 
-// Every field the editor shows: path in the profile JSON, label, kind, hint.
-// Paths are the API's snake_case names, which its refusals use too ("wifi.password: ...").
+// The profile JSON's fields by kind, as the API's snake_case names, which its refusals use
+// too ("wifi.password: ..."); a control's name is that path, its id fieldId(path).
 const TOP_TEXT = ['name', 'description', 'company_name', 'support_email', 'support_phone', 'mdm_agent_apk_url',
   'admin_component_name', 'signature_checksum', 'server_url', 'enrollment_token', 'locale', 'time_zone'];
 const TOP_BOOL = ['skip_setup_wizard', 'allow_user_cancel', 'leave_system_apps_enabled', 'skip_education_screens',
@@ -443,7 +443,7 @@ function mountProfiles(root, ctx) {
     }
 
     const secretHint = isNew ? 'A secret: only admins may read it back.'
-      : 'A secret. "(hidden)" keeps the stored one; type a new value to replace it.';
+      : `A secret. "${HIDDEN}" keeps the stored one; type a new value to replace it.`;
     const nameField = text('name', 'Name', base.name,
       isNew ? 'Required. Not any of \\ # / $ * % ^ & ( ) + ? { } [ ]'
         : 'A profile cannot be renamed: copy it under a new name instead.');
