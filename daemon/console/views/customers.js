@@ -21,6 +21,7 @@ const failedEnrollment = (row) => Boolean(row.refusal) || row.state === 'Failed 
 const LEDGER_PAGE = 1000;
 const LEDGER_PAGES = 5;  // beyond 5,000 rows today the count reads "5000+"
 const PARALLEL = 4;      // attention requests at once
+const LIST_REFRESH_MS = 30_000;
 
 const dash = '–';
 const orDash = (v) => (v === undefined || v === null || v === '' ? dash : String(v));
@@ -524,26 +525,39 @@ export default {
     function scheduleAttention(id) {
       if (id) attentionDue.add(id);
       if (reloadTimer) return;
-      reloadTimer = setTimeout(async () => {
+      reloadTimer = setTimeout(() => {
         reloadTimer = null;
-        const ids = [...attentionDue];
-        attentionDue.clear();
-        if (!alive) return;
-        root.dataset.ready = 'false';
-        try {
-          const answer = await api.get('/customers', { customer: null });
-          if (!alive) return;
-          state.customers = answer.customers || [];
-          renderTable();
-          const reach = new Set(state.customers.filter(reachable).map((c) => c.id));
-          await loadAttention(ids.filter((x) => reach.has(x)));
-          if (alive) status.textContent = summary();
-        } catch (err) {
-          if (alive) status.textContent = `Could not refresh: ${errorText(err)}`;
-        }
-        if (alive) root.dataset.ready = 'true';
+        refreshList(false);
       }, 1500);
     }
+
+    // Reads the list again and recounts the customers due. quiet: only when the list changed (the
+    // customer's own admin answering a delink or a link request writes no ledger row).
+    async function refreshList(quiet) {
+      const ids = [...attentionDue];
+      attentionDue.clear();
+      if (!alive) return;
+      try {
+        const answer = await api.get('/customers', { customer: null });
+        if (!alive) return;
+        const next = answer.customers || [];
+        const before = new Map(state.customers.map((c) => [c.id, JSON.stringify(c)]));
+        const changed = next.filter((c) => before.get(c.id) !== JSON.stringify(c));
+        if (quiet && changed.length === 0 && next.length === state.customers.length) return;
+        root.dataset.ready = 'false';
+        state.customers = next;
+        renderTable();
+        const reach = new Set(next.filter(reachable).map((c) => c.id));
+        const due = new Set([...ids, ...changed.map((c) => c.id)]);
+        await loadAttention([...due].filter((x) => reach.has(x)));
+        if (alive) status.textContent = summary();
+      } catch (err) {
+        if (alive) status.textContent = `Could not refresh: ${errorText(err)}`;
+      }
+      if (alive) root.dataset.ready = 'true';
+    }
+
+    const listTimer = setInterval(() => refreshList(true), LIST_REFRESH_MS);
 
     const unsubscribe = ctx.events?.subscribe?.((ev) => {
       if (ev.type === 'ledger') {
@@ -813,6 +827,7 @@ export default {
     return () => {
       alive = false;
       if (reloadTimer) clearTimeout(reloadTimer);
+      clearInterval(listTimer);
       if (typeof unsubscribe === 'function') unsubscribe();
     };
   },
