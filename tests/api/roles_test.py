@@ -86,6 +86,7 @@ def cases(ctx):
     ok = (200,)
     return [
         ("GET", "/status", None, None, ok),
+        ("GET", "/me", None, None, ok),
         ("GET", "/reports/devices", None, None, ok),
         ("GET", "/reports/customers", None, None, ok),
         ("GET", "/customers", None, None, ok),
@@ -204,6 +205,21 @@ def secrets_variants(ctx, failures):
                 failures.append(f"GET {path} {query} as {role}: expected {want}, got {r!r}")
 
 
+def who_am_i(ctx, failures):
+    """GET /me tells each token who it is: every field, the empty ones too (customers [] = every customer)."""
+    acme = [ctx.customer]
+    want = {"msp-admin": ("msp", [], ""), "customer-admin": ("dana", acme, ""), "reseller": ("rita", acme, "RS-0042"),
+            "desk-operator": ("omar", [], ""), "viewer": ("victor", [], "")}
+    for role, (user, customers, reseller) in want.items():
+        got = ctx.api.ok("GET", "/me", ctx.tokens[role])
+        if got != {"user": user, "role": role, "customers": customers, "reseller": reseller}:
+            failures.append(f"GET /me as {role}: {got}")
+    # A customer the token does not reach is refused as any route refuses it.
+    r = ctx.api.request("GET", "/me", ctx.tokens["customer-admin"], query={"customer": "9999999999"})
+    if r.status != 403 or r.problem()[0] != "kda.access":
+        failures.append(f"GET /me?customer=another as the customer-admin: expected 403 kda.access, got {r!r}")
+
+
 def audited(ctx, failures):
     """A write through the API is the token's in the ledger: its name and role."""
     entries = ctx.api.ok("GET", "/ledger", ctx.admin, query={"device": ctx.devices[("customer-admin", "approve")]})
@@ -268,6 +284,7 @@ def suite(make_desk, args):
         tested.add((method, doc_path))
         check_route(ctx, route, set(op["x-kda-roles"]), failures)
     secrets_variants(ctx, failures)
+    who_am_i(ctx, failures)
     audited(ctx, failures)
     bad_tokens(ctx, failures)
     operations_roles(ctx, failures)

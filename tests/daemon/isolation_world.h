@@ -254,6 +254,7 @@ inline std::vector<IsolationCase> isolation_cases() {
     r.mutable_tokens_revoke()->set_id(w.b_token);
     r.set_customer(w.a);
   });
+  add("me --customer B", [](R& r, auto&) { r.mutable_me(); });
   return cases;
 }
 

@@ -80,6 +80,8 @@ const std::vector<Row> kTable = {
     {"tokens_create", "", Permission::manage_tokens, "yy---"},
     {"tokens_list", "", Permission::manage_tokens, "yy---"},
     {"tokens_revoke", "", Permission::manage_tokens, "yy---"},
+    // Who the caller is (GET /api/v1/me): everyone may ask.
+    {"me", "", Permission::read, "yyyyy"},
 };
 
 // A request with `command` set (to its empty message), and the variant's field.

@@ -67,6 +67,24 @@ TEST(ApiAnswer, DoneSaysMessageAndCountEvenWhenZero) {
   EXPECT_EQ(json::parse(empty.body), json::object());
 }
 
+// GET /me: who the token is, every field present (the console reads them
+// without guessing at defaults).
+TEST(ApiAnswer, MeSaysEveryFieldEvenWhenEmpty) {
+  auto r = ok();
+  r.mutable_caller()->set_user("omar");
+  r.mutable_caller()->set_role("desk-operator");
+  const auto a = answer(call_for("GET", "/api/v1/me"), "/api/v1/me", {r});
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(json::parse(a.body),
+            json({{"user", "omar"}, {"role", "desk-operator"}, {"customers", json::array()}, {"reseller", ""}}));
+  r.mutable_caller()->set_role("reseller");
+  r.mutable_caller()->add_customers("4829163057");
+  r.mutable_caller()->add_customers("");
+  r.mutable_caller()->set_reseller("RS-0042");
+  EXPECT_EQ(json::parse(answer(call_for("GET", "/api/v1/me"), "/api/v1/me", {r}).body),
+            json({{"user", "omar"}, {"role", "reseller"}, {"customers", {"4829163057", ""}}, {"reseller", "RS-0042"}}));
+}
+
 TEST(ApiAnswer, DevicePagesCarryTheNextCursor) {
   const auto call = call_for("GET", "/api/v1/devices?page_size=2");
   auto r = ok();

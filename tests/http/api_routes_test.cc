@@ -56,6 +56,7 @@ const char* const kJson = "application/json";
 // One case per route, in the table's order.
 const Case kCases[] = {
     {"GET", "/api/v1/status", "", "", "status {}", Shape::json, 200, "/api/v1/status"},
+    {"GET", "/api/v1/me", "", "", "me {}", Shape::json, 200, "/api/v1/me"},
     {"GET", "/api/v1/reports/devices", "", "", "report {}", Shape::json, 200, "/api/v1/reports/devices"},
     {"GET", "/api/v1/reports/customers", "", "", "customers_report {}", Shape::json, 200, "/api/v1/reports/customers"},
     {"GET", "/api/v1/customers", "", "", "customers_list {}", Shape::json, 200, "/api/v1/customers"},

@@ -58,6 +58,10 @@ ApiResponse payload_answer(const ApiCall& call, const v1::ControlResponse& last)
   Json body = Json::object();
   if (last.has_done()) {
     body = {{"message", last.done().message()}, {"count", last.done().count()}};
+  } else if (last.has_caller()) {  // who the token is: every field, the empty ones too
+    const auto& c = last.caller();
+    body = {{"user", c.user()}, {"role", c.role()}, {"customers", Json::array()}, {"reseller", c.reseller()}};
+    for (const auto& id : c.customers()) body["customers"].push_back(id);
   } else if (const auto* payload = payload_of(last)) {
     body = message_to_json_value(*payload);
   }

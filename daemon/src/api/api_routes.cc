@@ -253,6 +253,8 @@ Result<void> profile_copy(Ctx& c) {
 const RouteDef kRoutes[] = {
     {{"GET", "/api/v1/status", "The desk's status: transports, store, disk, sessions, the HTTP API"},
      Shape::json, 200, "", [](Ctx& c) -> Result<void> { c.req().mutable_status(); return {}; }},
+    {{"GET", "/api/v1/me", "Who the token is: its name, role, customers and reseller"},
+     Shape::json, 200, "", [](Ctx& c) -> Result<void> { c.req().mutable_me(); return {}; }},
     {{"GET", "/api/v1/reports/devices", "Devices per state"},
      Shape::json, 200, "", [](Ctx& c) -> Result<void> { c.req().mutable_report(); return {}; }},
     {{"GET", "/api/v1/reports/customers", "The customers report: a table, or the KME customer CSV"},

@@ -56,6 +56,11 @@ void ControlService::ledger_written(std::int64_t id) {
 asio::awaitable<void> ControlService::answer(const v1::ControlRequest& req, const ControlPeer& peer,
                                              ControlReplies& replies) {
   using R = v1::ControlRequest;
+  if (req.has_me()) {
+    v1::ControlResponse r = co_await me(req, peer);
+    co_await replies.send(std::move(r));
+    co_return;
+  }
   auto admitted = co_await admit(req, peer);
   if (!admitted) {
     log_.info(who(peer) + ": refused: " + admitted.error().message());

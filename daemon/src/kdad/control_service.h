@@ -142,6 +142,10 @@ class ControlService final : public ControlHandler {
   // tokens create, list, revoke: the HTTP API's tokens (control_tokens.cc).
   asio::awaitable<v1::ControlResponse> tokens_command(const v1::ControlRequest& req, const ControlPeer& peer,
                                                       const Admitted& a);
+  // me: who the caller is, before admit() (control_me.cc): a customer-admin
+  // of a fully managed customer, or a caller reaching no customer now, still
+  // learns who it is.
+  asio::awaitable<v1::ControlResponse> me(const v1::ControlRequest& req, const ControlPeer& peer);
 
   DaemonFacts facts_;
   StoreWorker& sessions_store_;

@@ -74,6 +74,8 @@ constexpr CommandRule kCommands[] = {
     {Case::kTokensCreate, "create API tokens", Permission::manage_tokens},
     {Case::kTokensList, "list API tokens", Permission::manage_tokens},
     {Case::kTokensRevoke, "revoke API tokens", Permission::manage_tokens},
+    // Every role may learn who it is (a reseller as it looks at its uploads).
+    {Case::kMe, "show who you are", Permission::read, true},
 };
 
 constexpr CommandRule kNoCommand = {Case::COMMAND_NOT_SET, "use an unknown command", Permission::read};
