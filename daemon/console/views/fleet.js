@@ -71,9 +71,11 @@ export default {
         root.dataset.ready = 'false';
         try {
           const [status, own, fleet] = await Promise.all([
-            api.get('/status'),
-            api.get('/sessions').catch(() => ({ sessions: [] })),
-            api.get('/sessions', { fleet: true }).catch((err) => ({ sessions: [], error: errorText(err) })),
+            // Desk-wide, not the selected customer's: the token's own reach decides what it sees
+            // (and a fleet row names no customer, so a ?customer= would drop every one).
+            api.get('/status', { customer: null }),
+            api.get('/sessions', { customer: null }).catch(() => ({ sessions: [] })),
+            api.get('/sessions', { fleet: true, customer: null }).catch((err) => ({ sessions: [], error: errorText(err) })),
           ]);
           if (!alive) return;
           render(status, own.sessions || [], fleet);
@@ -118,7 +120,8 @@ export default {
           : h('ul', { class: 'fleet-list' }, [...new Set(sessions.map((s) => s.transport).filter(Boolean))]
             .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t), ' ', badge('in use', 'info'))));
         return h('tr', { 'data-desk': desk, class: mine ? 'fleet-self' : null },
-          h('th', { scope: 'row' }, desk, mine ? h('span', { class: 'fleet-you' }, ' (this desk)') : null),
+          h('th', { scope: 'row' }, desk, mine ? h('span', { class: 'fleet-you' }, ' (this desk)')
+            : [h('br', {}), h('span', { class: 'fleet-you' }, 'known by its sessions')]),
           h('td', { 'data-label': 'State' }, status.store_unavailable && mine ? badge('store unavailable', 'error') : badge('up', 'ok')),
           h('td', { 'data-label': 'Primary id', class: 'fleet-mono' }, mine ? orDash(status.primary_id) : dash),
           h('td', { 'data-label': 'Started' }, mine && status.started_ms
