@@ -217,6 +217,7 @@ class Browser:
         os.makedirs(self.shots, exist_ok=True)
         path = os.path.join(self.shots, f"{name}.png")
         try:
+            self.settle()
             self.driver.save_screenshot(path)
         except Exception as e:  # noqa: BLE001
             return f"(none: {e})"
@@ -229,8 +230,18 @@ class Browser:
         if inner != [width, height]:
             self.driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
 
+    def settle(self, timeout=8):
+        """Waits for the page's finite CSS animations and transitions (a notice fading in) to end, so that
+        axe and screenshots see the colours the page settles on, not a frame halfway."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.js("""
+                return document.getAnimations().some(a => a.playState === 'running'
+                    && a.effect && a.effect.getComputedTiming().endTime !== Infinity);"""):
+            time.sleep(0.05)
+
     def axe(self, name):
         """Runs axe-core on the document; fails listing every serious or critical violation with its nodes."""
+        self.settle()
         if not self.js("return typeof window.axe === 'object'"):
             with open(self.axe_path, encoding="utf-8") as f:
                 self.js(f.read())

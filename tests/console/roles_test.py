@@ -4,13 +4,14 @@ customer management; a customer-admin sees only its own customer.
 
 An msp-admin (through the API) adds a customer, Acme, devices of the desk's
 own and of Acme, and a profile with a random Wi-Fi password and enrollment
-token. A desk-operator signs in: its nav has no customers or uploads, the
-profiles view offers no QR, NDEF, reveal or copy, the devices view no import
-or bulk action, and neither secret is anywhere in the page (its HTML, text,
-form values) or in any answer the page received. A customer-admin of Acme
-signs in: no customers nav, no customer selector, only Acme's devices, not
-the desk's profile, no ledger row of the desk's devices, and every /api
-answer it got is about Acme.
+token. A desk-operator signs in: its nav has no customers or uploads (nor
+do their routes open them), the profiles view offers no QR, NDEF, reveal or
+copy, the devices view no import or bulk action, and neither secret is
+anywhere in the page (its HTML, text, form values) or in any answer the
+page received. A customer-admin of Acme signs in: no customers nav or
+route, no customer selector, only Acme's devices, not the desk's profile,
+no ledger row of the desk's devices, and every /api answer it got is about
+Acme.
 """
 
 import json
@@ -57,6 +58,16 @@ def visible_controls(b, pattern_text):
           .filter(t => re.test(t));""", pattern_text)
 
 
+def turned_away(b, view):
+    """Typing the route of a view the role may not use (#/view) shows another view, not that one."""
+    since = b.mark()
+    b.js("location.hash = arguments[0]", f"#/{view}")
+    shown = b.wait_for(f"a view ready after #/{view}",
+                       lambda: b.js("return window.__kdaReady") > since
+                       and b.q('main section[data-view][data-ready="true"]'))
+    assert shown.get_attribute("data-view") != view, f"#/{view} opened the {view} view for this role"
+
+
 def desk_operator(run, desk, token, secret_values):
     b = run.browser(desk)
     who = b.sign_in(token)
@@ -64,6 +75,8 @@ def desk_operator(run, desk, token, secret_values):
     nav = b.nav()
     assert "customers" not in nav and "uploads" not in nav, f"a desk-operator's nav: {nav}"
     assert {"desk", "ledger", "devices", "profiles", "fleet"} <= set(nav), f"a desk-operator's nav: {nav}"
+    turned_away(b, "customers")
+    turned_away(b, "uploads")
 
     b.go("profiles")
     open_first_profile_row(b)
@@ -103,6 +116,7 @@ def customer_admin(run, desk, token, acme, secret_values):
     assert "dana" in who and "customer-admin" in who, f"#whoami says {who!r}"
     nav = b.nav()
     assert "customers" not in nav, f"a customer-admin's nav: {nav}"
+    turned_away(b, "customers")
     assert b.q("select#customer-select") is None or not b.q("select#customer-select").is_displayed(), \
         "a customer-admin of one customer is offered a customer selector"
 
