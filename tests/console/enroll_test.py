@@ -6,8 +6,8 @@ An msp-admin signs in; in the devices view it previews a CSV with a bad IMEI
 CSV (2 devices added) and commits it; in the uploads view it approves the
 upload. A real kda-target then enrolls one of them over TCP under the admin
 confirmation policy: the desk view shows its session with the SAS code the
-target printed, the admin clicks Confirm, and the ledger view shows the
-device Provisioned. Each step is checked against `kdactl --json`.
+target printed (and passes axe-core), the admin clicks Confirm, and the
+ledger view shows the device Provisioned. Each step is checked against `kdactl --json`.
 """
 
 import os
@@ -110,6 +110,7 @@ def suite(run):
                                           None))
         sas_text = b.js("return arguments[0].querySelector('.sas').textContent", session)
         assert sas_text == sas, f".sas textContent is {sas_text!r}, the target printed {sas}"
+        b.axe("desk (a phone waiting for confirmation)")
         b.shot("desk-waiting")
         session.find_element("css selector", 'button[data-action="confirm"]').click()
         target.wait(timeout=60)
