@@ -3,11 +3,13 @@
 
 An msp-admin signs in; in the devices view it previews a CSV with a bad IMEI
 (the preview names the line and column, nothing changes), then the corrected
-CSV (2 devices added) and commits it; in the uploads view it approves the
-upload. A real kda-target then enrolls one of them over TCP under the admin
-confirmation policy: the desk view shows its session with the SAS code the
-target printed (and passes axe-core), the admin clicks Confirm, and the
-ledger view shows the device Provisioned. Each step is checked against `kdactl --json`.
+CSV (2 devices added) and commits it, then previews a change (one device's
+user id: the preview names the device and the field, nothing changes); in
+the uploads view it approves the upload. A real kda-target then enrolls one
+of them over TCP under the admin confirmation policy: the desk view shows
+its session with the SAS code the target printed (and passes axe-core), the
+admin clicks Confirm, and the ledger view shows the device Provisioned.
+Each step is checked against `kdactl --json`.
 """
 
 import os
@@ -86,6 +88,15 @@ def suite(run):
     assert all(d.get("approval") in (None, "pending", "APPROVAL_PENDING") for d in listed.values()), listed
     b.wait_for(f'tr[data-device="{PHONE}"] in the devices table',
                lambda: b.q(f'table#devices-table tr[data-device="{PHONE}"]'))
+
+    # A preview of a change names the device and the field; nothing changes until Import.
+    import_csv(b, f"{HEADER}\n{PHONE},{SERIAL},alice,floor-2\n{OTHER},R58C0NSOLE2,carol,floor-2\n")
+    b.wait_for("the preview to count 1 updated, 1 unchanged",
+               lambda: preview_count(b, "updated") == 1 and preview_count(b, "unchanged") == 1)
+    result = b.q("#import-result").text
+    assert OTHER in result and "user_id" in result and "carol" in result, \
+        f"the preview does not show the user_id change of {OTHER}: {result!r}"
+    assert devices(run, desk)[OTHER].get("user_id") == "bob", "the preview changed the device"
 
     # Uploads: the upload's group, approved with its button.
     b.go("uploads")
