@@ -150,7 +150,7 @@ function focusHeading(section) {
   return true;
 }
 
-async function route({ force = false } = {}) {
+async function route({ force = false, keepFocus = false } = {}) {
   if (!state.caller) return;
   const { id, query } = parseHash();
   const view = state.views.find((v) => v.id === id);
@@ -197,7 +197,8 @@ async function route({ force = false } = {}) {
   let result;
   try {
     result = view.mount(section, ctx);
-    if (!focusHeading(section) && result && typeof result.then === 'function') {
+    const focused = keepFocus || focusHeading(section);
+    if (!focused && result && typeof result.then === 'function') {
       result = await result;
       if (state.generation === generation) focusHeading(section);
     } else if (result && typeof result.then === 'function') {
@@ -273,7 +274,7 @@ async function setupCustomers() {
     onchange: () => {
       state.customer = select.value;
       sessionStorage.setItem(CUSTOMER_KEY, select.value);
-      route({ force: true });
+      route({ force: true, keepFocus: true });  // the select keeps focus: arrow keys go on choosing
     },
   }, options.map((o) => h('option', { value: o.id }, o.label)));
   el.customerSlot.append(h('label', { for: 'customer-select', class: 'customer-label' }, 'Customer'), select);
