@@ -573,10 +573,21 @@ export default {
     function closePanel(focusTo) {
       clear(panel);
       panel.hidden = true;
-      (focusTo || addButton).focus();
+      const target = focusTo && focusTo.isConnected ? focusTo : addButton;
+      target.focus();
     }
 
+    // Escape leaves the form (the opener gets the focus back), as a dialog would.
+    panel.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || panel.hidden) return;
+      e.preventDefault();
+      closePanel(panel.backTo ? panel.backTo() : panel.opener);
+    });
+
     function openPanel(title, ...content) {
+      panel.opener = document.activeElement instanceof HTMLElement && document.activeElement !== document.body
+        ? document.activeElement : addButton;
+      panel.backTo = null;
       clear(panel);
       panel.append(h('h2', { id: 'customer-panel-title' }, title), ...content);
       panel.hidden = false;
@@ -748,6 +759,7 @@ export default {
         }
       });
       openPanel(`Edit ${c.company_name} (${c.id})`, editForm);
+      panel.backTo = () => rowButton(c.id, 'edit');  // the row may have been drawn again meanwhile
     }
 
     function rowButton(id, action) {
