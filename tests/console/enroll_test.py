@@ -8,8 +8,9 @@ user id: the preview names the device and the field, nothing changes); in
 the uploads view it approves the upload. A real kda-target then enrolls one
 of them over TCP under the admin confirmation policy: the desk view shows
 its session with the SAS code the target printed (and passes axe-core), the
-admin clicks Confirm, and the ledger view shows the device Provisioned.
-Each step is checked against `kdactl --json`.
+admin clicks Confirm, the desk counts it, and the ledger view shows the
+device Provisioned, then a row written meanwhile (the other device
+rejected) without a reload. Each step is checked against `kdactl --json`.
 """
 
 import os
@@ -132,6 +133,9 @@ def suite(run):
             target.wait()
     out = "\n".join(target.lines)
     assert target.returncode == 0, f"kda-target exited {target.returncode}:\n{out}"
+    b.wait_for("today's Provisioned count on the desk to be 1 (live)",
+               lambda: (b.q('#desk-counts [data-count="Provisioned"]') is not None
+                        and b.q('#desk-counts [data-count="Provisioned"]').text.strip() == "1"))
 
     # The ledger: Provisioned, in the browser and in kdactl's ledger.
     b.go("ledger")
@@ -141,6 +145,13 @@ def suite(run):
                              and r.find_element("css selector", "td.ledger-outcome").text.strip() == "Provisioned"),
                             None))
     b.shot("ledger-provisioned")
+    # Live: a row written while the view is open appears without leaving it.
+    since = b.mark()
+    desk.kdactl("devices", "reject", OTHER, check=True)
+    b.wait_for(f"a new ledger row for {OTHER} (rejected) without reloading",
+               lambda: next((r for r in b.qa("table#ledger-table tr[data-entry]")
+                             if OTHER in r.text and "reject" in r.text.lower()), None))
+    assert b.js("return window.__kdaReady") is not None, "the ledger view was loaded anew, not updated live"
     ledger = run.kdactl_json(desk, "ledger", "--device", PHONE).get("entries", [])
     assert any(e.get("state") == "Provisioned" for e in ledger), f"kdactl ledger for {PHONE}: {ledger}"
     assert devices(run, desk)[PHONE].get("state") == "Provisioned", devices(run, desk)[PHONE]
