@@ -7,7 +7,7 @@
 import { h, clear, formatTime, formatAge, errorText, badge } from '../lib/dom.js';
 
 const REFRESH_MS = 10_000;
-const EVENT_DELAY_MS = 500;
+const EVENT_DELAY_MS = 1000;
 const dash = '–';
 const orDash = (v) => (v === undefined || v === null || v === '' ? dash : String(v));
 
@@ -65,8 +65,13 @@ export default {
         updated),
       content);
 
+    // A load asked for while one runs comes after it (that one may have read before the change).
+    let again = false;
     async function load() {
-      if (loading) return loading;
+      if (loading) {
+        again = true;
+        return loading;
+      }
       loading = (async () => {
         root.dataset.ready = 'false';
         try {
@@ -91,7 +96,13 @@ export default {
           if (alive) root.dataset.ready = 'true';
         }
       })();
-      return loading;
+      const current = loading;
+      await current;
+      if (again && alive) {
+        again = false;
+        return load();
+      }
+      return undefined;
     }
 
     function render(status, ownSessions, fleet) {
