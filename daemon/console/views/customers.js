@@ -334,7 +334,8 @@ export default {
       } }, 'Default columns');
       const details = h('details', { id: 'customers-columns', class: 'customers-columns' },
         h('summary', {}, 'Columns'),
-        h('fieldset', {}, h('legend', {}, 'Columns shown (company name always)'), boxes, reset));
+        h('fieldset', {}, h('legend', {}, 'Columns shown'),
+          h('p', { class: 'field-hint customers-columns-hint' }, 'The company name always is.'), boxes, reset));
       details.addEventListener('keydown', (e) => {
         if (e.key === 'Escape' && details.open) {
           details.open = false;
