@@ -180,7 +180,10 @@ class Browser:
         return self.ready(view)
 
     def go(self, view, params=None, timeout=30):
-        """Opens a view: with params through its route (#/view?a=b), else by clicking its nav link."""
+        """Opens a view: with params through its route (#/view?a=b), else by clicking its nav link (unless it
+        is the view shown)."""
+        if params is None and self.ready(view) is not None:
+            return self.ready(view)  # shown already (its own link would change nothing)
         since = self.mark()
         if params is not None:
             self.js("location.hash = arguments[0]", f"#/{view}?{urllib.parse.urlencode(params)}")
@@ -277,17 +280,28 @@ class Browser:
         broken = [line for line in self.logs() if BROKEN.search(line)]
         assert not broken, "the browser's console says the page is broken:\n  " + "\n  ".join(broken)
 
+    def performance(self):
+        """Chromium's performance log so far (DevTools events: Network.*)."""
+        try:
+            self.perf += [json.loads(e["message"])["message"] for e in self.driver.get_log("performance")]
+        except Exception:  # noqa: BLE001
+            pass
+        return self.perf
+
+    def document_headers(self):
+        """The response headers of the last page (the console's index.html) the browser loaded, lower-cased."""
+        pages = [m["params"]["response"] for m in self.performance()
+                 if m.get("method") == "Network.responseReceived" and m["params"].get("type") == "Document"]
+        assert pages, "no page in Chromium's performance log"
+        return {k.lower(): v for k, v in pages[-1].get("headers", {}).items()}
+
     def api_answers(self):
         """Every /api/ answer the page received so far, as (status, url, body text); a stream's body is "".
 
         From Chromium's performance log (Network.responseReceived), each body read
         back with Network.getResponseBody while the page still holds it."""
-        try:
-            self.perf += [json.loads(e["message"])["message"] for e in self.driver.get_log("performance")]
-        except Exception:  # noqa: BLE001
-            pass
         out = []
-        for m in self.perf:
+        for m in self.performance():
             if m.get("method") != "Network.responseReceived":
                 continue
             p = m["params"]

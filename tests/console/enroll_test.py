@@ -146,7 +146,7 @@ def suite(run):
                             None))
     b.shot("ledger-provisioned")
     # Live: a row written while the view is open appears without leaving it.
-    since = b.mark()
+    b.mark()  # the page's ready counter: a page loaded anew would have lost it
     desk.kdactl("devices", "reject", OTHER, check=True)
     b.wait_for(f"a new ledger row for {OTHER} (rejected) without reloading",
                lambda: next((r for r in b.qa("table#ledger-table tr[data-entry]")
