@@ -308,7 +308,9 @@ export default {
         const tags = d.tags || [];
         frag.append(h('tr', { 'data-device': d.key },
           manage ? h('td', { class: 'col-select' }, box) : null,
-          h('th', { scope: 'row', class: 'device-key' }, d.key),
+          h('th', { scope: 'row', class: 'device-key' },
+            h('button', { type: 'button', class: 'link device-show', 'data-show': d.key,
+              'aria-label': `${d.key}: details and history` }, d.key)),
           h('td', {}, d.serial || ''),
           h('td', { class: d.profile ? '' : 'muted' }, d.profile || '(default)'),
           h('td', {}, d.approval ? badge(d.approval) : ''),
@@ -320,6 +322,11 @@ export default {
       clear(tbody);
       tbody.append(frag);
     }
+
+    listen(tbody, 'click', (e) => {
+      const button = e.target.closest && e.target.closest('button.device-show');
+      if (button) showDevice(ctx, button.dataset.show);
+    });
 
     listen(tbody, 'change', (e) => {
       const box = e.target;
@@ -482,6 +489,51 @@ export default {
     };
   },
 };
+
+// A device's identifiers and its ledger history (GET /devices/{key}) in a modal.
+async function showDevice(ctx, key) {
+  const opener = document.activeElement;
+  const titleId = `device-title-${Math.random().toString(36).slice(2)}`;
+  const body = h('div', { class: 'device-detail-body' }, h('p', {}, 'Reading…'));
+  const close = h('button', { type: 'button', class: 'secondary', 'data-action': 'dialog-cancel' }, 'Close');
+  const dialog = h('dialog', { class: 'device-detail', 'aria-labelledby': titleId },
+    h('h2', { id: titleId }, `Device ${key}`), body, h('div', { class: 'dialog-buttons' }, close));
+  listen(close, 'click', () => dialog.close());
+  listen(dialog, 'close', () => {
+    dialog.remove();
+    if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+  let detail;
+  try {
+    detail = await ctx.api.get(`/devices/${encodeURIComponent(key)}`);
+  } catch (err) {
+    clear(body).append(h('p', { class: 'error-text' }, errorText(err)));
+    return;
+  }
+  const d = detail.device || {};
+  const facts = [['IMEI', d.imei], ['IMEI 2', d.imei2], ['MEID', d.meid], ['Serial', d.serial], ['Wi-Fi MAC', d.wifi_mac],
+    ['User id', d.user_id], ['Password', d.has_password ? 'set (never shown)' : ''], ['Profile', d.profile || '(default)'],
+    ['Tags', (d.tags || []).join(', ')], ['Source', d.source], ['Approval', d.approval], ['State', d.state],
+    ['Last change', formatTime(d.updated_ms || d.updated)]].filter(([, v]) => v);
+  const history = detail.history || [];
+  clear(body).append(
+    h('dl', { class: 'device-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+    h('h3', {}, 'History'),
+    history.length
+      ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `History of ${key}` },
+        h('table', { class: 'compact' },
+          h('caption', { class: 'visually-hidden' }, `Ledger entries of ${key}`),
+          h('thead', {}, h('tr', {}, ['Time', 'Outcome', 'Transport', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, history.map((r) => h('tr', {},
+            h('td', { class: 'nowrap' }, formatTime(r.time_ms || r.time)),
+            h('td', {}, r.state ? badge(r.state) : (r.event || '')),
+            h('td', {}, r.transport || ''),
+            h('td', {}, [r.reason || r.event || '', r.count > 1 ? ` (${r.count} times)` : ''].join('')))))))
+      : h('p', { class: 'muted' }, 'No ledger entries yet.'));
+}
 
 // CSV import: a dry run shows what would change (or every error by line and
 // column); only then does Import send the same text for real.
