@@ -4,14 +4,15 @@
 On a desk with a customer, devices (pending and approved, the desk's own and
 the customer's) and profiles: the sign-in page, then every view an msp-admin
 has (desk, uploads, devices, profiles, ledger, customers, fleet) is checked
-with axe-core and saved as a screenshot at 1280x800, and the desk again at
-800x1280 (a tablet). So are some states within views: the devices import's
-preview with an error, the uploads' reject confirmation, the profile editor
-with its QR code (which zbarimg must read from the screen, at least 320 px
-wide) and the add-customer form. The sign-in form is filled and sent with
-the keyboard alone (Tab to the field, type, Tab to the button, Enter), and
-Tab then reaches every nav link, each with a visible focus indicator; Enter
-on a nav link opens its view.
+with axe-core and saved as a screenshot at 1280x800, and again at 800x1280
+(a tablet: <view>-tablet.png, the desk checked with axe-core too); at both
+sizes no view makes the page scroll sideways. So are some states within
+views: the devices import's preview with an error, the uploads' reject
+confirmation, the profile editor with its QR code (which zbarimg must read
+from the screen, at least 320 px wide) and the add-customer form. The
+sign-in form is filled and sent with the keyboard alone (Tab to the field,
+type, Tab to the button, Enter), and Tab then reaches every nav link, each
+with a visible focus indicator; Enter on a nav link opens its view.
 """
 
 import os
@@ -147,6 +148,19 @@ def customer_form(b):
 STATES = {"devices": import_preview, "uploads": reject_dialog, "profiles": profile_qr, "customers": customer_form}
 
 
+def fits(b, where):
+    """The page does not scroll sideways (a wide table scrolls in its own box), and the nav and
+    the view's heading are on the screen."""
+    b.settle()
+    over = b.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert over <= 1, f"{where}: the page is {over} px wider than the window"
+    for css in ("nav a[data-nav]", "main section[data-view] h1"):
+        e = b.q(css)
+        assert e is not None and e.is_displayed(), f"{where}: {css} is not shown"
+        box = b.js("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", e)
+        assert box[0] >= 0 and box[1] <= b.js("return window.innerWidth"), f"{where}: {css} is off the screen {box}"
+
+
 def suite(run):
     desk = run.desk()
     desk.start()
@@ -173,12 +187,16 @@ def suite(run):
         b.go(view)
         b.axe(view)
         b.shot(view)
+        fits(b, view)
         if view in STATES:
             STATES[view](b)
     b.resize(800, 1280)
+    for view in VIEWS:
+        b.go(view)
+        fits(b, f"{view} (800x1280)")
+        b.shot(f"{view}-tablet")
     b.go("desk")
     b.axe("desk (800x1280)")
-    b.shot("desk-tablet")
     print(f"axe: sign-in and {len(VIEWS)} views without serious or critical violations; keyboard: sign-in and nav")
 
 
