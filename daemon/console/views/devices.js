@@ -265,7 +265,14 @@ export default {
       clear(selectionLine);
       if (allMatching) {
         const clearSel = h('button', { type: 'button', class: 'link' }, 'Clear selection');
-        listen(clearSel, 'click', () => { allMatching = false; selected.clear(); syncBoxes(); updateSelection(); });
+        clearSel.id = 'devices-clear-selection';
+        listen(clearSel, 'click', () => {
+          allMatching = false;
+          selected.clear();
+          syncBoxes();
+          updateSelection();
+          selectPage.focus();  // the button is gone; the page's box is where selecting starts again
+        });
         selectionLine.append(`${matching === null ? 'Every device' : `All ${plural(matching, 'device', 'devices')}`} matching the filter ${matching === null ? 'is' : 'are'} selected (${describeFilter(filter)}). `, clearSel);
       } else if (n > 0) {
         selectionLine.append(`${plural(n, 'device', 'devices')} selected on this page. `);
@@ -275,6 +282,7 @@ export default {
           listen(all, 'click', () => {
             allMatching = true;
             updateSelection();
+            selectionLine.querySelector('button').focus();  // the line's Clear selection replaces this button
             countMatching();
           });
           selectionLine.append(all);
@@ -398,7 +406,13 @@ export default {
       } catch (err) {
         ctx.notify(errorText(err), 'error');
       }
-      if (!gone) await load();
+      if (gone) return;
+      await load();
+      // A row's box that had the focus was drawn anew: keep the keyboard in the view.
+      if (!document.activeElement || document.activeElement === document.body) {
+        if (!status.hasAttribute('tabindex')) status.setAttribute('tabindex', '-1');
+        status.focus();
+      }
     }
 
     function target() {
@@ -417,7 +431,9 @@ export default {
         const report = await api.get('/reports/devices');
         if (gone || !allMatching) return;
         matching = (whole ? report.devices : report.pending_approval) || 0;
+        const hadFocus = document.activeElement && selectionLine.contains(document.activeElement);
         updateSelection();
+        if (hadFocus) selectionLine.querySelector('button').focus();
       } catch {
         // Without the count the selection line says "every device".
       }

@@ -111,6 +111,14 @@ export default {
       if (gone) return;
       busy = false;
       await load();
+      // The button pressed went with its group: keep the keyboard in the view.
+      if (!gone && (!document.activeElement || document.activeElement === document.body)) focusHeading();
+    }
+
+    function focusHeading() {
+      const h1 = root.querySelector('h1');
+      if (!h1.hasAttribute('tabindex')) h1.setAttribute('tabindex', '-1');
+      h1.focus();
     }
 
     listen(approveSel, 'click', () => act('approve', { keys: [...selected] }, plural(selected.size, 'device', 'devices')));
