@@ -57,6 +57,7 @@ export default {
     let busy = false;
     const selected = new Set();
     let resellers = new Map();  // reseller id -> name
+    const groupKeys = new Map();  // upload key -> its devices' keys (listed, shown or not)
 
     root.dataset.ready = 'false';
     const approveSel = h('button', { id: 'uploads-approve-selected', type: 'button', class: 'primary' },
@@ -79,10 +80,10 @@ export default {
       rejectSel.disabled = busy || selected.size === 0;
       selection.textContent = selected.size ? `${plural(selected.size, 'device', 'devices')} selected` : '';
       for (const box of list.querySelectorAll('input.upload-group-select')) {
-        const boxes = [...list.querySelectorAll(`[data-upload="${CSS.escape(box.value)}"] input.upload-select`)];
-        const n = boxes.filter((b) => b.checked).length;
-        box.checked = boxes.length > 0 && n === boxes.length;
-        box.indeterminate = n > 0 && n < boxes.length;
+        const keys = groupKeys.get(box.value) || [];
+        const n = keys.filter((k) => selected.has(k)).length;
+        box.checked = keys.length > 0 && n === keys.length;
+        box.indeterminate = n > 0 && n < keys.length;
       }
     }
 
@@ -129,12 +130,12 @@ export default {
         if (box.checked) selected.add(box.value);
         else selected.delete(box.value);
       } else if (box.classList.contains('upload-group-select')) {
-        const group = list.querySelector(`[data-upload="${CSS.escape(box.value)}"]`);
-        for (const b of group.querySelectorAll('input.upload-select')) {
-          b.checked = box.checked;
-          if (box.checked) selected.add(b.value);
-          else selected.delete(b.value);
+        for (const k of groupKeys.get(box.value) || []) {
+          if (box.checked) selected.add(k);
+          else selected.delete(k);
         }
+        const group = list.querySelector(`[data-upload="${CSS.escape(box.value)}"]`);
+        for (const b of group.querySelectorAll('input.upload-select')) b.checked = box.checked;
       }
       updateSelection();
     });
@@ -150,10 +151,11 @@ export default {
       const headingId = `upload-${n}`;
       const count = plural(g.devices.length, 'device', 'devices');
       const approve = h('button', { type: 'button', class: 'primary', 'data-action': 'approve',
-        'aria-describedby': headingId }, capped ? `Approve the ${plural(g.devices.length, 'listed', 'listed')}` : `Approve all ${g.devices.length}`);
+        'aria-describedby': headingId }, capped ? `Approve the ${plural(g.devices.length, 'listed', 'listed')}` : `Approve all ${g.devices.length.toLocaleString('en')}`);
       const reject = h('button', { type: 'button', class: 'danger', 'data-action': 'reject',
-        'aria-describedby': headingId }, capped ? `Reject the ${plural(g.devices.length, 'listed', 'listed')}` : `Reject all ${g.devices.length}`);
+        'aria-describedby': headingId }, capped ? `Reject the ${plural(g.devices.length, 'listed', 'listed')}` : `Reject all ${g.devices.length.toLocaleString('en')}`);
       const keys = g.devices.map((d) => d.key);
+      groupKeys.set(g.key, keys);
       listen(approve, 'click', () => act('approve', { keys }, count));
       listen(reject, 'click', () => act('reject', { keys }, `${count} of this upload`));
       const shown = g.devices.slice(0, MAX_ROWS_SHOWN);
@@ -241,6 +243,7 @@ export default {
       for (const k of [...selected]) if (!keys.has(k)) selected.delete(k);
       clear(list);
       clear(summary);
+      groupKeys.clear();
       if (!groups.length) {
         summary.append('No devices await approval.');
       } else {
