@@ -10,7 +10,8 @@ of them over TCP under the admin confirmation policy: the desk view shows
 its session with the SAS code the target printed (and passes axe-core), the
 admin clicks Confirm, the desk counts it, and the ledger view shows the
 device Provisioned, then a row written meanwhile (the other device
-rejected) without a reload. Each step is checked against `kdactl --json`.
+rejected) without a reload; the devices view's Reset re-arms the phone.
+Each step is checked against `kdactl --json`.
 """
 
 import os
@@ -155,7 +156,15 @@ def suite(run):
     ledger = run.kdactl_json(desk, "ledger", "--device", PHONE).get("entries", [])
     assert any(e.get("state") == "Provisioned" for e in ledger), f"kdactl ledger for {PHONE}: {ledger}"
     assert devices(run, desk)[PHONE].get("state") == "Provisioned", devices(run, desk)[PHONE]
-    print(f"enrolled {PHONE} with SAS {sas} through the console")
+    # Devices: the provisioned phone re-armed with the bulk Reset (confirmed), so it may enroll again.
+    b.go("devices")
+    box = b.wait_for(f"the box of {PHONE}", lambda: b.q(f'tr[data-device="{PHONE}"] input.device-select'))
+    box.click()
+    b.q('button[data-bulk="reset"]').click()
+    b.answer_dialog(10)
+    b.wait_for(f"kdactl devices list to show {PHONE} re-armed (Unassigned)",
+               lambda: devices(run, desk)[PHONE].get("state") == "Unassigned")
+    print(f"enrolled {PHONE} with SAS {sas} through the console, then reset")
 
 
 if __name__ == "__main__":
