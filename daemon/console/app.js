@@ -193,6 +193,8 @@ async function route({ force = false, keepFocus = false } = {}) {
     params: new URLSearchParams(query),
     navigate,
     notify,
+    chooseCustomer,
+    customersChanged,
   };
   let result;
   try {
@@ -278,6 +280,28 @@ async function setupCustomers() {
     },
   }, options.map((o) => h('option', { value: o.id }, o.label)));
   el.customerSlot.append(h('label', { for: 'customer-select', class: 'customer-label' }, 'Customer'), select);
+}
+
+// Switches the selector to customer `id` (when it offers it), then opens
+// view `viewId` for it; false when the selector cannot name that customer.
+function chooseCustomer(id, viewId, params) {
+  if (!state.customers || !state.customers.some((o) => o.id === id)) return false;
+  state.customer = id;
+  sessionStorage.setItem(CUSTOMER_KEY, id);
+  const select = document.getElementById('customer-select');
+  if (select) select.value = id;
+  navigate(viewId, params);
+  return true;
+}
+
+// A view added, renamed or removed a customer: the selector reads the list again.
+async function customersChanged() {
+  if (!state.customers) return;
+  try {
+    await setupCustomers();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) notify(`Customers: ${errorText(err)}`, 'error');
+  }
 }
 
 // ---------------------------------------------------------------- sign-in / out

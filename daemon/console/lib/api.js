@@ -124,6 +124,7 @@ export class Api {
   get(path, params, options = {}) { return this.request('GET', path, { ...options, params }); }
   post(path, body, params, options = {}) { return this.request('POST', path, { ...options, params, body: body === undefined ? {} : body }); }
   patch(path, body, params, options = {}) { return this.request('PATCH', path, { ...options, params, body: body === undefined ? {} : body }); }
+  put(path, body, params, options = {}) { return this.request('PUT', path, { ...options, params, body: body === undefined ? {} : body }); }
   del(path, params, options = {}) { return this.request('DELETE', path, { ...options, params }); }
   upload(path, csvText, params, options = {}) {
     return this.request('POST', path, { ...options, params, body: csvText, contentType: 'text/csv' });

@@ -89,16 +89,14 @@ function midnightMs() {
   return d.getTime();
 }
 
-// Opens another view for one customer: the shell's selector (select#customer-select) is switched
-// to it first when it offers it, so the view reads that customer's data. Else the plain link.
-function forCustomer(id, hash) {
+// Opens another view for one customer: the shell's selector switches to it
+// first (ctx.chooseCustomer), so the view reads that customer's data; where
+// the selector cannot name it, the plain link.
+let chooseCustomer = () => false;
+
+function forCustomer(id, viewId, params) {
   return (e) => {
-    const select = document.getElementById('customer-select');
-    if (!select || ![...select.options].some((o) => o.value === id)) return;
-    e.preventDefault();
-    select.value = id;
-    location.hash = hash;
-    select.dispatchEvent(new Event('change'));
+    if (chooseCustomer(id, viewId, params)) e.preventDefault();
   };
 }
 
@@ -107,7 +105,7 @@ function pendingCell(c, a) {
   if (!a || a.pending === null || a.pending === undefined) return a?.error ? h('span', { title: a.error }, '?') : '…';
   if (a.pending === 0) return '0';
   const hash = `#/uploads?customer=${encodeURIComponent(c.id)}`;
-  return h('a', { href: hash, onclick: forCustomer(c.id, hash), class: 'customers-attention',
+  return h('a', { href: hash, onclick: forCustomer(c.id, 'uploads', { customer: c.id }), class: 'customers-attention',
     'data-attention': 'pending', 'aria-label': `${a.pending} awaiting approval for ${c.company_name}: review uploads` },
     String(a.pending));
 }
@@ -119,7 +117,7 @@ function failedCell(c, a) {
   const text = a.failedMore ? `${a.failed}+` : String(a.failed);
   const since = new Date(midnightMs()).toISOString();
   const hash = `#/ledger?customer=${encodeURIComponent(c.id)}&since=${encodeURIComponent(since)}`;
-  return h('a', { href: hash, onclick: forCustomer(c.id, hash), class: 'customers-attention', 'data-attention': 'failed',
+  return h('a', { href: hash, onclick: forCustomer(c.id, 'ledger', { customer: c.id, since }), class: 'customers-attention', 'data-attention': 'failed',
     'aria-label': `${text} failed enrollments today for ${c.company_name}: open the ledger` }, text);
 }
 
@@ -274,6 +272,7 @@ export default {
 
   async mount(root, ctx) {
     const { api } = ctx;
+    chooseCustomer = ctx.chooseCustomer || (() => false);
     const state = {
       customers: [],
       attention: new Map(),  // id -> {pending, failed, failedMore, error}
@@ -648,6 +647,7 @@ export default {
           ctx.notify(`Customer ${made.id} (${made.company_name}) added, ${made.management || management}.`, 'success');
           closePanel();
           await load();
+          ctx.customersChanged();
         } catch (err) {
           if (!form.showError(err.message)) showFormError(error, errorText(err));
         } finally {

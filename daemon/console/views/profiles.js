@@ -191,10 +191,7 @@ function mountProfiles(root, ctx) {
 
   async function setDefault(name) {
     try {
-      // PUT /default-profile; Api has no put() of its own, so its request() when it is there.
-      if (typeof ctx.api.put === 'function') await ctx.api.put('/default-profile', { name });
-      else if (typeof ctx.api.request === 'function') await ctx.api.request('PUT', '/default-profile', { body: { name } });
-      else await ctx.api.patch('/profiles/' + enc(name), { is_default: true });
+      await ctx.api.put('/default-profile', { name });
       ctx.notify(`"${name}" is now the default profile`, 'success');
       await loadList();
       if (current && current.name === name) openProfile(name);
