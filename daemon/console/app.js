@@ -54,6 +54,7 @@ const state = {
   caller: null,
   api: null,
   events: null,
+  ready: false,        // signed in and the customer selector set: views may mount
   views: [],           // the loaded view modules the caller may use, in nav order
   customers: null,     // the selector's choices, null when there is no selector
   customer: null,      // ctx.customer
@@ -151,7 +152,7 @@ function focusHeading(section) {
 }
 
 async function route({ force = false, keepFocus = false } = {}) {
-  if (!state.caller) return;
+  if (!state.caller || !state.ready) return;  // signIn routes once the customer selector is set
   const { id, query } = parseHash();
   const view = state.views.find((v) => v.id === id);
   if (!view) {
@@ -357,6 +358,7 @@ function signOut(reason) {
   if (state.events) state.events.stop();
   unmountCurrent();
   state.token = null;
+  state.ready = false;
   state.caller = null;
   state.api = null;
   state.events = null;
@@ -403,6 +405,7 @@ async function signIn(token) {
   await setupCustomers();
   if (!state.caller) return;  // signed out meanwhile
   renderNav();
+  state.ready = true;
   el.session.hidden = false;
   el.nav.hidden = false;
   document.body.classList.add('signed-in');
