@@ -121,6 +121,33 @@ class Browser:
                                      f"page text: {self.page_text()[:1500]}")
             time.sleep(0.05)
 
+    def click(self, element):
+        """Clicks an element (or the first a css selector matches) after scrolling it to the middle of the
+        window, where no sticky header covers it."""
+        if isinstance(element, str):
+            found = self.q(element)
+            assert found is not None, f"nothing matches {element}"
+            element = found
+        self.js("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", element)
+        element.click()
+        return element
+
+    def type(self, css, text, timeout=30):
+        """Replaces the text of the field css matches, again if the view draws it anew meanwhile."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def typed():
+            try:
+                e = self.displayed(css)
+                if e is None:
+                    return None
+                e.clear()
+                e.send_keys(text)
+                return e if e.get_attribute("value") == text else None
+            except StaleElementReferenceException:
+                return None
+        return self.wait_for(f"{css} to hold what was typed", typed, timeout)
+
     def page_text(self):
         try:
             return self.js("return document.body ? document.body.innerText : ''") or ""
