@@ -147,6 +147,19 @@ std::string format_status(const v1::StatusInfo& s) {
              or_dash(one_line(tr.detail()))});
     out += "\n" + t.str();
   }
+  if (s.desks_size() > 1) {  // a fleet: every desk up on the shared store (a lone desk shows none)
+    Table t({"DESK", "PRIMARY ID", "UP SINCE", "SESSIONS", "TRANSPORTS"});
+    for (const auto& d : s.desks()) {
+      std::string transports;
+      for (const auto& tr : d.transports())
+        if (tr.enabled()) transports += (transports.empty() ? "" : ", ") + tr.name() + " " + one_line(tr.detail());
+      std::string sessions = std::to_string(d.active_sessions());
+      if (d.awaiting_confirmation() > 0) sessions += " (" + std::to_string(d.awaiting_confirmation()) + " awaiting)";
+      t.add({d.name() + (d.this_desk() ? " (this desk)" : ""), or_dash(d.primary_id()), format_time(d.started_ms()),
+             sessions, or_dash(transports)});
+    }
+    out += "\nFleet: " + std::to_string(s.desks_size()) + " desks up\n" + t.str();
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include <future>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
@@ -318,10 +319,66 @@ TEST_F(Fleet, SessionsFleetShowsEveryDesksSessions) {
   EXPECT_NE(json.find("\"desk\""), std::string::npos) << json;
   EXPECT_FALSE(std::regex_search(json, std::regex("\"sas\":\\s*\"[0-9]"))) << json;  // no SAS codes
   EXPECT_EQ(b.ctl("sessions").out, "no active sessions\n");  // its own: none
+  // status at B counts A's sessions awaiting confirmation (no session rows).
+  const std::string b_status = b.ctl("--json status").out;
+  EXPECT_NE(b_status.find("\"awaiting_confirmation\":3"), std::string::npos) << b_status;
   for (const auto& id : waiting) ASSERT_EQ(a.ctl("confirm " + id).status, 0);
   for (const auto& r : phones.get()) EXPECT_TRUE(r.provisioned()) << r.reason;
   EXPECT_TRUE(wait_until([&] { return b.ctl("sessions --fleet").out == "no active sessions\n"; }, 10s))
       << b.ctl("sessions --fleet").out;
+}
+
+// status's desks at `at` (kdactl --json status), by name; {} if it did not answer.
+std::map<std::string, nlohmann::json> desks_seen_at(const TcpKdad& at) {
+  const auto r = at.ctl("--json status");
+  std::map<std::string, nlohmann::json> out;
+  if (r.status != 0) return out;
+  const auto status = nlohmann::json::parse(r.out, nullptr, false);
+  if (status.is_discarded() || !status.contains("desks")) return out;
+  for (const auto& d : status["desks"]) out[d.value("name", "")] = d;
+  return out;
+}
+
+// Issue 22 point 7: every desk up shows in each desk's status, an idle one
+// too, with its primary id and transports; a desk stopped cleanly leaves at
+// once, one killed after three missed rounds (2 s each).
+TEST_F(Fleet, StatusListsEveryDeskUpIdleOnesTooUntilTheyStop) {
+  TcpKdad& a = start_desk("desk-a");
+  TcpKdad& b = start_desk("desk-b");
+  TcpKdad& c = start_desk("desk-c");
+  ASSERT_FALSE(HasFailure()) << logs();
+  const auto b_own = nlohmann::json::parse(b.ctl("--json status").out);
+  std::map<std::string, nlohmann::json> seen;
+  ASSERT_TRUE(wait_until([&] { return (seen = desks_seen_at(a)).size() == 3; }, 10s)) << logs();
+  EXPECT_TRUE(seen["desk-a"].value("this_desk", false));
+  const auto& desk_b = seen["desk-b"];
+  EXPECT_FALSE(desk_b.value("this_desk", false));
+  EXPECT_EQ(desk_b.value("primary_id", ""), b_own.value("primary_id", "-"));
+  EXPECT_EQ(desk_b["started_ms"], b_own["started_ms"]);
+  EXPECT_EQ(desk_b.value("active_sessions", 0), 0);  // idle, yet listed
+  bool tcp_listening = false;
+  for (const auto& t : desk_b["transports"])
+    if (t.value("name", "") == "tcp" && t.value("enabled", false) && t.value("detail", "") == "listening")
+      tcp_listening = t.value("address", "") == b_own["transports"][0].value("address", "-");
+  EXPECT_TRUE(tcp_listening) << desk_b.dump();
+  const std::string plain = a.ctl("status").out;
+  EXPECT_NE(plain.find("Fleet: 3 desks up"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("desk-a (this desk)"), std::string::npos) << plain;
+  EXPECT_TRUE(std::regex_search(plain, std::regex("\ndesk-b +" + b_own.value("primary_id", "-") +
+                                                  " +[0-9-]+ [0-9:]+ +0 +tcp listening\n")))
+      << plain;
+
+  const auto stopped = Clock::now();
+  EXPECT_EQ(b.stop(SIGTERM), 0);
+  ASSERT_TRUE(wait_until([&] { return desks_seen_at(a).size() == 2; }, 10s)) << logs();
+  EXPECT_LT(seconds_since(stopped), 4.0) << "a clean stop withdraws the desk at once";
+  EXPECT_EQ(desks_seen_at(c).count("desk-b"), 0u);
+
+  const auto killed = Clock::now();
+  EXPECT_EQ(c.stop(SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return desks_seen_at(a).size() == 1; }, 15s)) << logs();
+  EXPECT_GT(seconds_since(killed), 3.0) << "a killed desk is listed until its rows are 3 rounds old";
+  EXPECT_EQ(a.ctl("status").out.find("Fleet"), std::string::npos) << "one desk up: no Fleet part";
 }
 
 // Issue 19 point 6: every ledger entry carries the desk's name and id,

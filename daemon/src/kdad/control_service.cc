@@ -180,6 +180,8 @@ asio::awaitable<v1::ControlResponse> ControlService::status(const Admitted& a) {
     for (auto& t : facts_.transports()) *s->add_transports() = std::move(t);
   if (facts_.http)
     if (auto http = facts_.http()) *s->mutable_http() = std::move(*http);
+  std::vector<v1::DeskStatus> desks = co_await fleet_desks();
+  for (auto& d : desks) *s->add_desks() = std::move(d);
   if (facts_.admission) {
     const DiskSpace space = facts_.admission->disk();
     s->mutable_disk()->set_free_bytes(space.free_bytes.value_or(0));

@@ -77,7 +77,8 @@ class ControlService final : public ControlHandler {
   // A ledger row the store worker wrote (for followers and monitors).
   void ledger_written(std::int64_t id);
   // Publishes this desk's sessions to the store every kPublishEvery, for
-  // the fleet's `kdactl sessions --fleet` (control_fleet.cc); stop() ends it.
+  // the fleet's `kdactl sessions --fleet`, and on PostgreSQL the desk itself
+  // (status's desks) (control_fleet.cc); stop() ends it and withdraws the desk.
   void publish_sessions_each_while();
   void stop();
   static constexpr std::chrono::seconds kPublishEvery{2};
@@ -107,6 +108,10 @@ class ControlService final : public ControlHandler {
   v1::ControlResponse nfc_untag();                            // control_nfc_tag.cc
   v1::ControlResponse sessions();
   asio::awaitable<v1::ControlResponse> fleet_sessions();  // control_fleet.cc
+  // status's desks (control_fleet.cc): this one, and on a shared store the
+  // others that published themselves lately.
+  asio::awaitable<std::vector<v1::DeskStatus>> fleet_desks();
+  v1::DeskStatus this_desk(std::int64_t now_ms) const;
   asio::awaitable<void> ledger(const v1::LedgerRequest& r, ControlReplies& replies, const Admitted& a);
   asio::awaitable<v1::ControlResponse> ledger_newest_first(const v1::LedgerRequest& r, const Admitted& a);
   static Result<LedgerQuery> ledger_query(StateStore& store, const v1::LedgerRequest& r, const Admitted& a);
@@ -160,6 +165,7 @@ class ControlService final : public ControlHandler {
   std::unique_ptr<asio::steady_timer> publish_timer_;
   bool published_any_ = false;  // what the store holds of this desk is not empty
   bool publishing_stopped_ = false;
+  bool published_desk_ = false;  // the store holds this desk's own row (stop() withdraws it)
   std::optional<std::vector<Customer>> known_customers_;  // as admit() last read them
   UploadNotifier notifier_;  // a reseller's upload awaiting approval: [customers] notify, sendmail
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // what outlives the service checks it

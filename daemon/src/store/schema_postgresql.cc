@@ -197,11 +197,25 @@ constexpr const char* kSchemaV9 = R"sql(
 CREATE INDEX devices_user_id ON devices(user_id);
 )sql";
 
+// Each desk as it publishes itself beside its sessions (store/desk_sessions.cc):
+// SQLite's version 14.
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE fleet_desks (
+  desk_id     TEXT COLLATE "C" PRIMARY KEY,
+  desk_name   TEXT COLLATE "C" NOT NULL,
+  started_ms  BIGINT NOT NULL,
+  seen_ms     BIGINT NOT NULL,
+  http_listen TEXT COLLATE "C" NOT NULL DEFAULT '',
+  transports  TEXT COLLATE "C" NOT NULL DEFAULT ''
+);
+)sql";
+
 // Version 5: an enrollment's steps as server functions (server_steps.cc);
 // version 7: the same, each ledger row naming its device's customer.
 const Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
                                  {5, postgresql_enrollment_functions()}, {6, kSchemaV6},
-                                 {7, postgresql_customer_functions()}, {8, kSchemaV8}, {9, kSchemaV9}};
+                                 {7, postgresql_customer_functions()}, {8, kSchemaV8}, {9, kSchemaV9},
+                                 {10, kSchemaV10}};
 
 }  // namespace
 

@@ -248,10 +248,23 @@ constexpr const char* kSchemaV13 = R"sql(
 CREATE INDEX devices_user_id ON devices(user_id);
 )sql";
 
+// Each desk as it publishes itself beside its sessions (store/desk_sessions.cc):
+// kdactl status's desks, idle desks included. PostgreSQL's version 10.
+constexpr const char* kSchemaV14 = R"sql(
+CREATE TABLE fleet_desks (
+  desk_id     TEXT PRIMARY KEY NOT NULL,
+  desk_name   TEXT NOT NULL,
+  started_ms  INTEGER NOT NULL,
+  seen_ms     INTEGER NOT NULL,
+  http_listen TEXT NOT NULL DEFAULT '',
+  transports  TEXT NOT NULL DEFAULT ''
+);
+)sql";
+
 constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4},
                                      {5, kSchemaV5}, {6, kSchemaV6}, {7, kSchemaV7}, {8, kSchemaV8},
                                      {9, kSchemaV9}, {10, kSchemaV10}, {11, kSchemaV11}, {12, kSchemaV12},
-                                     {13, kSchemaV13}};
+                                     {13, kSchemaV13}, {14, kSchemaV14}};
 
 }  // namespace
 

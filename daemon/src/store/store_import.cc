@@ -30,9 +30,11 @@ namespace {
 constexpr std::size_t kBatchParameters = 4000;
 constexpr std::size_t kBatchRows = 250;
 
-// What a running desk publishes afresh (its live sessions), and PostgreSQL's
-// schema bookkeeping: not a desk's state.
-bool moves(std::string_view table) { return table != "desk_sessions" && table != "kda_schema_version"; }
+// What a running desk publishes afresh (its live sessions, itself), and
+// PostgreSQL's schema bookkeeping: not a desk's state.
+bool moves(std::string_view table) {
+  return table != "desk_sessions" && table != "fleet_desks" && table != "kda_schema_version";
+}
 
 std::string identifier(std::string_view name) {
   std::string out = "\"";

@@ -244,6 +244,17 @@ struct DeskSession {
   std::int64_t updated_ms = 0;  // when the desk last published it
 };
 
+// A desk of a fleet as it publishes itself each round beside its sessions
+// (kdactl status's desks): who it is, since when, what it listens on.
+struct DeskPresence {
+  std::string desk_id;  // the primary id
+  std::string desk_name;
+  std::int64_t started_ms = 0;
+  std::int64_t seen_ms = 0;  // when the desk last published itself
+  std::string http_listen;   // its HTTP API's host:port, or ""
+  std::string transports;    // its transports as the desk encodes them (JSON), opaque to the store
+};
+
 class Database;
 
 // Where a database's schema is, for kdad --check-config.
@@ -345,6 +356,12 @@ class StateStore {
   // Every desk's sessions published at or after `fresh_since_ms` (a desk
   // that stopped publishing drops out), by desk name then start.
   Result<std::vector<DeskSession>> fleet_sessions(std::int64_t fresh_since_ms);
+  // Replaces what `desk.desk_id` published of itself before.
+  Result<void> publish_desk(const DeskPresence& desk);
+  // A desk stopping cleanly: its row and its sessions go at once.
+  Result<void> withdraw_desk(const std::string& desk_id);
+  // Every desk that published itself at or after `fresh_since_ms`, by name.
+  Result<std::vector<DeskPresence>> fleet_desks(std::int64_t fresh_since_ms);
 
   // --- Inventory (inventory.cc; the batches by key: batches.cc) ---
   // Parses and stores a CSV upload, all or nothing. New devices are pending
