@@ -1,9 +1,10 @@
-// The fleet view: which desks are up, their sessions and transports. This
-// desk's facts come from GET /status; the other desks of a fleet (kdad's
-// sharing one PostgreSQL store) from GET /sessions?fleet=true, where each desk
-// publishes its sessions under way (docs/FLEET.md section 5): the API lists no
-// idle desk, so another desk shows here while it has sessions. Refreshed every
-// 10 s and on session events.
+// The fleet view: which desks are up, their sessions and transports. The
+// desks come from GET /status (its desks: every desk sharing this desk's
+// PostgreSQL store that published itself lately, idle ones too, each with its
+// primary id, start, transports, HTTP API and session counts; on a lone desk
+// just this one); the sessions under way at every desk from
+// GET /sessions?fleet=true (docs/FLEET.md section 5), this desk's own from
+// GET /sessions. Refreshed every 10 s and on session events.
 import { h, clear, formatTime, formatAge, errorText, badge } from '../lib/dom.js';
 
 const REFRESH_MS = 10_000;
@@ -58,8 +59,8 @@ export default {
     root.append(
       h('h1', {}, 'Fleet'),
       h('p', { class: 'fleet-intro' },
-        'The desks that are up, with their store, API, transports and sessions under way. Desks sharing one ',
-        'database see each other\'s sessions; another desk appears here while it has sessions under way.'),
+        'The desks that are up, with their transports, API and sessions under way. Desks sharing one ',
+        'database see each other, idle ones too; a desk that stops leaves the list within seconds.'),
       h('div', { class: 'fleet-toolbar' },
         h('button', { type: 'button', id: 'fleet-refresh', class: 'secondary', onclick: () => load() }, 'Refresh'),
         updated),
@@ -105,48 +106,74 @@ export default {
       return undefined;
     }
 
+    // A desk's transports: the enabled ones with their state, then how many are disabled.
+    function transportList(transports, disabledNote) {
+      const off = transports.filter((t) => !t.enabled).length;
+      return h('ul', { class: 'fleet-list' }, transports.filter((t) => t.enabled)
+        .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t.name), ' ', transportState(t))),
+      off ? h('li', { class: 'fleet-small' }, `${off} disabled${disabledNote}`) : null,
+      transports.length === 0 ? h('li', { class: 'fleet-small' }, 'none known') : null);
+    }
+
     function render(status, ownSessions, fleet) {
       const self = status.name || status.primary_id || 'this desk';
-      // Every desk's sessions, by desk name; this desk's own list has what the fleet list leaves out.
-      const byDesk = new Map([[self, ownSessions.map((s) => ({ ...s, desk: self }))]]);
-      for (const s of fleet.sessions || []) {
-        const desk = s.desk || dash;
-        if (desk === self) continue;
-        if (!byDesk.has(desk)) byDesk.set(desk, []);
-        byDesk.get(desk).push(s);
-      }
       const store = status.store || {};
       const http = status.http;
       const now = Date.now();
       const transports = (status.transports || []);
+      // The desks up (status.desks: this one included); a kdad without them knows only itself.
+      const desks = (status.desks && status.desks.length ? status.desks : [{
+        name: self, primary_id: status.primary_id, started_ms: status.started_ms, transports,
+        active_sessions: status.active_sessions, awaiting_confirmation: status.awaiting_confirmation,
+        http_listen: http?.listen, this_desk: true,
+      }]).map((d) => ({ ...d, name: d.name || d.primary_id || dash }));
+      // Every desk's sessions, by desk name; this desk's own list has what the fleet list leaves out.
+      const byDesk = new Map(desks.map((d) => [d.name, []]));
+      byDesk.set(self, ownSessions.map((s) => ({ ...s, desk: self })));
+      const latecomers = [];  // a desk whose sessions were read but not (yet) the desk itself
+      for (const s of fleet.sessions || []) {
+        const desk = s.desk || dash;
+        if (desk === self) continue;
+        if (!byDesk.has(desk)) {
+          byDesk.set(desk, []);
+          latecomers.push({ name: desk, known_by_sessions: true });
+        }
+        byDesk.get(desk).push(s);
+      }
 
-      const deskRows = [...byDesk.entries()].map(([desk, sessions]) => {
-        const mine = desk === self;
-        const waiting = sessions.filter((s) => s.waiting_for_confirmation).length;
-        const transportCell = mine
-          ? h('ul', { class: 'fleet-list' }, transports.filter((t) => t.enabled)
-            .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t.name), ' ', transportState(t))),
-          transports.some((t) => !t.enabled)
-            ? h('li', { class: 'fleet-small' }, `${transports.filter((t) => !t.enabled).length} disabled (below)`) : null)
-          : h('ul', { class: 'fleet-list' }, [...new Set(sessions.map((s) => s.transport).filter(Boolean))]
-            .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t), ' ', badge('in use', 'info'))));
-        return h('tr', { 'data-desk': desk, class: mine ? 'fleet-self' : null },
-          h('th', { scope: 'row' }, desk, mine ? h('span', { class: 'fleet-you' }, ' (this desk)')
-            : [h('br', {}), h('span', { class: 'fleet-you' }, 'known by its sessions')]),
-          h('td', { 'data-label': 'State' }, status.store_unavailable && mine ? badge('store unavailable', 'error') : badge('up', 'ok')),
-          h('td', { 'data-label': 'Primary id', class: 'fleet-mono' }, mine ? orDash(status.primary_id) : dash),
-          h('td', { 'data-label': 'Started' }, mine && status.started_ms
-            ? [h('span', { class: 'fleet-nowrap' }, formatTime(status.started_ms)), h('br', {}),
-              h('span', { class: 'fleet-age' }, `up ${formatAge((now - status.started_ms) / 1000)}`)]
+      const deskRows = [...desks, ...latecomers].map((d) => {
+        const mine = Boolean(d.this_desk) || d.name === self;
+        const sessions = byDesk.get(d.name) || [];
+        const active = mine || d.known_by_sessions ? sessions.length : Number(d.active_sessions || 0);
+        const waiting = mine || d.known_by_sessions ? sessions.filter((s) => s.waiting_for_confirmation).length
+          : Number(d.awaiting_confirmation || 0);
+        const started = Number(d.started_ms || 0);
+        const seen = Number(d.seen_ms || 0);
+        const listen = mine ? http : (d.http_listen ? { listen: d.http_listen } : null);
+        return h('tr', { 'data-desk': d.name, class: mine ? 'fleet-self' : null },
+          h('th', { scope: 'row' }, d.name, mine ? h('span', { class: 'fleet-you' }, ' (this desk)')
+            : d.known_by_sessions ? [h('br', {}), h('span', { class: 'fleet-you' }, 'known by its sessions')] : null),
+          h('td', { 'data-label': 'State' },
+            status.store_unavailable && mine ? badge('store unavailable', 'error') : badge('up', 'ok'),
+            !mine && seen ? [h('br', {}), h('span', { class: 'fleet-age' }, `seen ${formatAge(Math.max(0, now - seen) / 1000)} ago`)] : null),
+          h('td', { 'data-label': 'Primary id', class: 'fleet-mono' }, orDash(d.primary_id)),
+          h('td', { 'data-label': 'Started' }, started
+            ? [h('span', { class: 'fleet-nowrap' }, formatTime(started)), h('br', {}),
+              h('span', { class: 'fleet-age' }, `up ${formatAge(Math.max(0, now - started) / 1000)}`)]
             : dash),
-          h('td', { 'data-label': 'Store' }, mine ? [orDash(store.engine), store.where ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small' }, store.where)] : null] : dash),
-          h('td', { 'data-label': 'API' }, mine ? apiCell(http) : dash),
-          h('td', { 'data-label': 'Sessions', class: 'num' }, String(sessions.length), waiting ? h('span', { class: 'fleet-waiting' }, ` (${waiting} awaiting)`) : null),
-          h('td', { 'data-label': 'Transports' }, transportCell));
+          h('td', { 'data-label': 'Store' }, mine
+            ? [orDash(store.engine), store.where ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small' }, store.where)] : null]
+            : [orDash(store.engine), h('br', {}), h('span', { class: 'fleet-small' }, 'shared with this desk')]),
+          h('td', { 'data-label': 'API' }, apiCell(listen, mine)),
+          h('td', { 'data-label': 'Sessions', class: 'num' }, String(active), waiting ? h('span', { class: 'fleet-waiting' }, ` (${waiting} awaiting)`) : null),
+          h('td', { 'data-label': 'Transports' }, d.known_by_sessions
+            ? h('ul', { class: 'fleet-list' }, [...new Set(sessions.map((s) => s.transport).filter(Boolean))]
+              .map((t) => h('li', {}, h('span', { class: 'fleet-tname' }, t), ' ', badge('in use', 'info'))))
+            : transportList(mine ? transports : (d.transports || []), mine ? ' (below)' : '')));
       });
 
       const deskTable = h('table', { id: 'fleet-table', class: 'table fleet-table' },
-        h('caption', {}, `Desks up (${byDesk.size})`),
+        h('caption', {}, `Desks up (${deskRows.length})`),
         h('thead', {}, h('tr', {},
           ['Desk', 'State', 'Primary id', 'Started', 'Store', 'API', 'Sessions', 'Transports'].map((label) =>
             h('th', { scope: 'col', class: label === 'Sessions' ? 'num' : null }, label)))),
@@ -246,8 +273,10 @@ export default {
         deskDetails);
     }
 
-    function apiCell(http) {
+    // Another desk's row knows only where its API listens (whole = false).
+    function apiCell(http, whole = true) {
       if (!http) return 'not configured';
+      if (!whole) return h('span', { class: 'fleet-mono' }, orDash(http.listen));
       return [h('span', { class: 'fleet-mono' }, orDash(http.listen)), http.tls ? ' (TLS)' : ' (plain HTTP)',
         http.certificate_sha256 ? [h('br', {}), h('span', { class: 'fleet-mono fleet-wrap fleet-small', title: 'Certificate SHA-256 fingerprint' },
           http.certificate_sha256)] : null];
