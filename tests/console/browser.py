@@ -118,19 +118,31 @@ class Browser:
             if time.time() > deadline:
                 shot = self.shot("failed-" + re.sub(r"[^A-Za-z0-9]+", "-", what)[:60])
                 raise AssertionError(f"timed out after {timeout} s waiting for {what} (screenshot {shot})\n"
+                                     f"views: {self.views_state()}, location {self.driver.current_url}\n"
                                      f"page text: {self.page_text()[:1500]}")
             time.sleep(0.05)
 
-    def click(self, element):
-        """Clicks an element (or the first a css selector matches) after scrolling it to the middle of the
-        window, where no sticky header covers it."""
-        if isinstance(element, str):
-            found = self.q(element)
-            assert found is not None, f"nothing matches {element}"
-            element = found
-        self.js("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", element)
-        element.click()
-        return element
+    def click(self, element, timeout=30):
+        """Clicks an element after scrolling it to the middle of the window, where no sticky header covers
+        it. Given a css selector, waits for a shown element to match, and finds it again if the view draws it
+        anew before the click lands."""
+        from selenium.common.exceptions import StaleElementReferenceException
+        if not isinstance(element, str):
+            self.js("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", element)
+            element.click()
+            return element
+
+        def clicked():
+            try:
+                e = self.displayed(element)
+                if e is None or not e.is_enabled():
+                    return None
+                self.js("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", e)
+                e.click()
+                return True
+            except StaleElementReferenceException:
+                return None
+        self.wait_for(f"{element} to click", clicked, timeout)
 
     def type(self, css, text, timeout=30):
         """Replaces the text of the field css matches, again if the view draws it anew meanwhile."""
@@ -147,6 +159,14 @@ class Browser:
             except StaleElementReferenceException:
                 return None
         return self.wait_for(f"{css} to hold what was typed", typed, timeout)
+
+    def views_state(self):
+        """The view sections in the page, each as its data-view and data-ready (for failure messages)."""
+        try:
+            return self.js("return [...document.querySelectorAll('section[data-view]')].map(s => "
+                           "`${s.dataset.view}:${s.dataset.ready}${s.closest('main') ? '' : ' (outside main)'}`)")
+        except Exception:  # noqa: BLE001
+            return "(no page)"
 
     def page_text(self):
         try:
@@ -209,8 +229,8 @@ class Browser:
     def go(self, view, params=None, timeout=30):
         """Opens a view: with params through its route (#/view?a=b), else by clicking its nav link (unless it
         is the view shown)."""
-        if params is None and self.ready(view) is not None:
-            return self.ready(view)  # shown already (its own link would change nothing)
+        if params is None and self.q(f'main section[data-view="{view}"]') is not None:
+            return self.wait_ready(view, None, timeout)  # shown already (its own link would change nothing)
         since = self.mark()
         if params is not None:
             self.js("location.hash = arguments[0]", f"#/{view}?{urllib.parse.urlencode(params)}")

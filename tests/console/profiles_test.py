@@ -33,9 +33,7 @@ def set_text(b, path, value):
 
 
 def row_action(b, name, action):
-    button = b.wait_for(f'the {action} button of {name}',
-                        lambda: b.q(f'tr[data-profile="{name}"] button[data-action="{action}"]'))
-    b.click(button)
+    b.click(f'tr[data-profile="{name}"] button[data-action="{action}"]')
 
 
 def beside(b, field):
