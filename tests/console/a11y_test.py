@@ -145,7 +145,14 @@ def customer_form(b):
     b.shot("customers-add")
 
 
-STATES = {"devices": import_preview, "uploads": reject_dialog, "profiles": profile_qr, "customers": customer_form}
+def fleet_row(b):
+    """Fleet: this desk (kdad.toml's name) is a row, up."""
+    row = b.wait_for('tr[data-desk] of "API desk"',
+                     lambda: next((r for r in b.qa("table#fleet-table tr[data-desk]") if "API desk" in r.text), None))
+    assert row.get_attribute("data-desk"), row.text
+
+
+STATES = {"fleet": fleet_row, "devices": import_preview, "uploads": reject_dialog, "profiles": profile_qr, "customers": customer_form}
 
 
 def fits(b, where):

@@ -11,7 +11,9 @@ anywhere in the page (its HTML, text, form values) or in any answer the
 page received. A customer-admin of Acme signs in: no customers nav or
 route, no customer selector, only Acme's devices, not the desk's profile,
 no ledger row of the desk's devices, and every /api answer it got is about
-Acme.
+Acme. A reseller of Acme has the devices view only, sees only its own
+upload there, and imports another device through the preview (kdactl shows
+it in Acme, with the reseller as its source).
 """
 
 import json
@@ -27,6 +29,7 @@ from api_desk import imei, with_customers  # noqa: E402
 
 OWN = [imei(n, "35391121") for n in range(1, 4)]
 ACME_DEVICES = [imei(n, "35391122") for n in range(1, 4)]
+RESOLD = [imei(n, "35391130") for n in range(1, 3)]
 PROFILE = "Secret Wi-Fi"
 
 
@@ -154,6 +157,38 @@ def customer_admin(run, desk, token, acme, secret_values):
     b.quit()
 
 
+def reseller(run, desk, api, token, acme):
+    """A reseller: the devices view only, its own uploads only, and an import through the preview."""
+    api.ok("POST", "/devices", token, {"devices": [{"imei": RESOLD[0], "serial": "RS0"}]}, query={"customer": acme})
+    b = run.browser(desk)
+    who = b.sign_in(token)
+    assert "rita" in who and "reseller" in who, f"#whoami says {who!r}"
+    assert b.nav() == ["devices"], f"a reseller's nav: {b.nav()}"
+    b.go("devices")
+    shown = {r.get_attribute("data-device") for r in b.qa("table#devices-table tr[data-device]")}
+    assert shown == {RESOLD[0]}, f"a reseller sees {sorted(shown)}, not only its own upload"
+    for css in ("button[data-bulk]", "input.device-select"):
+        e = b.q(css)
+        assert e is None or not e.is_displayed(), f"a reseller's devices view shows {css}"
+    b.type("textarea#import-text", f"imei,serial\n{RESOLD[1]},RS1\n")
+    b.click("button#import-preview")
+    b.wait_for("the reseller's preview to count 1 added",
+               lambda: (b.q('#import-result [data-preview="added"]') is not None
+                        and "1" in b.q('#import-result [data-preview="added"]').text))
+    b.click("button#import-commit")
+    listed = b.wait_for("kdactl to list the reseller's import in Acme",
+                        lambda: (lambda d: d if set(d) == set(RESOLD) else None)(
+                            {d["key"]: d for d in run.kdactl_json(desk, "--customer", acme, "devices", "list")
+                             .get("devices", []) if d["key"] in RESOLD}))
+    assert listed[RESOLD[1]].get("source") == "RS-0042", f"the reseller's import: {listed[RESOLD[1]]}"
+    b.wait_for("the reseller's two devices in its table",
+               lambda: {r.get_attribute("data-device") for r in b.qa("table#devices-table tr[data-device]")}
+               == set(RESOLD))
+    b.shot("roles-reseller-devices")
+    b.assert_not_broken()
+    b.quit()
+
+
 def suite(run):
     desk = run.desk()
     desk.start()
@@ -177,7 +212,8 @@ def suite(run):
 
     desk_operator(run, desk, tokens["desk-operator"], values)
     customer_admin(run, desk, tokens["customer-admin"], acme, values)
-    print("desk-operator: no secrets, no customer management; customer-admin: Acme only")
+    reseller(run, desk, api, tokens["reseller"], acme)
+    print("desk-operator: no secrets, no customer management; customer-admin: Acme only; reseller: its uploads")
 
 
 if __name__ == "__main__":
