@@ -4,6 +4,8 @@
 # https://127.0.0.1:8443 (a self-signed certificate), imports
 # examples/devices.csv, approves it, enrolls one target with kda-target over
 # TCP, shows the package and the ledger, and stops the daemon.
+#   KDA_DEMO_STAY=1 scripts/demo.sh   # then keeps kdad running for the web
+#                                     # console at https://127.0.0.1:8443/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,5 +62,17 @@ if command -v curl >/dev/null; then
     "https://127.0.0.1:8443/api/v1/devices?page_size=10"
   echo
 fi
+if command -v curl >/dev/null; then
+  echo "== the web console is served at https://127.0.0.1:8443/"
+  curl -sS --cacert "$state/http/api.crt" -o /dev/null -w '   GET / -> %{http_code} %{content_type}\n' \
+    https://127.0.0.1:8443/
+fi
 echo "== kdad log"
 cat "$log"
+if [ -n "${KDA_DEMO_STAY:-}" ]; then
+  echo "== kdad keeps running (Ctrl-C stops it and removes $state)"
+  echo "   open https://127.0.0.1:8443/ (accept the self-signed certificate whose SHA-256 is above)"
+  echo "   and sign in with this msp-admin token, shown once:"
+  kdactl tokens create --role msp-admin --name console --expires 1 | grep -o 'kda_[A-Za-z0-9_-]*' | head -n1
+  wait "$kdad_pid" || true
+fi
