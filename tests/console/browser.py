@@ -77,7 +77,11 @@ class Browser:
                   f"--user-data-dir={os.path.join(self.dir, 'profile')}"):
             options.add_argument(a)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-        service = Service(CHROMEDRIVER, log_path=os.path.join(self.dir, "chromedriver.log"))
+        log = os.path.join(self.dir, "chromedriver.log")
+        try:
+            service = Service(CHROMEDRIVER, log_output=log)  # selenium >= 4.11
+        except TypeError:
+            service = Service(CHROMEDRIVER, log_path=log)    # Debian 12's 4.8
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_script_timeout(60)
         self.driver.execute_cdp_cmd("Network.enable", {})
