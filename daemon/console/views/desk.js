@@ -137,8 +137,9 @@ export default {
 
     const list = h('ul', { id: 'desk-sessions', class: 'session-list' });
     const empty = h('p', { class: 'desk-empty' }, 'Waiting for phones: put one in its setup menu near the desk.');
+    const sessionsTitle = h('h2', { id: 'desk-sessions-title', tabindex: '-1' }, 'Phones at the desk');
     const sessionsSection = h('section', { class: 'desk-sessions', 'aria-labelledby': 'desk-sessions-title' },
-      h('h2', { id: 'desk-sessions-title' }, 'Phones at the desk'), empty, list);
+      sessionsTitle, empty, list);
 
     root.append(header, sessionsSection, countsSection);
     // A beep the setting kept from an earlier visit needs a gesture on this page to start the audio.
@@ -260,6 +261,7 @@ export default {
         if (!sure || gone) return;
       }
       card.busy = true;
+      card.refocus = action;  // when the card is usable again (a failure), back to this button
       renderCard(card);
       try {
         const path = `/sessions/${encodeURIComponent(id)}/${action}`;
@@ -292,7 +294,8 @@ export default {
     function renderCard(card) {
       const row = card.row;
       // Keep the keyboard where it was across a re-render.
-      const focused = card.el.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+      const had = card.el.contains(document.activeElement) ? document.activeElement : null;
+      const focused = had ? (had.dataset.action || (had.classList.contains('session-title') ? 'title' : 'other')) : null;
       clear(card.el);
       const titleId = `session-${row.id}-title`;
       card.el.classList.toggle('waiting', Boolean(row.waiting_for_confirmation) && !card.ended);
@@ -303,7 +306,7 @@ export default {
         : null;
       card.el.append(...[
         h('div', { class: 'session-head' },
-          h('h3', { id: titleId, class: 'session-title' }, row.model || 'Phone', ' ',
+          h('h3', { id: titleId, class: 'session-title', tabindex: '-1' }, row.model || 'Phone', ' ',
             h('span', { class: 'session-id' }, `session ${row.id}`)),
           h('span', { class: 'badge session-transport' }, row.transport || '?')),
         h('p', { class: 'session-state' }, card.ended ? 'ended' : (row.state || '')),
@@ -321,10 +324,31 @@ export default {
           h('div', { class: 'session-fact' }, h('dt', {}, 'Age'),
             h('dd', { class: 'session-age' }, formatAge(ageOf(card))))),
       ].filter(Boolean));  // Element.append would write null as text
-      if (focused) {
-        const again = card.el.querySelector(`[data-action="${focused}"]`);
-        if (again && !again.disabled) again.focus();
-      }
+      if (focused) restoreFocus(card, focused);
+    }
+
+    // The keyboard stays in the card: on the button it was on when that is still there and
+    // usable (or the one a failed decision was made with), else on the card's heading, which
+    // names the phone (a disabled or vanished button would drop the focus to <body>).
+    function restoreFocus(card, focused) {
+      const usable = (action) => {
+        const b = action && card.el.querySelector(`button[data-action="${action}"]`);
+        return b && !b.disabled ? b : null;
+      };
+      let target = null;
+      if (!card.busy && card.refocus) target = usable(card.refocus);
+      if (!target && focused !== 'title') target = usable(focused);
+      if (!card.busy) card.refocus = null;
+      (target || card.el.querySelector('.session-title')).focus();
+    }
+
+    // A card that had the focus leaves: on to the next phone waiting (its Confirm, or its
+    // heading where this role cannot confirm), else the list's heading.
+    function focusAfterLeaving(gone) {
+      const next = [...cards.values()].find((c) => c !== gone && !c.ended && c.row.waiting_for_confirmation);
+      const target = next && (next.el.querySelector('button[data-action="confirm"]:not(:disabled)')
+        || next.el.querySelector('.session-title'));
+      (target || sessionsTitle).focus();
     }
 
     function place(card) {
@@ -338,7 +362,10 @@ export default {
       const at = order.indexOf(card);
       const next = order[at + 1];
       if (card.el.parentNode !== list || card.el.nextSibling !== (next ? next.el : null)) {
+        // Moving an element takes the focus from what it holds: given back after the move.
+        const had = card.el.contains(document.activeElement) ? document.activeElement : null;
         list.insertBefore(card.el, next && next.el.parentNode === list ? next.el : null);
+        if (had && had.isConnected && document.activeElement !== had) had.focus();
       }
     }
 
@@ -348,7 +375,7 @@ export default {
       const wasWaiting = card ? Boolean(card.row.waiting_for_confirmation) && !card.ended : false;
       if (!card) {
         card = { row, el: h('li', { class: 'session-card', 'data-session': row.id }), got: Date.now(),
-          ended: false, outcome: null, busy: false, timer: null, seen: new Set(), furthest: -1 };
+          ended: false, outcome: null, busy: false, refocus: null, timer: null, seen: new Set(), furthest: -1 };
         cards.set(row.id, card);
       } else {
         if (card.timer) { clearTimeout(card.timer); card.timer = null; }
@@ -377,7 +404,9 @@ export default {
         card.timer = setTimeout(() => {
           if (cards.get(row.id) !== card) return;
           cards.delete(row.id);
+          const hadFocus = card.el.contains(document.activeElement);
           card.el.remove();
+          if (hadFocus) focusAfterLeaving(card);
           renderHeading();
         }, FADE_MS);
       }, ENDED_KEPT_MS);
