@@ -123,9 +123,14 @@ export default {
         sound.checked = false;
       }
     });
+    // What a screen reader user at the desk cannot see change: a new code, an outcome.
+    // A log (polite): each message is its own line, so two at once are both read.
+    const announcer = h('div', { id: 'desk-announce', class: 'visually-hidden', role: 'log', 'aria-live': 'polite' });
+    const announced = new Set();  // "<session>|sas|<code>", "<session>|outcome|<state>": each once
     const header = h('div', { class: 'desk-header' },
       h('h1', {}, 'Desk'),
       waitingNote,
+      announcer,
       ctx.customer !== null && ctx.customer !== undefined
         ? h('p', { class: 'desk-scope' }, "Every customer's phones at this desk") : null,
       h('div', { class: 'desk-sound' }, sound, h('label', { for: 'desk-sound' }, 'Beep when a phone waits')));
@@ -206,9 +211,22 @@ export default {
       return n;
     }
 
+    function announce(key, text) {
+      if (announced.has(key)) return;
+      announced.add(key);
+      announcer.append(h('p', {}, text));
+      while (announcer.childElementCount > 5) announcer.firstElementChild.remove();
+    }
+
+    // "Phone SM-G991B (session 12)" as the card's heading names it.
+    function phoneName(row) {
+      return `${row.model || 'Phone'} (session ${row.id})`;
+    }
+
     function renderHeading() {
       const n = waitingCount();
-      waitingNote.textContent = n === 0 ? '' : n === 1 ? '1 phone waits for you' : `${n} phones wait for you`;
+      const text = n === 0 ? '' : n === 1 ? '1 phone waits for you' : `${n} phones wait for you`;
+      if (waitingNote.textContent !== text) waitingNote.textContent = text;  // the same text again is not news
       waitingNote.classList.toggle('has-waiting', n > 0);
       setTitleCount(n);
       empty.hidden = cards.size > 0;
@@ -389,6 +407,13 @@ export default {
       card.furthest = Math.max(card.furthest, STEPS.indexOf(row.state || ''));
       renderCard(card);
       place(card);
+      // A code that shows while the desk is open (the first one, or a new one for the same card).
+      const code = digits(row.sas);
+      if (!fromEvent && code) announced.add(`${row.id}|sas|${code}`);  // read with the page, not news
+      if (fromEvent && code) {
+        announce(`${row.id}|sas|${code}`, `${phoneName(row)}: code ${code.split('').join(' ')}`
+          + (row.waiting_for_confirmation ? ', waiting for confirmation.' : '.'));
+      }
       if (fromEvent && sound.checked && row.waiting_for_confirmation && !wasWaiting) beeper.beep();
     }
 
@@ -424,6 +449,10 @@ export default {
       if (card && row.state) {
         card.outcome = { state: row.state, reason: row.reason || '' };
         renderCard(card);
+        if (OUTCOMES.includes(row.state)) {
+          announce(`${card.row.id}|outcome|${row.state}`,
+            `${phoneName(card.row)}: ${row.state}${row.reason ? `, ${row.reason}` : ''}.`);
+        }
       }
     }
 
