@@ -5,12 +5,20 @@
 // the entries newer than its first row on top, marked as new for a while.
 // (An event's ledger row carries no store id, and the server applies the
 // filters, so reading the head again keeps ids and filters exact.)
+// Apply and Clear write the filters into the route (#/ledger?device=..&since=ms&until=ms)
+// through ctx.navigate, so Back, forward, a reload and a bookmark keep them; the view
+// mounts again and reads them from ctx.params.
 import { h, clear, errorText, field, formatTime, stateKind, tableWrap } from '../lib/dom.js';
 
 const PAGE_SIZE = 100;
 const NEW_MARK_MS = 6000;
 const REFRESH_DELAY_MS = 250;  // events of one session come in bursts: one read for a burst
 const HEAD_PAGES = 10;         // at most this many pages read to catch up with a burst
+const FILTER_KEYS = ['device', 'since', 'until'];
+
+// The control that applied the filters, focused again in the view they mount anew
+// (navigating re-mounts the view, and the shell focuses its heading).
+let focusAfterMount = null;
 
 function toMs(value, endOfMinute) {
   // <input type="datetime-local">: local time without a zone, minute precision by default.
@@ -271,23 +279,27 @@ export default {
       return false;
     }
 
+    // The route's other parameters (the shell's) kept, the filters replaced.
+    function route(wanted, focusId) {
+      const params = {};
+      for (const [k, v] of ctx.params) if (!FILTER_KEYS.includes(k)) params[k] = v;
+      Object.assign(params, wanted);
+      focusAfterMount = focusId;
+      ctx.navigate('ledger', params);  // mounts the view again, also for the same filters (a reload)
+    }
+
     form.addEventListener('submit', (e) => {
       e.preventDefault();
+      let wanted;
       try {
-        filters = readFilters();
+        wanted = readFilters();
       } catch (err) {
         ctx.notify(errorText(err), 'error');
         return;
       }
-      reload();
+      route(wanted, 'ledger-apply');
     });
-    reset.addEventListener('click', () => {
-      device.value = '';
-      since.value = '';
-      until.value = '';
-      filters = {};
-      reload();
-    });
+    reset.addEventListener('click', () => route({}, 'ledger-clear'));
     older.addEventListener('click', loadOlder);
 
     const unsubscribe = ctx.events.subscribe((e) => {
@@ -303,7 +315,13 @@ export default {
     } catch {
       filters = {};
     }
+    const refocus = focusAfterMount;
+    focusAfterMount = null;
     await reload();
+    if (refocus && !gone) {
+      const el = root.querySelector(`#${refocus}`);
+      if (el) el.focus();
+    }
 
     return () => {
       gone = true;
