@@ -469,9 +469,9 @@ function mountProfiles(root, ctx) {
     showEap();
 
     // Custom data: key/value rows, or the JSON itself.
-    const custom = customEditor(base.custom_json);
+    const custom = customEditor(base.custom_json, readOnly);
     // EULAs: title and text rows.
-    const eulas = eulaEditor(base.eulas);
+    const eulas = eulaEditor(base.eulas, readOnly);
 
     const sections = [
       h('fieldset', { id: 'profile-section-general' }, h('legend', {}, 'General'),
@@ -519,7 +519,8 @@ function mountProfiles(root, ctx) {
       h('ol', {}, sections.map((s) => h('li', {}, h('button', { type: 'button', class: 'link',
         onclick: () => {
           s.scrollIntoView({ block: 'start' });
-          const f = s.querySelector('input, select, textarea, button');
+          const f = [...s.querySelectorAll('input, select, textarea, button')]
+            .find((c) => !c.disabled && c.getClientRects().length > 0);
           if (f) f.focus({ preventScroll: true });
         } },
       s.querySelector('legend').textContent)))));
@@ -533,7 +534,14 @@ function mountProfiles(root, ctx) {
     manage ? h('div', { class: 'form-actions' }, save,
       h('button', { type: 'button', id: 'profile-cancel', onclick: () => closePanel(true) }, 'Cancel')) : null);
     form.noValidate = true;  // the server's messages, beside each field, are the ones that count
-    if (readOnly) for (const s of sections) s.disabled = true;
+    // Read-only (desk-operator, viewer): text stays focusable and selectable (readOnly); only
+    // what has no read-only state (selects, checkboxes) is disabled; no add or remove buttons.
+    if (readOnly) {
+      for (const el of form.querySelectorAll('input, textarea, select')) {
+        if (el.tagName === 'SELECT' || el.type === 'checkbox' || el.type === 'radio') el.disabled = true;
+        else el.readOnly = true;
+      }
+    }
 
     for (const p of ['name', 'company_name', 'admin_component_name', 'mdm_agent_apk_url', 'signature_checksum',
       'server_url']) inputs[p].setAttribute('aria-required', 'true');
@@ -743,17 +751,17 @@ function setAt(p, path, v) {
 }
 
 // custom_json: rows of key and value, or the JSON text; value() -> {text} or {error}.
-function customEditor(initial) {
+function customEditor(initial, readOnly = false) {
   const obj = customObject(initial);
   const flat = obj !== null && Object.values(obj).every((v) => typeof v === 'string');
   let jsonMode = !flat;
   const rows = h('div', { class: 'kv-rows' });
   const textarea = h('textarea', { id: 'profile-custom_json', name: 'custom_json', rows: '5', spellcheck: 'false',
-    'aria-describedby': 'profile-custom_json-hint' });
+    'aria-describedby': 'profile-custom_json-hint', readOnly });
   textarea.value = jsonMode ? initial : '';
   const rowsLabel = h('p', { class: 'field-hint', id: 'profile-custom-rows-hint' },
     'Values the MDM agent receives (PROVISIONING_ADMIN_EXTRAS_BUNDLE). Every value is text.');
-  const add = h('button', { type: 'button', id: 'profile-custom-add' }, 'Add a value');
+  const add = h('button', { type: 'button', id: 'profile-custom-add', hidden: readOnly }, 'Add a value');
   const toggle = h('button', { type: 'button', id: 'profile-custom-mode' });
   const rowsBox = h('div', { class: 'kv-editor' }, rowsLabel, rows, add);
   const jsonBox = h('div', { class: 'field', 'data-field-wrap': 'custom_json' },
@@ -773,8 +781,10 @@ function customEditor(initial) {
       spellcheck: 'false' });
     key.value = k;
     val.value = v;
+    key.readOnly = readOnly;
+    val.readOnly = readOnly;
     const row = h('div', { class: 'kv-row' }, key, val,
-      h('button', { type: 'button', class: 'kv-remove', 'aria-label': `Remove value ${n}`,
+      readOnly ? null : h('button', { type: 'button', class: 'kv-remove', 'aria-label': `Remove value ${n}`,
         onclick: () => { row.remove(); add.focus(); } }, 'Remove'));
     rows.append(row);
     return key;
@@ -796,7 +806,8 @@ function customEditor(initial) {
   function render() {
     rowsBox.hidden = jsonMode;
     jsonBox.hidden = !jsonMode;
-    toggle.textContent = jsonMode ? 'Edit as key and value rows' : 'Edit as JSON';
+    const verb = readOnly ? 'Show' : 'Edit';
+    toggle.textContent = jsonMode ? `${verb} as key and value rows` : `${verb} as JSON`;
   }
 
   toggle.addEventListener('click', () => {
@@ -823,7 +834,7 @@ function customEditor(initial) {
       jsonMode = true;
     }
     render();
-    (jsonMode ? textarea : (rows.querySelector('input') || add)).focus();
+    (jsonMode ? textarea : (rows.querySelector('input') || (readOnly ? toggle : add))).focus();
   });
   add.addEventListener('click', () => addRow().focus());
   if (!jsonMode) for (const [k, v] of Object.entries(obj)) addRow(k, v);
@@ -834,7 +845,7 @@ function customEditor(initial) {
   return {
     fieldset,
     errorAnchor,
-    focusable: () => (jsonMode ? textarea : rows.querySelector('input') || add),
+    focusable: () => (jsonMode ? textarea : rows.querySelector('input') || (readOnly ? toggle : add)),
     value() {
       if (jsonMode) {
         const text = textarea.value.trim();
@@ -850,9 +861,9 @@ function customEditor(initial) {
 }
 
 // EULAs: a title and a text each.
-function eulaEditor(initial) {
+function eulaEditor(initial, readOnly = false) {
   const list = h('div', { class: 'eula-rows' });
-  const add = h('button', { type: 'button', id: 'profile-eula-add' }, 'Add a EULA');
+  const add = h('button', { type: 'button', id: 'profile-eula-add', hidden: readOnly }, 'Add a EULA');
   const errorAnchor = h('div', { class: 'eula-errors' });
   let count = 0;
   function addRow(e = { title: '', text: '' }) {
@@ -862,11 +873,13 @@ function eulaEditor(initial) {
     const text = h('textarea', { class: 'eula-text', rows: '3', id: `profile-eula-text-${n}` });
     title.value = e.title;
     text.value = e.text;
+    title.readOnly = readOnly;
+    text.readOnly = readOnly;
     const row = h('div', { class: 'eula-row' },
       h('div', { class: 'field' }, h('label', { for: title.id }, `EULA ${n} title`), title),
       h('div', { class: 'field' }, h('label', { for: text.id }, `EULA ${n} text`), text),
-      h('button', { type: 'button', 'aria-label': `Remove EULA ${n}`, onclick: () => { row.remove(); add.focus(); } },
-        'Remove'));
+      readOnly ? null : h('button', { type: 'button', 'aria-label': `Remove EULA ${n}`,
+        onclick: () => { row.remove(); add.focus(); } }, 'Remove'));
     list.append(row);
     return title;
   }
