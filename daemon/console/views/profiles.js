@@ -192,9 +192,10 @@ function mountProfiles(root, ctx) {
   async function setDefault(name) {
     try {
       await ctx.api.put('/default-profile', { name });
-      ctx.notify(`"${name}" is now the default profile`, 'success');
+      ctx.notify(`"${name}" is now the default profile`, 'success');  // done, even if the view was left
+      if (!alive) return;
       await loadList();
-      if (current && current.name === name) openProfile(name);
+      if (alive && current && current.name === name) openProfile(name);
     } catch (e) {
       ctx.notify(`Could not make "${name}" the default: ${errorText(e)}`, 'error');
     }
@@ -203,10 +204,12 @@ function mountProfiles(root, ctx) {
   async function deleteProfile(name) {
     const ok = await confirmDialog('Delete profile', `Delete the profile "${name}"? This cannot be undone. `
       + 'A profile that devices are assigned cannot be deleted: move them first.', 'Delete');
+    // The view may have been left while the dialog was open (Back): then nothing is done.
     if (!ok || !alive) return;
     try {
       await ctx.api.del('/profiles/' + enc(name));
-      ctx.notify(`Profile "${name}" deleted`, 'success');
+      ctx.notify(`Profile "${name}" deleted`, 'success');  // done, even if the view was left meanwhile
+      if (!alive) return;
       if (current && current.name === name) closePanel();
       await loadList();
     } catch (e) {
