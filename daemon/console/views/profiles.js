@@ -152,7 +152,28 @@ function mountProfiles(root, ctx) {
       'aria-label': `${label}: ${name}`, onclick }, label);
   }
 
-  function renderList() {
+  // Where the keyboard was in the table: the row's profile, the button's action, the row's place.
+  function listFocus() {
+    const el = document.activeElement;
+    const tr = el && tbody.contains(el) ? el.closest('tr[data-profile]') : null;
+    if (!tr) return null;
+    return { name: tr.dataset.profile, action: el.dataset.action || null, index: [...tbody.rows].indexOf(tr) };
+  }
+
+  // Back to the same row's same button, else its first one (Set default is gone once it is the
+  // default), else the row now at its place (the next one after a delete), the last one, or Reload.
+  function restoreListFocus(at) {
+    if (!at) return;
+    const rows = [...tbody.querySelectorAll('tr[data-profile]')];
+    const row = rows.find((r) => r.dataset.profile === at.name);
+    const target = (row && at.action && row.querySelector(`button[data-action="${CSS.escape(at.action)}"]`))
+      || (row && row.querySelector('button'))
+      || ((rows[at.index] || rows[rows.length - 1]) || { querySelector: () => null }).querySelector('button')
+      || root.querySelector('#profiles-reload');
+    if (target) target.focus();
+  }
+
+  function renderList(keep = listFocus()) {
     clear(tbody);
     for (const p of profiles) {
       const name = p.name;
@@ -173,15 +194,18 @@ function mountProfiles(root, ctx) {
         h('td', { class: 'actions' }, h('div', { class: 'profile-actions' }, actions))));
     }
     listStatus.textContent = profiles.length === 1 ? '1 profile' : `${profiles.length} profiles`;
+    restoreListFocus(keep);
   }
 
-  async function loadList() {
+  // keep: where to put the focus back when it was in a control the reload removes (listFocus()).
+  async function loadList(keep = null) {
     busy();
     try {
       const ans = await ctx.api.get('/profiles');
       if (!alive) return;
       profiles = Array.isArray(ans.profiles) ? ans.profiles : [];
-      renderList();
+      const lost = !document.activeElement || document.activeElement === document.body;
+      renderList(listFocus() || (lost ? keep : null));
     } catch (e) {
       if (alive) listStatus.textContent = 'Could not read the profiles: ' + errorText(e);
     } finally {
@@ -206,12 +230,14 @@ function mountProfiles(root, ctx) {
       + 'A profile that devices are assigned cannot be deleted: move them first.', 'Delete');
     // The view may have been left while the dialog was open (Back): then nothing is done.
     if (!ok || !alive) return;
+    // Deleted from the open panel, the focus goes where the row was (the panel closes).
+    const rowIndex = [...tbody.rows].findIndex((r) => r.dataset.profile === name);
     try {
       await ctx.api.del('/profiles/' + enc(name));
       ctx.notify(`Profile "${name}" deleted`, 'success');  // done, even if the view was left meanwhile
       if (!alive) return;
       if (current && current.name === name) closePanel();
-      await loadList();
+      await loadList({ name, action: 'delete', index: Math.max(0, rowIndex) });
     } catch (e) {
       ctx.notify(`Could not delete "${name}": ${errorText(e)}`, 'error');
     }
