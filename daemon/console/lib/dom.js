@@ -4,7 +4,8 @@
 //
 //   h(tag, attrs, ...children)   an Element. attrs:
 //       class: 'a b' or ['a', cond && 'b']      style: {prop: value} (CSSOM, allowed by the CSP)
-//       dataset: {key: value}                    on<event>: fn (onclick, oninput, onsubmit, ...)
+//       dataset: {key: value}                    on<event>: fn (onclick, oninput, onsubmit, ...); anything but
+//                                                a function there throws (no inline handler attribute)
 //       value / checked / selected / disabled / hidden / open: set as properties
 //       'aria-*', 'data-*', for, id, type, name, ...: attributes (true -> "", false/null/undefined -> left out)
 //     children: strings and numbers (text nodes), Nodes, arrays (flattened), null/undefined/false (skipped).
@@ -54,8 +55,11 @@ export function h(tag, attrs, ...children) {
       }
     } else if (key === 'dataset' && v && typeof v === 'object') {
       for (const [k, val] of Object.entries(v)) if (val !== undefined && val !== null) el.dataset[k] = String(val);
-    } else if (key.startsWith('on') && typeof v === 'function') {
-      el.addEventListener(key.slice(2).toLowerCase(), v);
+    } else if (/^on/i.test(key)) {
+      // A string here would become an inline handler attribute: script from
+      // text. Only a function is a handler; undefined/null/false leave it out.
+      if (typeof v === 'function') el.addEventListener(key.slice(2).toLowerCase(), v);
+      else if (v !== undefined && v !== null && v !== false) throw new Error(`h(): ${key} must be a function`);
     } else if (key === 'value') {
       value = v;  // after the children: a <select>'s value needs its options
       hasValue = v !== undefined && v !== null;

@@ -1,11 +1,13 @@
 // lib/dom.js: the parts that need no document (times, ages, state kinds).
-// h(), dialogs and tables are checked in the browser tests.
+// h()'s refusal of inline handlers with a document stand-in; the rest of h(),
+// dialogs and tables are checked in the browser tests.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { consoleModule } from './console-modules.mjs';
 
 process.env.TZ = 'UTC';
-const { formatTime, formatAge, stateKind, errorText } = await consoleModule('lib/dom.js');
+const domModule = await consoleModule('lib/dom.js');
+const { formatTime, formatAge, stateKind, errorText } = domModule;
 const { ApiError } = await consoleModule('lib/api.js');
 
 test('formatTime: ms, digit strings and ISO text in local time; nothing for nothing', () => {
@@ -52,4 +54,31 @@ test('errorText: one line from an ApiError, its row errors, any Error', () => {
   assert.equal(errorText(new Error('boom')), 'boom');
   assert.equal(errorText(new TypeError('Failed to fetch')), 'Cannot reach kdad (Failed to fetch)');
   assert.equal(errorText(null), 'Unknown error');
+});
+
+test('h(): an on* attribute takes a function; a string (an inline handler) throws', () => {
+  // A minimal document stand-in: h() only needs createElement and these methods.
+  const made = [];
+  const saved = globalThis.document;
+  globalThis.document = {
+    createElement: (tag) => {
+      const el = { tag, attrs: {}, listeners: {}, style: {}, dataset: {},
+        setAttribute(k, v) { this.attrs[k] = v; }, addEventListener(t, f) { this.listeners[t] = f; }, append() {} };
+      made.push(el);
+      return el;
+    },
+  };
+  try {
+    const { h } = domModule;
+    const fn = () => {};
+    const b = h('button', { onclick: fn, onInput: undefined, onchange: null, onfocus: false });
+    assert.equal(b.listeners.click, fn);
+    assert.deepEqual(b.attrs, {});
+    assert.throws(() => h('img', { onerror: 'alert(1)' }), /onerror must be a function/);
+    assert.throws(() => h('a', { ONCLICK: 'alert(1)' }), /ONCLICK must be a function/);
+    assert.throws(() => h('div', { onmouseover: 1 }), /must be a function/);
+    assert.ok(made.every((el) => !Object.keys(el.attrs).some((k) => /^on/i.test(k))), 'no handler attribute was set');
+  } finally {
+    globalThis.document = saved;
+  }
 });
