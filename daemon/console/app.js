@@ -7,7 +7,7 @@
 
 import { Api, ApiError } from './lib/api.js';
 import { EventFeed } from './lib/events.js';
-import { h, clear, errorText } from './lib/dom.js';
+import { h, clear, errorText, closeDialogs } from './lib/dom.js';
 
 const TOKEN_KEY = 'kda.console.token';
 const CUSTOMER_KEY = 'kda.console.customer';
@@ -136,6 +136,9 @@ function unmountCurrent() {
   const cur = state.current;
   state.current = null;
   state.generation++;  // a mount still under way is stale now: its cleanup runs when it ends
+  // A dialog the view opened (a confirmation, a device's details) goes with it:
+  // a confirmation closed this way answers false, so no action of the left view runs.
+  closeDialogs();
   if (!cur) return;
   if (typeof cur.cleanup === 'function') {
     try { cur.cleanup(); } catch (err) { console.error(`view ${cur.id}: cleanup failed`, err); }

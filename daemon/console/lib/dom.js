@@ -12,7 +12,9 @@
 //   clear(el)                    removes every child.
 //   formatTime(msOrIso)          "2026-12-07 14:03:05" in local time ("" for nothing, the input if unreadable).
 //   formatAge(seconds)           "45 s", "3 min", "2 h 5 min", "3 d 4 h".
-//   confirmDialog(title, text, okLabel, {danger}) -> Promise<boolean>: a modal <dialog>; Escape or Cancel: false.
+//   confirmDialog(title, text, okLabel, {danger}) -> Promise<boolean>: a modal <dialog>; Escape or Cancel: false,
+//       and false too when closeDialogs() closed it (the view was left, the tab signed out).
+//   closeDialogs()               closes every open <dialog> (the shell, when a view is left or the tab signs out).
 //   downloadBlob(blob, filename) saves a Blob through a temporary object URL.
 //   errorText(err)               one readable line from an ApiError (lib/api.js) or any Error.
 //   badge(text, kind)            <span class="badge badge-KIND">; kind defaults to stateKind(text).
@@ -138,14 +140,24 @@ export function confirmDialog(title, text, okLabel = 'OK', { danger = false, can
     cancel.addEventListener('click', () => dialog.close('cancel'));
     dialog.addEventListener('close', () => {
       const answer = dialog.returnValue === 'ok';
+      const byShell = dialog.dataset.closedBy === 'shell';
       dialog.remove();
-      if (opener && typeof opener.focus === 'function' && opener.isConnected) opener.focus();
+      // Closed by the shell: the page has moved on, the focus is its business.
+      if (!byShell && opener && typeof opener.focus === 'function' && opener.isConnected) opener.focus();
       resolve(answer);
     });
     document.body.append(dialog);
     dialog.showModal();
     cancel.focus();  // the safe choice first: Enter does not confirm by accident
   });
+}
+
+export function closeDialogs() {
+  for (const dialog of document.querySelectorAll('dialog[open]')) {
+    dialog.dataset.closedBy = 'shell';
+    dialog.returnValue = '';  // not "ok": a confirmation answers false
+    dialog.close();
+  }
 }
 
 export function downloadBlob(blob, filename) {
