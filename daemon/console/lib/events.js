@@ -18,11 +18,30 @@
 // for 45 s (kdad sends a keep-alive every 15 s) counts as a drop. A 401
 // calls onUnauthorized (the shell signs out) and stops; another refusal
 // (403: the role may not read events) stops too, except 429 and 5xx, retried.
+// A 429 (too many streams for the token) or 503 that says Retry-After is
+// retried no sooner than that (seconds or an HTTP date, at most 10 min).
 
 import { SseParser } from './sse.js';
 import { API_BASE, problemFrom } from './api.js';
 
 export const FEED_TYPES = ['session', 'session_ended', 'ledger', 'reset'];
+
+export const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
+
+// A Retry-After header's wait in ms (delay-seconds or an HTTP date, RFC 9110
+// 10.2.3), capped at MAX_RETRY_AFTER_MS; 0 when there is none or it is unreadable.
+export function retryAfterMs(value, now = Date.now()) {
+  if (value === null || value === undefined) return 0;
+  const text = String(value).trim();
+  let ms;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return 0;
+    ms = at - now;
+  }
+  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+}
 
 export class EventFeed {
   constructor({ token, onUnauthorized = () => {}, fetch: fetchImpl, minDelayMs = 1000, maxDelayMs = 30000,
@@ -87,6 +106,7 @@ export class EventFeed {
     const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${this.token}` };
     if (this.lastEventId) headers['Last-Event-ID'] = this.lastEventId;
     let retry = true;
+    let notBeforeMs = 0;
     try {
       this.#armIdle();
       const response = await this.fetch(this.url, {
@@ -104,6 +124,9 @@ export class EventFeed {
           this.running = false;
           this.#setState('refused', err.message);
         } else {
+          if (response.status === 429 || response.status === 503) {
+            notBeforeMs = retryAfterMs(response.headers.get('Retry-After'));
+          }
           this.#setState('retrying', err.message);
         }
         return;
@@ -117,12 +140,12 @@ export class EventFeed {
     } finally {
       clearTimeout(this.idleTimer);
       if (this.abort === abort) this.abort = null;
-      if (retry && !this.stopped) this.#retryLater();
+      if (retry && !this.stopped) this.#retryLater(notBeforeMs);
     }
   }
 
-  #retryLater() {
-    const wait = this.delayMs;
+  #retryLater(notBeforeMs = 0) {
+    const wait = Math.max(this.delayMs, notBeforeMs);
     this.delayMs = Math.min(this.delayMs * 2, this.maxDelayMs);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.#connect(), wait);

@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { consoleModule } from './console-modules.mjs';
 
-const { EventFeed } = await consoleModule('lib/events.js');
+const { EventFeed, retryAfterMs, MAX_RETRY_AFTER_MS } = await consoleModule('lib/events.js');
 
 const enc = new TextEncoder();
 
@@ -36,8 +36,8 @@ function server() {
       close: () => controller.close(),
     };
   };
-  const refuse = (status, detail) => plans.push(() => new Response(JSON.stringify({ title: 't', status, detail }),
-    { status, headers: { 'Content-Type': 'application/problem+json' } }));
+  const refuse = (status, detail, headers = {}) => plans.push(() => new Response(JSON.stringify({ title: 't', status, detail }),
+    { status, headers: { 'Content-Type': 'application/problem+json', ...headers } }));
   const nextCall = (n) => new Promise((resolve) => {
     const check = () => (calls.length >= n ? resolve(calls[n - 1]) : waiters.push(check));
     check();
@@ -150,4 +150,33 @@ test('a silent stream counts as dropped; stop() ends it for good', async () => {
   assert.equal(feed.state, 'stopped');
   await new Promise((r) => setTimeout(r, 80));
   assert.equal(s.calls.length, 2);
+});
+
+test('retryAfterMs: delay-seconds, an HTTP date, nothing, and the cap', () => {
+  const now = Date.UTC(2026, 11, 7, 4, 0, 0);
+  assert.equal(retryAfterMs('3', now), 3000);
+  assert.equal(retryAfterMs(' 0 ', now), 0);
+  assert.equal(retryAfterMs('Mon, 07 Dec 2026 04:00:30 GMT', now), 30000);
+  assert.equal(retryAfterMs('Mon, 07 Dec 2026 03:59:00 GMT', now), 0);  // in the past
+  assert.equal(retryAfterMs(null, now), 0);
+  assert.equal(retryAfterMs('soon', now), 0);
+  assert.equal(retryAfterMs('-5', now), 0);
+  assert.equal(retryAfterMs('86400', now), MAX_RETRY_AFTER_MS);
+});
+
+test('a 429 or 503 with Retry-After is retried no sooner than it says; without it, by the back-off', async () => {
+  const s = server();
+  s.refuse(429, 'too many streams for this token', { 'Retry-After': '1' });
+  s.refuse(503, 'shutting down', { 'Retry-After': '1' });
+  s.refuse(503, 'busy');
+  const ok = s.stream();
+  const feed = new EventFeed({ token: 't', fetch: s.fetch, minDelayMs: 10, maxDelayMs: 40 });
+  feed.subscribe(() => {});
+  await s.nextCall(4);
+  const gaps = s.calls.slice(1).map((c, i) => c.at - s.calls[i].at);
+  assert.ok(gaps[0] >= 990 && gaps[1] >= 990, `Retry-After: 1 honoured, gaps ${gaps}`);
+  assert.ok(gaps[2] < 500, `no Retry-After: the back-off (40 ms), gaps ${gaps}`);
+  await until(() => feed.state === 'live');
+  ok.close();
+  feed.stop();
 });
