@@ -316,8 +316,16 @@ function showSignIn(reason) {
   el.nav.hidden = true;
   document.body.classList.remove('signed-in');
   document.title = 'Sign in · kda console';
+  // An API token is not the user's password: no browser should offer to save
+  // it or fill it in elsewhere. autocomplete=off does not do that on a
+  // password field (Chromium and Firefox both ignore it there), and
+  // new-password makes them offer to generate and save one. A password field
+  // marked one-time-code is one both password managers leave out (neither
+  // offers to save or fill it) while the value stays masked, which a type=text
+  // field could only do with -webkit-text-security, which Firefox lacks.
   const input = h('input', {
-    id: 'signin-token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
+    id: 'signin-token', name: 'token', type: 'password', autocomplete: 'one-time-code', spellcheck: 'false',
+    autocapitalize: 'off',
     required: true, 'aria-describedby': 'signin-help', 'aria-invalid': reason ? 'true' : null,
   });
   const error = h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, reason || '');
