@@ -8,6 +8,7 @@
 import { Api, ApiError } from './lib/api.js';
 import { EventFeed } from './lib/events.js';
 import { h, clear, errorText, closeDialogs } from './lib/dom.js';
+import { NoticeTimer } from './lib/shell.js';
 
 const TOKEN_KEY = 'kda.console.token';
 const CUSTOMER_KEY = 'kda.console.customer';
@@ -64,17 +65,44 @@ const state = {
 
 // ---------------------------------------------------------------- notices
 
+// Errors stay until dismissed. Success and info notices go after 20 s, or
+// when dismissed, but their time stands still while the pointer is on one
+// or the focus is in it (WCAG 2.2.1: time to read it). #notices is a polite
+// live region, which announces every notice once; its items carry no
+// role=alert, which would announce an error a second time.
+const NOTICE_MS = 20000;
+
 function notify(message, kind = 'info') {
   const k = ['info', 'success', 'error'].includes(kind) ? kind : 'info';
-  const item = h('div', { class: ['notice', `notice-${k}`], role: k === 'error' ? 'alert' : null },
+  let timer = null;
+  const dismiss = () => {
+    if (timer) timer.cancel();
+    // The focus was on its Dismiss button: give it to the main region, not <body>.
+    const hadFocus = item.contains(document.activeElement);
+    item.remove();
+    if (hadFocus) el.main.focus();
+  };
+  const item = h('div', { class: ['notice', `notice-${k}`] },
     h('span', { class: 'notice-text' }, String(message)),
     h('button', {
       type: 'button', class: 'notice-close', 'aria-label': 'Dismiss notice',
-      onclick: () => item.remove(),
+      onclick: dismiss,
     }, '×'));
+  if (k !== 'error') {
+    timer = new NoticeTimer(NOTICE_MS, dismiss);
+    item.addEventListener('pointerenter', () => timer.pause());
+    item.addEventListener('pointerleave', () => { if (!item.contains(document.activeElement)) timer.resume(); });
+    item.addEventListener('focusin', () => timer.pause());
+    item.addEventListener('focusout', (event) => {
+      if (!item.contains(event.relatedTarget) && !item.matches(':hover')) timer.resume();
+    });
+  }
   el.notices.append(item);
-  while (el.notices.children.length > 5) el.notices.firstElementChild.remove();
-  if (k !== 'error') setTimeout(() => item.remove(), 8000);
+  while (el.notices.children.length > 5) {
+    const oldest = el.notices.firstElementChild;
+    oldest.querySelector('.notice-close')?.click();
+    if (oldest.isConnected) oldest.remove();
+  }
 }
 
 // ---------------------------------------------------------------- views
