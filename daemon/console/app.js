@@ -8,7 +8,7 @@
 import { Api, ApiError } from './lib/api.js';
 import { EventFeed } from './lib/events.js';
 import { h, clear, errorText, closeDialogs } from './lib/dom.js';
-import { NoticeTimer } from './lib/shell.js';
+import { needsSelector, customerOptions, NoticeTimer } from './lib/shell.js';
 
 const TOKEN_KEY = 'kda.console.token';
 const CUSTOMER_KEY = 'kda.console.customer';
@@ -34,9 +34,6 @@ const CAPABILITIES = {
   upload: ['msp-admin', 'customer-admin', 'reseller'],
   manage_customers: ['msp-admin'],
 };
-
-// Roles whose token made without --customer reaches every customer.
-const REACH_ALL_ROLES = ['msp-admin', 'desk-operator', 'viewer'];
 
 const el = {
   main: document.getElementById('main'),
@@ -267,41 +264,28 @@ function renderNav() {
 
 // ---------------------------------------------------------------- customer selector
 
-function needsSelector(caller) {
-  const customers = caller.customers || [];
-  return customers.length > 1 || (customers.length === 0 && REACH_ALL_ROLES.includes(caller.role));
-}
-
 async function setupCustomers() {
   clear(el.customerSlot);
   const caller = state.caller;
-  const mine = caller.customers || [];
   if (!needsSelector(caller)) {
     state.customers = null;
     state.customer = null;
     return;
   }
-  const reachesAll = mine.length === 0;
-  let choices = mine.map((id) => ({ id, name: '' }));
+  let listed = [];
   try {
     const answer = await state.api.get('/customers', { customer: null });
-    const listed = (answer.customers || []).map((c) => ({ id: c.id, name: c.company_name || '' }));
-    if (reachesAll) choices = listed;
-    else {
-      const names = new Map(listed.map((c) => [c.id, c.name]));
-      choices = mine.map((id) => ({ id, name: names.get(id) || '' }));
-    }
+    listed = answer.customers || [];
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) throw err;
     // Refused (or unreachable): the token's own customers are still choices.
   }
-  choices.sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
-  // The desk's own (implicit) customer: only a token that reaches every customer reaches it.
-  const options = reachesAll ? [{ id: '', label: "Desk's own customer" }] : [];
-  for (const c of choices) options.push({ id: c.id, label: c.name ? `${c.name} (${c.id})` : c.id });
+  // Only customers this token can open: a Delinked or Pending customer
+  // approval one would make every view fail with other_customer.
+  const options = customerOptions(caller, listed);
   state.customers = options;
   const stored = sessionStorage.getItem(CUSTOMER_KEY);
-  const chosen = options.find((o) => o.id === stored) || options[0];
+  const chosen = options.find((o) => o.id === (state.customer ?? stored)) || options.find((o) => o.id === stored) || options[0];
   state.customer = chosen ? chosen.id : null;
   const select = h('select', {
     id: 'customer-select', name: 'customer', value: state.customer ?? '',

@@ -1,8 +1,40 @@
 // The shell's pure parts (app.js uses them; tests/console/unit checks them
 // without a browser).
 //
+//   customerOptions(caller, listed)  the customer selector's options [{id, label}] for a /me answer
+//       (caller) and the GET /customers rows (listed, [] when refused): only customers the caller
+//       can reach. An MSP-side role (every role but customer-admin) reaches an Active or a
+//       Delink requested customer only (kdad's msp_reaches); a token that reaches every customer
+//       also gets "" (the desk's own customer) first.
 //   NoticeTimer(ms, onExpire)        a countdown that pause() stops and resume() continues with the
 //       time left (a notice stays while the pointer or the focus is on it); cancel() ends it.
+
+// Roles whose token made without --customer reaches every customer.
+export const REACH_ALL_ROLES = ['msp-admin', 'desk-operator', 'viewer'];
+
+// Customer states the MSP side still reaches (daemon/src/model/customer.cc msp_reaches).
+export const MSP_REACHABLE = ['Active', 'Delink requested'];
+
+export function needsSelector(caller) {
+  const customers = caller.customers || [];
+  return customers.length > 1 || (customers.length === 0 && REACH_ALL_ROLES.includes(caller.role));
+}
+
+export function customerOptions(caller, listed = []) {
+  const mine = caller.customers || [];
+  const reachesAll = mine.length === 0;
+  const mspSide = caller.role !== 'customer-admin';
+  const byId = new Map(listed.map((c) => [c.id, c]));
+  const reachable = (c) => !mspSide || !c || MSP_REACHABLE.includes(c.status);
+  let choices;
+  if (reachesAll) choices = listed.filter(reachable);
+  else choices = mine.filter((id) => reachable(byId.get(id))).map((id) => byId.get(id) || { id });
+  choices = choices.map((c) => ({ id: c.id, name: c.company_name || '' }));
+  choices.sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
+  const options = reachesAll ? [{ id: '', label: "Desk's own customer" }] : [];
+  for (const c of choices) options.push({ id: c.id, label: c.name ? `${c.name} (${c.id})` : c.id });
+  return options;
+}
 
 export class NoticeTimer {
   constructor(ms, onExpire) {

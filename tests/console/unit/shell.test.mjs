@@ -1,9 +1,47 @@
-// lib/shell.js: the notice timer that stands still while paused.
+// lib/shell.js: the customer selector's choices (only customers the caller
+// can reach), and the notice timer that stands still while paused.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { consoleModule } from './console-modules.mjs';
 
-const { NoticeTimer } = await consoleModule('lib/shell.js');
+const { customerOptions, needsSelector, NoticeTimer } = await consoleModule('lib/shell.js');
+
+const listed = [
+  { id: '1000000001', company_name: 'Zeta Corp', status: 'Active' },
+  { id: '1000000002', company_name: 'Alpha Ltd', status: 'Delink requested' },
+  { id: '1000000003', company_name: 'Gone GmbH', status: 'Delinked' },
+  { id: '1000000004', company_name: 'New Inc', status: 'Pending customer approval' },
+  { id: '1000000005', status: 'Active' },
+];
+
+test('an MSP-side token reaching every customer: the desk\'s own, then Active and Delink requested ones by name', () => {
+  for (const role of ['msp-admin', 'desk-operator', 'viewer']) {
+    const caller = { role, customers: [] };
+    assert.ok(needsSelector(caller));
+    assert.deepEqual(customerOptions(caller, listed), [
+      { id: '', label: "Desk's own customer" },
+      { id: '1000000005', label: '1000000005' },
+      { id: '1000000002', label: 'Alpha Ltd (1000000002)' },
+      { id: '1000000001', label: 'Zeta Corp (1000000001)' },
+    ]);
+  }
+});
+
+test('a token made for several customers: only those, less the ones the MSP side cannot reach', () => {
+  const caller = { role: 'desk-operator', customers: ['1000000003', '1000000001', '1000000009'] };
+  // 1000000009 is not in the list (not listed to it): kept, kdad decides.
+  assert.deepEqual(customerOptions(caller, listed).map((o) => o.id), ['1000000009', '1000000001']);
+  // The list refused: the token's own customers are the choices.
+  assert.deepEqual(customerOptions(caller, []).map((o) => o.id), ['1000000001', '1000000003', '1000000009']);
+});
+
+test('a customer-admin reaches its own customers in any state', () => {
+  const caller = { role: 'customer-admin', customers: ['1000000003', '1000000004'] };
+  assert.ok(needsSelector(caller));
+  assert.deepEqual(customerOptions(caller, listed).map((o) => o.id), ['1000000003', '1000000004']);
+  assert.ok(!needsSelector({ role: 'customer-admin', customers: ['1000000003'] }));
+  assert.ok(!needsSelector({ role: 'reseller', customers: [] }));
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
