@@ -8,7 +8,7 @@
 import { Api, ApiError } from './lib/api.js';
 import { EventFeed } from './lib/events.js';
 import { h, clear, errorText, closeDialogs } from './lib/dom.js';
-import { needsSelector, customerOptions, NoticeTimer } from './lib/shell.js';
+import { needsSelector, customerOptions, hashCustomer, NoticeTimer } from './lib/shell.js';
 
 const TOKEN_KEY = 'kda.console.token';
 const CUSTOMER_KEY = 'kda.console.customer';
@@ -195,6 +195,18 @@ async function route({ force = false, keepFocus = false } = {}) {
     return route({ force: true });
   }
   if (!force && state.current && state.current.id === id && state.current.query === query) return;
+  const params = new URLSearchParams(query);
+  const wanted = hashCustomer(params, state.customers, state.caller, state.customer);
+  if (wanted.action === 'choose') {
+    setCustomer(wanted.id);
+  } else if (wanted.action === 'refuse') {
+    // The hash names a customer this token cannot open here: say so, and take
+    // it out of the address, which would otherwise name a customer not shown.
+    notify(`Customer ${wanted.id || "(the desk's own)"} cannot be opened with this token; showing ${customerName(state.customer)}.`, 'error');
+    params.delete('customer');
+    history.replaceState(null, '', hashFor(id, params));
+    return route({ force: true, keepFocus });
+  }
   unmountCurrent();
   clear(el.main);
   const generation = ++state.generation;
@@ -219,7 +231,7 @@ async function route({ force = false, keepFocus = false } = {}) {
     caller: state.caller,
     customer: state.customer,
     can,
-    params: new URLSearchParams(query),
+    params,
     navigate,
     notify,
     chooseCustomer,
@@ -290,22 +302,40 @@ async function setupCustomers() {
   const select = h('select', {
     id: 'customer-select', name: 'customer', value: state.customer ?? '',
     onchange: () => {
-      state.customer = select.value;
-      sessionStorage.setItem(CUSTOMER_KEY, select.value);
+      setCustomer(select.value);
+      // A hash naming a customer follows the selector, so the address (a
+      // bookmark, a reload) names the customer shown.
+      const { id, query } = parseHash();
+      const params = new URLSearchParams(query);
+      if (params.has('customer')) {
+        params.set('customer', select.value);
+        history.replaceState(null, '', hashFor(id, params));
+      }
       route({ force: true, keepFocus: true });  // the select keeps focus: arrow keys go on choosing
     },
   }, options.map((o) => h('option', { value: o.id }, o.label)));
   el.customerSlot.append(h('label', { for: 'customer-select', class: 'customer-label' }, 'Customer'), select);
 }
 
+function setCustomer(id) {
+  state.customer = id;
+  sessionStorage.setItem(CUSTOMER_KEY, id);
+  const select = document.getElementById('customer-select');
+  if (select && select.value !== id) select.value = id;
+}
+
+function customerName(id) {
+  const option = state.customers && state.customers.find((o) => o.id === id);
+  if (option) return option.label;
+  const mine = (state.caller && state.caller.customers) || [];
+  return mine.length === 1 ? mine[0] : 'no customer';
+}
+
 // Switches the selector to customer `id` (when it offers it), then opens
 // view `viewId` for it; false when the selector cannot name that customer.
 function chooseCustomer(id, viewId, params) {
   if (!state.customers || !state.customers.some((o) => o.id === id)) return false;
-  state.customer = id;
-  sessionStorage.setItem(CUSTOMER_KEY, id);
-  const select = document.getElementById('customer-select');
-  if (select) select.value = id;
+  setCustomer(id);
   navigate(viewId, params);
   return true;
 }

@@ -6,6 +6,10 @@
 //       can reach. An MSP-side role (every role but customer-admin) reaches an Active or a
 //       Delink requested customer only (kdad's msp_reaches); a token that reaches every customer
 //       also gets "" (the desk's own customer) first.
+//   hashCustomer(params, options, caller, current)
+//       What the route's ?customer= asks of the selector: {action: 'none'} (no customer in the
+//       hash, or the one already chosen), {action: 'choose', id} (the selector offers it) or
+//       {action: 'refuse', id} (the caller cannot open it here).
 //   NoticeTimer(ms, onExpire)        a countdown that pause() stops and resume() continues with the
 //       time left (a notice stays while the pointer or the focus is on it); cancel() ends it.
 
@@ -34,6 +38,18 @@ export function customerOptions(caller, listed = []) {
   const options = reachesAll ? [{ id: '', label: "Desk's own customer" }] : [];
   for (const c of choices) options.push({ id: c.id, label: c.name ? `${c.name} (${c.id})` : c.id });
   return options;
+}
+
+export function hashCustomer(params, options, caller, current) {
+  if (!params || !params.has('customer')) return { action: 'none' };
+  const id = params.get('customer');
+  if (options) {
+    if (!options.some((o) => o.id === id)) return { action: 'refuse', id };
+    return id === current ? { action: 'none' } : { action: 'choose', id };
+  }
+  // No selector: the token reaches one customer (or none), which every request names already.
+  const mine = (caller && caller.customers) || [];
+  return mine.length === 1 && mine[0] === id ? { action: 'none' } : { action: 'refuse', id };
 }
 
 export class NoticeTimer {

@@ -1,10 +1,11 @@
 // lib/shell.js: the customer selector's choices (only customers the caller
-// can reach), and the notice timer that stands still while paused.
+// can reach), what a route's ?customer= asks of it, and the notice timer
+// that stands still while paused.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { consoleModule } from './console-modules.mjs';
 
-const { customerOptions, needsSelector, NoticeTimer } = await consoleModule('lib/shell.js');
+const { customerOptions, hashCustomer, needsSelector, NoticeTimer } = await consoleModule('lib/shell.js');
 
 const listed = [
   { id: '1000000001', company_name: 'Zeta Corp', status: 'Active' },
@@ -41,6 +42,21 @@ test('a customer-admin reaches its own customers in any state', () => {
   assert.deepEqual(customerOptions(caller, listed).map((o) => o.id), ['1000000003', '1000000004']);
   assert.ok(!needsSelector({ role: 'customer-admin', customers: ['1000000003'] }));
   assert.ok(!needsSelector({ role: 'reseller', customers: [] }));
+});
+
+test('hashCustomer: none, choose an offered one, refuse one not offered', () => {
+  const options = [{ id: '' }, { id: '1000000001' }, { id: '1000000002' }];
+  const caller = { role: 'msp-admin', customers: [] };
+  const p = (q) => new URLSearchParams(q);
+  assert.deepEqual(hashCustomer(p('state=Unassigned'), options, caller, '1000000001'), { action: 'none' });
+  assert.deepEqual(hashCustomer(p('customer=1000000001'), options, caller, '1000000001'), { action: 'none' });
+  assert.deepEqual(hashCustomer(p('customer=1000000002'), options, caller, '1000000001'), { action: 'choose', id: '1000000002' });
+  assert.deepEqual(hashCustomer(p('customer='), options, caller, '1000000001'), { action: 'choose', id: '' });
+  assert.deepEqual(hashCustomer(p('customer=1000000003'), options, caller, '1000000001'), { action: 'refuse', id: '1000000003' });
+  // No selector: the token's one customer is fine, any other is refused.
+  const one = { role: 'customer-admin', customers: ['1000000001'] };
+  assert.deepEqual(hashCustomer(p('customer=1000000001'), null, one, null), { action: 'none' });
+  assert.deepEqual(hashCustomer(p('customer=1000000002'), null, one, null), { action: 'refuse', id: '1000000002' });
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
