@@ -10,7 +10,8 @@ of them over TCP under the admin confirmation policy: the desk view shows
 its session with the SAS code the target printed (and passes axe-core), the
 admin clicks Confirm, the desk counts it, and the ledger view shows the
 device Provisioned, then a row written meanwhile (the other device
-rejected) without a reload; the devices view's Reset re-arms the phone.
+rejected) without a reload, newest first, and filtered to the phone; the
+devices view's Reset re-arms the phone.
 Each step is checked against `kdactl --json`.
 """
 
@@ -153,6 +154,17 @@ def suite(run):
                lambda: next((r for r in b.qa("table#ledger-table tr[data-entry]")
                              if OTHER in r.text and "reject" in r.text.lower()), None))
     assert b.js("return window.__kdaReady") is not None, "the ledger view was loaded anew, not updated live"
+    ids = [int(r.get_attribute("data-entry")) for r in b.qa("table#ledger-table tr[data-entry]")]
+    assert ids == sorted(ids, reverse=True), f"the ledger's rows are not newest first: {ids}"
+    # Filtered to the phone (#ledger-device, #ledger-apply: the ledger view's filter form).
+    since = b.mark()
+    b.type("#ledger-device", PHONE)
+    b.click("#ledger-apply")
+    b.wait_ready("ledger", since)
+    texts = b.wait_for(f"the ledger filtered to {PHONE}",
+                       lambda: (lambda t: t if t and all(PHONE in x for x in t) else None)(
+                           [r.text for r in b.qa("table#ledger-table tr[data-entry]")]))
+    assert any("Provisioned" in t for t in texts), f"the filtered ledger: {texts}"
     ledger = run.kdactl_json(desk, "ledger", "--device", PHONE).get("entries", [])
     assert any(e.get("state") == "Provisioned" for e in ledger), f"kdactl ledger for {PHONE}: {ledger}"
     assert devices(run, desk)[PHONE].get("state") == "Provisioned", devices(run, desk)[PHONE]
