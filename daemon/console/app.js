@@ -151,10 +151,27 @@ function hashFor(id, params) {
   return `#/${encodeURIComponent(id)}${query ? `?${query}` : ''}`;
 }
 
-function navigate(id, params) {
+// The hash navigate() set with {keepFocus: true}: the hashchange it causes
+// mounts the view without moving the focus to its h1 (the view focuses what
+// it wants, e.g. the devices pager its own button).
+let keepFocusFor = null;
+
+function navigate(id, params, { keepFocus = false } = {}) {
   const target = hashFor(id, params);
-  if (location.hash === target) route({ force: true });
-  else location.hash = target;
+  if (location.hash === target) {
+    route({ force: true, keepFocus });
+    return;
+  }
+  keepFocusFor = keepFocus ? target : null;
+  location.hash = target;
+}
+
+function onHashChange() {
+  // Only "#/view..." is a route; the skip link's "#main" is not.
+  if (location.hash !== '' && !location.hash.startsWith('#/')) return;
+  const keepFocus = keepFocusFor !== null && keepFocusFor === location.hash;
+  keepFocusFor = null;
+  route({ keepFocus });
 }
 
 function unmountCurrent() {
@@ -467,8 +484,7 @@ async function signIn(token) {
 
 async function boot() {
   el.signout.addEventListener('click', () => signOut(''));
-  // Only "#/view..." is a route; the skip link's "#main" is not.
-  window.addEventListener('hashchange', () => { if (location.hash === '' || location.hash.startsWith('#/')) route(); });
+  window.addEventListener('hashchange', onHashChange);
   const skip = document.querySelector('.skip-link');
   if (skip) {
     skip.addEventListener('click', (event) => {
