@@ -369,7 +369,10 @@ async function customersChanged() {
 
 // ---------------------------------------------------------------- sign-in / out
 
-function showSignIn(reason) {
+// reason: the line #signin-error shows. retry: a function that signs in
+// again with the token kept in this tab (after a failure that was not a 401:
+// kdad restarting, a network blip); it adds a Retry button.
+function showSignIn(reason, { retry = null } = {}) {
   unmountCurrent();
   el.session.hidden = true;
   el.nav.hidden = true;
@@ -389,6 +392,15 @@ function showSignIn(reason) {
   });
   const error = h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, reason || '');
   const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary' }, 'Sign in');
+  const retryButton = retry ? h('button', {
+    id: 'signin-retry', type: 'button', class: 'secondary',
+    onclick: async () => {
+      retryButton.disabled = true;
+      submit.disabled = true;
+      error.textContent = '';
+      await retry();  // shows the sign-in again (with this button) when it fails once more
+    },
+  }, 'Retry') : null;
   const form = h('form', { id: 'signin', novalidate: true, 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
     h('div', { class: 'field' },
@@ -398,7 +410,7 @@ function showSignIn(reason) {
         'Make one on the desk with ', h('code', {}, 'kdactl tokens create --role ROLE --name NAME'),
         '; it is kept in this tab only.'),
       error),
-    h('div', { class: 'form-buttons' }, submit));
+    h('div', { class: 'form-buttons' }, submit, retryButton));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const token = input.value.trim();
@@ -421,11 +433,14 @@ function showSignIn(reason) {
     }
   });
   clear(el.main).append(h('section', { class: 'signin-screen' }, form));
-  input.focus();
+  if (retryButton) retryButton.focus();
+  else input.focus();
 }
 
-function signOut(reason) {
+// Forgets the signed-in state of this page (not the stored token).
+function resetSession() {
   if (state.events) state.events.stop();
+  closeDialogs();  // a modal left open would make the sign-in form unusable
   unmountCurrent();
   state.token = null;
   state.ready = false;
@@ -435,12 +450,16 @@ function signOut(reason) {
   state.views = [];
   state.customer = null;
   state.customers = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(CUSTOMER_KEY);
   clear(el.navList);
   clear(el.customerSlot);
   el.whoami.textContent = '';
   setFeedState('idle');
+}
+
+function signOut(reason) {
+  resetSession();
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(CUSTOMER_KEY);
   showSignIn(reason);
 }
 
@@ -458,6 +477,15 @@ function setFeedState(feedState, detail) {
 }
 
 async function signIn(token) {
+  try {
+    await startSession(token);
+  } catch (err) {
+    resetSession();  // a failure after /me answered must not leave half a session
+    throw err;
+  }
+}
+
+async function startSession(token) {
   const api = new Api({ token, customer: () => state.customer, onUnauthorized });
   const caller = await api.get('/me', { customer: null });
   caller.customers = Array.isArray(caller.customers) ? caller.customers : [];
@@ -494,6 +522,13 @@ async function boot() {
       else el.main.focus();
     });
   }
+  await resumeSession();
+}
+
+// A reload signs in again with the token kept in this tab. Only a 401 (the
+// token unknown, revoked or expired) forgets it; any other failure keeps it
+// and offers Retry beside the sign-in form.
+async function resumeSession() {
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (!token) {
     showSignIn('');
@@ -502,9 +537,13 @@ async function boot() {
   try {
     await signIn(token);
   } catch (err) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    state.caller = null;
-    showSignIn(err instanceof ApiError && err.status === 401 ? `Signed out: ${errorText(err)}` : errorText(err));
+    if (err instanceof ApiError && err.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(CUSTOMER_KEY);
+      showSignIn(`Signed out: ${errorText(err)}`);
+    } else {
+      showSignIn(`Could not sign in again with the token kept in this tab: ${errorText(err)}`, { retry: resumeSession });
+    }
   }
 }
 
