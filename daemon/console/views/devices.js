@@ -156,6 +156,7 @@ export default {
     const canUpload = ctx.can('upload');
     const isReseller = ctx.caller && ctx.caller.role === 'reseller';
     let gone = false;
+    let loads = 0;  // load() generation: only the newest answer is drawn
     let rows = [];
     let next = null;
     const selected = new Set();
@@ -351,13 +352,14 @@ export default {
     });
 
     async function load() {
+      const generation = ++loads;
       root.dataset.ready = 'false';
       const started = performance.now();
       let page;
       try {
         page = await api.get('/devices', { ...filter, page_size: PAGE_SIZE, cursor });
       } catch (err) {
-        if (gone) return;
+        if (gone || generation !== loads) return;  // left, or a newer load() draws
         rows = [];
         next = null;
         clear(tbody);
@@ -369,7 +371,7 @@ export default {
         root.dataset.ready = 'true';
         return;
       }
-      if (gone) return;
+      if (gone || generation !== loads) return;
       rows = page.devices || [];
       next = page.next_cursor || null;
       selected.clear();
