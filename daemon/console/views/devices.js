@@ -49,6 +49,11 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// The pager and Apply re-mount the view (the page is in the hash); the button
+// pressed is named here so the new mount gives it the keyboard back once its
+// page is shown, instead of the heading.
+let focusAfterMount = null;
+
 // The filter a route's hash holds: {q, state, approval, profile, tag}; profile
 // "" means "no profile of its own", absent means any.
 export function filterFromParams(params) {
@@ -157,6 +162,8 @@ export default {
     const isReseller = ctx.caller && ctx.caller.role === 'reseller';
     let gone = false;
     let loads = 0;  // load() generation: only the newest answer is drawn
+    const refocus = focusAfterMount;
+    focusAfterMount = null;
     let rows = [];
     let next = null;
     const selected = new Set();
@@ -197,7 +204,11 @@ export default {
     labelled('devices-tag', 'Tag', tag),
     h('div', { class: 'devices-filter-buttons' }, apply, reset));
 
-    const go = (f, stack) => ctx.navigate('devices', routeParams(f, stack));
+    // focusId: the control to give the keyboard back to on the new page.
+    const go = (f, stack, focusId) => {
+      focusAfterMount = focusId || null;
+      ctx.navigate('devices', routeParams(f, stack), focusId ? { keepFocus: true } : undefined);
+    };
     listen(filters, 'submit', (e) => {
       e.preventDefault();
       const f = {};
@@ -208,7 +219,7 @@ export default {
       else if (profileSel.value) f.profile = profileSel.value;
       if (tag.value.trim()) f.tag = tag.value.trim();
       if (JSON.stringify(routeParams(f, [])) === JSON.stringify(routeParams(filter, pages))) load();
-      else go(f, []);
+      else go(f, [], 'devices-apply');
     });
     listen(reset, 'click', () => go({}, []));
 
@@ -248,8 +259,8 @@ export default {
     const pageLabel = h('span', { class: 'devices-page' }, `Page ${pages.length + 1}`);
     prev.disabled = pages.length === 0;
     nextButton.disabled = true;
-    listen(prev, 'click', () => go(filter, pages.slice(0, -1)));
-    listen(nextButton, 'click', () => { if (next) go(filter, [...pages, next]); });
+    listen(prev, 'click', () => go(filter, pages.slice(0, -1), 'devices-prev'));
+    listen(nextButton, 'click', () => { if (next) go(filter, [...pages, next], 'devices-next'); });
     const pager = h('nav', { class: 'devices-pager', 'aria-label': 'Device pages' }, prev, pageLabel, nextButton);
 
     root.append(h('h1', {}, 'Devices'), filters, actions, selectionLine, status, tableWrap, pager);
@@ -389,6 +400,21 @@ export default {
       root.dataset.ready = 'true';
     }
 
+    // After the first page of this mount is shown: the pager button or Apply
+    // pressed on the page before gets the keyboard back (the other pager
+    // button when it is the last or the first page now), unless the keyboard
+    // went somewhere else meanwhile.
+    async function firstLoad() {
+      await load();
+      if (gone || !refocus) return;
+      const active = document.activeElement;
+      const h1 = root.querySelector('h1');
+      if (active && active !== document.body && active !== h1 && active !== document.documentElement) return;
+      const order = { 'devices-next': [nextButton, prev], 'devices-prev': [prev, nextButton], 'devices-apply': [apply] };
+      const target = (order[refocus] || []).find((b) => !b.disabled);
+      if (target) target.focus();
+    }
+
     async function loadProfiles() {
       if (isReseller) return;  // a reseller may not read the catalog
       try {
@@ -500,7 +526,7 @@ export default {
 
     updateSelection();
     loadProfiles();
-    load();
+    firstLoad();
     return () => {
       gone = true;
       if (stopImport) stopImport();
