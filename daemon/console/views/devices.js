@@ -473,40 +473,61 @@ export default {
       return plural(selected.size, 'device', 'devices');
     }
 
+    // What the selection is now, to compare after a dialog: the action runs
+    // only on the selection the dialog named.
+    const selectionKey = () => JSON.stringify(allMatching ? { all: filter } : [...selected].sort());
+    // After an awaited dialog or read: still mounted, and the same selection?
+    function stillSame(before) {
+      if (gone) return false;
+      if (selectionKey() === before) return true;
+      ctx.notify('The selection changed while the dialog was open: nothing was done. Choose again.', 'error');
+      return false;
+    }
+
     const profileOptions = () => profiles.map((p) => ({ value: p.name, text: p.is_default ? `${p.name} (default)` : p.name }));
 
     if (manage) {
       listen(bulk.assign, 'click', async () => {
+        const before = selectionKey();
         if (!profiles.length) await loadProfiles();
+        if (!stillSame(before)) return;
         if (!profiles.length) { ctx.notify('There is no profile to assign.', 'error'); return; }
+        const body = target();
         const choice = await choiceDialog(`Assign a profile to ${targetText()}`,
           [{ name: 'profile', label: 'Profile', options: profileOptions() }], 'Assign');
-        if (choice) await runBulk('assign', { ...target(), profile: choice.profile }, `assigned to ${choice.profile}`);
+        if (choice && stillSame(before)) await runBulk('assign', { ...body, profile: choice.profile }, `assigned to ${choice.profile}`);
       });
       listen(bulk.move, 'click', async () => {
         if (!profiles.length) await loadProfiles();
+        if (gone) return;
         if (!profiles.length) { ctx.notify('There is no profile to move devices between.', 'error'); return; }
         const choice = await choiceDialog('Move every device of one profile to another', [
           { name: 'from', label: 'From profile', options: profileOptions(), value: filter.profile || undefined },
           { name: 'to', label: 'To profile', options: profileOptions() }], 'Move');
-        if (!choice) return;
+        if (!choice || gone) return;
         if (choice.from === choice.to) { ctx.notify('Choose two different profiles.', 'error'); return; }
         await runBulk('move', { from_profile: choice.from, to_profile: choice.to }, `moved to ${choice.to}`);
       });
       listen(bulk.unassign, 'click', async () => {
+        const before = selectionKey();
+        const body = target();
         const ok = await confirmDialog('Unassign devices',
           `Put ${targetText()} back on the default profile?`, 'Unassign');
-        if (ok) await runBulk('unassign', target(), 'back on the default profile');
+        if (ok && stillSame(before)) await runBulk('unassign', body, 'back on the default profile');
       });
       listen(bulk.reset, 'click', async () => {
+        const before = selectionKey();
+        const body = target();
         const ok = await confirmDialog('Reset devices',
           `Re-arm ${targetText()} so they may enroll again (after a factory reset)?`, 'Reset', { danger: true });
-        if (ok) await runBulk('reset', target(), 're-armed');
+        if (ok && stillSame(before)) await runBulk('reset', body, 're-armed');
       });
       listen(bulk.delete, 'click', async () => {
+        const before = selectionKey();
+        const body = target();
         const ok = await confirmDialog('Delete devices',
           `Delete ${targetText()} from the inventory? This cannot be undone.`, 'Delete', { danger: true });
-        if (ok) await runBulk('delete', target(), 'deleted');
+        if (ok && stillSame(before)) await runBulk('delete', body, 'deleted');
       });
     }
 
