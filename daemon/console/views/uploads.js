@@ -93,12 +93,22 @@ export default {
       updateSelection();
     }
 
-    async function act(action, body, count) {
+    const selectionKey = () => JSON.stringify([...selected].sort());
+
+    // fromSelection: body.keys are the ticked devices; after the dialog they
+    // must still be (a reload while it was open drops devices no longer pending).
+    async function act(action, body, count, { fromSelection = false } = {}) {
       if (action === 'reject') {
+        const before = selectionKey();
         const ok = await confirmDialog('Reject devices',
           `Reject ${count}? kdad will refuse their enrollment until an admin approves them again.`, 'Reject',
           { danger: true });
-        if (!ok) return;
+        // Left meanwhile (Back, sign-out): the dialog's question is gone with the view.
+        if (!ok || gone) return;
+        if (fromSelection && selectionKey() !== before) {
+          ctx.notify('The selection changed while the dialog was open: nothing was rejected. Choose again.', 'error');
+          return;
+        }
       }
       setBusy(true);
       root.dataset.ready = 'false';
@@ -122,8 +132,10 @@ export default {
       h1.focus();
     }
 
-    listen(approveSel, 'click', () => act('approve', { keys: [...selected] }, plural(selected.size, 'device', 'devices')));
-    listen(rejectSel, 'click', () => act('reject', { keys: [...selected] }, plural(selected.size, 'device', 'devices')));
+    listen(approveSel, 'click', () => act('approve', { keys: [...selected] }, plural(selected.size, 'device', 'devices'),
+      { fromSelection: true }));
+    listen(rejectSel, 'click', () => act('reject', { keys: [...selected] }, plural(selected.size, 'device', 'devices'),
+      { fromSelection: true }));
     listen(list, 'change', (e) => {
       const box = e.target;
       if (box.classList.contains('upload-select')) {
@@ -256,7 +268,7 @@ export default {
           listen(all, 'click', async () => {
             const ok = await confirmDialog('Approve every pending device',
               `Approve ${total === null ? 'every pending device' : plural(total, 'pending device', 'pending devices')}, listed here or not?`, 'Approve');
-            if (ok) await act('approve', { all: true, filter: { approval: 'pending' } }, 'every pending device');
+            if (ok && !gone) await act('approve', { all: true, filter: { approval: 'pending' } }, 'every pending device');
           });
           summary.append(`${n} await approval; the first ${plural(pending.devices.length, 'device', 'devices')} (in key order) are listed below by upload. `, all);
         }
