@@ -533,26 +533,34 @@ export default {
 
     // Reads the list again and recounts the customers due. quiet: only when the list changed (the
     // customer's own admin answering a delink or a link request writes no ledger row).
+    // The customers a ledger event asked to recount are taken here, the quiet
+    // path included: a quiet run that finds them recounts them, so none is lost
+    // when it comes before the event's own timer; a failed read puts them back.
     async function refreshList(quiet) {
+      if (!alive) return;
       const ids = [...attentionDue];
       attentionDue.clear();
-      if (!alive) return;
       try {
         const answer = await api.get('/customers', { customer: null });
         if (!alive) return;
         const next = answer.customers || [];
         const before = new Map(state.customers.map((c) => [c.id, JSON.stringify(c)]));
         const changed = next.filter((c) => before.get(c.id) !== JSON.stringify(c));
-        if (quiet && changed.length === 0 && next.length === state.customers.length) return;
+        const listChanged = changed.length > 0 || next.length !== state.customers.length;
+        if (quiet && !listChanged && ids.length === 0) return;
         root.dataset.ready = 'false';
-        state.customers = next;
-        renderTable();
+        if (listChanged || !quiet) {
+          state.customers = next;
+          renderTable();
+        }
         const reach = new Set(next.filter(reachable).map((c) => c.id));
         const due = new Set([...ids, ...changed.map((c) => c.id)]);
         await loadAttention([...due].filter((x) => reach.has(x)));
         if (alive) status.textContent = summary();
       } catch (err) {
-        if (alive) status.textContent = `Could not refresh: ${errorText(err)}`;
+        if (!alive) return;
+        for (const id of ids) attentionDue.add(id);  // recounted by the next refresh that reads the list
+        status.textContent = `Could not refresh: ${errorText(err)}`;
       }
       if (alive) root.dataset.ready = 'true';
     }
