@@ -776,6 +776,16 @@ export default {
     }
 
     // ---- lifecycle steps ---------------------------------------------------
+    // After a confirmation: the view is still shown and the customer is still as
+    // the dialog described it (the list is read again while a dialog is open).
+    function stillAsAsked(c) {
+      if (!alive) return false;
+      const now = state.customers.find((x) => x.id === c.id);
+      if (now && now.status === c.status && now.management === c.management) return true;
+      ctx.notify(`${c.company_name || c.id} changed while the dialog was open (now ${now ? now.status : 'gone'}): nothing was done.`, 'error');
+      return false;
+    }
+
     async function step(c, label, run, success) {
       try {
         const next = await run();
@@ -791,7 +801,7 @@ export default {
         'Fully to jointly managed is an upgrade, and there is no way back. The customer\'s own admin then works ' +
         'beside you, and its contact becomes the customer\'s to change, not yours. A jointly managed customer ' +
         `needs a work email: the contact's is ${c.contact?.email || 'not known'}.`, 'Upgrade');
-      if (!ok) return;
+      if (!ok || !stillAsAsked(c)) return;
       await step(c, 'Could not upgrade', () => api.post(`/customers/${encodeURIComponent(c.id)}/upgrade`, undefined, { customer: null }),
         (n) => `${n.company_name} is now ${n.management}.`);
     }
@@ -809,7 +819,7 @@ export default {
           'you keep managing it.', 'Revoke request'],
       };
       const [title, text, okLabel] = texts[which];
-      if (!(await confirmDialog(title, text, okLabel))) return;
+      if (!(await confirmDialog(title, text, okLabel)) || !stillAsAsked(c)) return;
       await step(c, which === 'request' ? 'Could not request a delink of' : 'Could not revoke the delink of',
         () => api.post(`/customers/${encodeURIComponent(c.id)}/delink`, { step: which }, { customer: null }),
         (n) => (which === 'request'
@@ -822,7 +832,7 @@ export default {
       const ok = await confirmDialog(`Ask ${name} to let you manage it again?`,
         'The customer becomes "Pending customer approval": you reach none of its devices, profiles or ledger ' +
         'until its own admin accepts your request (the admin may decline).', 'Send link request');
-      if (!ok) return;
+      if (!ok || (c ? !stillAsAsked(c) : !alive)) return;
       await step(c || { id }, 'Could not ask', () => api.post(`/customers/${encodeURIComponent(id)}/link`, undefined, { customer: null }),
         (n) => `Link request sent to ${n.company_name || id}: ${n.status}.`);
     }
