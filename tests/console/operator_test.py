@@ -5,7 +5,7 @@ Two browsers watch the desk view, one signed in as a viewer, one as a
 desk-operator, while a real kda-target enrolls an approved device under the
 admin confirmation policy. Both show the session with the SAS code the
 target printed; only the desk-operator's has Confirm and Reject. The
-desk-operator confirms; the target is provisioned; both desks count it
+desk-operator confirms with the keyboard (Tab to Confirm, Enter); the target is provisioned; both desks count it
 (live, through the events stream) and `kdactl --json ledger` has it.
 """
 
@@ -30,6 +30,24 @@ def session_with(b, sas):
 def provisioned_count(b):
     e = b.q('#desk-counts [data-count="Provisioned"]')
     return e.text.strip() if e is not None else None
+
+
+def confirm_by_keyboard(b, card):
+    """Tab from the top of the page to the session's Confirm (each stop visibly focused) and press Enter."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    button = card.find_element("css selector", 'button[data-action="confirm"]')
+    b.js("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    for _ in range(80):
+        ActionChains(b.driver).send_keys(Keys.TAB).perform()
+        if b.js("return document.activeElement === arguments[0]", button):
+            break
+    else:
+        raise AssertionError("Tab never reached the session's Confirm button")
+    style = b.js("const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth, s.boxShadow]",
+                 button)
+    assert (style[0] != "none" and style[1] != "0px") or style[2] != "none", f"Confirm has focus but no visible focus: {style}"
+    ActionChains(b.driver).send_keys(Keys.ENTER).perform()
 
 
 def suite(run):
@@ -61,7 +79,7 @@ def suite(run):
         assert not offered, f"a viewer is offered {offered}"
         assert card.find_elements("css selector", 'button[data-action="reject"]'), "the operator has no Reject"
         viewer.shot("desk-viewer-waiting")
-        operator.click(card.find_element("css selector", 'button[data-action="confirm"]'))
+        confirm_by_keyboard(operator, card)
         target.wait(timeout=60)
         target.reader.join(timeout=5)
     finally:
