@@ -5,8 +5,9 @@ Two browsers watch the desk view, one signed in as a viewer, one as a
 desk-operator, while a real kda-target enrolls an approved device under the
 admin confirmation policy. Both show the session with the SAS code the
 target printed; only the desk-operator's has Confirm and Reject. The
-desk-operator confirms with the keyboard (Tab to Confirm, Enter); the target is provisioned; both desks count it
-(live, through the events stream) and `kdactl --json ledger` has it.
+desk-operator confirms with the keyboard (Tab to Confirm, Enter); the
+target is provisioned; both desks count it (live, through the events
+stream) and `kdactl --json ledger` has it.
 """
 
 import os
