@@ -388,7 +388,7 @@ function showSignIn(reason, { retry = null } = {}) {
   const input = h('input', {
     id: 'signin-token', name: 'token', type: 'password', autocomplete: 'one-time-code', spellcheck: 'false',
     autocapitalize: 'off',
-    required: true, 'aria-describedby': 'signin-help', 'aria-invalid': reason ? 'true' : null,
+    required: true, 'aria-describedby': 'signin-help', 'aria-invalid': reason && !retry ? 'true' : null,
   });
   const error = h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, reason || '');
   const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary' }, 'Sign in');
