@@ -5,7 +5,7 @@
 // just this one); the sessions under way at every desk from
 // GET /sessions?fleet=true (docs/FLEET.md section 5), this desk's own from
 // GET /sessions. Refreshed every 10 s and on session events.
-import { h, clear, formatTime, formatAge, errorText, badge } from '../lib/dom.js';
+import { h, formatTime, formatAge, errorText, badge } from '../lib/dom.js';
 
 const REFRESH_MS = 10_000;
 const EVENT_DELAY_MS = 1000;
@@ -42,6 +42,34 @@ function facts(pairs) {
     .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+// An element's identity for morph(): the same tag and the same key attributes.
+const KEYS = ['id', 'aria-label', 'data-desk', 'data-session', 'data-transport', 'role'];
+function sameKind(a, b) {
+  if (a.nodeType !== b.nodeType) return false;
+  if (a.nodeType !== Node.ELEMENT_NODE) return true;
+  return a.tagName === b.tagName && KEYS.every((k) => a.getAttribute(k) === b.getAttribute(k));
+}
+
+// Makes `box`'s children look like `next`'s, keeping every element whose kind
+// and place are the same: a refresh with the same data changes nothing in the
+// page, and one with new data changes only the cells that differ, so a scroll
+// region keeps its focus and its scroll position. (The fleet's content holds no
+// listeners nor form state, so keeping an element is as good as a new one.)
+export function morph(box, next) {
+  const wanted = [...next.childNodes];
+  wanted.forEach((want, i) => {
+    const have = box.childNodes[i];
+    if (!have) box.append(want);
+    else if (!sameKind(have, want)) box.replaceChild(want, have);
+    else if (have.nodeType === Node.ELEMENT_NODE) {
+      for (const a of [...have.attributes]) if (!want.hasAttribute(a.name)) have.removeAttribute(a.name);
+      for (const a of [...want.attributes]) if (have.getAttribute(a.name) !== a.value) have.setAttribute(a.name, a.value);
+      morph(have, want);
+    } else if (have.nodeValue !== want.nodeValue) have.nodeValue = want.nodeValue;
+  });
+  while (box.childNodes.length > wanted.length) box.lastChild.remove();
+}
+
 export default {
   id: 'fleet',
   title: 'Fleet',
@@ -54,7 +82,8 @@ export default {
     let eventTimer = null;
     let loading = null;
 
-    const updated = h('p', { class: 'fleet-updated', role: 'status' });
+    // Not a live region: its time changes at every refresh, which a screen reader would read out each time.
+    const updated = h('p', { class: 'fleet-updated' });
     const content = h('div', { class: 'fleet-content' });
     root.append(
       h('h1', {}, 'Fleet'),
@@ -88,9 +117,8 @@ export default {
           updated.textContent = `Updated ${formatTime(Date.now())}; refreshed every ${REFRESH_MS / 1000} s.`;
         } catch (err) {
           if (!alive) return;
-          clear(content);
-          content.append(h('p', { class: 'notice notice-error fleet-error', role: 'alert' },
-            `Could not read the desk's status: ${errorText(err)}`));
+          show([h('p', { class: 'notice notice-error fleet-error', role: 'alert' },
+            `Could not read the desk's status: ${errorText(err)}`)]);
           updated.textContent = '';
         } finally {
           loading = null;
@@ -265,12 +293,30 @@ export default {
           ]))),
         scrollBox('Transports', transportTable));
 
-      clear(content);
-      content.append(...warnings,
+      show([h('div', { class: 'fleet-warnings' }, warnings),  // always there, so the parts below keep their place
         scrollBox('Desks up', deskTable),
         h('h2', { id: 'fleet-sessions-title' }, `Sessions under way (${allSessions.length})`),
         scrollBox('Sessions under way', sessionTable),
-        deskDetails);
+        deskDetails]);
+    }
+
+    // Puts `nodes` in the content, changing only what differs. Should a scroll
+    // region that had the focus be drawn anew all the same, the new one with the
+    // same aria-label gets the focus and the scroll position back.
+    function show(nodes) {
+      const active = document.activeElement;
+      const region = active && content.contains(active) ? active.closest('[role="region"][aria-label]') : null;
+      const label = region && region.getAttribute('aria-label');
+      const scroll = region && [region.scrollLeft, region.scrollTop];
+      const next = document.createElement('div');
+      next.append(...nodes);
+      morph(content, next);
+      if (!label || region.isConnected) return;
+      const again = [...content.querySelectorAll('[role="region"][aria-label]')]
+        .find((r) => r.getAttribute('aria-label') === label);
+      if (!again) return;
+      [again.scrollLeft, again.scrollTop] = scroll;
+      if (active === region) again.focus({ preventScroll: true });
     }
 
     // Another desk's row knows only where its API listens (whole = false).
