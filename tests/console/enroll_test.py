@@ -89,6 +89,8 @@ def suite(run):
                         lambda: b.answer_dialog(0) or (lambda d: d if set(d) == {PHONE, OTHER} else None)(
                             devices(run, desk)))
     assert all(d.get("approval") == "pending" for d in listed.values()), listed
+    b.wait_for("a success notice saying 2 added (#notices .notice.notice-success)",
+               lambda: any("2 added" in n for n in b.notices("success")))
     b.wait_for(f'tr[data-device="{PHONE}"] in the devices table',
                lambda: b.q(f'table#devices-table tr[data-device="{PHONE}"]'))
 
