@@ -13,7 +13,9 @@ route, no customer selector, only Acme's devices, not the desk's profile,
 no ledger row of the desk's devices, and every /api answer it got is about
 Acme. A reseller of Acme has the devices view only, sees only its own
 upload there, and imports another device through the preview (kdactl shows
-it in Acme, with the reseller as its source).
+it in Acme, with the reseller as its source). axe-core checks what each
+role's views look like (the desk-operator's read-only profile, the
+customer-admin's and the reseller's devices).
 """
 
 import json
@@ -89,6 +91,7 @@ def desk_operator(run, desk, token, secret_values):
         assert e is None or not e.is_displayed() or not e.is_enabled(), f"a desk-operator is offered {css}"
     offered = visible_controls(b, r"reveal|show secret|show password|qr|ndef")
     assert not offered, f"a desk-operator's profiles view offers {offered}"
+    b.axe("profiles (a desk-operator's read-only profile)")
     b.shot("roles-desk-operator-profiles")
 
     b.go("devices")
@@ -128,6 +131,7 @@ def customer_admin(run, desk, token, acme, secret_values):
                       lambda: {r.get_attribute("data-device") for r in b.qa("table#devices-table tr[data-device]")}
                       or None)
     assert rows == set(ACME_DEVICES), f"the customer-admin's devices view lists {sorted(rows)}"
+    b.axe("devices (a customer-admin)")
     b.shot("roles-customer-admin-devices")
 
     b.go("profiles")
@@ -184,6 +188,7 @@ def reseller(run, desk, api, token, acme):
     b.wait_for("the reseller's two devices in its table",
                lambda: {r.get_attribute("data-device") for r in b.qa("table#devices-table tr[data-device]")}
                == set(RESOLD))
+    b.axe("devices (a reseller)")
     b.shot("roles-reseller-devices")
     b.assert_not_broken()
     b.quit()
