@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "desk.h"
@@ -44,6 +46,7 @@ TEST(Flood, ThreeThousandRefusedClaimsLeaveBoundedRowsAndLog) {
   TcpKdad kdad;
   ASSERT_TRUE(kdad.start()) << kdad.log();
   const std::size_t log_before = lines(kdad.log());
+  const auto started = std::chrono::steady_clock::now();
   auto reports = test::run_claims(kdad.address(), 3000, 16, [](int i) {
     v1::DeviceIdentity d;
     d.set_serial("FLOOD" + std::to_string(i));  // a new identity each time
@@ -54,13 +57,17 @@ TEST(Flood, ThreeThousandRefusedClaimsLeaveBoundedRowsAndLog) {
     refused += r.error == Errc::rejected;
     limited += r.error == Errc::rate_limited;
   }
+  // The limit refills 30 a minute (one per 2 s): a loaded machine that
+  // takes longer over the 3000 claims lets that many more through.
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  const std::size_t refilled = static_cast<std::size_t>(seconds.count()) / 2 + 1;
   const std::size_t rows = ledger_rows(kdad);
   const std::size_t log_lines = lines(kdad.log()) - log_before;
   std::printf("3000 claims from one source: %zu refused and recorded, %zu rate-limited; %zu ledger rows, %zu log lines\n",
               refused, limited, rows, log_lines);
   EXPECT_EQ(refused + limited, 3000u);
-  EXPECT_LE(rows, 40u);  // the refused-claim burst (30) and what refills meanwhile
-  EXPECT_LE(log_lines, 80u);
+  EXPECT_LE(rows, 30u + refilled + 10u);  // the refused-claim burst, what refilled meanwhile, other rows
+  EXPECT_LE(log_lines, 80u + refilled);
   auto status = kdad.ctl("status").out;
   EXPECT_NE(status.find("turned away"), std::string::npos) << status;
 }
