@@ -127,7 +127,7 @@ def profile_qr(b):
     b.wait_for("the QR code's size to settle", lambda: img.size["width"] >= 320)
     assert img.size["width"] == img.size["height"], f"the QR code is {img.size}, not square"
     b.axe("profiles (editor and QR code)")
-    b.shot("profile-qr")
+    b.shot("profile-qr", notices=False)
     png = os.path.join(b.dir, "qr.png")
     with open(png, "wb") as f:
         f.write(img.screenshot_as_png)
@@ -193,7 +193,7 @@ def suite(run):
     for view in VIEWS:
         b.go(view)
         b.axe(view)
-        b.shot(view)
+        b.shot(view, notices=False)
         fits(b, view)
         if view in STATES:
             STATES[view](b)

@@ -267,10 +267,19 @@ class Browser:
         return [e.text for e in self.qa(css)]
 
     # --- evidence --------------------------------------------------------------
-    def shot(self, name):
+    def shot(self, name, show=None, notices=True):
+        """Saves a screenshot as <shots>/<name>.png. For the pictures the
+        docs show (tests/docs/console_images_test.py): `show` scrolls that
+        element into the middle first, and notices=False dismisses the
+        shell's notices, which would cover the view."""
         os.makedirs(self.shots, exist_ok=True)
         path = os.path.join(self.shots, f"{name}.png")
         try:
+            if show:
+                self.js("const e = document.querySelector(arguments[0]);"
+                        "if (e) e.scrollIntoView({block: 'center'});", show)
+            if not notices:
+                self.js("for (const n of document.querySelectorAll('#notices .notice')) n.remove();")
             self.settle()
             self.driver.save_screenshot(path)
         except Exception as e:  # noqa: BLE001

@@ -82,7 +82,7 @@ def suite(run):
     b.wait_for("the preview to count 2 added", lambda: preview_count(b, "added") == 2)
     assert not b.qa("#import-result .import-error"), "the corrected CSV still shows errors"
     assert devices(run, desk) == {}, "the dry run (preview) changed the inventory"
-    b.shot("devices-import-preview")
+    b.shot("devices-import-preview", show="#import-result", notices=False)
     b.q("button#import-commit").click()
     # (a confirmation, should the view ask for one, is answered while waiting)
     listed = b.wait_for("kdactl devices list to show the 2 imported devices",
@@ -127,7 +127,7 @@ def suite(run):
         sas_text = b.js("return arguments[0].querySelector('.sas').textContent", session)
         assert sas_text == sas, f".sas textContent is {sas_text!r}, the target printed {sas}"
         b.axe("desk (a phone waiting for confirmation)")
-        b.shot("desk-waiting")
+        b.shot("desk-waiting", notices=False)
         session.find_element("css selector", 'button[data-action="confirm"]').click()
         target.wait(timeout=60)
         target.reader.join(timeout=5)
@@ -148,7 +148,7 @@ def suite(run):
                              if PHONE in r.text and r.find_elements("css selector", "td.ledger-outcome")
                              and r.find_element("css selector", "td.ledger-outcome").text.strip() == "Provisioned"),
                             None))
-    b.shot("ledger-provisioned")
+    b.shot("ledger-provisioned", notices=False)
     # Live: a row written while the view is open appears without leaving it.
     b.mark()  # the page's ready counter: a page loaded anew would have lost it
     desk.kdactl("devices", "reject", OTHER, check=True)
