@@ -14,6 +14,7 @@ skip would hide a broken install.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -481,3 +482,22 @@ def run_target(desk, imei, serial, model="SM-G991B", timeout=60):
     p.reader = threading.Thread(target=read, daemon=True)
     p.reader.start()
     return p
+
+
+@contextlib.contextmanager
+def target_running(desk, imei, serial, model="SM-G991B", timeout=60):
+    """run_target() for a with block: `with target_running(desk, imei, serial) as target:`.
+
+    When the block ends normally, waits up to timeout s for kda-target to exit
+    and for its output to be read (target.lines, target.returncode); however the
+    block ends, a kda-target still running is killed, so none outlives the test.
+    """
+    target = run_target(desk, imei, serial, model=model, timeout=timeout)
+    try:
+        yield target
+        target.wait(timeout=timeout)
+        target.reader.join(timeout=5)
+    finally:
+        if target.poll() is None:
+            target.kill()
+            target.wait()

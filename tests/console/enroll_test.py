@@ -22,7 +22,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser import main, run_target  # noqa: E402
+from browser import main, target_running  # noqa: E402
 from api_desk import imei  # noqa: E402
 
 CONFIRM = '[transports.tcp]\nlisten = "127.0.0.1:0"\nconfirm = "admin"\nconfirm_timeout_s = 60\n'
@@ -113,8 +113,7 @@ def suite(run):
 
     # The desk: kda-target enrolls; its SAS shows; Confirm.
     b.go("desk")
-    target = run_target(desk, PHONE, SERIAL)
-    try:
+    with target_running(desk, PHONE, SERIAL) as target:
         sas = b.wait_for("kda-target to print its SAS code",
                          lambda: next((re.sub(r"\D", "", m.group(1)) for m in
                                        (re.search(r"SAS code: ([\d ]+)", line) for line in target.lines) if m), None))
@@ -129,12 +128,6 @@ def suite(run):
         b.axe("desk (a phone waiting for confirmation)")
         b.shot("desk-waiting", notices=False)
         session.find_element("css selector", 'button[data-action="confirm"]').click()
-        target.wait(timeout=60)
-        target.reader.join(timeout=5)
-    finally:
-        if target.poll() is None:
-            target.kill()
-            target.wait()
     out = "\n".join(target.lines)
     assert target.returncode == 0, f"kda-target exited {target.returncode}:\n{out}"
     b.wait_for("today's Provisioned count on the desk to be 1 (live)",

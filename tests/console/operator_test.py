@@ -16,7 +16,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser import main, run_target  # noqa: E402
+from browser import main, target_running  # noqa: E402
 from api_desk import imei  # noqa: E402
 
 CONFIRM = '[transports.tcp]\nlisten = "127.0.0.1:0"\nconfirm = "admin"\nconfirm_timeout_s = 60\n'
@@ -64,8 +64,7 @@ def suite(run):
     for b in (viewer, operator):
         b.go("desk")
 
-    target = run_target(desk, PHONE, SERIAL)
-    try:
+    with target_running(desk, PHONE, SERIAL) as target:
         sas = viewer.wait_for("kda-target to print its SAS code",
                               lambda: next((re.sub(r"\D", "", m.group(1)) for m in
                                             (re.search(r"SAS code: ([\d ]+)", line) for line in target.lines) if m),
@@ -81,12 +80,6 @@ def suite(run):
         assert card.find_elements("css selector", 'button[data-action="reject"]'), "the operator has no Reject"
         viewer.shot("desk-viewer-waiting")
         confirm_by_keyboard(operator, card)
-        target.wait(timeout=60)
-        target.reader.join(timeout=5)
-    finally:
-        if target.poll() is None:
-            target.kill()
-            target.wait()
     assert target.returncode == 0, "kda-target exited {}:\n{}".format(target.returncode, "\n".join(target.lines))
     for b, who in ((viewer, "viewer"), (operator, "desk-operator")):
         b.wait_for(f"the {who}'s Provisioned count to be 1", lambda: provisioned_count(b) == "1")
