@@ -287,7 +287,7 @@ export default {
 
     const status = h('p', { class: 'customers-status-line', role: 'status' });
     const panel = h('section', { class: 'customers-panel', id: 'customer-panel', 'aria-labelledby': 'customer-panel-title', hidden: true });
-    const table = h('table', { id: 'customers-table', class: 'table customers-table' });
+    const table = h('table', { id: 'customers-table', class: 'table table-cards customers-table' });
     const filterInput = h('input', { id: 'customers-q', type: 'search', autocomplete: 'off' });
     filterInput.addEventListener('input', () => { state.filter = filterInput.value.trim().toLowerCase(); renderTable(); });
     const addButton = h('button', { id: 'customer-add', type: 'button', class: 'primary', 'aria-controls': 'customer-panel',

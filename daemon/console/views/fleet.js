@@ -200,7 +200,7 @@ export default {
             : transportList(mine ? transports : (d.transports || []), mine ? ' (below)' : '')));
       });
 
-      const deskTable = h('table', { id: 'fleet-table', class: 'table fleet-table' },
+      const deskTable = h('table', { id: 'fleet-table', class: 'table table-cards fleet-table' },
         h('caption', {}, `Desks up (${deskRows.length})`),
         h('thead', {}, h('tr', {},
           ['Desk', 'State', 'Primary id', 'Started', 'Store', 'API', 'Sessions', 'Transports'].map((label) =>
