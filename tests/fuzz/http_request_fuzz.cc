@@ -3,6 +3,9 @@
 // The router either makes a call of a listed route or refuses with a kda.http
 // code and a reason; answers to a refusal (an import's, with row errors
 // taken from the body) and to an empty success never throw and are JSON.
+// A target outside /api/ that names a console file names one inside the
+// console's directory: no "..", no leading slash, at most one directory.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include "api/api_answer.h"
 #include "api/api_routes.h"
+#include "api/console.h"
 #include "kda/daemon/errors.h"
 
 namespace {
@@ -49,6 +53,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.accept = take_line(rest);
   request.body = std::string(rest);
 
+  const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+  if (const auto file = kda::api::console_file(path)) {
+    if (!kda::api::console_request(path) || file->empty() || file->front() == '/' ||
+        file->find("..") != std::string::npos || std::count(file->begin(), file->end(), '/') > 1 ||
+        file->find('%') != std::string::npos || file->find('\\') != std::string::npos)
+      __builtin_trap();
+  }
   (void)kda::api::allowed_methods(request.target);
   auto call = kda::api::route(request);
   kda::api::ApiCall answered;
