@@ -53,6 +53,7 @@ const state = {
   api: null,
   events: null,
   ready: false,        // signed in and the customer selector set: views may mount
+  noViews: '',         // what the page says when the caller has no view
   views: [],           // the loaded view modules the caller may use, in nav order
   customers: null,     // the selector's choices, null when there is no selector
   customer: null,      // ctx.customer
@@ -205,7 +206,7 @@ async function route({ force = false, keepFocus = false } = {}) {
     if (!first) {
       unmountCurrent();
       clear(el.main).append(h('section', { class: 'empty-state' },
-        h('h1', {}, 'Nothing to show'), h('p', {}, `The role ${state.caller.role} has no view in this console.`)));
+        h('h1', {}, 'Nothing to show'), h('p', { id: 'no-views' }, state.noViews)));
       return;
     }
     history.replaceState(null, '', hashFor(first.id));
@@ -452,6 +453,7 @@ function resetSession() {
   state.customers = null;
   clear(el.navList);
   clear(el.customerSlot);
+  clear(el.notices);  // they were the signed-in session's; the sign-in form says why it ended
   el.whoami.textContent = '';
   setFeedState('idle');
 }
@@ -474,6 +476,24 @@ function setFeedState(feedState, detail) {
   el.feedState.textContent = labels[feedState] ?? '';
   el.feedState.dataset.state = feedState;
   el.feedState.title = detail || '';
+}
+
+// A customer-admin of a fully managed customer may sign in but not use
+// the desk: its MSP administers the customer, and every view's request is
+// refused (kda.customer management_forbids). Says so once, in the desk's
+// words, instead of an error in each view; null for everyone else.
+async function fullyManaged(api, caller) {
+  if (caller.role !== 'customer-admin') return null;
+  try {
+    await api.get('/profiles', { customer: null });
+    return null;
+  } catch (err) {
+    if (err instanceof ApiError && err.code && err.code.category === 'kda.customer' && err.code.value === 4)
+      return `Customer ${caller.customers.join(', ')} is fully managed: its MSP administers its devices and `
+        + 'profiles, so a customer-admin token has nothing to do in this console. Ask the MSP.';
+    if (err instanceof ApiError && err.status === 401) throw err;
+    return null;  // another refusal: each view says its own
+  }
 }
 
 async function signIn(token) {
@@ -500,6 +520,12 @@ async function startSession(token) {
   el.whoami.title = caller.reseller ? `reseller ${caller.reseller}` : '';
   const views = await loadViews();
   state.views = views.filter((v) => v.roles.includes(caller.role));
+  state.noViews = `The role ${caller.role} has no view in this console.`;
+  const managed = await fullyManaged(api, caller);
+  if (managed) {
+    state.views = [];
+    state.noViews = managed;
+  }
   await setupCustomers();
   if (!state.caller) return;  // signed out meanwhile
   renderNav();

@@ -8,7 +8,9 @@ cookie, nothing in localStorage, not in the address or the page); a reload
 keeps the tab signed in; a new tab starts at the sign-in form. Revoked with
 `kdactl tokens revoke`, the token's next use signs the tab out with the
 reason on the sign-in form, and the tab forgets it. Sign out does the same
-for an msp-admin's token.
+for an msp-admin's token. A customer-admin of a fully managed customer
+signs in to one page saying its MSP administers the customer (#no-views),
+with no nav, instead of a refusal in every view.
 """
 
 import os
@@ -18,6 +20,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import main  # noqa: E402
+from api_desk import ACME  # noqa: E402
 
 VIEWER_VIEWS = {"desk", "ledger", "devices", "profiles", "fleet"}
 
@@ -96,7 +99,21 @@ def suite(run):
     b.q("button#signout").click()
     signed_out(b, 10)
     assert not any(stored(b, admin).values()), f"the token is kept after signing out: {stored(b, admin)}"
-    print("sign-in, tab-scoped token, revocation and sign-out as the contract says")
+
+    # A customer-admin of a fully managed customer: one page that says why, no views.
+    api = desk.client()
+    body = dict(ACME, company_name="Fully Managed AG", management="Fully managed")
+    body["contact"] = dict(ACME["contact"], email="it@fully-managed.example")
+    managed = api.ok("POST", "/customers", admin, body, expect=201)["id"]
+    b.sign_in(desk.token("customer-admin", customer=managed, name="fiona"))
+    page = b.wait_for("the fully managed page (#no-views)", lambda: b.displayed("#no-views"))
+    assert "fully managed" in page.text and managed in page.text, f"#no-views says {page.text!r}"
+    assert not b.nav(), f"a fully managed customer's admin has views: {b.nav()}"
+    b.shot("signin-fully-managed")
+    b.q("button#signout").click()
+    signed_out(b, 10)
+    print("sign-in, tab-scoped token, revocation and sign-out as the contract says; a fully managed customer's admin "
+          "gets one page that says why")
 
 
 if __name__ == "__main__":
