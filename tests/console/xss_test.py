@@ -19,7 +19,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser import main, run_target  # noqa: E402
+from browser import main, target_running  # noqa: E402
 from api_desk import ACME, imei  # noqa: E402
 
 MARKUP = '<b data-xss="1">x</b><img data-xss="2" src="/xss.png">'
@@ -62,8 +62,7 @@ def suite(run):
 
     # The desk: a phone reporting markup as its model waits; rejected.
     b.go("desk")
-    target = run_target(desk, PHONE, SERIAL, model=MARKUP)
-    try:
+    with target_running(desk, PHONE, SERIAL, model=MARKUP):
         card = b.wait_for("the phone's session waiting on the desk",
                           lambda: next((s for s in b.qa("[data-session]")
                                         if s.find_elements("css selector", 'button[data-action="reject"]')), None))
@@ -73,11 +72,6 @@ def suite(run):
         b.wait_for("the reject confirmation", lambda: b.displayed("dialog[open]"))
         no_markup(b, "the reject confirmation")
         b.answer_dialog(0)
-        target.wait(timeout=60)
-    finally:
-        if target.poll() is None:
-            target.kill()
-            target.wait()
 
     for view in VIEWS:
         b.go(view)
