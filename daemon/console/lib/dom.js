@@ -27,6 +27,9 @@
 //       for a scrolling box with a sticky header.
 //   tableWrap(label, tableEl)  the .table-wrap scroll box around a table: a focusable, labelled region
 //       (tabindex=0, role=region), so keyboard users can scroll it (axe scrollable-region-focusable).
+//   listen(el, type, fn) -> el   el.addEventListener(type, fn), for building elements in one expression.
+//   labelled(id, text, control, hint)  a .field: the <label for=id>, the control and an optional hint (no error line).
+//   plural(n, one, many)         "1 device", "2,500 devices".
 //   field({id, label, control, hint, error, errorFor})
 //       A .field: <label for=id> above the control (an Element whose id is id), an optional hint (linked with
 //       aria-describedby) and a .field-error[data-field=errorFor] below (empty until setFieldError fills it).
@@ -255,4 +258,18 @@ export function setFieldError(container, fieldName, text) {
     }
   }
   return true;
+}
+
+export function listen(el, type, fn) {
+  el.addEventListener(type, fn);
+  return el;
+}
+
+export function labelled(id, text, control, hint) {
+  return h('div', { class: 'field' }, h('label', { for: id }, text), control,
+    hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null);
+}
+
+export function plural(n, one, many) {
+  return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
 }

@@ -2,27 +2,13 @@
 // (Preview) that shows what would change or every error by line and column,
 // then Import sending the same text for real; a 202 answer is an operation
 // polled until it ends. devices.js mounts it with mountImport.
-import { h, clear, errorText } from '../lib/dom.js';
+import { h, clear, errorText, listen, labelled, plural } from '../lib/dom.js';
 
 // A dry run lists every device it would change; beyond this many the preview
 // shows a count instead of the rest.
 const MAX_CHANGES_SHOWN = 500;
 // A file larger than this is kept aside instead of being copied into the textarea.
 const MAX_TEXTAREA_BYTES = 1 << 20;
-
-function listen(el, type, fn) {
-  el.addEventListener(type, fn);
-  return el;
-}
-
-function labelled(id, text, control, hint) {
-  return h('div', { class: 'field' }, h('label', { for: id }, text), control,
-    hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null);
-}
-
-function plural(n, one, many) {
-  return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
-}
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,7 @@
 // /devices/<action> routes with the selected keys, or {all, filter} for every
 // device the filter matches; CSV import always runs a dry run first (its panel
 // is in device_import.js).
-import { h, clear, formatTime, confirmDialog, downloadBlob, errorText, badge } from '../lib/dom.js';
+import { h, clear, formatTime, confirmDialog, downloadBlob, errorText, badge, listen, labelled, plural } from '../lib/dom.js';
 import { mountImport } from './device_import.js';
 
 export { parseImportError } from './device_import.js';
@@ -18,24 +18,10 @@ const APPROVALS = ['pending', 'approved', 'rejected'];
 // API's profile=""); in the hash it is profile_none=1.
 const NO_PROFILE = '\u0000none';
 
-function listen(el, type, fn) {
-  el.addEventListener(type, fn);
-  return el;
-}
-
-function labelled(id, text, control, hint) {
-  return h('div', { class: 'field' }, h('label', { for: id }, text), control,
-    hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null);
-}
-
 function option(value, text, selected) {
   const o = h('option', { value }, text);
   o.selected = !!selected;
   return o;
-}
-
-function plural(n, one, many) {
-  return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
 }
 
 // Today's date as YYYYMMDD in local time, for the export's file name.

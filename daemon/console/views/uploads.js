@@ -5,7 +5,7 @@
 // an upload is written in slices, each slice stamps its devices, and slices
 // follow one another within seconds. Actions send the devices' keys, so they
 // touch exactly the devices shown, never one that arrived after the page was read.
-import { h, clear, formatTime, confirmDialog, errorText } from '../lib/dom.js';
+import { h, clear, formatTime, confirmDialog, errorText, listen, plural } from '../lib/dom.js';
 
 const PAGE_SIZE = 1000;
 // Pending devices read at most; beyond, the page says so and offers to
@@ -16,10 +16,6 @@ const MAX_PENDING = 10000;
 const UPLOAD_GAP_MS = 60 * 1000;
 // Rows listed per upload before the rest is summed up.
 const MAX_ROWS_SHOWN = 200;
-
-function plural(n, one, many) {
-  return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
-}
 
 // Pending devices -> uploads, newest first: [{key, source, first_ms, last_ms, devices}].
 export function groupUploads(devices) {
@@ -283,7 +279,3 @@ export default {
   },
 };
 
-function listen(el, type, fn) {
-  el.addEventListener(type, fn);
-  return el;
-}
