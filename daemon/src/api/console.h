@@ -15,9 +15,8 @@
 namespace kda::api {
 
 struct ConsoleAsset {
-  std::string_view path;          // relative to daemon/console: "index.html", "views/desk.js"
-  std::string_view content_type;  // "text/javascript; charset=utf-8"
-  std::string_view bytes;
+  std::string_view path;   // relative to daemon/console: "index.html", "views/desk.js"
+  std::string_view bytes;  // its type: console_content_type(path)
 };
 
 // Every file under daemon/console when kdad was built, sorted by path
@@ -37,7 +36,8 @@ bool console_request(std::string_view path);
 // lookup by this path cannot leave the directory.
 std::optional<std::string> console_file(std::string_view path);
 
-// The content type of a console file by its extension (charset=utf-8 for text).
+// The content type of a console file by its extension (charset=utf-8 for
+// text): the one place it is decided, for embedded files and KDA_CONSOLE_DIR's.
 std::string_view console_content_type(std::string_view file);
 
 // The embedded asset `path` names (console_file, then the table), or nothing.

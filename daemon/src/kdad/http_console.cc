@@ -35,16 +35,13 @@ HttpConsole HttpConsole::from_environment() {
 
 api::ApiResponse HttpConsole::answer(std::string_view method, const std::string& path) const {
   std::optional<std::string> body;
-  std::string_view type;
-  if (const auto file = api::console_file(path)) {
+  const auto file = api::console_file(path);
+  if (file) {
     if (dir_.empty()) {
-      if (const auto* asset = api::find_console_asset(api::embedded_console(), path)) {
+      if (const auto* asset = api::find_console_asset(api::embedded_console(), path))
         body = std::string(asset->bytes);
-        type = asset->content_type;
-      }
     } else {
       body = http_console::read_file(dir_, *file);
-      type = api::console_content_type(*file);
     }
   }
   if (!body) return api::problem(Error(HttpErrc::not_found, "no such resource"), path);
@@ -54,7 +51,7 @@ api::ApiResponse HttpConsole::answer(std::string_view method, const std::string&
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
-  return api::console_file_response(type, std::move(*body));
+  return api::console_file_response(api::console_content_type(*file), std::move(*body));
 }
 
 }  // namespace kda::daemon
