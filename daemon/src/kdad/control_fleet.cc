@@ -20,9 +20,6 @@ namespace {
 constexpr auto kFresh = 3 * ControlService::kPublishEvery;
 constexpr std::int64_t kFreshMs = std::chrono::milliseconds(kFresh).count();
 
-// Only desks sharing a server see each other; a SQLite file has one desk.
-bool shared_store(const StateStore& store) { return store.engine() == "PostgreSQL"; }
-
 // A desk's transports as its row carries them: DeskStatus's JSON with
 // nothing but the transports.
 std::string transports_text(const v1::DeskStatus& desk) {
@@ -91,7 +88,7 @@ void ControlService::publish_sessions_each_while() {
                       .transport = s.transport(), .peer = s.peer(), .device = s.device(), .state = s.state(),
                       .started_ms = s.started_ms(), .updated_ms = now});
     refresh_customers();
-    const bool shared = shared_store(sessions_store_.connection());
+    const bool shared = sessions_store_.connection().shared();
     const bool sessions_too = !rows.empty() || published_any_;
     if (!sessions_too && !shared) return publish_sessions_each_while();
     published_any_ = !rows.empty();
@@ -175,7 +172,7 @@ v1::DeskStatus ControlService::this_desk(std::int64_t now_ms) const {
 asio::awaitable<std::vector<v1::DeskStatus>> ControlService::fleet_desks() {
   const auto now = unix_ms();
   std::vector<v1::DeskStatus> out{this_desk(now)};
-  if (!shared_store(sessions_store_.connection())) co_return out;
+  if (!sessions_store_.connection().shared()) co_return out;
   const auto read = [now](StateStore& st) { return read_fleet(st, now); };
   auto fleet = co_await reader_.run(read);
   if (!fleet) co_return out;  // status says the store is away

@@ -61,6 +61,8 @@ std::string StateStore::engine() const { return engine_name(*db_); }
 
 std::string StateStore::where() const { return db_->where(); }
 
+bool StateStore::shared() const { return db_->engine() == Database::Engine::postgresql; }
+
 std::uint64_t StateStore::round_trips() const { return db_->round_trips(); }
 
 Result<SchemaStatus> StateStore::schema_status(const std::string& location) {

@@ -278,6 +278,9 @@ class StateStore {
   // "SQLite" or "PostgreSQL", and where (the file; the server and database).
   std::string engine() const;
   std::string where() const;
+  // Whether other desks may share it (a PostgreSQL server; a SQLite file
+  // is one desk's).
+  bool shared() const;
   // Requests this connection has sent to a server and waited for (0 on
   // SQLite, which runs in-process). Any thread may ask.
   std::uint64_t round_trips() const;
