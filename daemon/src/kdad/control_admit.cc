@@ -36,6 +36,15 @@ bool side_reaches(const Caller& caller, const Customer& c) {
 
 }  // namespace
 
+Result<std::vector<Reseller>> reseller_registrations(StateStore& st, const std::string& reseller_id) {
+  auto all = st.resellers(std::nullopt);
+  if (!all) return tl::unexpected(all.error());
+  std::vector<Reseller> out;
+  for (auto& r : *all)
+    if (r.reseller_id == reseller_id) out.push_back(std::move(r));
+  return out;
+}
+
 asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest& req, const ControlPeer& peer) {
   Caller caller = peer.caller;
   const std::string command = command_name(req);
@@ -53,10 +62,9 @@ asio::awaitable<Result<Admitted>> ControlService::admit(const v1::ControlRequest
     if (!customers) return tl::unexpected(customers.error());
     Known k{std::move(*customers), {}};
     if (!reseller) return k;
-    auto all = st.resellers(std::nullopt);
-    if (!all) return tl::unexpected(all.error());
-    for (auto& r : *all)
-      if (r.reseller_id == id) k.registrations.push_back(std::move(r));
+    auto registrations = reseller_registrations(st, id);
+    if (!registrations) return tl::unexpected(registrations.error());
+    k.registrations = std::move(*registrations);
     return k;
   });
   // While the store is away, the customers last read stand in: a session

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "control_service.h"
 
@@ -16,6 +17,10 @@ v1::ControlResponse failed(const Error& e);
 v1::ControlResponse failed(std::error_code code, std::string line);
 v1::ControlResponse done(std::string message, std::uint32_t count);
 v1::ControlResponse ok();
+
+// A reseller's registrations: every customer's that registered its id
+// (control_admit.cc; what a reseller's caller reaches).
+Result<std::vector<Reseller>> reseller_registrations(StateStore& st, const std::string& reseller_id);
 
 void fill_row(const InventoryDevice& d, v1::DeviceRow& row);
 void fill_ledger(const LedgerEntry& e, v1::LedgerRow& row);

@@ -18,11 +18,12 @@ asio::awaitable<v1::ControlResponse> ControlService::me(const v1::ControlRequest
   // registered its id (as admit() finds them).
   if (caller.role == Role::reseller) {
     const std::string& id = caller.reseller;
-    auto all = co_await reader_.run([](StateStore& st) { return st.resellers(std::nullopt); });
-    if (!all) co_return failed(all.error());
-    for (const auto& r : *all)
-      if (r.reseller_id == id &&
-          std::find(caller.customers.begin(), caller.customers.end(), r.customer) == caller.customers.end())
+    // By reference: a lambda holding a string in a co_await operand is
+    // destroyed twice by GCC 12.
+    auto registrations = co_await reader_.run([&id](StateStore& st) { return reseller_registrations(st, id); });
+    if (!registrations) co_return failed(registrations.error());
+    for (const auto& r : *registrations)
+      if (std::find(caller.customers.begin(), caller.customers.end(), r.customer) == caller.customers.end())
         caller.customers.push_back(r.customer);
   }
   // A request naming a customer (?customer=) names one the caller reaches.
