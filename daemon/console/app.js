@@ -13,18 +13,10 @@ import { needsSelector, customerOptions, hashCustomer, NoticeTimer } from './lib
 const TOKEN_KEY = 'kda.console.token';
 const CUSTOMER_KEY = 'kda.console.customer';
 
-const ALL_BUT_RESELLER = ['msp-admin', 'customer-admin', 'desk-operator', 'viewer'];
-// In nav order. The shell's fallback when a view module fails to load;
-// a loaded module's own title and roles win.
-const VIEWS = [
-  { id: 'desk', title: 'Desk', roles: ALL_BUT_RESELLER },
-  { id: 'devices', title: 'Devices', roles: ['msp-admin', 'customer-admin', 'reseller', 'desk-operator', 'viewer'] },
-  { id: 'uploads', title: 'Uploads', roles: ['msp-admin', 'customer-admin'] },
-  { id: 'profiles', title: 'Profiles', roles: ALL_BUT_RESELLER },
-  { id: 'ledger', title: 'Ledger', roles: ALL_BUT_RESELLER },
-  { id: 'customers', title: 'Customers', roles: ['msp-admin'] },
-  { id: 'fleet', title: 'Fleet', roles: ALL_BUT_RESELLER },
-];
+// The views in nav order. Each module says its own title and the roles
+// that may use it (views/<id>.js); nothing here repeats them.
+const VIEWS = ['desk', 'devices', 'uploads', 'profiles', 'ledger', 'customers', 'fleet'];
+const ROLES = ['msp-admin', 'customer-admin', 'reseller', 'desk-operator', 'viewer'];
 
 const CAPABILITIES = {
   secrets: ['msp-admin', 'customer-admin'],
@@ -108,17 +100,18 @@ function notify(message, kind = 'info') {
 let modulesPromise = null;
 
 // Every view module, loaded once; one that fails to load keeps its place
-// (from VIEWS) and shows its error when opened, instead of breaking the shell.
+// in the nav (for every role: its module would have said which) and shows
+// its error when opened, instead of breaking the shell.
 function loadViews() {
-  modulesPromise ??= Promise.all(VIEWS.map(async (fallback) => {
+  modulesPromise ??= Promise.all(VIEWS.map(async (id) => {
     try {
-      const mod = await import(`./views/${fallback.id}.js`);
-      const view = mod.default;
-      if (!view || typeof view.mount !== 'function') throw new Error('the module has no default view with mount()');
-      return { ...fallback, ...view, id: fallback.id, roles: Array.isArray(view.roles) ? view.roles : fallback.roles };
+      const view = (await import(`./views/${id}.js`)).default;
+      if (!view || typeof view.mount !== 'function' || !Array.isArray(view.roles))
+        throw new Error('the module has no default view with mount() and roles');
+      return { ...view, id };
     } catch (err) {
-      console.error(`view ${fallback.id} failed to load`, err);
-      return { ...fallback, broken: err };
+      console.error(`view ${id} failed to load`, err);
+      return { id, title: id[0].toUpperCase() + id.slice(1), roles: ROLES, broken: err };
     }
   }));
   return modulesPromise;

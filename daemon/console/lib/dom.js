@@ -30,6 +30,7 @@
 //   listen(el, type, fn) -> el   el.addEventListener(type, fn), for building elements in one expression.
 //   labelled(id, text, control, hint)  a .field: the <label for=id>, the control and an optional hint (no error line).
 //   plural(n, one, many)         "1 device", "2,500 devices".
+//   todayMs()                    the start of today in local time, unix ms ("today's" counts, "failed today").
 //   field({id, label, control, hint, error, errorFor})
 //       A .field: <label for=id> above the control (an Element whose id is id), an optional hint (linked with
 //       aria-describedby) and a .field-error[data-field=errorFor] below (empty until setFieldError fills it).
@@ -272,4 +273,8 @@ export function labelled(id, text, control, hint) {
 
 export function plural(n, one, many) {
   return `${Number(n).toLocaleString('en')} ${n === 1 ? one : many}`;
+}
+
+export function todayMs(now = new Date()) {
+  return new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
 }

@@ -4,7 +4,7 @@
 // sorting, the refresh on ledger events and every 30 s, and the KME customer
 // CSV. The add/link/edit forms and the row actions (upgrade, the delink steps
 // that are the MSP's, link again) are in customer_forms.js.
-import { h, clear, formatTime, downloadBlob, errorText, badge } from '../lib/dom.js';
+import { h, clear, formatTime, downloadBlob, errorText, badge, todayMs } from '../lib/dom.js';
 import { SIZES, FULLY, JOINTLY, dash, orDash, customerForms } from './customer_forms.js';
 
 const COLUMNS_KEY = 'kda.console.customers.columns';
@@ -59,12 +59,6 @@ function statusBadge(status) {
   return status ? badge(status) : dash;
 }
 
-function midnightMs() {
-  const d = new Date();
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
-}
-
 // Opens another view for one customer: the shell's selector switches to it
 // first (ctx.chooseCustomer), so the view reads that customer's data; where
 // the selector cannot name it, the plain link.
@@ -91,7 +85,7 @@ function failedCell(c, a) {
   if (!a || a.failed === null || a.failed === undefined) return a?.error ? h('span', { title: a.error }, '?') : '…';
   if (a.failed === 0) return '0';
   const text = a.failedMore ? `${a.failed}+` : String(a.failed);
-  const since = new Date(midnightMs()).toISOString();
+  const since = new Date(todayMs()).toISOString();
   const hash = `#/ledger?customer=${encodeURIComponent(c.id)}&since=${encodeURIComponent(since)}`;
   return h('a', { href: hash, onclick: forCustomer(c.id, 'ledger', { customer: c.id, since }), class: 'customers-attention', 'data-attention': 'failed',
     'aria-label': `${text} failed enrollments today for ${c.company_name}: open the ledger` }, text);
@@ -350,7 +344,7 @@ export default {
         let cursor;
         let pages = 0;
         do {
-          const page = await api.get('/ledger', { customer: id, since: String(midnightMs()), page_size: LEDGER_PAGE, cursor });
+          const page = await api.get('/ledger', { customer: id, since: String(todayMs()), page_size: LEDGER_PAGE, cursor });
           for (const row of page.entries || []) if (failedEnrollment(row)) failed += 1;
           cursor = page.next_cursor;
           pages += 1;

@@ -10,7 +10,7 @@
 // names (customer: null on each request, and the events stream is never
 // filtered by it): whoever stands at the desk confirms them all. The token's
 // own reach still applies on the server.
-import { h, clear, errorText, formatAge, confirmDialog } from '../lib/dom.js';
+import { h, clear, errorText, formatAge, confirmDialog, todayMs } from '../lib/dom.js';
 
 const STEPS = ['handshake', 'enrolling', 'awaiting confirmation', 'sending package'];
 // Ledger states that end a session (daemon/src/model/device_state.cc).
@@ -22,10 +22,6 @@ const TITLE_COUNT = /^\(\d+\)\s*/;
 
 function digits(sas) {
   return String(sas || '').replace(/\D/g, '');
-}
-
-function localMidnight(now = new Date()) {
-  return new Date(now.getFullYear(), now.getMonth(), now.getDate());
 }
 
 // A ledger row's identity for counting: a refusal counted again comes back
@@ -105,7 +101,7 @@ export default {
     const cards = new Map();      // session id -> {row, el, got, ended, outcome, busy, timer}
     const counts = new Map();     // ledger state -> count (today)
     const countedKeys = new Set();
-    let day = localMidnight().getTime();
+    let day = todayMs();
     let loading = 0;
     let queued = [];
     let gone = false;
@@ -174,7 +170,7 @@ export default {
     }
 
     async function loadCounts() {
-      day = localMidnight().getTime();
+      day = todayMs();
       const fresh = new Map();
       const keys = new Set();
       let cursor;
@@ -439,7 +435,7 @@ export default {
 
     function ledger(row) {
       if (!row) return;
-      if (localMidnight().getTime() !== day) {
+      if (todayMs() !== day) {
         reloadCounts();
         return;
       }
@@ -513,7 +509,7 @@ export default {
         if (age && !card.ended) age.textContent = formatAge(ageOf(card));
       }
       setTitleCount(waitingCount());
-      if (localMidnight().getTime() !== day && loading === 0) reloadCounts();
+      if (todayMs() !== day && loading === 0) reloadCounts();
     }, 1000);
 
     renderCounts();
